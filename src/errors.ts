@@ -1,0 +1,77 @@
+/**
+ * Every error lrml raises on purpose is an {@link LrmlError} with a stable `code`.
+ * Messages say what was wrong and where (file, line, column, argument) and, where
+ * it applies, the allowed values.
+ *
+ * @example
+ * ```ts
+ * try { await loadInteractions('x.csv'); }
+ * catch (e) { if (e instanceof LrmlError && e.code === 'BAD_VALUE') console.error(e.message); }
+ * ```
+ */
+export type ErrorCode =
+  // data loading
+  | 'FILE_NOT_FOUND'
+  | 'EMPTY_FILE'
+  | 'UNKNOWN_FORMAT'
+  | 'MISSING_COLUMN'
+  | 'BAD_COLUMN'
+  | 'BAD_VALUE'
+  | 'BAD_GZIP'
+  | 'NO_INTERACTIONS'
+  // options and arguments
+  | 'BAD_OPTION'
+  // training
+  | 'DIVERGED'
+  | 'CANCELLED'
+  // model files and product API
+  | 'BAD_MODEL_FILE'
+  | 'UNKNOWN_USER'
+  | 'UNKNOWN_ITEM'
+  | 'TOO_LARGE'
+  | 'INTERNAL';
+
+/** Where in an input file an error was found (1-based line and column). */
+export interface ErrorLocation {
+  file?: string;
+  line?: number;
+  column?: number | string;
+  value?: string;
+}
+
+/** The one error type of lrml: `code` is stable, `message` is for people. */
+export class LrmlError extends Error {
+  readonly code: ErrorCode;
+  readonly location: ErrorLocation | undefined;
+  constructor(code: ErrorCode, message: string, location?: ErrorLocation) {
+    super(message);
+    this.name = 'LrmlError';
+    this.code = code;
+    this.location = location;
+  }
+}
+
+/** Shorthand for an option error: `badOption('dim', 0, 'a positive integer')`. */
+export function badOption(name: string, value: unknown, allowed: string): LrmlError {
+  return new LrmlError('BAD_OPTION', `invalid ${name}: ${JSON.stringify(value)} (expected ${allowed})`);
+}
+
+/** Validates a positive integer option, returning it. */
+export function positiveInt(name: string, value: number): number {
+  if (!Number.isInteger(value) || value <= 0) throw badOption(name, value, 'a positive integer');
+  return value;
+}
+
+/** Validates a finite number within [min, max] (inclusive), returning it. */
+export function numberIn(name: string, value: number, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    throw badOption(name, value, `a number in [${min}, ${max}]`);
+  }
+  return value;
+}
+
+/** Validates that `value` is one of `allowed`, returning it. */
+export function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) throw badOption(name, value, `one of ${allowed.join(', ')}`);
+  return value as T;
+}

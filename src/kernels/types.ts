@@ -1,0 +1,81 @@
+// Types shared by the kernels. Kernels import nothing from the rest of the project.
+
+/** Distance between p + r and q: authors' code uses `l2` = sqrt(Σ e² + 1e-3). */
+export type Distance = 'l2' | 'l2sq' | 'l1';
+/** How the negative pair (u, j) gets its relation: its own attention, or a copy of the positive's (authors' code). */
+export type NegativeRelation = 'own' | 'copy';
+/** `rows`: clip touched P/Q rows to norm ≤ 1 after each update; `lookup`: clip looked-up vectors in the forward pass (authors' code); `none`. */
+export type ClipMode = 'rows' | 'lookup' | 'none';
+/** Optimiser: Adam is lazy (per touched row) for P and Q, dense for K and M. */
+export type Optimizer = 'adam' | 'adagrad' | 'sgd';
+/** With several negatives per positive: sum the hinge over all, or keep only the hardest (largest loss). */
+export type NegativeMode = 'sum' | 'hardest';
+
+/** Everything a triplet training kernel needs to know (LRML; CML is LRML with numMemories = 0). */
+export interface TripletKernelConfig {
+  numUsers: number;
+  numItems: number;
+  dim: number;
+  /** Memory slots N; 0 means no relation vector (r = 0): that is CML. */
+  numMemories: number;
+  negativeRelation: NegativeRelation;
+  distance: Distance;
+  clip: ClipMode;
+  /** Also clip rows of the memory keys K and values M to norm ≤ 1. */
+  clipMemory: boolean;
+  margin: number;
+  /** L2 regularisation weight on the parameters touched by a triplet (0 = none). */
+  l2: number;
+  /** Negatives per positive (≥ 1). */
+  negatives: number;
+  negativeMode: NegativeMode;
+  optimizer: Optimizer;
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+}
+
+/** Row-major parameter arrays of an LRML/CML model. K and M are empty when numMemories = 0. */
+export interface TripletParams {
+  /** numUsers × dim */
+  P: Float32Array;
+  /** numItems × dim */
+  Q: Float32Array;
+  /** numMemories × dim */
+  K: Float32Array;
+  /** numMemories × dim */
+  M: Float32Array;
+}
+
+/** Progress of one epoch, reported by {@link TripletKernel.runEpoch}. */
+export interface EpochProgress {
+  /** Positives processed so far in this epoch. */
+  done: number;
+  /** Summed loss so far in this epoch. */
+  loss: number;
+}
+
+/** A training kernel over a model's parameters (its own copy: call `read` to get them back). */
+export interface TripletKernel<Params = TripletParams> {
+  /** Worker threads used (1 = this thread, deterministic). */
+  readonly threads: number;
+  /**
+   * Trains on `count` positives (users[t], pos[t]) with negatives neg[t*negatives .. +negatives),
+   * in order, `batchSize` positives per optimiser step. Resolves to the summed loss.
+   * Yields to the event loop now and then; stops with an error if `signal` aborts.
+   */
+  runEpoch(
+    users: Int32Array,
+    pos: Int32Array,
+    neg: Int32Array,
+    count: number,
+    batchSize: number,
+    onProgress?: (p: EpochProgress) => void,
+    signal?: AbortSignal,
+  ): Promise<number>;
+  /** Copies the kernel's current parameters into `out` (same shapes as given at creation). */
+  read(out: Params): void;
+  /** Frees workers and memory. */
+  dispose(): Promise<void>;
+}

@@ -1,0 +1,66 @@
+import type { Csr } from '../data/csr.js';
+
+/** The model families lrml knows. */
+export type ModelKind = 'lrml' | 'cml' | 'bpr' | 'pop' | 'ease' | 'ials';
+
+/** A named parameter tensor: row-major float32 data and its shape. */
+export interface Tensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+/**
+ * What every trained model offers, whatever its family: scores for a user's
+ * candidate items (higher = better), its configuration and its tensors.
+ * Users and items are dense indices here; string ids live at the API boundary.
+ */
+export interface Recommender {
+  readonly kind: ModelKind;
+  readonly numUsers: number;
+  readonly numItems: number;
+  /** Scores of `items` for user `u` into out[0 .. items.length). Higher = better. */
+  scoreItems(u: number, items: Int32Array, out: Float32Array): void;
+  /** Scores of every item for user `u` into out[0 .. numItems). Higher = better. */
+  scoreAll(u: number, out: Float32Array): void;
+  /** JSON-serialisable hyper-parameters that, with the tensors, recreate the model exactly. */
+  config(): Record<string, unknown>;
+  /** Named parameter tensors (views, not copies). */
+  tensors(): Record<string, Tensor>;
+}
+
+/** Progress reported while training. */
+export interface TrainProgress {
+  epoch: number;
+  epochs: number;
+  /** Positives (or rows, for non-triplet models) done in this epoch, and the epoch's total. */
+  done: number;
+  total: number;
+  /** Mean loss per positive so far in this epoch. */
+  loss: number;
+  /** Throughput of this epoch so far (triplets/s; rows/s for non-triplet models). */
+  perSecond: number;
+}
+
+/** Summary of one finished epoch. */
+export interface EpochSummary {
+  epoch: number;
+  /** Mean loss per positive in this epoch. */
+  loss: number;
+  seconds: number;
+  perSecond: number;
+  /** Validation metrics of this epoch, when validation ran. */
+  validation?: Record<string, number>;
+}
+
+/** Callbacks and control shared by every model's training. */
+export interface TrainHooks {
+  /** Called now and then during an epoch. */
+  onProgress?: (p: TrainProgress) => void;
+  /** Called after each epoch; may return metrics to record (e.g. validation). */
+  onEpoch?: (s: EpochSummary) => void | Promise<void>;
+  /** Aborting stops training with a CANCELLED error. */
+  signal?: AbortSignal;
+}
+
+/** The training data every model fits on: the user × item interaction matrix. */
+export type TrainingData = Csr;
