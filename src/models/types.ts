@@ -3,10 +3,10 @@ import type { Csr } from '../data/csr.js';
 /** The model families lrml knows. */
 export type ModelKind = 'lrml' | 'cml' | 'bpr' | 'pop' | 'ease' | 'ials';
 
-/** A named parameter tensor: row-major float32 data and its shape. */
+/** A named parameter tensor: row-major float32 (or int32, e.g. CSR indices) data and its shape. */
 export interface Tensor {
   shape: number[];
-  data: Float32Array;
+  data: Float32Array | Int32Array;
 }
 
 /**
@@ -64,3 +64,28 @@ export interface TrainHooks {
 
 /** The training data every model fits on: the user × item interaction matrix. */
 export type TrainingData = Csr;
+
+/**
+ * How a model family plugs into lrml: every family module exports one of these
+ * (registered in src/models/registry.ts), so the trainer, the CLI, model files and
+ * `lrml tune` treat all models alike.
+ *
+ * @example
+ * ```ts
+ * const model = await family.fit(csr, { epochs: 5, seed: 1 }, { onProgress });
+ * const again = family.fromTensors(model.config(), model.tensors());
+ * ```
+ */
+export interface ModelFamily<Options extends object = Record<string, unknown>> {
+  readonly kind: ModelKind;
+  /** One line for --help. */
+  readonly description: string;
+  /** The documented default recipe. */
+  readonly defaults: Readonly<Options>;
+  /** Validates options (throws LrmlError BAD_OPTION naming the option and allowed values) and fills defaults. */
+  resolveOptions(options: Partial<Options>): Options;
+  /** Trains a model on the user × item matrix. */
+  fit(data: TrainingData, options: Partial<Options>, hooks?: TrainHooks): Promise<Recommender>;
+  /** Recreates a trained model from its config() and tensors() (throws BAD_MODEL_FILE when inconsistent). */
+  fromTensors(config: Record<string, unknown>, tensors: Record<string, Tensor>): Recommender;
+}
