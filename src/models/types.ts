@@ -52,8 +52,39 @@ export interface EpochSummary {
   validation?: Record<string, number>;
 }
 
+/**
+ * Validation during training: evaluate every `every` epochs, keep the best weights by
+ * `monitor` (higher is better), stop after `patience` evaluations without gain.
+ */
+export interface ValidationControl {
+  /** Metrics of the model as it is now (e.g. hits@10 / ndcg@10 on a validation split). */
+  evaluate: (model: Recommender, epoch: number) => Promise<Record<string, number>> | Record<string, number>;
+  /** Evaluate every this many epochs (default 1). */
+  every?: number;
+  /** Metric key to maximise (default 'ndcg@10'). */
+  monitor?: string;
+  /** Stop after this many evaluations without improvement (default: never stop early). */
+  patience?: number;
+}
+
+/** What happened during training. */
+export interface TrainReport {
+  epochs: EpochSummary[];
+  /** Epoch whose weights the model holds (the best by validation, else the last). */
+  bestEpoch: number;
+  /** The best validation metrics, when validation ran. */
+  bestValidation?: Record<string, number>;
+  /** Whether early stopping ended training before the last epoch. */
+  stoppedEarly: boolean;
+  seconds: number;
+}
+
 /** Callbacks and control shared by every model's training. */
 export interface TrainHooks {
+  /** Called once when training ends, with the whole report. */
+  onDone?: (report: TrainReport) => void;
+  /** Validation, best-weights keeping and early stopping. */
+  validation?: ValidationControl;
   /** Called now and then during an epoch. */
   onProgress?: (p: TrainProgress) => void;
   /** Called after each epoch; may return metrics to record (e.g. validation). */

@@ -1,0 +1,137 @@
+import type { Command } from 'commander';
+import { toCsr, loadInteractions } from '../../data/load.js';
+import { LrmlError } from '../../errors.js';
+import { saveModel } from '../../io/model-file.js';
+import type { EpochSummary, TrainReport } from '../../models/types.js';
+import { getFamily, modelKinds } from '../../train/families.js';
+import { LRML_PAPER_CODE } from '../../models/triplet.js';
+import { addDataOptions, dataOptionsFrom } from '../data-options.js';
+import { collectSet, parseInteger, parseNumber } from '../options.js';
+import { TrainProgressBar, formatTable } from '../progress.js';
+
+/** CLI flag (camelCase as commander stores it) → model option name, where they differ. */
+const FLAG_TO_OPTION: Record<string, string> = {
+  memories: 'numMemories',
+};
+
+/** Model options that have their own flag. */
+const MODEL_FLAGS = [
+  'dim', 'memories', 'margin', 'learningRate', 'batchSize', 'epochs', 'negatives', 'threads', 'seed',
+  'negativeRelation', 'distance', 'clip', 'clipMemory', 'negativeMode', 'samplerAlpha', 'optimizer', 'l2',
+  'initScale', 'memoryInitScale', 'backend',
+];
+
+/** Presets by model kind. */
+const PRESETS: Record<string, Record<string, Record<string, unknown>>> = {
+  lrml: { 'paper-code': LRML_PAPER_CODE as Record<string, unknown> },
+};
+
+/** Collects the model options the user gave on the command line (only those). */
+export function modelOptionsFromCli(kind: string, opts: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (typeof opts.preset === 'string') {
+    const p = PRESETS[kind]?.[opts.preset];
+    if (p === undefined) {
+      const known = Object.keys(PRESETS[kind] ?? {});
+      throw new LrmlError('BAD_OPTION', `--preset: unknown preset "${opts.preset}" for ${kind} (known: ${known.length > 0 ? known.join(', ') : 'none'})`);
+    }
+    Object.assign(out, p);
+  }
+  for (const f of MODEL_FLAGS) {
+    if (opts[f] !== undefined) out[FLAG_TO_OPTION[f] ?? f] = opts[f];
+  }
+  Object.assign(out, (opts.set as Record<string, unknown> | undefined) ?? {});
+  return out;
+}
+
+/** Adds the model-option flags shared by `train` and `tune`. */
+export function addModelOptions(cmd: Command): Command {
+  return cmd
+    .option('--preset <name>', 'a named recipe (lrml: paper-code = the authors\' released configuration)')
+    .option('--dim <n>', 'embedding dimension d', parseInteger('--dim'))
+    .option('--memories <n>', 'LRML memory slots N', parseInteger('--memories'))
+    .option('--margin <x>', 'hinge margin', parseNumber('--margin'))
+    .option('--learning-rate <x>', 'learning rate', parseNumber('--learning-rate'))
+    .option('--batch-size <n>', 'positives per optimiser step', parseInteger('--batch-size'))
+    .option('--epochs <n>', 'training epochs', parseInteger('--epochs'))
+    .option('--negatives <n>', 'negatives per positive', parseInteger('--negatives'))
+    .option('--negative-mode <m>', 'with several negatives: sum | hardest')
+    .option('--negative-relation <m>', 'LRML negative pair relation: own | copy (authors\' code)')
+    .option('--distance <d>', 'l2 | l2sq | l1')
+    .option('--clip <m>', 'unit-ball constraint: rows | lookup (authors\' code) | none')
+    .option('--clip-memory', 'also clip memory keys and values to norm ≤ 1')
+    .option('--sampler-alpha <x>', 'negative sampling ∝ popularity^alpha (0 = uniform)', parseNumber('--sampler-alpha'))
+    .option('--optimizer <o>', 'adam | adagrad | sgd')
+    .option('--l2 <x>', 'L2 regularisation weight', parseNumber('--l2'))
+    .option('--init-scale <x>', 'std of the embedding initialisation', parseNumber('--init-scale'))
+    .option('--memory-init-scale <x>', 'std of the memory initialisation', parseNumber('--memory-init-scale'))
+    .option('--threads <n>', 'worker threads (> 1: Hogwild, not deterministic)', parseInteger('--threads'))
+    .option('--backend <b>', 'training kernel: auto | wasm | ts')
+    .option('--seed <n>', 'random seed', parseInteger('--seed'))
+    .option('--set <key=value>', 'any other model option (repeatable), e.g. --set lambda=500', collectSet);
+}
+
+/** Registers `lrml train`. */
+export function registerTrain(program: Command): void {
+  const cmd = program
+    .command('train')
+    .description('train a model on an interaction file and save it')
+    .requiredOption('--data <file>', 'interaction file (csv, tsv, dat, NCF; gzip ok)')
+    .option('--model <kind>', `model family: ${modelKinds().join(' | ')}`, 'lrml')
+    .requiredOption('--out <file>', 'model file to write')
+    .option('--json', 'print a JSON summary on stdout')
+    .option('--quiet', 'no progress bar');
+  addModelOptions(cmd);
+  addDataOptions(cmd);
+  cmd.action(async (opts: Record<string, unknown>) => {
+    const kind = String(opts.model);
+    const family = getFamily(kind);
+    const options = family.resolveOptions(modelOptionsFromCli(kind, opts));
+    const data = await loadInteractions(String(opts.data), dataOptionsFrom(opts));
+    const csr = toCsr(data);
+    const bar = new TrainProgressBar(Boolean(opts.quiet) || Boolean(opts.json));
+    const epochs: EpochSummary[] = [];
+    let report: TrainReport | undefined;
+    const t0 = performance.now();
+    const controller = new AbortController();
+    const onSigint = (): void => controller.abort();
+    process.once('SIGINT', onSigint);
+    let model;
+    try {
+      model = await family.fit(csr, options, {
+        onProgress: (p) => bar.update(p),
+        onEpoch: (s) => {
+          epochs.push(s);
+          if (!opts.json && !opts.quiet) {
+            bar.stop();
+            process.stderr.write(`epoch ${s.epoch}: loss ${s.loss.toFixed(5)}, ${Math.round(s.perSecond)}/s, ${s.seconds.toFixed(1)} s\n`);
+          }
+        },
+        onDone: (r) => {
+          report = r;
+        },
+        signal: controller.signal,
+      });
+    } finally {
+      bar.stop();
+      process.off('SIGINT', onSigint);
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const meta = {
+      lrmlVersion: '0.1.0',
+      data: String(opts.data),
+      trainedAt: new Date().toISOString(),
+      seconds,
+      loadSummary: data.summary,
+      epochs: epochs.map((e) => ({ epoch: e.epoch, loss: e.loss, seconds: e.seconds, validation: e.validation })),
+      bestEpoch: report?.bestEpoch,
+    };
+    await saveModel(String(opts.out), { model, users: data.users, items: data.items, meta, seen: csr });
+    const summary = { model: kind, out: String(opts.out), users: csr.numRows, items: csr.numCols, interactions: csr.nnz, epochs: epochs.length, seconds, options };
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify(summary)}\n`);
+    } else {
+      process.stdout.write(`${formatTable([['model', 'users', 'items', 'interactions', 'epochs', 'seconds'], [kind, csr.numRows, csr.numCols, csr.nnz, epochs.length, seconds]])}\nsaved ${String(opts.out)}\n`);
+    }
+  });
+}

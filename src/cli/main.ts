@@ -1,0 +1,44 @@
+import { Command, CommanderError } from 'commander';
+import { LrmlError } from '../errors.js';
+import { registerTrain } from './commands/train.js';
+
+/**
+ * Builds the `lrml` command-line program (commander). Commands throw; `main` prints.
+ *
+ * @example
+ * ```ts
+ * await buildProgram().parseAsync(['node', 'lrml', 'info', '--data', 'ratings.csv']);
+ * ```
+ */
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('lrml')
+    .description('Latent Relational Metric Learning (LRML) and metric-learning recommenders: train, evaluate, recommend, serve')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ sortSubcommands: false });
+  registerTrain(program);
+  return program;
+}
+
+/** Runs the CLI; prints `error [CODE]: message` and exits 2 on an LrmlError. */
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exitCode = e.exitCode;
+      return;
+    }
+    if (e instanceof LrmlError) {
+      process.stderr.write(`error [${e.code}]: ${e.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    process.stderr.write(`internal error: ${(e as Error).stack ?? String(e)}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,144 @@
+import { LrmlError, numberIn, oneOf, positiveInt, badOption } from '../errors.js';
+import type { BprParams } from '../kernels/bpr_impl.js';
+import type { Recommender, Tensor } from './types.js';
+
+/** Options of BPR-MF (Rendle et al., UAI 2009). */
+export interface BprOptions {
+  dim: number;
+  /** L2 regularisation weight per triplet. */
+  l2: number;
+  optimizer: 'adam' | 'sgd';
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  batchSize: number;
+  epochs: number;
+  seed: number;
+  /** Standard deviation of the normal initialisation of P and Q. */
+  initScale: number;
+  /** Negative sampling ∝ popularity^samplerAlpha (0 = uniform over unseen items). */
+  samplerAlpha: number;
+}
+
+/** BPR-MF defaults (the PyTorch reference's recipe: Adam 1e-3, batch 1024). */
+export const BPR_DEFAULTS: Readonly<BprOptions> = Object.freeze({
+  dim: 64,
+  l2: 1e-4,
+  optimizer: 'adam',
+  learningRate: 1e-3,
+  beta1: 0.9,
+  beta2: 0.999,
+  epsilon: 1e-8,
+  batchSize: 1024,
+  epochs: 30,
+  seed: 0,
+  initScale: 0.01,
+  samplerAlpha: 0,
+});
+
+/**
+ * Validates BPR options over the defaults (BAD_OPTION names the option and allowed values).
+ *
+ * @example
+ * ```ts
+ * resolveBprOptions({ dim: 32 });
+ * ```
+ */
+export function resolveBprOptions(given: Partial<BprOptions>): BprOptions {
+  const names = Object.keys(BPR_DEFAULTS);
+  for (const k of Object.keys(given)) if (!names.includes(k)) throw new LrmlError('BAD_OPTION', `unknown option "${k}" for bpr (known: ${names.join(', ')})`);
+  const o: BprOptions = { ...BPR_DEFAULTS };
+  for (const [k, v] of Object.entries(given)) if (v !== undefined) (o as unknown as Record<string, unknown>)[k] = v;
+  positiveInt('dim', o.dim);
+  numberIn('l2', o.l2, 0, 1e6);
+  oneOf('optimizer', o.optimizer, ['adam', 'sgd'] as const);
+  numberIn('learningRate', o.learningRate, 1e-12, 1e6);
+  numberIn('beta1', o.beta1, 0, 0.999999);
+  numberIn('beta2', o.beta2, 0, 0.9999999);
+  numberIn('epsilon', o.epsilon, 1e-30, 1);
+  positiveInt('batchSize', o.batchSize);
+  if (!Number.isInteger(o.epochs) || o.epochs < 0) throw badOption('epochs', o.epochs, 'an integer ≥ 0');
+  if (!Number.isInteger(o.seed)) throw badOption('seed', o.seed, 'an integer');
+  numberIn('initScale', o.initScale, 0, 100);
+  numberIn('samplerAlpha', o.samplerAlpha, 0, 10);
+  return o;
+}
+
+/**
+ * A trained BPR-MF model: score(u, i) = p_u · q_i + b_i.
+ *
+ * @example
+ * ```ts
+ * const s = new Float32Array(model.numItems);
+ * model.scoreAll(0, s);
+ * ```
+ */
+export class BprModel implements Recommender {
+  readonly kind = 'bpr' as const;
+  constructor(readonly numUsers: number, readonly numItems: number, readonly options: Readonly<BprOptions>, readonly params: BprParams) {
+    const d = options.dim;
+    if (params.P.length !== numUsers * d || params.Q.length !== numItems * d || params.B.length !== numItems) {
+      throw new LrmlError('BAD_MODEL_FILE', `bpr: parameter shapes do not match numUsers=${numUsers}, numItems=${numItems}, dim=${d}`);
+    }
+  }
+
+  scoreItems(u: number, items: Int32Array, out: Float32Array): void {
+    const d = this.options.dim;
+    const { P, Q, B } = this.params;
+    const pu = u * d;
+    for (let k = 0; k < items.length; k++) {
+      const qi = items[k] * d;
+      let s = B[items[k]];
+      for (let c = 0; c < d; c++) s += P[pu + c] * Q[qi + c];
+      out[k] = s;
+    }
+  }
+
+  scoreAll(u: number, out: Float32Array): void {
+    this.scoreVector(this.params.P.subarray(u * this.options.dim, (u + 1) * this.options.dim), out);
+  }
+
+  /** Scores of every item for an arbitrary user vector. */
+  scoreVector(p: Float32Array, out: Float32Array): void {
+    const d = this.options.dim;
+    const { Q, B } = this.params;
+    for (let i = 0; i < this.numItems; i++) {
+      const qi = i * d;
+      let s = B[i];
+      for (let c = 0; c < d; c++) s += p[c] * Q[qi + c];
+      out[i] = s;
+    }
+  }
+
+  config(): Record<string, unknown> {
+    return { kind: 'bpr', numUsers: this.numUsers, numItems: this.numItems, ...this.options };
+  }
+
+  tensors(): Record<string, Tensor> {
+    const d = this.options.dim;
+    return {
+      P: { shape: [this.numUsers, d], data: this.params.P },
+      Q: { shape: [this.numItems, d], data: this.params.Q },
+      B: { shape: [this.numItems], data: this.params.B },
+    };
+  }
+
+  /** Recreates a model from config() and tensors(). */
+  static fromTensors(config: Record<string, unknown>, tensors: Record<string, Tensor>): BprModel {
+    const { numUsers, numItems, kind: _k, ...rest } = config;
+    if (!Number.isInteger(numUsers) || !Number.isInteger(numItems)) throw new LrmlError('BAD_MODEL_FILE', 'bpr: config lacks numUsers/numItems');
+    let o: BprOptions;
+    try {
+      o = resolveBprOptions(rest as Partial<BprOptions>);
+    } catch (e) {
+      throw new LrmlError('BAD_MODEL_FILE', `bpr: bad config: ${(e as Error).message}`);
+    }
+    const get = (name: string): Float32Array => {
+      const t = tensors[name];
+      if (t === undefined || !(t.data instanceof Float32Array)) throw new LrmlError('BAD_MODEL_FILE', `bpr: tensor ${name} missing or not float32`);
+      return t.data;
+    };
+    return new BprModel(numUsers as number, numItems as number, o, { P: get('P'), Q: get('Q'), B: get('B') });
+  }
+}

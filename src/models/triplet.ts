@@ -1,0 +1,247 @@
+import { LrmlError, badOption, numberIn, oneOf, positiveInt } from '../errors.js';
+import type { ClipMode, Distance, NegativeMode, NegativeRelation, Optimizer, TripletKernelConfig, TripletParams } from '../kernels/types.js';
+import { createTripletScorer, type TripletScorer } from '../kernels/scorer.js';
+import type { Recommender, Tensor } from './types.js';
+
+/**
+ * Options of the metric-learning triplet models (LRML, and CML as LRML without memory).
+ * Every choice the literature disagrees on is an option; see docs/lrml.md for the defaults
+ * and the measurements behind them.
+ */
+export interface TripletOptions {
+  /** Embedding dimension d. */
+  dim: number;
+  /** Memory slots N (0 = no relation vector: CML). */
+  numMemories: number;
+  /** Hinge margin λ. */
+  margin: number;
+  /** Negative pair's relation: its own attention (`own`) or the positive's (`copy`, authors' code). */
+  negativeRelation: NegativeRelation;
+  /** Distance: `l2` = sqrt(Σe² + 1e-3) (authors' code), `l2sq`, `l1`. */
+  distance: Distance;
+  /** Unit-ball constraint: `rows` (after each update), `lookup` (authors' code), `none`. */
+  clip: ClipMode;
+  /** Also clip memory keys and values to norm ≤ 1. */
+  clipMemory: boolean;
+  /** L2 regularisation weight (0 = none). */
+  l2: number;
+  /** Negatives per positive. */
+  negatives: number;
+  /** With several negatives: `sum` their hinges, or keep the `hardest`. */
+  negativeMode: NegativeMode;
+  /** Negative sampling ∝ popularity^samplerAlpha (0 = uniform over unseen items). */
+  samplerAlpha: number;
+  optimizer: Optimizer;
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  /** Positives per optimiser step. */
+  batchSize: number;
+  epochs: number;
+  seed: number;
+  /** Standard deviation of the normal initialisation of P and Q. */
+  initScale: number;
+  /** Standard deviation of the normal initialisation of K and M. */
+  memoryInitScale: number;
+  /** Worker threads (1 = deterministic; > 1 = Hogwild, not deterministic). */
+  threads: number;
+  /** Training kernel backend (`auto` = WASM SIMD when available). */
+  backend: 'auto' | 'wasm' | 'ts';
+}
+
+/** The option names of {@link TripletOptions}, for validation and the tuner. */
+export const TRIPLET_OPTION_NAMES: readonly (keyof TripletOptions)[] = [
+  'dim', 'numMemories', 'margin', 'negativeRelation', 'distance', 'clip', 'clipMemory', 'l2', 'negatives',
+  'negativeMode', 'samplerAlpha', 'optimizer', 'learningRate', 'beta1', 'beta2', 'epsilon', 'batchSize',
+  'epochs', 'seed', 'initScale', 'memoryInitScale', 'threads', 'backend',
+];
+
+/**
+ * Validates triplet options over `defaults`: unknown keys and bad values throw BAD_OPTION
+ * naming the option and what is allowed.
+ *
+ * @example
+ * ```ts
+ * const o = resolveTripletOptions({ dim: 32 }, LRML_DEFAULTS);
+ * ```
+ */
+export function resolveTripletOptions(given: Partial<TripletOptions>, defaults: Readonly<TripletOptions>): TripletOptions {
+  for (const key of Object.keys(given)) {
+    if (!(TRIPLET_OPTION_NAMES as readonly string[]).includes(key)) {
+      throw new LrmlError('BAD_OPTION', `unknown option "${key}" (known: ${TRIPLET_OPTION_NAMES.join(', ')})`);
+    }
+  }
+  const o: TripletOptions = { ...defaults };
+  for (const [k, v] of Object.entries(given)) if (v !== undefined) (o as unknown as Record<string, unknown>)[k] = v;
+  positiveInt('dim', o.dim);
+  if (!Number.isInteger(o.numMemories) || o.numMemories < 0) throw badOption('numMemories', o.numMemories, 'an integer ≥ 0');
+  numberIn('margin', o.margin, 0, 1e6);
+  oneOf('negativeRelation', o.negativeRelation, ['own', 'copy'] as const);
+  oneOf('distance', o.distance, ['l2', 'l2sq', 'l1'] as const);
+  oneOf('clip', o.clip, ['rows', 'lookup', 'none'] as const);
+  if (typeof o.clipMemory !== 'boolean') throw badOption('clipMemory', o.clipMemory, 'true or false');
+  numberIn('l2', o.l2, 0, 1e6);
+  positiveInt('negatives', o.negatives);
+  oneOf('negativeMode', o.negativeMode, ['sum', 'hardest'] as const);
+  numberIn('samplerAlpha', o.samplerAlpha, 0, 10);
+  oneOf('optimizer', o.optimizer, ['adam', 'adagrad', 'sgd'] as const);
+  numberIn('learningRate', o.learningRate, 1e-12, 1e6);
+  numberIn('beta1', o.beta1, 0, 0.999999);
+  numberIn('beta2', o.beta2, 0, 0.9999999);
+  numberIn('epsilon', o.epsilon, 1e-30, 1);
+  positiveInt('batchSize', o.batchSize);
+  if (!Number.isInteger(o.epochs) || o.epochs < 0) throw badOption('epochs', o.epochs, 'an integer ≥ 0');
+  if (!Number.isInteger(o.seed)) throw badOption('seed', o.seed, 'an integer');
+  numberIn('initScale', o.initScale, 0, 100);
+  numberIn('memoryInitScale', o.memoryInitScale, 0, 100);
+  positiveInt('threads', o.threads);
+  oneOf('backend', o.backend, ['auto', 'wasm', 'ts'] as const);
+  return o;
+}
+
+/** The kernel configuration of a model with these options. */
+export function kernelConfig(o: TripletOptions, numUsers: number, numItems: number): TripletKernelConfig {
+  return {
+    numUsers, numItems, dim: o.dim, numMemories: o.numMemories, negativeRelation: o.negativeRelation,
+    distance: o.distance, clip: o.clip, clipMemory: o.clipMemory, margin: o.margin, l2: o.l2,
+    negatives: o.negatives, negativeMode: o.negativeMode, optimizer: o.optimizer,
+    learningRate: o.learningRate, beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon,
+  };
+}
+
+/**
+ * A trained LRML (or CML, when numMemories = 0) model: ranks items by −D(u, i),
+ * D(u, i) = dist(p + r − q) with r the memory-attention relation of the pair.
+ *
+ * @example
+ * ```ts
+ * const out = new Float32Array(model.numItems);
+ * model.scoreAll(0, out); // higher = better
+ * ```
+ */
+export class TripletModel implements Recommender {
+  private scorer: TripletScorer;
+  constructor(
+    readonly kind: 'lrml' | 'cml',
+    readonly numUsers: number,
+    readonly numItems: number,
+    readonly options: Readonly<TripletOptions>,
+    readonly params: TripletParams,
+  ) {
+    const d = options.dim;
+    const n = options.numMemories;
+    if (params.P.length !== numUsers * d || params.Q.length !== numItems * d || params.K.length !== n * d || params.M.length !== n * d) {
+      throw new LrmlError('BAD_MODEL_FILE', `${kind}: parameter shapes do not match numUsers=${numUsers}, numItems=${numItems}, dim=${d}, numMemories=${n}`);
+    }
+    this.scorer = createTripletScorer(params, { numUsers, numItems, dim: d, numMemories: n, distance: options.distance, clip: options.clip }, { backend: 'auto' });
+  }
+
+  /** Call after the parameters changed in place (e.g. after an epoch). */
+  refresh(): void {
+    this.scorer.refresh();
+  }
+
+  scoreItems(u: number, items: Int32Array, out: Float32Array): void {
+    this.scorer.scoreItems(u, items, out);
+  }
+
+  scoreAll(u: number, out: Float32Array): void {
+    this.scorer.scoreAll(u, out);
+  }
+
+  /** Scores of every item for an arbitrary user vector p (length dim), e.g. a folded-in new user. */
+  scoreVector(p: Float32Array, out: Float32Array): void {
+    this.scorer.scoreVector(p, out);
+  }
+
+  config(): Record<string, unknown> {
+    return { kind: this.kind, numUsers: this.numUsers, numItems: this.numItems, ...this.options };
+  }
+
+  tensors(): Record<string, Tensor> {
+    const d = this.options.dim;
+    const n = this.options.numMemories;
+    return {
+      P: { shape: [this.numUsers, d], data: this.params.P },
+      Q: { shape: [this.numItems, d], data: this.params.Q },
+      K: { shape: [n, d], data: this.params.K },
+      M: { shape: [n, d], data: this.params.M },
+    };
+  }
+
+  /**
+   * Recreates a model from config() and tensors() (e.g. from a model file).
+   * Throws BAD_MODEL_FILE when the pieces disagree.
+   */
+  static fromTensors(kind: 'lrml' | 'cml', config: Record<string, unknown>, tensors: Record<string, Tensor>, defaults: Readonly<TripletOptions>): TripletModel {
+    const { numUsers, numItems, kind: _k, ...rest } = config;
+    if (!Number.isInteger(numUsers) || !Number.isInteger(numItems)) throw new LrmlError('BAD_MODEL_FILE', `${kind}: config lacks numUsers/numItems`);
+    let options: TripletOptions;
+    try {
+      options = resolveTripletOptions(rest as Partial<TripletOptions>, defaults);
+    } catch (e) {
+      throw new LrmlError('BAD_MODEL_FILE', `${kind}: bad config: ${(e as Error).message}`);
+    }
+    const get = (name: string): Float32Array => {
+      const t = tensors[name];
+      if (t === undefined || !(t.data instanceof Float32Array)) throw new LrmlError('BAD_MODEL_FILE', `${kind}: tensor ${name} missing or not float32`);
+      return t.data;
+    };
+    return new TripletModel(kind, numUsers as number, numItems as number, options, { P: get('P'), Q: get('Q'), K: get('K'), M: get('M') });
+  }
+}
+
+/**
+ * LRML defaults. Chosen by validation on ML-1M (see docs/lrml.md for the figures);
+ * `paper-code` preset reproduces the authors' released configuration.
+ */
+export const LRML_DEFAULTS: Readonly<TripletOptions> = Object.freeze({
+  dim: 100,
+  numMemories: 20,
+  margin: 0.5,
+  negativeRelation: 'own',
+  distance: 'l2',
+  clip: 'rows',
+  clipMemory: false,
+  l2: 0,
+  negatives: 1,
+  negativeMode: 'sum',
+  samplerAlpha: 0,
+  optimizer: 'adam',
+  learningRate: 1e-3,
+  beta1: 0.9,
+  beta2: 0.999,
+  epsilon: 1e-8,
+  batchSize: 1024,
+  epochs: 30,
+  seed: 0,
+  initScale: 0.1,
+  memoryInitScale: 0.1,
+  threads: 1,
+  backend: 'auto',
+});
+
+/** The authors' released TensorFlow configuration (copied relation, l2 with ε, lookup clipping). */
+export const LRML_PAPER_CODE: Readonly<Partial<TripletOptions>> = Object.freeze({
+  negativeRelation: 'copy',
+  distance: 'l2',
+  clip: 'lookup',
+  dim: 100,
+  numMemories: 20,
+  margin: 0.5,
+  optimizer: 'adam',
+  learningRate: 1e-3,
+  batchSize: 1024,
+});
+
+/** CML (Hsieh et al., WWW 2017): squared distance, hinge, unit ball; LRML without memory. */
+export const CML_DEFAULTS: Readonly<TripletOptions> = Object.freeze({
+  ...LRML_DEFAULTS,
+  numMemories: 0,
+  distance: 'l2sq',
+  clip: 'rows',
+  initScale: 0.1,
+  epochs: 40,
+});
+

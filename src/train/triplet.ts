@@ -1,0 +1,135 @@
+import type { Csr } from '../data/csr.js';
+import { badOption } from '../errors.js';
+import { NegativeSampler } from '../data/samplers.js';
+import type { TripletParams } from '../kernels/types.js';
+import { CML_DEFAULTS, LRML_DEFAULTS, TripletModel, kernelConfig, resolveTripletOptions, type TripletOptions } from '../models/triplet.js';
+import type { ModelFamily, Recommender, Tensor, TrainHooks } from '../models/types.js';
+import { Rng } from '../rng.js';
+import { trainEpochs, type EpochRunner } from './loop.js';
+
+/** Fills `out` with normal(0, std) draws. */
+export function fillNormal(out: Float32Array, std: number, rng: Rng): Float32Array {
+  for (let k = 0; k < out.length; k++) out[k] = rng.normal() * std;
+  return out;
+}
+
+/** Scales each row of a row-major matrix into the unit ball (norm ≤ 1). */
+export function clipRowsToUnitBall(x: Float32Array, dim: number): void {
+  for (let o = 0; o < x.length; o += dim) {
+    let s = 0;
+    for (let c = 0; c < dim; c++) s += x[o + c] * x[o + c];
+    if (s > 1) {
+      const f = 1 / Math.sqrt(s);
+      for (let c = 0; c < dim; c++) x[o + c] *= f;
+    }
+  }
+}
+
+/** Seeded initial parameters of a triplet model. */
+export function initTripletParams(o: TripletOptions, numUsers: number, numItems: number, rng: Rng): TripletParams {
+  const d = o.dim;
+  const n = o.numMemories;
+  const params: TripletParams = {
+    P: fillNormal(new Float32Array(numUsers * d), o.initScale, rng),
+    Q: fillNormal(new Float32Array(numItems * d), o.initScale, rng),
+    K: fillNormal(new Float32Array(n * d), o.memoryInitScale, rng),
+    M: fillNormal(new Float32Array(n * d), o.memoryInitScale, rng),
+  };
+  if (o.clip === 'rows') {
+    clipRowsToUnitBall(params.P, d);
+    clipRowsToUnitBall(params.Q, d);
+  }
+  if (o.clipMemory && n > 0) {
+    clipRowsToUnitBall(params.K, d);
+    clipRowsToUnitBall(params.M, d);
+  }
+  return params;
+}
+
+/** The (user, item) pairs of a CSR as two arrays, row by row. */
+export function csrPairs(data: Csr): { users: Int32Array; items: Int32Array } {
+  const users = new Int32Array(data.nnz);
+  for (let u = 0; u < data.numRows; u++) users.fill(u, data.indptr[u], data.indptr[u + 1]);
+  return { users, items: data.indices.slice() };
+}
+
+/**
+ * Trains an LRML/CML model on a user × item matrix: each epoch visits every positive once in a
+ * seeded random order, with `negatives` sampled negatives each, `batchSize` positives per step.
+ *
+ * @example
+ * ```ts
+ * const model = await fitTriplet('lrml', csr, resolveTripletOptions({ epochs: 10 }, LRML_DEFAULTS));
+ * ```
+ */
+export async function fitTriplet(kind: 'lrml' | 'cml', data: Csr, o: TripletOptions, hooks: TrainHooks = {}): Promise<TripletModel> {
+  const rng = new Rng(o.seed);
+  const numUsers = data.numRows;
+  const numItems = data.numCols;
+  const params = initTripletParams(o, numUsers, numItems, rng);
+  const model = new TripletModel(kind, numUsers, numItems, o, params);
+  if (o.epochs === 0 || data.nnz === 0) return model;
+  // loaded on demand: the inference path (models, io) must not pull in the training kernels
+  const { createTripletKernel } = await import('./backends/index.js');
+  const kernel = await createTripletKernel(kernelConfig(o, numUsers, numItems), params, { backend: o.backend, threads: o.threads });
+  const sampler = new NegativeSampler(data, { alpha: o.samplerAlpha, seed: rng.u32() });
+  const pairs = csrPairs(data);
+  const n = pairs.users.length;
+  const order = new Int32Array(n);
+  for (let k = 0; k < n; k++) order[k] = k;
+  const eu = new Int32Array(n);
+  const ei = new Int32Array(n);
+  const en = new Int32Array(n * o.negatives);
+  const runner: EpochRunner<TripletParams> = {
+    async runEpoch(_epoch, onProgress, signal) {
+      rng.shuffle(order);
+      for (let k = 0; k < n; k++) {
+        eu[k] = pairs.users[order[k]];
+        ei[k] = pairs.items[order[k]];
+      }
+      sampler.fill(eu, n, o.negatives, en);
+      const loss = await kernel.runEpoch(eu, ei, en, n, o.batchSize, (p) => onProgress(p.done, p.loss), signal);
+      kernel.read(params);
+      model.refresh();
+      return { loss, count: n };
+    },
+    model: () => model,
+    snapshot: () => ({ P: params.P.slice(), Q: params.Q.slice(), K: params.K.slice(), M: params.M.slice() }),
+    restore: (s) => {
+      params.P.set(s.P);
+      params.Q.set(s.Q);
+      params.K.set(s.K);
+      params.M.set(s.M);
+      model.refresh();
+    },
+  };
+  try {
+    await trainEpochs(runner, o.epochs, hooks);
+  } finally {
+    await kernel.dispose();
+  }
+  return model;
+}
+
+function tripletFamily(kind: 'lrml' | 'cml', defaults: Readonly<TripletOptions>, description: string): ModelFamily<TripletOptions> {
+  return {
+    kind,
+    description,
+    defaults,
+    resolveOptions: (given) => {
+      const o = resolveTripletOptions(given, defaults);
+      if (kind === 'cml' && o.numMemories !== 0) throw badOption('numMemories', o.numMemories, '0 for cml (use --model lrml for memories)');
+      return o;
+    },
+    fit(data, options, hooks) {
+      return fitTriplet(kind, data, this.resolveOptions(options), hooks);
+    },
+    fromTensors: (config: Record<string, unknown>, tensors: Record<string, Tensor>): Recommender =>
+      TripletModel.fromTensors(kind, config, tensors, defaults),
+  };
+}
+
+/** LRML: latent relational metric learning with memory-based attention (Tay et al., WWW 2018). */
+export const lrmlFamily = tripletFamily('lrml', LRML_DEFAULTS, 'LRML: metric learning with memory-attention relation vectors (Tay et al. 2018)');
+/** CML: collaborative metric learning (Hsieh et al., WWW 2017). */
+export const cmlFamily = tripletFamily('cml', CML_DEFAULTS, 'CML: collaborative metric learning, squared distance in the unit ball (Hsieh et al. 2017)');

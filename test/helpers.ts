@@ -1,0 +1,62 @@
+// Shared test helpers: small generated datasets with known structure.
+import { Csr } from '../src/data/csr.js';
+import { Rng } from '../src/rng.js';
+
+/** A planted-structure dataset: users in clusters, each cluster preferring its own block of items. */
+export interface Planted {
+  train: Csr;
+  /** One held-out item per user (−1 when none). */
+  heldOut: Int32Array;
+  numUsers: number;
+  numItems: number;
+}
+
+/**
+ * `numClusters` user clusters, each with its own block of items; each user interacts with
+ * `perUser` items, 90% from its cluster's block, 10% anywhere (popular items are shared noise).
+ * One interaction per user is held out (always a cluster item).
+ */
+export function plantedDataset(seed = 1, numUsers = 240, numItems = 120, numClusters = 6, perUser = 12): Planted {
+  const rng = new Rng(seed);
+  const block = numItems / numClusters;
+  const rows: number[] = [];
+  const cols: number[] = [];
+  const heldOut = new Int32Array(numUsers).fill(-1);
+  for (let u = 0; u < numUsers; u++) {
+    const c = u % numClusters;
+    const seen = new Set<number>();
+    while (seen.size < perUser) {
+      const i = rng.float() < 0.9 ? c * block + rng.int(block) : rng.int(Math.min(10, numItems));
+      seen.add(i);
+    }
+    const own = [...seen].filter((i) => Math.floor(i / block) === c);
+    heldOut[u] = own[rng.int(own.length)];
+    for (const i of seen) {
+      if (i === heldOut[u]) continue;
+      rows.push(u);
+      cols.push(i);
+    }
+  }
+  return { train: Csr.fromPairs(numUsers, numItems, Int32Array.from(rows), Int32Array.from(cols)), heldOut, numUsers, numItems };
+}
+
+/** Full-ranking hits@k of the held-out items (training items excluded, pessimistic ties): an obvious reference. */
+export function hitsAtK(scoreAll: (u: number, out: Float32Array) => void, data: Planted, k: number): number {
+  const scores = new Float32Array(data.numItems);
+  let hits = 0;
+  let users = 0;
+  for (let u = 0; u < data.numUsers; u++) {
+    const target = data.heldOut[u];
+    if (target < 0) continue;
+    users++;
+    scoreAll(u, scores);
+    const s = scores[target];
+    let above = 0;
+    for (let i = 0; i < data.numItems; i++) {
+      if (i === target || data.train.has(u, i)) continue;
+      if (scores[i] >= s) above++;
+    }
+    if (above < k) hits++;
+  }
+  return hits / users;
+}
