@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'BAD_VALUE'
   | 'BAD_GZIP'
   | 'NO_INTERACTIONS'
+  | 'WRITE_FAILED'
   // options and arguments
   | 'BAD_OPTION'
   // training

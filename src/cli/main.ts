@@ -1,6 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { LrmlError } from '../errors.js';
+import { registerDemo } from './commands/demo.js';
+import { registerInfo } from './commands/info.js';
+import { registerSplit } from './commands/split.js';
 import { registerTrain } from './commands/train.js';
+import { registerTune } from './commands/tune.js';
 
 /**
  * Builds the `lrml` command-line program (commander). Commands throw; `main` prints.
@@ -18,7 +22,11 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ sortSubcommands: false });
+  registerDemo(program);
+  registerInfo(program);
+  registerSplit(program);
   registerTrain(program);
+  registerTune(program);
   return program;
 }
 

@@ -4,6 +4,8 @@ const decoder = new TextDecoder('utf-8');
 
 /** Initial number of hash slots (a power of two). */
 const INITIAL_SLOTS = 1 << 12;
+/** Canonical decimal ids below this are looked up in a direct table, skipping the hash. */
+const DIRECT_LIMIT = 1 << 24;
 
 /**
  * Maps external ids, given as UTF-8 byte ranges, to dense indices without creating a
@@ -41,6 +43,9 @@ export class ByteInterner {
   private readonly newIds: string[] = [];
   /** Whether a frozen base rejects unknown ids (intern returns -1). */
   private readonly frozen: boolean;
+  private unknown = 0;
+  /** Direct table for canonical decimal ids ("0", "17", not "017"): value → index + 1 (0 = not cached). */
+  private direct = new Int32Array(1024);
 
   constructor(
     readonly base: IdMap | undefined = undefined,
@@ -65,6 +70,11 @@ export class ByteInterner {
     return this.newIds.length;
   }
 
+  /** Distinct ids rejected because the interner is frozen. */
+  get unknownCount(): number {
+    return this.unknown;
+  }
+
   /** Size of the base map (0 without one). */
   get baseSize(): number {
     return this.base?.size ?? 0;
@@ -75,6 +85,39 @@ export class ByteInterner {
    * Returns -1 when the id is unknown and the interner is frozen.
    */
   intern(bytes: Uint8Array, start: number, end: number): number {
+    // Fast path: a small canonical decimal id seen before.
+    const len = end - start;
+    let v = -1;
+    if (len > 0 && len <= 8 && (len === 1 || bytes[start] !== 48)) {
+      v = 0;
+      for (let p = start; p < end; p++) {
+        const d = bytes[p] - 48;
+        if (d < 0 || d > 9) {
+          v = -1;
+          break;
+        }
+        v = v * 10 + d;
+      }
+      if (v >= 0 && v < this.direct.length) {
+        const e = this.direct[v];
+        if (e !== 0) return e - 1;
+      }
+    }
+    const index = this.internHashed(bytes, start, end);
+    if (v >= 0 && index >= 0 && v < DIRECT_LIMIT) {
+      if (v >= this.direct.length) {
+        let cap = this.direct.length * 2;
+        while (cap <= v) cap *= 2;
+        const d = new Int32Array(cap);
+        d.set(this.direct);
+        this.direct = d;
+      }
+      this.direct[v] = index + 1;
+    }
+    return index;
+  }
+
+  private internHashed(bytes: Uint8Array, start: number, end: number): number {
     // FNV-1a over the bytes.
     let h = 0x811c9dc5 | 0;
     for (let p = start; p < end; p++) h = Math.imul(h ^ bytes[p], 0x01000193);
@@ -107,8 +150,10 @@ export class ByteInterner {
     const str = decoder.decode(bytes.subarray(start, end));
     let index = this.base?.get(str);
     if (index === undefined) {
-      if (this.frozen) index = -1;
-      else {
+      if (this.frozen) {
+        index = -1;
+        this.unknown++;
+      } else {
         index = this.baseSize + this.newIds.length;
         this.newIds.push(str);
       }

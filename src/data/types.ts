@@ -27,6 +27,96 @@ export interface LoadSummary {
   kcoreRemoved: number;
   /** Bad lines skipped (only with `skipBadLines`; otherwise the first bad line throws). */
   badLines: number;
+  /** Field separator used (after auto-detection), e.g. `","`, `"\t"`, `"::"`. */
+  delimiter?: string;
+  /** Which columns were read (after auto-detection). */
+  columns?: ColumnChoice;
+  /** Up to 5 messages describing skipped bad lines (with `skipBadLines`). */
+  badLineExamples?: string[];
+  /** Lines dropped because their user or item is not in a frozen id map (`frozen: true`). */
+  unknownLines?: number;
+  /** Distinct user ids not in the frozen user map. */
+  unknownUsers?: number;
+  /** Distinct item ids not in the frozen item map. */
+  unknownItems?: number;
+  /** Users left with no interaction by k-core filtering (and removed from the map). */
+  kcoreUsersRemoved?: number;
+  /** Items left with no interaction by k-core filtering (and removed from the map). */
+  kcoreItemsRemoved?: number;
+  /** Users / items whose every line was dropped (duplicates aside: by minRating or k-core), removed from the maps. */
+  droppedUsers?: number;
+  droppedItems?: number;
+}
+
+/**
+ * One column the loader reads: its 0-based index and its name (header name, else the role).
+ *
+ * @example
+ * ```ts
+ * data.summary.columns?.rating; // { index: 2, name: 'rating' }
+ * ```
+ */
+export interface ColumnRef {
+  index: number;
+  name: string;
+}
+
+/**
+ * The columns a load used (in `LoadSummary.columns`).
+ *
+ * @example
+ * ```ts
+ * const c = data.summary.columns!;
+ * console.log(c.user.name, c.item.name, c.rating?.name ?? 'no rating');
+ * ```
+ */
+export interface ColumnChoice {
+  user: ColumnRef;
+  item: ColumnRef;
+  rating: ColumnRef | null;
+  timestamp: ColumnRef | null;
+}
+
+/**
+ * A column given to the loader: a header name, a 0-based index, or `null` / `'-'` for
+ * "not present" (e.g. `['user_id', 'movie_id', null, 'pos']` reads no rating and uses
+ * `pos` as the timestamp).
+ */
+export type ColumnSpec = string | number | null;
+
+/**
+ * Options of `loadInteractions` / `parseInteractions`. Every field is optional.
+ *
+ * @example
+ * ```ts
+ * const opts: LoadOptions = { columns: ['userId', 'movieId', 'rating'], minRating: 4, kcore: 5 };
+ * ```
+ */
+export interface LoadOptions {
+  /** File format; `auto` (default) sniffs the first lines. */
+  format?: DataFormat;
+  /**
+   * Columns `[user, item, rating?, timestamp?]` by header name or 0-based index. Default:
+   * by header names (user/userId/user_id…, item/itemId/movieId…, rating, timestamp), else
+   * positions 0, 1 (2 = rating, 3 = timestamp when present and there is no header).
+   */
+  columns?: readonly ColumnSpec[];
+  /** Drop interactions whose rating is below this (implicit feedback from ratings). */
+  minRating?: number;
+  /** Iteratively drop users and items with fewer than `kcore` interactions. */
+  kcore?: number;
+  /** Skip (and count) malformed lines instead of stopping at the first one. */
+  skipBadLines?: boolean;
+  /** Field separator (overrides the format's), e.g. `';'`, `'|'`, `' '`. */
+  delimiter?: string;
+  /** Whether the first non-blank line is a header (default `'auto'`). */
+  header?: 'auto' | boolean;
+  /** Existing user map to extend (e.g. the train file's), never modified: indices of its ids are kept. */
+  users?: IdMap;
+  /** Existing item map to extend, never modified. */
+  items?: IdMap;
+  /** With `users` / `items`: drop (and count) lines whose ids are not in the given maps instead of adding them. */
+  frozen?: boolean;
 }
 
 /**

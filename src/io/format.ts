@@ -162,7 +162,9 @@ export function decodeModel(bytes: Uint8Array): LoadedModel {
     if (e - b !== count * 4) throw bad(`tensor ${name}: ${e - b} bytes do not hold shape [${shape}] of ${t.dtype}`);
     if (e > dataLen) throw bad(`tensor ${name}: data ends at ${e} but the file holds ${dataLen} bytes of data (truncated?)`);
     const Ctor = DTYPES[t.dtype];
-    const buf = bytes.slice(dataStart + b, dataStart + e);
+    // a fresh aligned copy (Node's Buffer.slice would share memory with the whole file)
+    const buf = new Uint8Array(e - b);
+    buf.set(bytes.subarray(dataStart + b, dataStart + e));
     tensors[name] = { shape: shape as number[], data: new Ctor(buf.buffer, 0, count) };
     spans.push([b, e, name]);
   }

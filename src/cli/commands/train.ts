@@ -6,6 +6,7 @@ import type { EpochSummary, TrainReport } from '../../models/types.js';
 import { getFamily, modelKinds } from '../../train/families.js';
 import { LRML_PAPER_CODE } from '../../models/triplet.js';
 import { addDataOptions, dataOptionsFrom } from '../data-options.js';
+import { addValidationOptions, buildValidation, validationSpecFromCli } from '../validation.js';
 import { collectSet, parseInteger, parseNumber } from '../options.js';
 import { TrainProgressBar, formatTable } from '../progress.js';
 
@@ -82,6 +83,7 @@ export function registerTrain(program: Command): void {
     .option('--json', 'print a JSON summary on stdout')
     .option('--quiet', 'no progress bar');
   addModelOptions(cmd);
+  addValidationOptions(cmd);
   addDataOptions(cmd);
   cmd.action(async (opts: Record<string, unknown>) => {
     const kind = String(opts.model);
@@ -89,6 +91,8 @@ export function registerTrain(program: Command): void {
     const options = family.resolveOptions(modelOptionsFromCli(kind, opts));
     const data = await loadInteractions(String(opts.data), dataOptionsFrom(opts));
     const csr = toCsr(data);
+    const vspec = validationSpecFromCli(opts);
+    const validation = vspec === null ? undefined : await buildValidation(vspec, data, csr);
     const bar = new TrainProgressBar(Boolean(opts.quiet) || Boolean(opts.json));
     const epochs: EpochSummary[] = [];
     let report: TrainReport | undefined;
@@ -104,13 +108,15 @@ export function registerTrain(program: Command): void {
           epochs.push(s);
           if (!opts.json && !opts.quiet) {
             bar.stop();
-            process.stderr.write(`epoch ${s.epoch}: loss ${s.loss.toFixed(5)}, ${Math.round(s.perSecond)}/s, ${s.seconds.toFixed(1)} s\n`);
+            const v = s.validation === undefined ? '' : `, validation ${Object.entries(s.validation).map(([k, x]) => `${k} ${x.toFixed(4)}`).join(' ')}`;
+            process.stderr.write(`epoch ${s.epoch}: loss ${s.loss.toFixed(5)}, ${Math.round(s.perSecond)}/s, ${s.seconds.toFixed(1)} s${v}\n`);
           }
         },
         onDone: (r) => {
           report = r;
         },
         signal: controller.signal,
+        ...(validation === undefined ? {} : { validation }),
       });
     } finally {
       bar.stop();
@@ -127,11 +133,17 @@ export function registerTrain(program: Command): void {
       bestEpoch: report?.bestEpoch,
     };
     await saveModel(String(opts.out), { model, users: data.users, items: data.items, meta, seen: csr });
-    const summary = { model: kind, out: String(opts.out), users: csr.numRows, items: csr.numCols, interactions: csr.nnz, epochs: epochs.length, seconds, options };
+    const summary = {
+      model: kind, out: String(opts.out), users: csr.numRows, items: csr.numCols, interactions: csr.nnz,
+      epochs: epochs.length, bestEpoch: report?.bestEpoch, validation: report?.bestValidation ?? null, seconds, options,
+    };
     if (opts.json) {
       process.stdout.write(`${JSON.stringify(summary)}\n`);
     } else {
-      process.stdout.write(`${formatTable([['model', 'users', 'items', 'interactions', 'epochs', 'seconds'], [kind, csr.numRows, csr.numCols, csr.nnz, epochs.length, seconds]])}\nsaved ${String(opts.out)}\n`);
+      const v = report?.bestValidation;
+      const head = ['model', 'users', 'items', 'interactions', 'epochs', 'best epoch', ...(v ? Object.keys(v) : []), 'seconds'];
+      const row = [kind, csr.numRows, csr.numCols, csr.nnz, epochs.length, report?.bestEpoch ?? epochs.length, ...(v ? Object.values(v) : []), seconds];
+      process.stdout.write(`${formatTable([head, row])}\nsaved ${String(opts.out)}\n`);
     }
   });
 }

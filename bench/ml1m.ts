@@ -1,0 +1,94 @@
+// The ML-1M reproduction table (issue #3): every model on the NCF leave-one-out split,
+// HR@10 / nDCG@10 with bootstrap 95% intervals under the given-negatives protocol (99 NCF
+// negatives) and under full ranking, plus training time. Regenerates the table from scratch:
+//   npm run bench:ml1m [-- --only lrml,cml] [--epochs-scale 0.1] [--threads 1]
+// Reads ../shared/data/ml-1m (never copied into the repo). Prints a markdown table and writes
+// the raw results as JSON to bench/results/ml1m-<timestamp>.json.
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadInteractions } from '../src/data/load.js';
+import { toCsr } from '../src/data/interactions.js';
+import { evaluateParallel } from '../src/eval/parallel.js';
+import { givenTestSet } from '../src/eval/negatives.js';
+import { loadGivenNegatives } from '../src/eval/negatives-file.js';
+import type { EvalResult } from '../src/eval/types.js';
+import { writeFileAtomic } from '../src/io/model-file.js';
+import { LRML_PAPER_CODE } from '../src/models/triplet.js';
+import { getFamily } from '../src/train/families.js';
+
+const DATA = process.env.LRML_ML1M ?? join(process.cwd(), '../shared/data/ml-1m');
+
+interface Entry {
+  name: string;
+  kind: string;
+  options: Record<string, unknown>;
+}
+
+/** The settings of each row, written down (defaults of each family unless given). */
+const ENTRIES: Entry[] = [
+  { name: 'popularity', kind: 'pop', options: {} },
+  { name: 'BPR-MF', kind: 'bpr', options: {} },
+  { name: 'CML', kind: 'cml', options: {} },
+  { name: 'LRML (own relation)', kind: 'lrml', options: {} },
+  { name: 'LRML (paper code: copied relation)', kind: 'lrml', options: { ...LRML_PAPER_CODE, epochs: 30 } },
+  { name: 'EASE', kind: 'ease', options: {} },
+  { name: 'iALS', kind: 'ials', options: {} },
+];
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+function cell(r: EvalResult, key: string): string {
+  const v = r.metrics[key];
+  const ci = r.intervals[key];
+  return ci ? `${v.toFixed(3)} [${ci[0].toFixed(3)}, ${ci[1].toFixed(3)}]` : v.toFixed(3);
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(join(DATA, 'ml-1m.train.pairs.gz'))) {
+    console.log(`skipped: ${DATA}/ml-1m.train.pairs.gz not found (set LRML_ML1M)`);
+    return;
+  }
+  const only = arg('--only')?.split(',');
+  const threads = Number(arg('--threads') ?? 2);
+  const data = await loadInteractions(join(DATA, 'ml-1m.train.pairs.gz'));
+  const train = toCsr(data);
+  const cases = await loadGivenNegatives(join(DATA, 'ml-1m.test.negative.gz'), data.users, data.items);
+  const test = givenTestSet(cases, train.numRows, train.numCols);
+  console.log(`ML-1M NCF split: ${train.numRows} users, ${train.numCols} items, ${train.nnz} train pairs; ${cases.summary.cases} test cases, ${cases.summary.selfNegatives} negatives equal to their positive (dropped)`);
+  const rows: string[] = [];
+  const raw: unknown[] = [];
+  for (const e of ENTRIES) {
+    if (only !== undefined && !only.includes(e.kind) && !only.includes(e.name)) continue;
+    let family;
+    try {
+      family = getFamily(e.kind);
+    } catch {
+      console.log(`(${e.name}: model family not available, skipped)`);
+      continue;
+    }
+    const options = family.resolveOptions(e.options);
+    const t0 = performance.now();
+    const model = await family.fit(train, e.options, {
+      onEpoch: (s) => process.stderr.write(`  ${e.name} epoch ${s.epoch}: loss ${s.loss.toFixed(4)} ${Math.round(s.perSecond)}/s\n`),
+    });
+    const fitSeconds = (performance.now() - t0) / 1000;
+    const given = await evaluateParallel(model, train, test, { kind: 'given', cases }, { k: [10], bootstrap: 1000, seed: 0, threads });
+    const full = await evaluateParallel(model, train, test, { kind: 'full' }, { k: [10], bootstrap: 1000, seed: 0, threads });
+    const mem = process.memoryUsage().rss / 2 ** 20;
+    rows.push(`| ${e.name} | ${cell(given, 'hits@10')} | ${cell(given, 'ndcg@10')} | ${cell(full, 'hits@10')} | ${cell(full, 'ndcg@10')} | ${fitSeconds.toFixed(0)} |`);
+    raw.push({ name: e.name, kind: e.kind, options, fitSeconds, rssMiB: mem, given: { metrics: given.metrics, intervals: given.intervals }, full: { metrics: full.metrics, intervals: full.intervals } });
+    console.log(rows[rows.length - 1]);
+  }
+  console.log('\n| model | given HR@10 | given nDCG@10 | full HR@10 | full nDCG@10 | train s |');
+  console.log('|---|---|---|---|---|---|');
+  for (const r of rows) console.log(r);
+  mkdirSync('bench/results', { recursive: true });
+  const out = `bench/results/ml1m-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+  await writeFileAtomic(out, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, results: raw }, null, 2)}\n`);
+  console.log(`\nraw results: ${out}`);
+}
+
+await main();

@@ -1,0 +1,21 @@
+// The browser build's entry: the inference path only (decode a model file's bytes, recommend,
+// fold in a new user, similar items, explain). Imports nothing Node-only; bundled by
+// `npm run build:web` into web/lrml.js (global `lrml`).
+
+/**
+ * Everything a web page needs to use a trained model file without a server.
+ *
+ * @example
+ * ```ts
+ * // <script src="lrml.js"></script>, then:
+ * const m = lrml.decodeModel(new Uint8Array(await file.arrayBuffer()));
+ * const r = lrml.recommend(m, '42', { k: 10 });
+ * ```
+ */
+export { decodeModel, encodeModel, MODEL_FORMAT_VERSION, type LoadedModel } from './io/format.js';
+export {
+  recommend, recommendMany, recommendForItems, foldInUser, similarItems, explain, slotProfile, MAX_K,
+  type Recommendations, type ScoredItem, type RecommendOptions, type ItemsRecommendOptions, type FoldInOptions,
+  type SimilarItems, type Explanation, type SlotProfile,
+} from './recommend/index.js';
+export { LrmlError, type ErrorCode } from './errors.js';

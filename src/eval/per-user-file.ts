@@ -1,0 +1,29 @@
+// Node-only: writing per-user metrics to a file, atomically (temp file in the same folder, then rename).
+
+import { rename, unlink, writeFile } from 'node:fs/promises';
+import type { IdMap } from '../data/idmap.js';
+import { LrmlError } from '../errors.js';
+import { formatPerUser, type PerUserFormat } from './per-user.js';
+import type { EvalResult } from './types.js';
+
+/**
+ * Writes a result's per-user metrics to `path` as TSV or JSON lines (default: JSON lines when the
+ * name ends in .jsonl or .json, else TSV). Readers never see a half-written file.
+ *
+ * @example
+ * ```ts
+ * await writePerUser('per-user.tsv', result, users);
+ * ```
+ */
+export async function writePerUser(path: string, result: EvalResult, users: IdMap | null, format?: PerUserFormat): Promise<void> {
+  const f = format ?? (/\.jsonl?$/i.test(path) ? 'jsonl' : 'tsv');
+  const text = formatPerUser(result, users, f);
+  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  try {
+    await writeFile(tmp, text);
+    await rename(tmp, path);
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    throw new LrmlError('BAD_OPTION', `cannot write per-user metrics to ${path}: ${(e as Error).message}`, { file: path });
+  }
+}

@@ -1,0 +1,326 @@
+// Batched scoring of LRML / CML / dot-product models with WebAssembly SIMD: 16 items per block,
+// one item per f32x4 lane, so every item's arithmetic is the same whatever block or list it is in
+// (scoreAll and scoreList give bit-identical scores for the same user and item).
+//
+// Per block of 16 items the logits of every memory slot and p·q come from one small GEMM
+// (rows A = [K₀⊙p; …; K_{N-1}⊙p; p] times the block's item vectors), then softmax in the lanes
+// (polynomial exp), then the distance, either
+//   expanded: ‖p + r − q‖² = ‖p‖² + ‖q‖² − 2 p·q + 2 Σₖ aₖ (Mₖ·p − Mₖ·q) + aᵀ G a   (G = M Mᵀ)
+//   direct:   Σⱼ (pⱼ + Σₖ aₖ Mₖⱼ − qⱼ)²  (or |·| for l1; l1 is always direct)
+// The host (src/kernels/scorer.ts) lays out the memory, fills the per-model tables and the per-user
+// rows, and calls configure() once with the offsets.
+
+const B: i32 = 16; // items per block
+const BB: i32 = B * 4; // bytes of one block row
+
+let D: i32 = 0; // dim
+let N: i32 = 0; // memories
+let MODE: i32 = 0; // 0 = triplet expanded, 1 = triplet direct, 2 = dot product (+ bias)
+let DIST: i32 = 0; // 0 = l2 (sqrt(Σe² + 1e-3)), 1 = l2sq, 2 = l1
+
+let A_PTR: usize = 0; // (N+1) × D: rows Kₖ ⊙ p, then p
+let MP_PTR: usize = 0; // N: Mₖ · p
+let M_PTR: usize = 0; // N × D
+let G_PTR: usize = 0; // N × N
+let QT_PTR: usize = 0; // D × IPAD: item vectors, lane-major
+let MQT_PTR: usize = 0; // N × IPAD: Mₖ · q_i, lane-major
+let QQ_PTR: usize = 0; // IPAD: ‖q_i‖²
+let BIAS_PTR: usize = 0; // IPAD: item bias (dot mode)
+let IPAD: i32 = 0;
+let QI_PTR: usize = 0; // numItems × D: item vectors, item-major (gather source)
+let MQI_PTR: usize = 0; // numItems × N: Mₖ · q_i, item-major (gather source)
+let L_PTR: usize = 0; // (N+1) × B scratch: logits then p·q
+let AT_PTR: usize = 0; // N × B scratch: attention
+let GQ_PTR: usize = 0; // D × B gathered item vectors
+let GMQ_PTR: usize = 0; // N × B gathered Mₖ · q
+let GQQ_PTR: usize = 0; // B gathered ‖q‖²
+let GB_PTR: usize = 0; // B gathered bias
+let ITEMS_PTR: usize = 0; // candidate item indices (i32)
+let OUT_PTR: usize = 0; // scores out
+
+/** Start of free memory for the host's allocator. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+/** Sets the shapes, the mode and every table's offset (bytes). */
+export function configure(
+  d: i32, n: i32, mode: i32, dist: i32, ipad: i32,
+  aPtr: usize, mpPtr: usize, mPtr: usize, gPtr: usize,
+  qtPtr: usize, mqtPtr: usize, qqPtr: usize, biasPtr: usize,
+  qiPtr: usize, mqiPtr: usize,
+  lPtr: usize, atPtr: usize, gqPtr: usize, gmqPtr: usize, gqqPtr: usize, gbPtr: usize,
+  itemsPtr: usize, outPtr: usize,
+): void {
+  D = d; N = n; MODE = mode; DIST = dist; IPAD = ipad;
+  A_PTR = aPtr; MP_PTR = mpPtr; M_PTR = mPtr; G_PTR = gPtr;
+  QT_PTR = qtPtr; MQT_PTR = mqtPtr; QQ_PTR = qqPtr; BIAS_PTR = biasPtr;
+  QI_PTR = qiPtr; MQI_PTR = mqiPtr;
+  L_PTR = lPtr; AT_PTR = atPtr; GQ_PTR = gqPtr; GMQ_PTR = gmqPtr; GQQ_PTR = gqqPtr; GB_PTR = gbPtr;
+  ITEMS_PTR = itemsPtr; OUT_PTR = outPtr;
+}
+
+// @ts-ignore: decorator
+@inline function fmadd(acc: v128, a: v128, b: v128): v128 {
+  return f32x4.add(acc, f32x4.mul(a, b));
+}
+
+/**
+ * exp of each lane (Cody–Waite reduction, degree-6 polynomial; relative error ≈ 1e-7); inputs
+ * clamped to [-87, 88]. Rounding x·log₂e to an integer is done by adding 1.5·2²³ (the integer
+ * lands in the low mantissa bits), which is cheaper than nearest + trunc_sat in V8.
+ */
+// @ts-ignore: decorator
+@inline function expv(x0: v128): v128 {
+  const x = f32x4.min(f32x4.max(x0, f32x4.splat(-87.0)), f32x4.splat(88.0));
+  const magic = f32x4.splat(12582912.0);
+  const t = fmadd(magic, x, f32x4.splat(1.44269504088896341));
+  const fx = f32x4.sub(t, magic);
+  let r = f32x4.sub(x, f32x4.mul(fx, f32x4.splat(0.693359375)));
+  r = f32x4.sub(r, f32x4.mul(fx, f32x4.splat(-2.12194440e-4)));
+  const r2 = f32x4.mul(r, r);
+  let y = f32x4.splat(1.9875691500e-4);
+  y = fmadd(f32x4.splat(1.3981999507e-3), y, r);
+  y = fmadd(f32x4.splat(8.3334519073e-3), y, r);
+  y = fmadd(f32x4.splat(4.1665795894e-2), y, r);
+  y = fmadd(f32x4.splat(1.6666665459e-1), y, r);
+  y = fmadd(f32x4.splat(5.0000001201e-1), y, r);
+  y = f32x4.add(fmadd(r, y, r2), f32x4.splat(1.0));
+  const n = i32x4.sub(t, magic);
+  const pow2 = i32x4.shl(i32x4.add(n, i32x4.splat(127)), 23);
+  return f32x4.mul(y, pow2);
+}
+
+/** L[r .. r+4) = A[r .. r+4) · block (4 rows × 16 lanes). */
+function gemm4(r: i32, qt: usize, qs: usize): void {
+  const a0 = A_PTR + <usize>(r * D) * 4;
+  const a1 = a0 + <usize>D * 4;
+  const a2 = a1 + <usize>D * 4;
+  const a3 = a2 + <usize>D * 4;
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0), c03 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0), c12 = f32x4.splat(0), c13 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c22 = f32x4.splat(0), c23 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0), c32 = f32x4.splat(0), c33 = f32x4.splat(0);
+  let q = qt;
+  for (let j: usize = 0; j < <usize>D; j++) {
+    const q0 = v128.load(q);
+    const q1 = v128.load(q, 16);
+    const q2 = v128.load(q, 32);
+    const q3 = v128.load(q, 48);
+    const s0 = v128.load32_splat(a0 + j * 4);
+    c00 = fmadd(c00, s0, q0); c01 = fmadd(c01, s0, q1); c02 = fmadd(c02, s0, q2); c03 = fmadd(c03, s0, q3);
+    const s1 = v128.load32_splat(a1 + j * 4);
+    c10 = fmadd(c10, s1, q0); c11 = fmadd(c11, s1, q1); c12 = fmadd(c12, s1, q2); c13 = fmadd(c13, s1, q3);
+    const s2 = v128.load32_splat(a2 + j * 4);
+    c20 = fmadd(c20, s2, q0); c21 = fmadd(c21, s2, q1); c22 = fmadd(c22, s2, q2); c23 = fmadd(c23, s2, q3);
+    const s3 = v128.load32_splat(a3 + j * 4);
+    c30 = fmadd(c30, s3, q0); c31 = fmadd(c31, s3, q1); c32 = fmadd(c32, s3, q2); c33 = fmadd(c33, s3, q3);
+    q += qs;
+  }
+  const l = L_PTR + <usize>(r * BB);
+  v128.store(l, c00); v128.store(l, c01, 16); v128.store(l, c02, 32); v128.store(l, c03, 48);
+  v128.store(l + BB, c10); v128.store(l + BB, c11, 16); v128.store(l + BB, c12, 32); v128.store(l + BB, c13, 48);
+  v128.store(l + 2 * BB, c20); v128.store(l + 2 * BB, c21, 16); v128.store(l + 2 * BB, c22, 32); v128.store(l + 2 * BB, c23, 48);
+  v128.store(l + 3 * BB, c30); v128.store(l + 3 * BB, c31, 16); v128.store(l + 3 * BB, c32, 32); v128.store(l + 3 * BB, c33, 48);
+}
+
+/** L[r .. r+3) = A[r .. r+3) · block (3 rows × 16 lanes). */
+function gemm3(r: i32, qt: usize, qs: usize): void {
+  const a0 = A_PTR + <usize>(r * D) * 4;
+  const a1 = a0 + <usize>D * 4;
+  const a2 = a1 + <usize>D * 4;
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0), c03 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0), c12 = f32x4.splat(0), c13 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c22 = f32x4.splat(0), c23 = f32x4.splat(0);
+  let q = qt;
+  for (let j: usize = 0; j < <usize>D; j++) {
+    const q0 = v128.load(q);
+    const q1 = v128.load(q, 16);
+    const q2 = v128.load(q, 32);
+    const q3 = v128.load(q, 48);
+    const s0 = v128.load32_splat(a0 + j * 4);
+    c00 = fmadd(c00, s0, q0); c01 = fmadd(c01, s0, q1); c02 = fmadd(c02, s0, q2); c03 = fmadd(c03, s0, q3);
+    const s1 = v128.load32_splat(a1 + j * 4);
+    c10 = fmadd(c10, s1, q0); c11 = fmadd(c11, s1, q1); c12 = fmadd(c12, s1, q2); c13 = fmadd(c13, s1, q3);
+    const s2 = v128.load32_splat(a2 + j * 4);
+    c20 = fmadd(c20, s2, q0); c21 = fmadd(c21, s2, q1); c22 = fmadd(c22, s2, q2); c23 = fmadd(c23, s2, q3);
+    q += qs;
+  }
+  const l = L_PTR + <usize>(r * BB);
+  v128.store(l, c00); v128.store(l, c01, 16); v128.store(l, c02, 32); v128.store(l, c03, 48);
+  v128.store(l + BB, c10); v128.store(l + BB, c11, 16); v128.store(l + BB, c12, 32); v128.store(l + BB, c13, 48);
+  v128.store(l + 2 * BB, c20); v128.store(l + 2 * BB, c21, 16); v128.store(l + 2 * BB, c22, 32); v128.store(l + 2 * BB, c23, 48);
+}
+
+/** L[r .. r+2) = A[r .. r+2) · block (2 rows × 16 lanes). */
+function gemm2(r: i32, qt: usize, qs: usize): void {
+  const a0 = A_PTR + <usize>(r * D) * 4;
+  const a1 = a0 + <usize>D * 4;
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0), c03 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0), c12 = f32x4.splat(0), c13 = f32x4.splat(0);
+  let q = qt;
+  for (let j: usize = 0; j < <usize>D; j++) {
+    const q0 = v128.load(q);
+    const q1 = v128.load(q, 16);
+    const q2 = v128.load(q, 32);
+    const q3 = v128.load(q, 48);
+    const s0 = v128.load32_splat(a0 + j * 4);
+    c00 = fmadd(c00, s0, q0); c01 = fmadd(c01, s0, q1); c02 = fmadd(c02, s0, q2); c03 = fmadd(c03, s0, q3);
+    const s1 = v128.load32_splat(a1 + j * 4);
+    c10 = fmadd(c10, s1, q0); c11 = fmadd(c11, s1, q1); c12 = fmadd(c12, s1, q2); c13 = fmadd(c13, s1, q3);
+    q += qs;
+  }
+  const l = L_PTR + <usize>(r * BB);
+  v128.store(l, c00); v128.store(l, c01, 16); v128.store(l, c02, 32); v128.store(l, c03, 48);
+  v128.store(l + BB, c10); v128.store(l + BB, c11, 16); v128.store(l + BB, c12, 32); v128.store(l + BB, c13, 48);
+}
+
+/** L[r] = A[r] · block (1 row × 16 lanes). */
+function gemm1(r: i32, qt: usize, qs: usize): void {
+  const a0 = A_PTR + <usize>(r * D) * 4;
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0), c03 = f32x4.splat(0);
+  let q = qt;
+  for (let j: usize = 0; j < <usize>D; j++) {
+    const s0 = v128.load32_splat(a0 + j * 4);
+    c00 = fmadd(c00, s0, v128.load(q));
+    c01 = fmadd(c01, s0, v128.load(q, 16));
+    c02 = fmadd(c02, s0, v128.load(q, 32));
+    c03 = fmadd(c03, s0, v128.load(q, 48));
+    q += qs;
+  }
+  const l = L_PTR + <usize>(r * BB);
+  v128.store(l, c00); v128.store(l, c01, 16); v128.store(l, c02, 32); v128.store(l, c03, 48);
+}
+
+/** Softmax over the N logits of each lane of vector v, into AT. */
+function softmax(v: usize): void {
+  const off = v * 16;
+  let m = v128.load(L_PTR + off);
+  for (let k: i32 = 1; k < N; k++) m = f32x4.max(m, v128.load(L_PTR + <usize>(k * BB) + off));
+  let s = f32x4.splat(0);
+  for (let k: i32 = 0; k < N; k++) {
+    const e = expv(f32x4.sub(v128.load(L_PTR + <usize>(k * BB) + off), m));
+    v128.store(AT_PTR + <usize>(k * BB) + off, e);
+    s = f32x4.add(s, e);
+  }
+  const inv = f32x4.div(f32x4.splat(1.0), s);
+  for (let k: i32 = 0; k < N; k++) {
+    const p = AT_PTR + <usize>(k * BB) + off;
+    v128.store(p, f32x4.mul(v128.load(p), inv));
+  }
+}
+
+/** −distance from the squared distance. */
+// @ts-ignore: decorator
+@inline function fromSquared(d2: v128): v128 {
+  const c = f32x4.max(d2, f32x4.splat(0));
+  if (DIST == 0) return f32x4.neg(f32x4.sqrt(f32x4.add(c, f32x4.splat(1e-3))));
+  return f32x4.neg(c);
+}
+
+/** Scores of the 16 items of one block: item tables at qt (stride qs bytes per dim), mqt (stride ms per slot), qq, bias. */
+function block(qt: usize, qs: usize, mqt: usize, ms: usize, qq: usize, bias: usize, out: usize, pp: f32): void {
+  const rows = MODE == 2 ? 1 : N + 1;
+  let r = 0;
+  for (; r + 4 <= rows; r += 4) gemm4(r, qt, qs);
+  for (; r + 3 <= rows; r += 3) gemm3(r, qt, qs);
+  for (; r + 2 <= rows; r += 2) gemm2(r, qt, qs);
+  for (; r < rows; r++) gemm1(r, qt, qs);
+  const pqRow = L_PTR + <usize>((rows - 1) * BB);
+  if (MODE == 2) {
+    for (let v: usize = 0; v < 4; v++) {
+      v128.store(out + v * 16, f32x4.add(v128.load(pqRow + v * 16), v128.load(bias + v * 16)));
+    }
+    return;
+  }
+  for (let v: usize = 0; v < 4 && N > 0; v++) softmax(v);
+  const ppv = f32x4.splat(pp);
+  if (MODE == 0 && DIST != 2) {
+    for (let v: usize = 0; v < 4; v++) {
+      const off = v * 16;
+      let t1 = f32x4.splat(0);
+      let rr = f32x4.splat(0);
+      for (let k: i32 = 0; k < N; k++) {
+        const ak = v128.load(AT_PTR + <usize>(k * BB) + off);
+        const mq = v128.load(mqt + <usize>k * ms + off);
+        t1 = fmadd(t1, ak, f32x4.sub(v128.load32_splat(MP_PTR + <usize>k * 4), mq));
+        const grow = G_PTR + <usize>(k * N) * 4;
+        let inner = f32x4.splat(0);
+        for (let l: i32 = k + 1; l < N; l++) {
+          inner = fmadd(inner, v128.load32_splat(grow + <usize>l * 4), v128.load(AT_PTR + <usize>(l * BB) + off));
+        }
+        const g = f32x4.mul(v128.load32_splat(grow + <usize>k * 4), ak);
+        rr = fmadd(rr, ak, f32x4.add(g, f32x4.add(inner, inner)));
+      }
+      const pq = v128.load(pqRow + off);
+      let d2 = f32x4.add(ppv, v128.load(qq + off));
+      d2 = f32x4.sub(d2, f32x4.add(pq, pq));
+      d2 = f32x4.add(d2, f32x4.add(t1, t1));
+      d2 = f32x4.add(d2, rr);
+      v128.store(out + off, fromSquared(d2));
+    }
+    return;
+  }
+  // direct: e = p + r − q, dimension by dimension, 16 lanes at once
+  const p = A_PTR + <usize>(N * D) * 4;
+  let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+  let q = qt;
+  for (let j: usize = 0; j < <usize>D; j++) {
+    const pj = v128.load32_splat(p + j * 4);
+    let r0 = pj, r1 = pj, r2 = pj, r3 = pj;
+    for (let k: i32 = 0; k < N; k++) {
+      const mkj = v128.load32_splat(M_PTR + (<usize>(k * D) + j) * 4);
+      const at = AT_PTR + <usize>(k * BB);
+      r0 = fmadd(r0, mkj, v128.load(at));
+      r1 = fmadd(r1, mkj, v128.load(at, 16));
+      r2 = fmadd(r2, mkj, v128.load(at, 32));
+      r3 = fmadd(r3, mkj, v128.load(at, 48));
+    }
+    const e0 = f32x4.sub(r0, v128.load(q));
+    const e1 = f32x4.sub(r1, v128.load(q, 16));
+    const e2 = f32x4.sub(r2, v128.load(q, 32));
+    const e3 = f32x4.sub(r3, v128.load(q, 48));
+    if (DIST == 2) {
+      s0 = f32x4.add(s0, f32x4.abs(e0)); s1 = f32x4.add(s1, f32x4.abs(e1));
+      s2 = f32x4.add(s2, f32x4.abs(e2)); s3 = f32x4.add(s3, f32x4.abs(e3));
+    } else {
+      s0 = fmadd(s0, e0, e0); s1 = fmadd(s1, e1, e1); s2 = fmadd(s2, e2, e2); s3 = fmadd(s3, e3, e3);
+    }
+    q += qs;
+  }
+  if (DIST == 2) {
+    v128.store(out, f32x4.neg(s0)); v128.store(out, f32x4.neg(s1), 16);
+    v128.store(out, f32x4.neg(s2), 32); v128.store(out, f32x4.neg(s3), 48);
+  } else {
+    v128.store(out, fromSquared(s0)); v128.store(out, fromSquared(s1), 16);
+    v128.store(out, fromSquared(s2), 32); v128.store(out, fromSquared(s3), 48);
+  }
+}
+
+/** Scores of items 0 .. count) (count ≤ IPAD) into OUT (padded to a multiple of 16). */
+export function scoreAll(count: i32, pp: f32): void {
+  const qs = <usize>IPAD * 4;
+  for (let i: i32 = 0; i < count; i += B) {
+    const o = <usize>i * 4;
+    block(QT_PTR + o, qs, MQT_PTR + o, qs, QQ_PTR + o, BIAS_PTR + o, OUT_PTR + o, pp);
+  }
+}
+
+/** Scores of the `count` items listed at ITEMS into OUT: each block of 16 is gathered first. */
+export function scoreList(count: i32, pp: f32): void {
+  for (let i: i32 = 0; i < count; i += B) {
+    const m = min(B, count - i);
+    for (let t: i32 = 0; t < B; t++) {
+      // lanes past the end repeat the last item (their scores are not read)
+      const item = load<i32>(ITEMS_PTR + <usize>(i + min(t, m - 1)) * 4);
+      const src = QI_PTR + <usize>(item * D) * 4;
+      const dst = GQ_PTR + <usize>t * 4;
+      for (let j: i32 = 0; j < D; j++) store<f32>(dst + <usize>(j * BB), load<f32>(src + <usize>j * 4));
+      const msrc = MQI_PTR + <usize>(item * N) * 4;
+      for (let k: i32 = 0; k < N; k++) store<f32>(GMQ_PTR + <usize>(k * BB + t * 4), load<f32>(msrc + <usize>k * 4));
+      store<f32>(GQQ_PTR + <usize>t * 4, load<f32>(QQ_PTR + <usize>item * 4));
+      store<f32>(GB_PTR + <usize>t * 4, load<f32>(BIAS_PTR + <usize>item * 4));
+    }
+    block(GQ_PTR, <usize>BB, GMQ_PTR, <usize>BB, GQQ_PTR, GB_PTR, OUT_PTR + <usize>i * 4, pp);
+  }
+}

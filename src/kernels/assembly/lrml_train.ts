@@ -1,0 +1,692 @@
+// @lrml-shared-memory
+// LRML / CML training step in AssemblyScript with WebAssembly SIMD (f32x4): forward pass,
+// hand-derived backward pass, optimiser and clipping, one batch per step() call. The same maths
+// as src/kernels/lrml_impl.ts (the TypeScript reference; see its header for the formulas), in
+// float32. Every option of TripletKernelConfig is a runtime switch set once by setOptions().
+//
+// Memory: the host (src/train/backends/wasm.ts) lays out every buffer in the imported (shared)
+// linear memory and passes the offsets: parameters and optimiser state may be shared by several
+// instances (Hogwild worker threads), gradients, stamps and scratch belong to one instance.
+// Nothing is allocated here. Rows are padded to a multiple of 4 floats (D); the host keeps the
+// padded lanes at 0 and they stay 0 (every gradient there is 0).
+//
+// Speed: sides (the positive and each negative) go through the memory two at a time, so one
+// pass over K and M serves two attentions forward and backward (as in the reference kernel of
+// ../shared/reference/ts-kernels/asm/lrml.ts).
+
+// ---- shapes ----
+let D: i32 = 0; // padded dim
+let RB: usize = 0; // bytes of a row (D × 4)
+let NM: i32 = 0; // memory slots
+let NB: usize = 0; // bytes of an N-vector, rounded up to 16
+let NEG: i32 = 1; // negatives per positive
+let SIDES: i32 = 2; // NEG + 1
+
+// ---- options ----
+let DIST: i32 = 0; // 0 = l2 (sqrt(Σe² + 1e-3)), 1 = l2sq, 2 = l1
+let COPY: bool = false; // negatives use the positive's relation
+let LOOKUP: bool = false; // clip looked-up p and q into the unit ball in the forward pass
+let CLIPROWS: bool = false; // clip touched P / Q rows after the update
+let CLIPMEM: bool = false; // clip K / M rows after the update
+let HARDEST: bool = false; // only the hardest negative contributes
+let OPT: i32 = 0; // 0 = adam, 1 = adagrad, 2 = sgd
+let MARGIN: f32 = 0;
+let L2: f32 = 0;
+let LR: f32 = 0;
+let B1: f32 = 0;
+let B2: f32 = 0;
+let EPS: f32 = 0;
+
+// ---- parameters and optimiser state (may be shared) ----
+let P: usize = 0;
+let Q: usize = 0;
+let K: usize = 0;
+let M: usize = 0;
+let S1P: usize = 0;
+let S2P: usize = 0;
+let S1Q: usize = 0;
+let S2Q: usize = 0;
+let S1K: usize = 0;
+let S2K: usize = 0;
+let S1M: usize = 0;
+let S2M: usize = 0;
+
+// ---- this instance's work buffers ----
+let GP: usize = 0;
+let GQ: usize = 0;
+let GK: usize = 0;
+let GM: usize = 0;
+let STAMPP: usize = 0; // i32 per user: last step that touched the row
+let STAMPQ: usize = 0; // i32 per item
+let TOUCHP: usize = 0; // i32 list of touched users (numUsers entries)
+let TOUCHQ: usize = 0; // i32 list of touched items (numItems entries)
+let T: i32 = 0; // optimiser steps taken by this instance
+let PW1: f64 = 1; // β₁^T (running product: no Math.pow, so the module has no data segment)
+let PW2: f64 = 1; // β₂^T
+
+// ---- scratch (offsets inside the scratch block) ----
+let PC: usize = 0; // looked-up p (lookup clip)
+let QC: usize = 0; // looked-up q per side
+let QP: usize = 0; // pointer (u32) to each side's q
+let RAWQ: usize = 0; // pointer (u32) to each side's raw Q row
+let NRM: usize = 0; // f32 raw norms: p, then sides
+let SS: usize = 0; // p ⊙ q per side
+let AA: usize = 0; // attention per side (N-vectors)
+let RR: usize = 0; // relation per side
+let EE: usize = 0; // e per side, then ∂obj/∂e
+let DI: usize = 0; // f32 distance per side
+let HG: usize = 0; // f32 hinge per negative
+let CT: usize = 0; // i32 1 when the negative contributes
+let LIST: usize = 0; // i32 contributing sides
+let GPL: usize = 0; // ∂obj/∂p of the example
+let GQL: usize = 0; // ∂obj/∂q per side
+let DS0: usize = 0; // ds of the first side of a pair
+let DS1: usize = 0; // ds of the second side of a pair
+let DA0: usize = 0; // da / dl of the first side of a pair
+let DA1: usize = 0; // da / dl of the second side of a pair
+let PP: usize = 0; // pointer to the current looked-up p
+let SCRATCH_BYTES: usize = 0;
+
+/** Start of free memory for the host's allocator. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+/** Sets the shapes (d a multiple of 4) and computes the scratch size. */
+export function setShape(d: i32, n: i32, k: i32): void {
+  D = d;
+  RB = <usize>d << 2;
+  NM = n;
+  NB = ((<usize>n << 2) + 15) & ~(<usize>15);
+  NEG = k;
+  SIDES = k + 1;
+  const sides = <usize>SIDES;
+  const small = (((sides + 1) << 2) + 15) & ~(<usize>15); // an i32/f32 per side (+1), rounded to 16
+  let o: usize = 0;
+  PC = o; o += RB;
+  QC = o; o += sides * RB;
+  QP = o; o += small;
+  RAWQ = o; o += small;
+  NRM = o; o += small;
+  SS = o; o += sides * RB;
+  AA = o; o += sides * NB;
+  RR = o; o += sides * RB;
+  EE = o; o += sides * RB;
+  DI = o; o += small;
+  HG = o; o += small;
+  CT = o; o += small;
+  LIST = o; o += small;
+  GPL = o; o += RB;
+  GQL = o; o += sides * RB;
+  DS0 = o; o += RB;
+  DS1 = o; o += RB;
+  DA0 = o; o += NB;
+  DA1 = o; o += NB;
+  SCRATCH_BYTES = o;
+}
+
+/** Bytes of scratch one instance needs (after setShape). */
+export function scratchBytes(): usize {
+  return SCRATCH_BYTES;
+}
+
+/** Sets the options (codes as in the header) and hyper-parameters. */
+export function setOptions(
+  dist: i32, copy: i32, clip: i32, clipMem: i32, hardest: i32, opt: i32,
+  margin: f32, l2: f32, lr: f32, b1: f32, b2: f32, eps: f32,
+): void {
+  DIST = dist;
+  COPY = copy != 0;
+  LOOKUP = clip == 1;
+  CLIPROWS = clip == 0;
+  CLIPMEM = clipMem != 0;
+  HARDEST = hardest != 0;
+  OPT = opt;
+  MARGIN = margin;
+  L2 = l2;
+  LR = lr;
+  B1 = b1;
+  B2 = b2;
+  EPS = eps;
+}
+
+/** Offsets of the parameters (padded rows) and of the optimiser state (0 where unused). */
+export function setParams(
+  p: usize, q: usize, k: usize, m: usize,
+  s1p: usize, s2p: usize, s1q: usize, s2q: usize, s1k: usize, s2k: usize, s1m: usize, s2m: usize,
+): void {
+  P = p; Q = q; K = k; M = m;
+  S1P = s1p; S2P = s2p; S1Q = s1q; S2Q = s2q; S1K = s1k; S2K = s2k; S1M = s1m; S2M = s2m;
+}
+
+/**
+ * Offsets of this instance's gradients (zeroed by the host), stamps (zeroed), touched lists and
+ * scratch (scratchBytes() bytes, 16-aligned). Rebases the scratch offsets once.
+ */
+export function setWork(gp: usize, gq: usize, gk: usize, gm: usize, stampP: usize, stampQ: usize, touchP: usize, touchQ: usize, scratch: usize): void {
+  GP = gp; GQ = gq; GK = gk; GM = gm;
+  STAMPP = stampP; STAMPQ = stampQ; TOUCHP = touchP; TOUCHQ = touchQ;
+  PC += scratch; QC += scratch; QP += scratch; RAWQ += scratch; NRM += scratch; SS += scratch;
+  AA += scratch; RR += scratch; EE += scratch; DI += scratch; HG += scratch; CT += scratch;
+  LIST += scratch; GPL += scratch; GQL += scratch; DS0 += scratch; DS1 += scratch; DA0 += scratch; DA1 += scratch;
+  T = 0;
+  PW1 = 1;
+  PW2 = 1;
+}
+
+/** Optimiser steps taken by this instance. */
+export function steps(): i32 {
+  return T;
+}
+
+// ---- helpers ----
+
+// @ts-ignore: decorator
+@inline function hsum(v: v128): f32 {
+  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}
+
+// @ts-ignore: decorator
+@inline function fmadd(acc: v128, a: v128, b: v128): v128 {
+  return f32x4.add(acc, f32x4.mul(a, b));
+}
+
+// @ts-ignore: decorator
+@inline function side4(base: usize, x: i32): usize {
+  return base + (<usize>x << 2);
+}
+
+// @ts-ignore: decorator
+@inline function sideRow(base: usize, x: i32): usize {
+  return base + <usize>x * RB;
+}
+
+// @ts-ignore: decorator
+@inline function sideN(base: usize, x: i32): usize {
+  return base + <usize>x * NB;
+}
+
+/** Copies a row, scaled into the unit ball; returns the raw norm. */
+function lookUp(src: usize, dst: usize): f32 {
+  let acc = f32x4.splat(0);
+  for (let c: usize = 0; c < RB; c += 16) {
+    const v = v128.load(src + c);
+    acc = fmadd(acc, v, v);
+  }
+  const norm = Mathf.sqrt(hsum(acc));
+  const f = f32x4.splat(norm > 1 ? 1 / norm : 1);
+  for (let c: usize = 0; c < RB; c += 16) v128.store(dst + c, f32x4.mul(v128.load(src + c), f));
+  return norm;
+}
+
+/** In place softmax of an N-vector. */
+function softmax(a: usize): void {
+  let mx: f32 = -Infinity;
+  for (let m = 0; m < NM; m++) {
+    const l = load<f32>(a + (<usize>m << 2));
+    if (l > mx) mx = l;
+  }
+  let z: f32 = 0;
+  for (let m = 0; m < NM; m++) {
+    const o = a + (<usize>m << 2);
+    const e = Mathf.exp(load<f32>(o) - mx);
+    store<f32>(o, e);
+    z += e;
+  }
+  const iz: f32 = 1 / z;
+  for (let m = 0; m < NM; m++) {
+    const o = a + (<usize>m << 2);
+    store<f32>(o, load<f32>(o) * iz);
+  }
+}
+
+/** s, attention and relation of sides x and y in one pass over K and one over M. */
+function attend2(x: i32, y: i32): void {
+  const pp = PP;
+  const qx = <usize>load<u32>(side4(QP, x)), qy = <usize>load<u32>(side4(QP, y));
+  const sx = sideRow(SS, x), sy = sideRow(SS, y);
+  const ax = sideN(AA, x), ay = sideN(AA, y);
+  const rx = sideRow(RR, x), ry = sideRow(RR, y);
+  for (let c: usize = 0; c < RB; c += 16) {
+    const pv = v128.load(pp + c);
+    v128.store(sx + c, f32x4.mul(pv, v128.load(qx + c)));
+    v128.store(sy + c, f32x4.mul(pv, v128.load(qy + c)));
+  }
+  for (let m = 0; m < NM; m++) {
+    const kr = K + <usize>m * RB;
+    let lx = f32x4.splat(0), ly = f32x4.splat(0);
+    for (let c: usize = 0; c < RB; c += 16) {
+      const kv = v128.load(kr + c);
+      lx = fmadd(lx, kv, v128.load(sx + c));
+      ly = fmadd(ly, kv, v128.load(sy + c));
+    }
+    store<f32>(ax + (<usize>m << 2), hsum(lx));
+    store<f32>(ay + (<usize>m << 2), hsum(ly));
+  }
+  softmax(ax);
+  softmax(ay);
+  for (let c: usize = 0; c < RB; c += 16) {
+    let vx = f32x4.splat(0), vy = f32x4.splat(0);
+    let mr = M + c;
+    for (let m = 0; m < NM; m++, mr += RB) {
+      const mv = v128.load(mr);
+      const o = <usize>m << 2;
+      vx = fmadd(vx, f32x4.splat(load<f32>(ax + o)), mv);
+      vy = fmadd(vy, f32x4.splat(load<f32>(ay + o)), mv);
+    }
+    v128.store(rx + c, vx);
+    v128.store(ry + c, vy);
+  }
+}
+
+/** s, attention and relation of side x. */
+function attend1(x: i32): void {
+  const pp = PP;
+  const qx = <usize>load<u32>(side4(QP, x));
+  const sx = sideRow(SS, x), ax = sideN(AA, x), rx = sideRow(RR, x);
+  for (let c: usize = 0; c < RB; c += 16) v128.store(sx + c, f32x4.mul(v128.load(pp + c), v128.load(qx + c)));
+  for (let m = 0; m < NM; m++) {
+    const kr = K + <usize>m * RB;
+    let lx = f32x4.splat(0);
+    for (let c: usize = 0; c < RB; c += 16) lx = fmadd(lx, v128.load(kr + c), v128.load(sx + c));
+    store<f32>(ax + (<usize>m << 2), hsum(lx));
+  }
+  softmax(ax);
+  for (let c: usize = 0; c < RB; c += 16) {
+    let vx = f32x4.splat(0);
+    let mr = M + c;
+    for (let m = 0; m < NM; m++, mr += RB) vx = fmadd(vx, f32x4.splat(load<f32>(ax + (<usize>m << 2))), v128.load(mr));
+    v128.store(rx + c, vx);
+  }
+}
+
+/** e = p + r − q of side x (r at `r`, or none when r = 0); returns D. */
+function eSide(x: i32, r: usize): f32 {
+  const pp = PP;
+  const q = <usize>load<u32>(side4(QP, x));
+  const e = sideRow(EE, x);
+  let acc = f32x4.splat(0);
+  for (let c: usize = 0; c < RB; c += 16) {
+    let v = f32x4.sub(v128.load(pp + c), v128.load(q + c));
+    if (r != 0) v = f32x4.add(v, v128.load(r + c));
+    v128.store(e + c, v);
+    acc = DIST == 2 ? f32x4.add(acc, f32x4.abs(v)) : fmadd(acc, v, v);
+  }
+  const s = hsum(acc);
+  return DIST == 0 ? Mathf.sqrt(s + <f32>1e-3) : s;
+}
+
+/** Turns e of side x into coef · ∂D/∂e in place. */
+function deSide(x: i32, coef: f32): void {
+  const e = sideRow(EE, x);
+  if (DIST == 2) {
+    const one = f32x4.splat(coef), zero = f32x4.splat(0);
+    for (let c: usize = 0; c < RB; c += 16) {
+      const v = v128.load(e + c);
+      v128.store(e + c, f32x4.sub(v128.and(f32x4.gt(v, zero), one), v128.and(f32x4.lt(v, zero), one)));
+    }
+    return;
+  }
+  const f = f32x4.splat(DIST == 1 ? 2 * coef : coef / load<f32>(side4(DI, x)));
+  for (let c: usize = 0; c < RB; c += 16) v128.store(e + c, f32x4.mul(v128.load(e + c), f));
+}
+
+/** Backward through the relations of sides x and y (upstreams dx, dy): ∂K, ∂M, ds into DS0 / DS1. */
+function relBack2(x: i32, y: i32, dx: usize, dy: usize): void {
+  const ax = sideN(AA, x), ay = sideN(AA, y);
+  const sx = sideRow(SS, x), sy = sideRow(SS, y);
+  let sax: f32 = 0, say: f32 = 0;
+  for (let m = 0; m < NM; m++) {
+    const o = <usize>m << 2;
+    const mr = M + <usize>m * RB, gm = GM + <usize>m * RB;
+    const axm = load<f32>(ax + o), aym = load<f32>(ay + o);
+    const avx = f32x4.splat(axm), avy = f32x4.splat(aym);
+    let vx = f32x4.splat(0), vy = f32x4.splat(0);
+    for (let c: usize = 0; c < RB; c += 16) {
+      const mv = v128.load(mr + c), gx = v128.load(dx + c), gy = v128.load(dy + c);
+      vx = fmadd(vx, mv, gx);
+      vy = fmadd(vy, mv, gy);
+      v128.store(gm + c, f32x4.add(v128.load(gm + c), f32x4.add(f32x4.mul(avx, gx), f32x4.mul(avy, gy))));
+    }
+    const hx = hsum(vx), hy = hsum(vy);
+    store<f32>(DA0 + o, hx);
+    store<f32>(DA1 + o, hy);
+    sax += axm * hx;
+    say += aym * hy;
+  }
+  for (let m = 0; m < NM; m++) {
+    const o = <usize>m << 2;
+    store<f32>(DA0 + o, load<f32>(ax + o) * (load<f32>(DA0 + o) - sax));
+    store<f32>(DA1 + o, load<f32>(ay + o) * (load<f32>(DA1 + o) - say));
+  }
+  for (let c: usize = 0; c < RB; c += 16) {
+    let vx = f32x4.splat(0), vy = f32x4.splat(0);
+    const svx = v128.load(sx + c), svy = v128.load(sy + c);
+    let kr = K + c, gk = GK + c;
+    for (let m = 0; m < NM; m++, kr += RB, gk += RB) {
+      const o = <usize>m << 2;
+      const bx = f32x4.splat(load<f32>(DA0 + o)), by = f32x4.splat(load<f32>(DA1 + o));
+      const kv = v128.load(kr);
+      vx = fmadd(vx, bx, kv);
+      vy = fmadd(vy, by, kv);
+      v128.store(gk, f32x4.add(v128.load(gk), f32x4.add(f32x4.mul(bx, svx), f32x4.mul(by, svy))));
+    }
+    v128.store(DS0 + c, vx);
+    v128.store(DS1 + c, vy);
+  }
+}
+
+/** Backward through the relation of side x (upstream dx): ∂K, ∂M, ds into DS0. */
+function relBack1(x: i32, dx: usize): void {
+  const ax = sideN(AA, x), sx = sideRow(SS, x);
+  let sax: f32 = 0;
+  for (let m = 0; m < NM; m++) {
+    const o = <usize>m << 2;
+    const mr = M + <usize>m * RB, gm = GM + <usize>m * RB;
+    const axm = load<f32>(ax + o);
+    const avx = f32x4.splat(axm);
+    let vx = f32x4.splat(0);
+    for (let c: usize = 0; c < RB; c += 16) {
+      const gx = v128.load(dx + c);
+      vx = fmadd(vx, v128.load(mr + c), gx);
+      v128.store(gm + c, fmadd(v128.load(gm + c), avx, gx));
+    }
+    const hx = hsum(vx);
+    store<f32>(DA0 + o, hx);
+    sax += axm * hx;
+  }
+  for (let m = 0; m < NM; m++) {
+    const o = <usize>m << 2;
+    store<f32>(DA0 + o, load<f32>(ax + o) * (load<f32>(DA0 + o) - sax));
+  }
+  for (let c: usize = 0; c < RB; c += 16) {
+    let vx = f32x4.splat(0);
+    const svx = v128.load(sx + c);
+    let kr = K + c, gk = GK + c;
+    for (let m = 0; m < NM; m++, kr += RB, gk += RB) {
+      const bx = f32x4.splat(load<f32>(DA0 + (<usize>m << 2)));
+      vx = fmadd(vx, bx, v128.load(kr));
+      v128.store(gk, fmadd(v128.load(gk), bx, svx));
+    }
+    v128.store(DS0 + c, vx);
+  }
+}
+
+/** ∂p += ds ⊙ q_x ; ∂q_x += ds ⊙ p. */
+function embed(x: i32, ds: usize): void {
+  const pp = PP;
+  const q = <usize>load<u32>(side4(QP, x));
+  const gq = sideRow(GQL, x);
+  for (let c: usize = 0; c < RB; c += 16) {
+    const dv = v128.load(ds + c);
+    v128.store(GPL + c, fmadd(v128.load(GPL + c), dv, v128.load(q + c)));
+    v128.store(gq + c, fmadd(v128.load(gq + c), dv, v128.load(pp + c)));
+  }
+}
+
+/**
+ * G_row += (clip backward of g) + reg · raw: for a looked-up row with norm > 1 (y = raw / norm),
+ * (g − y (y·g)) / norm, else g.
+ */
+function scatter(grow: usize, raw: usize, g: usize, y: usize, norm: f32, reg: f32): void {
+  const rv = f32x4.splat(reg);
+  if (LOOKUP && norm > 1) {
+    let acc = f32x4.splat(0);
+    for (let c: usize = 0; c < RB; c += 16) acc = fmadd(acc, v128.load(y + c), v128.load(g + c));
+    const dot = f32x4.splat(hsum(acc)), inv = f32x4.splat(1 / norm);
+    for (let c: usize = 0; c < RB; c += 16) {
+      const t = f32x4.mul(f32x4.sub(v128.load(g + c), f32x4.mul(dot, v128.load(y + c))), inv);
+      v128.store(grow + c, f32x4.add(v128.load(grow + c), fmadd(t, rv, v128.load(raw + c))));
+    }
+  } else if (reg != 0) {
+    for (let c: usize = 0; c < RB; c += 16) {
+      v128.store(grow + c, f32x4.add(v128.load(grow + c), fmadd(v128.load(g + c), rv, v128.load(raw + c))));
+    }
+  } else {
+    for (let c: usize = 0; c < RB; c += 16) v128.store(grow + c, f32x4.add(v128.load(grow + c), v128.load(g + c)));
+  }
+}
+
+/** Forward and (when some triplet contributes) backward of one example; returns its hinge loss. */
+function example(u: i32, i: i32, negs: usize): f32 {
+  const rawP = P + <usize>u * RB;
+  if (LOOKUP) {
+    store<f32>(NRM, lookUp(rawP, PC));
+    PP = PC;
+  } else {
+    PP = rawP;
+  }
+  for (let x = 0; x < SIDES; x++) {
+    const row = x == 0 ? i : load<i32>(negs + (<usize>(x - 1) << 2));
+    const raw = Q + <usize>row * RB;
+    store<u32>(side4(RAWQ, x), <u32>raw);
+    if (LOOKUP) {
+      const qc = sideRow(QC, x);
+      store<f32>(side4(NRM, x + 1), lookUp(raw, qc));
+      store<u32>(side4(QP, x), <u32>qc);
+    } else {
+      store<u32>(side4(QP, x), <u32>raw);
+    }
+  }
+  // forward
+  if (NM > 0) {
+    if (COPY) {
+      attend1(0);
+    } else {
+      let x = 0;
+      for (; x + 1 < SIDES; x += 2) attend2(x, x + 1);
+      if (x < SIDES) attend1(x);
+    }
+  }
+  const d0 = eSide(0, NM > 0 ? RR : 0);
+  store<f32>(DI, d0);
+  let best = -1;
+  let bestH: f32 = 0;
+  for (let t = 0; t < NEG; t++) {
+    const x = t + 1;
+    const dx = eSide(x, NM > 0 ? (COPY ? RR : sideRow(RR, x)) : 0);
+    store<f32>(side4(DI, x), dx);
+    const h = MARGIN + d0 - dx;
+    store<f32>(side4(HG, t), h);
+    store<i32>(side4(CT, t), 0);
+    if (h > bestH) {
+      bestH = h;
+      best = t;
+    }
+  }
+  let loss: f32 = 0;
+  let cnt = 0;
+  if (HARDEST) {
+    if (best >= 0) {
+      store<i32>(side4(CT, best), 1);
+      loss = bestH;
+      cnt = 1;
+    }
+  } else {
+    for (let t = 0; t < NEG; t++) {
+      const h = load<f32>(side4(HG, t));
+      if (h > 0) {
+        store<i32>(side4(CT, t), 1);
+        loss += h;
+        cnt++;
+      }
+    }
+  }
+  if (cnt == 0) return 0;
+
+  // backward: ∂obj/∂e per contributing side, direct terms of ∂p and ∂q
+  store<i32>(LIST, 0);
+  let nl = 1;
+  deSide(0, <f32>cnt);
+  for (let t = 0; t < NEG; t++) {
+    if (load<i32>(side4(CT, t)) == 0) continue;
+    deSide(t + 1, -1);
+    store<i32>(side4(LIST, nl), t + 1);
+    nl++;
+  }
+  {
+    const e0 = EE;
+    for (let c: usize = 0; c < RB; c += 16) {
+      const v = v128.load(e0 + c);
+      v128.store(GPL + c, v);
+      v128.store(GQL + c, f32x4.neg(v));
+    }
+    for (let l = 1; l < nl; l++) {
+      const x = load<i32>(side4(LIST, l));
+      const e = sideRow(EE, x), gq = sideRow(GQL, x);
+      for (let c: usize = 0; c < RB; c += 16) {
+        const v = v128.load(e + c);
+        v128.store(GPL + c, f32x4.add(v128.load(GPL + c), v));
+        v128.store(gq + c, f32x4.neg(v));
+      }
+    }
+  }
+  if (NM > 0) {
+    if (COPY) {
+      // every contributing side's upstream flows into the positive's relation: Σ ∂obj/∂e = GPL now
+      const dr = DS1;
+      for (let c: usize = 0; c < RB; c += 16) v128.store(dr + c, v128.load(GPL + c));
+      relBack1(0, dr);
+      embed(0, DS0);
+    } else {
+      let l = 0;
+      for (; l + 1 < nl; l += 2) {
+        const x = load<i32>(side4(LIST, l)), y = load<i32>(side4(LIST, l + 1));
+        relBack2(x, y, sideRow(EE, x), sideRow(EE, y));
+        embed(x, DS0);
+        embed(y, DS1);
+      }
+      if (l < nl) {
+        const x = load<i32>(side4(LIST, l));
+        relBack1(x, sideRow(EE, x));
+        embed(x, DS0);
+      }
+    }
+  }
+  const reg: f32 = 2 * L2;
+  scatter(GP + <usize>u * RB, rawP, GPL, PP, load<f32>(NRM), reg * <f32>cnt);
+  for (let l = 0; l < nl; l++) {
+    const x = load<i32>(side4(LIST, l));
+    const raw = <usize>load<u32>(side4(RAWQ, x));
+    scatter(GQ + (raw - Q), raw, sideRow(GQL, x), <usize>load<u32>(side4(QP, x)), load<f32>(side4(NRM, x + 1)), x == 0 ? reg * <f32>cnt : reg);
+  }
+  return loss;
+}
+
+// ---- optimiser ----
+
+/** Updates W[0, bytes) from G (zeroed after use); returns Σ w² of the updated values. */
+function update(W: usize, G: usize, S1: usize, S2: usize, bytes: usize, lrc: f32, ibc2: f32): f32 {
+  let ss = f32x4.splat(0);
+  const zero = f32x4.splat(0), eps = f32x4.splat(EPS);
+  if (OPT == 0) {
+    const b1 = f32x4.splat(B1), ob1 = f32x4.splat(1 - B1), b2 = f32x4.splat(B2), ob2 = f32x4.splat(1 - B2);
+    const vl = f32x4.splat(lrc), vi = f32x4.splat(ibc2);
+    for (let c: usize = 0; c < bytes; c += 16) {
+      const g = v128.load(G + c);
+      v128.store(G + c, zero);
+      const m = fmadd(f32x4.mul(b1, v128.load(S1 + c)), ob1, g);
+      const v = fmadd(f32x4.mul(b2, v128.load(S2 + c)), ob2, f32x4.mul(g, g));
+      v128.store(S1 + c, m);
+      v128.store(S2 + c, v);
+      const w = f32x4.sub(v128.load(W + c), f32x4.div(f32x4.mul(vl, m), f32x4.add(f32x4.sqrt(f32x4.mul(v, vi)), eps)));
+      v128.store(W + c, w);
+      ss = fmadd(ss, w, w);
+    }
+  } else if (OPT == 1) {
+    const vl = f32x4.splat(LR);
+    for (let c: usize = 0; c < bytes; c += 16) {
+      const g = v128.load(G + c);
+      v128.store(G + c, zero);
+      const h = fmadd(v128.load(S1 + c), g, g);
+      v128.store(S1 + c, h);
+      const w = f32x4.sub(v128.load(W + c), f32x4.div(f32x4.mul(vl, g), f32x4.add(f32x4.sqrt(h), eps)));
+      v128.store(W + c, w);
+      ss = fmadd(ss, w, w);
+    }
+  } else {
+    const vl = f32x4.splat(LR);
+    for (let c: usize = 0; c < bytes; c += 16) {
+      const g = v128.load(G + c);
+      v128.store(G + c, zero);
+      const w = f32x4.sub(v128.load(W + c), f32x4.mul(vl, g));
+      v128.store(W + c, w);
+      ss = fmadd(ss, w, w);
+    }
+  }
+  return hsum(ss);
+}
+
+/** Scales a row into the unit ball given its Σ w². */
+function clipRow(W: usize, ss: f32): void {
+  if (ss > 1) {
+    const f = f32x4.splat(1 / Mathf.sqrt(ss));
+    for (let c: usize = 0; c < RB; c += 16) v128.store(W + c, f32x4.mul(v128.load(W + c), f));
+  }
+}
+
+/** Σ w² of a row. */
+function rowSq(W: usize): f32 {
+  let ss = f32x4.splat(0);
+  for (let c: usize = 0; c < RB; c += 16) {
+    const v = v128.load(W + c);
+    ss = fmadd(ss, v, v);
+  }
+  return hsum(ss);
+}
+
+function updateRows(W: usize, G: usize, S1: usize, S2: usize, rows: usize, n: i32, lrc: f32, ibc2: f32): void {
+  for (let r = 0; r < n; r++) {
+    const o = <usize>load<i32>(rows + (<usize>r << 2)) * RB;
+    const ss = update(W + o, G + o, S1 + o, S2 + o, RB, lrc, ibc2);
+    if (CLIPROWS) clipRow(W + o, ss);
+  }
+}
+
+/**
+ * One optimiser step on `count` examples: users / positives (i32 arrays at these offsets) and
+ * negatives (NEG per example). Returns the summed hinge loss (before the update).
+ */
+export function step(users: usize, pos: usize, negs: usize, count: i32): f64 {
+  const t = ++T;
+  let nP = 0, nQ = 0;
+  for (let x = 0; x < count; x++) {
+    const u = load<i32>(users + (<usize>x << 2));
+    const su = STAMPP + (<usize>u << 2);
+    if (load<i32>(su) != t) { store<i32>(su, t); store<i32>(TOUCHP + (<usize>nP << 2), u); nP++; }
+    const i = load<i32>(pos + (<usize>x << 2));
+    const si = STAMPQ + (<usize>i << 2);
+    if (load<i32>(si) != t) { store<i32>(si, t); store<i32>(TOUCHQ + (<usize>nQ << 2), i); nQ++; }
+    const nb = negs + (<usize>(x * NEG) << 2);
+    for (let y = 0; y < NEG; y++) {
+      const j = load<i32>(nb + (<usize>y << 2));
+      const sj = STAMPQ + (<usize>j << 2);
+      if (load<i32>(sj) != t) { store<i32>(sj, t); store<i32>(TOUCHQ + (<usize>nQ << 2), j); nQ++; }
+    }
+  }
+  let loss: f64 = 0;
+  for (let x = 0; x < count; x++) {
+    const o = <usize>x << 2;
+    loss += <f64>example(load<i32>(users + o), load<i32>(pos + o), negs + (<usize>(x * NEG) << 2));
+  }
+  PW1 *= <f64>B1;
+  PW2 *= <f64>B2;
+  const bc1 = <f32>(1 - PW1);
+  const bc2 = <f32>(1 - PW2);
+  const lrc: f32 = LR / bc1, ibc2: f32 = 1 / bc2;
+  updateRows(P, GP, S1P, S2P, TOUCHP, nP, lrc, ibc2);
+  updateRows(Q, GQ, S1Q, S2Q, TOUCHQ, nQ, lrc, ibc2);
+  if (NM > 0) {
+    const bytes = <usize>NM * RB;
+    update(K, GK, S1K, S2K, bytes, lrc, ibc2);
+    update(M, GM, S1M, S2M, bytes, lrc, ibc2);
+    if (CLIPMEM) {
+      for (let m = 0; m < NM; m++) {
+        const o = <usize>m * RB;
+        clipRow(K + o, rowSq(K + o));
+        clipRow(M + o, rowSq(M + o));
+      }
+    }
+  }
+  return loss;
+}

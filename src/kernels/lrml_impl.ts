@@ -1,0 +1,546 @@
+// LRML / CML triplet training in plain TypeScript: forward pass, hand-derived backward pass and
+// optimiser step. This is the reference the WASM SIMD kernel (assembly/lrml_train.ts) is checked
+// against, and the fallback where WebAssembly is unavailable. Pure loops over typed arrays;
+// Float64 scratch allocated once per kernel object, nothing allocated per triplet or step.
+//
+// One training example is a positive (u, i) with k negatives j₁..j_k. For a side x ∈ {i, j₁..j_k}:
+//   p = look(P[u]), q = look(Q[x])          look = x·min(1, 1/‖x‖) with clip 'lookup', else identity
+//   s = p ⊙ q ; a = softmax(K s) ; r = Σₘ aₘ Mₘ   (r = 0 when numMemories = 0: CML)
+//   e = p + r − q ; D = dist(e)              l2: sqrt(Σe² + 1e-3), l2sq: Σe², l1: Σ|e|
+// negativeRelation 'copy' scores every negative with the positive's r (gradient flows into it).
+// Hinge of negative n: hₙ = margin + D(u,i) − D(u,jₙ). 'sum' keeps every hₙ > 0, 'hardest' only the
+// largest hₙ if > 0. Each kept ("contributing") triplet (u, i, jₙ) adds
+//   hₙ + l2·(‖P[u]‖² + ‖Q[i]‖² + ‖Q[jₙ]‖²)
+// to the objective (raw, unclipped rows; K and M are not regularised). The returned loss is the
+// summed hinge only. Examples with no contributing triplet skip the backward pass entirely.
+//
+// Backward of a side with upstream dE = ∂obj/∂e:
+//   ∂p += dE ; ∂q −= dE ; dr = dE
+//   ∂Mₘ += aₘ dr ; daₘ = Mₘ·dr ; dlₘ = aₘ (daₘ − Σₗ aₗ daₗ) ; ∂Kₘ += dlₘ s ; ds = Kᵀ dl
+//   ∂p += ds ⊙ q ; ∂q += ds ⊙ p
+// then, for clip 'lookup', through the clip of each looked-up row x with ‖x‖ > 1 (y = x/‖x‖):
+//   ∂x = (∂y − y (y·∂y)) / ‖x‖
+
+import type { TripletKernelConfig, TripletParams } from './types.js';
+
+/** The ε inside the square root of the `l2` distance: sqrt(Σe² + 1e-3), as in the authors' code. */
+export const L2_DISTANCE_EPS = 1e-3;
+
+/** The parts of a {@link TripletKernelConfig} that the forward pass uses. */
+export type LrmlForwardConfig = Pick<TripletKernelConfig, 'dim' | 'numMemories' | 'distance' | 'clip'>;
+
+/**
+ * Per-kernel scratch of the TypeScript LRML kernel (Float64, allocated once).
+ * Side 0 is the positive item, side n + 1 the n-th negative.
+ *
+ * @example
+ * ```ts
+ * const scratch = createLrmlScratch(cfg);
+ * const loss = lrmlTripletGrad(cfg, params, u, i, neg, 0, grads, scratch);
+ * ```
+ */
+export interface LrmlScratch {
+  readonly dim: number;
+  readonly numMemories: number;
+  readonly negatives: number;
+  /** Looked-up p (dim). */
+  readonly pc: Float64Array;
+  /** Looked-up q per side ((k+1) × dim). */
+  readonly qc: Float64Array;
+  /** Raw norms: p, then one per side (k+2). */
+  readonly norms: Float64Array;
+  /** p ⊙ q per side ((k+1) × dim). */
+  readonly s: Float64Array;
+  /** Attention per side ((k+1) × numMemories). */
+  readonly a: Float64Array;
+  /** Relation per side ((k+1) × dim). */
+  readonly r: Float64Array;
+  /** e = p + r − q per side, then ∂obj/∂e ((k+1) × dim). */
+  readonly e: Float64Array;
+  /** D per side (k+1). */
+  readonly dist: Float64Array;
+  /** Hinge margin + D(u,i) − D(u,jₙ) per negative (k). */
+  readonly hinge: Float64Array;
+  /** 1 where the negative's triplet contributes (k). */
+  readonly contrib: Uint8Array;
+  /** ∂obj/∂p (dim). */
+  readonly gp: Float64Array;
+  /** ∂obj/∂q per side ((k+1) × dim). */
+  readonly gq: Float64Array;
+  /** Upstream of the relation (dim), ds (dim), da (numMemories). */
+  readonly dr: Float64Array;
+  readonly ds: Float64Array;
+  readonly da: Float64Array;
+}
+
+/**
+ * Allocates the scratch of {@link lrmlTripletGrad} / {@link lrmlDistance} for a configuration.
+ *
+ * @example
+ * ```ts
+ * const scratch = createLrmlScratch({ dim: 64, numMemories: 10, negatives: 1 });
+ * ```
+ */
+export function createLrmlScratch(cfg: Pick<TripletKernelConfig, 'dim' | 'numMemories' | 'negatives'>): LrmlScratch {
+  const d = cfg.dim;
+  const n = cfg.numMemories;
+  const k = Math.max(1, cfg.negatives);
+  const sides = k + 1;
+  return {
+    dim: d, numMemories: n, negatives: k,
+    pc: new Float64Array(d), qc: new Float64Array(sides * d), norms: new Float64Array(sides + 1),
+    s: new Float64Array(sides * d), a: new Float64Array(sides * n), r: new Float64Array(sides * d),
+    e: new Float64Array(sides * d), dist: new Float64Array(sides), hinge: new Float64Array(k),
+    contrib: new Uint8Array(k), gp: new Float64Array(d), gq: new Float64Array(sides * d),
+    dr: new Float64Array(d), ds: new Float64Array(d), da: new Float64Array(n),
+  };
+}
+
+/** Copies row `row` of X into out[o, o+d), scaled into the unit ball when `lookup`; returns the raw norm. */
+function lookUp(X: Float32Array, row: number, d: number, lookup: boolean, out: Float64Array, o: number): number {
+  const xo = row * d;
+  let ss = 0;
+  for (let c = 0; c < d; c++) {
+    const x = X[xo + c];
+    out[o + c] = x;
+    ss += x * x;
+  }
+  const norm = Math.sqrt(ss);
+  if (lookup && norm > 1) {
+    const f = 1 / norm;
+    for (let c = 0; c < d; c++) out[o + c] *= f;
+  }
+  return norm;
+}
+
+/** Attention and relation of side `side` from s: a = softmax(K s), r = Σₘ aₘ Mₘ. */
+function relationForward(K: Float32Array, M: Float32Array, d: number, n: number, sc: LrmlScratch, side: number): void {
+  const s = sc.s;
+  const a = sc.a;
+  const r = sc.r;
+  const so = side * d;
+  const ao = side * n;
+  let mx = -Infinity;
+  for (let m = 0; m < n; m++) {
+    const ko = m * d;
+    let l = 0;
+    for (let c = 0; c < d; c++) l += K[ko + c] * s[so + c];
+    a[ao + m] = l;
+    if (l > mx) mx = l;
+  }
+  let z = 0;
+  for (let m = 0; m < n; m++) {
+    const x = Math.exp(a[ao + m] - mx);
+    a[ao + m] = x;
+    z += x;
+  }
+  const iz = 1 / z;
+  for (let m = 0; m < n; m++) a[ao + m] *= iz;
+  for (let c = 0; c < d; c++) r[so + c] = 0;
+  for (let m = 0; m < n; m++) {
+    const am = a[ao + m];
+    const mo = m * d;
+    for (let c = 0; c < d; c++) r[so + c] += am * M[mo + c];
+  }
+}
+
+/**
+ * Forward of one side: s (own relation), a, r, e = p + r_src − q; returns D.
+ * `relSide` is the side whose relation is used (the side itself, or 0 for a copied relation).
+ */
+function sideForward(cfg: LrmlForwardConfig, K: Float32Array, M: Float32Array, sc: LrmlScratch, side: number, relSide: number): number {
+  const d = cfg.dim;
+  const n = cfg.numMemories;
+  const pc = sc.pc;
+  const qc = sc.qc;
+  const so = side * d;
+  if (n > 0 && relSide === side) {
+    const s = sc.s;
+    for (let c = 0; c < d; c++) s[so + c] = pc[c] * qc[so + c];
+    relationForward(K, M, d, n, sc, side);
+  }
+  const e = sc.e;
+  const r = sc.r;
+  const ro = relSide * d;
+  let acc = 0;
+  if (n > 0) {
+    for (let c = 0; c < d; c++) e[so + c] = pc[c] + r[ro + c] - qc[so + c];
+  } else {
+    for (let c = 0; c < d; c++) e[so + c] = pc[c] - qc[so + c];
+  }
+  if (cfg.distance === 'l1') {
+    for (let c = 0; c < d; c++) acc += Math.abs(e[so + c]);
+    return acc;
+  }
+  for (let c = 0; c < d; c++) acc += e[so + c] * e[so + c];
+  return cfg.distance === 'l2' ? Math.sqrt(acc + L2_DISTANCE_EPS) : acc;
+}
+
+/** Turns e of `side` into coef · ∂D/∂e in place. */
+function distanceGrad(cfg: LrmlForwardConfig, sc: LrmlScratch, side: number, coef: number): void {
+  const d = cfg.dim;
+  const e = sc.e;
+  const o = side * d;
+  if (cfg.distance === 'l2sq') {
+    const f = 2 * coef;
+    for (let c = o; c < o + d; c++) e[c] *= f;
+  } else if (cfg.distance === 'l2') {
+    const f = coef / sc.dist[side];
+    for (let c = o; c < o + d; c++) e[c] *= f;
+  } else {
+    for (let c = o; c < o + d; c++) e[c] = e[c] > 0 ? coef : e[c] < 0 ? -coef : 0;
+  }
+}
+
+/**
+ * Backward through the relation of side `side` with upstream sc.dr: accumulates ∂K, ∂M and
+ * writes ds = ∂obj/∂s into sc.ds.
+ */
+function relationBackward(K: Float32Array, M: Float32Array, gK: Float32Array, gM: Float32Array, d: number, n: number, sc: LrmlScratch, side: number): void {
+  const a = sc.a;
+  const s = sc.s;
+  const dr = sc.dr;
+  const da = sc.da;
+  const ds = sc.ds;
+  const ao = side * n;
+  const so = side * d;
+  let sa = 0;
+  for (let m = 0; m < n; m++) {
+    const mo = m * d;
+    const am = a[ao + m];
+    let x = 0;
+    for (let c = 0; c < d; c++) {
+      const g = dr[c];
+      x += M[mo + c] * g;
+      gM[mo + c] += am * g;
+    }
+    da[m] = x;
+    sa += am * x;
+  }
+  for (let m = 0; m < n; m++) da[m] = a[ao + m] * (da[m] - sa);
+  for (let c = 0; c < d; c++) ds[c] = 0;
+  for (let m = 0; m < n; m++) {
+    const mo = m * d;
+    const dl = da[m];
+    for (let c = 0; c < d; c++) {
+      ds[c] += dl * K[mo + c];
+      gK[mo + c] += dl * s[so + c];
+    }
+  }
+}
+
+/** ∂p += ds ⊙ q_side ; ∂q_side += ds ⊙ p. */
+function embedFromS(sc: LrmlScratch, d: number, side: number): void {
+  const ds = sc.ds;
+  const gp = sc.gp;
+  const gq = sc.gq;
+  const pc = sc.pc;
+  const qc = sc.qc;
+  const o = side * d;
+  for (let c = 0; c < d; c++) {
+    gp[c] += ds[c] * qc[o + c];
+    gq[o + c] += ds[c] * pc[c];
+  }
+}
+
+/**
+ * Adds the gradient g[go, go+d) of a looked-up row (after the clip backward for `lookup`, plus
+ * 2·l2·times·x for the regulariser) into G's row `row`.
+ */
+function scatterRow(
+  X: Float32Array, G: Float32Array, row: number, d: number, g: Float64Array, go: number,
+  y: Float64Array, yo: number, norm: number, lookup: boolean, reg: number,
+): void {
+  const xo = row * d;
+  if (lookup && norm > 1) {
+    let dot = 0;
+    for (let c = 0; c < d; c++) dot += y[yo + c] * g[go + c];
+    const inv = 1 / norm;
+    for (let c = 0; c < d; c++) G[xo + c] += (g[go + c] - dot * y[yo + c]) * inv + reg * X[xo + c];
+  } else {
+    for (let c = 0; c < d; c++) G[xo + c] += g[go + c] + reg * X[xo + c];
+  }
+}
+
+/**
+ * D(u, i) of one pair, with the pair's own attention (Float64 arithmetic on the Float32
+ * parameters), honouring `distance` and the `lookup` clip. Uses side 0 of `scratch`.
+ *
+ * @example
+ * ```ts
+ * const d = lrmlDistance(cfg, params, 3, 17, createLrmlScratch({ ...cfg, negatives: 1 }));
+ * ```
+ */
+export function lrmlDistance(cfg: LrmlForwardConfig, params: TripletParams, u: number, i: number, scratch: LrmlScratch): number {
+  const d = cfg.dim;
+  const lookup = cfg.clip === 'lookup';
+  lookUp(params.P, u, d, lookup, scratch.pc, 0);
+  lookUp(params.Q, i, d, lookup, scratch.qc, 0);
+  return sideForward(cfg, params.K, params.M, scratch, 0, 0);
+}
+
+/**
+ * Loss and gradients of ONE training example: positive (u, i) with the `cfg.negatives`
+ * negatives neg[negOffset ..]. Returns the summed hinge of its contributing triplets and ADDS
+ * the gradient of the objective (hinges + l2 terms, see the file header) into `grads`
+ * (same shapes as `params`). Parameters are not changed.
+ *
+ * @example
+ * ```ts
+ * const grads = { P: new Float32Array(P.length), Q: new Float32Array(Q.length), K: new Float32Array(K.length), M: new Float32Array(M.length) };
+ * const loss = lrmlTripletGrad(cfg, params, 0, 5, Int32Array.of(9), 0, grads, createLrmlScratch(cfg));
+ * ```
+ */
+export function lrmlTripletGrad(
+  cfg: TripletKernelConfig, params: TripletParams, u: number, i: number, neg: Int32Array, negOffset: number,
+  grads: TripletParams, sc: LrmlScratch,
+): number {
+  const d = cfg.dim;
+  const n = cfg.numMemories;
+  const k = cfg.negatives;
+  const { P, Q, K, M } = params;
+  const lookup = cfg.clip === 'lookup';
+  const own = cfg.negativeRelation === 'own';
+  const norms = sc.norms;
+  // forward
+  norms[0] = lookUp(P, u, d, lookup, sc.pc, 0);
+  norms[1] = lookUp(Q, i, d, lookup, sc.qc, 0);
+  const dist = sc.dist;
+  dist[0] = sideForward(cfg, K, M, sc, 0, 0);
+  const hinge = sc.hinge;
+  const contrib = sc.contrib;
+  let best = -1;
+  let bestH = 0;
+  for (let t = 0; t < k; t++) {
+    const side = t + 1;
+    norms[side + 1] = lookUp(Q, neg[negOffset + t], d, lookup, sc.qc, side * d);
+    dist[side] = sideForward(cfg, K, M, sc, side, own ? side : 0);
+    const h = cfg.margin + dist[0] - dist[side];
+    hinge[t] = h;
+    contrib[t] = 0;
+    if (h > bestH) {
+      bestH = h;
+      best = t;
+    }
+  }
+  let loss = 0;
+  let cnt = 0;
+  if (cfg.negativeMode === 'hardest') {
+    if (best >= 0) {
+      contrib[best] = 1;
+      loss = bestH;
+      cnt = 1;
+    }
+  } else {
+    for (let t = 0; t < k; t++) {
+      if (hinge[t] > 0) {
+        contrib[t] = 1;
+        loss += hinge[t];
+        cnt++;
+      }
+    }
+  }
+  if (cnt === 0) return 0;
+
+  // backward: ∂obj/∂e per side (positive: cnt · ∂D/∂e; contributing negative: −∂D/∂e)
+  const e = sc.e;
+  const gp = sc.gp;
+  const gq = sc.gq;
+  const dr = sc.dr;
+  distanceGrad(cfg, sc, 0, cnt);
+  for (let t = 0; t < k; t++) if (contrib[t] === 1) distanceGrad(cfg, sc, t + 1, -1);
+  for (let c = 0; c < d; c++) {
+    gp[c] = e[c];
+    gq[c] = -e[c];
+  }
+  for (let t = 0; t < k; t++) {
+    if (contrib[t] === 0) continue;
+    const o = (t + 1) * d;
+    for (let c = 0; c < d; c++) {
+      gp[c] += e[o + c];
+      gq[o + c] = -e[o + c];
+    }
+  }
+  if (n > 0) {
+    if (own) {
+      for (let side = 0; side <= k; side++) {
+        if (side > 0 && contrib[side - 1] === 0) continue;
+        const o = side * d;
+        for (let c = 0; c < d; c++) dr[c] = e[o + c];
+        relationBackward(K, M, grads.K, grads.M, d, n, sc, side);
+        embedFromS(sc, d, side);
+      }
+    } else {
+      // copied relation: every contributing side's upstream flows into the positive's r
+      for (let c = 0; c < d; c++) dr[c] = e[c];
+      for (let t = 0; t < k; t++) {
+        if (contrib[t] === 0) continue;
+        const o = (t + 1) * d;
+        for (let c = 0; c < d; c++) dr[c] += e[o + c];
+      }
+      relationBackward(K, M, grads.K, grads.M, d, n, sc, 0);
+      embedFromS(sc, d, 0);
+    }
+  }
+  const reg = 2 * cfg.l2;
+  scatterRow(P, grads.P, u, d, gp, 0, sc.pc, 0, norms[0], lookup, reg * cnt);
+  scatterRow(Q, grads.Q, i, d, gq, 0, sc.qc, 0, norms[1], lookup, reg * cnt);
+  for (let t = 0; t < k; t++) {
+    if (contrib[t] === 0) continue;
+    const side = t + 1;
+    scatterRow(Q, grads.Q, neg[negOffset + t], d, gq, side * d, sc.qc, side * d, norms[side + 1], lookup, reg);
+  }
+  return loss;
+}
+
+/** Scales row `row` of W into the unit ball (norm ≤ 1). */
+function clipRow(W: Float32Array, o: number, d: number): void {
+  let ss = 0;
+  for (let c = o; c < o + d; c++) ss += W[c] * W[c];
+  if (ss > 1) {
+    const f = 1 / Math.sqrt(ss);
+    for (let c = o; c < o + d; c++) W[c] *= f;
+  }
+}
+
+/**
+ * One LRML / CML optimiser step per call: gradients summed over the batch's examples
+ * ({@link lrmlTripletGrad}), then the optimiser on the touched rows of P and Q and on all of K
+ * and M, then clipping.
+ *
+ * - `adam`: lazy for P and Q (m, v and the update only for rows that appear in the batch, even
+ *   when their gradient is zero; bias correction from the kernel's global step count), dense
+ *   for K and M: m = β₁m + (1−β₁)g, v = β₂v + (1−β₂)g², w −= lr·m̂ / (sqrt(v̂) + ε).
+ * - `adagrad`: h += g², w −= lr·g / (sqrt(h) + ε) (h starts at 0).
+ * - `sgd`: w −= lr·g.
+ * - clip `rows`: touched P/Q rows scaled to norm ≤ 1 after the update; `clipMemory`: every row of
+ *   K and M too.
+ *
+ * Works in place on `params` (the caller's arrays). Deterministic.
+ *
+ * @example
+ * ```ts
+ * const step = new LrmlTsStep(cfg, params);
+ * for (let off = 0; off < n; off += 1024) loss += step.step(users, pos, neg, off, Math.min(1024, n - off));
+ * ```
+ */
+export class LrmlTsStep {
+  /** Gradient accumulators (zero between steps). */
+  readonly grads: TripletParams;
+  /** Optimiser state: Adam m / Adagrad h (first), Adam v (second); empty when unused. */
+  readonly state1: TripletParams;
+  readonly state2: TripletParams;
+  private readonly scratch: LrmlScratch;
+  private readonly stampP: Int32Array;
+  private readonly stampQ: Int32Array;
+  private readonly touchedP: Int32Array;
+  private readonly touchedQ: Int32Array;
+  /** Optimiser steps taken (Adam's bias correction uses it). */
+  t = 0;
+
+  constructor(readonly cfg: TripletKernelConfig, readonly params: TripletParams) {
+    const { numUsers, numItems, dim, numMemories } = cfg;
+    const zeros = (len: number): TripletParams => ({
+      P: new Float32Array(len && numUsers * dim), Q: new Float32Array(len && numItems * dim),
+      K: new Float32Array(len && numMemories * dim), M: new Float32Array(len && numMemories * dim),
+    });
+    this.grads = zeros(1);
+    this.state1 = zeros(cfg.optimizer === 'sgd' ? 0 : 1);
+    this.state2 = zeros(cfg.optimizer === 'adam' ? 1 : 0);
+    this.scratch = createLrmlScratch(cfg);
+    this.stampP = new Int32Array(numUsers).fill(-1);
+    this.stampQ = new Int32Array(numItems).fill(-1);
+    this.touchedP = new Int32Array(numUsers);
+    this.touchedQ = new Int32Array(numItems);
+  }
+
+  /**
+   * Trains on the examples [offset, offset + count): user users[t], positive pos[t], negatives
+   * neg[t·k .. t·k + k). Returns the summed hinge loss (computed before the update).
+   */
+  step(users: Int32Array, pos: Int32Array, neg: Int32Array, offset: number, count: number): number {
+    const cfg = this.cfg;
+    const k = cfg.negatives;
+    const t = ++this.t;
+    const { stampP, stampQ, touchedP, touchedQ } = this;
+    let nP = 0;
+    let nQ = 0;
+    for (let x = offset; x < offset + count; x++) {
+      const u = users[x];
+      const i = pos[x];
+      if (stampP[u] !== t) { stampP[u] = t; touchedP[nP++] = u; }
+      if (stampQ[i] !== t) { stampQ[i] = t; touchedQ[nQ++] = i; }
+      for (let y = x * k; y < x * k + k; y++) {
+        const j = neg[y];
+        if (stampQ[j] !== t) { stampQ[j] = t; touchedQ[nQ++] = j; }
+      }
+    }
+    let loss = 0;
+    for (let x = offset; x < offset + count; x++) {
+      loss += lrmlTripletGrad(cfg, this.params, users[x], pos[x], neg, x * k, this.grads, this.scratch);
+    }
+    this.apply(t, nP, nQ);
+    return loss;
+  }
+
+  private apply(t: number, nP: number, nQ: number): void {
+    const cfg = this.cfg;
+    const d = cfg.dim;
+    const { params: W, grads: G, state1: S1, state2: S2 } = this;
+    const clipRows = cfg.clip === 'rows';
+    const bc1 = 1 - Math.pow(cfg.beta1, t);
+    const bc2 = 1 - Math.pow(cfg.beta2, t);
+    for (let r = 0; r < nP; r++) {
+      const o = this.touchedP[r] * d;
+      this.update(W.P, G.P, S1.P, S2.P, o, d, bc1, bc2);
+      if (clipRows) clipRow(W.P, o, d);
+    }
+    for (let r = 0; r < nQ; r++) {
+      const o = this.touchedQ[r] * d;
+      this.update(W.Q, G.Q, S1.Q, S2.Q, o, d, bc1, bc2);
+      if (clipRows) clipRow(W.Q, o, d);
+    }
+    const len = cfg.numMemories * d;
+    if (len > 0) {
+      this.update(W.K, G.K, S1.K, S2.K, 0, len, bc1, bc2);
+      this.update(W.M, G.M, S1.M, S2.M, 0, len, bc1, bc2);
+      if (cfg.clipMemory) {
+        for (let o = 0; o < len; o += d) {
+          clipRow(W.K, o, d);
+          clipRow(W.M, o, d);
+        }
+      }
+    }
+  }
+
+  /** Optimiser update of W[o, o+len) from G (zeroed after use). */
+  private update(W: Float32Array, G: Float32Array, S1: Float32Array, S2: Float32Array, o: number, len: number, bc1: number, bc2: number): void {
+    const { optimizer, learningRate: lr, beta1: b1, beta2: b2, epsilon: eps } = this.cfg;
+    const end = o + len;
+    if (optimizer === 'adam') {
+      const lrc = lr / bc1;
+      const ibc2 = 1 / bc2;
+      const ob1 = 1 - b1;
+      const ob2 = 1 - b2;
+      for (let c = o; c < end; c++) {
+        const g = G[c];
+        G[c] = 0;
+        S1[c] = b1 * S1[c] + ob1 * g;
+        S2[c] = b2 * S2[c] + ob2 * g * g;
+        W[c] -= (lrc * S1[c]) / (Math.sqrt(S2[c] * ibc2) + eps);
+      }
+    } else if (optimizer === 'adagrad') {
+      for (let c = o; c < end; c++) {
+        const g = G[c];
+        G[c] = 0;
+        S1[c] += g * g;
+        W[c] -= (lr * g) / (Math.sqrt(S1[c]) + eps);
+      }
+    } else {
+      for (let c = o; c < end; c++) {
+        W[c] -= lr * G[c];
+        G[c] = 0;
+      }
+    }
+  }
+}

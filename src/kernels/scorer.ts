@@ -1,0 +1,321 @@
+// Scorer objects that models call from scoreAll / scoreItems: WASM SIMD (assembly/lrml_score.ts)
+// when it can be compiled, the TypeScript loops of score_impl.ts otherwise. Synchronous, usable in
+// browsers (only the WebAssembly global), no allocation per call.
+
+import { compileKernel, LinearAllocator } from './wasm.js';
+import { wasmBase64 } from './generated/lrml_score.js';
+import { dotScoreTs, fillItemTables, fillUserRows, rowClipScales, TripletScoreTs, type ScoreTables, type TripletScoreShape } from './score_impl.js';
+import type { ClipMode, Distance, TripletParams } from './types.js';
+
+/** Shapes and choices of a triplet (LRML / CML) model's scorer. */
+export interface TripletScorerConfig {
+  numUsers: number;
+  numItems: number;
+  dim: number;
+  /** Memory slots N (0 = CML). */
+  numMemories: number;
+  distance: Distance;
+  clip: ClipMode;
+}
+
+/**
+ * How to score. `backend`: `wasm` (SIMD; throws when WebAssembly fails), `ts`, or `auto` (WASM,
+ * else TS). `formula` (WASM, l2 / l2sq only): `expanded` uses ‖p−q‖² + 2 r·(p−q) + ‖r‖² with
+ * per-model tables (faster), `direct` sums (p + r − q)² over the dimensions; l1 is always direct.
+ * See docs/evaluation.md for the measured speed and accuracy of both.
+ */
+export interface ScorerOptions {
+  backend?: 'auto' | 'wasm' | 'ts';
+  formula?: 'expanded' | 'direct';
+}
+
+/**
+ * Scores of one model for a user (higher = better). One scorer serves every protocol: scores of an
+ * item do not depend on which list or call it is scored in.
+ */
+export interface Scorer {
+  /** The backend in use. */
+  readonly backend: 'wasm' | 'ts';
+  readonly numUsers: number;
+  readonly numItems: number;
+  readonly dim: number;
+  /** Scores of every item for user u into out[0 .. numItems). */
+  scoreAll(u: number, out: Float32Array): void;
+  /** Scores of `items` for user u into out[0 .. items.length). */
+  scoreItems(u: number, items: Int32Array, out: Float32Array): void;
+  /** Scores of every item for an arbitrary user vector p (length dim), e.g. a folded-in new user. */
+  scoreVector(p: Float32Array, out: Float32Array): void;
+  /** Call after the parameters changed in place: recomputes the per-model tables. */
+  refresh(): void;
+}
+
+/** A scorer of an LRML / CML model. */
+export type TripletScorer = Scorer;
+/** A scorer of a dot-product model (BPR-MF, iALS). */
+export type DotScorer = Scorer;
+
+/** Items per call into the WASM module (the candidate buffer's size). */
+const CHUNK = 4096;
+
+function checkUser(u: number, numUsers: number): void {
+  if (!Number.isInteger(u) || u < 0 || u >= numUsers) throw new RangeError(`user index ${u} out of range [0, ${numUsers})`);
+}
+
+function checkOut(out: Float32Array, n: number): void {
+  if (out.length < n) throw new RangeError(`output array holds ${out.length} scores, ${n} needed`);
+}
+
+function checkItems(items: Int32Array, numItems: number): void {
+  for (let t = 0; t < items.length; t++) {
+    const i = items[t];
+    if (!(i >= 0 && i < numItems)) throw new RangeError(`item index ${i} (position ${t}) out of range [0, ${numItems})`);
+  }
+}
+
+interface ScoreExports {
+  memory: WebAssembly.Memory;
+  heapBase(): number;
+  configure(...args: number[]): void;
+  scoreAll(count: number, pp: number): void;
+  scoreList(count: number, pp: number): void;
+}
+
+/** What the WASM scorer reads: user vectors, memory keys/values, item vectors and bias. */
+interface WasmSource {
+  P: () => Float32Array;
+  Q: () => Float32Array;
+  K: () => Float32Array;
+  M: () => Float32Array;
+  bias: () => Float32Array | null;
+}
+
+/** The WASM SIMD scorer (own memory, laid out once; tables refilled by refresh()). */
+class WasmScorer implements Scorer {
+  readonly backend = 'wasm' as const;
+  private readonly ex: ScoreExports;
+  private readonly tables: ScoreTables;
+  private readonly A: Float32Array;
+  private readonly mp: Float32Array;
+  private readonly items: Int32Array;
+  private readonly out: Float32Array;
+  private readonly qScale: Float64Array;
+
+  constructor(
+    readonly numUsers: number,
+    readonly numItems: number,
+    readonly dim: number,
+    private readonly n: number,
+    private readonly clip: boolean,
+    mode: number,
+    dist: number,
+    private readonly src: WasmSource,
+  ) {
+    const mod = compileKernel('lrml_score', wasmBase64);
+    const inst = new WebAssembly.Instance(mod, { env: { abort: () => { throw new Error('lrml_score: abort'); } } });
+    const ex = inst.exports as unknown as ScoreExports;
+    this.ex = ex;
+    const d = dim;
+    const ipad = Math.ceil(Math.max(numItems, 1) / 16) * 16;
+    const outLen = Math.max(ipad, CHUNK);
+    const al = new LinearAllocator(ex.memory, ex.heapBase());
+    const f = (count: number): number => al.alloc(count * 4);
+    const off = {
+      a: f((n + 1) * d), mp: f(n), m: f(n * d), g: f(n * n),
+      qt: f(d * ipad), mqt: f(n * ipad), qq: f(ipad), bias: f(ipad),
+      qi: f(numItems * d), mqi: f(numItems * n),
+      l: f((n + 1) * 16), at: f(n * 16), gq: f(d * 16), gmq: f(n * 16), gqq: f(16), gb: f(16),
+      items: f(CHUNK), out: f(outLen),
+    };
+    al.commit();
+    const buf = ex.memory.buffer;
+    const view = (o: number, count: number): Float32Array => new Float32Array(buf, o, count);
+    this.tables = {
+      dim: d, numItems, numMemories: n, ipad,
+      qi: view(off.qi, numItems * d), qt: view(off.qt, d * ipad), qq: view(off.qq, ipad), bias: view(off.bias, ipad),
+      mqi: view(off.mqi, numItems * n), mqt: view(off.mqt, n * ipad), m: view(off.m, n * d), g: view(off.g, n * n),
+    };
+    this.A = view(off.a, (n + 1) * d);
+    this.mp = view(off.mp, n);
+    this.items = new Int32Array(buf, off.items, CHUNK);
+    this.out = view(off.out, outLen);
+    this.qScale = new Float64Array(clip ? numItems : 0);
+    ex.configure(
+      d, n, mode, dist, ipad,
+      off.a, off.mp, off.m, off.g, off.qt, off.mqt, off.qq, off.bias, off.qi, off.mqi,
+      off.l, off.at, off.gq, off.gmq, off.gqq, off.gb, off.items, off.out,
+    );
+    this.refresh();
+  }
+
+  refresh(): void {
+    const Q = this.src.Q();
+    if (this.clip) rowClipScales(Q, this.numItems, this.dim, this.qScale);
+    fillItemTables(this.tables, Q, this.src.M(), this.src.bias(), this.clip ? this.qScale : null);
+  }
+
+  private user(src: Float32Array, off: number): number {
+    return fillUserRows(src, off, this.dim, this.src.K(), this.src.M(), this.n, this.clip, this.A, this.mp);
+  }
+
+  private all(pp: number, out: Float32Array): void {
+    checkOut(out, this.numItems);
+    this.ex.scoreAll(this.numItems, pp);
+    out.set(this.out.subarray(0, this.numItems));
+  }
+
+  scoreAll(u: number, out: Float32Array): void {
+    checkUser(u, this.numUsers);
+    this.all(this.user(this.src.P(), u * this.dim), out);
+  }
+
+  scoreVector(p: Float32Array, out: Float32Array): void {
+    if (p.length !== this.dim) throw new RangeError(`user vector has length ${p.length}, expected dim = ${this.dim}`);
+    this.all(this.user(p, 0), out);
+  }
+
+  scoreItems(u: number, items: Int32Array, out: Float32Array): void {
+    checkUser(u, this.numUsers);
+    checkOut(out, items.length);
+    checkItems(items, this.numItems);
+    const pp = this.user(this.src.P(), u * this.dim);
+    for (let s = 0; s < items.length; s += CHUNK) {
+      const c = Math.min(CHUNK, items.length - s);
+      this.items.set(items.subarray(s, s + c));
+      this.ex.scoreList(c, pp);
+      out.set(this.out.subarray(0, c), s);
+    }
+  }
+}
+
+/** The TypeScript triplet scorer behind the {@link Scorer} interface. */
+class TsTripletScorer implements Scorer {
+  readonly backend = 'ts' as const;
+  private readonly impl: TripletScoreTs;
+  readonly numUsers: number;
+  readonly numItems: number;
+  readonly dim: number;
+  constructor(private readonly params: TripletParams, shape: TripletScoreShape) {
+    this.impl = new TripletScoreTs(params, shape);
+    this.numUsers = shape.numUsers;
+    this.numItems = shape.numItems;
+    this.dim = shape.dim;
+  }
+  refresh(): void {
+    this.impl.refresh();
+  }
+  scoreAll(u: number, out: Float32Array): void {
+    checkUser(u, this.numUsers);
+    checkOut(out, this.numItems);
+    this.impl.score(this.params.P, u * this.dim, null, this.numItems, out);
+  }
+  scoreItems(u: number, items: Int32Array, out: Float32Array): void {
+    checkUser(u, this.numUsers);
+    checkOut(out, items.length);
+    checkItems(items, this.numItems);
+    this.impl.score(this.params.P, u * this.dim, items, items.length, out);
+  }
+  scoreVector(p: Float32Array, out: Float32Array): void {
+    if (p.length !== this.dim) throw new RangeError(`user vector has length ${p.length}, expected dim = ${this.dim}`);
+    checkOut(out, this.numItems);
+    this.impl.score(p, 0, null, this.numItems, out);
+  }
+}
+
+/** The TypeScript dot-product scorer behind the {@link Scorer} interface. */
+class TsDotScorer implements Scorer {
+  readonly backend = 'ts' as const;
+  constructor(
+    private readonly P: Float32Array,
+    private readonly Q: Float32Array,
+    private readonly bias: Float32Array | null,
+    readonly dim: number,
+    readonly numUsers: number,
+    readonly numItems: number,
+  ) {}
+  refresh(): void {}
+  scoreAll(u: number, out: Float32Array): void {
+    checkUser(u, this.numUsers);
+    checkOut(out, this.numItems);
+    dotScoreTs(this.P, u * this.dim, this.Q, this.bias, this.dim, null, this.numItems, out);
+  }
+  scoreItems(u: number, items: Int32Array, out: Float32Array): void {
+    checkUser(u, this.numUsers);
+    checkOut(out, items.length);
+    checkItems(items, this.numItems);
+    dotScoreTs(this.P, u * this.dim, this.Q, this.bias, this.dim, items, items.length, out);
+  }
+  scoreVector(p: Float32Array, out: Float32Array): void {
+    if (p.length !== this.dim) throw new RangeError(`user vector has length ${p.length}, expected dim = ${this.dim}`);
+    checkOut(out, this.numItems);
+    dotScoreTs(p, 0, this.Q, this.bias, this.dim, null, this.numItems, out);
+  }
+}
+
+function pickBackend<T>(backend: 'auto' | 'wasm' | 'ts' | undefined, wasm: () => T, ts: () => T): T {
+  const b = backend ?? 'auto';
+  if (b !== 'auto' && b !== 'wasm' && b !== 'ts') throw new RangeError(`invalid scorer backend "${String(b)}" (expected auto, wasm or ts)`);
+  if (b === 'ts') return ts();
+  if (b === 'wasm') return wasm();
+  try {
+    return wasm();
+  } catch {
+    return ts();
+  }
+}
+
+/**
+ * A scorer for an LRML / CML model: score(u, i) = −dist(p + r − q) (higher = better), with
+ * r = Σₖ softmax(K (p ⊙ q))ₖ Mₖ (r = 0 when numMemories = 0) and p, q clipped to the unit ball
+ * first when clip = `lookup`. Reads `params` at every call (P) and at refresh() (Q, K, M).
+ *
+ * @example
+ * ```ts
+ * const scorer = createTripletScorer(params, { numUsers, numItems, dim: 100, numMemories: 20, distance: 'l2', clip: 'lookup' });
+ * const out = new Float32Array(numItems);
+ * scorer.scoreAll(0, out);
+ * // after a training epoch changed params in place:
+ * scorer.refresh();
+ * ```
+ */
+export function createTripletScorer(params: TripletParams, config: TripletScorerConfig, options: ScorerOptions = {}): TripletScorer {
+  const { numUsers, numItems, dim, numMemories: n, distance, clip } = config;
+  if (params.P.length !== numUsers * dim || params.Q.length !== numItems * dim || params.K.length !== n * dim || params.M.length !== n * dim) {
+    throw new RangeError(`triplet scorer: parameter shapes do not match numUsers=${numUsers}, numItems=${numItems}, dim=${dim}, numMemories=${n}`);
+  }
+  const formula = options.formula ?? 'expanded';
+  if (formula !== 'expanded' && formula !== 'direct') throw new RangeError(`invalid scorer formula "${String(formula)}" (expected expanded or direct)`);
+  const dist = distance === 'l2' ? 0 : distance === 'l2sq' ? 1 : 2;
+  const mode = formula === 'direct' || distance === 'l1' ? 1 : 0;
+  return pickBackend<Scorer>(
+    options.backend,
+    () => new WasmScorer(numUsers, numItems, dim, n, clip === 'lookup', mode, dist, {
+      P: () => params.P, Q: () => params.Q, K: () => params.K, M: () => params.M, bias: () => null,
+    }),
+    () => new TsTripletScorer(params, { numUsers, numItems, dim, numMemories: n, distance, clip }),
+  );
+}
+
+/**
+ * A scorer for a dot-product model: score(u, i) = P[u] · Q[i] + itemBias[i] (bias optional).
+ * numUsers = P.length / dim, numItems = Q.length / dim.
+ *
+ * @example
+ * ```ts
+ * const scorer = createDotScorer(params.P, params.Q, params.B, 64);
+ * scorer.scoreItems(3, Int32Array.of(0, 5, 9), out);
+ * ```
+ */
+export function createDotScorer(P: Float32Array, Q: Float32Array, itemBias: Float32Array | null, dim: number, options: ScorerOptions = {}): DotScorer {
+  if (!Number.isInteger(dim) || dim <= 0 || P.length % dim !== 0 || Q.length % dim !== 0) {
+    throw new RangeError(`dot scorer: P (${P.length}) and Q (${Q.length}) are not multiples of dim = ${dim}`);
+  }
+  const numUsers = P.length / dim;
+  const numItems = Q.length / dim;
+  if (itemBias !== null && itemBias.length !== numItems) throw new RangeError(`dot scorer: item bias has ${itemBias.length} entries, ${numItems} items`);
+  const empty = new Float32Array(0);
+  return pickBackend<Scorer>(
+    options.backend,
+    () => new WasmScorer(numUsers, numItems, dim, 0, false, 2, 0, { P: () => P, Q: () => Q, K: () => empty, M: () => empty, bias: () => itemBias }),
+    () => new TsDotScorer(P, Q, itemBias, dim, numUsers, numItems),
+  );
+}

@@ -1,0 +1,241 @@
+// Hogwild training (Recht et al. 2011) in Node worker_threads: every worker runs its own instance
+// of the WASM kernel on ONE shared WebAssembly.Memory — shared parameters and optimiser state,
+// private gradients, stamps and scratch — with no locks. Worker w takes batches w, w + T, w + 2T, …
+// of each epoch. Updates race, so results are NOT deterministic (use threads = 1 for that);
+// each worker counts its own optimiser steps for Adam's bias correction.
+// Node-only: loaded by createTripletKernel with a dynamic import, only when threads > 1.
+
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { LrmlError } from '../../errors.js';
+import type { EpochProgress, TripletKernelConfig, TripletParams } from '../../kernels/types.js';
+import { checkAlive, checkEpochInput, checkReadTarget } from './common.js';
+import type { TripletKernelWithBackend } from './index.js';
+import { TsTripletKernel } from './ts.js';
+import { WasmTrainMemory, WasmTripletKernel, type TrainLayout } from './wasm.js';
+
+/** What a worker gets at start. */
+export interface HogwildWorkerData {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  cfg: TripletKernelConfig;
+  layout: TrainLayout;
+  index: number;
+  /** Int32 flags: [0] = 1 asks workers to stop after their current batch. */
+  flags: SharedArrayBuffer;
+  /** Float64 per worker: examples done, loss so far (this epoch). */
+  progress: SharedArrayBuffer;
+}
+
+/** Main → worker: train an epoch staged at these offsets. */
+export interface HogwildRun {
+  users: number;
+  pos: number;
+  neg: number;
+  count: number;
+  batchSize: number;
+  threads: number;
+}
+
+/** Worker → main. */
+export type HogwildReply =
+  | { type: 'ready' }
+  | { type: 'done'; loss: number; done: number; cancelled: boolean };
+
+/** Starts a worker on the compiled worker script, or on the TypeScript source under tsx. */
+function spawnWorker(data: HogwildWorkerData): Worker {
+  const js = new URL('./hogwild_worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(js))) return new Worker(js, { workerData: data });
+  const ts = new URL('./hogwild_worker.ts', import.meta.url);
+  if (existsSync(fileURLToPath(ts))) {
+    // running from src/ under tsx: workers do not inherit tsx's hooks in Node 20, register them first
+    let api: string;
+    try {
+      api = import.meta.resolve('tsx/esm/api');
+    } catch {
+      throw new LrmlError('INTERNAL', 'threads > 1 from TypeScript sources needs tsx installed, or run the build (npm run build) and use dist/');
+    }
+    const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(ts.href)}); });`;
+    return new Worker(boot, { eval: true, workerData: data });
+  }
+  throw new LrmlError('INTERNAL', `hogwild worker script not found next to ${fileURLToPath(import.meta.url)}`);
+}
+
+interface Pending {
+  resolve: (r: { loss: number; done: number; cancelled: boolean }) => void;
+  reject: (e: Error) => void;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The Hogwild kernel: `threads` workers over one shared training memory.
+ * Use {@link createTripletKernel} with `threads > 1` rather than this class directly.
+ *
+ * @example
+ * ```ts
+ * const kernel = await HogwildKernel.create(cfg, params, 2);
+ * await kernel.runEpoch(users, pos, neg, n, 1024);
+ * kernel.read(params);
+ * await kernel.dispose();
+ * ```
+ */
+export class HogwildKernel implements TripletKernelWithBackend {
+  readonly backend = 'wasm' as const;
+  private disposed = false;
+  private failure: Error | null = null;
+  private readonly pending: (Pending | null)[];
+  private readonly flags: Int32Array;
+  private readonly progress: Float64Array;
+
+  private constructor(
+    readonly cfg: TripletKernelConfig,
+    readonly threads: number,
+    private readonly mem: WasmTrainMemory,
+    private readonly workers: Worker[],
+    flags: SharedArrayBuffer,
+    progress: SharedArrayBuffer,
+  ) {
+    this.pending = workers.map(() => null);
+    this.flags = new Int32Array(flags);
+    this.progress = new Float64Array(progress);
+    workers.forEach((w, index) => {
+      w.on('message', (m: HogwildReply) => {
+        if (m.type !== 'done') return;
+        const p = this.pending[index];
+        this.pending[index] = null;
+        p?.resolve(m);
+      });
+      const fail = (e: Error): void => {
+        this.failure ??= new LrmlError('INTERNAL', `training worker ${index} failed: ${e.message}`);
+        const p = this.pending[index];
+        this.pending[index] = null;
+        p?.reject(this.failure);
+      };
+      w.on('error', fail);
+      w.on('exit', (code) => {
+        if (!this.disposed) fail(new Error(`exited with code ${code}`));
+      });
+    });
+  }
+
+  /** Lays out the shared memory, starts the workers and waits until every one is ready. */
+  static async create(cfg: TripletKernelConfig, params: TripletParams, threads: number): Promise<HogwildKernel> {
+    const mem = WasmTrainMemory.create(cfg, params, threads);
+    const flags = new SharedArrayBuffer(4);
+    const progress = new SharedArrayBuffer(16 * threads);
+    const workers: Worker[] = [];
+    const ready: Promise<void>[] = [];
+    try {
+      for (let index = 0; index < threads; index++) {
+        const w = spawnWorker({ module: mem.module, memory: mem.memory, cfg, layout: mem.layout, index, flags, progress });
+        workers.push(w);
+        ready.push(new Promise<void>((resolve, reject) => {
+          const onMessage = (m: HogwildReply): void => {
+            if (m.type === 'ready') {
+              w.off('message', onMessage);
+              w.off('error', reject);
+              resolve();
+            }
+          };
+          w.on('message', onMessage);
+          w.once('error', reject);
+          w.once('exit', (code) => reject(new Error(`worker exited with code ${code} before it was ready`)));
+        }));
+      }
+      await Promise.all(ready);
+    } catch (e) {
+      await Promise.all(workers.map((w) => w.terminate()));
+      throw e instanceof LrmlError ? e : new LrmlError('INTERNAL', `could not start training workers: ${(e as Error).message}`);
+    }
+    for (const w of workers) {
+      w.removeAllListeners('exit');
+      w.unref(); // idle workers do not keep the process alive
+    }
+    return new HogwildKernel(cfg, threads, mem, workers, flags, progress);
+  }
+
+  async runEpoch(
+    users: Int32Array, pos: Int32Array, neg: Int32Array, count: number, batchSize: number,
+    onProgress?: (p: EpochProgress) => void, signal?: AbortSignal,
+  ): Promise<number> {
+    checkAlive(this.disposed);
+    if (this.failure !== null) throw this.failure;
+    checkEpochInput(this.cfg, users, pos, neg, count, batchSize);
+    if (signal?.aborted) throw new LrmlError('CANCELLED', `training cancelled at example 0 of ${count}`);
+    if (this.pending.some((p) => p !== null)) throw new LrmlError('INTERNAL', 'runEpoch called while another epoch is running');
+    const at = this.mem.stageEpoch(users, pos, neg, count);
+    Atomics.store(this.flags, 0, 0);
+    this.progress.fill(0);
+    const run: HogwildRun = { users: at.users, pos: at.pos, neg: at.neg, count, batchSize, threads: this.threads };
+    const results = this.workers.map((w, index) => new Promise<{ loss: number; done: number; cancelled: boolean }>((resolve, reject) => {
+      this.pending[index] = { resolve, reject };
+      w.postMessage(run);
+    }));
+    const all = Promise.all(results);
+    let finished = false;
+    all.then(() => { finished = true; }, () => { finished = true; });
+    const report = (): { done: number; loss: number } => {
+      let done = 0;
+      let loss = 0;
+      for (let w = 0; w < this.threads; w++) {
+        done += this.progress[2 * w];
+        loss += this.progress[2 * w + 1];
+      }
+      return { done, loss };
+    };
+    while (!finished) {
+      await Promise.race([all.then(() => undefined, () => undefined), sleep(50)]);
+      if (signal?.aborted && !finished) {
+        Atomics.store(this.flags, 0, 1);
+        await all.catch(() => undefined);
+        throw new LrmlError('CANCELLED', `training cancelled at example ${report().done} of ${count}`);
+      }
+      if (!finished) onProgress?.(report());
+    }
+    const rs = await all;
+    if (signal?.aborted && rs.some((r) => r.cancelled)) throw new LrmlError('CANCELLED', `training cancelled at example ${report().done} of ${count}`);
+    let loss = 0;
+    for (const r of rs) loss += r.loss;
+    onProgress?.({ done: count, loss });
+    return loss;
+  }
+
+  read(out: TripletParams): void {
+    checkAlive(this.disposed);
+    checkReadTarget(this.cfg, out);
+    this.mem.readParams(out);
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+/**
+ * Creates the Hogwild kernel; with `fallback` (backend `auto`), a failure to start workers or to
+ * create the WASM memory gives a single-thread kernel instead.
+ *
+ * @example
+ * ```ts
+ * const kernel = await createHogwildKernel(cfg, params, 2, true);
+ * ```
+ */
+export async function createHogwildKernel(cfg: TripletKernelConfig, params: TripletParams, threads: number, fallback: boolean): Promise<TripletKernelWithBackend> {
+  try {
+    return await HogwildKernel.create(cfg, params, threads);
+  } catch (e) {
+    if (!fallback) {
+      if (e instanceof LrmlError) throw e;
+      throw new LrmlError('INTERNAL', `WebAssembly training kernel unavailable: ${(e as Error).message}`);
+    }
+    try {
+      return WasmTripletKernel.create(cfg, params);
+    } catch {
+      return new TsTripletKernel(cfg, params);
+    }
+  }
+}

@@ -1,0 +1,39 @@
+// Worker thread of the Hogwild kernel (hogwild.ts): one instance of the WASM training kernel on
+// the shared memory, configured with this worker's private work area. Trains batches
+// index, index + threads, … of each epoch it is sent, then replies with its summed loss.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import type { HogwildReply, HogwildRun, HogwildWorkerData } from './hogwild.js';
+import { instantiateTrainer } from './wasm.js';
+
+const data = workerData as HogwildWorkerData;
+const port = parentPort;
+if (port === null) throw new Error('hogwild_worker.js must run in a worker thread');
+const ex = instantiateTrainer(data.module, data.memory, data.cfg, data.layout, data.index);
+const flags = new Int32Array(data.flags);
+const progress = new Float64Array(data.progress);
+const k = data.cfg.negatives;
+const me = data.index;
+
+port.on('message', (run: HogwildRun) => {
+  let loss = 0;
+  let done = 0;
+  let cancelled = false;
+  const batches = Math.ceil(run.count / run.batchSize);
+  for (let b = me; b < batches; b += run.threads) {
+    if (Atomics.load(flags, 0) !== 0) {
+      cancelled = true;
+      break;
+    }
+    const off = b * run.batchSize;
+    const cnt = Math.min(run.batchSize, run.count - off);
+    loss += ex.step(run.users + 4 * off, run.pos + 4 * off, run.neg + 4 * k * off, cnt);
+    done += cnt;
+    progress[2 * me] = done;
+    progress[2 * me + 1] = loss;
+  }
+  const reply: HogwildReply = { type: 'done', loss, done, cancelled };
+  port.postMessage(reply);
+});
+const ready: HogwildReply = { type: 'ready' };
+port.postMessage(ready);

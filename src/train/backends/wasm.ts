@@ -1,0 +1,265 @@
+// The WebAssembly SIMD training kernel (src/kernels/assembly/lrml_train.ts) on the host side:
+// memory layout, padded parameter copies, epoch staging, and the single-thread TripletKernel.
+// The module imports a shared memory so that Hogwild workers (hogwild.ts) can share it; in a
+// browser that needs cross-origin isolation (SharedArrayBuffer), otherwise creation throws and
+// `auto` falls back to the TypeScript kernel. No Node-only imports here.
+
+import { LrmlError } from '../../errors.js';
+import { wasmBase64 } from '../../kernels/generated/lrml_train.js';
+import type { EpochProgress, TripletKernel, TripletKernelConfig, TripletParams } from '../../kernels/types.js';
+import { compileKernel, LinearAllocator, WASM_PAGE } from '../../kernels/wasm.js';
+import { runBatches } from '../batches.js';
+import { checkAlive, checkEpochInput, checkReadTarget } from './common.js';
+
+/** Exports of the lrml_train module. */
+export interface TrainExports {
+  heapBase(): number;
+  setShape(dimPadded: number, numMemories: number, negatives: number): void;
+  scratchBytes(): number;
+  setOptions(dist: number, copy: number, clip: number, clipMem: number, hardest: number, opt: number,
+    margin: number, l2: number, lr: number, b1: number, b2: number, eps: number): void;
+  setParams(p: number, q: number, k: number, m: number,
+    s1p: number, s2p: number, s1q: number, s2q: number, s1k: number, s2k: number, s1m: number, s2m: number): void;
+  setWork(gp: number, gq: number, gk: number, gm: number, stampP: number, stampQ: number, touchP: number, touchQ: number, scratch: number): void;
+  steps(): number;
+  step(users: number, pos: number, negs: number, count: number): number;
+}
+
+/** Byte offsets of the shared part: parameters (padded rows) and optimiser state (0 = unused). */
+export interface SharedLayout {
+  P: number; Q: number; K: number; M: number;
+  s1p: number; s2p: number; s1q: number; s2q: number; s1k: number; s2k: number; s1m: number; s2m: number;
+}
+
+/** Byte offsets of one instance's (one thread's) private part. */
+export interface WorkLayout {
+  gp: number; gq: number; gk: number; gm: number;
+  stampP: number; stampQ: number; touchP: number; touchQ: number; scratch: number;
+}
+
+/** Where everything lives in the training memory. */
+export interface TrainLayout {
+  /** dim rounded up to a multiple of 4 (row stride in floats). */
+  dimPadded: number;
+  shared: SharedLayout;
+  work: WorkLayout[];
+}
+
+/** Largest memory a 32-bit WebAssembly module can address (pages). */
+const MAX_PAGES = 65536;
+
+/** The compiled training module (cached). Throws where WebAssembly or SIMD is unavailable. */
+export function trainModule(): WebAssembly.Module {
+  return compileKernel('lrml_train', wasmBase64);
+}
+
+/**
+ * Instantiates the training module on `memory` and configures it as instance `w` of `layout`.
+ *
+ * @example
+ * ```ts
+ * const ex = instantiateTrainer(trainModule(), memory, cfg, layout, 0);
+ * ex.step(usersPtr, posPtr, negPtr, 1024);
+ * ```
+ */
+export function instantiateTrainer(module: WebAssembly.Module, memory: WebAssembly.Memory, cfg: TripletKernelConfig, layout: TrainLayout, w: number): TrainExports {
+  const ex = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as TrainExports;
+  ex.setShape(layout.dimPadded, cfg.numMemories, cfg.negatives);
+  ex.setOptions(
+    cfg.distance === 'l2' ? 0 : cfg.distance === 'l2sq' ? 1 : 2,
+    cfg.negativeRelation === 'copy' ? 1 : 0,
+    cfg.clip === 'rows' ? 0 : cfg.clip === 'lookup' ? 1 : 2,
+    cfg.clipMemory ? 1 : 0,
+    cfg.negativeMode === 'hardest' ? 1 : 0,
+    cfg.optimizer === 'adam' ? 0 : cfg.optimizer === 'adagrad' ? 1 : 2,
+    cfg.margin, cfg.l2, cfg.learningRate, cfg.beta1, cfg.beta2, cfg.epsilon,
+  );
+  const s = layout.shared;
+  ex.setParams(s.P, s.Q, s.K, s.M, s.s1p, s.s2p, s.s1q, s.s2q, s.s1k, s.s2k, s.s1m, s.s2m);
+  const o = layout.work[w];
+  ex.setWork(o.gp, o.gq, o.gk, o.gm, o.stampP, o.stampQ, o.touchP, o.touchQ, o.scratch);
+  return ex;
+}
+
+/**
+ * The training memory: one shared WebAssembly.Memory holding padded copies of the parameters,
+ * the optimiser state, `workers` private work areas and the staged epoch arrays.
+ *
+ * @example
+ * ```ts
+ * const mem = WasmTrainMemory.create(cfg, params, 1);
+ * const ex = instantiateTrainer(mem.module, mem.memory, cfg, mem.layout, 0);
+ * ```
+ */
+export class WasmTrainMemory {
+  private epochOff = 0;
+  private epochCap = 0;
+
+  private constructor(
+    readonly cfg: TripletKernelConfig,
+    readonly module: WebAssembly.Module,
+    readonly memory: WebAssembly.Memory,
+    readonly layout: TrainLayout,
+    private readonly alloc: LinearAllocator,
+  ) {}
+
+  /** Lays out and fills a new training memory (throws where WASM / shared memory is unavailable). */
+  static create(cfg: TripletKernelConfig, params: TripletParams, workers: number): WasmTrainMemory {
+    const module = trainModule();
+    const dp = Math.ceil(cfg.dim / 4) * 4;
+    const n = cfg.numMemories;
+    const k = cfg.negatives;
+    const rowsBytes = (rows: number): number => rows * dp * 4;
+    const adam = cfg.optimizer === 'adam';
+    const stateSets = cfg.optimizer === 'sgd' ? 0 : adam ? 2 : 1;
+    // an upper bound of everything, checked before any memory is reserved
+    const paramBytes = rowsBytes(cfg.numUsers + cfg.numItems + 2 * n);
+    const scratchBound = 4 * ((k + 1) * (10 * dp + 2 * n + 64) + 8 * dp + 4 * n) + 4096;
+    const workBytes = paramBytes + 8 * (cfg.numUsers + cfg.numItems) + scratchBound;
+    const total = 65536 + paramBytes * (1 + stateSets) + workers * workBytes;
+    if (total > (MAX_PAGES - 16) * WASM_PAGE) {
+      throw new LrmlError('TOO_LARGE', `training state needs about ${Math.ceil(total / 2 ** 20)} MiB, more than a 32-bit WebAssembly memory holds (4 GiB): use the ts backend or a smaller dim`);
+    }
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
+    const probe = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as TrainExports;
+    probe.setShape(dp, n, k);
+    const scratchBytes = probe.scratchBytes();
+    const al = new LinearAllocator(memory, probe.heapBase());
+    const f = (rows: number): number => al.alloc(rowsBytes(rows));
+    const opt = (rows: number, set: number): number => (stateSets > set && rows > 0 ? f(rows) : 0);
+    const shared: SharedLayout = {
+      P: f(cfg.numUsers), Q: f(cfg.numItems), K: f(n), M: f(n),
+      s1p: opt(cfg.numUsers, 0), s2p: opt(cfg.numUsers, 1), s1q: opt(cfg.numItems, 0), s2q: opt(cfg.numItems, 1),
+      s1k: opt(n, 0), s2k: opt(n, 1), s1m: opt(n, 0), s2m: opt(n, 1),
+    };
+    const work: WorkLayout[] = [];
+    for (let w = 0; w < workers; w++) {
+      al.alloc(64); // keep threads' hot buffers off each other's cache lines
+      work.push({
+        gp: f(cfg.numUsers), gq: f(cfg.numItems), gk: f(n), gm: f(n),
+        stampP: al.alloc(4 * cfg.numUsers), stampQ: al.alloc(4 * cfg.numItems),
+        touchP: al.alloc(4 * cfg.numUsers), touchQ: al.alloc(4 * cfg.numItems),
+        scratch: al.alloc(scratchBytes),
+      });
+    }
+    al.commit();
+    const mem = new WasmTrainMemory(cfg, module, memory, { dimPadded: dp, shared, work }, al);
+    mem.writeParams(params);
+    return mem;
+  }
+
+  private view(off: number, rows: number): Float32Array {
+    return new Float32Array(this.memory.buffer, off, rows * this.layout.dimPadded);
+  }
+
+  private copyIn(src: Float32Array, off: number, rows: number): void {
+    const d = this.cfg.dim;
+    const dp = this.layout.dimPadded;
+    const dst = this.view(off, rows);
+    if (d === dp) dst.set(src);
+    else for (let r = 0; r < rows; r++) dst.set(src.subarray(r * d, r * d + d), r * dp);
+  }
+
+  private copyOut(off: number, rows: number, out: Float32Array): void {
+    const d = this.cfg.dim;
+    const dp = this.layout.dimPadded;
+    const src = this.view(off, rows);
+    if (d === dp) out.set(src);
+    else for (let r = 0; r < rows; r++) out.set(src.subarray(r * dp, r * dp + d), r * d);
+  }
+
+  /** Copies parameters in (padded lanes stay 0). */
+  writeParams(p: TripletParams): void {
+    const s = this.layout.shared;
+    const { numUsers, numItems, numMemories: n } = this.cfg;
+    this.copyIn(p.P, s.P, numUsers);
+    this.copyIn(p.Q, s.Q, numItems);
+    this.copyIn(p.K, s.K, n);
+    this.copyIn(p.M, s.M, n);
+  }
+
+  /** Copies the current parameters out (unpadded). */
+  readParams(out: TripletParams): void {
+    const s = this.layout.shared;
+    const { numUsers, numItems, numMemories: n } = this.cfg;
+    this.copyOut(s.P, numUsers, out.P);
+    this.copyOut(s.Q, numItems, out.Q);
+    this.copyOut(s.K, n, out.K);
+    this.copyOut(s.M, n, out.M);
+  }
+
+  /**
+   * Copies an epoch's arrays into the memory (growing it when needed); returns their offsets.
+   * `neg` holds `negatives` entries per example.
+   */
+  stageEpoch(users: Int32Array, pos: Int32Array, neg: Int32Array, count: number): { users: number; pos: number; neg: number } {
+    const k = this.cfg.negatives;
+    const need = count * (2 + k);
+    if (need > this.epochCap) {
+      const cap = Math.max(need, 1024);
+      if (this.alloc.end + 4 * cap > (MAX_PAGES - 1) * WASM_PAGE) {
+        throw new LrmlError('TOO_LARGE', `epoch of ${count} examples does not fit the 4 GiB WebAssembly memory next to the model: train with smaller epochs`);
+      }
+      this.epochOff = this.alloc.alloc(4 * cap);
+      this.alloc.commit();
+      this.epochCap = cap;
+    }
+    const buf = this.memory.buffer;
+    const u = this.epochOff;
+    const p = u + 4 * count;
+    const n = p + 4 * count;
+    new Int32Array(buf, u, count).set(users.subarray(0, count));
+    new Int32Array(buf, p, count).set(pos.subarray(0, count));
+    new Int32Array(buf, n, count * k).set(neg.subarray(0, count * k));
+    return { users: u, pos: p, neg: n };
+  }
+}
+
+/**
+ * LRML / CML training with the WASM SIMD kernel in this thread: deterministic (same inputs, same
+ * bits). Use {@link createTripletKernel} rather than this class directly.
+ *
+ * @example
+ * ```ts
+ * const kernel = WasmTripletKernel.create(cfg, params);
+ * await kernel.runEpoch(users, pos, neg, n, 1024);
+ * ```
+ */
+export class WasmTripletKernel implements TripletKernel {
+  readonly threads = 1;
+  readonly backend = 'wasm' as const;
+  private disposed = false;
+
+  private constructor(readonly cfg: TripletKernelConfig, private mem: WasmTrainMemory, private readonly ex: TrainExports) {}
+
+  /** Builds the kernel (throws where WebAssembly SIMD or shared memory is unavailable). */
+  static create(cfg: TripletKernelConfig, params: TripletParams): WasmTripletKernel {
+    const mem = WasmTrainMemory.create(cfg, params, 1);
+    return new WasmTripletKernel(cfg, mem, instantiateTrainer(mem.module, mem.memory, cfg, mem.layout, 0));
+  }
+
+  async runEpoch(
+    users: Int32Array, pos: Int32Array, neg: Int32Array, count: number, batchSize: number,
+    onProgress?: (p: EpochProgress) => void, signal?: AbortSignal,
+  ): Promise<number> {
+    checkAlive(this.disposed);
+    checkEpochInput(this.cfg, users, pos, neg, count, batchSize);
+    const at = this.mem.stageEpoch(users, pos, neg, count);
+    const k = this.cfg.negatives;
+    const ex = this.ex;
+    return runBatches(
+      count, batchSize, (off, cnt) => ex.step(at.users + 4 * off, at.pos + 4 * off, at.neg + 4 * k * off, cnt),
+      onProgress && ((done, loss) => onProgress({ done, loss })), signal,
+    );
+  }
+
+  read(out: TripletParams): void {
+    checkAlive(this.disposed);
+    checkReadTarget(this.cfg, out);
+    this.mem.readParams(out);
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+  }
+}

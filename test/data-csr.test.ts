@@ -1,0 +1,186 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Csr } from '../src/data/csr.js';
+import { IdMap } from '../src/data/idmap.js';
+import { ByteInterner } from '../src/data/interner.js';
+import { kcoreFilter, markDuplicates } from '../src/data/filters.js';
+import { interactionsFromIds, selectInteractions, toCsr, interactionCounts } from '../src/data/interactions.js';
+import { parseInteractions } from '../src/data/parse.js';
+import { countStats, describeInteractions } from '../src/data/stats.js';
+import { Rng } from '../src/rng.js';
+
+function randomPairs(rng: Rng, n: number, rows: number, cols: number): { r: Int32Array; c: Int32Array } {
+  const r = new Int32Array(n);
+  const c = new Int32Array(n);
+  for (let k = 0; k < n; k++) {
+    r[k] = rng.int(rows);
+    c[k] = Math.floor(Math.pow(rng.float(), 2) * cols); // skewed, many duplicates
+  }
+  return { r, c };
+}
+
+test('CSR lookups agree with a naive Set (random data, many seeds)', () => {
+  for (let seed = 0; seed < 20; seed++) {
+    const rng = new Rng(seed);
+    const rows = 1 + rng.int(30);
+    const cols = 1 + rng.int(50);
+    const { r, c } = randomPairs(rng, rng.int(400), rows, cols);
+    const csr = Csr.fromPairs(rows, cols, r, c);
+    const set = new Set<number>();
+    for (let k = 0; k < r.length; k++) set.add(r[k] * cols + c[k]);
+    assert.equal(csr.nnz, set.size);
+    for (let u = 0; u < rows; u++) {
+      const row = csr.row(u);
+      for (let k = 1; k < row.length; k++) assert.ok(row[k - 1] < row[k], 'rows sorted and distinct');
+      for (let i = 0; i < cols; i++) assert.equal(csr.has(u, i), set.has(u * cols + i), `has(${u}, ${i})`);
+    }
+    const t = csr.transpose();
+    for (let i = 0; i < cols; i++) for (const u of t.row(i)) assert.ok(csr.has(u, i));
+    assert.equal(t.nnz, csr.nnz);
+    const cc = csr.columnCounts();
+    for (let i = 0; i < cols; i++) assert.equal(cc[i], t.rowLength(i));
+  }
+});
+
+test('toCsr: shape from the id maps, one entry per distinct pair', () => {
+  const d = interactionsFromIds(['a', 'a', 'b', 'a'], ['x', 'y', 'x', 'x']);
+  const csr = toCsr(d);
+  assert.equal(csr.numRows, 2);
+  assert.equal(csr.numCols, 2);
+  assert.equal(csr.nnz, 3);
+  assert.ok(csr.has(d.users.get('b')!, d.items.get('x')!));
+  assert.ok(!csr.has(d.users.get('b')!, d.items.get('y')!));
+  // users of a pre-existing map without interactions are empty rows
+  const e = parseInteractions('user,item\nb,x\n', { users: IdMap.fromIds(['a', 'b', 'c']) });
+  const ce = toCsr(e);
+  assert.equal(ce.numRows, 3);
+  assert.deepEqual([ce.rowLength(0), ce.rowLength(1), ce.rowLength(2)], [0, 1, 0]);
+});
+
+test('markDuplicates keeps exactly the last occurrence of each pair (vs a naive Map)', () => {
+  for (let seed = 0; seed < 20; seed++) {
+    const rng = new Rng(100 + seed);
+    const U = 1 + rng.int(10);
+    const I = 1 + rng.int(10);
+    const n = rng.int(200);
+    const { r, c } = randomPairs(rng, n, U, I);
+    const alive = new Uint8Array(n).fill(1);
+    const marked = markDuplicates(r, c, n, U, I, alive);
+    const last = new Map<number, number>();
+    for (let k = 0; k < n; k++) last.set(r[k] * I + c[k], k);
+    const want = new Uint8Array(n);
+    for (const k of last.values()) want[k] = 1;
+    assert.deepEqual(alive, want);
+    assert.equal(marked, n - last.size);
+  }
+});
+
+function naiveKcore(r: Int32Array, c: Int32Array, alive: Uint8Array, k: number): Uint8Array {
+  const a = alive.slice();
+  for (;;) {
+    const uc = new Map<number, number>();
+    const ic = new Map<number, number>();
+    for (let t = 0; t < a.length; t++) {
+      if (!a[t]) continue;
+      uc.set(r[t], (uc.get(r[t]) ?? 0) + 1);
+      ic.set(c[t], (ic.get(c[t]) ?? 0) + 1);
+    }
+    let changed = false;
+    for (let t = 0; t < a.length; t++) {
+      if (a[t] && ((uc.get(r[t]) ?? 0) < k || (ic.get(c[t]) ?? 0) < k)) {
+        a[t] = 0;
+        changed = true;
+      }
+    }
+    if (!changed) return a;
+  }
+}
+
+test('kcoreFilter equals the naive fixed point, and every survivor has ≥ k interactions', () => {
+  for (let seed = 0; seed < 40; seed++) {
+    const rng = new Rng(200 + seed);
+    const U = 1 + rng.int(25);
+    const I = 1 + rng.int(25);
+    const n = rng.int(300);
+    const { r, c } = randomPairs(rng, n, U, I);
+    const alive = new Uint8Array(n).fill(1);
+    markDuplicates(r, c, n, U, I, alive);
+    const k = 1 + rng.int(6);
+    const before = alive.slice();
+    const res = kcoreFilter(r, c, n, U, I, k, alive);
+    assert.deepEqual(alive, naiveKcore(r, c, before, k));
+    let removed = 0;
+    for (let t = 0; t < n; t++) removed += before[t] - alive[t];
+    assert.equal(res.removed, removed);
+    const uc = new Int32Array(U);
+    const ic = new Int32Array(I);
+    for (let t = 0; t < n; t++) if (alive[t]) { uc[r[t]]++; ic[c[t]]++; }
+    for (const x of [...uc, ...ic]) assert.ok(x === 0 || x >= k);
+  }
+});
+
+test('ByteInterner agrees with a Map over many ids (rehashing), numeric and string ids', () => {
+  const rng = new Rng(9);
+  const enc = new TextEncoder();
+  const ids = new ByteInterner();
+  const naive = new Map<string, number>();
+  for (let k = 0; k < 20000; k++) {
+    const kind = rng.int(4);
+    const s = kind === 0 ? String(rng.int(5000)) : kind === 1 ? `0${rng.int(100)}` : kind === 2 ? `id-${rng.int(5000)}-é` : String(rng.int(1 << 30));
+    const b = enc.encode(`,${s},`);
+    const got = ids.intern(b, 1, b.length - 1);
+    if (!naive.has(s)) naive.set(s, naive.size);
+    assert.equal(got, naive.get(s), s);
+  }
+  assert.deepEqual(ids.toIdMap().ids(), [...naive.keys()]);
+});
+
+test('ByteInterner: base map indices kept, new ids after; frozen returns -1 and counts distinct', () => {
+  const base = IdMap.fromIds(['10', 'x']);
+  const a = new ByteInterner(base);
+  assert.equal(a.internString('x'), 1);
+  assert.equal(a.internString('10'), 0);
+  assert.equal(a.internString('7'), 2);
+  assert.equal(a.internString('10'), 0); // cached numeric path
+  const m = a.toIdMap();
+  assert.deepEqual(m.ids(), ['10', 'x', '7']);
+  assert.deepEqual(base.ids(), ['10', 'x']); // untouched
+  const f = new ByteInterner(base, { frozen: true });
+  assert.equal(f.internString('7'), -1);
+  assert.equal(f.internString('7'), -1);
+  assert.equal(f.internString('8'), -1);
+  assert.equal(f.internString('x'), 1);
+  assert.equal(f.unknownCount, 2);
+  assert.equal(f.toIdMap(), base);
+});
+
+test('selectInteractions shares maps and copies the chosen rows', () => {
+  const d = interactionsFromIds(['a', 'b', 'c'], ['x', 'y', 'z'], { rating: [1, 2, 3], timestamp: [10, 20, 30] });
+  const s = selectInteractions(d, Int32Array.of(2, 0));
+  assert.equal(s.users, d.users);
+  assert.deepEqual(Array.from(s.user), [2, 0]);
+  assert.deepEqual(Array.from(s.rating!), [3, 1]);
+  assert.deepEqual(Array.from(s.timestamp!), [30, 10]);
+  assert.equal(s.summary.kept, 2);
+  assert.throws(() => selectInteractions(d, Int32Array.of(3)), RangeError);
+});
+
+test('countStats and describeInteractions against hand-computed values', () => {
+  assert.deepEqual(countStats(Int32Array.of(1, 5, 2, 4)), { min: 1, median: 3, mean: 3, max: 5 });
+  assert.deepEqual(countStats(Int32Array.of(7, 1, 3)), { min: 1, median: 3, mean: 11 / 3, max: 7 });
+  assert.deepEqual(countStats(new Int32Array(0)), { min: 0, median: 0, mean: 0, max: 0 });
+  // a: x y z; b: x → per user [3, 1], per item [2, 1, 1]
+  const d = interactionsFromIds(['a', 'a', 'a', 'b'], ['x', 'y', 'z', 'x'], { rating: [1, 2, 3, 5], timestamp: [5, 1, 9, 3] });
+  const s = describeInteractions(d);
+  assert.equal(s.users, 2);
+  assert.equal(s.items, 3);
+  assert.equal(s.interactions, 4);
+  assert.equal(s.density, 4 / 6);
+  assert.deepEqual(s.perUser, { min: 1, median: 2, mean: 2, max: 3 });
+  assert.deepEqual(s.perItem, { min: 1, median: 1, mean: 4 / 3, max: 2 });
+  assert.deepEqual(s.rating, { min: 1, max: 5, mean: 11 / 4 });
+  assert.deepEqual(s.timestamp, { min: 1, max: 9 });
+  const { perUser, perItem } = interactionCounts(d);
+  assert.deepEqual(Array.from(perUser), [3, 1]);
+  assert.deepEqual(Array.from(perItem), [2, 1, 1]);
+});

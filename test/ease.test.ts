@@ -1,0 +1,201 @@
+// EASE: weights exactly as Steck's formula (against a direct dense inverse), scores, quality on
+// planted data, round trip, options, memory refusal, hooks and cancellation.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Csr } from '../src/data/csr.js';
+import { LrmlError } from '../src/errors.js';
+import { EaseModel, easeFamily, easeMemoryBytes, fitEase, resolveEaseOptions } from '../src/models/ease.js';
+import type { TrainProgress } from '../src/models/types.js';
+import { Rng } from '../src/rng.js';
+import { hitsAtK, plantedDataset } from './helpers.js';
+
+function randomCsr(numUsers: number, numItems: number, density: number, seed: number): Csr {
+  const rng = new Rng(seed);
+  const rows: number[] = [];
+  const cols: number[] = [];
+  for (let u = 0; u < numUsers; u++) {
+    for (let i = 0; i < numItems; i++) {
+      if (rng.float() < density) {
+        rows.push(u);
+        cols.push(i);
+      }
+    }
+  }
+  return Csr.fromPairs(numUsers, numItems, Int32Array.from(rows), Int32Array.from(cols));
+}
+
+/** Gauss–Jordan inverse with partial pivoting (float64). */
+function inverse(a: Float64Array, n: number): Float64Array {
+  const m = a.slice();
+  const inv = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) inv[i * n + i] = 1;
+  for (let c = 0; c < n; c++) {
+    let p = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(m[r * n + c]) > Math.abs(m[p * n + c])) p = r;
+    for (let k = 0; k < n; k++) {
+      [m[c * n + k], m[p * n + k]] = [m[p * n + k], m[c * n + k]];
+      [inv[c * n + k], inv[p * n + k]] = [inv[p * n + k], inv[c * n + k]];
+    }
+    const d = m[c * n + c];
+    for (let k = 0; k < n; k++) {
+      m[c * n + k] /= d;
+      inv[c * n + k] /= d;
+    }
+    for (let r = 0; r < n; r++) {
+      if (r === c) continue;
+      const f = m[r * n + c];
+      for (let k = 0; k < n; k++) {
+        m[r * n + k] -= f * m[c * n + k];
+        inv[r * n + k] -= f * inv[c * n + k];
+      }
+    }
+  }
+  return inv;
+}
+
+/** B = I − P·diag(1/diag(P)), P = (XᵀX + λI)⁻¹, straight from the paper, dense float64. */
+function referenceB(x: Csr, lambda: number): Float64Array {
+  const n = x.numCols;
+  const dense = new Float64Array(x.numRows * n);
+  for (let u = 0; u < x.numRows; u++) for (const i of x.row(u)) dense[u * n + i] = 1;
+  const g = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let u = 0; u < x.numRows; u++) s += dense[u * n + i] * dense[u * n + j];
+      g[i * n + j] = s + (i === j ? lambda : 0);
+    }
+  }
+  const p = inverse(g, n);
+  const b = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) b[i * n + j] = (i === j ? 1 : 0) - p[i * n + j] / p[j * n + j];
+  return b;
+}
+
+for (const backend of ['ts', 'wasm'] as const) {
+  test(`B equals I − P·diag(1/diag P) with P = (XᵀX + λI)⁻¹ (backend ${backend}), diag(B) = 0`, async () => {
+    // 150 items: more than two blocks of the blocked inverse, with a ragged last block
+    const x = randomCsr(90, 150, 0.08, 5);
+    const lambda = 3;
+    const model = (await easeFamily.fit(x, { lambda, backend })) as EaseModel;
+    const ref = referenceB(x, lambda);
+    const n = x.numCols;
+    let scale = 0;
+    for (const v of ref) scale = Math.max(scale, Math.abs(v));
+    let err = 0;
+    for (let k = 0; k < n * n; k++) err = Math.max(err, Math.abs(model.B[k] - ref[k]));
+    assert.ok(err / scale < 1e-6, `max |B − B_ref| / max |B_ref| = ${err / scale}`);
+    for (let i = 0; i < n; i++) assert.equal(model.B[i * n + i], 0);
+    // scores are x_u·B
+    const s = new Float32Array(n);
+    for (const u of [0, 17, 89]) {
+      model.scoreAll(u, s);
+      for (let j = 0; j < n; j++) {
+        let r = 0;
+        for (const i of x.row(u)) r += ref[i * n + j];
+        assert.ok(Math.abs(s[j] - r) < 1e-5 * Math.max(1, scale), `user ${u} item ${j}: ${s[j]} vs ${r}`);
+      }
+    }
+  });
+}
+
+test('the WASM and TypeScript backends agree to float32 rounding', async () => {
+  const x = randomCsr(60, 80, 0.1, 8);
+  const a = (await easeFamily.fit(x, { lambda: 2, backend: 'ts' })) as EaseModel;
+  const b = (await easeFamily.fit(x, { lambda: 2, backend: 'wasm' })) as EaseModel;
+  let err = 0;
+  for (let k = 0; k < a.B.length; k++) err = Math.max(err, Math.abs(a.B[k] - b.B[k]));
+  assert.ok(err < 1e-6, `max difference ${err}`);
+});
+
+test('beats popularity on planted clusters; scoreItems and scoreItemSet agree with scoreAll', async () => {
+  const data = plantedDataset(11);
+  const model = (await easeFamily.fit(data.train, { lambda: 10 })) as EaseModel;
+  const counts = data.train.columnCounts();
+  const pop = hitsAtK((_u, out) => out.set(counts), data, 10);
+  const ease = hitsAtK((u, out) => model.scoreAll(u, out), data, 10);
+  assert.ok(ease > pop + 0.2, `ease hits@10 ${ease} vs popularity ${pop}`);
+  const all = new Float32Array(data.numItems);
+  const set = new Float32Array(data.numItems);
+  const items = Int32Array.from([5, 0, data.numItems - 1, 5]);
+  const sub = new Float32Array(items.length);
+  for (const u of [0, 7, data.numUsers - 1]) {
+    model.scoreAll(u, all);
+    model.scoreItems(u, items, sub);
+    items.forEach((i, k) => assert.equal(sub[k], all[i]));
+    model.scoreItemSet(data.train.row(u), set);
+    assert.deepEqual(set, all);
+  }
+});
+
+test('fromTensors round trip gives identical scores; inconsistent tensors are refused', async () => {
+  const x = randomCsr(30, 40, 0.15, 2);
+  const model = await easeFamily.fit(x, { lambda: 4 });
+  const config = JSON.parse(JSON.stringify(model.config())) as Record<string, unknown>;
+  const back = easeFamily.fromTensors(config, model.tensors());
+  const s1 = new Float32Array(40);
+  const s2 = new Float32Array(40);
+  for (let u = 0; u < 30; u++) {
+    model.scoreAll(u, s1);
+    back.scoreAll(u, s2);
+    assert.deepEqual(s2, s1);
+  }
+  assert.equal(config.lambda, 4);
+  const t = model.tensors();
+  assert.throws(() => easeFamily.fromTensors(config, { ...t, B: { shape: [2, 2], data: new Float32Array(4) } }), { code: 'BAD_MODEL_FILE' });
+  assert.throws(() => easeFamily.fromTensors(config, { B: t.B, indptr: t.indptr }), { code: 'BAD_MODEL_FILE' });
+  assert.throws(() => easeFamily.fromTensors({ ...config, lambda: -1 }, t), { code: 'BAD_MODEL_FILE' });
+});
+
+test('bad options give BAD_OPTION naming the option', () => {
+  const bad: [Record<string, unknown>, string][] = [
+    [{ lambda: 0 }, 'lambda'],
+    [{ lambda: -5 }, 'lambda'],
+    [{ lambda: 'big' }, 'lambda'],
+    [{ lambda: Number.NaN }, 'lambda'],
+    [{ backend: 'gpu' }, 'backend'],
+    [{ maxMemoryBytes: 0 }, 'maxMemoryBytes'],
+    [{ seed: 1.5 }, 'seed'],
+    [{ dim: 64 }, 'dim'],
+  ];
+  for (const [o, name] of bad) {
+    assert.throws(() => resolveEaseOptions(o), (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && e.message.includes(name), JSON.stringify(o));
+  }
+  assert.equal(resolveEaseOptions({}).lambda, easeFamily.defaults.lambda);
+});
+
+test('refuses catalogues too large for maxMemoryBytes with TOO_LARGE saying how much it needs', async () => {
+  const x = randomCsr(10, 1000, 0.01, 1);
+  assert.equal(easeMemoryBytes(1000), 12e6);
+  await assert.rejects(easeFamily.fit(x, { maxMemoryBytes: 1e6 }), (e: unknown) => {
+    assert.ok(e instanceof LrmlError && e.code === 'TOO_LARGE');
+    assert.match(e.message, /1000 items need about 0\.01 GiB/);
+    assert.match(e.message, /maxMemoryBytes/);
+    return true;
+  });
+});
+
+test('reports progress, one epoch and the end; honours an aborted signal', async () => {
+  const data = plantedDataset(3);
+  const progress: TrainProgress[] = [];
+  const epochs: number[] = [];
+  let done = 0;
+  await fitEase(data.train, resolveEaseOptions({ lambda: 10 }), {
+    onProgress: (p) => progress.push(p),
+    onEpoch: (s) => {
+      epochs.push(s.epoch);
+    },
+    onDone: (r) => {
+      done = r.epochs.length;
+    },
+    validation: { evaluate: () => ({ 'ndcg@10': 0.5 }) },
+  });
+  assert.ok(progress.length >= 1);
+  const last = progress[progress.length - 1];
+  assert.equal(last.done, last.total);
+  assert.deepEqual(epochs, [1]);
+  assert.equal(done, 1);
+  const ac = new AbortController();
+  ac.abort();
+  await assert.rejects(easeFamily.fit(data.train, { lambda: 10 }, { signal: ac.signal }), { code: 'CANCELLED' });
+});

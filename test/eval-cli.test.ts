@@ -1,0 +1,118 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { registerEvaluate } from '../src/cli/commands/evaluate.js';
+import { Csr } from '../src/data/csr.js';
+import { IdMap } from '../src/data/idmap.js';
+import { LrmlError } from '../src/errors.js';
+import { evaluate } from '../src/eval/evaluate.js';
+import { saveModel } from '../src/io/model-file.js';
+import { Rng } from '../src/rng.js';
+import { lrmlFamily } from '../src/train/triplet.js';
+
+const numUsers = 80;
+const numItems = 50;
+
+function world(dir: string) {
+  const rng = new Rng(8);
+  const dim = 8;
+  const n = 3;
+  const f = (len: number, s: number): Float32Array => Float32Array.from({ length: len }, () => rng.normal() * s);
+  const model = lrmlFamily.fromTensors(
+    { numUsers, numItems, dim, numMemories: n, distance: 'l2', clip: 'lookup' },
+    {
+      P: { shape: [numUsers, dim], data: f(numUsers * dim, 0.5) },
+      Q: { shape: [numItems, dim], data: f(numItems * dim, 0.5) },
+      K: { shape: [n, dim], data: f(n * dim, 1) },
+      M: { shape: [n, dim], data: f(n * dim, 0.3) },
+    },
+  );
+  const users = IdMap.fromIds(Array.from({ length: numUsers }, (_, u) => `u${u}`));
+  const items = IdMap.fromIds(Array.from({ length: numItems }, (_, i) => `i${i}`));
+  const trainLines: string[] = [];
+  const testLines: string[] = [];
+  const negLines: string[] = [];
+  const tr: [number, number][] = [];
+  const te: [number, number][] = [];
+  for (let u = 0; u < numUsers; u++) {
+    const perm = rng.shuffle(Int32Array.from({ length: numItems }, (_, i) => i));
+    for (let t = 0; t < 10; t++) {
+      trainLines.push(`u${u}\ti${perm[t]}`);
+      tr.push([u, perm[t]]);
+    }
+    testLines.push(`u${u}\ti${perm[10]}\t5\t100`);
+    te.push([u, perm[10]]);
+    negLines.push(`(u${u},i${perm[10]})\t${Array.from(perm.subarray(11, 30), (i) => `i${i}`).join('\t')}${u === 0 ? `\ti${perm[10]}` : ''}`);
+  }
+  writeFileSync(join(dir, 'train.tsv'), `${trainLines.join('\n')}\n`);
+  writeFileSync(join(dir, 'test.rating'), `${testLines.join('\n')}\n`);
+  writeFileSync(join(dir, 'test.negative'), `${negLines.join('\n')}\n`);
+  const csr = (p: [number, number][]): Csr => Csr.fromPairs(numUsers, numItems, Int32Array.from(p, (x) => x[0]), Int32Array.from(p, (x) => x[1]));
+  return { model, users, items, train: csr(tr), test: csr(te) };
+}
+
+async function run(args: string[]): Promise<string> {
+  const program = new Command().exitOverride();
+  registerEvaluate(program);
+  let out = '';
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string | Uint8Array): boolean => {
+    out += String(chunk);
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    await program.parseAsync(['node', 'lrml', 'evaluate', ...args]);
+  } finally {
+    process.stdout.write = write;
+  }
+  return out;
+}
+
+test('lrml evaluate: --json for each protocol equals the library result; --per-user writes TSV / JSONL; table output', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lrml-eval-'));
+  try {
+    const w = world(dir);
+    const modelPath = join(dir, 'm.lrml');
+    await saveModel(modelPath, { model: w.model, users: w.users, items: w.items, meta: {}, seen: null });
+    const base = ['--model', modelPath, '--train', join(dir, 'train.tsv'), '--test', join(dir, 'test.rating'), '--threads', '1'];
+    const full = JSON.parse(await run([...base, '--full', '--k', '1,5', '--bootstrap', '50', '--json']));
+    const lib = evaluate(w.model, w.train, w.test, { kind: 'full' }, { k: [1, 5], bootstrap: 50 });
+    assert.equal(full.protocol, 'full');
+    assert.equal(full.tieRule, 'pessimistic');
+    assert.equal(full.users, numUsers);
+    for (const key of Object.keys(lib.metrics)) assert.equal(full[key], lib.metrics[key], key);
+    assert.deepEqual(full.intervals, lib.intervals);
+
+    const sampled = JSON.parse(await run([...base, '--sampled', '20', '--seed', '3', '--json', '--per-user', join(dir, 'pu.jsonl')]));
+    const libS = evaluate(w.model, w.train, w.test, { kind: 'sampled', negatives: 20, seed: 3 }, { seed: 3 });
+    assert.equal(sampled['hits@10'], libS.metrics['hits@10']);
+    assert.equal(sampled.meanCandidates, 21);
+    const jsonl = readFileSync(join(dir, 'pu.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(jsonl.length, numUsers);
+    assert.equal(jsonl[0].user, 'u0');
+    assert.equal(typeof jsonl[0]['ndcg@10'], 'number');
+
+    const given = JSON.parse(await run([...base, '--negatives', join(dir, 'test.negative'), '--json', '--bootstrap', '0']));
+    assert.equal(given.protocol, 'given');
+    assert.equal(given.droppedCandidates, 1);
+    assert.equal(given.negatives.selfNegatives, 1);
+    assert.deepEqual(given.intervals, {});
+
+    const text = await run([...base, '--negatives', join(dir, 'test.negative'), '--per-user', join(dir, 'pu.tsv'), '--threads', '2']);
+    assert.match(text, /given negatives/);
+    assert.match(text, /pessimistic/);
+    assert.match(text, /hits@10\s+\d\.\d{4}\s+\[/);
+    assert.match(text, /1 given negatives dropped/);
+    const tsv = readFileSync(join(dir, 'pu.tsv'), 'utf8').trim().split('\n');
+    assert.equal(tsv[0], 'user\tpositives\thits@10\tndcg@10\trecall@10\tprecision@10\tmrr\tauc');
+    assert.equal(tsv.length, numUsers + 1);
+
+    await assert.rejects(run([...base, '--full', '--sampled', '10']), (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION');
+    await assert.rejects(run([...base, '--negatives', join(dir, 'nope.gz')]), (e: unknown) => e instanceof LrmlError && e.code === 'FILE_NOT_FOUND');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

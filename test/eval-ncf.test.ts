@@ -1,0 +1,47 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadInteractions, toCsr } from '../src/data/load.js';
+import type { Recommender } from '../src/models/types.js';
+import { evaluate } from '../src/eval/evaluate.js';
+import { loadGivenNegatives } from '../src/eval/negatives-file.js';
+
+const DIR = join(import.meta.dirname ?? '.', '..', '..', 'shared', 'data', 'ml-1m');
+// compiled tests run from dist/test: try both ../shared and ../../shared relative to the project
+const ROOT = [join(process.cwd(), '..', 'shared', 'data', 'ml-1m'), DIR].find((d) => existsSync(join(d, 'ml-1m.test.negative.gz')));
+
+test('ML-1M NCF files: given-negatives evaluation of popularity (156 self-negatives dropped)', async (t) => {
+  if (ROOT === undefined) {
+    t.skip('../shared/data/ml-1m is absent');
+    return;
+  }
+  const train = await loadInteractions(join(ROOT, 'ml-1m.train.pairs.gz'));
+  const testData = await loadInteractions(join(ROOT, 'ml-1m.test.rating'), { users: train.users, items: train.items, frozen: true });
+  const cases = await loadGivenNegatives(join(ROOT, 'ml-1m.test.negative.gz'), train.users, train.items, { unknown: 'skip' });
+  // facts of the files: 2 test positives (and 340 negatives) are items that never occur in the training pairs
+  assert.equal(train.items.size, 3704);
+  assert.deepEqual(cases.summary, {
+    file: join(ROOT, 'ml-1m.test.negative.gz'), lines: 6040, cases: 6038, skippedLines: 2, unknownNegatives: 340, selfNegatives: 156, repeatedNegatives: 0,
+  });
+  const trainCsr = toCsr(train);
+  const testCsr = toCsr(testData);
+  assert.equal(testCsr.nnz, 6038);
+  assert.equal(testData.summary.unknownLines, 2);
+  const counts = trainCsr.columnCounts();
+  const pop: Recommender = {
+    kind: 'pop', numUsers: trainCsr.numRows, numItems: trainCsr.numCols,
+    scoreItems: (_u, items, out) => { for (let i = 0; i < items.length; i++) out[i] = counts[items[i]]; },
+    scoreAll: (_u, out) => { for (let i = 0; i < counts.length; i++) out[i] = counts[i]; },
+    config: () => ({}), tensors: () => ({}),
+  };
+  const r = evaluate(pop, trainCsr, testCsr, { kind: 'given', cases }, { k: [10], bootstrap: 200 });
+  assert.equal(r.users, 6040 - cases.summary.skippedLines);
+  assert.equal(r.droppedCandidates, 156 + cases.summary.repeatedNegatives);
+  assert.ok(r.meanCandidates > 99.9 && r.meanCandidates < 100);
+  // popularity on the NCF split: HR@10 ≈ 0.45, nDCG@10 ≈ 0.25 (published figures)
+  assert.ok(r.metrics['hits@10'] > 0.4 && r.metrics['hits@10'] < 0.5, `hits@10 = ${r.metrics['hits@10']}`);
+  assert.ok(r.metrics['ndcg@10'] > 0.2 && r.metrics['ndcg@10'] < 0.3, `ndcg@10 = ${r.metrics['ndcg@10']}`);
+  const [lo, hi] = r.intervals['hits@10'];
+  assert.ok(lo < r.metrics['hits@10'] && r.metrics['hits@10'] < hi && hi - lo < 0.04);
+});

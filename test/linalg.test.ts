@@ -1,0 +1,194 @@
+// Dense linear algebra kernels (TypeScript and WASM SIMD) against naive float64 references.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  cgWorkspace, choleskyFactor, choleskySolve, conjugateGradient, gramian, matVec, runSpdInverseStep, spdInverse, spdInversePlan,
+  symmetrizeFromLower,
+} from '../src/kernels/linalg_impl.js';
+import { WasmSpdMatrix } from '../src/kernels/linalg_wasm.js';
+import { Rng } from '../src/rng.js';
+
+/** A random SPD matrix M·Mᵀ + shift·I (full storage). */
+function randomSpd(n: number, seed: number, shift = 1): Float64Array {
+  const rng = new Rng(seed);
+  const m = new Float64Array(n * n);
+  for (let k = 0; k < m.length; k++) m[k] = rng.normal();
+  const a = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let k = 0; k < n; k++) s += m[i * n + k] * m[j * n + k];
+      a[i * n + j] = s + (i === j ? shift : 0);
+    }
+  }
+  return a;
+}
+
+/** Textbook Cholesky–Banachiewicz, unblocked. */
+function naiveCholesky(a: Float64Array, n: number): Float64Array {
+  const l = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = a[i * n + j];
+      for (let k = 0; k < j; k++) s -= l[i * n + k] * l[j * n + k];
+      l[i * n + j] = i === j ? Math.sqrt(s) : s / l[j * n + j];
+    }
+  }
+  return l;
+}
+
+/** Gauss–Jordan inverse with partial pivoting. */
+function naiveInverse(a: Float64Array, n: number): Float64Array {
+  const m = a.slice();
+  const inv = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) inv[i * n + i] = 1;
+  for (let c = 0; c < n; c++) {
+    let p = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(m[r * n + c]) > Math.abs(m[p * n + c])) p = r;
+    for (let k = 0; k < n; k++) {
+      [m[c * n + k], m[p * n + k]] = [m[p * n + k], m[c * n + k]];
+      [inv[c * n + k], inv[p * n + k]] = [inv[p * n + k], inv[c * n + k]];
+    }
+    const d = m[c * n + c];
+    for (let k = 0; k < n; k++) {
+      m[c * n + k] /= d;
+      inv[c * n + k] /= d;
+    }
+    for (let r = 0; r < n; r++) {
+      if (r === c) continue;
+      const f = m[r * n + c];
+      if (f === 0) continue;
+      for (let k = 0; k < n; k++) {
+        m[r * n + k] -= f * m[c * n + k];
+        inv[r * n + k] -= f * inv[c * n + k];
+      }
+    }
+  }
+  return inv;
+}
+
+function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let scale = 0;
+  for (let k = 0; k < b.length; k++) scale = Math.max(scale, Math.abs(b[k]));
+  let d = 0;
+  for (let k = 0; k < b.length; k++) d = Math.max(d, Math.abs(a[k] - b[k]));
+  return d / scale;
+}
+
+/** Sizes × block sizes that exercise one block, several blocks and ragged last blocks. */
+const CASES: [number, number][] = [[1, 64], [2, 64], [7, 3], [33, 8], [70, 16], [130, 64], [97, 32]];
+
+test('choleskyFactor matches the textbook factor (lower), zeros above', () => {
+  for (const [n, nb] of CASES) {
+    const a = randomSpd(n, n);
+    const l = a.slice();
+    // garbage in the upper triangle must be ignored
+    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) l[i * n + j] = 1e9;
+    assert.equal(choleskyFactor(l, n, nb), -1);
+    const ref = naiveCholesky(a, n);
+    assert.ok(maxRelDiff(l, ref) < 1e-12, `n=${n} nb=${nb}: ${maxRelDiff(l, ref)}`);
+  }
+});
+
+test('choleskySolve solves A x = b', () => {
+  const n = 45;
+  const a = randomSpd(n, 4);
+  const l = a.slice();
+  choleskyFactor(l, n, 8);
+  const b = Float64Array.from({ length: n }, (_, i) => Math.sin(i + 1));
+  const x = b.slice();
+  choleskySolve(l, n, x);
+  const ax = new Float64Array(n);
+  matVec(a, n, x, ax);
+  assert.ok(maxRelDiff(ax, b) < 1e-12);
+});
+
+test('a matrix that is not positive definite reports its first bad pivot', () => {
+  assert.equal(choleskyFactor(Float64Array.of(1, 2, 2, 1), 2), 1);
+  assert.equal(choleskyFactor(Float64Array.of(-1, 0, 0, 1), 2), 0);
+  const a = randomSpd(20, 1);
+  a[10 * 20 + 10] = -1e6;
+  assert.equal(spdInverse(a, 20, 8), 10);
+});
+
+test('spdInverse (TypeScript, blocked) matches a Gauss–Jordan inverse', () => {
+  for (const [n, nb] of CASES) {
+    const a = randomSpd(n, 100 + n);
+    const inv = a.slice();
+    assert.equal(spdInverse(inv, n, nb), -1);
+    const ref = naiveInverse(a, n);
+    assert.ok(maxRelDiff(inv, ref) < 1e-10, `n=${n} nb=${nb}: ${maxRelDiff(inv, ref)}`);
+  }
+  // the worked example of the TSDoc
+  const small = Float64Array.of(4, 2, 2, 3);
+  spdInverse(small, 2);
+  [0.375, -0.25, -0.25, 0.5].forEach((v, k) => assert.ok(Math.abs(small[k] - v) < 1e-15));
+});
+
+test('WASM SIMD inverse matches the TypeScript one, step by step and at the end', () => {
+  for (const [n, nb] of CASES) {
+    const w = WasmSpdMatrix.tryCreate(n, nb);
+    assert.ok(w !== null, 'WebAssembly is available in Node');
+    const a = randomSpd(n, 200 + n, 0.5);
+    w.a.set(a);
+    const ts = a.slice();
+    for (const s of spdInversePlan(n, nb)) {
+      assert.equal(w.runStep(s), -1);
+      assert.equal(runSpdInverseStep(ts, n, s, nb), -1);
+    }
+    w.symmetrize();
+    symmetrizeFromLower(ts, n);
+    assert.ok(maxRelDiff(w.a, ts) < 1e-11, `n=${n} nb=${nb}: ${maxRelDiff(w.a, ts)}`);
+    assert.ok(maxRelDiff(w.a, naiveInverse(a, n)) < 1e-9);
+  }
+  const bad = WasmSpdMatrix.tryCreate(2)!;
+  bad.a.set([1, 2, 2, 1]);
+  assert.equal(bad.runStep(spdInversePlan(2)[0]), 1);
+});
+
+test('conjugate gradient: each step lowers ½xᵀAx − bᵀx, and d steps solve the system', () => {
+  const d = 12;
+  const a = randomSpd(d, 9, 0.1);
+  const b = Float64Array.from({ length: d }, (_, i) => i - 5);
+  const apply = (v: Float64Array, out: Float64Array): void => matVec(a, d, v, out);
+  const f = (x: Float64Array): number => {
+    const ax = new Float64Array(d);
+    matVec(a, d, x, ax);
+    let s = 0;
+    for (let i = 0; i < d; i++) s += 0.5 * x[i] * ax[i] - b[i] * x[i];
+    return s;
+  };
+  const start = Float64Array.from({ length: d }, (_, i) => Math.cos(i));
+  let prev = f(start);
+  for (let steps = 1; steps <= 6; steps++) {
+    const x = start.slice();
+    conjugateGradient(apply, b, x, steps, 0, cgWorkspace(d));
+    const v = f(x);
+    assert.ok(v < prev, `step ${steps}: ${v} < ${prev}`);
+    prev = v;
+  }
+  const x = start.slice();
+  const its = conjugateGradient(apply, b, x, 10 * d, 1e-12, cgWorkspace(d));
+  assert.ok(its <= 3 * d);
+  const l = a.slice();
+  choleskyFactor(l, d);
+  const ref = b.slice();
+  choleskySolve(l, d, ref);
+  assert.ok(maxRelDiff(x, ref) < 1e-8, `cg vs cholesky ${maxRelDiff(x, ref)}`);
+});
+
+test('gramian is MᵀM', () => {
+  const rows = 9;
+  const d = 5;
+  const rng = new Rng(3);
+  const m = Float32Array.from({ length: rows * d }, () => rng.normal());
+  const g = new Float64Array(d * d);
+  gramian(m, rows, d, g);
+  for (let a = 0; a < d; a++) {
+    for (let b = 0; b < d; b++) {
+      let s = 0;
+      for (let r = 0; r < rows; r++) s += m[r * d + a] * m[r * d + b];
+      assert.ok(Math.abs(g[a * d + b] - s) < 1e-12);
+    }
+  }
+});

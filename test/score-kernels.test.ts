@@ -1,0 +1,177 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Rng } from '../src/rng.js';
+import { createDotScorer, createTripletScorer } from '../src/kernels/scorer.js';
+import type { ClipMode, Distance, TripletParams } from '../src/kernels/types.js';
+
+/** Slow, obvious Float64 reference of the LRML score −dist(p + r − q). */
+function refScore(params: TripletParams, d: number, n: number, distance: Distance, clip: ClipMode, p0: Float32Array | number[], i: number): number {
+  const p = Array.from(p0, Number);
+  const q = Array.from(params.Q.subarray(i * d, (i + 1) * d), Number);
+  if (clip === 'lookup') {
+    for (const x of [p, q]) {
+      const norm = Math.sqrt(x.reduce((a, b) => a + b * b, 0));
+      if (norm > 1) for (let j = 0; j < d; j++) x[j] /= norm;
+    }
+  }
+  const r = new Array<number>(d).fill(0);
+  if (n > 0) {
+    const s = p.map((pj, j) => pj * q[j]);
+    const logits: number[] = [];
+    for (let k = 0; k < n; k++) {
+      let l = 0;
+      for (let j = 0; j < d; j++) l += params.K[k * d + j] * s[j];
+      logits.push(l);
+    }
+    const mx = Math.max(...logits);
+    const e = logits.map((l) => Math.exp(l - mx));
+    const z = e.reduce((a, b) => a + b, 0);
+    for (let k = 0; k < n; k++) for (let j = 0; j < d; j++) r[j] += (e[k] / z) * params.M[k * d + j];
+  }
+  const diff = p.map((pj, j) => pj + r[j] - q[j]);
+  if (distance === 'l1') return -diff.reduce((a, b) => a + Math.abs(b), 0);
+  const sq = diff.reduce((a, b) => a + b * b, 0);
+  return distance === 'l2' ? -Math.sqrt(sq + 1e-3) : -sq;
+}
+
+function randomParams(numUsers: number, numItems: number, d: number, n: number, seed: number, scale = 0.5): TripletParams {
+  const rng = new Rng(seed);
+  const f = (len: number, s: number): Float32Array => Float32Array.from({ length: len }, () => rng.normal() * s);
+  return { P: f(numUsers * d, scale), Q: f(numItems * d, scale), K: f(n * d, 1), M: f(n * d, 0.3) };
+}
+
+const DISTANCES: Distance[] = ['l2', 'l2sq', 'l1'];
+const CLIPS: ClipMode[] = ['none', 'lookup'];
+
+for (const backend of ['ts', 'wasm'] as const) {
+  for (const formula of ['expanded', 'direct'] as const) {
+    if (backend === 'ts' && formula === 'direct') continue; // the TS scorer is always direct
+    test(`triplet scorer (${backend}, ${formula}) matches the Float64 reference: every distance, clip, N = 0`, () => {
+      const numUsers = 5;
+      const numItems = 37; // not a multiple of 16
+      for (const d of [7, 16]) {
+        for (const n of [0, 3, 20]) {
+          const params = randomParams(numUsers, numItems, d, n, d * 100 + n);
+          for (const distance of DISTANCES) {
+            for (const clip of CLIPS) {
+              const s = createTripletScorer(params, { numUsers, numItems, dim: d, numMemories: n, distance, clip }, { backend, formula });
+              assert.equal(s.backend, backend);
+              const out = new Float32Array(numItems);
+              for (let u = 0; u < numUsers; u++) {
+                s.scoreAll(u, out);
+                for (let i = 0; i < numItems; i++) {
+                  const ref = refScore(params, d, n, distance, clip, params.P.subarray(u * d, (u + 1) * d), i);
+                  const tol = backend === 'ts' ? 1e-6 * (1 + Math.abs(ref)) : 2e-5 * (1 + Math.abs(ref));
+                  assert.ok(Math.abs(out[i] - ref) <= tol, `${backend}/${formula} d=${d} n=${n} ${distance} ${clip} u=${u} i=${i}: ${out[i]} vs ${ref}`);
+                }
+              }
+            }
+          }
+        }
+      }
+    });
+  }
+}
+
+test('scoreItems and scoreVector give bit-identical scores to scoreAll (wasm and ts, lists with repeats, > 1 chunk)', () => {
+  const numUsers = 3;
+  const numItems = 53;
+  const d = 12;
+  const n = 5;
+  const params = randomParams(numUsers, numItems, d, n, 7);
+  const rng = new Rng(3);
+  const items = Int32Array.from({ length: 9000 }, () => rng.int(numItems));
+  for (const backend of ['ts', 'wasm'] as const) {
+    for (const distance of DISTANCES) {
+      const s = createTripletScorer(params, { numUsers, numItems, dim: d, numMemories: n, distance, clip: 'lookup' }, { backend });
+      const all = new Float32Array(numItems);
+      const some = new Float32Array(items.length);
+      const vec = new Float32Array(numItems);
+      for (let u = 0; u < numUsers; u++) {
+        s.scoreAll(u, all);
+        s.scoreItems(u, items, some);
+        for (let t = 0; t < items.length; t++) assert.equal(some[t], all[items[t]], `${backend} ${distance} u=${u} t=${t}`);
+        s.scoreVector(params.P.slice(u * d, (u + 1) * d), vec);
+        assert.deepEqual(vec, all);
+      }
+    }
+  }
+});
+
+test('refresh() picks up parameter changes; P is read at every call', () => {
+  const params = randomParams(2, 20, 8, 4, 11);
+  for (const backend of ['ts', 'wasm'] as const) {
+    const p = { P: params.P.slice(), Q: params.Q.slice(), K: params.K.slice(), M: params.M.slice() };
+    const s = createTripletScorer(p, { numUsers: 2, numItems: 20, dim: 8, numMemories: 4, distance: 'l2', clip: 'lookup' }, { backend });
+    const before = new Float32Array(20);
+    const after = new Float32Array(20);
+    s.scoreAll(1, before);
+    p.Q[8 * 3] += 0.5;
+    p.M[0] -= 0.4;
+    s.refresh();
+    s.scoreAll(1, after);
+    const ref = refScore(p, 8, 4, 'l2', 'lookup', p.P.subarray(8, 16), 3);
+    assert.ok(Math.abs(after[3] - ref) < 1e-4, `${backend}: ${after[3]} vs ${ref}`);
+    assert.notEqual(after[3], before[3]);
+    p.P[8] += 0.25;
+    s.scoreAll(1, after);
+    const ref2 = refScore(p, 8, 4, 'l2', 'lookup', p.P.subarray(8, 16), 3);
+    assert.ok(Math.abs(after[3] - ref2) < 1e-4, `${backend}: ${after[3]} vs ${ref2}`);
+  }
+});
+
+test('dot scorer: p·q + bias, with and without bias, both backends, scoreItems = scoreAll', () => {
+  const rng = new Rng(5);
+  const d = 9;
+  const numUsers = 4;
+  const numItems = 29;
+  const P = Float32Array.from({ length: numUsers * d }, () => rng.normal());
+  const Q = Float32Array.from({ length: numItems * d }, () => rng.normal());
+  const b = Float32Array.from({ length: numItems }, () => rng.normal());
+  for (const backend of ['ts', 'wasm'] as const) {
+    for (const bias of [null, b]) {
+      const s = createDotScorer(P, Q, bias, d, { backend });
+      assert.equal(s.numItems, numItems);
+      assert.equal(s.numUsers, numUsers);
+      const out = new Float32Array(numItems);
+      const items = Int32Array.of(28, 0, 5, 5, 17);
+      const some = new Float32Array(items.length);
+      for (let u = 0; u < numUsers; u++) {
+        s.scoreAll(u, out);
+        for (let i = 0; i < numItems; i++) {
+          let ref = bias === null ? 0 : bias[i];
+          for (let j = 0; j < d; j++) ref += P[u * d + j] * Q[i * d + j];
+          assert.ok(Math.abs(out[i] - ref) < 1e-5 * (1 + Math.abs(ref)), `${backend} u=${u} i=${i}: ${out[i]} vs ${ref}`);
+        }
+        s.scoreItems(u, items, some);
+        for (let t = 0; t < items.length; t++) assert.equal(some[t], out[items[t]]);
+      }
+    }
+  }
+});
+
+test('scorers reject bad indices, short outputs and mismatched shapes', () => {
+  const params = randomParams(2, 10, 4, 2, 1);
+  for (const backend of ['ts', 'wasm'] as const) {
+    const s = createTripletScorer(params, { numUsers: 2, numItems: 10, dim: 4, numMemories: 2, distance: 'l2', clip: 'none' }, { backend });
+    assert.throws(() => s.scoreItems(0, Int32Array.of(1, 10), new Float32Array(2)), RangeError);
+    assert.throws(() => s.scoreItems(0, Int32Array.of(-1), new Float32Array(1)), RangeError);
+    assert.throws(() => s.scoreAll(2, new Float32Array(10)), RangeError);
+    assert.throws(() => s.scoreAll(0, new Float32Array(9)), RangeError);
+    assert.throws(() => s.scoreVector(new Float32Array(3), new Float32Array(10)), RangeError);
+  }
+  assert.throws(() => createTripletScorer(params, { numUsers: 3, numItems: 10, dim: 4, numMemories: 2, distance: 'l2', clip: 'none' }), RangeError);
+  assert.throws(() => createDotScorer(new Float32Array(7), new Float32Array(8), null, 4), RangeError);
+});
+
+test('NaN parameters give NaN scores (never a good finite score)', () => {
+  const params = randomParams(1, 20, 4, 2, 9);
+  params.Q[4 * 6] = NaN;
+  for (const backend of ['ts', 'wasm'] as const) {
+    const s = createTripletScorer(params, { numUsers: 1, numItems: 20, dim: 4, numMemories: 2, distance: 'l2', clip: 'none' }, { backend });
+    const out = new Float32Array(20);
+    s.scoreAll(0, out);
+    assert.ok(Number.isNaN(out[6]), `${backend}: ${out[6]}`);
+    assert.ok(Number.isFinite(out[5]));
+  }
+});

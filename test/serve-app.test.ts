@@ -1,0 +1,215 @@
+// The HTTP API without a socket (app.request): routes, bounds, error shapes, reload semantics.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApp, ModelHolder } from '../src/serve/index.js';
+import { saveModel } from '../src/io/model-file.js';
+import { Csr } from '../src/data/csr.js';
+import { explain, recommend, recommendForItems, similarItems } from '../src/recommend/index.js';
+import type { LoadedModel } from '../src/io/format.js';
+import { syntheticTriplet, trainedModel, wrap } from './recommend-fixtures.js';
+
+const LOOPBACK = { incoming: { socket: { remoteAddress: '127.0.0.1' } } };
+const REMOTE = { incoming: { socket: { remoteAddress: '203.0.113.9' } } };
+
+function lrmlModel(): LoadedModel {
+  const model = syntheticTriplet('lrml');
+  const seen = Csr.fromPairs(model.numUsers, model.numItems, Int32Array.of(0, 0, 1), Int32Array.of(3, 4, 5));
+  return { ...wrap(model, null, { trainedOn: 'synthetic' }), seen };
+}
+
+/** JSON of a response, with its status, after checking the content type. */
+async function json(res: Response): Promise<{ status: number; body: any }> {
+  assert.match(res.headers.get('content-type') ?? '', /application\/json/);
+  return { status: res.status, body: await res.json() };
+}
+
+/** Asserts the error shape {"error": {"code", "message"}} with the status and code. */
+async function assertError(res: Response, status: number, code: string): Promise<string> {
+  const { status: s, body } = await json(res);
+  assert.equal(s, status, `status for ${code}: ${JSON.stringify(body)}`);
+  assert.deepEqual(Object.keys(body), ['error']);
+  assert.deepEqual(Object.keys(body.error).sort(), ['code', 'message']);
+  assert.equal(body.error.code, code);
+  assert.equal(typeof body.error.message, 'string');
+  return body.error.message;
+}
+
+const roundTrip = (x: unknown): unknown => JSON.parse(JSON.stringify(x));
+
+describe('HTTP API (LRML model)', () => {
+  const m = lrmlModel();
+  const app = createApp({ holder: new ModelHolder(m, null), limits: { maxK: 50, maxItems: 20, maxBodyBytes: 2048, foldInSteps: 20 } });
+
+  test('GET /health and GET /model', async () => {
+    const h = await json(await app.request('/health'));
+    assert.equal(h.status, 200);
+    assert.equal(h.body.status, 'ok');
+    assert.equal(h.body.generation, 1);
+    const res = await app.request('/model');
+    assert.equal(res.headers.get('x-lrml-model-generation'), '1');
+    const { status, body } = await json(res);
+    assert.equal(status, 200);
+    assert.equal(body.kind, 'lrml');
+    assert.equal(body.numUsers, 60);
+    assert.equal(body.numItems, 48);
+    assert.equal(body.interactions, 3);
+    assert.equal(body.config.numMemories, 5);
+    assert.deepEqual(body.meta, { trainedOn: 'synthetic' });
+    assert.equal(body.limits.maxK, 50);
+  });
+
+  test('GET /recommend is the library\'s recommend', async () => {
+    const { status, body } = await json(await app.request('/recommend?user=u0&k=5'));
+    assert.equal(status, 200);
+    assert.deepEqual(body, roundTrip(recommend(m, 'u0', { k: 5 })));
+    const d = await json(await app.request('/recommend?user=u0'));
+    assert.equal(d.body.items.length, 10, 'k defaults to 10');
+    const ex = await json(await app.request('/recommend?user=u0&k=5&exclude=' + body.items[0].item));
+    assert.ok(!ex.body.items.some((x: { item: string }) => x.item === body.items[0].item));
+    const inc = await json(await app.request('/recommend?user=u0&k=48&includeSeen=true'));
+    assert.equal(inc.body.items.length, 48);
+  });
+
+  test('GET /recommend bounds and errors', async () => {
+    for (const k of ['0', '-1', '2.5', 'abc', '', '51']) await assertError(await app.request(`/recommend?user=u0&k=${k}`), 400, 'BAD_OPTION');
+    assert.match(await assertError(await app.request('/recommend'), 400, 'BAD_OPTION'), /user/);
+    await assertError(await app.request('/recommend?user=nobody'), 404, 'UNKNOWN_USER');
+    await assertError(await app.request('/recommend?user=u0&includeSeen=maybe'), 400, 'BAD_OPTION');
+  });
+
+  test('POST /recommend folds in a new user (the library\'s recommendForItems)', async () => {
+    const res = await app.request('/recommend', { method: 'POST', body: JSON.stringify({ items: ['i12', 'i13', 'i20'], k: 6 }), headers: { 'content-type': 'application/json' } });
+    const { status, body } = await json(res);
+    assert.equal(status, 200);
+    assert.deepEqual(body, roundTrip(recommendForItems(m, ['i12', 'i13', 'i20'], { k: 6, foldIn: { steps: 20, seed: 0 } })));
+    assert.equal(body.items.length, 6);
+    for (const x of body.items) assert.ok(!['i12', 'i13', 'i20'].includes(x.item));
+  });
+
+  test('POST /recommend bounds and errors', async () => {
+    const post = (body: string, headers: Record<string, string> = {}) => app.request('/recommend', { method: 'POST', body, headers });
+    await assertError(await post('{"items": ["i1"'), 400, 'BAD_JSON');
+    await assertError(await post('[1, 2]'), 400, 'BAD_JSON');
+    await assertError(await post('{}'), 400, 'BAD_OPTION');
+    await assertError(await post('{"items": "i1"}'), 400, 'BAD_OPTION');
+    await assertError(await post('{"items": [1, 2]}'), 400, 'BAD_OPTION');
+    await assertError(await post('{"items": []}'), 400, 'BAD_OPTION');
+    await assertError(await post('{"items": ["i1"], "k": 0}'), 400, 'BAD_OPTION');
+    await assertError(await post('{"items": ["i1"], "k": 51}'), 400, 'BAD_OPTION');
+    await assertError(await post('{"items": ["i1"], "user": "x"}'), 400, 'BAD_OPTION');
+    await assertError(await post('{"items": ["i1", "nope"]}'), 404, 'UNKNOWN_ITEM');
+    const ok = await json(await post('{"items": ["i1", "nope"], "ignoreUnknown": true}'));
+    assert.equal(ok.status, 200);
+    await assertError(await post(JSON.stringify({ items: Array.from({ length: 21 }, (_, i) => `i${i}`) })), 413, 'TOO_LARGE');
+    // too large by Content-Length, and (without it) while streaming
+    await assertError(await post(JSON.stringify({ items: ['i1'], pad: 'x'.repeat(3000) })), 413, 'TOO_LARGE');
+    const chunks = [new TextEncoder().encode('{"items": ["i1"], "pad": "'), new TextEncoder().encode('x'.repeat(3000)), new TextEncoder().encode('"}')];
+    const stream = new ReadableStream<Uint8Array>({
+      pull(ctrl) {
+        const c = chunks.shift();
+        if (c === undefined) ctrl.close();
+        else ctrl.enqueue(c);
+      },
+    });
+    const req = new Request('http://localhost/recommend', { method: 'POST', body: stream, duplex: 'half' } as RequestInit);
+    await assertError(await app.request(req), 413, 'TOO_LARGE');
+  });
+
+  test('GET /similar and GET /explain', async () => {
+    const s = await json(await app.request('/similar?item=i5&k=4'));
+    assert.equal(s.status, 200);
+    assert.deepEqual(s.body, roundTrip(similarItems(m, 'i5', { k: 4 })));
+    await assertError(await app.request('/similar?item=nope'), 404, 'UNKNOWN_ITEM');
+    await assertError(await app.request('/similar'), 400, 'BAD_OPTION');
+    await assertError(await app.request('/similar?item=i5&k=1000'), 400, 'BAD_OPTION');
+    const e = await json(await app.request('/explain?user=u2&item=i7'));
+    assert.equal(e.status, 200);
+    assert.deepEqual(e.body, roundTrip(explain(m, 'u2', 'i7')));
+    const p = await json(await app.request('/explain?user=u2&item=i7&profile=true'));
+    assert.equal(p.body.profile.slot, e.body.slots[0].slot);
+    assert.equal(p.body.profile.items.length, 3, 'the 3 training pairs');
+    await assertError(await app.request('/explain?user=u2'), 400, 'BAD_OPTION');
+    await assertError(await app.request('/explain?user=zz&item=i7'), 404, 'UNKNOWN_USER');
+    await assertError(await app.request('/explain?user=u2&item=zz'), 404, 'UNKNOWN_ITEM');
+  });
+
+  test('unknown routes and methods are 404 NOT_FOUND', async () => {
+    await assertError(await app.request('/nothing'), 404, 'NOT_FOUND');
+    await assertError(await app.request('/recommend', { method: 'DELETE' }), 404, 'NOT_FOUND');
+  });
+
+  test('admin reload answers loopback peers only', async () => {
+    await assertError(await app.request('/admin/reload', { method: 'POST' }), 403, 'FORBIDDEN');
+    await assertError(await app.request('/admin/reload', { method: 'POST' }, REMOTE), 403, 'FORBIDDEN');
+    // a model given in memory has no file to reload
+    await assertError(await app.request('/admin/reload', { method: 'POST' }, LOOPBACK), 400, 'BAD_OPTION');
+  });
+});
+
+test('explain on a CML model is a 400 naming the kind', async () => {
+  const app = createApp({ holder: new ModelHolder(wrap(syntheticTriplet('cml'), null)) });
+  assert.match(await assertError(await app.request('/explain?user=u0&item=i0'), 400, 'BAD_OPTION'), /this model is cml/);
+});
+
+describe('reload', () => {
+  let dir = '';
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'lrml-serve-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('swaps atomically; a bad file is rejected and the old model keeps serving; in-flight requests keep their model', async () => {
+    const path = join(dir, 'm.lrml');
+    const first = lrmlModel();
+    await saveModel(path, first);
+    const holder = new ModelHolder(first, path);
+    const lines: string[] = [];
+    const app = createApp({ holder, log: (l) => lines.push(l) });
+
+    // a request whose body is still arriving when the reload happens
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const stream = new ReadableStream<Uint8Array>({
+      async pull(ctrl) {
+        await gate;
+        ctrl.enqueue(new TextEncoder().encode('{"items": ["i12", "i13"], "k": 3}'));
+        ctrl.close();
+      },
+    });
+    const inflight = app.request(new Request('http://localhost/recommend', { method: 'POST', body: stream, duplex: 'half' } as RequestInit));
+
+    // the new file: a BPR model over other ids
+    const bpr = await trainedModel('bpr');
+    await saveModel(path, bpr);
+    const r1 = await json(await app.request('/admin/reload', { method: 'POST' }, LOOPBACK));
+    assert.equal(r1.status, 200);
+    assert.equal(r1.body.reloaded, true);
+    assert.equal(r1.body.generation, 2);
+    assert.equal(r1.body.kind, 'bpr');
+    release();
+    const old = await inflight;
+    assert.equal(old.status, 200);
+    assert.equal(old.headers.get('x-lrml-model-generation'), '1', 'the in-flight request finished on the old model');
+    const oldBody = await old.json();
+    assert.deepEqual(oldBody, roundTrip(recommendForItems(first, ['i12', 'i13'], { k: 3, foldIn: { steps: 50, seed: 0 } })));
+    const now = await json(await app.request('/model'));
+    assert.equal(now.body.kind, 'bpr');
+    assert.equal(now.body.generation, 2);
+
+    // a corrupt file: rejected with the reason, generation 2 keeps serving
+    writeFileSync(path, 'this is not a model');
+    assert.match(await assertError(await app.request('/admin/reload', { method: 'POST' }, LOOPBACK), 500, 'BAD_MODEL_FILE'), /m\.lrml/);
+    const still = await json(await app.request('/recommend?user=u1&k=2'));
+    assert.equal(still.status, 200);
+    assert.equal(holder.current.generation, 2);
+    assert.ok(lines.some((l) => /reload failed, still serving generation 2/.test(l)));
+    rmSync(path);
+    await assertError(await app.request('/admin/reload', { method: 'POST' }, LOOPBACK), 500, 'FILE_NOT_FOUND');
+    assert.equal(holder.current.generation, 2);
+  });
+});

@@ -1,0 +1,157 @@
+// Real servers on an ephemeral 127.0.0.1 port: in-process (startServer) and as `lrml serve` in a
+// child process (signals: SIGHUP reload, SIGTERM graceful shutdown with a request in flight).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { request } from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startServer } from '../src/serve/index.js';
+import { saveModel } from '../src/io/model-file.js';
+import { syntheticTriplet, trainedModel, wrap } from './recommend-fixtures.js';
+
+let dir = '';
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'lrml-server-'));
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** POST whose body arrives in two parts; resolves {status, body} once the response is complete. */
+function slowPost(url: string, first: string, rest: string, afterFirst: () => Promise<void>): Promise<{ status: number; body: string; generation: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        body += c;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, generation: res.headers['x-lrml-model-generation'] as string | undefined }));
+    });
+    req.on('error', reject);
+    req.write(first);
+    afterFirst().then(() => req.end(rest), reject);
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('startServer: 127.0.0.1 by default, requests, reload, graceful close with a request in flight', async () => {
+  const path = join(dir, 'a.lrml');
+  await saveModel(path, wrap(syntheticTriplet('lrml'), null));
+  const lines: string[] = [];
+  const srv = await startServer({ modelPath: path, port: 0, log: (l) => lines.push(l) });
+  try {
+    assert.equal(srv.host, '127.0.0.1');
+    assert.match(srv.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    const h = await (await fetch(`${srv.url}/health`)).json();
+    assert.equal(h.status, 'ok');
+    const r = await fetch(`${srv.url}/recommend?user=u3&k=4`);
+    assert.equal(r.status, 200);
+    assert.equal((await r.json()).items.length, 4);
+    const nf = await fetch(`${srv.url}/recommend?user=zzz`);
+    assert.equal(nf.status, 404);
+    assert.equal((await nf.json()).error.code, 'UNKNOWN_USER');
+    // admin reload from loopback over a real socket
+    await saveModel(path, await trainedModel('bpr'));
+    const rl = await fetch(`${srv.url}/admin/reload`, { method: 'POST' });
+    assert.equal(rl.status, 200);
+    assert.equal((await rl.json()).kind, 'bpr');
+    // close while a request is in flight: it completes, new connections are refused
+    const inflight = slowPost(`${srv.url}/recommend`, '{"items": ["i1", "i2"],', ' "k": 3}', async () => {
+      await sleep(50);
+      const closing = srv.close();
+      await sleep(50);
+      await assert.rejects(fetch(`${srv.url}/health`), 'no new connections while closing');
+      void closing;
+    });
+    const res = await inflight;
+    assert.equal(res.status, 200, res.body);
+    assert.equal(JSON.parse(res.body).items.length, 3);
+    await srv.close();
+    assert.ok(lines.some((l) => /server closed/.test(l)));
+  } finally {
+    await srv.close();
+  }
+});
+
+test('startServer refuses a missing or bad model file and a bad port', async () => {
+  await assert.rejects(startServer({ modelPath: join(dir, 'missing.lrml'), port: 0 }), /FILE_NOT_FOUND|not found/);
+  const bad = join(dir, 'bad.lrml');
+  writeFileSync(bad, 'nope');
+  await assert.rejects(startServer({ modelPath: bad, port: 0 }), (e: Error & { code?: string }) => e.code === 'BAD_MODEL_FILE');
+  await assert.rejects(startServer({ model: wrap(syntheticTriplet('cml'), null), port: 70000 }), (e: Error & { code?: string }) => e.code === 'BAD_OPTION');
+});
+
+test('`lrml serve` in a child process: SIGHUP reloads (a bad file keeps the old model), SIGTERM finishes in-flight work and exits 0', async () => {
+  const path = join(dir, 'served.lrml');
+  await saveModel(path, wrap(syntheticTriplet('lrml'), null));
+  const self = fileURLToPath(import.meta.url);
+  const fromSource = self.endsWith('.ts');
+  const serveModule = new URL('../src/cli/commands/serve.js', import.meta.url).href;
+  const script = `
+    import { Command } from 'commander';
+    import { registerServe } from ${JSON.stringify(serveModule)};
+    const program = new Command();
+    registerServe(program);
+    await program.parseAsync(['node', 'lrml', 'serve', '--model', ${JSON.stringify(path)}, '--port', '0']);
+  `;
+  const child = spawn(process.execPath, [...(fromSource ? ['--import', 'tsx'] : []), '--input-type=module', '-e', script], {
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 30000);
+      child.stderr.on('data', (c: string) => {
+        stderr += c;
+        const m = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]);
+        }
+      });
+      child.on('exit', () => reject(new Error(`server exited: ${stderr}`)));
+    });
+    const gen = async () => (await (await fetch(`${url}/health`)).json()).generation as number;
+    const waitFor = async (cond: () => Promise<boolean> | boolean, what: string) => {
+      for (let t = 0; t < 200; t++) {
+        if (await cond()) return;
+        await sleep(25);
+      }
+      assert.fail(`timed out waiting for ${what}; stderr:\n${stderr}`);
+    };
+    assert.equal(await gen(), 1);
+    const first = await (await fetch(`${url}/recommend?user=u1&k=3`)).json();
+    assert.equal(first.items.length, 3);
+
+    await saveModel(path, wrap(syntheticTriplet('cml'), null));
+    child.kill('SIGHUP');
+    await waitFor(async () => (await gen()) === 2, 'reload on SIGHUP');
+    assert.equal((await (await fetch(`${url}/model`)).json()).kind, 'cml');
+
+    writeFileSync(path, 'garbage');
+    child.kill('SIGHUP');
+    await waitFor(() => /reload failed, still serving generation 2/.test(stderr), 'the failed reload to be logged');
+    assert.equal(await gen(), 2);
+    assert.equal((await fetch(`${url}/recommend?user=u1`)).status, 200);
+
+    // SIGTERM with a request in flight: it completes, then the process exits 0
+    const res = await slowPost(`${url}/recommend`, '{"items": ["i1"],', ' "k": 2}', async () => {
+      await sleep(50);
+      child.kill('SIGTERM');
+      await sleep(100);
+    });
+    assert.equal(res.status, 200, res.body);
+    assert.equal(res.generation, '2');
+    const code = await Promise.race([exited, sleep(10000).then(() => 'timeout')]);
+    assert.equal(code, 0, `exit code; stderr:\n${stderr}`);
+    assert.match(stderr, /SIGTERM: closing/);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+});
