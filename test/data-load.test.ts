@@ -325,3 +325,44 @@ test('writeInteractions refuses ids that TSV cannot hold, leaving no file behind
   assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('bad-id')), []);
   await assert.rejects(writeInteractions(join(dir, 'no-such-dir', 'x.tsv'), parseInteractions('a,b\n')), { code: 'WRITE_FAILED' });
 });
+
+test('fast and general line paths agree: random noisy lines, whole vs 1–7 byte chunks, every format', () => {
+  const rng = new Rng(21);
+  const alphabet = ['a', 'b', '1', '2', '.', ',', '\t', ':', '::', ' ', '"', '\r', '5', 'é'];
+  for (const format of ['csv', 'tsv', 'dat'] as const) {
+    for (let trial = 0; trial < 15; trial++) {
+      const lines: string[] = [];
+      for (let k = 0; k < 120; k++) {
+        let line = '';
+        const len = rng.int(12);
+        for (let c = 0; c < len; c++) line += alphabet[rng.int(alphabet.length)];
+        lines.push(line);
+      }
+      const bytes = new TextEncoder().encode(lines.join('\n'));
+      const opts: LoadOptions = { format, header: false, columns: [0, 1], skipBadLines: true };
+      let whole: Interactions | string;
+      try {
+        whole = parseInteractions(bytes, opts);
+      } catch (e) {
+        whole = (e as { code: string }).code;
+      }
+      const p = new InteractionParser('<text>', opts);
+      let chunked: Interactions | string;
+      try {
+        for (let o = 0; o < bytes.length;) {
+          const len = 1 + rng.int(7);
+          p.push(bytes.slice(o, o + len));
+          o += len;
+        }
+        chunked = p.finish();
+      } catch (e) {
+        chunked = (e as { code: string }).code;
+      }
+      if (typeof whole === 'string' || typeof chunked === 'string') assert.equal(chunked, whole);
+      else {
+        assert.deepEqual(tuples(chunked), tuples(whole));
+        assert.deepEqual(chunked.summary, whole.summary);
+      }
+    }
+  }
+});

@@ -68,6 +68,7 @@ const CASES: Case[] = [
   { what: 'columns spec with one entry', name: 'c1.csv', content: '1,2\n', options: { columns: ['user'] }, code: 'BAD_COLUMN' },
   { what: 'columns spec with a negative index', name: 'c2.csv', content: '1,2\n', options: { columns: [0, -1] }, code: 'BAD_COLUMN' },
   { what: 'columns spec using one column twice', name: 'c3.csv', content: '1,2\n', options: { columns: [0, 0] }, code: 'BAD_COLUMN' },
+  { what: 'columns spec naming and indexing the same column', name: 'c5.csv', content: 'userId,movieId\n1,2\n', options: { columns: ['userId', 0] }, code: 'BAD_COLUMN', message: /one column for two roles/ },
   { what: 'columns spec without item', name: 'c4.csv', content: '1,2\n', options: { columns: [0, null, 2] }, code: 'BAD_COLUMN' },
   {
     what: 'non-numeric rating', name: 'ratings.csv', content: 'userId,movieId,rating,timestamp\n1,2,4,5\n\n1,3,abc,7\n', code: 'BAD_VALUE', line: 4,
@@ -186,4 +187,24 @@ test('documented behaviours that are not errors', () => {
   assert.deepEqual([d.summary.duplicates, d.rating?.[0]], [1, 1]);
   // blank lines are counted, not errors
   assert.equal(parseInteractions('1,2\n\n\n3,4\n').summary.blankLines, 2);
+});
+
+test('malformed: ids that are not valid UTF-8 (e.g. Latin-1) → BAD_VALUE (skippable); BOMs inside ids are kept', async () => {
+  const latin1 = Buffer.concat([Buffer.from('user,item\nJos'), Buffer.from([0xe9]), Buffer.from(',x\nJos'), Buffer.from([0xe8]), Buffer.from(',y\nok,z\n')]);
+  const p = file('latin1.csv', latin1);
+  await assert.rejects(loadInteractions(p), { code: 'BAD_VALUE', message: /latin1\.csv:2: column "user" \(1\): user id "Jos\uFFFD" is not valid UTF-8/ });
+  const d = await loadInteractions(p, { skipBadLines: true });
+  assert.deepEqual([d.summary.badLines, d.users.ids()], [2, ['ok']]);
+  const bom = parseInteractions('user,item\n\uFEFFa,x\na,y\n');
+  assert.deepEqual(bom.users.ids(), ['\uFEFFa', 'a']);
+});
+
+test('malformed: NUL bytes after the first line, within 8 KiB → UNKNOWN_FORMAT', async () => {
+  const p = file('nul.csv', Buffer.concat([Buffer.from('user,item\n1,2\n'), Buffer.alloc(100, 0)]));
+  await assert.rejects(loadInteractions(p), { code: 'UNKNOWN_FORMAT', message: /binary/ });
+});
+
+test('malformed: no line break in the first 16 MiB → UNKNOWN_FORMAT (without reading the rest)', async () => {
+  const p = file('oneline.csv', Buffer.alloc(17 * 1024 * 1024, 0x61));
+  await assert.rejects(loadInteractions(p), { code: 'UNKNOWN_FORMAT', message: /no line break in 16 MiB/ });
 });

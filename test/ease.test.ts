@@ -2,56 +2,12 @@
 // planted data, round trip, options, memory refusal, hooks and cancellation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Csr } from '../src/data/csr.js';
+import type { Csr } from '../src/data/csr.js';
 import { LrmlError } from '../src/errors.js';
 import { EaseModel, easeFamily, easeMemoryBytes, fitEase, resolveEaseOptions } from '../src/models/ease.js';
 import type { TrainProgress } from '../src/models/types.js';
-import { Rng } from '../src/rng.js';
+import { assertRoundTrip, naiveInverse, randomCsr } from './dense-helpers.js';
 import { hitsAtK, plantedDataset } from './helpers.js';
-
-function randomCsr(numUsers: number, numItems: number, density: number, seed: number): Csr {
-  const rng = new Rng(seed);
-  const rows: number[] = [];
-  const cols: number[] = [];
-  for (let u = 0; u < numUsers; u++) {
-    for (let i = 0; i < numItems; i++) {
-      if (rng.float() < density) {
-        rows.push(u);
-        cols.push(i);
-      }
-    }
-  }
-  return Csr.fromPairs(numUsers, numItems, Int32Array.from(rows), Int32Array.from(cols));
-}
-
-/** Gauss–Jordan inverse with partial pivoting (float64). */
-function inverse(a: Float64Array, n: number): Float64Array {
-  const m = a.slice();
-  const inv = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) inv[i * n + i] = 1;
-  for (let c = 0; c < n; c++) {
-    let p = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(m[r * n + c]) > Math.abs(m[p * n + c])) p = r;
-    for (let k = 0; k < n; k++) {
-      [m[c * n + k], m[p * n + k]] = [m[p * n + k], m[c * n + k]];
-      [inv[c * n + k], inv[p * n + k]] = [inv[p * n + k], inv[c * n + k]];
-    }
-    const d = m[c * n + c];
-    for (let k = 0; k < n; k++) {
-      m[c * n + k] /= d;
-      inv[c * n + k] /= d;
-    }
-    for (let r = 0; r < n; r++) {
-      if (r === c) continue;
-      const f = m[r * n + c];
-      for (let k = 0; k < n; k++) {
-        m[r * n + k] -= f * m[c * n + k];
-        inv[r * n + k] -= f * inv[c * n + k];
-      }
-    }
-  }
-  return inv;
-}
 
 /** B = I − P·diag(1/diag(P)), P = (XᵀX + λI)⁻¹, straight from the paper, dense float64. */
 function referenceB(x: Csr, lambda: number): Float64Array {
@@ -66,7 +22,7 @@ function referenceB(x: Csr, lambda: number): Float64Array {
       g[i * n + j] = s + (i === j ? lambda : 0);
     }
   }
-  const p = inverse(g, n);
+  const p = naiveInverse(g, n);
   const b = new Float64Array(n * n);
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) b[i * n + j] = (i === j ? 1 : 0) - p[i * n + j] / p[j * n + j];
   return b;
@@ -131,15 +87,7 @@ test('beats popularity on planted clusters; scoreItems and scoreItemSet agree wi
 test('fromTensors round trip gives identical scores; inconsistent tensors are refused', async () => {
   const x = randomCsr(30, 40, 0.15, 2);
   const model = await easeFamily.fit(x, { lambda: 4 });
-  const config = JSON.parse(JSON.stringify(model.config())) as Record<string, unknown>;
-  const back = easeFamily.fromTensors(config, model.tensors());
-  const s1 = new Float32Array(40);
-  const s2 = new Float32Array(40);
-  for (let u = 0; u < 30; u++) {
-    model.scoreAll(u, s1);
-    back.scoreAll(u, s2);
-    assert.deepEqual(s2, s1);
-  }
+  const config = assertRoundTrip(easeFamily, model);
   assert.equal(config.lambda, 4);
   const t = model.tensors();
   assert.throws(() => easeFamily.fromTensors(config, { ...t, B: { shape: [2, 2], data: new Float32Array(4) } }), { code: 'BAD_MODEL_FILE' });

@@ -8,6 +8,8 @@ import type { Recommender } from '../src/models/types.js';
 import { evaluate, sampledRng, sampleNegatives } from '../src/eval/evaluate.js';
 import { aheadOfMany, metricKeys, rankingMetrics } from '../src/eval/metrics.js';
 import { parseGivenNegatives, givenTestSet } from '../src/eval/negatives.js';
+import { compareModels } from '../src/eval/bootstrap.js';
+import { formatPerUser } from '../src/eval/per-user.js';
 import type { EvalResult, GivenNegatives } from '../src/eval/types.js';
 
 /** A model whose scores are a fixed users × items matrix. */
@@ -339,4 +341,37 @@ test('options are validated with BAD_OPTION; shapes with BAD_VALUE', () => {
   code(() => evaluate(model, tr, te, { kind: 'sampled', negatives: 0 }), 'BAD_OPTION');
   code(() => evaluate(model, tr, csr(2, 3, [[0, 0]]), { kind: 'full' }), 'BAD_VALUE');
   code(() => evaluate(model, tr, csr(1, 3, []), { kind: 'full' }), 'NO_INTERACTIONS');
+});
+
+test('compareModels: paired difference, interval, p-value; identical models give diff 0 and p = 1', () => {
+  const { S, train, test: te } = randomWorld(13, 300, 30, 1);
+  // model b: the same scores but the test item pushed to the top for every third user
+  const S2 = Float32Array.from(S);
+  for (let u = 0; u < 300; u += 3) S2[u * 30 + te.row(u)[0]] = 10;
+  const opts = { k: [5], bootstrap: 0, perUser: true };
+  const a = evaluate(matrixModel(300, 30, S), train, te, { kind: 'full' }, opts);
+  const b = evaluate(matrixModel(300, 30, S2), train, te, { kind: 'full' }, opts);
+  const c = compareModels(b, a, { bootstrap: 500, seed: 2 });
+  const m = c.metrics['hits@5'];
+  close(m.diff, b.metrics['hits@5'] - a.metrics['hits@5'], 'diff');
+  assert.ok(m.interval[0] > 0 && m.interval[0] <= m.diff && m.diff <= m.interval[1], JSON.stringify(m));
+  assert.ok(m.pValue < 0.01, `p = ${m.pValue}`);
+  assert.deepEqual(compareModels(b, a, { bootstrap: 500, seed: 2 }), c);
+  const same = compareModels(a, a, { bootstrap: 100 });
+  assert.equal(same.metrics.mrr.diff, 0);
+  assert.equal(same.metrics.mrr.pValue, 1);
+  const noPer = evaluate(matrixModel(300, 30, S), train, te, { kind: 'full' }, { bootstrap: 0 });
+  assert.throws(() => compareModels(noPer, a), (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION');
+  const fewer = evaluate(matrixModel(300, 30, S), train, csr(300, 30, [[0, te.row(0)[0]]]), { kind: 'full' }, opts);
+  assert.throws(() => compareModels(fewer, a), (e: unknown) => e instanceof LrmlError && e.code === 'BAD_VALUE');
+});
+
+test('formatPerUser: TSV with header and external ids, JSON lines', () => {
+  const model = matrixModel(2, 3, [0.9, 0.1, 0.5, 0.2, 0.8, 0.3]);
+  const r = evaluate(model, csr(2, 3, []), csr(2, 3, [[0, 0], [1, 2]]), { kind: 'full' }, { k: [1], bootstrap: 0, perUser: true });
+  const users = IdMap.fromIds(['alice', 'bob']);
+  assert.equal(formatPerUser(r, users, 'tsv'), 'user\tpositives\thits@1\tndcg@1\trecall@1\tprecision@1\tmrr\tauc\nalice\t1\t1\t1\t1\t1\t1\t1\nbob\t1\t0\t0\t0\t0\t0.5\t0.5\n');
+  const lines = formatPerUser(r, users, 'jsonl').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(lines[1], { user: 'bob', positives: 1, 'hits@1': 0, 'ndcg@1': 0, 'recall@1': 0, 'precision@1': 0, mrr: 0.5, auc: 0.5 });
+  assert.throws(() => formatPerUser({ ...r, perUser: null }, users, 'tsv'), LrmlError);
 });

@@ -3,27 +3,12 @@
 // determinism, round trip, fold-in, options, hooks and cancellation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Csr } from '../src/data/csr.js';
+import type { Csr } from '../src/data/csr.js';
 import { LrmlError } from '../src/errors.js';
 import { IalsModel, IalsSolver, ialsFamily, fitIals, resolveIalsOptions, type IalsOptions } from '../src/models/ials.js';
 import type { EpochSummary } from '../src/models/types.js';
-import { Rng } from '../src/rng.js';
+import { assertRoundTrip, naiveInverse, randomCsr } from './dense-helpers.js';
 import { hitsAtK, plantedDataset } from './helpers.js';
-
-function randomCsr(numUsers: number, numItems: number, density: number, seed: number): Csr {
-  const rng = new Rng(seed);
-  const rows: number[] = [];
-  const cols: number[] = [];
-  for (let u = 0; u < numUsers; u++) {
-    for (let i = 0; i < numItems; i++) {
-      if (rng.float() < density) {
-        rows.push(u);
-        cols.push(i);
-      }
-    }
-  }
-  return Csr.fromPairs(numUsers, numItems, Int32Array.from(rows), Int32Array.from(cols));
-}
 
 /**
  * The iALS objective written out over every (user, item) pair: observed pairs cost
@@ -49,29 +34,6 @@ function naiveObjective(x: Csr, P: Float32Array, Q: Float32Array, o: IalsOptions
   for (let u = 0; u < x.numRows; u++) loss += o.regularization * (x.rowLength(u) + o.alpha0 * x.numCols) ** o.regularizationExp * norm(P, u);
   for (let i = 0; i < x.numCols; i++) loss += o.regularization * (itemCounts[i] + o.alpha0 * x.numRows) ** o.regularizationExp * norm(Q, i);
   return loss;
-}
-
-/** Solves a dense system by Gaussian elimination with partial pivoting (float64). */
-function gaussSolve(a: Float64Array, b: Float64Array, n: number): Float64Array {
-  const m = a.slice();
-  const x = b.slice();
-  for (let c = 0; c < n; c++) {
-    let p = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(m[r * n + c]) > Math.abs(m[p * n + c])) p = r;
-    for (let k = 0; k < n; k++) [m[c * n + k], m[p * n + k]] = [m[p * n + k], m[c * n + k]];
-    [x[c], x[p]] = [x[p], x[c]];
-    for (let r = c + 1; r < n; r++) {
-      const f = m[r * n + c] / m[c * n + c];
-      for (let k = c; k < n; k++) m[r * n + k] -= f * m[c * n + k];
-      x[r] -= f * x[c];
-    }
-  }
-  for (let r = n - 1; r >= 0; r--) {
-    let s = x[r];
-    for (let k = r + 1; k < n; k++) s -= m[r * n + k] * x[k];
-    x[r] = s / m[r * n + r];
-  }
-  return x;
 }
 
 for (const solver of ['cholesky', 'cg'] as const) {
@@ -115,7 +77,8 @@ test('one user step equals the solution of that user\'s normal equations', () =>
     }
     const reg = o.regularization * (x.rowLength(u) + o.alpha0 * x.numCols);
     for (let a = 0; a < d; a++) A[a * d + a] += reg;
-    const p = gaussSolve(A, b, d);
+    const inv = naiveInverse(A, d);
+    const p = Array.from({ length: d }, (_, a) => inv.subarray(a * d, (a + 1) * d).reduce((t, v, c) => t + v * b[c], 0));
     for (let a = 0; a < d; a++) {
       assert.ok(Math.abs(s.P[u * d + a] - p[a]) < 1e-5 * Math.max(1, Math.abs(p[a])), `user ${u} coord ${a}: ${s.P[u * d + a]} vs ${p[a]}`);
     }
@@ -155,15 +118,7 @@ test('deterministic per seed, different across seeds; scoreItems agrees with sco
 test('fromTensors round trip gives identical scores; bad tensors are refused', async () => {
   const x = randomCsr(30, 25, 0.2, 3);
   const model = await ialsFamily.fit(x, { dim: 8, epochs: 3, seed: 2, solver: 'cg' });
-  const config = JSON.parse(JSON.stringify(model.config())) as Record<string, unknown>;
-  const back = ialsFamily.fromTensors(config, model.tensors());
-  const s1 = new Float32Array(25);
-  const s2 = new Float32Array(25);
-  for (let u = 0; u < 30; u++) {
-    model.scoreAll(u, s1);
-    back.scoreAll(u, s2);
-    assert.deepEqual(s2, s1);
-  }
+  const config = assertRoundTrip(ialsFamily, model);
   assert.equal(config.solver, 'cg');
   assert.throws(() => ialsFamily.fromTensors({ ...config, dim: 7 }, model.tensors()), { code: 'BAD_MODEL_FILE' });
   assert.throws(() => ialsFamily.fromTensors(config, { P: model.tensors().P }), { code: 'BAD_MODEL_FILE' });

@@ -180,6 +180,32 @@ test('an aborted signal stops an epoch with CANCELLED (one thread and Hogwild)',
   }
 });
 
+test('aborting during an epoch stops it with CANCELLED before the end (one thread and Hogwild)', async () => {
+  const cfg = config({ dim: 32, numMemories: 8 });
+  const init = randomParams(cfg, 1);
+  const n = 400_000;
+  const ep = epoch(cfg, n, 8);
+  for (const threads of [1, 2]) {
+    const kernel = await createTripletKernel(cfg, init, { backend: 'wasm', threads });
+    try {
+      const ac = new AbortController();
+      let seen = 0;
+      const t0 = performance.now();
+      await assert.rejects(
+        kernel.runEpoch(ep.users, ep.pos, ep.neg, n, 16, (p) => {
+          seen = p.done;
+          ac.abort();
+        }, ac.signal),
+        (e: unknown) => e instanceof LrmlError && e.code === 'CANCELLED' && /cancelled at example \d+ of 400000/.test(e.message),
+      );
+      assert.ok(seen > 0 && seen < n, `threads=${threads}: progress ${seen} before the abort`);
+      assert.ok(performance.now() - t0 < 20_000);
+    } finally {
+      await kernel.dispose();
+    }
+  }
+});
+
 test('bad input: out-of-range indices, short arrays, ts with threads > 1, wrong shapes', async () => {
   const cfg = config({});
   const init = randomParams(cfg, 1);
@@ -193,4 +219,58 @@ test('bad input: out-of-range indices, short arrays, ts with threads > 1, wrong 
   await assert.rejects(createTripletKernel(cfg, init, { backend: 'ts', threads: 2 }), (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION');
   await assert.rejects(createTripletKernel({ ...cfg, dim: 9 }, init), (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && /parameter P/.test(e.message));
   await assert.rejects(createTripletKernel({ ...cfg, distance: 'cosine' as never }, init), (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION');
+});
+
+test('the single-thread training path bundles for browsers without Node imports and trains in a bare JS context', async (t) => {
+  const { build } = await import('esbuild');
+  const { default: vm } = await import('node:vm');
+  const { fileURLToPath } = await import('node:url');
+  const { existsSync } = await import('node:fs');
+  const { dirname, join } = await import('node:path');
+  let root = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(root, 'package.json'))) root = dirname(root);
+  const entry = join(root, 'src/train/backends/index.ts');
+  if (!existsSync(entry)) {
+    t.skip('sources not available');
+    return;
+  }
+  const result = await build({
+    entryPoints: [entry], bundle: true, platform: 'browser', format: 'iife', globalName: 'lrmlTrain',
+    write: false, metafile: true, logLevel: 'silent',
+  });
+  for (const [file, input] of Object.entries(result.metafile.inputs)) {
+    assert.ok(!file.startsWith('node:') && !file.includes('hogwild'), `bundled input ${file}`);
+    for (const imp of input.imports) assert.ok(!imp.path.startsWith('node:'), `${file} imports ${imp.path}`);
+  }
+  const code = result.outputFiles[0].text;
+  assert.ok(!/\brequire\(|from\s*["']node:/.test(code), 'no require() or node: import in the bundle');
+  // what a cross-origin-isolated page has: no require, no process, no Buffer
+  const cfg = config({ dim: 6, numMemories: 3 });
+  const init = randomParams(cfg, 2);
+  const ep = epoch(cfg, 200, 2);
+  const context = vm.createContext({ atob, setTimeout, performance, cfg, init, ep });
+  vm.runInContext(code, context, { filename: 'lrml-train.js' });
+  const got = await (vm.runInContext(`
+    (async () => {
+      const out = [typeof require, typeof process, typeof Buffer];
+      // typed arrays of this realm
+      const params = { P: new Float32Array(init.P), Q: new Float32Array(init.Q), K: new Float32Array(init.K), M: new Float32Array(init.M) };
+      const users = new Int32Array(ep.users), pos = new Int32Array(ep.pos), neg = new Int32Array(ep.neg);
+      for (const backend of ['wasm', 'ts']) {
+        const k = await lrmlTrain.createTripletKernel(cfg, params, { backend });
+        out.push(k.backend, await k.runEpoch(users, pos, neg, 200, 50));
+        await k.dispose();
+      }
+      return JSON.stringify(out);
+    })()
+  `, context) as Promise<string>);
+  const res = JSON.parse(got) as [string, string, string, string, number, string, number];
+  assert.deepEqual(res.slice(0, 3), ['undefined', 'undefined', 'undefined']);
+  assert.equal(res[3], 'wasm');
+  assert.equal(res[5], 'ts');
+  const kernel = await createTripletKernel(cfg, init, { backend: 'wasm' });
+  const nodeLoss = await kernel.runEpoch(ep.users, ep.pos, ep.neg, 200, 50);
+  await kernel.dispose();
+  assert.equal(res[4], nodeLoss, 'the bundled WASM kernel gives the same loss as under Node');
+  assert.ok(Math.abs(res[4] - res[6]) <= 1e-5 * res[6], `bundled ts ${res[6]} vs wasm ${res[4]}`);
 });

@@ -7,6 +7,7 @@ import {
 } from '../src/kernels/linalg_impl.js';
 import { WasmSpdMatrix } from '../src/kernels/linalg_wasm.js';
 import { Rng } from '../src/rng.js';
+import { naiveInverse } from './dense-helpers.js';
 
 /** A random SPD matrix M·Mᵀ + shift·I (full storage). */
 function randomSpd(n: number, seed: number, shift = 1): Float64Array {
@@ -35,36 +36,6 @@ function naiveCholesky(a: Float64Array, n: number): Float64Array {
     }
   }
   return l;
-}
-
-/** Gauss–Jordan inverse with partial pivoting. */
-function naiveInverse(a: Float64Array, n: number): Float64Array {
-  const m = a.slice();
-  const inv = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) inv[i * n + i] = 1;
-  for (let c = 0; c < n; c++) {
-    let p = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(m[r * n + c]) > Math.abs(m[p * n + c])) p = r;
-    for (let k = 0; k < n; k++) {
-      [m[c * n + k], m[p * n + k]] = [m[p * n + k], m[c * n + k]];
-      [inv[c * n + k], inv[p * n + k]] = [inv[p * n + k], inv[c * n + k]];
-    }
-    const d = m[c * n + c];
-    for (let k = 0; k < n; k++) {
-      m[c * n + k] /= d;
-      inv[c * n + k] /= d;
-    }
-    for (let r = 0; r < n; r++) {
-      if (r === c) continue;
-      const f = m[r * n + c];
-      if (f === 0) continue;
-      for (let k = 0; k < n; k++) {
-        m[r * n + k] -= f * m[c * n + k];
-        inv[r * n + k] -= f * inv[c * n + k];
-      }
-    }
-  }
-  return inv;
 }
 
 function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {

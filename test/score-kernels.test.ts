@@ -46,7 +46,7 @@ const CLIPS: ClipMode[] = ['none', 'lookup'];
 for (const backend of ['ts', 'wasm'] as const) {
   for (const formula of ['expanded', 'direct'] as const) {
     if (backend === 'ts' && formula === 'direct') continue; // the TS scorer is always direct
-    test(`triplet scorer (${backend}, ${formula}) matches the Float64 reference: every distance, clip, N = 0`, () => {
+    test(`triplet scorer (${backend === 'ts' ? 'ts, Float64 direct' : `wasm, ${formula}`}) matches the Float64 reference: every distance, clip, N = 0`, () => {
       const numUsers = 5;
       const numItems = 37; // not a multiple of 16
       for (const d of [7, 16]) {

@@ -1,7 +1,12 @@
 import { Command, CommanderError } from 'commander';
 import { LrmlError } from '../errors.js';
 import { registerDemo } from './commands/demo.js';
+import { registerEvaluate } from './commands/evaluate.js';
+import { registerExplain } from './commands/explain.js';
 import { registerInfo } from './commands/info.js';
+import { registerRecommend } from './commands/recommend.js';
+import { registerServe } from './commands/serve.js';
+import { registerSimilar } from './commands/similar.js';
 import { registerSplit } from './commands/split.js';
 import { registerTrain } from './commands/train.js';
 import { registerTune } from './commands/tune.js';
@@ -26,7 +31,12 @@ export function buildProgram(): Command {
   registerInfo(program);
   registerSplit(program);
   registerTrain(program);
+  registerEvaluate(program);
   registerTune(program);
+  registerRecommend(program);
+  registerSimilar(program);
+  registerExplain(program);
+  registerServe(program);
   return program;
 }
 

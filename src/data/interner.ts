@@ -1,6 +1,17 @@
 import { IdMap } from './idmap.js';
 
-const decoder = new TextDecoder('utf-8');
+/** Strict: invalid UTF-8 is refused (two different byte strings must never become one id). */
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * What {@link ByteInterner.intern} returns for bytes that are not valid UTF-8.
+ *
+ * @example
+ * ```ts
+ * new ByteInterner().intern(Uint8Array.of(0xe9), 0, 1) === INVALID_UTF8; // true (Latin-1 "é")
+ * ```
+ */
+export const INVALID_UTF8 = -2;
 
 /** Initial number of hash slots (a power of two). */
 const INITIAL_SLOTS = 1 << 12;
@@ -82,7 +93,8 @@ export class ByteInterner {
 
   /**
    * Index of the id whose UTF-8 bytes are `bytes[start, end)`, adding it if new.
-   * Returns -1 when the id is unknown and the interner is frozen.
+   * Returns -1 when the id is unknown and the interner is frozen, and
+   * {@link INVALID_UTF8} (-2) when the bytes are not valid UTF-8 (nothing is added).
    */
   intern(bytes: Uint8Array, start: number, end: number): number {
     // Fast path: a small canonical decimal id seen before.
@@ -147,7 +159,12 @@ export class ByteInterner {
       s = (s + 1) & mask;
     }
     // Not cached: decode, look up in the base map, then remember.
-    const str = decoder.decode(bytes.subarray(start, end));
+    let str: string;
+    try {
+      str = decoder.decode(bytes.subarray(start, end));
+    } catch {
+      return INVALID_UTF8;
+    }
     let index = this.base?.get(str);
     if (index === undefined) {
       if (this.frozen) {

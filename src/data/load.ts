@@ -3,7 +3,7 @@ import { open, rename, unlink, stat } from 'node:fs/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import type { Readable, Writable } from 'node:stream';
 import { LrmlError } from '../errors.js';
-import { InteractionParser } from './parse.js';
+import { InteractionParser, resolveLoadOptions } from './parse.js';
 import type { Interactions, LoadOptions } from './types.js';
 
 export { toCsr } from './interactions.js';
@@ -47,6 +47,7 @@ function fsError(path: string, e: unknown): LrmlError {
  * ```
  */
 export async function loadInteractions(path: string, options: LoadOptions = {}): Promise<Interactions> {
+  resolveLoadOptions(options); // option errors first, whatever the file
   let head: Buffer;
   let textSize = 0;
   try {
@@ -98,7 +99,8 @@ export async function loadInteractions(path: string, options: LoadOptions = {}):
     stream.destroy();
     if (e instanceof LrmlError) throw e;
     const err = e as NodeJS.ErrnoException;
-    if (gzip && (err.code?.startsWith('Z_') || typeof err.errno === 'number' && err.syscall === undefined)) {
+    // zlib errors carry codes like Z_DATA_ERROR / Z_BUF_ERROR and no syscall
+    if (gzip && (err.code?.startsWith('Z_') === true || (typeof err.errno === 'number' && err.syscall === undefined))) {
       throw new LrmlError('BAD_GZIP', `${path}: corrupt or truncated gzip data (${err.message})`, { file: path });
     }
     throw fsError(path, e);

@@ -1,6 +1,6 @@
 import { LrmlError, badOption, oneOf } from '../errors.js';
 import type { IdMap } from './idmap.js';
-import { ByteInterner } from './interner.js';
+import { ByteInterner, INVALID_UTF8 } from './interner.js';
 import { kcoreFilter, markDuplicates } from './filters.js';
 import type { ColumnChoice, ColumnRef, ColumnSpec, DataFormat, Interactions, LoadOptions, LoadSummary } from './types.js';
 
@@ -24,6 +24,8 @@ const TAB = 9;
 
 /** Longest line accepted (a longer one means the file is not line-based text). */
 const MAX_LINE = 64 * 1024 * 1024;
+/** Longest first lines accepted while sniffing the format. */
+const MAX_FIRST_LINE = 16 * 1024 * 1024;
 /** Bytes gathered before deciding the format even with fewer than two lines. */
 const SNIFF_BYTES = 1 << 20;
 /** Messages of skipped bad lines kept in the summary. */
@@ -239,8 +241,12 @@ export class InteractionParser {
   private readonly itemIds: ByteInterner;
   private layout: Layout | null = null;
   private cols: Columns | null = null;
-  /** Bytes gathered before the layout is known. */
+  /** Bytes gathered before the layout is known (`sniffLen` used, grown by doubling). */
   private sniffBuf: Uint8Array | null = new Uint8Array(0);
+  private sniffLen = 0;
+  /** How far the sniff buffer was scanned for line ends, and the non-blank lines found. */
+  private sniffScan = 0;
+  private sniffLines = 0;
   /** Incomplete last line of the previous chunk. */
   private carry: Uint8Array | null = null;
   private lineNo = 0;
@@ -284,12 +290,17 @@ export class InteractionParser {
     // functions see one array shape and stay optimised.
     if (Object.getPrototypeOf(chunk) !== Uint8Array.prototype) chunk = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
     if (this.layout === null) {
-      const prev = this.sniffBuf!;
-      const buf = new Uint8Array(prev.length + chunk.length);
-      buf.set(prev);
-      buf.set(chunk, prev.length);
-      this.sniffBuf = buf;
-      if (this.readyToSniff(buf)) this.startBody(false);
+      let buf = this.sniffBuf!;
+      const need = this.sniffLen + chunk.length;
+      if (need > buf.length) {
+        const grown = new Uint8Array(Math.max(need, buf.length * 2));
+        grown.set(buf.subarray(0, this.sniffLen));
+        buf = grown;
+        this.sniffBuf = buf;
+      }
+      buf.set(chunk, this.sniffLen);
+      this.sniffLen = need;
+      if (this.readyToSniff()) this.startBody(false);
       return;
     }
     this.feed(chunk);
@@ -310,25 +321,29 @@ export class InteractionParser {
 
   // ---- sniffing -----------------------------------------------------------------
 
-  private readyToSniff(buf: Uint8Array): boolean {
-    let lines = 0;
-    let p = 0;
+  private readyToSniff(): boolean {
+    const buf = this.sniffBuf!.subarray(0, this.sniffLen);
+    if (this.sniffScan === 0 && buf.subarray(0, 8192).includes(0)) {
+      throw new LrmlError('UNKNOWN_FORMAT', `${this.file}: looks binary (NUL bytes in the first 8 KiB), not a text interaction file${this.gzip ? '' : ' (gzip is detected by its magic bytes; other compressions are not supported)'}`, { file: this.file });
+    }
+    let p = this.sniffScan;
     for (;;) {
       const nl = buf.indexOf(NL, p);
       if (nl < 0) break;
-      if (!isBlank(buf, p, nl)) lines++;
-      if (lines >= 2) return true;
+      if (!isBlank(buf, p, nl)) this.sniffLines++;
       p = nl + 1;
+      this.sniffScan = p;
+      if (this.sniffLines >= 2) return true;
     }
-    if (buf.length >= MAX_LINE && lines === 0) {
-      throw new LrmlError('UNKNOWN_FORMAT', `${this.file}: no line break in the first ${MAX_LINE >> 20} MiB: not a line-based text file`);
+    if (buf.length - this.sniffScan >= MAX_FIRST_LINE) {
+      throw new LrmlError('UNKNOWN_FORMAT', `${this.file}: no line break in ${MAX_FIRST_LINE >> 20} MiB: not a line-based text file`, { file: this.file });
     }
-    return lines >= 1 && buf.length >= SNIFF_BYTES;
+    return this.sniffLines >= 1 && buf.length >= SNIFF_BYTES;
   }
 
   /** Decides the layout from the gathered bytes, then parses them as the first chunk. */
   private startBody(atEnd: boolean): void {
-    let buf = this.sniffBuf!;
+    let buf = this.sniffBuf!.subarray(0, this.sniffLen);
     this.sniffBuf = null;
     if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
     // First two non-blank lines (copies: field splitting may unescape in place).
@@ -371,10 +386,11 @@ export class InteractionParser {
   /** Lines expected: the size hint over the mean line length of the first bytes. */
   private initialCapacity(buf: Uint8Array): number {
     const MIN = 1 << 14;
-    if (!(this.sizeHint > buf.length)) return MIN;
+    if (!(this.sizeHint > 0)) return MIN;
+    const sample = buf.subarray(0, SNIFF_BYTES);
     let lines = 0;
     let last = -1;
-    for (let p = buf.indexOf(NL); p >= 0; p = buf.indexOf(NL, p + 1)) {
+    for (let p = sample.indexOf(NL); p >= 0; p = sample.indexOf(NL, p + 1)) {
       lines++;
       last = p;
     }
@@ -476,6 +492,10 @@ export class InteractionParser {
           }
           out[role] = ref(role, idx2);
         }
+      }
+      const idx = ROLES.map((r) => out[r]?.index).filter((x): x is number => x !== undefined);
+      if (new Set(idx).size !== idx.length) {
+        throw new LrmlError('BAD_COLUMN', `${this.file}: columns ${JSON.stringify(spec)} use one column for two roles (${describeColumns(out as ColumnChoice)})`, { file: this.file });
       }
       return out as ColumnChoice;
     }
@@ -609,7 +629,8 @@ export class InteractionParser {
         fe[n] = e < f ? f : e;
       }
       n++;
-      if (special || n < need || e === p || this.lineNo < headerLine) this.line(b, p, q);
+      const c0 = b[p];
+      if (special || n < need || e === p || c0 === SPACE || c0 === TAB || this.lineNo < headerLine) this.line(b, p, q);
       else {
         this.lineNo++;
         this.linesRead++;
@@ -679,6 +700,13 @@ export class InteractionParser {
     }
     const u = this.userIds.intern(b, fs[uc], fe[uc]);
     const i = this.itemIds.intern(b, fs[ic], fe[ic]);
+    if (u === INVALID_UTF8 || i === INVALID_UTF8) {
+      const role: Role = u === INVALID_UTF8 ? 'user' : 'item';
+      const col = role === 'user' ? uc : ic;
+      const v = new TextDecoder('utf-8').decode(b.subarray(fs[col], fe[col]));
+      this.bad('BAD_VALUE', lineNo, `${this.colName(role)}: ${role} id ${preview(v)} is not valid UTF-8 (convert the file to UTF-8, e.g. iconv -f latin1 -t utf-8)`, col + 1, v);
+      return;
+    }
     if (u < 0 || i < 0) {
       this.unknownLines++;
       return;
@@ -960,7 +988,7 @@ export function parseInteractions(text: string | Uint8Array, options: LoadOption
   if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
     throw new LrmlError('UNKNOWN_FORMAT', `${name}: gzip-compressed bytes: decompress first or use loadInteractions`, { file: name });
   }
-  const p = new InteractionParser(name, options, false);
+  const p = new InteractionParser(name, options, false, bytes.length);
   p.push(bytes);
   return p.finish();
 }

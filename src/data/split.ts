@@ -88,6 +88,24 @@ function byUser(data: Interactions): { start: Int32Array; order: Int32Array } {
   return { start, order };
 }
 
+/**
+ * Calls `hold(rows)` for every user with at least `minInteractions` interactions, with the
+ * user's interaction indices in file order; `hold` marks the ones to hold out in `test`.
+ * Returns the flags and the number of users (with interactions) kept wholly in train.
+ */
+function perUser(data: Interactions, minInteractions: number, hold: (rows: Int32Array, test: Uint8Array) => void): { test: Uint8Array; usersTrainOnly: number } {
+  const { start, order } = byUser(data);
+  const test = new Uint8Array(data.user.length);
+  let usersTrainOnly = 0;
+  for (let u = 0; u < data.users.size; u++) {
+    const len = start[u + 1] - start[u];
+    if (len === 0) continue;
+    if (len < minInteractions) usersTrainOnly++;
+    else hold(order.subarray(start[u], start[u + 1]), test);
+  }
+  return { test, usersTrainOnly };
+}
+
 function checkMin(v: number | undefined): number {
   const m = v ?? 2;
   if (!Number.isInteger(m) || m < 2) throw badOption('minInteractions', m, 'an integer ≥ 2 (a user needs one train interaction left)');
@@ -163,20 +181,11 @@ function later(data: Interactions, a: number, b: number): boolean {
  */
 export function leaveLatestOut(data: Interactions, options: { minInteractions?: number } = {}): Split {
   const minInteractions = checkMin(options.minInteractions);
-  const { start, order } = byUser(data);
-  const test = new Uint8Array(data.user.length);
-  let usersTrainOnly = 0;
-  for (let u = 0; u < data.users.size; u++) {
-    const len = start[u + 1] - start[u];
-    if (len === 0) continue;
-    if (len < minInteractions) {
-      usersTrainOnly++;
-      continue;
-    }
-    let best = order[start[u]];
-    for (let t = start[u] + 1; t < start[u + 1]; t++) if (later(data, order[t], best)) best = order[t];
-    test[best] = 1;
-  }
+  const { test, usersTrainOnly } = perUser(data, minInteractions, (rows, flags) => {
+    let best = rows[0];
+    for (let t = 1; t < rows.length; t++) if (later(data, rows[t], best)) best = rows[t];
+    flags[best] = 1;
+  });
   return assemble(data, test, {
     method: 'leave-latest-out', seed: null, ratio: null, by: null, minInteractions,
     usedTimestamps: data.timestamp !== null, usersTrainOnly,
@@ -197,18 +206,9 @@ export function leaveOneOut(data: Interactions, options: { seed?: number; minInt
   const minInteractions = checkMin(options.minInteractions);
   const seed = checkSeed(options.seed);
   const rng = new Rng(seed);
-  const { start, order } = byUser(data);
-  const test = new Uint8Array(data.user.length);
-  let usersTrainOnly = 0;
-  for (let u = 0; u < data.users.size; u++) {
-    const len = start[u + 1] - start[u];
-    if (len === 0) continue;
-    if (len < minInteractions) {
-      usersTrainOnly++;
-      continue;
-    }
-    test[order[start[u] + rng.int(len)]] = 1;
-  }
+  const { test, usersTrainOnly } = perUser(data, minInteractions, (rows, flags) => {
+    flags[rows[rng.int(rows.length)]] = 1;
+  });
   return assemble(data, test, {
     method: 'leave-one-out', seed, ratio: null, by: null, minInteractions, usedTimestamps: false, usersTrainOnly,
   });
@@ -236,19 +236,11 @@ export function ratioSplit(
   const by = oneOf('by', options.by ?? 'time', ['time', 'random'] as const);
   const seed = checkSeed(options.seed);
   const rng = new Rng(seed);
-  const { start, order } = byUser(data);
-  const test = new Uint8Array(data.user.length);
-  let usersTrainOnly = 0;
   const ts = data.timestamp;
-  for (let u = 0; u < data.users.size; u++) {
-    const len = start[u + 1] - start[u];
-    if (len === 0) continue;
-    if (len < minInteractions) {
-      usersTrainOnly++;
-      continue;
-    }
+  const { test, usersTrainOnly } = perUser(data, minInteractions, (rows, flags) => {
+    const len = rows.length;
     const nTest = Math.min(len - 1, Math.max(1, Math.round(len * (1 - ratio))));
-    const seg = order.slice(start[u], start[u + 1]);
+    const seg = rows.slice();
     if (by === 'random') rng.shuffle(seg);
     else if (ts !== null) {
       // Stable by file order for equal timestamps (seg is in file order).
@@ -256,8 +248,8 @@ export function ratioSplit(
       idx.sort((a, b) => (ts[a] !== ts[b] ? ts[a] - ts[b] : a - b));
       seg.set(idx);
     }
-    for (let t = len - nTest; t < len; t++) test[seg[t]] = 1;
-  }
+    for (let t = len - nTest; t < len; t++) flags[seg[t]] = 1;
+  });
   return assemble(data, test, {
     method: 'ratio', seed: by === 'random' ? seed : null, ratio, by, minInteractions,
     usedTimestamps: by === 'time' && ts !== null, usersTrainOnly,

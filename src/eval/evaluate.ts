@@ -7,7 +7,7 @@ import type { Recommender } from '../models/types.js';
 import { Rng } from '../rng.js';
 import { bootstrapIntervals } from './bootstrap.js';
 import { aheadOfMany, checkCutoffs, metricKeys, rankingMetrics } from './metrics.js';
-import type { EvalOptions, EvalProgress, EvalResult, GivenNegatives, PerUserMetrics, Protocol, ProtocolKind } from './types.js';
+import type { EvalOptions, EvalProgress, EvalResult, GivenNegatives, PerUserMetrics, Protocol, ProtocolKind, TestSet } from './types.js';
 
 /** Default sampled negatives per positive. */
 export const DEFAULT_SAMPLED_NEGATIVES = 100;
@@ -446,7 +446,7 @@ export function finishEvaluation(plan: EvalPlan, parts: EvalPart[], options: Eva
  * evaluate(model, trainCsr, testCsr, { kind: 'given', cases }, { bootstrap: 0 }).metrics['ndcg@10'];
  * ```
  */
-export function evaluate(model: Recommender, train: Csr, test: Csr, protocol: Protocol, options: EvalOptions = {}): EvalResult {
+export function evaluate(model: Recommender, train: Csr, test: TestSet, protocol: Protocol, options: EvalOptions = {}): EvalResult {
   const t0 = performance.now();
   const plan = planEvaluation(model, train, test, protocol, options);
   const part = evaluateUsers(model, train, test, protocol, plan, 0, plan.users.length, options.onProgress);

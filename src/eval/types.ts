@@ -1,5 +1,10 @@
 // Types of the evaluation harness (see docs/evaluation.md).
 
+import type { Csr } from '../data/csr.js';
+
+/** Held-out positives: a users × items 0/1 matrix with the model's shape (load it with the model's id maps). */
+export type TestSet = Csr;
+
 /** The one tie rule of every protocol: a candidate scoring equal to a positive ranks above it. */
 export type TieRule = 'pessimistic';
 

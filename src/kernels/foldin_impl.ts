@@ -81,7 +81,28 @@ export function pairDistance(
     acc += shape.distance === 'l1' ? Math.abs(e) : e * e;
   }
   const D = shape.distance === 'l2' ? Math.sqrt(acc + 1e-3) : acc;
-  if (grad === null) return D;
+  if (grad !== null) pairDistanceGrad(K, M, shape, D, grad, scale, work);
+  return D;
+}
+
+/**
+ * The backward pass of {@link pairDistance}: adds `scale` · ∂D/∂p into `grad`, reading the
+ * attention, e and q that the last pairDistance call left in `work` (and its result D). Lets a
+ * caller run the forward pass alone and pay for the gradient only when it is needed (e.g. when
+ * the hinge is active). Overwrites e in `work` with ∂D/∂e.
+ *
+ * @example
+ * ```ts
+ * const D = pairDistance(p, Q, j * dim, 1, K, M, shape, null, 1, work);
+ * if (margin + Dpos - D > 0) pairDistanceGrad(K, M, shape, D, grad, -1, work);
+ * ```
+ */
+export function pairDistanceGrad(K: Float32Array, M: Float32Array, shape: PairShape, D: number, grad: Float64Array, scale: number, work: Float64Array): void {
+  const d = shape.dim;
+  const n = shape.numMemories;
+  const oE = n + d;
+  const oQ = n + 2 * d;
+  const oH = n + 3 * d;
   // g = ∂D/∂e, kept in the e slots from here on
   for (let j = 0; j < d; j++) {
     const e = work[oE + j];
@@ -106,7 +127,6 @@ export function pairDistance(
       for (let j = 0; j < d; j++) grad[j] += b * K[ko + j] * work[oQ + j];
     }
   }
-  return D;
 }
 
 /**

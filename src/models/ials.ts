@@ -185,7 +185,26 @@ export class IalsSolver {
           A[ra + a] += reg;
           rhs[a] = 0;
         }
-        for (let k = 0; k < items.length; k++) {
+        // rank-4 updates of the lower triangle (one pass over A per 4 rows)
+        let k = 0;
+        for (; k + 3 < items.length; k += 4) {
+          const h0 = items[k] * d;
+          const h1 = items[k + 1] * d;
+          const h2 = items[k + 2] * d;
+          const h3 = items[k + 3] * d;
+          for (let a = 0; a < d; a++) {
+            const x0 = fixed[h0 + a];
+            const x1 = fixed[h1 + a];
+            const x2 = fixed[h2 + a];
+            const x3 = fixed[h3 + a];
+            rhs[a] += x0 + x1 + x2 + x3;
+            const ra = a * d;
+            for (let b = 0; b <= a; b++) {
+              A[ra + b] += x0 * fixed[h0 + b] + x1 * fixed[h1 + b] + x2 * fixed[h2 + b] + x3 * fixed[h3 + b];
+            }
+          }
+        }
+        for (; k < items.length; k++) {
           const ho = items[k] * d;
           for (let a = 0; a < d; a++) {
             const ha = fixed[ho + a];

@@ -3,7 +3,7 @@
 
 import { LrmlError, badOption, numberIn, positiveInt } from '../errors.js';
 import type { LoadedModel } from '../io/format.js';
-import { dotPairLoss, pairDistance, pairWorkSize, type PairShape } from '../kernels/foldin_impl.js';
+import { dotPairLoss, pairDistance, pairDistanceGrad, pairWorkSize, type PairShape } from '../kernels/foldin_impl.js';
 import { BprModel } from '../models/bpr.js';
 import { TripletModel } from '../models/triplet.js';
 import type { ModelKind, Recommender } from '../models/types.js';
@@ -228,9 +228,8 @@ function foldInTriplet(model: TripletModel, items: Int32Array, o: Resolved): { v
   const p = meanOfRows(Q, d, items, qs);
   if (project) projectUnitBall(p);
   const work = new Float64Array(pairWorkSize(shape));
+  const workPos = new Float64Array(pairWorkSize(shape));
   const grad = new Float64Array(d);
-  const gpos = new Float64Array(d);
-  const gneg = new Float64Array(d);
   const adam = new Adam(d, o.learningRate);
   const sampler = new PairSampler(items, model.numItems, new Rng(o.seed), o.batchSize);
   let loss = Number.NaN;
@@ -240,18 +239,20 @@ function foldInTriplet(model: TripletModel, items: Int32Array, o: Resolved): { v
     let total = 0;
     const pos = sampler.positives();
     for (const i of pos) {
-      gpos.fill(0);
-      const dp = pairDistance(p, Q, i * d, qs === null ? 1 : qs[i], K, M, shape, gpos, 1, work);
+      const dp = pairDistance(p, Q, i * d, qs === null ? 1 : qs[i], K, M, shape, null, 1, workPos);
+      let active = 0;
       for (let t = 0; t < o.negatives; t++) {
         const j = sampler.negative();
-        gneg.fill(0);
-        const dn = pairDistance(p, Q, j * d, qs === null ? 1 : qs[j], K, M, shape, gneg, 1, work);
+        const dn = pairDistance(p, Q, j * d, qs === null ? 1 : qs[j], K, M, shape, null, 1, work);
         const h = margin + dp - dn;
         if (h > 0) {
+          // the gradient only for active hinges
           total += h;
-          for (let c = 0; c < d; c++) grad[c] += gpos[c] - gneg[c];
+          active++;
+          pairDistanceGrad(K, M, shape, dn, grad, -1, work);
         }
       }
+      if (active > 0) pairDistanceGrad(K, M, shape, dp, grad, active, workPos);
     }
     const scale = 1 / pos.length;
     for (let c = 0; c < d; c++) grad[c] *= scale;

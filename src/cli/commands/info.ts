@@ -36,6 +36,10 @@ export function summaryText(s: LoadSummary): string {
     `${s.file}: ${s.format}${s.gzip ? ' (gzip)' : ''}${s.header ? ', with header' : ', no header'}${colText}`,
     `lines: ${describeDrops(s)}${s.blankLines ? `, ${s.blankLines} blank` : ''}`,
   ];
+  if (s.droppedUsers || s.droppedItems) {
+    lines.push(`left without interactions and removed from the maps: ${s.droppedUsers ?? 0} users, ${s.droppedItems ?? 0} items`);
+  }
+  if (s.unknownLines) lines.push(`unknown to the given maps: ${s.unknownUsers ?? 0} users, ${s.unknownItems ?? 0} items`);
   for (const ex of s.badLineExamples ?? []) lines.push(`  skipped: ${ex}`);
   return lines.join('\n');
 }

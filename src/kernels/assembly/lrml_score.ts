@@ -192,22 +192,35 @@ function gemm1(r: i32, qt: usize, qs: usize): void {
   v128.store(l, c00); v128.store(l, c01, 16); v128.store(l, c02, 32); v128.store(l, c03, 48);
 }
 
-/** Softmax over the N logits of each lane of vector v, into AT. */
-function softmax(v: usize): void {
-  const off = v * 16;
-  let m = v128.load(L_PTR + off);
-  for (let k: i32 = 1; k < N; k++) m = f32x4.max(m, v128.load(L_PTR + <usize>(k * BB) + off));
-  let s = f32x4.splat(0);
-  for (let k: i32 = 0; k < N; k++) {
-    const e = expv(f32x4.sub(v128.load(L_PTR + <usize>(k * BB) + off), m));
-    v128.store(AT_PTR + <usize>(k * BB) + off, e);
-    s = f32x4.add(s, e);
+/**
+ * Unnormalised softmax of the N logits of all 16 lanes: AT[k] = exp(L[k] − max), and
+ * returns nothing; the reciprocal sums (one vector per 4 lanes) are left in inv0 .. inv3.
+ */
+let inv0 = f32x4.splat(0);
+let inv1 = f32x4.splat(0);
+let inv2 = f32x4.splat(0);
+let inv3 = f32x4.splat(0);
+
+function softmax(): void {
+  let m0 = v128.load(L_PTR), m1 = v128.load(L_PTR, 16), m2 = v128.load(L_PTR, 32), m3 = v128.load(L_PTR, 48);
+  for (let k: i32 = 1; k < N; k++) {
+    const l = L_PTR + <usize>(k * BB);
+    m0 = f32x4.max(m0, v128.load(l)); m1 = f32x4.max(m1, v128.load(l, 16));
+    m2 = f32x4.max(m2, v128.load(l, 32)); m3 = f32x4.max(m3, v128.load(l, 48));
   }
-  const inv = f32x4.div(f32x4.splat(1.0), s);
+  let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
   for (let k: i32 = 0; k < N; k++) {
-    const p = AT_PTR + <usize>(k * BB) + off;
-    v128.store(p, f32x4.mul(v128.load(p), inv));
+    const l = L_PTR + <usize>(k * BB);
+    const a = AT_PTR + <usize>(k * BB);
+    const e0 = expv(f32x4.sub(v128.load(l), m0));
+    const e1 = expv(f32x4.sub(v128.load(l, 16), m1));
+    const e2 = expv(f32x4.sub(v128.load(l, 32), m2));
+    const e3 = expv(f32x4.sub(v128.load(l, 48), m3));
+    v128.store(a, e0); v128.store(a, e1, 16); v128.store(a, e2, 32); v128.store(a, e3, 48);
+    s0 = f32x4.add(s0, e0); s1 = f32x4.add(s1, e1); s2 = f32x4.add(s2, e2); s3 = f32x4.add(s3, e3);
   }
+  const one = f32x4.splat(1.0);
+  inv0 = f32x4.div(one, s0); inv1 = f32x4.div(one, s1); inv2 = f32x4.div(one, s2); inv3 = f32x4.div(one, s3);
 }
 
 /** −distance from the squared distance. */
@@ -216,6 +229,16 @@ function softmax(v: usize): void {
   const c = f32x4.max(d2, f32x4.splat(0));
   if (DIST == 0) return f32x4.neg(f32x4.sqrt(f32x4.add(c, f32x4.splat(1e-3))));
   return f32x4.neg(c);
+}
+
+/** −distance of 4 lanes from ‖p‖², ‖q‖², p·q and the unnormalised t1 = Σ e (Mp − Mq), rr = eᵀGe. */
+// @ts-ignore: decorator
+@inline function finishExpanded(pp: v128, qq: v128, pq: v128, t1: v128, rr: v128, inv: v128): v128 {
+  const t = f32x4.mul(t1, inv);
+  const r = f32x4.mul(f32x4.mul(rr, inv), inv);
+  let d2 = f32x4.sub(f32x4.add(pp, qq), f32x4.add(pq, pq));
+  d2 = f32x4.add(d2, f32x4.add(t, t));
+  return fromSquared(f32x4.add(d2, r));
 }
 
 /** Scores of the 16 items of one block: item tables at qt (stride qs bytes per dim), mqt (stride ms per slot), qq, bias. */
@@ -233,32 +256,43 @@ function block(qt: usize, qs: usize, mqt: usize, ms: usize, qq: usize, bias: usi
     }
     return;
   }
-  for (let v: usize = 0; v < 4 && N > 0; v++) softmax(v);
-  const ppv = f32x4.splat(pp);
+  if (N > 0) {
+    softmax();
+  } else {
+    inv0 = f32x4.splat(1); inv1 = inv0; inv2 = inv0; inv3 = inv0;
+  }
   if (MODE == 0 && DIST != 2) {
-    for (let v: usize = 0; v < 4; v++) {
-      const off = v * 16;
-      let t1 = f32x4.splat(0);
-      let rr = f32x4.splat(0);
-      for (let k: i32 = 0; k < N; k++) {
-        const ak = v128.load(AT_PTR + <usize>(k * BB) + off);
-        const mq = v128.load(mqt + <usize>k * ms + off);
-        t1 = fmadd(t1, ak, f32x4.sub(v128.load32_splat(MP_PTR + <usize>k * 4), mq));
-        const grow = G_PTR + <usize>(k * N) * 4;
-        let inner = f32x4.splat(0);
-        for (let l: i32 = k + 1; l < N; l++) {
-          inner = fmadd(inner, v128.load32_splat(grow + <usize>l * 4), v128.load(AT_PTR + <usize>(l * BB) + off));
-        }
-        const g = f32x4.mul(v128.load32_splat(grow + <usize>k * 4), ak);
-        rr = fmadd(rr, ak, f32x4.add(g, f32x4.add(inner, inner)));
+    // with e = unnormalised attention and a = e · inv: t1 = Σₖ aₖ (Mₖ·p − Mₖ·q), rr = aᵀ G a
+    let t0 = f32x4.splat(0), t1 = f32x4.splat(0), t2 = f32x4.splat(0), t3 = f32x4.splat(0);
+    let q0 = f32x4.splat(0), q1 = f32x4.splat(0), q2 = f32x4.splat(0), q3 = f32x4.splat(0);
+    for (let k: i32 = 0; k < N; k++) {
+      const at = AT_PTR + <usize>(k * BB);
+      const e0 = v128.load(at), e1 = v128.load(at, 16), e2 = v128.load(at, 32), e3 = v128.load(at, 48);
+      const mp = v128.load32_splat(MP_PTR + <usize>k * 4);
+      const mq = mqt + <usize>k * ms;
+      t0 = fmadd(t0, e0, f32x4.sub(mp, v128.load(mq)));
+      t1 = fmadd(t1, e1, f32x4.sub(mp, v128.load(mq, 16)));
+      t2 = fmadd(t2, e2, f32x4.sub(mp, v128.load(mq, 32)));
+      t3 = fmadd(t3, e3, f32x4.sub(mp, v128.load(mq, 48)));
+      const grow = G_PTR + <usize>(k * N) * 4;
+      let i0 = f32x4.splat(0), i1 = f32x4.splat(0), i2 = f32x4.splat(0), i3 = f32x4.splat(0);
+      for (let l: i32 = k + 1; l < N; l++) {
+        const g = v128.load32_splat(grow + <usize>l * 4);
+        const al = AT_PTR + <usize>(l * BB);
+        i0 = fmadd(i0, g, v128.load(al)); i1 = fmadd(i1, g, v128.load(al, 16));
+        i2 = fmadd(i2, g, v128.load(al, 32)); i3 = fmadd(i3, g, v128.load(al, 48));
       }
-      const pq = v128.load(pqRow + off);
-      let d2 = f32x4.add(ppv, v128.load(qq + off));
-      d2 = f32x4.sub(d2, f32x4.add(pq, pq));
-      d2 = f32x4.add(d2, f32x4.add(t1, t1));
-      d2 = f32x4.add(d2, rr);
-      v128.store(out + off, fromSquared(d2));
+      const gkk = v128.load32_splat(grow + <usize>k * 4);
+      q0 = fmadd(q0, e0, fmadd(f32x4.add(i0, i0), gkk, e0));
+      q1 = fmadd(q1, e1, fmadd(f32x4.add(i1, i1), gkk, e1));
+      q2 = fmadd(q2, e2, fmadd(f32x4.add(i2, i2), gkk, e2));
+      q3 = fmadd(q3, e3, fmadd(f32x4.add(i3, i3), gkk, e3));
     }
+    const ppv = f32x4.splat(pp);
+    v128.store(out, finishExpanded(ppv, v128.load(qq), v128.load(pqRow), t0, q0, inv0));
+    v128.store(out, finishExpanded(ppv, v128.load(qq, 16), v128.load(pqRow, 16), t1, q1, inv1), 16);
+    v128.store(out, finishExpanded(ppv, v128.load(qq, 32), v128.load(pqRow, 32), t2, q2, inv2), 32);
+    v128.store(out, finishExpanded(ppv, v128.load(qq, 48), v128.load(pqRow, 48), t3, q3, inv3), 48);
     return;
   }
   // direct: e = p + r − q, dimension by dimension, 16 lanes at once
@@ -266,8 +300,7 @@ function block(qt: usize, qs: usize, mqt: usize, ms: usize, qq: usize, bias: usi
   let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
   let q = qt;
   for (let j: usize = 0; j < <usize>D; j++) {
-    const pj = v128.load32_splat(p + j * 4);
-    let r0 = pj, r1 = pj, r2 = pj, r3 = pj;
+    let r0 = f32x4.splat(0), r1 = f32x4.splat(0), r2 = f32x4.splat(0), r3 = f32x4.splat(0);
     for (let k: i32 = 0; k < N; k++) {
       const mkj = v128.load32_splat(M_PTR + (<usize>(k * D) + j) * 4);
       const at = AT_PTR + <usize>(k * BB);
@@ -276,10 +309,11 @@ function block(qt: usize, qs: usize, mqt: usize, ms: usize, qq: usize, bias: usi
       r2 = fmadd(r2, mkj, v128.load(at, 32));
       r3 = fmadd(r3, mkj, v128.load(at, 48));
     }
-    const e0 = f32x4.sub(r0, v128.load(q));
-    const e1 = f32x4.sub(r1, v128.load(q, 16));
-    const e2 = f32x4.sub(r2, v128.load(q, 32));
-    const e3 = f32x4.sub(r3, v128.load(q, 48));
+    const pj = v128.load32_splat(p + j * 4);
+    const e0 = f32x4.sub(fmadd(pj, r0, inv0), v128.load(q));
+    const e1 = f32x4.sub(fmadd(pj, r1, inv1), v128.load(q, 16));
+    const e2 = f32x4.sub(fmadd(pj, r2, inv2), v128.load(q, 32));
+    const e3 = f32x4.sub(fmadd(pj, r3, inv3), v128.load(q, 48));
     if (DIST == 2) {
       s0 = f32x4.add(s0, f32x4.abs(e0)); s1 = f32x4.add(s1, f32x4.abs(e1));
       s2 = f32x4.add(s2, f32x4.abs(e2)); s3 = f32x4.add(s3, f32x4.abs(e3));

@@ -219,28 +219,62 @@ function lookUp(src: usize, dst: usize): f32 {
   return norm;
 }
 
-/** In place softmax of an N-vector. */
+/**
+ * eˣ in each lane: x = n·ln2 + r (Cody–Waite, |r| ≤ ln2/2), eʳ by its Taylor series to degree 7
+ * (relative error < 1e-8 before rounding), 2ⁿ by exponent arithmetic; x clamped to [−87, 88].
+ */
+// @ts-ignore: decorator
+@inline function expv(x0: v128): v128 {
+  const x = f32x4.min(f32x4.max(x0, f32x4.splat(-87)), f32x4.splat(88));
+  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.4426950408889634)));
+  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375))), f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
+  let y = f32x4.splat(1.0 / 5040);
+  y = fmadd(f32x4.splat(1.0 / 720), y, r);
+  y = fmadd(f32x4.splat(1.0 / 120), y, r);
+  y = fmadd(f32x4.splat(1.0 / 24), y, r);
+  y = fmadd(f32x4.splat(1.0 / 6), y, r);
+  y = fmadd(f32x4.splat(0.5), y, r);
+  y = fmadd(f32x4.splat(1), y, r);
+  y = fmadd(f32x4.splat(1), y, r);
+  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  return f32x4.mul(y, scale);
+}
+
+/** In place softmax of an N-vector (lanes past N are left 0). */
 function softmax(a: usize): void {
   let mx: f32 = -Infinity;
   for (let m = 0; m < NM; m++) {
     const l = load<f32>(a + (<usize>m << 2));
     if (l > mx) mx = l;
   }
-  let z: f32 = 0;
-  for (let m = 0; m < NM; m++) {
-    const o = a + (<usize>m << 2);
-    const e = Mathf.exp(load<f32>(o) - mx);
-    store<f32>(o, e);
-    z += e;
+  const vm = f32x4.splat(mx);
+  let z = f32x4.splat(0);
+  const full = <usize>(NM >> 2) << 4;
+  for (let o: usize = 0; o < full; o += 16) {
+    const e = expv(f32x4.sub(v128.load(a + o), vm));
+    v128.store(a + o, e);
+    z = f32x4.add(z, e);
   }
-  const iz: f32 = 1 / z;
-  for (let m = 0; m < NM; m++) {
+  let zs = hsum(z);
+  for (let m = NM & ~3; m < NM; m++) {
     const o = a + (<usize>m << 2);
-    store<f32>(o, load<f32>(o) * iz);
+    const e = f32x4.extract_lane(expv(f32x4.splat(load<f32>(o) - mx)), 0);
+    store<f32>(o, e);
+    zs += e;
+  }
+  const iz = f32x4.splat(1 / zs);
+  for (let o: usize = 0; o < full; o += 16) v128.store(a + o, f32x4.mul(v128.load(a + o), iz));
+  const is: f32 = 1 / zs;
+  for (let m = NM & ~3; m < NM; m++) {
+    const o = a + (<usize>m << 2);
+    store<f32>(o, load<f32>(o) * is);
   }
 }
 
-/** s, attention and relation of sides x and y in one pass over K and one over M. */
+/**
+ * s, attention and relation of sides x and y in one pass over K and one over M, two memory slots
+ * at a time (independent accumulators keep the SIMD units busy).
+ */
 function attend2(x: i32, y: i32): void {
   const pp = PP;
   const qx = <usize>load<u32>(side4(QP, x)), qy = <usize>load<u32>(side4(QP, y));
@@ -252,30 +286,56 @@ function attend2(x: i32, y: i32): void {
     v128.store(sx + c, f32x4.mul(pv, v128.load(qx + c)));
     v128.store(sy + c, f32x4.mul(pv, v128.load(qy + c)));
   }
-  for (let m = 0; m < NM; m++) {
-    const kr = K + <usize>m * RB;
-    let lx = f32x4.splat(0), ly = f32x4.splat(0);
+  let m = 0;
+  for (; m + 1 < NM; m += 2) {
+    const k0 = K + <usize>m * RB, k1 = k0 + RB;
+    let x0 = f32x4.splat(0), y0 = f32x4.splat(0), x1 = f32x4.splat(0), y1 = f32x4.splat(0);
     for (let c: usize = 0; c < RB; c += 16) {
-      const kv = v128.load(kr + c);
-      lx = fmadd(lx, kv, v128.load(sx + c));
-      ly = fmadd(ly, kv, v128.load(sy + c));
+      const kv0 = v128.load(k0 + c), kv1 = v128.load(k1 + c), svx = v128.load(sx + c), svy = v128.load(sy + c);
+      x0 = fmadd(x0, kv0, svx);
+      y0 = fmadd(y0, kv0, svy);
+      x1 = fmadd(x1, kv1, svx);
+      y1 = fmadd(y1, kv1, svy);
     }
-    store<f32>(ax + (<usize>m << 2), hsum(lx));
-    store<f32>(ay + (<usize>m << 2), hsum(ly));
+    const o = <usize>m << 2;
+    store<f32>(ax + o, hsum(x0));
+    store<f32>(ay + o, hsum(y0));
+    store<f32>(ax + o + 4, hsum(x1));
+    store<f32>(ay + o + 4, hsum(y1));
+  }
+  if (m < NM) {
+    const k0 = K + <usize>m * RB;
+    let x0 = f32x4.splat(0), y0 = f32x4.splat(0);
+    for (let c: usize = 0; c < RB; c += 16) {
+      const kv0 = v128.load(k0 + c);
+      x0 = fmadd(x0, kv0, v128.load(sx + c));
+      y0 = fmadd(y0, kv0, v128.load(sy + c));
+    }
+    store<f32>(ax + (<usize>m << 2), hsum(x0));
+    store<f32>(ay + (<usize>m << 2), hsum(y0));
   }
   softmax(ax);
   softmax(ay);
   for (let c: usize = 0; c < RB; c += 16) {
-    let vx = f32x4.splat(0), vy = f32x4.splat(0);
+    let x0 = f32x4.splat(0), y0 = f32x4.splat(0), x1 = f32x4.splat(0), y1 = f32x4.splat(0);
     let mr = M + c;
-    for (let m = 0; m < NM; m++, mr += RB) {
-      const mv = v128.load(mr);
-      const o = <usize>m << 2;
-      vx = fmadd(vx, f32x4.splat(load<f32>(ax + o)), mv);
-      vy = fmadd(vy, f32x4.splat(load<f32>(ay + o)), mv);
+    let mm = 0;
+    for (; mm + 1 < NM; mm += 2, mr += RB << 1) {
+      const mv0 = v128.load(mr), mv1 = v128.load(mr + RB);
+      const o = <usize>mm << 2;
+      x0 = fmadd(x0, f32x4.splat(load<f32>(ax + o)), mv0);
+      y0 = fmadd(y0, f32x4.splat(load<f32>(ay + o)), mv0);
+      x1 = fmadd(x1, f32x4.splat(load<f32>(ax + o + 4)), mv1);
+      y1 = fmadd(y1, f32x4.splat(load<f32>(ay + o + 4)), mv1);
     }
-    v128.store(rx + c, vx);
-    v128.store(ry + c, vy);
+    if (mm < NM) {
+      const mv0 = v128.load(mr);
+      const o = <usize>mm << 2;
+      x0 = fmadd(x0, f32x4.splat(load<f32>(ax + o)), mv0);
+      y0 = fmadd(y0, f32x4.splat(load<f32>(ay + o)), mv0);
+    }
+    v128.store(rx + c, f32x4.add(x0, x1));
+    v128.store(ry + c, f32x4.add(y0, y1));
   }
 }
 
@@ -331,48 +391,89 @@ function deSide(x: i32, coef: f32): void {
   for (let c: usize = 0; c < RB; c += 16) v128.store(e + c, f32x4.mul(v128.load(e + c), f));
 }
 
-/** Backward through the relations of sides x and y (upstreams dx, dy): ∂K, ∂M, ds into DS0 / DS1. */
+/**
+ * Backward through the relations of sides x and y (upstreams dx, dy): ∂K, ∂M, ds into DS0 / DS1;
+ * two memory slots at a time.
+ */
 function relBack2(x: i32, y: i32, dx: usize, dy: usize): void {
   const ax = sideN(AA, x), ay = sideN(AA, y);
   const sx = sideRow(SS, x), sy = sideRow(SS, y);
   let sax: f32 = 0, say: f32 = 0;
-  for (let m = 0; m < NM; m++) {
+  let m = 0;
+  for (; m + 1 < NM; m += 2) {
     const o = <usize>m << 2;
-    const mr = M + <usize>m * RB, gm = GM + <usize>m * RB;
-    const axm = load<f32>(ax + o), aym = load<f32>(ay + o);
-    const avx = f32x4.splat(axm), avy = f32x4.splat(aym);
-    let vx = f32x4.splat(0), vy = f32x4.splat(0);
+    const m0 = M + <usize>m * RB, m1 = m0 + RB, g0 = GM + <usize>m * RB, g1 = g0 + RB;
+    const ax0 = load<f32>(ax + o), ay0 = load<f32>(ay + o), ax1 = load<f32>(ax + o + 4), ay1 = load<f32>(ay + o + 4);
+    const avx0 = f32x4.splat(ax0), avy0 = f32x4.splat(ay0), avx1 = f32x4.splat(ax1), avy1 = f32x4.splat(ay1);
+    let x0 = f32x4.splat(0), y0 = f32x4.splat(0), x1 = f32x4.splat(0), y1 = f32x4.splat(0);
     for (let c: usize = 0; c < RB; c += 16) {
-      const mv = v128.load(mr + c), gx = v128.load(dx + c), gy = v128.load(dy + c);
-      vx = fmadd(vx, mv, gx);
-      vy = fmadd(vy, mv, gy);
-      v128.store(gm + c, f32x4.add(v128.load(gm + c), f32x4.add(f32x4.mul(avx, gx), f32x4.mul(avy, gy))));
+      const gx = v128.load(dx + c), gy = v128.load(dy + c);
+      const mv0 = v128.load(m0 + c), mv1 = v128.load(m1 + c);
+      x0 = fmadd(x0, mv0, gx);
+      y0 = fmadd(y0, mv0, gy);
+      x1 = fmadd(x1, mv1, gx);
+      y1 = fmadd(y1, mv1, gy);
+      v128.store(g0 + c, f32x4.add(v128.load(g0 + c), f32x4.add(f32x4.mul(avx0, gx), f32x4.mul(avy0, gy))));
+      v128.store(g1 + c, f32x4.add(v128.load(g1 + c), f32x4.add(f32x4.mul(avx1, gx), f32x4.mul(avy1, gy))));
     }
-    const hx = hsum(vx), hy = hsum(vy);
-    store<f32>(DA0 + o, hx);
-    store<f32>(DA1 + o, hy);
-    sax += axm * hx;
-    say += aym * hy;
+    const hx0 = hsum(x0), hy0 = hsum(y0), hx1 = hsum(x1), hy1 = hsum(y1);
+    store<f32>(DA0 + o, hx0);
+    store<f32>(DA1 + o, hy0);
+    store<f32>(DA0 + o + 4, hx1);
+    store<f32>(DA1 + o + 4, hy1);
+    sax += ax0 * hx0 + ax1 * hx1;
+    say += ay0 * hy0 + ay1 * hy1;
   }
-  for (let m = 0; m < NM; m++) {
+  if (m < NM) {
     const o = <usize>m << 2;
+    const m0 = M + <usize>m * RB, g0 = GM + <usize>m * RB;
+    const ax0 = load<f32>(ax + o), ay0 = load<f32>(ay + o);
+    const avx0 = f32x4.splat(ax0), avy0 = f32x4.splat(ay0);
+    let x0 = f32x4.splat(0), y0 = f32x4.splat(0);
+    for (let c: usize = 0; c < RB; c += 16) {
+      const gx = v128.load(dx + c), gy = v128.load(dy + c), mv0 = v128.load(m0 + c);
+      x0 = fmadd(x0, mv0, gx);
+      y0 = fmadd(y0, mv0, gy);
+      v128.store(g0 + c, f32x4.add(v128.load(g0 + c), f32x4.add(f32x4.mul(avx0, gx), f32x4.mul(avy0, gy))));
+    }
+    const hx0 = hsum(x0), hy0 = hsum(y0);
+    store<f32>(DA0 + o, hx0);
+    store<f32>(DA1 + o, hy0);
+    sax += ax0 * hx0;
+    say += ay0 * hy0;
+  }
+  for (let k = 0; k < NM; k++) {
+    const o = <usize>k << 2;
     store<f32>(DA0 + o, load<f32>(ax + o) * (load<f32>(DA0 + o) - sax));
     store<f32>(DA1 + o, load<f32>(ay + o) * (load<f32>(DA1 + o) - say));
   }
   for (let c: usize = 0; c < RB; c += 16) {
-    let vx = f32x4.splat(0), vy = f32x4.splat(0);
+    let x0 = f32x4.splat(0), y0 = f32x4.splat(0), x1 = f32x4.splat(0), y1 = f32x4.splat(0);
     const svx = v128.load(sx + c), svy = v128.load(sy + c);
     let kr = K + c, gk = GK + c;
-    for (let m = 0; m < NM; m++, kr += RB, gk += RB) {
-      const o = <usize>m << 2;
-      const bx = f32x4.splat(load<f32>(DA0 + o)), by = f32x4.splat(load<f32>(DA1 + o));
-      const kv = v128.load(kr);
-      vx = fmadd(vx, bx, kv);
-      vy = fmadd(vy, by, kv);
-      v128.store(gk, f32x4.add(v128.load(gk), f32x4.add(f32x4.mul(bx, svx), f32x4.mul(by, svy))));
+    let k = 0;
+    for (; k + 1 < NM; k += 2, kr += RB << 1, gk += RB << 1) {
+      const o = <usize>k << 2;
+      const bx0 = f32x4.splat(load<f32>(DA0 + o)), by0 = f32x4.splat(load<f32>(DA1 + o));
+      const bx1 = f32x4.splat(load<f32>(DA0 + o + 4)), by1 = f32x4.splat(load<f32>(DA1 + o + 4));
+      const kv0 = v128.load(kr), kv1 = v128.load(kr + RB);
+      x0 = fmadd(x0, bx0, kv0);
+      y0 = fmadd(y0, by0, kv0);
+      x1 = fmadd(x1, bx1, kv1);
+      y1 = fmadd(y1, by1, kv1);
+      v128.store(gk, f32x4.add(v128.load(gk), f32x4.add(f32x4.mul(bx0, svx), f32x4.mul(by0, svy))));
+      v128.store(gk + RB, f32x4.add(v128.load(gk + RB), f32x4.add(f32x4.mul(bx1, svx), f32x4.mul(by1, svy))));
     }
-    v128.store(DS0 + c, vx);
-    v128.store(DS1 + c, vy);
+    if (k < NM) {
+      const o = <usize>k << 2;
+      const bx0 = f32x4.splat(load<f32>(DA0 + o)), by0 = f32x4.splat(load<f32>(DA1 + o));
+      const kv0 = v128.load(kr);
+      x0 = fmadd(x0, bx0, kv0);
+      y0 = fmadd(y0, by0, kv0);
+      v128.store(gk, f32x4.add(v128.load(gk), f32x4.add(f32x4.mul(bx0, svx), f32x4.mul(by0, svy))));
+    }
+    v128.store(DS0 + c, f32x4.add(x0, x1));
+    v128.store(DS1 + c, f32x4.add(y0, y1));
   }
 }
 

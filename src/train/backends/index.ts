@@ -11,6 +11,9 @@ import { WasmTripletKernel } from './wasm.js';
 export { TsTripletKernel } from './ts.js';
 export { WasmTripletKernel } from './wasm.js';
 
+/** The Node-only Hogwild module, imported on demand. */
+const HOGWILD_MODULE = './hogwild.js';
+
 /** How to train: `backend` `wasm` (SIMD; throws when unavailable), `ts`, or `auto` (WASM, else TS); `threads` ≥ 1. */
 export interface TripletKernelOptions {
   backend?: 'wasm' | 'ts' | 'auto';
@@ -63,7 +66,9 @@ export async function createTripletKernel(
   if (threads > 1) {
     let hogwild: typeof import('./hogwild.js');
     try {
-      hogwild = await import('./hogwild.js');
+      // a non-literal specifier: browser bundlers leave this Node-only module (worker_threads) out
+      const specifier = HOGWILD_MODULE;
+      hogwild = (await import(specifier)) as typeof import('./hogwild.js');
     } catch (e) {
       if (backend === 'wasm') throw new LrmlError('INTERNAL', `worker threads unavailable: ${(e as Error).message}`);
       return fallback(cfg, params);

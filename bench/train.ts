@@ -1,0 +1,289 @@
+// Benchmark: training throughput (triplets per second) and peak RSS of the LRML / CML training
+// kernels on MovieLens 1M (../shared/data/ml-1m/ml-1m.train.pairs.gz, 994,169 positives).
+//
+//   npm run bench:train        (= node dist/bench/train.js)
+//   node dist/bench/train.js [--rounds 5] [--batches 200] [--distance l2sq|l2] [--ts] [--only lrml-wasm-x1,cml-wasm-x2]
+//
+// Candidates: LRML (d=100, N=20, batch 1024, own relation, rows clip, Adam lr 1e-3, margin 0.5)
+// and CML (same without memory, l2sq), each with the WASM kernel on 1 and 2 threads (`--ts`
+// adds the TypeScript kernel on 1 thread). Every candidate starts from the same state: the
+// parameters after one warm-up epoch of WASM training from the seeded init. (The kernels skip
+// the backward pass of hinge-inactive triplets, and far fewer are active after an epoch than at
+// init, so timing from a fresh init would favour whichever candidate has trained least.)
+// Each run is a fresh child process (so peak RSS is per run): load data, create the kernel from
+// the saved state, 20 warm-up batches, then `--batches` timed batches of a fresh shuffle with
+// uniform negatives. Rounds interleave the candidates (order rotated every round); the summary
+// gives medians, per-round x2/x1 ratios, and how busy the machine was (load average, and the
+// cores used by other processes during each run, from /proc/stat).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+import { Rng } from '../src/rng.js';
+import type { Distance, TripletKernelConfig, TripletParams } from '../src/kernels/types.js';
+import { createTripletKernel } from '../src/train/backends/index.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** Project root from sources (bench/) or from dist (dist/bench/). */
+const root = existsSync(resolve(here, '../package.json')) ? resolve(here, '..') : resolve(here, '../..');
+const DATA = resolve(root, '../shared/data/ml-1m/ml-1m.train.pairs.gz');
+const BATCH = 1024;
+const WARM_BATCHES = 20;
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(name);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
+}
+
+interface Pairs {
+  users: Int32Array;
+  items: Int32Array;
+  numUsers: number;
+  numItems: number;
+}
+
+/** The `user\titem` pairs of the gzip file (a tiny gunzip + split loop). */
+function loadPairs(file: string): Pairs {
+  const text = gunzipSync(readFileSync(file)).toString('latin1');
+  const users: number[] = [];
+  const items: number[] = [];
+  let numUsers = 0;
+  let numItems = 0;
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const tab = text.indexOf('\t', start);
+    if (tab > start && tab < end) {
+      const u = Number(text.slice(start, tab));
+      const i = Number(text.slice(tab + 1, end));
+      users.push(u);
+      items.push(i);
+      if (u >= numUsers) numUsers = u + 1;
+      if (i >= numItems) numItems = i + 1;
+    }
+    start = end + 1;
+  }
+  return { users: Int32Array.from(users), items: Int32Array.from(items), numUsers, numItems };
+}
+
+type Kind = 'lrml' | 'cml';
+
+function kernelConfig(kind: Kind, data: Pairs, distance: Distance): TripletKernelConfig {
+  return {
+    numUsers: data.numUsers, numItems: data.numItems, dim: 100, numMemories: kind === 'lrml' ? 20 : 0,
+    negativeRelation: 'own', distance: kind === 'lrml' ? distance : 'l2sq', clip: 'rows', clipMemory: false,
+    margin: 0.5, l2: 0, negatives: 1, negativeMode: 'sum', optimizer: 'adam', learningRate: 1e-3,
+    beta1: 0.9, beta2: 0.999, epsilon: 1e-8,
+  };
+}
+
+/** One epoch's examples: a seeded shuffle of the positives, uniform random negatives. */
+function epochArrays(data: Pairs, seed: number): { users: Int32Array; pos: Int32Array; neg: Int32Array } {
+  const rng = new Rng(seed);
+  const n = data.users.length;
+  const order = rng.shuffle(Int32Array.from({ length: n }, (_, k) => k));
+  return {
+    users: Int32Array.from(order, (o) => data.users[o]),
+    pos: Int32Array.from(order, (o) => data.items[o]),
+    neg: Int32Array.from({ length: n }, () => rng.int(data.numItems)),
+  };
+}
+
+function initParams(cfg: TripletKernelConfig, seed: number): TripletParams {
+  const rng = new Rng(seed);
+  const d = cfg.dim;
+  const f = (rows: number, clip: boolean): Float32Array => {
+    const a = Float32Array.from({ length: rows * d }, () => rng.normal() * 0.1);
+    if (clip) {
+      for (let r = 0; r < rows; r++) {
+        let s = 0;
+        for (let c = 0; c < d; c++) s += a[r * d + c] ** 2;
+        if (s > 1) for (let c = 0; c < d; c++) a[r * d + c] /= Math.sqrt(s);
+      }
+    }
+    return a;
+  };
+  return { P: f(cfg.numUsers, true), Q: f(cfg.numItems, true), K: f(cfg.numMemories, false), M: f(cfg.numMemories, false) };
+}
+
+function saveParams(file: string, p: TripletParams): void {
+  const all = new Float32Array(p.P.length + p.Q.length + p.K.length + p.M.length);
+  let o = 0;
+  for (const a of [p.P, p.Q, p.K, p.M]) {
+    all.set(a, o);
+    o += a.length;
+  }
+  writeFileSync(file, new Uint8Array(all.buffer));
+}
+
+function loadParams(file: string, cfg: TripletKernelConfig): TripletParams {
+  const buf = readFileSync(file);
+  const all = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+  const d = cfg.dim;
+  let o = 0;
+  const take = (rows: number): Float32Array => all.slice(o, (o += rows * d));
+  const p = { P: take(cfg.numUsers), Q: take(cfg.numItems), K: take(cfg.numMemories), M: take(cfg.numMemories) };
+  if (o !== all.length) throw new Error(`${file}: unexpected size`);
+  return p;
+}
+
+/** Busy and total jiffies of all cores (Linux), for the load other processes put on the machine. */
+function procStat(): { busy: number; total: number } | null {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const total = f.reduce((a, b) => a + b, 0);
+    const idle = f[3] + (f[4] ?? 0);
+    return { busy: total - idle, total };
+  } catch {
+    return null;
+  }
+}
+
+interface RunResult {
+  candidate: string;
+  round: number;
+  tripletsPerSec: number;
+  tripletsPerCpuSec: number;
+  seconds: number;
+  meanLoss: number;
+  peakRssMiB: number;
+  /** Cores kept busy by other processes during the timed window (null off Linux). */
+  otherCores: number | null;
+  loadavg1: number;
+}
+
+// ---- child: warm-up state ----
+async function warmChild(kind: Kind, distance: Distance, out: string): Promise<void> {
+  const data = loadPairs(DATA);
+  const cfg = kernelConfig(kind, data, distance);
+  const params = initParams(cfg, 7);
+  const ep = epochArrays(data, 1);
+  const kernel = await createTripletKernel(cfg, params, { backend: 'wasm', threads: 1 });
+  const t0 = performance.now();
+  const loss = await kernel.runEpoch(ep.users, ep.pos, ep.neg, ep.users.length, BATCH);
+  const s = (performance.now() - t0) / 1000;
+  kernel.read(params);
+  await kernel.dispose();
+  saveParams(out, params);
+  process.stdout.write(`${JSON.stringify({ kind, warmEpochSeconds: s, meanLoss: loss / ep.users.length })}\n`);
+}
+
+// ---- child: one timed run ----
+async function runChild(candidate: string, state: string, batches: number, round: number, distance: Distance): Promise<void> {
+  const [kind, backend, x] = candidate.split('-') as [Kind, 'wasm' | 'ts', string];
+  const threads = Number(x.slice(1));
+  const data = loadPairs(DATA);
+  const cfg = kernelConfig(kind, data, distance);
+  const params = loadParams(state, cfg);
+  const ep = epochArrays(data, 1000 + round);
+  const kernel = await createTripletKernel(cfg, params, { backend, threads });
+  if (kernel.backend !== backend || kernel.threads !== threads) throw new Error(`${candidate}: got ${kernel.backend} x${kernel.threads}`);
+  const warm = WARM_BATCHES * BATCH;
+  const n = Math.min(batches * BATCH, ep.users.length - warm);
+  await kernel.runEpoch(ep.users, ep.pos, ep.neg, warm, BATCH);
+  const users = ep.users.subarray(warm);
+  const pos = ep.pos.subarray(warm);
+  const neg = ep.neg.subarray(warm);
+  const la = loadavg()[0];
+  const st0 = procStat();
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const loss = await kernel.runEpoch(users, pos, neg, n, BATCH);
+  const seconds = (performance.now() - t0) / 1000;
+  const cu = process.cpuUsage(c0);
+  const st1 = procStat();
+  await kernel.dispose();
+  const cpu = (cu.user + cu.system) / 1e6;
+  let otherCores: number | null = null;
+  if (st0 !== null && st1 !== null) {
+    const ticksPerCore = (st1.total - st0.total) / cpus().length;
+    const busyCores = ticksPerCore > 0 ? ((st1.busy - st0.busy) / ticksPerCore) : 0;
+    otherCores = Math.max(0, busyCores - cpu / seconds);
+  }
+  const r: RunResult = {
+    candidate, round, tripletsPerSec: n / seconds, tripletsPerCpuSec: n / cpu, seconds, meanLoss: loss / n,
+    peakRssMiB: process.resourceUsage().maxRSS / 1024, otherCores, loadavg1: la,
+  };
+  process.stdout.write(`${JSON.stringify(r)}\n`);
+}
+
+// ---- parent ----
+function median(xs: number[]): number {
+  const s = xs.slice().sort((a, b) => a - b);
+  const n = s.length;
+  return n === 0 ? NaN : n % 2 === 1 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+function spawnChild(args: string[]): string {
+  const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...args], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  if (r.status !== 0) throw new Error(`child ${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  return line;
+}
+
+const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
+
+async function parent(): Promise<void> {
+  if (!existsSync(DATA)) {
+    process.stdout.write(`bench:train: ${DATA} not found; nothing to measure (see ../shared/data/README.md)\n`);
+    return;
+  }
+  const rounds = Number(arg('--rounds', '5'));
+  const batches = Number(arg('--batches', '200'));
+  const distance = arg('--distance', 'l2sq') as Distance;
+  let candidates = ['lrml-wasm-x1', 'lrml-wasm-x2', 'cml-wasm-x1', 'cml-wasm-x2'];
+  if (process.argv.includes('--ts')) candidates.push('lrml-ts-x1');
+  const only = arg('--only', '');
+  if (only !== '') candidates = only.split(',');
+  const dir = mkdtempSync(join(tmpdir(), 'lrml-bench-train-'));
+  const started = new Date().toISOString();
+  const load0 = loadavg();
+  process.stdout.write(`# bench:train ${started} — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}, load average ${load0.map((x) => x.toFixed(2)).join(' ')}\n`);
+  process.stdout.write(`# LRML d=100 N=20 ${distance} own rows-clip adam lr 1e-3 margin 0.5 batch ${BATCH}; CML N=0 l2sq; ${rounds} rounds × ${batches} timed batches per candidate\n`);
+  try {
+    const states: Record<Kind, string> = { lrml: join(dir, 'lrml.f32'), cml: join(dir, 'cml.f32') };
+    for (const kind of ['lrml', 'cml'] as const) {
+      if (!candidates.some((c) => c.startsWith(kind))) continue;
+      process.stdout.write(`warm-up ${spawnChild(['--warm', kind, '--out', states[kind], '--distance', distance])}\n`);
+    }
+    const results: RunResult[] = [];
+    for (let round = 0; round < rounds; round++) {
+      const order = candidates.map((_, k) => candidates[(k + round) % candidates.length]);
+      for (const c of order) {
+        const kind = c.split('-')[0] as Kind;
+        const line = spawnChild(['--child', c, '--state', states[kind], '--batches', String(batches), '--round', String(round), '--distance', distance]);
+        process.stdout.write(`${line}\n`);
+        results.push(JSON.parse(line) as RunResult);
+      }
+    }
+    const load1 = loadavg();
+    process.stdout.write(`\n| candidate | runs | median triplets/s | median triplets/CPU-s | peak RSS MiB (median) | other cores busy (median [min-max]) | x2 / x1 same round: median [min-max] |\n|---|---|---|---|---|---|---|\n`);
+    for (const c of candidates) {
+      const rs = results.filter((r) => r.candidate === c);
+      const other = rs.map((r) => r.otherCores ?? NaN);
+      let ratio = '';
+      if (c.endsWith('-x2')) {
+        const base = c.replace(/-x2$/, '-x1');
+        const ratios = rs.map((r) => {
+          const b = results.find((q) => q.candidate === base && q.round === r.round);
+          return b === undefined ? NaN : r.tripletsPerSec / b.tripletsPerSec;
+        }).filter((x) => !Number.isNaN(x));
+        if (ratios.length > 0) ratio = `${median(ratios).toFixed(2)} [${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}]`;
+      }
+      process.stdout.write(`| ${c} | ${rs.length} | ${fmt(median(rs.map((r) => r.tripletsPerSec)))} | ${fmt(median(rs.map((r) => r.tripletsPerCpuSec)))} | ${median(rs.map((r) => r.peakRssMiB)).toFixed(0)} | ${median(other).toFixed(2)} [${Math.min(...other).toFixed(2)}-${Math.max(...other).toFixed(2)}] | ${ratio} |\n`);
+    }
+    process.stdout.write(`\nload average before ${load0.map((x) => x.toFixed(2)).join(' ')}, after ${load1.map((x) => x.toFixed(2)).join(' ')} (${cpus().length} cores)\n`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const warmKind = arg('--warm', '');
+const childCandidate = arg('--child', '');
+const dist = arg('--distance', 'l2sq') as Distance;
+if (warmKind !== '') await warmChild(warmKind as Kind, dist, arg('--out', ''));
+else if (childCandidate !== '') await runChild(childCandidate, arg('--state', ''), Number(arg('--batches', '200')), Number(arg('--round', '0')), dist);
+else await parent();

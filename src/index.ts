@@ -1,0 +1,31 @@
+// lrml: the public library API (Node.js entry). The browser-safe subset is src/browser.ts.
+export { LrmlError, type ErrorCode, type ErrorLocation } from './errors.js';
+export { Rng } from './rng.js';
+
+// data
+export { IdMap } from './data/idmap.js';
+export { Csr } from './data/csr.js';
+export { NegativeSampler, type NegativeSamplerOptions } from './data/samplers.js';
+export { loadInteractions, writeInteractions, parseInteractions } from './data/load.js';
+export { toCsr } from './data/interactions.js';
+export { splitInteractions, leaveLatestOut, leaveOneOut, ratioSplit, type Split, type SplitInfo, type SplitOptions, type SplitMethod } from './data/split.js';
+export type { Interactions, LoadOptions, LoadSummary, DataFormat } from './data/types.js';
+
+// models and training
+export type { Recommender, ModelFamily, ModelKind, Tensor, TrainHooks, TrainProgress, TrainReport, EpochSummary, ValidationControl } from './models/types.js';
+export { TripletModel, LRML_DEFAULTS, CML_DEFAULTS, LRML_PAPER_CODE, type TripletOptions } from './models/triplet.js';
+export { BprModel, BPR_DEFAULTS, type BprOptions } from './models/bpr.js';
+export { PopularityModel } from './models/popularity.js';
+export { getFamily, modelKinds, registerFamily } from './train/families.js';
+export { trainEpochs, type EpochRunner } from './train/loop.js';
+export { planPoints, bestTrial, type SearchSpace, type TrialResult } from './train/tune.js';
+
+// evaluation
+export * from './eval/index.js';
+export { loadGivenNegatives } from './eval/negatives-file.js';
+export { evaluateParallel, type ParallelEvalOptions } from './eval/parallel.js';
+
+// model files and recommending
+export { encodeModel, decodeModel, MODEL_FORMAT_VERSION, type LoadedModel } from './io/format.js';
+export { saveModel, loadModel, writeFileAtomic } from './io/model-file.js';
+export * from './recommend/index.js';
