@@ -104,7 +104,7 @@ function parseSetting(s: string): Partial<IalsOptions> {
 }
 
 async function runIals(valid: Split, test: Split): Promise<void> {
-  const grid = arg('--ials', 'dim=64,alpha0=0.3,regularization=0.007').split(';').map(parseSetting);
+  const grid = arg('--ials', 'dim=64,alpha0=0.3,regularization=0.003').split(';').map(parseSetting);
   const epochs = Number(arg('--epochs', '16'));
   const seed = Number(arg('--seed', '0'));
   let best: { setting: Partial<IalsOptions>; epoch: number; ndcg: number } | null = null;

@@ -8,7 +8,7 @@
 //    random interactions of the same shape. Medians of --reps runs.
 
 import { existsSync } from 'node:fs';
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Csr } from '../src/data/csr.js';
 import { loadInteractions, toCsr } from '../src/data/load.js';
@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   const numUsers = 6040;
   const numItems = 3706;
   const users = Math.min(numUsers, Number(arg('users', String(numUsers))));
-  console.log(`# bench/score — ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus()[0]?.model ?? '?'} × ${availableParallelism()}`);
+  console.log(`# bench/score — ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus()[0]?.model ?? '?'} × ${availableParallelism()}, load average ${loadavg()[0].toFixed(2)}`);
   console.log(`shape: ${numUsers} users × ${numItems} items, dim ${dim}, ${numMemories} memories, l2, clip lookup; medians of ${reps} runs\n`);
   const params = randomParams(numUsers, numItems, 7);
   const config = { numUsers, numItems, dim, numMemories, distance: 'l2' as const, clip: 'lookup' as const };
@@ -88,14 +88,17 @@ async function main(): Promise<void> {
   for (const [name, opts, n] of variants) {
     const s = createTripletScorer(params, config, opts);
     const times: number[] = [];
+    const cpu: number[] = [];
     for (let r = 0; r < reps; r++) {
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       for (let u = 0; u < n; u++) s.scoreAll(u, out);
       times.push((performance.now() - t0) / 1000);
+      cpu.push(process.cpuUsage(c0).user / 1e6);
     }
     const t = median(times);
-    perUser.set(name, t / n);
-    console.log(`${name.padEnd(22)} ${n} users: ${t.toFixed(3)} s  → all ${numUsers} users ≈ ${((t / n) * numUsers).toFixed(2)} s  (${((n * numItems) / t / 1e6).toFixed(2)} M pairs/s)`);
+    perUser.set(name, median(cpu) / n);
+    console.log(`${name.padEnd(22)} ${n} users: ${t.toFixed(3)} s wall, ${median(cpu).toFixed(3)} s CPU → all ${numUsers} users ≈ ${((t / n) * numUsers).toFixed(2)} s wall, ${((median(cpu) / n) * numUsers).toFixed(2)} s CPU (${((n * numItems) / t / 1e6).toFixed(2)} M pairs/s)`);
   }
 
   console.log('\n## 2. accuracy of the float32 WASM formulas vs the Float64 TS scorer (300 users, a random positive each)');
@@ -141,19 +144,23 @@ async function main(): Promise<void> {
   const results: Record<string, number> = {};
   for (const threads of threadList) {
     const times: number[] = [];
+    const cpu: number[] = [];
     let hits = 0;
     for (let r = 0; r < reps; r++) {
+      const c0 = process.cpuUsage();
       const res = await evaluateParallel(model, data.train, data.test, { kind: 'full' }, { threads, bootstrap: 0 });
+      cpu.push(process.cpuUsage(c0).user / 1e6);
       times.push(res.seconds);
       hits = res.metrics['hits@10'];
     }
     results[threads] = median(times);
-    console.log(`${threads} thread${threads > 1 ? 's' : ' '}: ${median(times).toFixed(2)} s (runs: ${times.map((x) => x.toFixed(2)).join(', ')}); hits@10 of random params ${hits.toFixed(4)}`);
+    console.log(`${threads} thread${threads > 1 ? 's' : ' '}: ${median(times).toFixed(2)} s wall (runs: ${times.map((x) => x.toFixed(2)).join(', ')}), ${median(cpu).toFixed(2)} s CPU over all threads; hits@10 of random params ${hits.toFixed(4)}`);
   }
   if (results[1] !== undefined && results[2] !== undefined) console.log(`speed-up 2 threads / 1 thread: ${(results[1] / results[2]).toFixed(2)}×`);
   const e = perUser.get('wasm expanded');
   const d = perUser.get('wasm direct');
-  if (e !== undefined && d !== undefined) console.log(`wasm direct / expanded time per user: ${(d / e).toFixed(2)}×`);
+  if (e !== undefined && d !== undefined) console.log(`wasm direct / expanded CPU time per user: ${(d / e).toFixed(2)}×`);
+  console.log(`load average at the end: ${loadavg()[0].toFixed(2)}`);
 }
 
 await main();

@@ -122,15 +122,21 @@ function to64(p: TripletParams): Params64 {
   return { P: Float64Array.from(p.P), Q: Float64Array.from(p.Q), K: Float64Array.from(p.K), M: Float64Array.from(p.M) };
 }
 
-function analytic(cfg: TripletKernelConfig, params: TripletParams, exs: Example[]): { loss: number; g: TripletParams } {
-  const g: TripletParams = {
+/** Sum over examples of lrmlTripletGrad's gradient (each example into fresh Float32 arrays, summed in Float64). */
+function analytic(cfg: TripletKernelConfig, params: TripletParams, exs: Example[]): { loss: number; g: Params64 } {
+  const zeros = (): TripletParams => ({
     P: new Float32Array(params.P.length), Q: new Float32Array(params.Q.length),
     K: new Float32Array(params.K.length), M: new Float32Array(params.M.length),
-  };
+  });
+  const sum: Params64 = { P: new Float64Array(params.P.length), Q: new Float64Array(params.Q.length), K: new Float64Array(params.K.length), M: new Float64Array(params.M.length) };
   const sc = createLrmlScratch(cfg);
   let loss = 0;
-  for (const ex of exs) loss += lrmlTripletGrad(cfg, params, ex.u, ex.i, Int32Array.from(ex.negs), 0, g, sc);
-  return { loss, g };
+  for (const ex of exs) {
+    const g = zeros();
+    loss += lrmlTripletGrad(cfg, params, ex.u, ex.i, Int32Array.from(ex.negs), 0, g, sc);
+    for (const name of ['P', 'Q', 'K', 'M'] as const) for (let c = 0; c < g[name].length; c++) sum[name][c] += g[name][c];
+  }
+  return { loss, g: sum };
 }
 
 const DISTANCES: Distance[] = ['l2', 'l2sq', 'l1'];
@@ -138,7 +144,7 @@ const RELATIONS: NegativeRelation[] = ['own', 'copy'];
 const CLIPS: ClipMode[] = ['lookup', 'none'];
 const MODES: NegativeMode[] = ['sum', 'hardest'];
 
-test('lrmlTripletGrad matches central differences of a Float64 reference for every option combination', () => {
+test('lrmlTripletGrad matches central differences of a Float64 reference for every option combination', (t) => {
   let combos = 0;
   let worstRel = 0;
   let activeSeen = 0;
@@ -192,7 +198,10 @@ test('lrmlTripletGrad matches central differences of a Float64 reference for eve
                 for (const v of num) scale = Math.max(scale, Math.abs(v));
                 for (let c = 0; c < W.length; c++) {
                   const an = a.g[name][c];
-                  const err = Math.abs(an - num[c]) / Math.max(Math.abs(num[c]), Math.abs(an), 1e-4 * scale, 1e-7);
+                  // relative error; entries below 0.1% of the tensor's largest are held to 1e-6 of it
+                  // (the kernel stores gradients in float32: a row used as positive and negative,
+                  // i == j, cancels to a rounding residual of ~1e-8 of its terms, not to 0)
+                  const err = Math.abs(an - num[c]) / Math.max(Math.abs(num[c]), Math.abs(an), 1e-3 * scale, 1e-7);
                   worstRel = Math.max(worstRel, err);
                   assert.ok(err < 1e-3, `${what}: d${name}[${c}] analytic ${an} vs numeric ${num[c]} (relative error ${err.toExponential(2)})`);
                 }
@@ -204,6 +213,7 @@ test('lrmlTripletGrad matches central differences of a Float64 reference for eve
     }
   }
   assert.equal(combos, 96);
+  t.diagnostic(`${combos} combinations, worst relative error ${worstRel.toExponential(2)}, examples active ${activeSeen} / inactive ${inactiveSeen}`);
   assert.ok(activeSeen > 100 && inactiveSeen > 50, `active ${activeSeen}, inactive ${inactiveSeen}: both kinds must be exercised`);
   assert.ok(worstRel < 1e-3);
 });

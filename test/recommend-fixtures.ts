@@ -7,7 +7,7 @@ import type { Recommender } from '../src/models/types.js';
 import { Rng } from '../src/rng.js';
 import { getFamily, modelKinds } from '../src/train/families.js';
 import { easeFamily } from '../src/models/ease.js';
-import { ialsFamily } from '../src/models/ials.js';
+import { ialsFamily } from '../src/train/ials.js';
 import type { ModelFamily } from '../src/models/types.js';
 import { plantedDataset, type Planted } from './helpers.js';
 

@@ -50,7 +50,7 @@ for (const backend of ['ts', 'wasm'] as const) {
       const numUsers = 5;
       const numItems = 37; // not a multiple of 16
       for (const d of [7, 16]) {
-        for (const n of [0, 3, 20]) {
+        for (const n of [0, 1, 2, 3, 6, 20]) { // GEMM row blocks of 1, 2, 3, 4 and mixes
           const params = randomParams(numUsers, numItems, d, n, d * 100 + n);
           for (const distance of DISTANCES) {
             for (const clip of CLIPS) {

@@ -15,7 +15,14 @@
 // Every heavy inner loop is a dot product of two contiguous row segments ("A·Bᵀ" form), the
 // cache-friendly shape for row-major storage; the three phases cost n³/6 multiply-adds each.
 
-/** Default block size of the blocked SPD inverse (rows/columns per block). */
+/**
+ * Default block size of the blocked SPD inverse (rows/columns per block).
+ *
+ * @example
+ * ```ts
+ * spdInversePlan(n, LINALG_BLOCK).length; // 3·⌈n / 64⌉ steps
+ * ```
+ */
 export const LINALG_BLOCK = 64;
 
 /** Length of the k-chunks of the dot-product updates (keeps a panel of rows in cache). */
@@ -195,7 +202,14 @@ export function inverseProductBlock(a: Float64Array, n: number, ib: number, ie: 
   }
 }
 
-/** One step of a blocked SPD inverse: phase 0 (Cholesky), 1 (V = L⁻ᵀ) or 2 (P = V·Vᵀ) on [start, end). */
+/**
+ * One step of a blocked SPD inverse: phase 0 (Cholesky), 1 (V = L⁻ᵀ) or 2 (P = V·Vᵀ) on [start, end).
+ *
+ * @example
+ * ```ts
+ * const first: SpdInverseStep = spdInversePlan(100)[0]; // { phase: 0, start: 0, end: 64, cost: … }
+ * ```
+ */
 export interface SpdInverseStep {
   phase: 0 | 1 | 2;
   start: number;
@@ -361,7 +375,7 @@ export function gramian(m: Float32Array, rows: number, d: number, out: Float64Ar
  *
  * @example
  * ```ts
- * const ws = cgWorkspace(64);
+ * const ws: CgWorkspace = cgWorkspace(64);
  * ```
  */
 export interface CgWorkspace {
@@ -370,7 +384,14 @@ export interface CgWorkspace {
   ap: Float64Array;
 }
 
-/** Allocates a {@link CgWorkspace} for systems of dimension d. */
+/**
+ * Allocates a {@link CgWorkspace} for systems of dimension d.
+ *
+ * @example
+ * ```ts
+ * conjugateGradient(apply, b, x, 3, 0, cgWorkspace(b.length));
+ * ```
+ */
 export function cgWorkspace(d: number): CgWorkspace {
   return { r: new Float64Array(d), p: new Float64Array(d), ap: new Float64Array(d) };
 }

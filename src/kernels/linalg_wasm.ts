@@ -15,10 +15,24 @@ interface LinalgExports {
   symmetrizeFromLower(a: number, n: number): void;
 }
 
-/** Largest byte size a 32-bit WebAssembly memory can hold (65536 pages of 64 KiB). */
+/**
+ * Largest byte size a 32-bit WebAssembly memory can hold (65536 pages of 64 KiB).
+ *
+ * @example
+ * ```ts
+ * const fits = wasmSpdBytes(n) <= WASM_MEMORY_LIMIT; // n ≤ about 23,000
+ * ```
+ */
 export const WASM_MEMORY_LIMIT = 65536 * 65536;
 
-/** Bytes of WASM memory an n×n float64 matrix needs (plus a page of slack for the module's data). */
+/**
+ * Bytes of WASM memory an n×n float64 matrix needs (plus two pages for the module's own data).
+ *
+ * @example
+ * ```ts
+ * wasmSpdBytes(3706); // ≈ 110 MB
+ * ```
+ */
 export function wasmSpdBytes(n: number): number {
   return n * n * 8 + 65536 * 2;
 }

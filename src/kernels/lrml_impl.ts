@@ -23,10 +23,24 @@
 
 import type { TripletKernelConfig, TripletParams } from './types.js';
 
-/** The ε inside the square root of the `l2` distance: sqrt(Σe² + 1e-3), as in the authors' code. */
+/**
+ * The ε inside the square root of the `l2` distance: sqrt(Σe² + 1e-3), as in the authors' code.
+ *
+ * @example
+ * ```ts
+ * const D = Math.sqrt(sumOfSquares + L2_DISTANCE_EPS);
+ * ```
+ */
 export const L2_DISTANCE_EPS = 1e-3;
 
-/** The parts of a {@link TripletKernelConfig} that the forward pass uses. */
+/**
+ * The parts of a {@link TripletKernelConfig} that the forward pass uses.
+ *
+ * @example
+ * ```ts
+ * const fwd: LrmlForwardConfig = { dim: 64, numMemories: 10, distance: 'l2', clip: 'lookup' };
+ * ```
+ */
 export type LrmlForwardConfig = Pick<TripletKernelConfig, 'dim' | 'numMemories' | 'distance' | 'clip'>;
 
 /**

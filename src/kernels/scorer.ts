@@ -178,11 +178,13 @@ class WasmScorer implements Scorer {
     checkOut(out, items.length);
     checkItems(items, this.numItems);
     const pp = this.user(this.src.P(), u * this.dim);
+    const buf = this.items;
+    const res = this.out;
     for (let s = 0; s < items.length; s += CHUNK) {
       const c = Math.min(CHUNK, items.length - s);
-      this.items.set(items.subarray(s, s + c));
+      for (let t = 0; t < c; t++) buf[t] = items[s + t];
       this.ex.scoreList(c, pp);
-      out.set(this.out.subarray(0, c), s);
+      for (let t = 0; t < c; t++) out[s + t] = res[t];
     }
   }
 }

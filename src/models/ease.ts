@@ -11,7 +11,14 @@ import { LINALG_BLOCK, runSpdInverseStep, spdInversePlan, symmetrizeFromLower } 
 import { WasmSpdMatrix } from '../kernels/linalg_wasm.js';
 import type { EpochSummary, ModelFamily, Recommender, Tensor, TrainHooks, TrainReport } from './types.js';
 
-/** Options of EASE. */
+/**
+ * Options of EASE (see docs/baselines.md).
+ *
+ * @example
+ * ```ts
+ * const o: Partial<EaseOptions> = { lambda: 1000, backend: 'auto' };
+ * ```
+ */
 export interface EaseOptions {
   /** L2 weight λ on B (added to the diagonal of XᵀX). Larger catalogues/denser data want larger λ. */
   lambda: number;
@@ -23,9 +30,16 @@ export interface EaseOptions {
   seed: number;
 }
 
-/** EASE defaults: λ chosen on the ML-1M validation split (see docs/baselines.md). */
+/**
+ * EASE defaults: λ chosen on the ML-1M validation split (see docs/baselines.md).
+ *
+ * @example
+ * ```ts
+ * EASE_DEFAULTS.lambda; // 1000
+ * ```
+ */
 export const EASE_DEFAULTS: Readonly<EaseOptions> = Object.freeze({
-  lambda: 500,
+  lambda: 1000,
   maxMemoryBytes: 4 * 2 ** 30,
   backend: 'auto',
   seed: 0,
@@ -67,6 +81,9 @@ export function resolveEaseOptions(given: Partial<EaseOptions>): EaseOptions {
 export function easeMemoryBytes(numItems: number): number {
   return 12 * numItems * numItems;
 }
+
+/** Item rows of the Gram matrix filled per pass over the users (32 rows of 3706 doubles ≈ 1 MB). */
+const GRAM_BAND = 32;
 
 function gib(bytes: number): string {
   return `${(bytes / 2 ** 30).toFixed(2)} GiB`;
@@ -177,6 +194,16 @@ export class EaseModel implements Recommender {
   }
 }
 
+/** Runs an allocation, turning an out-of-memory RangeError into TOO_LARGE. */
+function allocate<T>(make: () => T, bytes: number): T {
+  try {
+    return make();
+  } catch (e) {
+    if (e instanceof RangeError) throw new LrmlError('TOO_LARGE', `ease: could not allocate ${gib(bytes)} (${e.message}); lower the catalogue size`);
+    throw e;
+  }
+}
+
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
@@ -216,7 +243,7 @@ export async function fitEase(data: Csr, o: EaseOptions, hooks: TrainHooks = {})
       throw new LrmlError('BAD_OPTION', `ease: backend "wasm" is unavailable here (WebAssembly cannot be compiled, or ${n}×${n} float64 exceeds 4 GiB); use backend "auto" or "ts"`);
     }
   }
-  const a = wasm !== null ? wasm.a : new Float64Array(n * n);
+  const a = wasm !== null ? wasm.a : allocate(() => new Float64Array(n * n), 8 * n * n);
 
   const steps = spdInversePlan(n, LINALG_BLOCK);
   const totalCost = steps.reduce((s, x) => s + x.cost, 0);
@@ -232,16 +259,23 @@ export async function fitEase(data: Csr, o: EaseOptions, hooks: TrainHooks = {})
     if (hooks.signal?.aborted) throw cancelled(`at ${done} of ${total} rows`);
   };
 
-  // G = XᵀX (lower triangle) + λI
+  // G = XᵀX (lower triangle) + λI, by bands of GRAM_BAND item rows so the rows being written stay
+  // in cache; cursor[u] walks each user's sorted items band by band.
   const { indptr, indices } = data;
-  for (let u = 0; u < numUsers; u++) {
-    const s = indptr[u];
-    const e = indptr[u + 1];
-    for (let p = s; p < e; p++) {
-      const row = indices[p] * n;
-      for (let q = s; q <= p; q++) a[row + indices[q]] += 1;
+  const cursor = indptr.slice(0, numUsers);
+  for (let i0 = 0; i0 < n; i0 += GRAM_BAND) {
+    const i1 = Math.min(n, i0 + GRAM_BAND);
+    for (let u = 0; u < numUsers; u++) {
+      const s = indptr[u];
+      const e = indptr[u + 1];
+      let p = cursor[u];
+      for (; p < e && indices[p] < i1; p++) {
+        const row = indices[p] * n;
+        for (let q = s; q <= p; q++) a[row + indices[q]] += 1;
+      }
+      cursor[u] = p;
     }
-    if ((u & 255) === 255) await progress(u + 1);
+    await progress(Math.round((numUsers * i1) / n));
   }
   for (let i = 0; i < n; i++) a[i * n + i] += o.lambda;
 
@@ -259,7 +293,7 @@ export async function fitEase(data: Csr, o: EaseOptions, hooks: TrainHooks = {})
   else symmetrizeFromLower(a, n);
 
   // B = −P·diag(1/diag(P)), zero diagonal
-  const B = new Float32Array(n * n);
+  const B = allocate(() => new Float32Array(n * n), 4 * n * n);
   const inv = new Float64Array(n);
   for (let j = 0; j < n; j++) inv[j] = -1 / a[j * n + j];
   for (let i = 0; i < n; i++) {

@@ -18,10 +18,16 @@ import { badOption, LrmlError, numberIn, oneOf, positiveInt } from '../errors.js
 import type { Csr } from '../data/csr.js';
 import { cgWorkspace, choleskyFactor, choleskySolve, conjugateGradient, gramian, type CgWorkspace } from '../kernels/linalg_impl.js';
 import { Rng } from '../rng.js';
-import { trainEpochs, type EpochRunner } from '../train/loop.js';
-import type { ModelFamily, Recommender, Tensor, TrainHooks } from './types.js';
+import type { Recommender, Tensor } from './types.js';
 
-/** Options of iALS. */
+/**
+ * Options of iALS (see docs/baselines.md).
+ *
+ * @example
+ * ```ts
+ * const o: Partial<IalsOptions> = { dim: 64, alpha0: 0.3, regularization: 0.003, solver: 'cg' };
+ * ```
+ */
 export interface IalsOptions {
   /** Embedding dimension d. */
   dim: number;
@@ -43,13 +49,21 @@ export interface IalsOptions {
   initScale: number;
 }
 
-/** iALS defaults: the paper's recipe at d = 64, with α₀ and λ chosen on the ML-1M validation split (docs/baselines.md). */
+/**
+ * iALS defaults: the paper's recipe (ν = 1, init 0.1/√d) at d = 64, with α₀, λ and epochs chosen on
+ * the ML-1M validation split (docs/baselines.md).
+ *
+ * @example
+ * ```ts
+ * IALS_DEFAULTS.regularization; // 0.003
+ * ```
+ */
 export const IALS_DEFAULTS: Readonly<IalsOptions> = Object.freeze({
   dim: 64,
   epochs: 16,
   seed: 0,
   alpha0: 0.3,
-  regularization: 0.007,
+  regularization: 0.003,
   regularizationExp: 1,
   solver: 'cholesky',
   cgSteps: 3,
@@ -83,10 +97,25 @@ export function resolveIalsOptions(given: Partial<IalsOptions>): IalsOptions {
   return o;
 }
 
-/** Which factor a half-sweep solves: the user embeddings P (items fixed) or the item embeddings Q. */
+/**
+ * Which factor a half-sweep solves: the user embeddings P (items fixed) or the item embeddings Q.
+ *
+ * @example
+ * ```ts
+ * const side: IalsSide = 'users';
+ * solver.sweep(side);
+ * ```
+ */
 export type IalsSide = 'users' | 'items';
 
-/** The terms of the iALS objective (see the module comment). */
+/**
+ * The terms of the iALS objective (see the module comment).
+ *
+ * @example
+ * ```ts
+ * const { total, observed } = solver.objective();
+ * ```
+ */
 export interface IalsObjective {
   observed: number;
   unobserved: number;
@@ -417,73 +446,3 @@ export class IalsModel implements Recommender {
   }
 }
 
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
-}
-
-/**
- * Trains iALS: `epochs` sweeps (users, then items), each an epoch for the hooks (progress in
- * rows, loss = the full objective per observed pair, validation / best-weights / early stopping
- * through the shared epoch loop). `hooks.signal` is checked every 256 rows.
- *
- * @example
- * ```ts
- * const model = await fitIals(csr, resolveIalsOptions({ dim: 64, epochs: 10 }));
- * ```
- */
-export async function fitIals(data: Csr, o: IalsOptions, hooks: TrainHooks = {}): Promise<IalsModel> {
-  const solver = new IalsSolver(data, o);
-  const model = new IalsModel(data.numRows, data.numCols, o, solver.P, solver.Q);
-  if (o.epochs === 0) return model;
-  const rowsPerEpoch = data.numRows + data.numCols;
-  const runner: EpochRunner<{ P: Float32Array; Q: Float32Array }> = {
-    async runEpoch(epoch, onProgress, signal) {
-      let done = 0;
-      let last = performance.now();
-      for (const side of ['users', 'items'] as const) {
-        solver.beginSide(side);
-        const rows = solver.rows(side);
-        for (let s = 0; s < rows; s += 256) {
-          if (signal?.aborted) throw new LrmlError('CANCELLED', `ials: training cancelled in epoch ${epoch} (${side} sweep, row ${s} of ${rows})`);
-          const e = Math.min(rows, s + 256);
-          solver.solveRows(side, s, e);
-          done += e - s;
-          const now = performance.now();
-          if (now - last >= 50) {
-            onProgress(done, 0);
-            await yieldToEventLoop();
-            last = performance.now();
-          }
-        }
-      }
-      const obj = solver.objective().total;
-      // mean over the epoch's rows × rows/nnz = objective per observed pair
-      return { loss: (obj * rowsPerEpoch) / Math.max(1, data.nnz), count: rowsPerEpoch };
-    },
-    model: () => model,
-    snapshot: () => ({ P: solver.P.slice(), Q: solver.Q.slice() }),
-    restore: (s) => {
-      solver.P.set(s.P);
-      solver.Q.set(s.Q);
-    },
-  };
-  await trainEpochs(runner, o.epochs, hooks);
-  return model;
-}
-
-/**
- * iALS as an lrml model family (registered under kind `ials`).
- *
- * @example
- * ```ts
- * const model = await ialsFamily.fit(csr, { dim: 64, epochs: 16 });
- * ```
- */
-export const ialsFamily: ModelFamily<IalsOptions> = {
-  kind: 'ials',
-  description: 'iALS: implicit ALS with all-pairs weight α₀ and frequency-scaled λ (Hu et al. 2008; Rendle et al. 2022)',
-  defaults: IALS_DEFAULTS,
-  resolveOptions: resolveIalsOptions,
-  fit: (data, options, hooks) => fitIals(data, resolveIalsOptions(options), hooks),
-  fromTensors: (config, tensors) => IalsModel.fromTensors(config, tensors),
-};

@@ -1,5 +1,7 @@
 import { LrmlError } from '../errors.js';
 import { BprModel } from './bpr.js';
+import { EaseModel } from './ease.js';
+import { IalsModel } from './ials.js';
 import { popularityFamily } from './popularity.js';
 import { CML_DEFAULTS, LRML_DEFAULTS, TripletModel } from './triplet.js';
 import type { Recommender, Tensor } from './types.js';
@@ -12,6 +14,8 @@ const LOADERS = new Map<string, ModelLoader>([
   ['cml', (c, t) => TripletModel.fromTensors('cml', c, t, CML_DEFAULTS)],
   ['bpr', (c, t) => BprModel.fromTensors(c, t)],
   ['pop', (c, t) => popularityFamily.fromTensors(c, t)],
+  ['ease', (c, t) => EaseModel.fromTensors(c, t)],
+  ['ials', (c, t) => IalsModel.fromTensors(c, t)],
 ]);
 
 /**

@@ -36,6 +36,7 @@ export async function fitBpr(data: Csr, o: BprOptions, hooks: TrainHooks = {}): 
   const ei = new Int32Array(n);
   const en = new Int32Array(n);
   const runner: EpochRunner<BprParams> = {
+    epochSize: n,
     async runEpoch(_e, onProgress, signal) {
       rng.shuffle(order);
       for (let k = 0; k < n; k++) {

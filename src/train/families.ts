@@ -1,7 +1,9 @@
 import { LrmlError } from '../errors.js';
+import { easeFamily } from '../models/ease.js';
 import { popularityFamily } from '../models/popularity.js';
 import type { ModelFamily, ModelKind } from '../models/types.js';
 import { bprFamily } from './bpr.js';
+import { ialsFamily } from './ials.js';
 import { cmlFamily, lrmlFamily } from './triplet.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -12,6 +14,8 @@ const FAMILIES = new Map<string, AnyFamily>([
   ['cml', cmlFamily],
   ['bpr', bprFamily],
   ['pop', popularityFamily],
+  ['ease', easeFamily],
+  ['ials', ialsFamily],
 ]);
 
 /** Names of the model families available here. */

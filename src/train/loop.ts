@@ -3,6 +3,8 @@ import type { EpochSummary, Recommender, TrainHooks, TrainProgress, TrainReport 
 
 /** One model's training, seen epoch by epoch by {@link trainEpochs}. */
 export interface EpochRunner<Snapshot> {
+  /** Examples per epoch (triplets, or rows for ALS), for progress totals. */
+  readonly epochSize: number;
   /** Trains one epoch; resolves to the summed loss and the number of examples it covered. */
   runEpoch(epoch: number, onProgress: (done: number, loss: number) => void, signal?: AbortSignal): Promise<{ loss: number; count: number }>;
   /** The model as trained so far (parameters synced). */
@@ -51,9 +53,7 @@ export async function trainEpochs<S>(runner: EpochRunner<S>, epochs: number, hoo
       const p: TrainProgress = { epoch, epochs, done, total, loss: done > 0 ? loss / done : 0, perSecond: el > 0 ? done / el : 0 };
       hooks.onProgress(p);
     };
-    let total = 0;
-    const { loss, count } = await runner.runEpoch(epoch, (done, l) => report(done, l, total), hooks.signal);
-    total = count;
+    const { loss, count } = await runner.runEpoch(epoch, (done, l) => report(done, l, runner.epochSize), hooks.signal);
     const seconds = nowSeconds() - te;
     const mean = count > 0 ? loss / count : 0;
     if (!Number.isFinite(mean)) {

@@ -81,6 +81,7 @@ export async function fitTriplet(kind: 'lrml' | 'cml', data: Csr, o: TripletOpti
   const ei = new Int32Array(n);
   const en = new Int32Array(n * o.negatives);
   const runner: EpochRunner<TripletParams> = {
+    epochSize: n,
     async runEpoch(_epoch, onProgress, signal) {
       rng.shuffle(order);
       for (let k = 0; k < n; k++) {

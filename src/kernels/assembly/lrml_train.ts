@@ -7,12 +7,16 @@
 // Memory: the host (src/train/backends/wasm.ts) lays out every buffer in the imported (shared)
 // linear memory and passes the offsets: parameters and optimiser state may be shared by several
 // instances (Hogwild worker threads), gradients, stamps and scratch belong to one instance.
-// Nothing is allocated here. Rows are padded to a multiple of 4 floats (D); the host keeps the
-// padded lanes at 0 and they stay 0 (every gradient there is 0).
+// Nothing is allocated here, and the module has no data segment (no Math.pow / Mathf.exp tables),
+// so instantiating it in a worker writes nothing into the shared memory. Rows are padded to a
+// multiple of 4 floats (D); the host keeps the padded lanes at 0 and they stay 0 (every gradient
+// there is 0, and the optimisers map a zero gradient on zero state to no change).
 //
 // Speed: sides (the positive and each negative) go through the memory two at a time, so one
 // pass over K and M serves two attentions forward and backward (as in the reference kernel of
-// ../shared/reference/ts-kernels/asm/lrml.ts).
+// ../shared/reference/ts-kernels/asm/lrml.ts); inner loops also take two memory slots at a time
+// (independent accumulators instead of one dependency chain), and the softmax uses a SIMD exp.
+// Differences from the TypeScript kernel are float32 rounding only (test/kernels-crosscheck).
 
 // ---- shapes ----
 let D: i32 = 0; // padded dim
@@ -339,24 +343,42 @@ function attend2(x: i32, y: i32): void {
   }
 }
 
-/** s, attention and relation of side x. */
+/** s, attention and relation of side x (two memory slots at a time). */
 function attend1(x: i32): void {
   const pp = PP;
   const qx = <usize>load<u32>(side4(QP, x));
   const sx = sideRow(SS, x), ax = sideN(AA, x), rx = sideRow(RR, x);
   for (let c: usize = 0; c < RB; c += 16) v128.store(sx + c, f32x4.mul(v128.load(pp + c), v128.load(qx + c)));
-  for (let m = 0; m < NM; m++) {
-    const kr = K + <usize>m * RB;
-    let lx = f32x4.splat(0);
-    for (let c: usize = 0; c < RB; c += 16) lx = fmadd(lx, v128.load(kr + c), v128.load(sx + c));
-    store<f32>(ax + (<usize>m << 2), hsum(lx));
+  let m = 0;
+  for (; m + 1 < NM; m += 2) {
+    const k0 = K + <usize>m * RB, k1 = k0 + RB;
+    let x0 = f32x4.splat(0), x1 = f32x4.splat(0);
+    for (let c: usize = 0; c < RB; c += 16) {
+      const sv = v128.load(sx + c);
+      x0 = fmadd(x0, v128.load(k0 + c), sv);
+      x1 = fmadd(x1, v128.load(k1 + c), sv);
+    }
+    store<f32>(ax + (<usize>m << 2), hsum(x0));
+    store<f32>(ax + (<usize>m << 2) + 4, hsum(x1));
+  }
+  if (m < NM) {
+    const k0 = K + <usize>m * RB;
+    let x0 = f32x4.splat(0);
+    for (let c: usize = 0; c < RB; c += 16) x0 = fmadd(x0, v128.load(k0 + c), v128.load(sx + c));
+    store<f32>(ax + (<usize>m << 2), hsum(x0));
   }
   softmax(ax);
   for (let c: usize = 0; c < RB; c += 16) {
-    let vx = f32x4.splat(0);
+    let x0 = f32x4.splat(0), x1 = f32x4.splat(0);
     let mr = M + c;
-    for (let m = 0; m < NM; m++, mr += RB) vx = fmadd(vx, f32x4.splat(load<f32>(ax + (<usize>m << 2))), v128.load(mr));
-    v128.store(rx + c, vx);
+    let mm = 0;
+    for (; mm + 1 < NM; mm += 2, mr += RB << 1) {
+      const o = <usize>mm << 2;
+      x0 = fmadd(x0, f32x4.splat(load<f32>(ax + o)), v128.load(mr));
+      x1 = fmadd(x1, f32x4.splat(load<f32>(ax + o + 4)), v128.load(mr + RB));
+    }
+    if (mm < NM) x0 = fmadd(x0, f32x4.splat(load<f32>(ax + (<usize>mm << 2))), v128.load(mr));
+    v128.store(rx + c, f32x4.add(x0, x1));
   }
 }
 
@@ -477,39 +499,67 @@ function relBack2(x: i32, y: i32, dx: usize, dy: usize): void {
   }
 }
 
-/** Backward through the relation of side x (upstream dx): ∂K, ∂M, ds into DS0. */
+/** Backward through the relation of side x (upstream dx): ∂K, ∂M, ds into DS0; two slots at a time. */
 function relBack1(x: i32, dx: usize): void {
   const ax = sideN(AA, x), sx = sideRow(SS, x);
   let sax: f32 = 0;
-  for (let m = 0; m < NM; m++) {
+  let m = 0;
+  for (; m + 1 < NM; m += 2) {
     const o = <usize>m << 2;
-    const mr = M + <usize>m * RB, gm = GM + <usize>m * RB;
-    const axm = load<f32>(ax + o);
-    const avx = f32x4.splat(axm);
-    let vx = f32x4.splat(0);
+    const m0 = M + <usize>m * RB, m1 = m0 + RB, g0 = GM + <usize>m * RB, g1 = g0 + RB;
+    const a0 = load<f32>(ax + o), a1 = load<f32>(ax + o + 4);
+    const av0 = f32x4.splat(a0), av1 = f32x4.splat(a1);
+    let x0 = f32x4.splat(0), x1 = f32x4.splat(0);
     for (let c: usize = 0; c < RB; c += 16) {
       const gx = v128.load(dx + c);
-      vx = fmadd(vx, v128.load(mr + c), gx);
-      v128.store(gm + c, fmadd(v128.load(gm + c), avx, gx));
+      x0 = fmadd(x0, v128.load(m0 + c), gx);
+      x1 = fmadd(x1, v128.load(m1 + c), gx);
+      v128.store(g0 + c, fmadd(v128.load(g0 + c), av0, gx));
+      v128.store(g1 + c, fmadd(v128.load(g1 + c), av1, gx));
     }
-    const hx = hsum(vx);
-    store<f32>(DA0 + o, hx);
-    sax += axm * hx;
+    const h0 = hsum(x0), h1 = hsum(x1);
+    store<f32>(DA0 + o, h0);
+    store<f32>(DA0 + o + 4, h1);
+    sax += a0 * h0 + a1 * h1;
   }
-  for (let m = 0; m < NM; m++) {
+  if (m < NM) {
     const o = <usize>m << 2;
+    const m0 = M + <usize>m * RB, g0 = GM + <usize>m * RB;
+    const a0 = load<f32>(ax + o);
+    const av0 = f32x4.splat(a0);
+    let x0 = f32x4.splat(0);
+    for (let c: usize = 0; c < RB; c += 16) {
+      const gx = v128.load(dx + c);
+      x0 = fmadd(x0, v128.load(m0 + c), gx);
+      v128.store(g0 + c, fmadd(v128.load(g0 + c), av0, gx));
+    }
+    const h0 = hsum(x0);
+    store<f32>(DA0 + o, h0);
+    sax += a0 * h0;
+  }
+  for (let k = 0; k < NM; k++) {
+    const o = <usize>k << 2;
     store<f32>(DA0 + o, load<f32>(ax + o) * (load<f32>(DA0 + o) - sax));
   }
   for (let c: usize = 0; c < RB; c += 16) {
-    let vx = f32x4.splat(0);
+    let x0 = f32x4.splat(0), x1 = f32x4.splat(0);
     const svx = v128.load(sx + c);
     let kr = K + c, gk = GK + c;
-    for (let m = 0; m < NM; m++, kr += RB, gk += RB) {
-      const bx = f32x4.splat(load<f32>(DA0 + (<usize>m << 2)));
-      vx = fmadd(vx, bx, v128.load(kr));
-      v128.store(gk, fmadd(v128.load(gk), bx, svx));
+    let k = 0;
+    for (; k + 1 < NM; k += 2, kr += RB << 1, gk += RB << 1) {
+      const o = <usize>k << 2;
+      const b0 = f32x4.splat(load<f32>(DA0 + o)), b1 = f32x4.splat(load<f32>(DA0 + o + 4));
+      x0 = fmadd(x0, b0, v128.load(kr));
+      x1 = fmadd(x1, b1, v128.load(kr + RB));
+      v128.store(gk, fmadd(v128.load(gk), b0, svx));
+      v128.store(gk + RB, fmadd(v128.load(gk + RB), b1, svx));
     }
-    v128.store(DS0 + c, vx);
+    if (k < NM) {
+      const b0 = f32x4.splat(load<f32>(DA0 + (<usize>k << 2)));
+      x0 = fmadd(x0, b0, v128.load(kr));
+      v128.store(gk, fmadd(v128.load(gk), b0, svx));
+    }
+    v128.store(DS0 + c, f32x4.add(x0, x1));
   }
 }
 

@@ -2,7 +2,8 @@
 // the arrays of an epoch. No Node-only imports (runs in browsers).
 
 import { LrmlError, badOption, numberIn, oneOf, positiveInt } from '../../errors.js';
-import type { TripletKernelConfig, TripletParams } from '../../kernels/types.js';
+import type { EpochProgress, TripletKernel, TripletKernelConfig, TripletParams } from '../../kernels/types.js';
+import { runBatches } from '../batches.js';
 
 /**
  * Validates a kernel configuration and the parameter shapes it implies; throws BAD_OPTION
@@ -88,12 +89,95 @@ export function checkReadTarget(cfg: TripletKernelConfig, out: TripletParams): v
   }
 }
 
-/** Throws INTERNAL after dispose(). */
+/**
+ * Throws INTERNAL after dispose().
+ *
+ * @example
+ * ```ts
+ * checkAlive(this.disposed);
+ * ```
+ */
 export function checkAlive(disposed: boolean): void {
   if (disposed) throw new LrmlError('INTERNAL', 'training kernel used after dispose()');
 }
 
-/** A copy of the parameters (the kernel works on its own). */
+/**
+ * Runs one epoch at a time: throws INTERNAL if `busy` says another epoch is still running
+ * (its staged arrays and optimiser state would be mixed up), else marks busy while `run` runs.
+ *
+ * @example
+ * ```ts
+ * return exclusive(this.busy, () => runBatches(...));
+ * ```
+ */
+export async function exclusive<T>(busy: { running: boolean }, run: () => Promise<T>): Promise<T> {
+  if (busy.running) throw new LrmlError('INTERNAL', 'runEpoch called while another epoch of the same kernel is running');
+  busy.running = true;
+  try {
+    return await run();
+  } finally {
+    busy.running = false;
+  }
+}
+
+/**
+ * A copy of the parameters (the kernel works on its own).
+ *
+ * @example
+ * ```ts
+ * const own = copyParams(params);
+ * ```
+ */
 export function copyParams(p: TripletParams): TripletParams {
   return { P: p.P.slice(), Q: p.Q.slice(), K: p.K.slice(), M: p.M.slice() };
+}
+
+/**
+ * What the single-thread kernels share: checks, one epoch at a time, batches with progress,
+ * yielding and cancellation (runBatches), read and dispose. A subclass says how an epoch's
+ * batches are stepped and how parameters are copied out.
+ *
+ * @example
+ * ```ts
+ * class MyKernel extends SingleThreadKernel {
+ *   readonly backend = 'ts' as const;
+ *   protected begin(users, pos, neg) { return (off, cnt) => impl.step(users, pos, neg, off, cnt); }
+ *   protected copyOut(out) { out.P.set(own.P); ... }
+ * }
+ * ```
+ */
+export abstract class SingleThreadKernel implements TripletKernel {
+  readonly threads = 1;
+  private disposed = false;
+  private readonly busy = { running: false };
+
+  constructor(readonly cfg: TripletKernelConfig) {}
+
+  /** Prepares an epoch; returns the function that trains examples [offset, offset + count) as one step. */
+  protected abstract begin(users: Int32Array, pos: Int32Array, neg: Int32Array, count: number): (offset: number, count: number) => number;
+
+  /** Copies the current parameters into `out` (shapes already checked). */
+  protected abstract copyOut(out: TripletParams): void;
+
+  async runEpoch(
+    users: Int32Array, pos: Int32Array, neg: Int32Array, count: number, batchSize: number,
+    onProgress?: (p: EpochProgress) => void, signal?: AbortSignal,
+  ): Promise<number> {
+    checkAlive(this.disposed);
+    checkEpochInput(this.cfg, users, pos, neg, count, batchSize);
+    return exclusive(this.busy, () => runBatches(
+      count, batchSize, this.begin(users, pos, neg, count),
+      onProgress && ((done, loss) => onProgress({ done, loss })), signal,
+    ));
+  }
+
+  read(out: TripletParams): void {
+    checkAlive(this.disposed);
+    checkReadTarget(this.cfg, out);
+    this.copyOut(out);
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+  }
 }

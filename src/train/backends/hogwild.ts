@@ -15,7 +15,14 @@ import type { TripletKernelWithBackend } from './index.js';
 import { TsTripletKernel } from './ts.js';
 import { WasmTrainMemory, WasmTripletKernel, type TrainLayout } from './wasm.js';
 
-/** What a worker gets at start. */
+/**
+ * What a worker gets at start (structured-cloned; the module and the shared memory are shared).
+ *
+ * @example
+ * ```ts
+ * new Worker(url, { workerData: { module, memory, cfg, layout, index: 0, flags, progress } satisfies HogwildWorkerData });
+ * ```
+ */
 export interface HogwildWorkerData {
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
@@ -28,7 +35,14 @@ export interface HogwildWorkerData {
   progress: SharedArrayBuffer;
 }
 
-/** Main → worker: train an epoch staged at these offsets. */
+/**
+ * Main → worker: train the epoch staged at these byte offsets, batches index, index + threads, ….
+ *
+ * @example
+ * ```ts
+ * worker.postMessage({ users, pos, neg, count, batchSize: 1024, threads: 2 } satisfies HogwildRun);
+ * ```
+ */
 export interface HogwildRun {
   users: number;
   pos: number;
@@ -38,15 +52,38 @@ export interface HogwildRun {
   threads: number;
 }
 
-/** Worker → main. */
+/**
+ * Worker → main: ready after start; done after each epoch (its summed loss and examples).
+ *
+ * @example
+ * ```ts
+ * worker.on('message', (m: HogwildReply) => { if (m.type === 'done') total += m.loss; });
+ * ```
+ */
 export type HogwildReply =
   | { type: 'ready' }
   | { type: 'done'; loss: number; done: number; cancelled: boolean };
 
+/**
+ * The parent's Node options minus those a worker started from a file refuses (the parent may run
+ * from `node --input-type=module -e …`).
+ */
+function workerExecArgv(): string[] {
+  const out: string[] = [];
+  const argv = process.execArgv;
+  for (let k = 0; k < argv.length; k++) {
+    const a = argv[k];
+    if (a === '-e' || a === '--eval' || a === '-p' || a === '--print') k++;
+    else if (!a.startsWith('--input-type') && !a.startsWith('--eval=') && !a.startsWith('--print=')) out.push(a);
+  }
+  return out;
+}
+
 /** Starts a worker on the compiled worker script, or on the TypeScript source under tsx. */
 function spawnWorker(data: HogwildWorkerData): Worker {
+  const execArgv = workerExecArgv();
   const js = new URL('./hogwild_worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(js))) return new Worker(js, { workerData: data });
+  if (existsSync(fileURLToPath(js))) return new Worker(js, { workerData: data, execArgv });
   const ts = new URL('./hogwild_worker.ts', import.meta.url);
   if (existsSync(fileURLToPath(ts))) {
     // running from src/ under tsx: workers do not inherit tsx's hooks in Node 20, register them first
@@ -57,7 +94,7 @@ function spawnWorker(data: HogwildWorkerData): Worker {
       throw new LrmlError('INTERNAL', 'threads > 1 from TypeScript sources needs tsx installed, or run the build (npm run build) and use dist/');
     }
     const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(ts.href)}); });`;
-    return new Worker(boot, { eval: true, workerData: data });
+    return new Worker(boot, { eval: true, workerData: data, execArgv });
   }
   throw new LrmlError('INTERNAL', `hogwild worker script not found next to ${fileURLToPath(import.meta.url)}`);
 }

@@ -14,7 +14,15 @@ export { WasmTripletKernel } from './wasm.js';
 /** The Node-only Hogwild module, imported on demand. */
 const HOGWILD_MODULE = './hogwild.js';
 
-/** How to train: `backend` `wasm` (SIMD; throws when unavailable), `ts`, or `auto` (WASM, else TS); `threads` ≥ 1. */
+/**
+ * How to train: `backend` `wasm` (SIMD; throws when unavailable), `ts`, or `auto` (WASM, else
+ * TS); `threads` ≥ 1.
+ *
+ * @example
+ * ```ts
+ * const opts: TripletKernelOptions = { backend: 'auto', threads: 2 };
+ * ```
+ */
 export interface TripletKernelOptions {
   backend?: 'wasm' | 'ts' | 'auto';
   /**
@@ -26,7 +34,15 @@ export interface TripletKernelOptions {
   threads?: number;
 }
 
-/** A {@link TripletKernel} that says which backend it runs. */
+/**
+ * A {@link TripletKernel} that says which backend it runs.
+ *
+ * @example
+ * ```ts
+ * const kernel = await createTripletKernel(cfg, params);
+ * if (kernel.backend === 'ts') console.warn('WebAssembly unavailable: training is slower');
+ * ```
+ */
 export interface TripletKernelWithBackend extends TripletKernel {
   readonly backend: 'wasm' | 'ts';
 }

@@ -6,12 +6,19 @@
 
 import { LrmlError } from '../../errors.js';
 import { wasmBase64 } from '../../kernels/generated/lrml_train.js';
-import type { EpochProgress, TripletKernel, TripletKernelConfig, TripletParams } from '../../kernels/types.js';
+import type { TripletKernelConfig, TripletParams } from '../../kernels/types.js';
 import { compileKernel, LinearAllocator, WASM_PAGE } from '../../kernels/wasm.js';
-import { runBatches } from '../batches.js';
-import { checkAlive, checkEpochInput, checkReadTarget } from './common.js';
+import { SingleThreadKernel } from './common.js';
 
-/** Exports of the lrml_train module. */
+/**
+ * Exports of the lrml_train module (offsets are byte offsets into the shared memory).
+ *
+ * @example
+ * ```ts
+ * const ex = instantiateTrainer(trainModule(), memory, cfg, layout, 0);
+ * const loss = ex.step(usersPtr, posPtr, negPtr, 1024);
+ * ```
+ */
 export interface TrainExports {
   heapBase(): number;
   setShape(dimPadded: number, numMemories: number, negatives: number): void;
@@ -25,19 +32,42 @@ export interface TrainExports {
   step(users: number, pos: number, negs: number, count: number): number;
 }
 
-/** Byte offsets of the shared part: parameters (padded rows) and optimiser state (0 = unused). */
+/**
+ * Byte offsets of the shared part: parameters (padded rows) and optimiser state (0 = unused):
+ * s1 = Adam m / Adagrad h, s2 = Adam v.
+ *
+ * @example
+ * ```ts
+ * const P = new Float32Array(memory.buffer, layout.shared.P, numUsers * layout.dimPadded);
+ * ```
+ */
 export interface SharedLayout {
   P: number; Q: number; K: number; M: number;
   s1p: number; s2p: number; s1q: number; s2q: number; s1k: number; s2k: number; s1m: number; s2m: number;
 }
 
-/** Byte offsets of one instance's (one thread's) private part. */
+/**
+ * Byte offsets of one instance's (one thread's) private part: gradients, row stamps, touched
+ * row lists, scratch.
+ *
+ * @example
+ * ```ts
+ * const gP = new Float32Array(memory.buffer, layout.work[0].gp, numUsers * layout.dimPadded);
+ * ```
+ */
 export interface WorkLayout {
   gp: number; gq: number; gk: number; gm: number;
   stampP: number; stampQ: number; touchP: number; touchQ: number; scratch: number;
 }
 
-/** Where everything lives in the training memory. */
+/**
+ * Where everything lives in the training memory.
+ *
+ * @example
+ * ```ts
+ * const { dimPadded, shared, work } = WasmTrainMemory.create(cfg, params, 2).layout;
+ * ```
+ */
 export interface TrainLayout {
   /** dim rounded up to a multiple of 4 (row stride in floats). */
   dimPadded: number;
@@ -48,7 +78,14 @@ export interface TrainLayout {
 /** Largest memory a 32-bit WebAssembly module can address (pages). */
 const MAX_PAGES = 65536;
 
-/** The compiled training module (cached). Throws where WebAssembly or SIMD is unavailable. */
+/**
+ * The compiled training module (cached). Throws where WebAssembly or SIMD is unavailable.
+ *
+ * @example
+ * ```ts
+ * const module = trainModule();
+ * ```
+ */
 export function trainModule(): WebAssembly.Module {
   return compileKernel('lrml_train', wasmBase64);
 }
@@ -225,12 +262,12 @@ export class WasmTrainMemory {
  * await kernel.runEpoch(users, pos, neg, n, 1024);
  * ```
  */
-export class WasmTripletKernel implements TripletKernel {
-  readonly threads = 1;
+export class WasmTripletKernel extends SingleThreadKernel {
   readonly backend = 'wasm' as const;
-  private disposed = false;
 
-  private constructor(readonly cfg: TripletKernelConfig, private mem: WasmTrainMemory, private readonly ex: TrainExports) {}
+  private constructor(cfg: TripletKernelConfig, private readonly mem: WasmTrainMemory, private readonly ex: TrainExports) {
+    super(cfg);
+  }
 
   /** Builds the kernel (throws where WebAssembly SIMD or shared memory is unavailable). */
   static create(cfg: TripletKernelConfig, params: TripletParams): WasmTripletKernel {
@@ -238,28 +275,14 @@ export class WasmTripletKernel implements TripletKernel {
     return new WasmTripletKernel(cfg, mem, instantiateTrainer(mem.module, mem.memory, cfg, mem.layout, 0));
   }
 
-  async runEpoch(
-    users: Int32Array, pos: Int32Array, neg: Int32Array, count: number, batchSize: number,
-    onProgress?: (p: EpochProgress) => void, signal?: AbortSignal,
-  ): Promise<number> {
-    checkAlive(this.disposed);
-    checkEpochInput(this.cfg, users, pos, neg, count, batchSize);
+  protected begin(users: Int32Array, pos: Int32Array, neg: Int32Array, count: number): (offset: number, count: number) => number {
     const at = this.mem.stageEpoch(users, pos, neg, count);
     const k = this.cfg.negatives;
     const ex = this.ex;
-    return runBatches(
-      count, batchSize, (off, cnt) => ex.step(at.users + 4 * off, at.pos + 4 * off, at.neg + 4 * k * off, cnt),
-      onProgress && ((done, loss) => onProgress({ done, loss })), signal,
-    );
+    return (off, cnt) => ex.step(at.users + 4 * off, at.pos + 4 * off, at.neg + 4 * k * off, cnt);
   }
 
-  read(out: TripletParams): void {
-    checkAlive(this.disposed);
-    checkReadTarget(this.cfg, out);
+  protected copyOut(out: TripletParams): void {
     this.mem.readParams(out);
-  }
-
-  async dispose(): Promise<void> {
-    this.disposed = true;
   }
 }
