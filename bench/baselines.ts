@@ -20,7 +20,8 @@ import { evaluate } from '../src/eval/evaluate.js';
 import { loadGivenNegatives } from '../src/eval/negatives-file.js';
 import { givenTestSet } from '../src/eval/negatives.js';
 import { easeFamily } from '../src/models/ease.js';
-import { ialsFamily, type IalsOptions } from '../src/models/ials.js';
+import type { IalsOptions } from '../src/models/ials.js';
+import { ialsFamily } from '../src/train/ials.js';
 import type { Recommender } from '../src/models/types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

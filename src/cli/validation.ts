@@ -61,31 +61,43 @@ export function validationSpecFromCli(opts: Record<string, unknown>): Validation
 }
 
 /**
- * Loads validation data for a training set (ids mapped through its maps) and returns the
- * {@link ValidationControl} the trainer calls every E epochs.
+ * Loads validation data for a training log, BEFORE its matrix is built: items that appear only
+ * in a negatives file are added to the log's item map (the catalogue, as NCF counts it), users
+ * and items of a held-out interactions file are mapped through the log's maps (unknown ones are
+ * dropped and counted by the loader). Returns a function that, given the training matrix, makes
+ * the {@link ValidationControl} the trainer calls every E epochs.
+ *
+ * @example
+ * ```ts
+ * const makeValidation = await prepareValidation({ negatives: 'ml-1m.valid.negative.gz' }, data);
+ * const train = toCsr(data);
+ * await family.fit(train, options, { validation: makeValidation(train) });
+ * ```
  */
-export async function buildValidation(spec: ValidationSpec, data: Interactions, train: Csr): Promise<ValidationControl> {
-  let protocol: Protocol;
-  let test: Csr;
+export async function prepareValidation(spec: ValidationSpec, data: Interactions): Promise<(train: Csr) => ValidationControl> {
+  const k = spec.k ?? [10];
+  let make: (train: Csr) => { protocol: Protocol; test: Csr };
   if (spec.negatives !== undefined) {
-    const cases = await loadGivenNegatives(spec.negatives, data.users, data.items);
-    protocol = { kind: 'given', cases };
-    test = givenTestSet(cases, train.numRows, train.numCols);
+    if (spec.test !== undefined) throw new LrmlError('BAD_OPTION', 'validation: give a negatives file or a held-out interactions file, not both');
+    const cases = await loadGivenNegatives(spec.negatives, data.users, data.items, { unknown: 'add-items' });
+    make = (train) => ({ protocol: { kind: 'given', cases }, test: givenTestSet(cases, train.numRows, train.numCols) });
   } else if (spec.test !== undefined) {
     const held = await loadInteractions(spec.test, { users: data.users, items: data.items, frozen: true });
-    test = toCsr({ ...held, users: data.users, items: data.items });
     const n = spec.sampled ?? 100;
     if (!Number.isInteger(n) || n < 0) throw new LrmlError('BAD_OPTION', `invalid sampled negatives: ${n} (expected an integer ≥ 0)`);
-    protocol = n === 0 ? { kind: 'full' } : { kind: 'sampled', negatives: n, seed: spec.seed ?? 0 };
+    const protocol: Protocol = n === 0 ? { kind: 'full' } : { kind: 'sampled', negatives: n, seed: spec.seed ?? 0 };
+    make = () => ({ protocol, test: toCsr({ ...held, users: data.users, items: data.items }) });
   } else {
     throw new LrmlError('BAD_OPTION', 'validation needs a negatives file or a held-out interactions file');
   }
-  const k = spec.k ?? [10];
-  const control: ValidationControl = {
-    evaluate: (model) => evaluate(model, train, test, protocol, { k, bootstrap: 0 }).metrics,
-    monitor: spec.monitor ?? 'ndcg@10',
+  return (train) => {
+    const { protocol, test } = make(train);
+    const control: ValidationControl = {
+      evaluate: (model) => evaluate(model, train, test, protocol, { k, bootstrap: 0 }).metrics,
+      monitor: spec.monitor ?? 'ndcg@10',
+    };
+    if (spec.every !== undefined) control.every = spec.every;
+    if (spec.patience !== undefined) control.patience = spec.patience;
+    return control;
   };
-  if (spec.every !== undefined) control.every = spec.every;
-  if (spec.patience !== undefined) control.patience = spec.patience;
-  return control;
 }

@@ -11,9 +11,11 @@ export interface GivenNegativesOptions {
   /**
    * Ids the model does not know: `error` (default) stops at the first with UNKNOWN_USER /
    * UNKNOWN_ITEM naming file, line and id; `skip` drops the line (unknown user or positive) or
-   * the negative (unknown negative item) and counts it in the summary.
+   * the negative (unknown negative item) and counts it in the summary; `add-items` adds unknown
+   * ITEMS to the given item map (counted in `summary.addedItems`; build the training matrix
+   * after this so the catalogue includes them, as NCF does) and errors on unknown users.
    */
-  unknown?: 'error' | 'skip';
+  unknown?: 'error' | 'skip' | 'add-items';
   /** File name for messages and the summary (default `<memory>`). */
   file?: string;
 }
@@ -32,7 +34,11 @@ export interface GivenNegativesOptions {
  */
 export function parseGivenNegatives(text: string, users: IdMap, items: IdMap, options: GivenNegativesOptions = {}): GivenNegatives {
   const unknown = options.unknown ?? 'error';
-  if (unknown !== 'error' && unknown !== 'skip') throw new LrmlError('BAD_OPTION', `invalid unknown: ${JSON.stringify(unknown)} (expected error or skip)`);
+  if (unknown !== 'error' && unknown !== 'skip' && unknown !== 'add-items') {
+    throw new LrmlError('BAD_OPTION', `invalid unknown: ${JSON.stringify(unknown)} (expected error, skip or add-items)`);
+  }
+  const itemsBefore = items.size;
+  const itemIndex = unknown === 'add-items' ? (id: string): number => items.add(id) : (id: string): number | undefined => items.get(id);
   const file = options.file ?? '<memory>';
   const cu: number[] = [];
   const cp: number[] = [];
@@ -62,7 +68,7 @@ export function parseGivenNegatives(text: string, users: IdMap, items: IdMap, op
       throw new LrmlError('BAD_VALUE', `${file}:${lineNo}: expected "(user,item)" then negative items separated by tabs, found ${JSON.stringify(fields[0].slice(0, 100))}`, where);
     }
     const u = users.get(head[1]);
-    const p = items.get(head[2]);
+    const p = itemIndex(head[2]);
     if (u === undefined || p === undefined) {
       if (unknown === 'skip') {
         skippedLines++;
@@ -73,7 +79,7 @@ export function parseGivenNegatives(text: string, users: IdMap, items: IdMap, op
     }
     seen.clear();
     for (let f = 1; f < fields.length; f++) {
-      const j = items.get(fields[f]);
+      const j = itemIndex(fields[f]);
       if (j === undefined) {
         if (unknown === 'skip') {
           unknownNegatives++;
@@ -97,7 +103,10 @@ export function parseGivenNegatives(text: string, users: IdMap, items: IdMap, op
     offsets: Int32Array.from(offsets),
     negatives: Int32Array.from(negs),
     lines: Int32Array.from(cl),
-    summary: { file, lines, cases: cu.length, skippedLines, unknownNegatives, selfNegatives, repeatedNegatives },
+    summary: {
+      file, lines, cases: cu.length, skippedLines, unknownNegatives, selfNegatives, repeatedNegatives,
+      ...(unknown === 'add-items' ? { addedItems: items.size - itemsBefore } : {}),
+    },
   };
 }
 

@@ -195,6 +195,16 @@ export function decodeModel(bytes: Uint8Array): LoadedModel {
     if (e instanceof LrmlError && e.code === 'BAD_MODEL_FILE') throw e;
     throw bad(`${kind}: ${(e as Error).message}`);
   }
+  // every family checks lengths; the declared shapes must also be exactly what the model expects
+  const expected = model.tensors();
+  for (const [name, t] of Object.entries(tensors)) {
+    const e = expected[name];
+    if (e === undefined) throw bad(`${kind}: unexpected tensor ${name}`);
+    if (e.shape.length !== t.shape.length || e.shape.some((x, j) => x !== t.shape[j])) {
+      throw bad(`${kind}: tensor ${name} has shape [${t.shape}] but the config implies [${e.shape}]`);
+    }
+  }
+  for (const name of Object.keys(expected)) if (tensors[name] === undefined) throw bad(`${kind}: tensor ${name} missing`);
   if (users.length !== model.numUsers || items.length !== model.numItems) {
     throw bad(`id maps (${users.length} users, ${items.length} items) do not match the model (${model.numUsers}, ${model.numItems})`);
   }

@@ -24,7 +24,11 @@ export interface TripletKernelConfig {
   /** Also clip rows of the memory keys K and values M to norm ≤ 1. */
   clipMemory: boolean;
   margin: number;
-  /** L2 regularisation weight on the parameters touched by a triplet (0 = none). */
+  /**
+   * L2 regularisation weight (0 = none): each triplet (u, i, j) that contributes to the loss adds
+   * l2·(‖P[u]‖² + ‖Q[i]‖² + ‖Q[j]‖²) on the raw (unclipped) rows; K and M are not regularised.
+   * The loss reported is the hinge alone.
+   */
   l2: number;
   /** Negatives per positive (≥ 1). */
   negatives: number;

@@ -6,7 +6,7 @@ import type { EpochSummary, TrainReport } from '../../models/types.js';
 import { getFamily, modelKinds } from '../../train/families.js';
 import { LRML_PAPER_CODE } from '../../models/triplet.js';
 import { addDataOptions, dataOptionsFrom } from '../data-options.js';
-import { addValidationOptions, buildValidation, validationSpecFromCli } from '../validation.js';
+import { addValidationOptions, prepareValidation, validationSpecFromCli } from '../validation.js';
 import { collectSet, parseInteger, parseNumber } from '../options.js';
 import { TrainProgressBar, formatTable } from '../progress.js';
 
@@ -90,9 +90,10 @@ export function registerTrain(program: Command): void {
     const family = getFamily(kind);
     const options = family.resolveOptions(modelOptionsFromCli(kind, opts));
     const data = await loadInteractions(String(opts.data), dataOptionsFrom(opts));
-    const csr = toCsr(data);
     const vspec = validationSpecFromCli(opts);
-    const validation = vspec === null ? undefined : await buildValidation(vspec, data, csr);
+    const makeValidation = vspec === null ? null : await prepareValidation(vspec, data);
+    const csr = toCsr(data);
+    const validation = makeValidation === null ? undefined : makeValidation(csr);
     const bar = new TrainProgressBar(Boolean(opts.quiet) || Boolean(opts.json));
     const epochs: EpochSummary[] = [];
     let report: TrainReport | undefined;

@@ -10,7 +10,7 @@ import type { TrainReport } from '../../models/types.js';
 import { getFamily } from '../../train/families.js';
 import { bestTrial, planPoints, pointKey, resultsCsv, type SearchPlan, type SearchSpace, type TrialResult } from '../../train/tune.js';
 import { TrainProgressBar, formatTable } from '../progress.js';
-import { buildValidation, type ValidationSpec } from '../validation.js';
+import { prepareValidation, type ValidationSpec } from '../validation.js';
 
 /** The JSON file `lrml tune --config` reads. Paths are relative to the config file. */
 export interface TuneConfig {
@@ -95,8 +95,9 @@ export function registerTune(program: Command): void {
         // no log yet
       }
       const data = await loadInteractions(cfg.data, cfg.dataOptions ?? {});
+      const makeValidation = await prepareValidation(cfg.validation, data);
       const train = toCsr(data);
-      const validation = await buildValidation(cfg.validation, data, train);
+      const validation = makeValidation(train);
       const err = (s: string): void => {
         if (!opts.quiet) process.stderr.write(`${s}\n`);
       };
