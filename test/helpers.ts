@@ -60,3 +60,29 @@ export function hitsAtK(scoreAll: (u: number, out: Float32Array) => void, data: 
   }
   return hits / users;
 }
+
+/**
+ * Runs `fn` capturing what it writes as strings to stdout and stderr. Binary chunks (the test
+ * runner's own messages to its parent) pass through untouched.
+ */
+export async function captureOutput(fn: () => Promise<unknown>): Promise<{ stdout: string; stderr: string }> {
+  const got = { stdout: '', stderr: '' };
+  const streams = [['stdout', process.stdout], ['stderr', process.stderr]] as const;
+  const saved = streams.map(([, s]) => s.write);
+  streams.forEach(([name, s], k) => {
+    const orig = saved[k];
+    s.write = ((chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
+      if (typeof chunk !== 'string') return (orig as (c: Uint8Array, ...r: unknown[]) => boolean).call(s, chunk, ...rest);
+      got[name] += chunk;
+      return true;
+    }) as typeof s.write;
+  });
+  try {
+    await fn();
+  } finally {
+    streams.forEach(([, s], k) => {
+      s.write = saved[k];
+    });
+  }
+  return got;
+}

@@ -84,7 +84,7 @@ function runWorker(input: RankWorkerInput, onDone: (done: number) => void): Prom
  *
  * @example
  * ```ts
- * const { evaluateParallel } = await import('lrml/dist/src/eval/parallel.js');
+ * import { evaluateParallel } from 'lrml';
  * const r = await evaluateParallel(model, train, test, { kind: 'full' }, { threads: 2, k: [10, 20] });
  * ```
  */

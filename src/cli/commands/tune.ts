@@ -70,7 +70,7 @@ export function registerTune(program: Command): void {
     .requiredOption('--config <file>', 'search space JSON (see docs/tuning.md)')
     .option('--out <dir>', 'output folder (overrides the config)')
     .option('--json', 'print the best trial as JSON on stdout')
-    .option('--quiet', 'no progress bar')
+    .option('--quiet', 'no progress bar (one line per trial is still printed on stderr)')
     .action(async (opts: { config: string; out?: string; json?: boolean; quiet?: boolean }) => {
       const cfg = await readTuneConfig(opts.config);
       const outDir = opts.out ?? (cfg.out as string);
@@ -98,9 +98,7 @@ export function registerTune(program: Command): void {
       const makeValidation = await prepareValidation(cfg.validation, data);
       const train = toCsr(data);
       const validation = makeValidation(train);
-      const err = (s: string): void => {
-        if (!opts.quiet) process.stderr.write(`${s}\n`);
-      };
+      const err = (s: string): void => void process.stderr.write(`${s}\n`);
       err(`tune ${cfg.model}: ${points.length} trials (${done.size} already done) → ${outDir}`);
       const results: TrialResult[] = [];
       const metric = cfg.validation.monitor ?? 'ndcg@10';
