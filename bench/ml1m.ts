@@ -58,7 +58,7 @@ async function main(): Promise<void> {
   const cases = await loadGivenNegatives(join(DATA, 'ml-1m.test.negative.gz'), data.users, data.items, { unknown: 'add-items' });
   const train = toCsr(data);
   const test = givenTestSet(cases, train.numRows, train.numCols);
-  console.log(`ML-1M NCF split: ${train.numRows} users, ${train.numCols} items (${cases.summary.addedItems ?? 0} only in the test files), ${train.nnz} train pairs; ${cases.summary.cases} test cases, ${cases.summary.selfNegatives} negatives equal to their positive (dropped)`);
+  console.log(`ML-1M NCF split: ${train.numRows} users, ${train.numCols} items (${cases.summary.addedItems} only in the test files), ${train.nnz} train pairs; ${cases.summary.cases} test cases, ${cases.summary.selfNegatives} negatives equal to their positive (dropped)`);
   const rows: string[] = [];
   const raw: unknown[] = [];
   for (const e of ENTRIES) {

@@ -42,7 +42,7 @@ function cases(users: number[], positives: number[], negatives: number[][]): Giv
   return {
     users: Int32Array.from(users), positives: Int32Array.from(positives), offsets: Int32Array.from(offsets),
     negatives: Int32Array.from(negatives.flat()), lines: Int32Array.from(users.map((_, i) => i + 1)),
-    summary: { file: '<test>', lines: users.length, cases: users.length, skippedLines: 0, unknownNegatives: 0, selfNegatives: 0, repeatedNegatives: 0 },
+    summary: { file: '<test>', lines: users.length, cases: users.length, skippedLines: 0, unknownNegatives: 0, selfNegatives: 0, repeatedNegatives: 0, addedItems: 0 },
   };
 }
 

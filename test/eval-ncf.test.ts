@@ -22,7 +22,7 @@ test('ML-1M NCF files: given-negatives evaluation of popularity (156 self-negati
   // facts of the files: 2 test positives (and 340 negatives) are items that never occur in the training pairs
   assert.equal(train.items.size, 3704);
   assert.deepEqual(cases.summary, {
-    file: join(ROOT, 'ml-1m.test.negative.gz'), lines: 6040, cases: 6038, skippedLines: 2, unknownNegatives: 340, selfNegatives: 156, repeatedNegatives: 0,
+    file: join(ROOT, 'ml-1m.test.negative.gz'), lines: 6040, cases: 6038, skippedLines: 2, unknownNegatives: 340, selfNegatives: 156, repeatedNegatives: 0, addedItems: 0,
   });
   const trainCsr = toCsr(train);
   const testCsr = toCsr(testData);
@@ -44,4 +44,20 @@ test('ML-1M NCF files: given-negatives evaluation of popularity (156 self-negati
   assert.ok(r.metrics['ndcg@10'] > 0.2 && r.metrics['ndcg@10'] < 0.3, `ndcg@10 = ${r.metrics['ndcg@10']}`);
   const [lo, hi] = r.intervals['hits@10'];
   assert.ok(lo < r.metrics['hits@10'] && r.metrics['hits@10'] < hi && hi - lo < 0.04);
+});
+
+test('NCF ML-1M: add-items puts the 2 test-only items into the catalogue and keeps all 6,040 cases', async (t) => {
+  if (ROOT === undefined) {
+    t.skip('../shared/data/ml-1m is absent');
+    return;
+  }
+  const train = await loadInteractions(join(ROOT, 'ml-1m.train.pairs.gz'));
+  const cases = await loadGivenNegatives(join(ROOT, 'ml-1m.test.negative.gz'), train.users, train.items, { unknown: 'add-items' });
+  assert.equal(cases.summary.addedItems, 2);
+  assert.equal(cases.summary.cases, 6040);
+  assert.equal(cases.summary.unknownNegatives, 0);
+  assert.equal(train.items.size, 3706);
+  const csr = toCsr(train);
+  assert.equal(csr.numCols, 3706);
+  assert.equal(csr.nnz, 994169);
 });

@@ -47,7 +47,7 @@ test('evaluateParallel (2 worker threads) gives exactly the result of evaluate, 
   const cases: GivenNegatives = {
     users: Int32Array.from(users), positives: Int32Array.from(positives), offsets: Int32Array.from(offsets),
     negatives: Int32Array.from(negatives), lines: Int32Array.from(users, (_, i) => i + 1),
-    summary: { file: '<test>', lines: numUsers, cases: numUsers, skippedLines: 0, unknownNegatives: 0, selfNegatives: 30, repeatedNegatives: 0 },
+    summary: { file: '<test>', lines: numUsers, cases: numUsers, skippedLines: 0, unknownNegatives: 0, selfNegatives: 30, repeatedNegatives: 0, addedItems: 0 },
   };
   const protocols: [Protocol, Csr][] = [
     [{ kind: 'full' }, testSet],

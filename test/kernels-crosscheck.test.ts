@@ -7,6 +7,7 @@ import { LrmlError } from '../src/errors.js';
 import { Rng } from '../src/rng.js';
 import { createTripletKernel } from '../src/train/backends/index.js';
 import type { TripletKernelConfig, TripletParams } from '../src/kernels/types.js';
+import { FINGERPRINT_CONFIGS, fingerprintConfig, kernelFingerprint, type KernelFingerprint } from './kernel-fingerprint.js';
 
 const NUM_USERS = 40;
 const NUM_ITEMS = 70;
@@ -71,37 +72,129 @@ const COMBOS: Partial<TripletKernelConfig>[] = [
   { optimizer: 'adam', numMemories: 20, distance: 'l2', dim: 100, learningRate: 1e-3 }, // the ML-1M shape
 ];
 
+/** Trains `over` with both backends from the same state; asserts equal losses and parameters. */
+async function crossCheck(over: Partial<TripletKernelConfig>, paramTol = 2e-6): Promise<number> {
+  const cfg = config(over);
+  const init = randomParams(cfg, 5);
+  const ts = await train(cfg, init, 'ts', 2, 240, 60);
+  const wasm = await train(cfg, init, 'wasm', 2, 240, 60);
+  assert.equal(wasm.backend, 'wasm');
+  const what = JSON.stringify(over);
+  let worst = 0;
+  for (let e = 0; e < ts.losses.length; e++) {
+    assert.ok(ts.losses[e] > 0, `${what}: epoch ${e} has no active triplet`);
+    assert.ok(Math.abs(ts.losses[e] - wasm.losses[e]) <= 1e-5 * ts.losses[e], `${what}: epoch ${e} loss ts ${ts.losses[e]} vs wasm ${wasm.losses[e]}`);
+  }
+  for (const name of ['P', 'Q', 'K', 'M'] as const) {
+    let moved = 0;
+    let diff = 0;
+    for (let c = 0; c < init[name].length; c++) {
+      moved = Math.max(moved, Math.abs(ts.params[name][c] - init[name][c]));
+      diff = Math.max(diff, Math.abs(ts.params[name][c] - wasm.params[name][c]));
+    }
+    worst = Math.max(worst, diff);
+    // (with one memory slot the attention is constant: K gets no gradient)
+    if (init[name].length > 0 && !(name === 'K' && cfg.numMemories === 1)) assert.ok(moved > 1e-3, `${what}: ${name} did not train (moved ${moved})`);
+    assert.ok(diff <= paramTol, `${what}: ${name} differs by up to ${diff.toExponential(2)} between ts and wasm`);
+  }
+  if (cfg.clip === 'rows') {
+    for (const X of [wasm.params.P, wasm.params.Q]) {
+      for (let r = 0; r < X.length / cfg.dim; r++) {
+        let s = 0;
+        for (let c = 0; c < cfg.dim; c++) s += X[r * cfg.dim + c] ** 2;
+        assert.ok(s <= 1 + 1e-5, `${what}: a row has norm² ${s} > 1 with clip rows`);
+      }
+    }
+  }
+  return worst;
+}
+
 test('WASM and TypeScript kernels agree on losses and parameters after several steps', async () => {
-  for (const over of COMBOS) {
-    const cfg = config(over);
-    const init = randomParams(cfg, 5);
-    const ts = await train(cfg, init, 'ts', 2, 240, 60);
-    const wasm = await train(cfg, init, 'wasm', 2, 240, 60);
-    assert.equal(wasm.backend, 'wasm');
-    const what = JSON.stringify(over);
-    for (let e = 0; e < ts.losses.length; e++) {
-      assert.ok(ts.losses[e] > 0, `${what}: epoch ${e} has no active triplet`);
-      assert.ok(Math.abs(ts.losses[e] - wasm.losses[e]) <= 1e-5 * ts.losses[e], `${what}: epoch ${e} loss ts ${ts.losses[e]} vs wasm ${wasm.losses[e]}`);
-    }
-    for (const name of ['P', 'Q', 'K', 'M'] as const) {
-      let moved = 0;
-      let diff = 0;
-      for (let c = 0; c < init[name].length; c++) {
-        moved = Math.max(moved, Math.abs(ts.params[name][c] - init[name][c]));
-        diff = Math.max(diff, Math.abs(ts.params[name][c] - wasm.params[name][c]));
+  for (const over of COMBOS) await crossCheck(over);
+});
+
+/** The losses of docs/lrml-losses.md across the other options (and the ML-1M shapes, k = 1 and 10). */
+const LOSS_COMBOS: Partial<TripletKernelConfig>[] = [
+  { loss: 'softplus', temperature: 0.5, optimizer: 'adam', distance: 'l2', negatives: 3 },
+  { loss: 'softplus', temperature: 0.2, negativeMode: 'hardest', negatives: 2, negativeRelation: 'copy', clip: 'lookup', l2: 0.01, dim: 6 },
+  { loss: 'softplus', temperature: 1, optimizer: 'sgd', learningRate: 0.05, numMemories: 1, distance: 'l1', clip: 'none', dim: 7 },
+  { loss: 'softplus', temperature: 0.3, numMemories: 0, distance: 'l2sq', negatives: 4 }, // CML
+  { loss: 'softmax', temperature: 0.5, optimizer: 'adagrad', distance: 'l1', negativeRelation: 'copy', clip: 'lookup', negatives: 3, dim: 5 },
+  { loss: 'softmax', temperature: 0.2, numMemories: 0, negatives: 5, l2: 0.02 }, // CML
+  { loss: 'softmax', temperature: 1, optimizer: 'sgd', learningRate: 0.05, negatives: 1, distance: 'l2', clip: 'none', clipMemory: true },
+  { loss: 'softmax', temperature: 0.1, negatives: 4, distance: 'l2', negativeRelation: 'own', dim: 9 },
+  { loss: 'hinge', rankWeighting: true, negatives: 5, distance: 'l2' },
+  { loss: 'hinge', rankWeighting: true, negatives: 3, negativeMode: 'hardest', negativeRelation: 'copy', clip: 'lookup', l2: 0.01 },
+  { loss: 'hinge', rankWeighting: true, negatives: 1, optimizer: 'sgd', learningRate: 0.02, numMemories: 0 },
+  // the ML-1M shape (LRML d=100, N=20) with k = 1 and k = 10
+  { loss: 'softmax', temperature: 0.1, numMemories: 20, distance: 'l2', dim: 100, learningRate: 1e-3, negatives: 10 },
+  { loss: 'softplus', temperature: 0.1, numMemories: 20, distance: 'l2', dim: 100, learningRate: 1e-3, negatives: 1 },
+  { loss: 'softmax', temperature: 0.2, numMemories: 20, distance: 'l2', dim: 100, learningRate: 1e-3, negatives: 10, negativeRelation: 'copy', clip: 'lookup' },
+  { loss: 'hinge', rankWeighting: true, numMemories: 20, distance: 'l2', dim: 100, learningRate: 1e-3, negatives: 10 },
+];
+
+test('WASM and TypeScript kernels agree with the softplus, softmax and rank-weighted hinge losses', async (t) => {
+  let worst = 0;
+  for (const over of LOSS_COMBOS) worst = Math.max(worst, await crossCheck(over));
+  t.diagnostic(`${LOSS_COMBOS.length} combinations, largest parameter difference ${worst.toExponential(2)}`);
+});
+
+/**
+ * Fingerprints (epoch losses, FNV-1a of the parameter bits) of the kernels as they were BEFORE the
+ * loss options existed, computed with kernelFingerprint (test/kernel-fingerprint.ts) run against a
+ * copy of those kernels (not typed in by hand). Node 20, V8 and WASM float semantics are fixed,
+ * so these are portable.
+ */
+const PRE_LOSS_OPTIONS: Record<string, KernelFingerprint> = {
+  'lrml-defaults/ts': { losses: [199.61291569836672, 199.26168865155626, 200.55606113434388], hash: '46c4502d' },
+  'lrml-defaults/wasm': { losses: [199.61291599273682, 199.2616866827011, 200.55606043338776], hash: '36d65c74' },
+  'cml-defaults/ts': { losses: [199.97149790183352, 199.27146437106052, 204.43389784178314], hash: '75206d81' },
+  'cml-defaults/wasm': { losses: [199.97149884700775, 199.27146089076996, 204.43390130996704], hash: '9e4575b1' },
+  'lrml-k5-sum-lookup-copy-l2/ts': { losses: [993.238327714464, 996.1059660166337, 1002.4186807117242], hash: 'd98d295c' },
+  'lrml-k5-sum-lookup-copy-l2/wasm': { losses: [993.2383248806, 996.1059782505035, 1002.4186856746674], hash: '542977e2' },
+  'lrml-k3-hardest-l1-adagrad/ts': { losses: [341.1140032026072, 321.0634549085152, 321.8070670881746], hash: '326f882f' },
+  'lrml-k3-hardest-l1-adagrad/wasm': { losses: [341.2882549762726, 320.7192392349243, 321.4182140827179], hash: 'eb54785c' },
+  'cml-k4-sgd-none/ts': { losses: [1180.622427320743, 1555.5611998454247, 2073.524166900907], hash: '37b15eb3' },
+  'cml-k4-sgd-none/wasm': { losses: [1180.6224491596222, 1555.5612473487854, 2073.524306535721], hash: 'fcc7feec' },
+};
+
+test('the default hinge path is bit-for-bit what it was before the loss options (ts and wasm)', async () => {
+  for (const [name, over] of Object.entries(FINGERPRINT_CONFIGS)) {
+    for (const backend of ['ts', 'wasm'] as const) {
+      const want = PRE_LOSS_OPTIONS[`${name}/${backend}`];
+      // options absent (older callers), and spelled out with a temperature hinge ignores
+      for (const extra of [{}, { loss: 'hinge', rankWeighting: false, temperature: 0.25 }] as Partial<TripletKernelConfig>[]) {
+        const got = await kernelFingerprint(createTripletKernel, fingerprintConfig({ ...over, ...extra }), backend);
+        assert.deepEqual(got, want, `${name} ${backend} ${JSON.stringify(extra)}`);
       }
-      // (with one memory slot the attention is constant: K gets no gradient)
-      if (init[name].length > 0 && !(name === 'K' && cfg.numMemories === 1)) assert.ok(moved > 1e-3, `${what}: ${name} did not train (moved ${moved})`);
-      assert.ok(diff <= 2e-6, `${what}: ${name} differs by up to ${diff.toExponential(2)} between ts and wasm`);
     }
-    if (cfg.clip === 'rows') {
-      for (const X of [wasm.params.P, wasm.params.Q]) {
-        for (let r = 0; r < X.length / cfg.dim; r++) {
-          let s = 0;
-          for (let c = 0; c < cfg.dim; c++) s += X[r * cfg.dim + c] ** 2;
-          assert.ok(s <= 1 + 1e-5, `${what}: a row has norm² ${s} > 1 with clip rows`);
-        }
-      }
+  }
+});
+
+test('losses of a hand-computed example (ts and wasm): hinge, softplus, softmax, rank-weighted hinge', async () => {
+  // CML, squared distance: p = 0, q⁺ = (0.5, 0), q⁻ = (0, 0.5) and (0.5, 0.5): D⁺ = 0.25, D⁻ = 0.25, 0.5;
+  // margin 0.5: hinges 0.5 and 0.25
+  const base = config({ numUsers: 1, numItems: 3, dim: 2, numMemories: 0, distance: 'l2sq', clip: 'none', negatives: 2, margin: 0.5, optimizer: 'sgd', learningRate: 1e-6 });
+  const params: TripletParams = { P: Float32Array.of(0, 0), Q: Float32Array.of(0.5, 0, 0, 0.5, 0.5, 0.5), K: new Float32Array(0), M: new Float32Array(0) };
+  const sp = (h: number, tau: number): number => tau * Math.log(1 + Math.exp(h / tau));
+  const cases: [Partial<TripletKernelConfig>, number][] = [
+    [{}, 0.75],
+    [{ negativeMode: 'hardest' }, 0.5],
+    [{ loss: 'softplus', temperature: 0.2 }, sp(0.5, 0.2) + sp(0.25, 0.2)],
+    [{ loss: 'softplus', temperature: 0.2, negativeMode: 'hardest' }, sp(0.5, 0.2)],
+    [{ loss: 'softplus', temperature: 5 }, sp(0.5, 5) + sp(0.25, 5)],
+    [{ loss: 'softmax', temperature: 0.2 }, -Math.log(Math.exp(-1.25) / (2 * Math.exp(-1.25) + Math.exp(-2.5)))],
+    [{ loss: 'softmax', temperature: 2 }, -Math.log(Math.exp(-0.125) / (2 * Math.exp(-0.125) + Math.exp(-0.25)))],
+    [{ rankWeighting: true }, Math.log(1 + 3) * 0.75], // V = 2 of k = 2, 3 items: ⌊3·2/2⌋ = 3
+    [{ rankWeighting: true, negativeMode: 'hardest' }, Math.log(4) * 0.5],
+    [{ rankWeighting: true, margin: 0.1 }, Math.log(1 + 1) * 0.1], // only the first violates: ⌊3·1/2⌋ = 1
+  ];
+  for (const [over, want] of cases) {
+    for (const backend of ['ts', 'wasm'] as const) {
+      const kernel = await createTripletKernel({ ...base, ...over }, params, { backend });
+      const got = await kernel.runEpoch(Int32Array.of(0), Int32Array.of(0), Int32Array.of(1, 2), 1, 1);
+      await kernel.dispose();
+      assert.ok(Math.abs(got - want) <= 1e-6 * want, `${backend} ${JSON.stringify(over)}: loss ${got}, expected ${want}`);
     }
   }
 });
@@ -228,6 +321,11 @@ test('bad input: out-of-range indices, short arrays, ts with threads > 1, wrong 
   await assert.rejects(createTripletKernel(cfg, init, { backend: 'ts', threads: 2 }), (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION');
   await assert.rejects(createTripletKernel({ ...cfg, dim: 9 }, init), (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && /parameter P/.test(e.message));
   await assert.rejects(createTripletKernel({ ...cfg, distance: 'cosine' as never }, init), (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION');
+  for (const backend of ['ts', 'wasm'] as const) {
+    await assert.rejects(createTripletKernel({ ...cfg, loss: 'softmax', negativeMode: 'hardest', negatives: 3 }, init, { backend }), (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && /softmax/.test(e.message));
+    await assert.rejects(createTripletKernel({ ...cfg, loss: 'softplus', rankWeighting: true }, init, { backend }), (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && /rankWeighting/.test(e.message));
+    await assert.rejects(createTripletKernel({ ...cfg, loss: 'softmax', temperature: 0 }, init, { backend }), (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && /temperature/.test(e.message));
+  }
 });
 
 test('the single-thread training path bundles for browsers without Node imports and trains in a bare JS context', async (t) => {

@@ -1,11 +1,15 @@
 // Finite-difference check of the hand-derived LRML / CML gradient (src/kernels/lrml_impl.ts)
 // against a slow, obvious Float64 reference of the objective written here, for every option
-// combination on tiny random cases; plus the SGD step against its formula.
+// combination on tiny random cases (the hinge of the original kernel, and the losses of
+// docs/lrml-losses.md: softplus, softmax / InfoNCE, rank-weighted hinge); plus the SGD step
+// against its formula, and the rank weight and loss option checks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../src/rng.js';
-import { LrmlTsStep, createLrmlScratch, lrmlDistance, lrmlTripletGrad } from '../src/kernels/lrml_impl.js';
-import type { ClipMode, Distance, NegativeMode, NegativeRelation, TripletKernelConfig, TripletParams } from '../src/kernels/types.js';
+import { LrmlError } from '../src/errors.js';
+import { LrmlTsStep, createLrmlScratch, lrmlDistance, lrmlRankWeight, lrmlTripletGrad } from '../src/kernels/lrml_impl.js';
+import type { ClipMode, Distance, NegativeMode, NegativeRelation, TripletKernelConfig, TripletLoss, TripletParams } from '../src/kernels/types.js';
+import { checkKernelConfig } from '../src/train/backends/common.js';
 
 type Vec = number[];
 interface Params64 { P: Float64Array; Q: Float64Array; K: Float64Array; M: Float64Array }
@@ -65,24 +69,49 @@ function reference(cfg: TripletKernelConfig, p: Params64, examples: Example[], p
     const qi = look(qiRaw);
     const ri = relation(pv, qi);
     const dPos = dist(pv.map((v, c) => v + ri[c] - qi[c]));
-    const hinges = ex.negs.map((j) => {
+    const dNegs = ex.negs.map((j) => {
       const qj = look(row(p.Q, j, d));
       const r = cfg.negativeRelation === 'own' ? relation(pv, qj) : ri;
-      return cfg.margin + dPos - dist(pv.map((v, c) => v + r[c] - qj[c]));
+      return dist(pv.map((v, c) => v + r[c] - qj[c]));
     });
+    const hinges = dNegs.map((dn) => cfg.margin + dPos - dn);
+    const lossKind = cfg.loss ?? 'hinge';
+    const tau = cfg.temperature ?? 1;
+    const reg = (t: number): number => cfg.l2 * (sq(pRaw) + sq(qiRaw) + sq(row(p.Q, ex.negs[t], d)));
+    const sorted = [...hinges].sort((a, b) => b - a);
+    if (cfg.negativeMode === 'hardest' && sorted.length > 1) kink = Math.min(kink, sorted[0] - sorted[1]);
+    if (lossKind === 'softmax') {
+      // −log(exp(−D⁺/τ) / (exp(−D⁺/τ) + Σ exp(−D⁻/τ))), written out directly
+      const all = [dPos, ...dNegs].reduce((a, dx) => a + Math.exp(-dx / tau), 0);
+      const l = -Math.log(Math.exp(-dPos / tau) / all);
+      loss += l;
+      obj += l;
+      for (let t = 0; t < hinges.length; t++) obj += reg(t);
+      continue;
+    }
+    if (lossKind === 'softplus') {
+      const kept = cfg.negativeMode === 'hardest' ? [hinges.indexOf(sorted[0])] : hinges.map((_, t) => t);
+      for (const t of kept) {
+        const l = tau * Math.log(1 + Math.exp(hinges[t] / tau));
+        loss += l;
+        obj += l + reg(t);
+      }
+      continue;
+    }
     for (const h of hinges) kink = Math.min(kink, Math.abs(h));
     let kept: number[];
     if (cfg.negativeMode === 'hardest') {
-      const sorted = [...hinges].sort((a, b) => b - a);
-      if (sorted.length > 1) kink = Math.min(kink, sorted[0] - sorted[1]);
       const best = hinges.indexOf(sorted[0]);
       kept = sorted[0] > 0 ? [best] : [];
     } else {
       kept = hinges.map((h, t) => (h > 0 ? t : -1)).filter((t) => t >= 0);
     }
+    // rank weighting: w = log(1 + ⌊numItems · V / k⌋), V = violators among the k
+    const violators = hinges.filter((h) => h > 0).length;
+    const w = cfg.rankWeighting === true ? Math.log(1 + Math.floor((cfg.numItems * violators) / hinges.length)) : 1;
     for (const t of kept) {
-      loss += hinges[t];
-      obj += hinges[t] + cfg.l2 * (sq(pRaw) + sq(qiRaw) + sq(row(p.Q, ex.negs[t], d)));
+      loss += w * hinges[t];
+      obj += w * hinges[t] + reg(t);
     }
   }
   return { obj, loss, kink, pair: pairD };
@@ -144,11 +173,64 @@ const RELATIONS: NegativeRelation[] = ['own', 'copy'];
 const CLIPS: ClipMode[] = ['lookup', 'none'];
 const MODES: NegativeMode[] = ['sum', 'hardest'];
 
+interface CheckStats { worstRel: number; active: number; inactive: number }
+
+/**
+ * Draws a kink-free random case for `cfg` (seeded by `seed`), then checks the loss against the
+ * reference and every gradient entry against central differences of the reference objective.
+ */
+function checkCombo(cfg: TripletKernelConfig, what: string, seed: number, stats: CheckStats): void {
+  // draw until no kink lies within reach of the finite differences
+  let params!: TripletParams;
+  let exs!: Example[];
+  let ref!: ReturnType<typeof reference>;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const rng = new Rng(seed + attempt);
+    params = randomParams(cfg, rng);
+    exs = examples(cfg, rng);
+    ref = reference(cfg, to64(params), exs);
+    if (ref.kink > 1e-3) break;
+  }
+  assert.ok(ref.kink > 1e-3, `${what}: no kink-free draw`);
+  const a = analytic(cfg, params, exs);
+  assert.ok(Math.abs(a.loss - ref.loss) <= 1e-5 * (1 + Math.abs(ref.loss)), `${what}: loss ${a.loss} vs reference ${ref.loss}`);
+  // count active / inactive examples
+  for (const ex of exs) {
+    const one = reference(cfg, to64(params), [ex]);
+    if (one.loss > 0) stats.active++;
+    else stats.inactive++;
+  }
+  const p64 = to64(params);
+  const h = 1e-6;
+  for (const name of ['P', 'Q', 'K', 'M'] as const) {
+    const W = p64[name];
+    const num = new Float64Array(W.length);
+    for (let c = 0; c < W.length; c++) {
+      const w0 = W[c];
+      W[c] = w0 + h;
+      const up = reference(cfg, p64, exs).obj;
+      W[c] = w0 - h;
+      const down = reference(cfg, p64, exs).obj;
+      W[c] = w0;
+      num[c] = (up - down) / (2 * h);
+    }
+    let scale = 0;
+    for (const v of num) scale = Math.max(scale, Math.abs(v));
+    for (let c = 0; c < W.length; c++) {
+      const an = a.g[name][c];
+      // relative error; entries below 0.1% of the tensor's largest are held to 1e-6 of it
+      // (the kernel stores gradients in float32: a row used as positive and negative,
+      // i == j, cancels to a rounding residual of ~1e-8 of its terms, not to 0)
+      const err = Math.abs(an - num[c]) / Math.max(Math.abs(num[c]), Math.abs(an), 1e-3 * scale, 1e-7);
+      stats.worstRel = Math.max(stats.worstRel, err);
+      assert.ok(err < 1e-3, `${what}: d${name}[${c}] analytic ${an} vs numeric ${num[c]} (relative error ${err.toExponential(2)})`);
+    }
+  }
+}
+
 test('lrmlTripletGrad matches central differences of a Float64 reference for every option combination', (t) => {
   let combos = 0;
-  let worstRel = 0;
-  let activeSeen = 0;
-  let inactiveSeen = 0;
+  const stats: CheckStats = { worstRel: 0, active: 0, inactive: 0 };
   for (const distance of DISTANCES) {
     for (const negativeRelation of RELATIONS) {
       for (const clip of CLIPS) {
@@ -160,52 +242,7 @@ test('lrmlTripletGrad matches central differences of a Float64 reference for eve
               const l2 = combos % 2 === 0 ? 0.05 : 0;
               const cfg = config({ distance, negativeRelation, clip, negatives, negativeMode, numMemories, dim, l2 });
               const what = JSON.stringify({ distance, negativeRelation, clip, negatives, negativeMode, numMemories, dim, l2 });
-              // draw until no kink lies within reach of the finite differences
-              let params!: TripletParams;
-              let exs!: Example[];
-              let ref!: ReturnType<typeof reference>;
-              for (let attempt = 0; attempt < 50; attempt++) {
-                const rng = new Rng(1000 * combos + attempt);
-                params = randomParams(cfg, rng);
-                exs = examples(cfg, rng);
-                ref = reference(cfg, to64(params), exs);
-                if (ref.kink > 1e-3) break;
-              }
-              assert.ok(ref.kink > 1e-3, `${what}: no kink-free draw`);
-              const a = analytic(cfg, params, exs);
-              assert.ok(Math.abs(a.loss - ref.loss) <= 1e-5 * (1 + Math.abs(ref.loss)), `${what}: loss ${a.loss} vs reference ${ref.loss}`);
-              // count active / inactive examples
-              for (const ex of exs) {
-                const one = reference(cfg, to64(params), [ex]);
-                if (one.loss > 0) activeSeen++;
-                else inactiveSeen++;
-              }
-              const p64 = to64(params);
-              const h = 1e-6;
-              for (const name of ['P', 'Q', 'K', 'M'] as const) {
-                const W = p64[name];
-                const num = new Float64Array(W.length);
-                for (let c = 0; c < W.length; c++) {
-                  const w0 = W[c];
-                  W[c] = w0 + h;
-                  const up = reference(cfg, p64, exs).obj;
-                  W[c] = w0 - h;
-                  const down = reference(cfg, p64, exs).obj;
-                  W[c] = w0;
-                  num[c] = (up - down) / (2 * h);
-                }
-                let scale = 0;
-                for (const v of num) scale = Math.max(scale, Math.abs(v));
-                for (let c = 0; c < W.length; c++) {
-                  const an = a.g[name][c];
-                  // relative error; entries below 0.1% of the tensor's largest are held to 1e-6 of it
-                  // (the kernel stores gradients in float32: a row used as positive and negative,
-                  // i == j, cancels to a rounding residual of ~1e-8 of its terms, not to 0)
-                  const err = Math.abs(an - num[c]) / Math.max(Math.abs(num[c]), Math.abs(an), 1e-3 * scale, 1e-7);
-                  worstRel = Math.max(worstRel, err);
-                  assert.ok(err < 1e-3, `${what}: d${name}[${c}] analytic ${an} vs numeric ${num[c]} (relative error ${err.toExponential(2)})`);
-                }
-              }
+              checkCombo(cfg, what, 1000 * combos, stats);
             }
           }
         }
@@ -213,9 +250,47 @@ test('lrmlTripletGrad matches central differences of a Float64 reference for eve
     }
   }
   assert.equal(combos, 96);
-  t.diagnostic(`${combos} combinations, worst relative error ${worstRel.toExponential(2)}, examples active ${activeSeen} / inactive ${inactiveSeen}`);
-  assert.ok(activeSeen > 100 && inactiveSeen > 50, `active ${activeSeen}, inactive ${inactiveSeen}: both kinds must be exercised`);
-  assert.ok(worstRel < 1e-3);
+  t.diagnostic(`${combos} combinations, worst relative error ${stats.worstRel.toExponential(2)}, examples active ${stats.active} / inactive ${stats.inactive}`);
+  assert.ok(stats.active > 100 && stats.inactive > 50, `active ${stats.active}, inactive ${stats.inactive}: both kinds must be exercised`);
+  assert.ok(stats.worstRel < 1e-3);
+});
+
+/** The new losses: loss (and its negativeMode / rankWeighting variants) × the other options. */
+const LOSS_VARIANTS: { loss: TripletLoss; negativeMode: NegativeMode; rankWeighting: boolean }[] = [
+  { loss: 'softplus', negativeMode: 'sum', rankWeighting: false },
+  { loss: 'softplus', negativeMode: 'hardest', rankWeighting: false },
+  { loss: 'softmax', negativeMode: 'sum', rankWeighting: false },
+  { loss: 'hinge', negativeMode: 'sum', rankWeighting: true },
+  { loss: 'hinge', negativeMode: 'hardest', rankWeighting: true },
+];
+
+test('new losses (softplus, softmax, rank-weighted hinge) match central differences for every option combination', (t) => {
+  let combos = 0;
+  const stats: CheckStats = { worstRel: 0, active: 0, inactive: 0 };
+  for (const variant of LOSS_VARIANTS) {
+    for (const distance of DISTANCES) {
+      for (const negativeRelation of RELATIONS) {
+        for (const clip of CLIPS) {
+          for (const negatives of [1, 3]) {
+            for (const numMemories of [3, 0]) {
+              combos++;
+              const dim = 4 + (combos % 3); // 4..6
+              const l2 = combos % 2 === 0 ? 0.05 : 0;
+              // temperatures from sharp to flat (softmax typical 0.05–0.5 for unit-ball embeddings)
+              const temperature = [0.1, 0.3, 1, 2.5][combos % 4];
+              const cfg = config({ ...variant, temperature, distance, negativeRelation, clip, negatives, numMemories, dim, l2 });
+              const what = JSON.stringify({ ...variant, temperature, distance, negativeRelation, clip, negatives, numMemories, dim, l2 });
+              checkCombo(cfg, what, 500_000 + 1000 * combos, stats);
+            }
+          }
+        }
+      }
+    }
+  }
+  assert.equal(combos, LOSS_VARIANTS.length * 48);
+  t.diagnostic(`${combos} combinations, worst relative error ${stats.worstRel.toExponential(2)}, examples with loss ${stats.active} / without ${stats.inactive}`);
+  assert.ok(stats.active > 1000 && stats.inactive > 20, `with loss ${stats.active}, without ${stats.inactive}: both kinds must be exercised (rank-weighted hinge)`);
+  assert.ok(stats.worstRel < 1e-3);
 });
 
 test('hinge-inactive examples give zero loss and leave the gradients untouched', () => {
@@ -283,5 +358,51 @@ test('one SGD step on one triplet moves the parameters by −lr·gradient (then 
       // the step left no gradient behind
       assert.ok(step.grads.P.every((v) => v === 0) && step.grads.Q.every((v) => v === 0));
     }
+  }
+});
+
+test('lrmlRankWeight is log(1 + ⌊numItems·V/k⌋)', () => {
+  assert.equal(lrmlRankWeight(3706, 0, 10), 0);
+  assert.equal(lrmlRankWeight(3706, 4, 10), Math.log(1483));
+  assert.equal(lrmlRankWeight(3706, 10, 10), Math.log(3707));
+  assert.equal(lrmlRankWeight(7, 1, 3), Math.log(3)); // ⌊7/3⌋ = 2
+  assert.equal(lrmlRankWeight(100, 1, 1), Math.log(101));
+});
+
+test('softplus tends to the hinge as the temperature goes to 0, and equals τ·log 2 at the margin', () => {
+  const base = config({ numMemories: 0, distance: 'l2sq', dim: 2, numUsers: 1, numItems: 3, negatives: 2, margin: 0.5 });
+  const params: TripletParams = { P: Float32Array.of(0, 0), Q: Float32Array.of(0.5, 0, 0, 0.5, 0.5, 0.5), K: new Float32Array(0), M: new Float32Array(0) };
+  const hingeCfg = { ...base, loss: 'hinge' as const };
+  // D⁺ = 0.25, D⁻ = 0.25 and 0.5: hinges 0.5 and 0.25
+  const hinge = analytic(hingeCfg, params, [{ u: 0, i: 0, negs: [1, 2] }]).loss;
+  assert.ok(Math.abs(hinge - 0.75) < 1e-6);
+  for (const tau of [1e-2, 1e-3]) {
+    const sp = analytic({ ...base, loss: 'softplus', temperature: tau }, params, [{ u: 0, i: 0, negs: [1, 2] }]);
+    assert.ok(sp.loss >= hinge && sp.loss - hinge < 2 * tau * Math.log(2), `τ=${tau}: softplus ${sp.loss} vs hinge ${hinge}`);
+  }
+  // a triplet exactly at the margin (h = 0): τ·log 2, gradient weight ½
+  const atMargin = { ...base, margin: 0, negatives: 1 };
+  const one = analytic({ ...atMargin, loss: 'softplus', temperature: 0.3 }, params, [{ u: 0, i: 0, negs: [1] }]);
+  assert.ok(Math.abs(one.loss - 0.3 * Math.log(2)) < 1e-12);
+  const hingeAt = analytic({ ...atMargin, loss: 'hinge', margin: 1 }, params, [{ u: 0, i: 0, negs: [1] }]);
+  for (let c = 0; c < one.g.Q.length; c++) assert.ok(Math.abs(one.g.Q[c] - 0.5 * hingeAt.g.Q[c]) < 1e-7, `dQ[${c}]`);
+});
+
+test('loss options are validated: softmax with hardest, rank weighting without hinge, bad temperature, unknown loss', () => {
+  const cfg = config({ negatives: 3 });
+  const params = randomParams(cfg, new Rng(1));
+  const bad = (over: Partial<TripletKernelConfig>, re: RegExp): void => {
+    assert.throws(() => checkKernelConfig({ ...cfg, ...over }, params), (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && re.test(e.message), JSON.stringify(over));
+  };
+  bad({ loss: 'softmax', negativeMode: 'hardest' }, /negativeMode.*hardest.*softmax/);
+  bad({ loss: 'softplus', rankWeighting: true }, /rankWeighting.*softplus/);
+  bad({ loss: 'softmax', rankWeighting: true }, /rankWeighting.*softmax/);
+  bad({ loss: 'softmax', temperature: 0 }, /temperature/);
+  bad({ loss: 'softplus', temperature: -1 }, /temperature/);
+  bad({ temperature: Number.NaN }, /temperature/);
+  bad({ loss: 'logistic' as TripletLoss }, /loss.*hinge, softplus, softmax/);
+  bad({ rankWeighting: 1 as unknown as boolean }, /rankWeighting/);
+  for (const ok of [{}, { loss: 'softmax', temperature: 0.05 }, { loss: 'softplus', negativeMode: 'hardest' }, { loss: 'hinge', rankWeighting: true, negativeMode: 'hardest' }] as Partial<TripletKernelConfig>[]) {
+    checkKernelConfig({ ...cfg, ...ok }, params);
   }
 });

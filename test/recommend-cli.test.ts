@@ -47,7 +47,8 @@ async function run(...args: string[]): Promise<string> {
 }
 
 const code = (c: string, re?: RegExp) => (e: unknown) => e instanceof LrmlError && e.code === c && (re === undefined || re.test(e.message));
-const roundTrip = (x: unknown): unknown => JSON.parse(JSON.stringify(x));
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const roundTrip = (x: unknown): any => JSON.parse(JSON.stringify(x));
 
 test('recommend --user: table and --json (seen items excluded)', async () => {
   const json = JSON.parse(await run('recommend', '--model', path, '--user', 'u0', '--k', '4', '--json'));

@@ -2,12 +2,22 @@
 // model's own scores, and recommendations from a user's own history against that user's.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { dotPairLoss, pairDistance, pairWorkSize, type PairShape } from '../src/kernels/foldin_impl.js';
+import { PairState, PairUser, dotPairLoss, pairDistance, pairDistanceGrad, type PairShape } from '../src/kernels/foldin_impl.js';
 import { Rng } from '../src/rng.js';
 import { LrmlError } from '../src/errors.js';
 import { foldInUser, recommend, recommendForItems } from '../src/recommend/index.js';
 import type { LoadedModel } from '../src/io/format.js';
 import { hasKind, planted, syntheticTriplet, trainedModel, wrap } from './recommend-fixtures.js';
+
+/** D(p, q) through the kernel's forward pass; adds scale·∂D/∂p into grad when given. */
+function dist(p: Float64Array, Q: Float32Array, qo: number, qs: number, K: Float32Array, M: Float32Array, shape: PairShape, grad: Float64Array | null = null, scale = 1): number {
+  const user = new PairUser(shape);
+  user.set(p, 0, K, 1);
+  const pair = new PairState(shape);
+  const D = pairDistance(user, pair, Q, qo, qs, M);
+  if (grad !== null) pairDistanceGrad(pair, K, M, D, grad, scale);
+  return D;
+}
 
 function randomArray(n: number, rng: Rng, s = 0.5): Float32Array {
   return Float32Array.from({ length: n }, () => rng.normal() * s);
@@ -23,20 +33,19 @@ describe('pairDistance', () => {
         const Q = randomArray(4 * dim, rng);
         const K = randomArray(numMemories * dim, rng, 1.5);
         const M = randomArray(numMemories * dim, rng, 0.4);
-        const work = new Float64Array(pairWorkSize(shape));
         for (let trial = 0; trial < 5; trial++) {
           const p = Float64Array.from(randomArray(dim, rng));
           const qo = (trial % 4) * dim;
           const qs = trial % 2 === 0 ? 1 : 0.7;
           const g = new Float64Array(dim);
-          pairDistance(p, Q, qo, qs, K, M, shape, g, 1, work);
+          dist(p, Q, qo, qs, K, M, shape, g);
           const h = 1e-6;
           for (let j = 0; j < dim; j++) {
             const pp = Float64Array.from(p);
             pp[j] += h;
-            const up = pairDistance(pp, Q, qo, qs, K, M, shape, null, 1, work);
+            const up = dist(pp, Q, qo, qs, K, M, shape);
             pp[j] -= 2 * h;
-            const dn = pairDistance(pp, Q, qo, qs, K, M, shape, null, 1, work);
+            const dn = dist(pp, Q, qo, qs, K, M, shape);
             const fd = (up - dn) / (2 * h);
             assert.ok(Math.abs(fd - g[j]) < 1e-5 * Math.max(1, Math.abs(fd)), `trial ${trial}, dim ${j}: analytic ${g[j]} vs finite difference ${fd}`);
           }
@@ -52,11 +61,10 @@ describe('pairDistance', () => {
     const K = randomArray(8, rng);
     const M = randomArray(8, rng);
     const p = Float64Array.from(randomArray(4, rng));
-    const work = new Float64Array(pairWorkSize(shape));
     const g1 = new Float64Array(4);
-    pairDistance(p, Q, 0, 1, K, M, shape, g1, 1, work);
+    dist(p, Q, 0, 1, K, M, shape, g1);
     const g2 = Float64Array.from([1, 1, 1, 1]);
-    pairDistance(p, Q, 0, 1, K, M, shape, g2, -2, work);
+    dist(p, Q, 0, 1, K, M, shape, g2, -2);
     for (let j = 0; j < 4; j++) assert.ok(Math.abs(g2[j] - (1 - 2 * g1[j])) < 1e-12);
   });
 
@@ -65,7 +73,6 @@ describe('pairDistance', () => {
       const model = syntheticTriplet('lrml', { clip, distance: 'l2' });
       const d = model.options.dim;
       const shape: PairShape = { dim: d, numMemories: model.options.numMemories, distance: 'l2' };
-      const work = new Float64Array(pairWorkSize(shape));
       const scores = new Float32Array(model.numItems);
       for (const u of [0, 7, 33]) {
         model.scoreAll(u, scores);
@@ -77,7 +84,7 @@ describe('pairDistance', () => {
           let qs = 0;
           for (let j = 0; j < d; j++) qs += model.params.Q[i * d + j] ** 2;
           const scale = clip === 'lookup' && qs > 1 ? 1 / Math.sqrt(qs) : 1;
-          const D = pairDistance(p, model.params.Q, i * d, scale, model.params.K, model.params.M, shape, null, 1, work);
+          const D = dist(p, model.params.Q, i * d, scale, model.params.K, model.params.M, shape);
           assert.ok(Math.abs(-D - scores[i]) < 1e-4, `user ${u} item ${i}: −D ${-D} vs score ${scores[i]}`);
         }
       }

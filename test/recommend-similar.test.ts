@@ -71,6 +71,19 @@ test('EASE: B row weights', async (t) => {
   assert.deepEqual(s.items.map((x) => x.item), ref.map((x) => `i${x.j}`));
 });
 
+test('iALS: cosine of item factors', async (t) => {
+  if (!hasKind('ials')) return t.skip('ials family not available yet');
+  const m = await trainedModel('ials');
+  const Q = m.model.tensors().Q;
+  const d = Q.shape[1];
+  const row = (i: number) => Array.from(Q.data.subarray(i * d, (i + 1) * d));
+  const cos = (a: number[], b: number[]) => a.reduce((s, x, c) => s + x * b[c], 0) / (Math.hypot(...a) * Math.hypot(...b));
+  const s = similarItems(m, 'i9', { k: 3 });
+  assert.equal(s.measure, 'cosine');
+  const ref = Array.from({ length: m.model.numItems }, (_, j) => ({ j, c: cos(row(9), row(j)) })).filter((x) => x.j !== 9).sort((a, b) => b.c - a.c || a.j - b.j).slice(0, 3);
+  assert.deepEqual(s.items.map((x) => x.item), ref.map((x) => `i${x.j}`));
+});
+
 test('errors: unknown item, bad k', async () => {
   const m = wrap(syntheticTriplet('cml'), null);
   assert.throws(() => similarItems(m, 'nope'), code('UNKNOWN_ITEM'));

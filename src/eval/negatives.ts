@@ -105,7 +105,7 @@ export function parseGivenNegatives(text: string, users: IdMap, items: IdMap, op
     lines: Int32Array.from(cl),
     summary: {
       file, lines, cases: cu.length, skippedLines, unknownNegatives, selfNegatives, repeatedNegatives,
-      ...(unknown === 'add-items' ? { addedItems: items.size - itemsBefore } : {}),
+      addedItems: items.size - itemsBefore,
     },
   };
 }

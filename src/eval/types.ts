@@ -27,8 +27,8 @@ export interface GivenNegativesSummary {
   selfNegatives: number;
   /** Negatives repeated within a line; kept here, dropped by `evaluate`. */
   repeatedNegatives: number;
-  /** Items added to the item map (only with `unknown: 'add-items'`). */
-  addedItems?: number;
+  /** Items added to the item map (`unknown: 'add-items'`; 0 otherwise). */
+  addedItems: number;
 }
 
 /**

@@ -14,118 +14,164 @@ export interface PairShape {
 }
 
 /**
- * Length of the scratch array {@link pairDistance} needs: 2N + 3d. After a call, `work` holds
- * the attention a in [0, N), the relation r in [N, N + d), e = p + r − q in [N + d, N + 2d), the
- * (scaled) item vector in [N + 2d, N + 3d).
+ * The user side of a pair computation: the user vector p (float64 copy) and K ⊙ p, prepared once
+ * per p by {@link PairUser.set} and reused for every item.
  *
  * @example
  * ```ts
- * const work = new Float64Array(pairWorkSize({ dim: 32, numMemories: 8, distance: 'l2' }));
+ * const user = new PairUser({ dim: 32, numMemories: 8, distance: 'l2' });
+ * user.set(P, u * 32, K, 1);
  * ```
  */
-export function pairWorkSize(shape: PairShape): number {
-  return 2 * shape.numMemories + 3 * shape.dim;
+export class PairUser {
+  /** p (after the caller's clip scale). */
+  readonly p: Float64Array;
+  /** N × d: K_kj · p_j. */
+  readonly kp: Float64Array;
+  constructor(readonly shape: PairShape) {
+    this.p = new Float64Array(shape.dim);
+    this.kp = new Float64Array(shape.numMemories * shape.dim);
+  }
+  /** Sets p = src[off .. off + d) · scale and recomputes K ⊙ p. Call again whenever p changes. */
+  set(src: ArrayLike<number>, off: number, K: Float32Array, scale: number): void {
+    const d = this.shape.dim;
+    const n = this.shape.numMemories;
+    const p = this.p;
+    const kp = this.kp;
+    for (let j = 0; j < d; j++) p[j] = src[off + j] * scale;
+    for (let k = 0; k < n; k++) {
+      const ko = k * d;
+      for (let j = 0; j < d; j++) kp[ko + j] = K[ko + j] * p[j];
+    }
+  }
 }
 
 /**
- * D(p, q) = dist(p + r − q), r = Σₖ softmax(K (p ⊙ q))ₖ Mₖ (r = 0 when N = 0), with q the item
- * row Q[qo .. qo + d) times `qs` (its lookup clip scale, 1 otherwise) and dist the model's distance
- * (`l2` = sqrt(Σe² + 1e-3), `l2sq` = Σe², `l1` = Σ|e|). When `grad` is not null, adds
- * `scale` · ∂D/∂p into it (through e and through the attention; q, K, M are constants).
- * Scratch and outputs in `work` (see {@link pairWorkSize}).
+ * The per-pair state {@link pairDistance} leaves behind: attention a (N), relation r (d),
+ * e = p + r − q (d; ∂D/∂e after {@link pairDistanceGrad}), the item vector q (d), scratch h (N).
  *
  * @example
  * ```ts
- * const g = new Float64Array(dim);
- * const d = pairDistance(p, Q, i * dim, 1, K, M, shape, g, 1, work); // g = ∂D/∂p
+ * const pair = new PairState({ dim: 32, numMemories: 8, distance: 'l2' });
  * ```
  */
-export function pairDistance(
-  p: Float64Array, Q: Float32Array, qo: number, qs: number, K: Float32Array, M: Float32Array,
-  shape: PairShape, grad: Float64Array | null, scale: number, work: Float64Array,
-): number {
-  const d = shape.dim;
-  const n = shape.numMemories;
-  const oR = n;
-  const oE = n + d;
-  const oQ = n + 2 * d;
-  const oH = n + 3 * d;
-  for (let j = 0; j < d; j++) work[oQ + j] = Q[qo + j] * qs;
-  for (let j = 0; j < d; j++) work[oR + j] = 0;
+export class PairState {
+  readonly a: Float64Array;
+  readonly r: Float64Array;
+  readonly e: Float64Array;
+  readonly q: Float64Array;
+  readonly h: Float64Array;
+  constructor(readonly shape: PairShape) {
+    const d = shape.dim;
+    const n = shape.numMemories;
+    this.a = new Float64Array(n);
+    this.r = new Float64Array(d);
+    this.e = new Float64Array(d);
+    this.q = new Float64Array(d);
+    this.h = new Float64Array(n);
+  }
+}
+
+/**
+ * D(p, q) = dist(p + r − q), r = Σₖ softmax(K (p ⊙ q))ₖ Mₖ (r = 0 when N = 0), with p from
+ * `user` and q the item row Q[qo .. qo + d) times `qs` (its lookup clip scale, 1 otherwise); dist
+ * is the model's distance (`l2` = sqrt(Σe² + 1e-3), `l2sq` = Σe², `l1` = Σ|e|). Leaves the
+ * attention, relation, e and q in `pair` (for explanations and for {@link pairDistanceGrad}).
+ *
+ * @example
+ * ```ts
+ * user.set(p, 0, K, 1);
+ * const D = pairDistance(user, pair, Q, i * dim, 1, M);
+ * pair.a; // attention over the memory slots
+ * ```
+ */
+export function pairDistance(user: PairUser, pair: PairState, Q: Float32Array, qo: number, qs: number, M: Float32Array): number {
+  const { dim: d, numMemories: n, distance } = user.shape;
+  const p = user.p;
+  const kp = user.kp;
+  const { a, r, e, q } = pair;
+  for (let j = 0; j < d; j++) q[j] = Q[qo + j] * qs;
+  r.fill(0);
   if (n > 0) {
     let mx = -Infinity;
     for (let k = 0; k < n; k++) {
       let l = 0;
       const ko = k * d;
-      for (let j = 0; j < d; j++) l += K[ko + j] * p[j] * work[oQ + j];
-      work[k] = l;
+      for (let j = 0; j < d; j++) l += kp[ko + j] * q[j];
+      a[k] = l;
       if (l > mx) mx = l;
     }
     let sum = 0;
     for (let k = 0; k < n; k++) {
-      const e = Math.exp(work[k] - mx);
-      work[k] = e;
-      sum += e;
+      const x = Math.exp(a[k] - mx);
+      a[k] = x;
+      sum += x;
     }
+    const inv = 1 / sum;
     for (let k = 0; k < n; k++) {
-      const a = work[k] / sum;
-      work[k] = a;
+      const ak = a[k] * inv;
+      a[k] = ak;
       const mo = k * d;
-      for (let j = 0; j < d; j++) work[oR + j] += a * M[mo + j];
+      for (let j = 0; j < d; j++) r[j] += ak * M[mo + j];
     }
   }
   let acc = 0;
-  for (let j = 0; j < d; j++) {
-    const e = p[j] + work[oR + j] - work[oQ + j];
-    work[oE + j] = e;
-    acc += shape.distance === 'l1' ? Math.abs(e) : e * e;
+  if (distance === 'l1') {
+    for (let j = 0; j < d; j++) {
+      const x = p[j] + r[j] - q[j];
+      e[j] = x;
+      acc += Math.abs(x);
+    }
+    return acc;
   }
-  const D = shape.distance === 'l2' ? Math.sqrt(acc + 1e-3) : acc;
-  if (grad !== null) pairDistanceGrad(K, M, shape, D, grad, scale, work);
-  return D;
+  for (let j = 0; j < d; j++) {
+    const x = p[j] + r[j] - q[j];
+    e[j] = x;
+    acc += x * x;
+  }
+  return distance === 'l2' ? Math.sqrt(acc + 1e-3) : acc;
 }
 
 /**
- * The backward pass of {@link pairDistance}: adds `scale` · ∂D/∂p into `grad`, reading the
- * attention, e and q that the last pairDistance call left in `work` (and its result D). Lets a
- * caller run the forward pass alone and pay for the gradient only when it is needed (e.g. when
- * the hinge is active). Overwrites e in `work` with ∂D/∂e.
+ * The backward pass of {@link pairDistance}: adds `scale` · ∂D/∂p into `grad` (through e and
+ * through the attention; q, K, M are constants), reading the state the last pairDistance call left
+ * in `pair` and its result D. Lets a caller pay for the gradient only when it is needed (e.g. an
+ * active hinge). Overwrites pair.e with ∂D/∂e.
  *
  * @example
  * ```ts
- * const D = pairDistance(p, Q, j * dim, 1, K, M, shape, null, 1, work);
- * if (margin + Dpos - D > 0) pairDistanceGrad(K, M, shape, D, grad, -1, work);
+ * const D = pairDistance(user, pair, Q, j * dim, 1, M);
+ * if (margin + Dpos - D > 0) pairDistanceGrad(pair, K, M, D, grad, -1);
  * ```
  */
-export function pairDistanceGrad(K: Float32Array, M: Float32Array, shape: PairShape, D: number, grad: Float64Array, scale: number, work: Float64Array): void {
-  const d = shape.dim;
-  const n = shape.numMemories;
-  const oE = n + d;
-  const oQ = n + 2 * d;
-  const oH = n + 3 * d;
-  // g = ∂D/∂e, kept in the e slots from here on
-  for (let j = 0; j < d; j++) {
-    const e = work[oE + j];
-    const g = shape.distance === 'l2' ? e / D : shape.distance === 'l2sq' ? 2 * e : e > 0 ? 1 : e < 0 ? -1 : 0;
-    work[oE + j] = g;
-    grad[j] += scale * g;
+export function pairDistanceGrad(pair: PairState, K: Float32Array, M: Float32Array, D: number, grad: Float64Array, scale: number): void {
+  const { dim: d, numMemories: n, distance } = pair.shape;
+  const { a, e, q, h } = pair;
+  // g = ∂D/∂e, kept in e from here on
+  if (distance === 'l2') {
+    const inv = 1 / D;
+    for (let j = 0; j < d; j++) e[j] *= inv;
+  } else if (distance === 'l2sq') {
+    for (let j = 0; j < d; j++) e[j] *= 2;
+  } else {
+    for (let j = 0; j < d; j++) e[j] = e[j] > 0 ? 1 : e[j] < 0 ? -1 : 0;
   }
-  if (n > 0) {
-    // h_k = M_k · g; ∂D/∂l_k = a_k (h_k − Σ a h); ∂l_k/∂p_j = K_kj q_j
-    let hbar = 0;
-    for (let k = 0; k < n; k++) {
-      let h = 0;
-      const mo = k * d;
-      for (let j = 0; j < d; j++) h += M[mo + j] * work[oE + j];
-      work[oH + k] = h;
-      hbar += work[k] * h;
-    }
-    for (let k = 0; k < n; k++) {
-      const b = work[k] * (work[oH + k] - hbar) * scale;
-      if (b === 0) continue;
-      const ko = k * d;
-      for (let j = 0; j < d; j++) grad[j] += b * K[ko + j] * work[oQ + j];
-    }
+  for (let j = 0; j < d; j++) grad[j] += scale * e[j];
+  if (n === 0) return;
+  // h_k = M_k · g; ∂D/∂l_k = a_k (h_k − Σ a h); ∂l_k/∂p_j = K_kj q_j
+  let hbar = 0;
+  for (let k = 0; k < n; k++) {
+    let s = 0;
+    const mo = k * d;
+    for (let j = 0; j < d; j++) s += M[mo + j] * e[j];
+    h[k] = s;
+    hbar += a[k] * s;
+  }
+  for (let k = 0; k < n; k++) {
+    const b = a[k] * (h[k] - hbar) * scale;
+    if (b === 0) continue;
+    const ko = k * d;
+    for (let j = 0; j < d; j++) grad[j] += b * K[ko + j] * q[j];
   }
 }
 

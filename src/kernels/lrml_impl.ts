@@ -8,11 +8,17 @@
 //   s = p ⊙ q ; a = softmax(K s) ; r = Σₘ aₘ Mₘ   (r = 0 when numMemories = 0: CML)
 //   e = p + r − q ; D = dist(e)              l2: sqrt(Σe² + 1e-3), l2sq: Σe², l1: Σ|e|
 // negativeRelation 'copy' scores every negative with the positive's r (gradient flows into it).
-// Hinge of negative n: hₙ = margin + D(u,i) − D(u,jₙ). 'sum' keeps every hₙ > 0, 'hardest' only the
-// largest hₙ if > 0. Each kept ("contributing") triplet (u, i, jₙ) adds
-//   hₙ + l2·(‖P[u]‖² + ‖Q[i]‖² + ‖Q[jₙ]‖²)
-// to the objective (raw, unclipped rows; K and M are not regularised). The returned loss is the
-// summed hinge only. Examples with no contributing triplet skip the backward pass entirely.
+// Margin term of negative n: hₙ = margin + D(u,i) − D(u,jₙ); τ = temperature. By `loss`:
+//   hinge    'sum' keeps every hₙ > 0, 'hardest' only the largest hₙ if > 0; loss = Σ_kept hₙ,
+//            times w = log(1 + ⌊numItems·V/k⌋) with rankWeighting (V = #{n : hₙ > 0}, w constant)
+//   softplus 'sum' keeps every n, 'hardest' the largest hₙ (any sign); loss = Σ_kept τ·softplus(hₙ/τ)
+//   softmax  every n is kept; loss = −log softmax₀(−D(u,i)/τ, −D(u,j₁)/τ, …, −D(u,j_k)/τ)
+// The loss's derivative is Σₙ ωₙ (∂D(u,i) − ∂D(u,jₙ)) over the kept n, with the weights
+//   hinge ωₙ = 1 (w with rankWeighting), softplus ωₙ = σ(hₙ/τ), softmax ωₙ = pₙ/τ
+// (pₙ the softmax probability of negative n; Σₙ pₙ = 1 − p₀). Each kept ("contributing") triplet
+// (u, i, jₙ) also adds l2·(‖P[u]‖² + ‖Q[i]‖² + ‖Q[jₙ]‖²) to the objective (raw, unclipped rows;
+// K and M are not regularised; never weighted). The returned loss is without the l2 terms.
+// Examples with no contributing triplet (hinge only) skip the backward pass entirely.
 //
 // Backward of a side with upstream dE = ∂obj/∂e:
 //   ∂p += dE ; ∂q −= dE ; dr = dE
@@ -77,6 +83,8 @@ export interface LrmlScratch {
   readonly hinge: Float64Array;
   /** 1 where the negative's triplet contributes (k). */
   readonly contrib: Uint8Array;
+  /** Loss weight ωₙ of each contributing negative (k). */
+  readonly weight: Float64Array;
   /** ∂obj/∂p (dim). */
   readonly gp: Float64Array;
   /** ∂obj/∂q per side ((k+1) × dim). */
@@ -105,7 +113,7 @@ export function createLrmlScratch(cfg: Pick<TripletKernelConfig, 'dim' | 'numMem
     pc: new Float64Array(d), qc: new Float64Array(sides * d), norms: new Float64Array(sides + 1),
     s: new Float64Array(sides * d), a: new Float64Array(sides * n), r: new Float64Array(sides * d),
     e: new Float64Array(sides * d), dist: new Float64Array(sides), hinge: new Float64Array(k),
-    contrib: new Uint8Array(k), gp: new Float64Array(d), gq: new Float64Array(sides * d),
+    contrib: new Uint8Array(k), weight: new Float64Array(k), gp: new Float64Array(d), gq: new Float64Array(sides * d),
     dr: new Float64Array(d), ds: new Float64Array(d), da: new Float64Array(n),
   };
 }
@@ -357,6 +365,20 @@ function scatterRow(
 }
 
 /**
+ * The rank weight of `rankWeighting` (CML, Hsieh et al. 2017): with V of k sampled negatives
+ * violating the margin, the positive's rank is estimated as ⌊numItems·V/k⌋ and the example's hinge
+ * loss is weighted by log(1 + rank). 0 when V = 0.
+ *
+ * @example
+ * ```ts
+ * lrmlRankWeight(3706, 4, 10); // log(1 + 1482) ≈ 7.30
+ * ```
+ */
+export function lrmlRankWeight(numItems: number, violators: number, negatives: number): number {
+  return Math.log(1 + Math.floor((numItems * violators) / negatives));
+}
+
+/**
  * D(u, i) of one pair, with the pair's own attention (Float64 arithmetic on the Float32
  * parameters), honouring `distance` and the `lookup` clip. Uses side 0 of `scratch`.
  *
@@ -375,8 +397,8 @@ export function lrmlDistance(cfg: LrmlForwardConfig, params: TripletParams, u: n
 
 /**
  * Loss and gradients of ONE training example: positive (u, i) with the `cfg.negatives`
- * negatives neg[negOffset ..]. Returns the summed hinge of its contributing triplets and ADDS
- * the gradient of the objective (hinges + l2 terms, see the file header) into `grads`
+ * negatives neg[negOffset ..]. Returns the example's loss (`cfg.loss`, without the l2 terms) and
+ * ADDS the gradient of the objective (loss + l2 terms, see the file header) into `grads`
  * (same shapes as `params`). Parameters are not changed.
  *
  * @example
@@ -403,8 +425,10 @@ export function lrmlTripletGrad(
   dist[0] = sideForward(cfg, K, M, sc, 0, 0);
   const hinge = sc.hinge;
   const contrib = sc.contrib;
-  let best = -1;
+  const weight = sc.weight;
+  let best = -1; // largest positive hinge
   let bestH = 0;
+  let top = 0; // largest hinge of any sign
   for (let t = 0; t < k; t++) {
     const side = t + 1;
     norms[side + 1] = lookUp(Q, neg[negOffset + t], d, lookup, sc.qc, side * d);
@@ -416,33 +440,82 @@ export function lrmlTripletGrad(
       bestH = h;
       best = t;
     }
+    if (h > hinge[top]) top = t;
   }
+  const hardest = cfg.negativeMode === 'hardest';
+  const lossKind = cfg.loss ?? 'hinge';
   let loss = 0;
   let cnt = 0;
-  if (cfg.negativeMode === 'hardest') {
-    if (best >= 0) {
-      contrib[best] = 1;
-      loss = bestH;
-      cnt = 1;
-    }
-  } else {
-    for (let t = 0; t < k; t++) {
-      if (hinge[t] > 0) {
-        contrib[t] = 1;
-        loss += hinge[t];
-        cnt++;
+  let wPos = 0; // Σ of the kept weights: the positive's coefficient
+  if (lossKind === 'hinge') {
+    if (hardest) {
+      if (best >= 0) {
+        contrib[best] = 1;
+        weight[best] = 1;
+        loss = bestH;
+        cnt = 1;
+      }
+    } else {
+      for (let t = 0; t < k; t++) {
+        if (hinge[t] > 0) {
+          contrib[t] = 1;
+          weight[t] = 1;
+          loss += hinge[t];
+          cnt++;
+        }
       }
     }
+    if (cnt === 0) return 0;
+    wPos = cnt;
+    if (cfg.rankWeighting === true) {
+      let violators = 0;
+      for (let t = 0; t < k; t++) if (hinge[t] > 0) violators++;
+      const w = lrmlRankWeight(cfg.numItems, violators, k);
+      loss *= w;
+      wPos *= w;
+      for (let t = 0; t < k; t++) weight[t] = w;
+    }
+  } else if (lossKind === 'softplus') {
+    const tau = cfg.temperature ?? 1;
+    for (let t = hardest ? top : 0; t < (hardest ? top + 1 : k); t++) {
+      const x = hinge[t] / tau;
+      const ex = Math.exp(-Math.abs(x));
+      loss += tau * (Math.max(x, 0) + Math.log1p(ex));
+      const w = x >= 0 ? 1 / (1 + ex) : ex / (1 + ex);
+      contrib[t] = 1;
+      weight[t] = w;
+      wPos += w;
+      cnt++;
+    }
+  } else {
+    // softmax over logits −D/τ; pₙ = exp(zₙ − zmax) / Z
+    const itau = 1 / (cfg.temperature ?? 1);
+    let zmax = -dist[0] * itau;
+    for (let t = 1; t <= k; t++) zmax = Math.max(zmax, -dist[t] * itau);
+    let z = Math.exp(-dist[0] * itau - zmax);
+    for (let t = 0; t < k; t++) {
+      const ex = Math.exp(-dist[t + 1] * itau - zmax);
+      weight[t] = ex;
+      z += ex;
+    }
+    loss = Math.log(z) + zmax + dist[0] * itau;
+    const f = itau / z;
+    for (let t = 0; t < k; t++) {
+      const w = weight[t] * f;
+      contrib[t] = 1;
+      weight[t] = w;
+      wPos += w;
+    }
+    cnt = k;
   }
-  if (cnt === 0) return 0;
 
-  // backward: ∂obj/∂e per side (positive: cnt · ∂D/∂e; contributing negative: −∂D/∂e)
+  // backward: ∂obj/∂e per side (positive: Σωₙ · ∂D/∂e; contributing negative: −ωₙ ∂D/∂e)
   const e = sc.e;
   const gp = sc.gp;
   const gq = sc.gq;
   const dr = sc.dr;
-  distanceGrad(cfg, sc, 0, cnt);
-  for (let t = 0; t < k; t++) if (contrib[t] === 1) distanceGrad(cfg, sc, t + 1, -1);
+  distanceGrad(cfg, sc, 0, wPos);
+  for (let t = 0; t < k; t++) if (contrib[t] === 1) distanceGrad(cfg, sc, t + 1, -weight[t]);
   for (let c = 0; c < d; c++) {
     gp[c] = e[c];
     gq[c] = -e[c];
@@ -550,7 +623,7 @@ export class LrmlTsStep {
 
   /**
    * Trains on the examples [offset, offset + count): user users[t], positive pos[t], negatives
-   * neg[t·k .. t·k + k). Returns the summed hinge loss (computed before the update).
+   * neg[t·k .. t·k + k). Returns the summed loss (without the l2 terms, computed before the update).
    */
   step(users: Int32Array, pos: Int32Array, neg: Int32Array, offset: number, count: number): number {
     const cfg = this.cfg;

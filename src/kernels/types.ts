@@ -10,6 +10,15 @@ export type ClipMode = 'rows' | 'lookup' | 'none';
 export type Optimizer = 'adam' | 'adagrad' | 'sgd';
 /** With several negatives per positive: sum the hinge over all, or keep only the hardest (largest loss). */
 export type NegativeMode = 'sum' | 'hardest';
+/**
+ * Loss of a positive (u, i) with k sampled negatives j (docs/lrml-losses.md has the formulas,
+ * gradients and when each helps); hₙ = margin + D(u,i) − D(u,jₙ), τ = `temperature`:
+ * - `hinge`: max(0, hₙ) per negative (inactive triplets cost no backward pass);
+ * - `softplus`: τ·log(1 + exp(hₙ/τ)) per negative, a smooth hinge (→ hinge as τ → 0);
+ * - `softmax`: sampled softmax / InfoNCE over the positive and its k negatives on logits −D/τ:
+ *   −log(exp(−D(u,i)/τ) / (exp(−D(u,i)/τ) + Σₙ exp(−D(u,jₙ)/τ))); needs negativeMode `sum`.
+ */
+export type TripletLoss = 'hinge' | 'softplus' | 'softmax';
 
 /** Everything a triplet training kernel needs to know (LRML; CML is LRML with numMemories = 0). */
 export interface TripletKernelConfig {
@@ -33,6 +42,21 @@ export interface TripletKernelConfig {
   /** Negatives per positive (≥ 1). */
   negatives: number;
   negativeMode: NegativeMode;
+  /**
+   * Loss per example (default `hinge`, the only loss before these options existed); see
+   * {@link TripletLoss}. With `softplus` / `softmax` every sampled triplet contributes (gets a
+   * gradient and its l2 term), so no backward pass is skipped.
+   */
+  loss?: TripletLoss;
+  /** τ of `softplus` and `softmax` (> 0, default 1); unused by `hinge`. */
+  temperature?: number;
+  /**
+   * `hinge` only (default false): WARP-style rank weighting of CML (Hsieh et al. 2017). With V of
+   * the k negatives violating the margin (hₙ > 0), the example's hinge loss (sum over violators,
+   * or the hardest one) is multiplied by w = log(1 + ⌊numItems·V/k⌋), w held constant in the
+   * gradient; the l2 term is not weighted.
+   */
+  rankWeighting?: boolean;
   optimizer: Optimizer;
   learningRate: number;
   beta1: number;

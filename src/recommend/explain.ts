@@ -3,7 +3,7 @@
 
 import { LrmlError, badOption, positiveInt } from '../errors.js';
 import type { LoadedModel } from '../io/format.js';
-import { pairDistance, pairWorkSize, type PairShape } from '../kernels/foldin_impl.js';
+import { PairState, PairUser, pairDistance, type PairShape } from '../kernels/foldin_impl.js';
 import { TripletModel } from '../models/triplet.js';
 import { Rng } from '../rng.js';
 import { lookupScales } from './foldin.js';
@@ -86,13 +86,15 @@ export function explain(m: LoadedModel, userId: string, itemId: string): Explana
   const n = shape.numMemories;
   const p = userVector(model, u);
   const qs = lookupScales(model);
-  const work = new Float64Array(pairWorkSize(shape));
-  const distance = pairDistance(p, model.params.Q, i * d, qs === null ? 1 : qs[i], model.params.K, model.params.M, shape, null, 1, work);
-  const attention = Array.from(work.subarray(0, n));
-  const relation = Array.from(work.subarray(n, n + d));
+  const user = new PairUser(shape);
+  const pair = new PairState(shape);
+  user.set(p, 0, model.params.K, 1);
+  const distance = pairDistance(user, pair, model.params.Q, i * d, qs === null ? 1 : qs[i], model.params.M);
+  const attention = Array.from(pair.a);
+  const relation = Array.from(pair.r);
   let acc = 0;
   for (let j = 0; j < d; j++) {
-    const e = p[j] - work[n + 2 * d + j];
+    const e = p[j] - pair.q[j];
     acc += shape.distance === 'l1' ? Math.abs(e) : e * e;
   }
   const distanceWithoutRelation = shape.distance === 'l2' ? Math.sqrt(acc + 1e-3) : acc;
@@ -231,7 +233,8 @@ export function slotProfile(m: LoadedModel, slot: number, options: SlotProfileOp
     source = 'random';
   }
   const qs = lookupScales(model);
-  const work = new Float64Array(pairWorkSize(shape));
+  const user = new PairUser(shape);
+  const pair = new PairState(shape);
   const weights = new Float64Array(users.length);
   let lastUser = -1;
   let p: Float64Array = new Float64Array(d);
@@ -245,10 +248,11 @@ export function slotProfile(m: LoadedModel, slot: number, options: SlotProfileOp
     const i = items[t];
     if (u !== lastUser) {
       p = userVector(model, u);
+      user.set(p, 0, model.params.K, 1);
       lastUser = u;
     }
-    pairDistance(p, model.params.Q, i * d, qs === null ? 1 : qs[i], model.params.K, model.params.M, shape, null, 1, work);
-    const w = work[slot];
+    pairDistance(user, pair, model.params.Q, i * d, qs === null ? 1 : qs[i], model.params.M);
+    const w = pair.a[slot];
     weights[t] = w;
     total += w;
     itemSum.set(i, (itemSum.get(i) ?? 0) + w);

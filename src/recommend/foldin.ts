@@ -3,7 +3,7 @@
 
 import { LrmlError, badOption, numberIn, positiveInt } from '../errors.js';
 import type { LoadedModel } from '../io/format.js';
-import { dotPairLoss, pairDistance, pairDistanceGrad, pairWorkSize, type PairShape } from '../kernels/foldin_impl.js';
+import { PairState, PairUser, dotPairLoss, pairDistance, pairDistanceGrad, type PairShape } from '../kernels/foldin_impl.js';
 import { BprModel } from '../models/bpr.js';
 import { TripletModel } from '../models/triplet.js';
 import type { ModelKind, Recommender } from '../models/types.js';
@@ -15,15 +15,15 @@ export const MAX_FOLD_IN_ITEMS = 10000;
 
 /** Options of {@link foldInUser}. All optional; the defaults are documented per field. */
 export interface FoldInOptions {
-  /** Optimiser steps (default 100, at most 10000). */
+  /** Optimiser steps (default 50, at most 10000). */
   steps?: number;
   /** Adam learning rate (default 0.05). */
   learningRate?: number;
   /** Seed of the negative sampling (default 0): same seed, same vector. */
   seed?: number;
-  /** Negatives sampled per positive per step (default 4). */
+  /** Negatives sampled per positive per step (default 2). */
   negatives?: number;
-  /** Positives per step: all of them when the list is shorter, else a seeded sample (default 64). */
+  /** Positives per step: all of them when the list is shorter, else a seeded sample (default 32). */
   batchSize?: number;
   /** Skip item ids the model does not know instead of throwing UNKNOWN_ITEM (default false). */
   ignoreUnknown?: boolean;
@@ -115,18 +115,18 @@ interface Resolved {
 }
 
 function resolveOptions(o: FoldInOptions): Resolved {
-  const steps = o.steps ?? 100;
+  const steps = o.steps ?? 50;
   if (!Number.isInteger(steps) || steps < 0 || steps > 10000) throw badOption('steps', steps, 'an integer in [0, 10000]');
   const seed = o.seed ?? 0;
   if (!Number.isInteger(seed)) throw badOption('seed', seed, 'an integer');
-  const negatives = positiveInt('negatives', o.negatives ?? 4);
+  const negatives = positiveInt('negatives', o.negatives ?? 2);
   if (negatives > 100) throw badOption('negatives', negatives, 'an integer in [1, 100]');
   return {
     steps,
     learningRate: numberIn('learningRate', o.learningRate ?? 0.05, 1e-9, 10),
     seed,
     negatives,
-    batchSize: positiveInt('batchSize', o.batchSize ?? 64),
+    batchSize: positiveInt('batchSize', o.batchSize ?? 32),
   };
 }
 
@@ -227,8 +227,9 @@ function foldInTriplet(model: TripletModel, items: Int32Array, o: Resolved): { v
   const margin = model.options.margin;
   const p = meanOfRows(Q, d, items, qs);
   if (project) projectUnitBall(p);
-  const work = new Float64Array(pairWorkSize(shape));
-  const workPos = new Float64Array(pairWorkSize(shape));
+  const user = new PairUser(shape);
+  const pairNeg = new PairState(shape);
+  const pairPos = new PairState(shape);
   const grad = new Float64Array(d);
   const adam = new Adam(d, o.learningRate);
   const sampler = new PairSampler(items, model.numItems, new Rng(o.seed), o.batchSize);
@@ -238,21 +239,22 @@ function foldInTriplet(model: TripletModel, items: Int32Array, o: Resolved): { v
     grad.fill(0);
     let total = 0;
     const pos = sampler.positives();
+    user.set(p, 0, K, 1);
     for (const i of pos) {
-      const dp = pairDistance(p, Q, i * d, qs === null ? 1 : qs[i], K, M, shape, null, 1, workPos);
+      const dp = pairDistance(user, pairPos, Q, i * d, qs === null ? 1 : qs[i], M);
       let active = 0;
       for (let t = 0; t < o.negatives; t++) {
         const j = sampler.negative();
-        const dn = pairDistance(p, Q, j * d, qs === null ? 1 : qs[j], K, M, shape, null, 1, work);
+        const dn = pairDistance(user, pairNeg, Q, j * d, qs === null ? 1 : qs[j], M);
         const h = margin + dp - dn;
         if (h > 0) {
           // the gradient only for active hinges
           total += h;
           active++;
-          pairDistanceGrad(K, M, shape, dn, grad, -1, work);
+          pairDistanceGrad(pairNeg, K, M, dn, grad, -1);
         }
       }
-      if (active > 0) pairDistanceGrad(K, M, shape, dp, grad, active, workPos);
+      if (active > 0) pairDistanceGrad(pairPos, K, M, dp, grad, active);
     }
     const scale = 1 / pos.length;
     for (let c = 0; c < d; c++) grad[c] *= scale;
@@ -300,7 +302,7 @@ function tensor(model: Recommender, name: string): Float32Array | null {
  * @example
  * ```ts
  * const m = await loadModel('movies.lrml');
- * const f = foldInUser(m, ['1', '260', '1196'], { steps: 100, seed: 0 });
+ * const f = foldInUser(m, ['1', '260', '1196'], { steps: 50, seed: 0 });
  * f.vector; // Float32Array(dim) for LRML/CML/BPR; null for EASE and popularity
  * ```
  */

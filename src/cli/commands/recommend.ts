@@ -53,7 +53,7 @@ export function registerRecommend(program: Command, out: (text: string) => void 
     .option('--k <n>', 'how many items', parseInteger('--k'), 10)
     .option('--exclude <ids>', 'comma-separated item ids never to recommend', parseIdList('--exclude'))
     .option('--include-seen', 'also recommend the user\'s training items (or the given --items)')
-    .option('--steps <n>', 'fold-in: optimiser steps (default 100)', parseInteger('--steps'))
+    .option('--steps <n>', 'fold-in: optimiser steps (default 50)', parseInteger('--steps'))
     .option('--seed <n>', 'fold-in: seed (default 0)', parseInteger('--seed'))
     .option('--ignore-unknown', 'fold-in: skip --items the model does not know instead of failing')
     .option('--json', 'print JSON')

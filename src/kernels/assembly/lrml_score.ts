@@ -72,7 +72,9 @@ export function configure(
  */
 // @ts-ignore: decorator
 @inline function expv(x0: v128): v128 {
-  const x = f32x4.min(f32x4.max(x0, f32x4.splat(-87.0)), f32x4.splat(88.0));
+  // pmin/pmax are single instructions on x64 (min/max are NaN-propagating sequences); with the
+  // input as first operand a NaN still passes through: pmax(NaN, c) = NaN
+  const x = f32x4.pmin(f32x4.pmax(x0, f32x4.splat(-87.0)), f32x4.splat(88.0));
   const magic = f32x4.splat(12582912.0);
   const t = fmadd(magic, x, f32x4.splat(1.44269504088896341));
   const fx = f32x4.sub(t, magic);
@@ -205,8 +207,9 @@ function softmax(): void {
   let m0 = v128.load(L_PTR), m1 = v128.load(L_PTR, 16), m2 = v128.load(L_PTR, 32), m3 = v128.load(L_PTR, 48);
   for (let k: i32 = 1; k < N; k++) {
     const l = L_PTR + <usize>(k * BB);
-    m0 = f32x4.max(m0, v128.load(l)); m1 = f32x4.max(m1, v128.load(l, 16));
-    m2 = f32x4.max(m2, v128.load(l, 32)); m3 = f32x4.max(m3, v128.load(l, 48));
+    // a NaN logit may be skipped by pmax here, but its exp below is NaN, so the scores are NaN
+    m0 = f32x4.pmax(m0, v128.load(l)); m1 = f32x4.pmax(m1, v128.load(l, 16));
+    m2 = f32x4.pmax(m2, v128.load(l, 32)); m3 = f32x4.pmax(m3, v128.load(l, 48));
   }
   let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
   for (let k: i32 = 0; k < N; k++) {
@@ -226,7 +229,7 @@ function softmax(): void {
 /** −distance from the squared distance. */
 // @ts-ignore: decorator
 @inline function fromSquared(d2: v128): v128 {
-  const c = f32x4.max(d2, f32x4.splat(0));
+  const c = f32x4.pmax(d2, f32x4.splat(0)); // NaN stays NaN
   if (DIST == 0) return f32x4.neg(f32x4.sqrt(f32x4.add(c, f32x4.splat(1e-3))));
   return f32x4.neg(c);
 }

@@ -17,6 +17,11 @@
 // ../shared/reference/ts-kernels/asm/lrml.ts); inner loops also take two memory slots at a time
 // (independent accumulators instead of one dependency chain), and the softmax uses a SIMD exp.
 // Differences from the TypeScript kernel are float32 rounding only (test/kernels-crosscheck).
+//
+// Losses (LOSS): the per-example scalar maths of softplus / softmax / rank weighting runs in f64
+// with the table-free expd / logd below (so the module keeps no data segment); the distances and
+// everything per dimension stay f32 SIMD. The default hinge path is the one that existed before
+// these options (same instructions and rounding).
 
 // ---- shapes ----
 let D: i32 = 0; // padded dim
@@ -33,6 +38,10 @@ let LOOKUP: bool = false; // clip looked-up p and q into the unit ball in the fo
 let CLIPROWS: bool = false; // clip touched P / Q rows after the update
 let CLIPMEM: bool = false; // clip K / M rows after the update
 let HARDEST: bool = false; // only the hardest negative contributes
+let LOSS: i32 = 0; // 0 = hinge, 1 = softplus, 2 = softmax
+let RANKW: bool = false; // hinge: WARP-style rank weight log(1 + ⌊NITEMS·V/NEG⌋)
+let TAU: f64 = 1; // temperature of softplus / softmax
+let NITEMS: i32 = 0; // items in the catalogue (rank weighting)
 let OPT: i32 = 0; // 0 = adam, 1 = adagrad, 2 = sgd
 let MARGIN: f32 = 0;
 let L2: f32 = 0;
@@ -81,6 +90,8 @@ let EE: usize = 0; // e per side, then ∂obj/∂e
 let DI: usize = 0; // f32 distance per side
 let HG: usize = 0; // f32 hinge per negative
 let CT: usize = 0; // i32 1 when the negative contributes
+let WT: usize = 0; // f32 loss weight ωₙ of each contributing negative
+let WD: usize = 0; // f64 scratch per negative (softmax exponentials)
 let LIST: usize = 0; // i32 contributing sides
 let GPL: usize = 0; // ∂obj/∂p of the example
 let GQL: usize = 0; // ∂obj/∂q per side
@@ -119,6 +130,8 @@ export function setShape(d: i32, n: i32, k: i32): void {
   DI = o; o += small;
   HG = o; o += small;
   CT = o; o += small;
+  WT = o; o += small;
+  WD = o; o += small << 1;
   LIST = o; o += small;
   GPL = o; o += RB;
   GQL = o; o += sides * RB;
@@ -134,11 +147,19 @@ export function scratchBytes(): usize {
   return SCRATCH_BYTES;
 }
 
-/** Sets the options (codes as in the header) and hyper-parameters. */
+/**
+ * Sets the options (codes as in the header) and hyper-parameters; loss: 0 = hinge, 1 = softplus,
+ * 2 = softmax; tau = temperature; rankW: hinge rank weighting over numItems items.
+ */
 export function setOptions(
   dist: i32, copy: i32, clip: i32, clipMem: i32, hardest: i32, opt: i32,
   margin: f32, l2: f32, lr: f32, b1: f32, b2: f32, eps: f32,
+  loss: i32, tau: f64, rankW: i32, numItems: i32,
 ): void {
+  LOSS = loss;
+  TAU = tau;
+  RANKW = rankW != 0;
+  NITEMS = numItems;
   DIST = dist;
   COPY = copy != 0;
   LOOKUP = clip == 1;
@@ -171,7 +192,7 @@ export function setWork(gp: usize, gq: usize, gk: usize, gm: usize, stampP: usiz
   GP = gp; GQ = gq; GK = gk; GM = gm;
   STAMPP = stampP; STAMPQ = stampQ; TOUCHP = touchP; TOUCHQ = touchQ;
   PC += scratch; QC += scratch; QP += scratch; RAWQ += scratch; NRM += scratch; SS += scratch;
-  AA += scratch; RR += scratch; EE += scratch; DI += scratch; HG += scratch; CT += scratch;
+  AA += scratch; RR += scratch; EE += scratch; DI += scratch; HG += scratch; CT += scratch; WT += scratch; WD += scratch;
   LIST += scratch; GPL += scratch; GQL += scratch; DS0 += scratch; DS1 += scratch; DA0 += scratch; DA1 += scratch;
   T = 0;
   PW1 = 1;
@@ -198,6 +219,11 @@ export function steps(): i32 {
 // @ts-ignore: decorator
 @inline function side4(base: usize, x: i32): usize {
   return base + (<usize>x << 2);
+}
+
+// @ts-ignore: decorator
+@inline function side8(base: usize, x: i32): usize {
+  return base + (<usize>x << 3);
 }
 
 // @ts-ignore: decorator
@@ -242,6 +268,62 @@ function lookUp(src: usize, dst: usize): f32 {
   y = fmadd(f32x4.splat(1), y, r);
   const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
   return f32x4.mul(y, scale);
+}
+
+const LN2HI: f64 = 6.93147180369123816490e-01; // ln 2 = LN2HI + LN2LO (fdlibm's split)
+const LN2LO: f64 = 1.90821492927058770002e-10;
+
+/**
+ * eˣ in f64 without tables: x = n·ln2 + r (|r| ≤ ln2/2), eʳ by its Taylor series to degree 13
+ * (truncation < 1e-17), 2ⁿ by exponent bits; 0 below −708, x capped at 709.
+ */
+function expd(x: f64): f64 {
+  if (x < -708) return 0;
+  if (x > 709) x = 709;
+  const n = nearest<f64>(x * 1.4426950408889634);
+  const r = (x - n * LN2HI) - n * LN2LO;
+  let y: f64 = 1.0 / 6227020800;
+  y = y * r + 1.0 / 479001600;
+  y = y * r + 1.0 / 39916800;
+  y = y * r + 1.0 / 3628800;
+  y = y * r + 1.0 / 362880;
+  y = y * r + 1.0 / 40320;
+  y = y * r + 1.0 / 5040;
+  y = y * r + 1.0 / 720;
+  y = y * r + 1.0 / 120;
+  y = y * r + 1.0 / 24;
+  y = y * r + 1.0 / 6;
+  y = y * r + 0.5;
+  y = y * r + 1;
+  y = y * r + 1;
+  return y * reinterpret<f64>(<u64>(<i64>n + 1023) << 52);
+}
+
+/**
+ * ln x in f64 without tables, for normal x > 0: x = 2ᵉ·m with m in [√½, √2), ln m = 2·atanh(s),
+ * s = (m − 1)/(m + 1), |s| ≤ 0.172, by its series to s¹⁹ (truncation < 1e-17).
+ */
+function logd(x: f64): f64 {
+  const bits = reinterpret<u64>(x);
+  let e = <i32>(bits >> 52) - 1023;
+  let m = reinterpret<f64>((bits & 0x000FFFFFFFFFFFFF) | 0x3FF0000000000000);
+  if (m > 1.4142135623730951) {
+    m *= 0.5;
+    e++;
+  }
+  const s = (m - 1) / (m + 1);
+  const s2 = s * s;
+  let p: f64 = 1.0 / 19;
+  p = p * s2 + 1.0 / 17;
+  p = p * s2 + 1.0 / 15;
+  p = p * s2 + 1.0 / 13;
+  p = p * s2 + 1.0 / 11;
+  p = p * s2 + 1.0 / 9;
+  p = p * s2 + 1.0 / 7;
+  p = p * s2 + 1.0 / 5;
+  p = p * s2 + 1.0 / 3;
+  p = p * s2 + 1;
+  return <f64>e * LN2HI + (2 * s * p + <f64>e * LN2LO);
 }
 
 /** In place softmax of an N-vector (lanes past N are left 0). */
@@ -411,6 +493,30 @@ function deSide(x: i32, coef: f32): void {
   }
   const f = f32x4.splat(DIST == 1 ? 2 * coef : coef / load<f32>(side4(DI, x)));
   for (let c: usize = 0; c < RB; c += 16) v128.store(e + c, f32x4.mul(v128.load(e + c), f));
+}
+
+/**
+ * Weighted losses: GPL += w·∂D₀/∂e (from the positive's raw e, rounded as deSide(0, w) would) +
+ * ∂obj/∂e of side x (already deSide(x, −w)); ∂q_x = −∂obj/∂e of side x.
+ */
+function pairTerm(x: i32, w: f32): void {
+  const e0 = EE, ex = sideRow(EE, x), gq = sideRow(GQL, x);
+  if (DIST == 2) {
+    const wv = f32x4.splat(w), zero = f32x4.splat(0);
+    for (let c: usize = 0; c < RB; c += 16) {
+      const v = v128.load(e0 + c), g = v128.load(ex + c);
+      const s0 = f32x4.sub(v128.and(f32x4.gt(v, zero), wv), v128.and(f32x4.lt(v, zero), wv));
+      v128.store(GPL + c, f32x4.add(v128.load(GPL + c), f32x4.add(s0, g)));
+      v128.store(gq + c, f32x4.neg(g));
+    }
+    return;
+  }
+  const f = f32x4.splat(DIST == 1 ? 2 * w : w / load<f32>(DI));
+  for (let c: usize = 0; c < RB; c += 16) {
+    const g = v128.load(ex + c);
+    v128.store(GPL + c, f32x4.add(v128.load(GPL + c), f32x4.add(f32x4.mul(v128.load(e0 + c), f), g)));
+    v128.store(gq + c, f32x4.neg(g));
+  }
 }
 
 /**
@@ -598,7 +704,7 @@ function scatter(grow: usize, raw: usize, g: usize, y: usize, norm: f32, reg: f3
   }
 }
 
-/** Forward and (when some triplet contributes) backward of one example; returns its hinge loss. */
+/** Forward and (when some triplet contributes) backward of one example; returns its loss (no l2 term). */
 function example(u: i32, i: i32, negs: usize): f32 {
   const rawP = P + <usize>u * RB;
   if (LOOKUP) {
@@ -631,8 +737,10 @@ function example(u: i32, i: i32, negs: usize): f32 {
   }
   const d0 = eSide(0, NM > 0 ? RR : 0);
   store<f32>(DI, d0);
-  let best = -1;
+  let best = -1; // largest positive hinge
   let bestH: f32 = 0;
+  let top = 0; // largest hinge of any sign
+  let topH: f32 = -Infinity;
   for (let t = 0; t < NEG; t++) {
     const x = t + 1;
     const dx = eSide(x, NM > 0 ? (COPY ? RR : sideRow(RR, x)) : 0);
@@ -644,38 +752,95 @@ function example(u: i32, i: i32, negs: usize): f32 {
       bestH = h;
       best = t;
     }
+    if (h > topH) {
+      topH = h;
+      top = t;
+    }
   }
   let loss: f32 = 0;
   let cnt = 0;
-  if (HARDEST) {
-    if (best >= 0) {
-      store<i32>(side4(CT, best), 1);
-      loss = bestH;
-      cnt = 1;
-    }
-  } else {
-    for (let t = 0; t < NEG; t++) {
-      const h = load<f32>(side4(HG, t));
-      if (h > 0) {
-        store<i32>(side4(CT, t), 1);
-        loss += h;
-        cnt++;
+  let wPos: f32 = 0; // the positive's coefficient: Σ of the kept weights
+  const unit = LOSS == 0 && !RANKW; // every kept weight is 1 (the original hinge)
+  if (LOSS == 0) {
+    if (HARDEST) {
+      if (best >= 0) {
+        store<i32>(side4(CT, best), 1);
+        loss = bestH;
+        cnt = 1;
+      }
+    } else {
+      for (let t = 0; t < NEG; t++) {
+        const h = load<f32>(side4(HG, t));
+        if (h > 0) {
+          store<i32>(side4(CT, t), 1);
+          loss += h;
+          cnt++;
+        }
       }
     }
+    if (cnt == 0) return 0;
+    wPos = <f32>cnt;
+    if (RANKW) {
+      let v = 0;
+      for (let t = 0; t < NEG; t++) if (load<f32>(side4(HG, t)) > 0) v++;
+      const w64 = logd(1 + <f64>(<i64>NITEMS * <i64>v / <i64>NEG));
+      const w = <f32>w64;
+      loss = <f32>(<f64>loss * w64);
+      wPos = <f32>(<f64>cnt * w64);
+      for (let t = 0; t < NEG; t++) store<f32>(side4(WT, t), w);
+    }
+  } else if (LOSS == 1) {
+    // softplus: τ·log(1 + exp(h/τ)), weight σ(h/τ)
+    let l: f64 = 0, wp: f64 = 0;
+    const t0 = HARDEST ? top : 0, t1 = HARDEST ? top + 1 : NEG;
+    for (let t = t0; t < t1; t++) {
+      const x = <f64>load<f32>(side4(HG, t)) / TAU;
+      const ex = expd(-abs<f64>(x));
+      l += TAU * (max<f64>(x, 0) + logd(1 + ex));
+      const w = x >= 0 ? 1 / (1 + ex) : ex / (1 + ex);
+      store<i32>(side4(CT, t), 1);
+      store<f32>(side4(WT, t), <f32>w);
+      wp += w;
+      cnt++;
+    }
+    loss = <f32>l;
+    wPos = <f32>wp;
+  } else {
+    // softmax over logits −D/τ: weight of negative n = pₙ/τ
+    const itau: f64 = 1 / TAU;
+    const z0 = -<f64>d0 * itau;
+    let zmax = z0;
+    for (let t = 1; t <= NEG; t++) zmax = max<f64>(zmax, -<f64>load<f32>(side4(DI, t)) * itau);
+    let z = expd(z0 - zmax);
+    for (let t = 0; t < NEG; t++) {
+      const ex = expd(-<f64>load<f32>(side4(DI, t + 1)) * itau - zmax);
+      store<f64>(side8(WD, t), ex);
+      z += ex;
+    }
+    loss = <f32>(logd(z) + zmax - z0);
+    const f = itau / z;
+    let wp: f64 = 0;
+    for (let t = 0; t < NEG; t++) {
+      const w = load<f64>(side8(WD, t)) * f;
+      store<i32>(side4(CT, t), 1);
+      store<f32>(side4(WT, t), <f32>w);
+      wp += w;
+    }
+    wPos = <f32>wp;
+    cnt = NEG;
   }
-  if (cnt == 0) return 0;
 
   // backward: ∂obj/∂e per contributing side, direct terms of ∂p and ∂q
   store<i32>(LIST, 0);
   let nl = 1;
-  deSide(0, <f32>cnt);
-  for (let t = 0; t < NEG; t++) {
-    if (load<i32>(side4(CT, t)) == 0) continue;
-    deSide(t + 1, -1);
-    store<i32>(side4(LIST, nl), t + 1);
-    nl++;
-  }
-  {
+  if (unit) {
+    deSide(0, wPos);
+    for (let t = 0; t < NEG; t++) {
+      if (load<i32>(side4(CT, t)) == 0) continue;
+      deSide(t + 1, -1);
+      store<i32>(side4(LIST, nl), t + 1);
+      nl++;
+    }
     const e0 = EE;
     for (let c: usize = 0; c < RB; c += 16) {
       const v = v128.load(e0 + c);
@@ -691,6 +856,24 @@ function example(u: i32, i: i32, negs: usize): f32 {
         v128.store(gq + c, f32x4.neg(v));
       }
     }
+  } else {
+    // weighted: ∂p's direct term is summed per kept triplet, ωₙ·∂D⁺/∂e − ωₙ·∂D⁻ₙ/∂e, each pair
+    // rounded alike, so terms that cancel exactly (l1 coordinates whose signs agree, a negative
+    // equal to the positive) give 0 rather than a float32 residual that Adam would turn into a
+    // full-size step (with weights 1 the plain sum above is exact already)
+    for (let c: usize = 0; c < RB; c += 16) v128.store(GPL + c, f32x4.splat(0));
+    for (let t = 0; t < NEG; t++) {
+      if (load<i32>(side4(CT, t)) == 0) continue;
+      const x = t + 1;
+      const w = load<f32>(side4(WT, t));
+      deSide(x, -w);
+      pairTerm(x, w);
+      store<i32>(side4(LIST, nl), x);
+      nl++;
+    }
+    deSide(0, wPos);
+    const e0 = EE;
+    for (let c: usize = 0; c < RB; c += 16) v128.store(GQL + c, f32x4.neg(v128.load(e0 + c)));
   }
   if (NM > 0) {
     if (COPY) {
@@ -796,7 +979,7 @@ function updateRows(W: usize, G: usize, S1: usize, S2: usize, rows: usize, n: i3
 
 /**
  * One optimiser step on `count` examples: users / positives (i32 arrays at these offsets) and
- * negatives (NEG per example). Returns the summed hinge loss (before the update).
+ * negatives (NEG per example). Returns the summed loss (no l2 terms; before the update).
  */
 export function step(users: usize, pos: usize, negs: usize, count: i32): f64 {
   const t = ++T;

@@ -24,7 +24,8 @@ export interface TrainExports {
   setShape(dimPadded: number, numMemories: number, negatives: number): void;
   scratchBytes(): number;
   setOptions(dist: number, copy: number, clip: number, clipMem: number, hardest: number, opt: number,
-    margin: number, l2: number, lr: number, b1: number, b2: number, eps: number): void;
+    margin: number, l2: number, lr: number, b1: number, b2: number, eps: number,
+    loss: number, temperature: number, rankWeighting: number, numItems: number): void;
   setParams(p: number, q: number, k: number, m: number,
     s1p: number, s2p: number, s1q: number, s2q: number, s1k: number, s2k: number, s1m: number, s2m: number): void;
   setWork(gp: number, gq: number, gk: number, gm: number, stampP: number, stampQ: number, touchP: number, touchQ: number, scratch: number): void;
@@ -110,6 +111,10 @@ export function instantiateTrainer(module: WebAssembly.Module, memory: WebAssemb
     cfg.negativeMode === 'hardest' ? 1 : 0,
     cfg.optimizer === 'adam' ? 0 : cfg.optimizer === 'adagrad' ? 1 : 2,
     cfg.margin, cfg.l2, cfg.learningRate, cfg.beta1, cfg.beta2, cfg.epsilon,
+    cfg.loss === 'softplus' ? 1 : cfg.loss === 'softmax' ? 2 : 0,
+    cfg.temperature ?? 1,
+    cfg.rankWeighting === true ? 1 : 0,
+    cfg.numItems,
   );
   const s = layout.shared;
   ex.setParams(s.P, s.Q, s.K, s.M, s.s1p, s.s2p, s.s1q, s.s2q, s.s1k, s.s2k, s.s1m, s.s2m);
