@@ -2,11 +2,16 @@
 // kernels on MovieLens 1M (../shared/data/ml-1m/ml-1m.train.pairs.gz, 994,169 positives).
 //
 //   npm run bench:train        (= node dist/bench/train.js)
-//   node dist/bench/train.js [--rounds 5] [--batches 200] [--distance l2sq|l2] [--ts] [--only lrml-wasm-x1,cml-wasm-x2]
+//   node dist/bench/train.js [--rounds 5] [--batches 200] [--distance l2sq|l2] [--ts] [--losses] [--temperature 0.2] [--only lrml-wasm-x1,cml-wasm-x2]
 //
 // Candidates: LRML (d=100, N=20, batch 1024, own relation, rows clip, Adam lr 1e-3, margin 0.5)
 // and CML (same without memory, l2sq), each with the WASM kernel on 1 and 2 threads (`--ts`
-// adds the TypeScript kernel on 1 thread). Every candidate starts from the same state: the
+// adds the TypeScript kernel on 1 thread). `--losses` adds the losses of docs/lrml-losses.md on
+// LRML, WASM, 1 thread, with k = 1 and k = 10 negatives per positive: lrml-<loss>-k<k>-wasm-x1 with
+// loss hinge (the same kernel as lrml-wasm-x1, as the reference at k = 10), softplus, softmax
+// (τ = --temperature, default 0.2) and rankw (hinge with rank weighting). A candidate name is
+// <kind>[-<loss>-k<negatives>]-<backend>-x<threads>. Throughput is given per positive (examples,
+// each with its k negatives) and per triplet (u, i, j): examples × k. Every candidate starts from the same state: the
 // parameters after one warm-up epoch of WASM training from the seeded init. (The kernels skip
 // the backward pass of hinge-inactive triplets, and far fewer are active after an epoch than at
 // init, so timing from a fresh init would favour whichever candidate has trained least.)
@@ -22,7 +27,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { Rng } from '../src/rng.js';
-import type { Distance, TripletKernelConfig, TripletParams } from '../src/kernels/types.js';
+import type { Distance, TripletKernelConfig, TripletLoss, TripletParams } from '../src/kernels/types.js';
 import { createTripletKernel } from '../src/train/backends/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -87,24 +92,52 @@ function loadPairs(file: string): Pairs {
 
 type Kind = 'lrml' | 'cml';
 
-function kernelConfig(kind: Kind, data: Pairs, distance: Distance): TripletKernelConfig {
+/** The loss part of a candidate: `rankw` is the hinge with rank weighting. */
+type LossName = TripletLoss | 'rankw';
+
+/** A candidate parsed from its name, <kind>[-<loss>-k<negatives>]-<backend>-x<threads>. */
+interface Candidate {
+  name: string;
+  kind: Kind;
+  loss: LossName;
+  negatives: number;
+  backend: 'wasm' | 'ts';
+  threads: number;
+}
+
+function parseCandidate(name: string): Candidate {
+  const parts = name.split('-');
+  const bad = (): never => {
+    throw new Error(`bad candidate "${name}": expected <lrml|cml>[-<hinge|softplus|softmax|rankw>-k<n>]-<wasm|ts>-x<threads>`);
+  };
+  if (parts.length !== 3 && parts.length !== 5) bad();
+  const [kind, ...rest] = parts;
+  const [loss, k] = parts.length === 5 ? [rest[0], rest[1]] : ['hinge', 'k1'];
+  const [backend, x] = rest.slice(-2);
+  if ((kind !== 'lrml' && kind !== 'cml') || !['hinge', 'softplus', 'softmax', 'rankw'].includes(loss) || !/^k\d+$/.test(k) || (backend !== 'wasm' && backend !== 'ts') || !/^x\d+$/.test(x)) bad();
+  return { name, kind: kind as Kind, loss: loss as LossName, negatives: Number(k.slice(1)), backend: backend as 'wasm' | 'ts', threads: Number(x.slice(1)) };
+}
+
+function kernelConfig(kind: Kind, data: Pairs, distance: Distance, c?: Candidate, temperature = 0.2): TripletKernelConfig {
+  const loss = c?.loss ?? 'hinge';
   return {
     numUsers: data.numUsers, numItems: data.numItems, dim: 100, numMemories: kind === 'lrml' ? 20 : 0,
     negativeRelation: 'own', distance: kind === 'lrml' ? distance : 'l2sq', clip: 'rows', clipMemory: false,
-    margin: 0.5, l2: 0, negatives: 1, negativeMode: 'sum', optimizer: 'adam', learningRate: 1e-3,
+    margin: 0.5, l2: 0, negatives: c?.negatives ?? 1, negativeMode: 'sum', optimizer: 'adam', learningRate: 1e-3,
     beta1: 0.9, beta2: 0.999, epsilon: 1e-8,
+    ...(loss === 'hinge' ? {} : loss === 'rankw' ? { loss: 'hinge', rankWeighting: true } : { loss, temperature }),
   };
 }
 
-/** One epoch's examples: a seeded shuffle of the positives, uniform random negatives. */
-function epochArrays(data: Pairs, seed: number): { users: Int32Array; pos: Int32Array; neg: Int32Array } {
+/** One epoch's examples: a seeded shuffle of the positives, `k` uniform random negatives each. */
+function epochArrays(data: Pairs, seed: number, k = 1): { users: Int32Array; pos: Int32Array; neg: Int32Array } {
   const rng = new Rng(seed);
   const n = data.users.length;
-  const order = rng.shuffle(Int32Array.from({ length: n }, (_, k) => k));
+  const order = rng.shuffle(Int32Array.from({ length: n }, (_, j) => j));
   return {
     users: Int32Array.from(order, (o) => data.users[o]),
     pos: Int32Array.from(order, (o) => data.items[o]),
-    neg: Int32Array.from({ length: n }, () => rng.int(data.numItems)),
+    neg: Int32Array.from({ length: n * k }, () => rng.int(data.numItems)),
   };
 }
 
@@ -161,6 +194,11 @@ function procStat(): { busy: number; total: number } | null {
 interface RunResult {
   candidate: string;
   round: number;
+  /** Negatives per positive. */
+  negatives: number;
+  /** Positives (examples) per second. */
+  examplesPerSec: number;
+  /** Triplets (u, i, j) per second: examples × negatives. */
   tripletsPerSec: number;
   tripletsPerCpuSec: number;
   seconds: number;
@@ -188,13 +226,14 @@ async function warmChild(kind: Kind, distance: Distance, out: string): Promise<v
 }
 
 // ---- child: one timed run ----
-async function runChild(candidate: string, state: string, batches: number, round: number, distance: Distance): Promise<void> {
-  const [kind, backend, x] = candidate.split('-') as [Kind, 'wasm' | 'ts', string];
-  const threads = Number(x.slice(1));
+async function runChild(candidate: string, state: string, batches: number, round: number, distance: Distance, temperature: number): Promise<void> {
+  const c = parseCandidate(candidate);
+  const { kind, backend, threads } = c;
+  const k = c.negatives;
   const data = loadPairs(DATA);
-  const cfg = kernelConfig(kind, data, distance);
+  const cfg = kernelConfig(kind, data, distance, c, temperature);
   const params = loadParams(state, cfg);
-  const ep = epochArrays(data, 1000 + round);
+  const ep = epochArrays(data, 1000 + round, k);
   const kernel = await createTripletKernel(cfg, params, { backend, threads });
   if (kernel.backend !== backend || kernel.threads !== threads) throw new Error(`${candidate}: got ${kernel.backend} x${kernel.threads}`);
   const warm = WARM_BATCHES * BATCH;
@@ -202,7 +241,7 @@ async function runChild(candidate: string, state: string, batches: number, round
   await kernel.runEpoch(ep.users, ep.pos, ep.neg, warm, BATCH);
   const users = ep.users.subarray(warm);
   const pos = ep.pos.subarray(warm);
-  const neg = ep.neg.subarray(warm);
+  const neg = ep.neg.subarray(warm * k);
   const la = loadavg()[0];
   const st0 = procStat();
   const c0 = process.cpuUsage();
@@ -220,7 +259,7 @@ async function runChild(candidate: string, state: string, batches: number, round
     otherCores = Math.max(0, busyCores - cpu / seconds);
   }
   const r: RunResult = {
-    candidate, round, tripletsPerSec: n / seconds, tripletsPerCpuSec: n / cpu, seconds, meanLoss: loss / n,
+    candidate, round, negatives: k, examplesPerSec: n / seconds, tripletsPerSec: (n * k) / seconds, tripletsPerCpuSec: (n * k) / cpu, seconds, meanLoss: loss / n,
     peakRssMiB: process.resourceUsage().maxRSS / 1024, otherCores, loadavg1: la,
   };
   process.stdout.write(`${JSON.stringify(r)}\n`);
@@ -250,15 +289,20 @@ async function parent(): Promise<void> {
   const rounds = Number(arg('--rounds', '5'));
   const batches = Number(arg('--batches', '200'));
   const distance = arg('--distance', 'l2sq') as Distance;
+  const temperature = Number(arg('--temperature', '0.2'));
   let candidates = ['lrml-wasm-x1', 'lrml-wasm-x2', 'cml-wasm-x1', 'cml-wasm-x2'];
   if (process.argv.includes('--ts')) candidates.push('lrml-ts-x1');
+  if (process.argv.includes('--losses')) {
+    for (const k of [1, 10]) for (const loss of ['hinge', 'softplus', 'softmax', 'rankw']) candidates.push(`lrml-${loss}-k${k}-wasm-x1`);
+  }
   const only = arg('--only', '');
   if (only !== '') candidates = only.split(',');
+  candidates.forEach(parseCandidate); // fail early on a bad name
   const dir = mkdtempSync(join(tmpdir(), 'lrml-bench-train-'));
   const started = new Date().toISOString();
   const load0 = loadavg();
   process.stdout.write(`# bench:train ${started} — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}, load average ${load0.map((x) => x.toFixed(2)).join(' ')}\n`);
-  process.stdout.write(`# LRML d=100 N=20 ${distance} own rows-clip adam lr 1e-3 margin 0.5 batch ${BATCH}; CML N=0 l2sq; ${rounds} rounds × ${batches} timed batches per candidate\n`);
+  process.stdout.write(`# LRML d=100 N=20 ${distance} own rows-clip adam lr 1e-3 margin 0.5 batch ${BATCH}; CML N=0 l2sq; softplus / softmax τ = ${temperature}; ${rounds} rounds × ${batches} timed batches per candidate\n`);
   try {
     const states: Record<Kind, string> = { lrml: join(dir, 'lrml.f32'), cml: join(dir, 'cml.f32') };
     for (const kind of ['lrml', 'cml'] as const) {
@@ -270,13 +314,13 @@ async function parent(): Promise<void> {
       const order = candidates.map((_, k) => candidates[(k + round) % candidates.length]);
       for (const c of order) {
         const kind = c.split('-')[0] as Kind;
-        const line = spawnChild(['--child', c, '--state', states[kind], '--batches', String(batches), '--round', String(round), '--distance', distance]);
+        const line = spawnChild(['--child', c, '--state', states[kind], '--batches', String(batches), '--round', String(round), '--distance', distance, '--temperature', String(temperature)]);
         process.stdout.write(`${line}\n`);
         results.push(JSON.parse(line) as RunResult);
       }
     }
     const load1 = loadavg();
-    process.stdout.write(`\n| candidate | runs | median triplets/s | median triplets/CPU-s | peak RSS MiB (median) | other cores busy (median [min-max]) | x2 / x1 same round: median [min-max] |\n|---|---|---|---|---|---|---|\n`);
+    process.stdout.write(`\n| candidate | k | runs | median positives/s | median triplets/s | median triplets/CPU-s | vs lrml-wasm-x1 triplets/CPU-s, same round: median | mean loss per positive | peak RSS MiB (median) | other cores busy (median [min-max]) | x2 / x1 same round: median [min-max] |\n|---|---|---|---|---|---|---|---|---|---|---|\n`);
     for (const c of candidates) {
       const rs = results.filter((r) => r.candidate === c);
       const other = rs.map((r) => r.otherCores ?? NaN);
@@ -289,7 +333,11 @@ async function parent(): Promise<void> {
         }).filter((x) => !Number.isNaN(x));
         if (ratios.length > 0) ratio = `${median(ratios).toFixed(2)} [${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}]`;
       }
-      process.stdout.write(`| ${c} | ${rs.length} | ${fmt(median(rs.map((r) => r.tripletsPerSec)))} | ${fmt(median(rs.map((r) => r.tripletsPerCpuSec)))} | ${median(rs.map((r) => r.peakRssMiB)).toFixed(0)} | ${median(other).toFixed(2)} [${Math.min(...other).toFixed(2)}-${Math.max(...other).toFixed(2)}] | ${ratio} |\n`);
+      const vsBase = rs.map((r) => {
+        const b = results.find((q) => q.candidate === 'lrml-wasm-x1' && q.round === r.round);
+        return b === undefined ? NaN : r.tripletsPerCpuSec / b.tripletsPerCpuSec;
+      }).filter((x) => !Number.isNaN(x));
+      process.stdout.write(`| ${c} | ${rs[0]?.negatives ?? ''} | ${rs.length} | ${fmt(median(rs.map((r) => r.examplesPerSec)))} | ${fmt(median(rs.map((r) => r.tripletsPerSec)))} | ${fmt(median(rs.map((r) => r.tripletsPerCpuSec)))} | ${vsBase.length > 0 ? median(vsBase).toFixed(2) : ''} | ${median(rs.map((r) => r.meanLoss)).toFixed(4)} | ${median(rs.map((r) => r.peakRssMiB)).toFixed(0)} | ${median(other).toFixed(2)} [${Math.min(...other).toFixed(2)}-${Math.max(...other).toFixed(2)}] | ${ratio} |\n`);
     }
     process.stdout.write(`\nload average before ${load0.map((x) => x.toFixed(2)).join(' ')}, after ${load1.map((x) => x.toFixed(2)).join(' ')} (${cpus().length} cores)\n`);
   } finally {
@@ -301,5 +349,5 @@ const warmKind = arg('--warm', '');
 const childCandidate = arg('--child', '');
 const dist = arg('--distance', 'l2sq') as Distance;
 if (warmKind !== '') await warmChild(warmKind as Kind, dist, arg('--out', ''));
-else if (childCandidate !== '') await runChild(childCandidate, arg('--state', ''), Number(arg('--batches', '200')), Number(arg('--round', '0')), dist);
+else if (childCandidate !== '') await runChild(childCandidate, arg('--state', ''), Number(arg('--batches', '200')), Number(arg('--round', '0')), dist, Number(arg('--temperature', '0.2')));
 else await parent();

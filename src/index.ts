@@ -29,3 +29,4 @@ export { evaluateParallel, type ParallelEvalOptions } from './eval/parallel.js';
 export { encodeModel, decodeModel, MODEL_FORMAT_VERSION, type LoadedModel } from './io/format.js';
 export { saveModel, loadModel, writeFileAtomic } from './io/model-file.js';
 export * from './recommend/index.js';
+export * from './serve/index.js';

@@ -6,9 +6,6 @@ import { CML_DEFAULTS, LRML_DEFAULTS, TripletModel, type TripletOptions } from '
 import type { Recommender } from '../src/models/types.js';
 import { Rng } from '../src/rng.js';
 import { getFamily, modelKinds } from '../src/train/families.js';
-import { easeFamily } from '../src/models/ease.js';
-import { ialsFamily } from '../src/train/ials.js';
-import type { ModelFamily } from '../src/models/types.js';
 import { plantedDataset, type Planted } from './helpers.js';
 
 /** Small, fast recipes per family for the planted data. */
@@ -37,16 +34,7 @@ export const planted = plantedDataset(7);
 
 /** Whether a model family is available here (others are being added in parallel). */
 export function hasKind(kind: string): boolean {
-  return modelKinds().includes(kind) || kind in EXTRA;
-}
-
-/** Families the product API handles that may not be registered yet: used directly. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const EXTRA: Record<string, ModelFamily<any>> = { ease: easeFamily, ials: ialsFamily };
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function family(kind: string): ModelFamily<any> {
-  return modelKinds().includes(kind) ? getFamily(kind) : EXTRA[kind] ?? getFamily(kind);
+  return modelKinds().includes(kind);
 }
 
 const cache = new Map<string, Promise<LoadedModel>>();
@@ -55,7 +43,7 @@ const cache = new Map<string, Promise<LoadedModel>>();
 export function trainedModel(kind: string): Promise<LoadedModel> {
   let p = cache.get(kind);
   if (p === undefined) {
-    p = family(kind).fit(planted.train, RECIPES[kind] ?? {}).then((model) => wrap(model, planted, { trainedOn: 'planted', kind }));
+    p = getFamily(kind).fit(planted.train, RECIPES[kind] ?? {}).then((model) => wrap(model, planted, { trainedOn: 'planted', kind }));
     cache.set(kind, p);
   }
   return p;

@@ -162,8 +162,12 @@ for (const kind of ['lrml', 'cml', 'bpr']) {
       assert.equal(a.steps, 30);
       assert.equal(a.method, kind === 'bpr' ? 'logistic' : 'hinge');
       assert.ok(Number.isFinite(a.loss));
-      const c = foldInUser(m, items, { seed: 5, steps: 30 });
-      assert.notDeepEqual(a.vector, c.vector, 'another seed samples other negatives');
+      if (kind === 'bpr') {
+        // the logistic loss is never exactly 0, so other negatives always move the vector elsewhere
+        // (a hinge may be inactive for every sampled pair, leaving the start point for any seed)
+        const c = foldInUser(m, items, { seed: 5, steps: 30 });
+        assert.notDeepEqual(a.vector, c.vector, 'another seed samples other negatives');
+      }
       const r = recommendForItems(m, items, { k: 20 });
       assert.equal(r.items.length, 20);
       for (const x of r.items) assert.ok(!items.includes(x.item), `${x.item} was given and must not be recommended`);

@@ -1,5 +1,6 @@
 import { LrmlError, badOption, numberIn, oneOf, positiveInt } from '../errors.js';
-import type { ClipMode, Distance, NegativeMode, NegativeRelation, Optimizer, TripletKernelConfig, TripletParams } from '../kernels/types.js';
+import type { ClipMode, Distance, NegativeMode, NegativeRelation, Optimizer, TripletKernelConfig, TripletLoss, TripletParams } from '../kernels/types.js';
+import { lossOptionProblem } from '../kernels/losses.js';
 import { createTripletScorer, type TripletScorer } from '../kernels/scorer.js';
 import type { Recommender, Tensor } from './types.js';
 
@@ -29,6 +30,30 @@ export interface TripletOptions {
   negatives: number;
   /** With several negatives: `sum` their hinges, or keep the `hardest`. */
   negativeMode: NegativeMode;
+  /**
+   * Loss of a positive with its negatives (docs/lrml-losses.md): `hinge` (default, the paper's),
+   * `softplus` (smooth hinge τ·log(1 + exp((margin + D⁺ − D⁻)/τ)); every triplet contributes, so
+   * slower), `softmax` (sampled softmax / InfoNCE over the positive and its negatives on logits
+   * −D/τ; needs negativeMode `sum`; k ≥ 10 negatives typical).
+   *
+   * @example
+   * ```ts
+   * resolveTripletOptions({ loss: 'softmax', temperature: 0.1, negatives: 10 }, LRML_DEFAULTS);
+   * ```
+   */
+  loss: TripletLoss;
+  /** Temperature τ > 0 of `softplus` and `softmax` (default 1; softmax typically 0.05–0.5 with unit-ball embeddings). */
+  temperature: number;
+  /**
+   * `hinge` only: CML's WARP-style rank weighting (default false). With V of the k negatives
+   * violating the margin, the example's hinge loss is multiplied by log(1 + ⌊numItems·V/k⌋).
+   *
+   * @example
+   * ```ts
+   * resolveTripletOptions({ rankWeighting: true, negatives: 10 }, CML_DEFAULTS);
+   * ```
+   */
+  rankWeighting: boolean;
   /** Negative sampling ∝ popularity^samplerAlpha (0 = uniform over unseen items). */
   samplerAlpha: number;
   optimizer: Optimizer;
@@ -53,7 +78,7 @@ export interface TripletOptions {
 /** The option names of {@link TripletOptions}, for validation and the tuner. */
 export const TRIPLET_OPTION_NAMES: readonly (keyof TripletOptions)[] = [
   'dim', 'numMemories', 'margin', 'negativeRelation', 'distance', 'clip', 'clipMemory', 'l2', 'negatives',
-  'negativeMode', 'samplerAlpha', 'optimizer', 'learningRate', 'beta1', 'beta2', 'epsilon', 'batchSize',
+  'negativeMode', 'loss', 'temperature', 'rankWeighting', 'samplerAlpha', 'optimizer', 'learningRate', 'beta1', 'beta2', 'epsilon', 'batchSize',
   'epochs', 'seed', 'initScale', 'memoryInitScale', 'threads', 'backend',
 ];
 
@@ -84,6 +109,8 @@ export function resolveTripletOptions(given: Partial<TripletOptions>, defaults: 
   numberIn('l2', o.l2, 0, 1e6);
   positiveInt('negatives', o.negatives);
   oneOf('negativeMode', o.negativeMode, ['sum', 'hardest'] as const);
+  const lossProblem = lossOptionProblem(o);
+  if (lossProblem !== null) throw badOption(lossProblem.option, lossProblem.value, lossProblem.expected);
   numberIn('samplerAlpha', o.samplerAlpha, 0, 10);
   oneOf('optimizer', o.optimizer, ['adam', 'adagrad', 'sgd'] as const);
   numberIn('learningRate', o.learningRate, 1e-12, 1e6);
@@ -100,12 +127,20 @@ export function resolveTripletOptions(given: Partial<TripletOptions>, defaults: 
   return o;
 }
 
-/** The kernel configuration of a model with these options. */
+/**
+ * The kernel configuration of a model with these options.
+ *
+ * @example
+ * ```ts
+ * const cfg = kernelConfig(resolveTripletOptions({ loss: 'softmax', temperature: 0.1 }, LRML_DEFAULTS), 6040, 3706);
+ * ```
+ */
 export function kernelConfig(o: TripletOptions, numUsers: number, numItems: number): TripletKernelConfig {
   return {
     numUsers, numItems, dim: o.dim, numMemories: o.numMemories, negativeRelation: o.negativeRelation,
     distance: o.distance, clip: o.clip, clipMemory: o.clipMemory, margin: o.margin, l2: o.l2,
-    negatives: o.negatives, negativeMode: o.negativeMode, optimizer: o.optimizer,
+    negatives: o.negatives, negativeMode: o.negativeMode, loss: o.loss, temperature: o.temperature,
+    rankWeighting: o.rankWeighting, optimizer: o.optimizer,
     learningRate: o.learningRate, beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon,
   };
 }
@@ -201,15 +236,18 @@ export const LRML_DEFAULTS: Readonly<TripletOptions> = Object.freeze({
   numMemories: 20,
   margin: 0.5,
   negativeRelation: 'own',
-  distance: 'l2',
+  distance: 'l2sq',
   clip: 'rows',
   clipMemory: false,
   l2: 0,
   negatives: 1,
   negativeMode: 'sum',
+  loss: 'hinge',
+  temperature: 1,
+  rankWeighting: false,
   samplerAlpha: 0,
   optimizer: 'adam',
-  learningRate: 1e-3,
+  learningRate: 3e-3,
   beta1: 0.9,
   beta2: 0.999,
   epsilon: 1e-8,
@@ -227,11 +265,11 @@ export const LRML_PAPER_CODE: Readonly<Partial<TripletOptions>> = Object.freeze(
   negativeRelation: 'copy',
   distance: 'l2',
   clip: 'lookup',
+  learningRate: 1e-3,
   dim: 100,
   numMemories: 20,
   margin: 0.5,
   optimizer: 'adam',
-  learningRate: 1e-3,
   batchSize: 1024,
 });
 

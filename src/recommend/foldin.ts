@@ -404,7 +404,7 @@ export function recommendForItems(m: LoadedModel, itemIds: readonly string[], op
   const k = options.k ?? 10;
   positiveInt('k', k);
   if (k > MAX_K) throw new LrmlError('BAD_OPTION', `invalid k: ${k} (expected at most ${MAX_K})`);
-  const f = foldInUser(m, itemIds, { ignoreUnknown: options.foldIn?.ignoreUnknown, ...options.foldIn });
+  const f = foldInUser(m, itemIds, options.foldIn ?? {});
   const skip = buildSkipMask(m, null, options, f.itemIndices);
   const scores = new Float32Array(m.model.numItems);
   scoreFoldIn(m, f, scores);

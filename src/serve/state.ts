@@ -1,5 +1,6 @@
 // The model a server answers with, swapped atomically on reload.
 
+import { LrmlError } from '../errors.js';
 import type { LoadedModel } from '../io/format.js';
 import { loadModel } from '../io/model-file.js';
 
@@ -53,7 +54,6 @@ export class ModelHolder {
   reload(path: string | null = this.snap.path): Promise<ModelSnapshot> {
     const run = async (): Promise<ModelSnapshot> => {
       if (path === null) {
-        const { LrmlError } = await import('../errors.js');
         throw new LrmlError('BAD_OPTION', 'this server was given a model in memory: there is no file to reload');
       }
       const model = await loadModel(path);

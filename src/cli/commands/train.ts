@@ -18,7 +18,8 @@ const FLAG_TO_OPTION: Record<string, string> = {
 /** Model options that have their own flag. */
 const MODEL_FLAGS = [
   'dim', 'memories', 'margin', 'learningRate', 'batchSize', 'epochs', 'negatives', 'threads', 'seed',
-  'negativeRelation', 'distance', 'clip', 'clipMemory', 'negativeMode', 'samplerAlpha', 'optimizer', 'l2',
+  'negativeRelation', 'distance', 'clip', 'clipMemory', 'negativeMode', 'loss', 'temperature', 'rankWeighting',
+  'samplerAlpha', 'optimizer', 'l2',
   'initScale', 'memoryInitScale', 'backend',
 ];
 
@@ -57,6 +58,9 @@ export function addModelOptions(cmd: Command): Command {
     .option('--epochs <n>', 'training epochs', parseInteger('--epochs'))
     .option('--negatives <n>', 'negatives per positive', parseInteger('--negatives'))
     .option('--negative-mode <m>', 'with several negatives: sum | hardest')
+    .option('--loss <l>', 'hinge | softplus (smooth hinge) | softmax (sampled softmax over the negatives; see docs/lrml-losses.md)')
+    .option('--temperature <x>', 'temperature τ of softplus / softmax (default 1; softmax 0.05-0.5 typical)', parseNumber('--temperature'))
+    .option('--rank-weighting', 'hinge: weight by log(1 + numItems·violators/negatives), as CML (WARP-style)')
     .option('--negative-relation <m>', 'LRML negative pair relation: own | copy (authors\' code)')
     .option('--distance <d>', 'l2 | l2sq | l1')
     .option('--clip <m>', 'unit-ball constraint: rows | lookup (authors\' code) | none')

@@ -2,6 +2,7 @@
 // the arrays of an epoch. No Node-only imports (runs in browsers).
 
 import { LrmlError, badOption, numberIn, oneOf, positiveInt } from '../../errors.js';
+import { lossOptionProblem } from '../../kernels/losses.js';
 import type { EpochProgress, TripletKernel, TripletKernelConfig, TripletParams } from '../../kernels/types.js';
 import { runBatches } from '../batches.js';
 
@@ -27,7 +28,8 @@ export function checkKernelConfig(cfg: TripletKernelConfig, params: TripletParam
   numberIn('l2', cfg.l2, 0, 1e6);
   positiveInt('negatives', cfg.negatives);
   oneOf('negativeMode', cfg.negativeMode, ['sum', 'hardest'] as const);
-  checkLossOptions(cfg);
+  const problem = lossOptionProblem(cfg);
+  if (problem !== null) throw badOption(problem.option, problem.value, problem.expected);
   oneOf('optimizer', cfg.optimizer, ['adam', 'adagrad', 'sgd'] as const);
   numberIn('learningRate', cfg.learningRate, 1e-12, 1e6);
   numberIn('beta1', cfg.beta1, 0, 0.999999);
@@ -42,31 +44,6 @@ export function checkKernelConfig(cfg: TripletKernelConfig, params: TripletParam
     if (!(a instanceof Float32Array) || a.length !== want[name]) {
       throw new LrmlError('BAD_OPTION', `parameter ${name} must be a Float32Array of ${want[name]} values (numUsers=${cfg.numUsers}, numItems=${cfg.numItems}, dim=${d}, numMemories=${cfg.numMemories}); got ${a instanceof Float32Array ? a.length : typeof a}`);
     }
-  }
-}
-
-/**
- * Validates `loss`, `temperature` and `rankWeighting` (all optional: hinge, 1, false) and their
- * combinations: `softmax` needs negativeMode `sum` (its normaliser already spans every negative),
- * `rankWeighting` needs the `hinge` loss. Throws BAD_OPTION naming the option.
- *
- * @example
- * ```ts
- * checkLossOptions({ loss: 'softmax', temperature: 0.1, rankWeighting: false, negativeMode: 'sum' });
- * ```
- */
-export function checkLossOptions(o: Pick<TripletKernelConfig, 'loss' | 'temperature' | 'rankWeighting' | 'negativeMode'>): void {
-  const loss = o.loss ?? 'hinge';
-  oneOf('loss', loss, ['hinge', 'softplus', 'softmax'] as const);
-  const tau = o.temperature ?? 1;
-  if (typeof tau !== 'number' || !Number.isFinite(tau) || tau <= 0 || tau > 1e6) throw badOption('temperature', tau, 'a number > 0 and ≤ 1e6');
-  const rw = o.rankWeighting ?? false;
-  if (typeof rw !== 'boolean') throw badOption('rankWeighting', rw, 'true or false');
-  if (loss === 'softmax' && o.negativeMode === 'hardest') {
-    throw new LrmlError('BAD_OPTION', 'invalid negativeMode: "hardest" with loss "softmax" (expected "sum": the softmax already normalises over the positive and all its negatives)');
-  }
-  if (rw && loss !== 'hinge') {
-    throw new LrmlError('BAD_OPTION', `invalid rankWeighting: true with loss "${loss}" (expected loss "hinge": the rank weight counts margin violators)`);
   }
 }
 

@@ -1,0 +1,100 @@
+// The loss options at the model and CLI level: defaults keep the original hinge, bad values and
+// combinations are BAD_OPTION, the CLI flags reach the options, older model configs (without the
+// options) still load, and each loss learns the planted structure end to end.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Command } from 'commander';
+import { LrmlError } from '../src/errors.js';
+import { CML_DEFAULTS, LRML_DEFAULTS, LRML_PAPER_CODE, TripletModel, kernelConfig, resolveTripletOptions, type TripletOptions } from '../src/models/triplet.js';
+import { addModelOptions, modelOptionsFromCli } from '../src/cli/commands/train.js';
+import { fitTriplet } from '../src/train/triplet.js';
+import { hitsAtK, plantedDataset } from './helpers.js';
+
+test('defaults keep the original loss: hinge, temperature 1, no rank weighting (LRML, CML, paper-code)', () => {
+  for (const defaults of [LRML_DEFAULTS, CML_DEFAULTS]) {
+    for (const given of [{}, LRML_PAPER_CODE]) {
+      const o = resolveTripletOptions(given, defaults);
+      assert.equal(o.loss, 'hinge');
+      assert.equal(o.temperature, 1);
+      assert.equal(o.rankWeighting, false);
+      const cfg = kernelConfig(o, 10, 20);
+      assert.equal(cfg.loss, 'hinge');
+      assert.equal(cfg.temperature, 1);
+      assert.equal(cfg.rankWeighting, false);
+    }
+  }
+  const o = resolveTripletOptions({ loss: 'softmax', temperature: 0.1, negatives: 10 }, LRML_DEFAULTS);
+  assert.deepEqual([kernelConfig(o, 5, 9).loss, kernelConfig(o, 5, 9).temperature], ['softmax', 0.1]);
+});
+
+test('bad loss options and combinations are BAD_OPTION naming the option', () => {
+  const cases: [Partial<TripletOptions>, RegExp][] = [
+    [{ loss: 'softmax', negativeMode: 'hardest', negatives: 10 }, /negativeMode: "hardest".*"sum" with loss "softmax"/],
+    [{ loss: 'softplus', rankWeighting: true }, /rankWeighting: true.*loss "hinge" only/],
+    [{ loss: 'softmax', temperature: 0 }, /temperature: 0/],
+    [{ temperature: -0.5 }, /temperature/],
+    [{ loss: 'bpr' as never }, /loss: "bpr".*hinge, softplus, softmax/],
+    [{ rankWeighting: 'yes' as never }, /rankWeighting/],
+  ];
+  for (const [given, re] of cases) {
+    assert.throws(() => resolveTripletOptions(given, LRML_DEFAULTS), (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && re.test(e.message), JSON.stringify(given));
+  }
+  // fine: softplus with hardest, rank weighting with hardest
+  resolveTripletOptions({ loss: 'softplus', negativeMode: 'hardest', negatives: 3 }, LRML_DEFAULTS);
+  resolveTripletOptions({ rankWeighting: true, negativeMode: 'hardest', negatives: 3 }, CML_DEFAULTS);
+});
+
+test('CLI flags --loss, --temperature, --rank-weighting reach the model options', () => {
+  const cmd = addModelOptions(new Command().exitOverride());
+  cmd.parse(['--loss', 'softmax', '--temperature', '0.2', '--negatives', '10'], { from: 'user' });
+  assert.deepEqual(modelOptionsFromCli('lrml', cmd.opts()), { loss: 'softmax', temperature: 0.2, negatives: 10 });
+  const cmd2 = addModelOptions(new Command().exitOverride());
+  cmd2.parse(['--rank-weighting', '--negatives', '5'], { from: 'user' });
+  const o = resolveTripletOptions(modelOptionsFromCli('cml', cmd2.opts()) as Partial<TripletOptions>, CML_DEFAULTS);
+  assert.equal(o.rankWeighting, true);
+  assert.equal(o.loss, 'hinge');
+  const cmd3 = addModelOptions(new Command().exitOverride());
+  cmd3.parse([], { from: 'user' });
+  assert.deepEqual(modelOptionsFromCli('lrml', cmd3.opts()), {}, 'no flag, no option: the defaults apply');
+});
+
+test('a model config written before the loss options existed still loads (defaults fill them in)', () => {
+  const d = 4;
+  const model = new TripletModel('cml', 3, 5, resolveTripletOptions({ dim: d }, CML_DEFAULTS), {
+    P: new Float32Array(3 * d), Q: new Float32Array(5 * d), K: new Float32Array(0), M: new Float32Array(0),
+  });
+  const config = model.config();
+  assert.equal(config.loss, 'hinge');
+  const old: Record<string, unknown> = { ...config };
+  delete old.loss;
+  delete old.temperature;
+  delete old.rankWeighting;
+  const tensors = model.tensors();
+  const back = TripletModel.fromTensors('cml', old, tensors, CML_DEFAULTS);
+  assert.equal(back.options.loss, 'hinge');
+  assert.equal(back.options.rankWeighting, false);
+  const withSoftmax = TripletModel.fromTensors('cml', { ...config, loss: 'softmax', temperature: 0.1 }, tensors, CML_DEFAULTS);
+  assert.equal(withSoftmax.options.loss, 'softmax');
+});
+
+test('every loss learns the planted structure end to end (beats popularity on held-out items)', async (t) => {
+  const data = plantedDataset(7);
+  const counts = data.train.columnCounts();
+  const popHits = hitsAtK((_u, out) => {
+    for (let i = 0; i < counts.length; i++) out[i] = counts[i];
+  }, data, 10);
+  const base: Partial<TripletOptions> = { dim: 16, numMemories: 4, epochs: 20, learningRate: 0.01, batchSize: 128, seed: 3 };
+  const recipes: Partial<TripletOptions>[] = [
+    { loss: 'softplus', temperature: 0.2, negatives: 3 },
+    { loss: 'softmax', temperature: 0.2, negatives: 10 },
+    { loss: 'hinge', rankWeighting: true, negatives: 5 },
+  ];
+  const seen: string[] = [];
+  for (const r of recipes) {
+    const model = await fitTriplet('lrml', data.train, resolveTripletOptions({ ...base, ...r }, LRML_DEFAULTS));
+    const h = hitsAtK((u, out) => model.scoreAll(u, out), data, 10);
+    seen.push(`${JSON.stringify(r)} ${h.toFixed(3)}`);
+    assert.ok(h > popHits + 0.2, `${JSON.stringify(r)}: hits@10 ${h.toFixed(3)} should beat popularity ${popHits.toFixed(3)} by > 0.2`);
+  }
+  t.diagnostic(`popularity ${popHits.toFixed(3)}; ${seen.join('; ')}`);
+});
