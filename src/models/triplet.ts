@@ -280,6 +280,8 @@ export const CML_DEFAULTS: Readonly<TripletOptions> = Object.freeze({
   distance: 'l2sq',
   clip: 'rows',
   initScale: 0.1,
-  epochs: 40,
+  margin: 0.5,
+  learningRate: 1e-3,
+  epochs: 50,
 });
 
