@@ -15,8 +15,9 @@ export interface KernelFingerprint {
 }
 
 /**
- * The configurations fingerprinted: the LRML defaults (kernel part, smaller catalogue), CML, and
- * several non-default options of the original hinge kernel.
+ * The configurations fingerprinted: `lrml-defaults` is the kernel part of the LRML defaults when
+ * the loss options were added (l2, Adam 1e-3; smaller catalogue), `cml-defaults` the same with
+ * CML's distance, then several other options of the original hinge kernel.
  *
  * @example
  * ```ts
@@ -32,8 +33,8 @@ export const FINGERPRINT_CONFIGS: Record<string, Partial<TripletKernelConfig>> =
 };
 
 /**
- * A kernel configuration: the LRML defaults' kernel options (d = 100, N = 20, l2, own relation,
- * rows clip, margin 0.5, one negative, Adam 1e-3) on 50 users × 80 items, with `over` on top.
+ * A kernel configuration: d = 100, N = 20, l2, own relation, rows clip, margin 0.5, one
+ * negative, Adam 1e-3, on 50 users × 80 items, with `over` on top.
  *
  * @example
  * ```ts

@@ -14,7 +14,7 @@ export interface TripletOptions {
   dim: number;
   /** Memory slots N (0 = no relation vector: CML). */
   numMemories: number;
-  /** Hinge margin λ. */
+  /** Hinge margin λ (hinge and softplus; the softmax loss does not use it). */
   margin: number;
   /** Negative pair's relation: its own attention (`own`) or the positive's (`copy`, authors' code). */
   negativeRelation: NegativeRelation;
