@@ -76,3 +76,21 @@ export function oneOf<T extends string>(name: string, value: string, allowed: re
   if (!(allowed as readonly string[]).includes(value)) throw badOption(name, value, `one of ${allowed.join(', ')}`);
   return value as T;
 }
+
+/**
+ * Options over defaults: unknown keys throw BAD_OPTION listing the known ones (for `kind`);
+ * undefined values keep the default. Validation of the values is the caller's.
+ *
+ * @example
+ * ```ts
+ * const o = withDefaults('bpr', { dim: 32 }, BPR_DEFAULTS);
+ * ```
+ */
+export function withDefaults<T extends object>(kind: string, given: Partial<T>, defaults: Readonly<T>, known: readonly string[] = Object.keys(defaults)): T {
+  for (const k of Object.keys(given)) {
+    if (!known.includes(k)) throw new LrmlError('BAD_OPTION', `unknown option "${k}" for ${kind} (known: ${known.join(', ')})`);
+  }
+  const o = { ...defaults } as T;
+  for (const [k, v] of Object.entries(given)) if (v !== undefined) (o as Record<string, unknown>)[k] = v;
+  return o;
+}

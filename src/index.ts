@@ -14,6 +14,7 @@ export type { Interactions, LoadOptions, LoadSummary, DataFormat } from './data/
 // models and training
 export type { Recommender, ModelFamily, ModelKind, Tensor, TrainHooks, TrainProgress, TrainReport, EpochSummary, ValidationControl } from './models/types.js';
 export { TripletModel, LRML_DEFAULTS, CML_DEFAULTS, LRML_PAPER_CODE, type TripletOptions } from './models/triplet.js';
+export type { TripletLoss, Distance, NegativeRelation, ClipMode, Optimizer, NegativeMode } from './kernels/types.js';
 export { BprModel, BPR_DEFAULTS, type BprOptions } from './models/bpr.js';
 export { PopularityModel } from './models/popularity.js';
 export { getFamily, modelKinds, registerFamily } from './train/families.js';

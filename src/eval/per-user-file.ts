@@ -1,6 +1,6 @@
 // Node-only: writing per-user metrics to a file, atomically (temp file in the same folder, then rename).
 
-import { rename, unlink, writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../fs-atomic.js';
 import type { IdMap } from '../data/idmap.js';
 import { LrmlError } from '../errors.js';
 import { formatPerUser, type PerUserFormat } from './per-user.js';
@@ -18,12 +18,9 @@ import type { EvalResult } from './types.js';
 export async function writePerUser(path: string, result: EvalResult, users: IdMap | null, format?: PerUserFormat): Promise<void> {
   const f = format ?? (/\.jsonl?$/i.test(path) ? 'jsonl' : 'tsv');
   const text = formatPerUser(result, users, f);
-  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
   try {
-    await writeFile(tmp, text);
-    await rename(tmp, path);
+    await writeFileAtomic(path, text);
   } catch (e) {
-    await unlink(tmp).catch(() => undefined);
     throw new LrmlError('BAD_OPTION', `cannot write per-user metrics to ${path}: ${(e as Error).message}`, { file: path });
   }
 }

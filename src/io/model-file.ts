@@ -1,28 +1,11 @@
-import { readFile, rename, writeFile, unlink } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { LrmlError } from '../errors.js';
+import { writeFileAtomic } from '../fs-atomic.js';
 import { decodeModel, encodeModel, type LoadedModel } from './format.js';
 
-export type { LoadedModel } from './format.js';
+export { writeFileAtomic } from '../fs-atomic.js';
 
-/**
- * Writes `path` atomically (temp file in the same folder, then rename): readers never see
- * a half-written file, and a failed write leaves the old file as it was.
- *
- * @example
- * ```ts
- * await writeFileAtomic('report.json', JSON.stringify(r));
- * ```
- */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
-  try {
-    await writeFile(tmp, data);
-    await rename(tmp, path);
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    throw e;
-  }
-}
+export type { LoadedModel } from './format.js';
 
 /**
  * Saves a model with its id maps and metadata as one safetensors-layout file, atomically.

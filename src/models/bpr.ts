@@ -1,4 +1,4 @@
-import { LrmlError, numberIn, oneOf, positiveInt, badOption } from '../errors.js';
+import { LrmlError, numberIn, oneOf, positiveInt, badOption, withDefaults } from '../errors.js';
 import type { BprParams } from '../kernels/bpr_impl.js';
 import type { Recommender, Tensor } from './types.js';
 
@@ -46,10 +46,7 @@ export const BPR_DEFAULTS: Readonly<BprOptions> = Object.freeze({
  * ```
  */
 export function resolveBprOptions(given: Partial<BprOptions>): BprOptions {
-  const names = Object.keys(BPR_DEFAULTS);
-  for (const k of Object.keys(given)) if (!names.includes(k)) throw new LrmlError('BAD_OPTION', `unknown option "${k}" for bpr (known: ${names.join(', ')})`);
-  const o: BprOptions = { ...BPR_DEFAULTS };
-  for (const [k, v] of Object.entries(given)) if (v !== undefined) (o as unknown as Record<string, unknown>)[k] = v;
+  const o = withDefaults('bpr', given, BPR_DEFAULTS);
   positiveInt('dim', o.dim);
   numberIn('l2', o.l2, 0, 1e6);
   oneOf('optimizer', o.optimizer, ['adam', 'sgd'] as const);

@@ -5,7 +5,7 @@
 // inverse (n = items), done in float64 by the blocked Cholesky kernels (WASM SIMD, TypeScript
 // fallback); memory is about 12·n² bytes while fitting.
 
-import { badOption, LrmlError, oneOf } from '../errors.js';
+import { badOption, LrmlError, oneOf, withDefaults } from '../errors.js';
 import type { Csr } from '../data/csr.js';
 import { LINALG_BLOCK, runSpdInverseStep, spdInversePlan, symmetrizeFromLower } from '../kernels/linalg_impl.js';
 import { WasmSpdMatrix } from '../kernels/linalg_wasm.js';
@@ -54,12 +54,7 @@ export const EASE_DEFAULTS: Readonly<EaseOptions> = Object.freeze({
  * ```
  */
 export function resolveEaseOptions(given: Partial<EaseOptions>): EaseOptions {
-  const names = Object.keys(EASE_DEFAULTS);
-  for (const k of Object.keys(given)) {
-    if (!names.includes(k)) throw new LrmlError('BAD_OPTION', `unknown option "${k}" for ease (known: ${names.join(', ')})`);
-  }
-  const o: EaseOptions = { ...EASE_DEFAULTS };
-  for (const [k, v] of Object.entries(given)) if (v !== undefined) (o as unknown as Record<string, unknown>)[k] = v;
+  const o = withDefaults('ease', given, EASE_DEFAULTS);
   if (typeof o.lambda !== 'number' || !Number.isFinite(o.lambda) || o.lambda <= 0 || o.lambda > 1e12) {
     throw badOption('lambda', o.lambda, 'a number in (0, 1e12]');
   }

@@ -14,7 +14,7 @@
 // N(0, (initScale/√dim)²), as in the paper's code. Single-threaded: a sweep over ML-1M at
 // dim 64 takes a few seconds.
 
-import { badOption, LrmlError, numberIn, oneOf, positiveInt } from '../errors.js';
+import { badOption, LrmlError, numberIn, oneOf, positiveInt, withDefaults } from '../errors.js';
 import type { Csr } from '../data/csr.js';
 import { cgWorkspace, choleskyFactor, choleskySolve, conjugateGradient, gramian, type CgWorkspace } from '../kernels/linalg_impl.js';
 import { Rng } from '../rng.js';
@@ -79,12 +79,7 @@ export const IALS_DEFAULTS: Readonly<IalsOptions> = Object.freeze({
  * ```
  */
 export function resolveIalsOptions(given: Partial<IalsOptions>): IalsOptions {
-  const names = Object.keys(IALS_DEFAULTS);
-  for (const k of Object.keys(given)) {
-    if (!names.includes(k)) throw new LrmlError('BAD_OPTION', `unknown option "${k}" for ials (known: ${names.join(', ')})`);
-  }
-  const o: IalsOptions = { ...IALS_DEFAULTS };
-  for (const [k, v] of Object.entries(given)) if (v !== undefined) (o as unknown as Record<string, unknown>)[k] = v;
+  const o = withDefaults('ials', given, IALS_DEFAULTS);
   positiveInt('dim', o.dim);
   if (!Number.isInteger(o.epochs) || o.epochs < 0) throw badOption('epochs', o.epochs, 'an integer ≥ 0');
   if (!Number.isInteger(o.seed)) throw badOption('seed', o.seed, 'an integer');

@@ -1,4 +1,4 @@
-import { LrmlError, badOption, numberIn, oneOf, positiveInt } from '../errors.js';
+import { LrmlError, badOption, numberIn, oneOf, positiveInt, withDefaults } from '../errors.js';
 import type { ClipMode, Distance, NegativeMode, NegativeRelation, Optimizer, TripletKernelConfig, TripletLoss, TripletParams } from '../kernels/types.js';
 import { lossOptionProblem } from '../kernels/losses.js';
 import { createTripletScorer, type TripletScorer } from '../kernels/scorer.js';
@@ -92,13 +92,7 @@ export const TRIPLET_OPTION_NAMES: readonly (keyof TripletOptions)[] = [
  * ```
  */
 export function resolveTripletOptions(given: Partial<TripletOptions>, defaults: Readonly<TripletOptions>): TripletOptions {
-  for (const key of Object.keys(given)) {
-    if (!(TRIPLET_OPTION_NAMES as readonly string[]).includes(key)) {
-      throw new LrmlError('BAD_OPTION', `unknown option "${key}" (known: ${TRIPLET_OPTION_NAMES.join(', ')})`);
-    }
-  }
-  const o: TripletOptions = { ...defaults };
-  for (const [k, v] of Object.entries(given)) if (v !== undefined) (o as unknown as Record<string, unknown>)[k] = v;
+  const o = withDefaults(defaults.numMemories === 0 ? 'cml' : 'lrml', given, defaults, TRIPLET_OPTION_NAMES);
   positiveInt('dim', o.dim);
   if (!Number.isInteger(o.numMemories) || o.numMemories < 0) throw badOption('numMemories', o.numMemories, 'an integer ≥ 0');
   numberIn('margin', o.margin, 0, 1e6);

@@ -83,7 +83,6 @@ export function explain(m: LoadedModel, userId: string, itemId: string): Explana
   if (i === undefined) throw new LrmlError('UNKNOWN_ITEM', `unknown item ${JSON.stringify(itemId)}`);
   const shape = shapeOf(model);
   const d = shape.dim;
-  const n = shape.numMemories;
   const p = userVector(model, u);
   const qs = lookupScales(model);
   const user = new PairUser(shape);

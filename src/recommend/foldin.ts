@@ -166,7 +166,7 @@ function projectUnitBall(x: Float64Array): void {
 class PairSampler {
   private readonly inSet: Uint8Array;
   private readonly order: Int32Array;
-  constructor(private readonly items: Int32Array, numItems: number, private readonly rng: Rng, private readonly batch: number) {
+  constructor(items: Int32Array, numItems: number, private readonly rng: Rng, private readonly batch: number) {
     this.inSet = new Uint8Array(numItems);
     for (const i of items) this.inSet[i] = 1;
     this.order = Int32Array.from(items);
