@@ -10,9 +10,9 @@ import { addModelOptions, modelOptionsFromCli } from '../src/cli/commands/train.
 import { fitTriplet } from '../src/train/triplet.js';
 import { hitsAtK, plantedDataset } from './helpers.js';
 
-test('defaults keep the original loss: hinge, temperature 1, no rank weighting (LRML, CML, paper-code)', () => {
-  for (const defaults of [LRML_DEFAULTS, CML_DEFAULTS]) {
-    for (const given of [{}, LRML_PAPER_CODE]) {
+test('CML defaults and the paper-code preset keep the paper loss: hinge, temperature 1, no rank weighting', () => {
+  for (const [defaults, given] of [[CML_DEFAULTS, {}], [LRML_DEFAULTS, LRML_PAPER_CODE], [CML_DEFAULTS, LRML_PAPER_CODE]] as const) {
+    {
       const o = resolveTripletOptions(given, defaults);
       assert.equal(o.loss, 'hinge');
       assert.equal(o.temperature, 1);
@@ -23,8 +23,11 @@ test('defaults keep the original loss: hinge, temperature 1, no rank weighting (
       assert.equal(cfg.rankWeighting, false);
     }
   }
-  const o = resolveTripletOptions({ loss: 'softmax', temperature: 0.1, negatives: 10 }, LRML_DEFAULTS);
+  const o = resolveTripletOptions({ loss: 'softmax', temperature: 0.1, negatives: 10 }, CML_DEFAULTS);
   assert.deepEqual([kernelConfig(o, 5, 9).loss, kernelConfig(o, 5, 9).temperature], ['softmax', 0.1]);
+  // LRML's default recipe (chosen on ML-1M validation, docs/lrml.md): sampled softmax over 10 negatives
+  const l = resolveTripletOptions({}, LRML_DEFAULTS);
+  assert.deepEqual([l.loss, l.temperature, l.negatives, l.clipMemory], ['softmax', 0.2, 10, true]);
 });
 
 test('bad loss options and combinations are BAD_OPTION naming the option', () => {

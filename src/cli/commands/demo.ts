@@ -110,8 +110,13 @@ export function registerDemo(program: Command): void {
       const loaded = { model: lrml, users: data.users, items: data.items, meta: {}, seen: train };
       const u = data.users.get(opts.user);
       if (u !== undefined) {
-        const liked = [...train.row(u)].slice(-5).map((i) => titles.get(data.items.id(i)) ?? data.items.id(i));
-        say(`user ${opts.user} watched ${train.rowLength(u)} movies in train, e.g.:`);
+        // the user's five latest training interactions (by timestamp, else file order)
+        const mine: [number, number][] = [];
+        const tr = split.train;
+        for (let k = 0; k < tr.user.length; k++) if (tr.user[k] === u) mine.push([tr.timestamp?.[k] ?? k, tr.item[k]]);
+        mine.sort((a, b) => b[0] - a[0]);
+        const liked = mine.slice(0, 5).map(([, i]) => titles.get(data.items.id(i)) ?? data.items.id(i));
+        say(`user ${opts.user} rated ${train.rowLength(u)} movies in train; the latest:`);
         for (const t of liked) say(`  · ${t}`);
       }
       const recs = recommend(loaded, opts.user, { k: 10 });

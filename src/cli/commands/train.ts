@@ -4,7 +4,7 @@ import { LrmlError } from '../../errors.js';
 import { saveModel } from '../../io/model-file.js';
 import type { EpochSummary, TrainReport } from '../../models/types.js';
 import { getFamily, modelKinds } from '../../train/families.js';
-import { LRML_PAPER_CODE } from '../../models/triplet.js';
+import { CML_SOFTMAX, LRML_HINGE, LRML_PAPER_CODE } from '../../models/triplet.js';
 import { addDataOptions, dataOptionsFrom } from '../data-options.js';
 import { addValidationOptions, prepareValidation, validationSpecFromCli } from '../validation.js';
 import { collectSet, parseInteger, parseNumber } from '../options.js';
@@ -25,7 +25,8 @@ const MODEL_FLAGS = [
 
 /** Presets by model kind. */
 const PRESETS: Record<string, Record<string, Record<string, unknown>>> = {
-  lrml: { 'paper-code': LRML_PAPER_CODE as Record<string, unknown> },
+  lrml: { 'paper-code': LRML_PAPER_CODE as Record<string, unknown>, hinge: LRML_HINGE as Record<string, unknown> },
+  cml: { softmax: CML_SOFTMAX as Record<string, unknown> },
 };
 
 /** Collects the model options the user gave on the command line (only those). */
@@ -49,7 +50,7 @@ export function modelOptionsFromCli(kind: string, opts: Record<string, unknown>)
 /** Adds the model-option flags shared by `train` and `tune`. */
 export function addModelOptions(cmd: Command): Command {
   return cmd
-    .option('--preset <name>', 'a named recipe (lrml: paper-code = the authors\' released configuration)')
+    .option('--preset <name>', 'a named recipe: lrml paper-code (the authors\' released configuration) or hinge (the paper\'s loss); cml softmax')
     .option('--dim <n>', 'embedding dimension d', parseInteger('--dim'))
     .option('--memories <n>', 'LRML memory slots N', parseInteger('--memories'))
     .option('--margin <x>', 'hinge margin', parseNumber('--margin'))
