@@ -1,0 +1,29 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Command } from 'commander';
+import { addModelOptions, modelOptionsFromCli } from '../src/cli/commands/train.js';
+import { LRML_PAPER_CODE } from '../src/models/triplet.js';
+import { LrmlError } from '../src/errors.js';
+
+function parse(...args: string[]): Record<string, unknown> {
+  const c = addModelOptions(new Command()).exitOverride();
+  c.parse(['node', 'lrml', ...args]);
+  return c.opts();
+}
+
+test('train flags: only the options given reach the model; --clip-memory / --no-clip-memory / neither', () => {
+  assert.deepEqual(modelOptionsFromCli('lrml', parse()), {});
+  assert.deepEqual(modelOptionsFromCli('lrml', parse('--clip-memory')), { clipMemory: true });
+  assert.deepEqual(modelOptionsFromCli('lrml', parse('--no-clip-memory')), { clipMemory: false });
+  assert.deepEqual(modelOptionsFromCli('lrml', parse('--memories', '8', '--learning-rate', '0.01', '--set', 'temperature=0.5')), {
+    numMemories: 8, learningRate: 0.01, temperature: 0.5,
+  });
+});
+
+test('train flags: presets apply first, explicit flags override them; unknown presets are refused', () => {
+  const o = modelOptionsFromCli('lrml', parse('--preset', 'paper-code', '--epochs', '3'));
+  assert.equal(o.negativeRelation, LRML_PAPER_CODE.negativeRelation);
+  assert.equal(o.epochs, 3);
+  assert.throws(() => modelOptionsFromCli('lrml', parse('--preset', 'nope')), (e: unknown) => e instanceof LrmlError && /unknown preset "nope" for lrml \(known: paper-code, hinge\)/.test(e.message));
+  assert.throws(() => modelOptionsFromCli('lrml', parse('--dim', 'abc')), /--dim: "abc" is not an integer/);
+});
