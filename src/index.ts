@@ -31,3 +31,7 @@ export { encodeModel, decodeModel, MODEL_FORMAT_VERSION, type LoadedModel } from
 export { saveModel, loadModel, writeFileAtomic } from './io/model-file.js';
 export * from './recommend/index.js';
 export * from './serve/index.js';
+
+// what the relations learn (issue #6); the HTML/SVG reports live in src/report (imported on demand by the CLI)
+export * from './analyze/index.js';
+export { loadItemsFile, loadUsersFile, loadIdMapFile, readSideText } from './data/side-info.js';

@@ -70,6 +70,8 @@ const COMBOS: Partial<TripletKernelConfig>[] = [
   { optimizer: 'adam', numMemories: 1, negativeRelation: 'copy', distance: 'l2', clip: 'lookup' },
   { optimizer: 'adam', numMemories: 2, negatives: 3, negativeMode: 'sum', dim: 12 },
   { optimizer: 'adam', numMemories: 20, distance: 'l2', dim: 100, learningRate: 1e-3 }, // the ML-1M shape
+  { optimizer: 'sgd', learningRate: 0.5, clipMemory: true, maxKeyNorm: 0.4 }, // keys clipped below the values' 1
+  { optimizer: 'adam', clipMemory: true, maxKeyNorm: 5, loss: 'softmax', temperature: 0.2, negatives: 4 },
 ];
 
 /** Trains `over` with both backends from the same state; asserts equal losses and parameters. */
@@ -96,6 +98,16 @@ async function crossCheck(over: Partial<TripletKernelConfig>, paramTol = 2e-6): 
     // (with one memory slot the attention is constant: K gets no gradient)
     if (init[name].length > 0 && !(name === 'K' && cfg.numMemories === 1)) assert.ok(moved > 1e-3, `${what}: ${name} did not train (moved ${moved})`);
     assert.ok(diff <= paramTol, `${what}: ${name} differs by up to ${diff.toExponential(2)} between ts and wasm`);
+  }
+  if (cfg.clipMemory) {
+    const maxKey = cfg.maxKeyNorm ?? 1;
+    for (const [X, max] of [[wasm.params.K, maxKey], [wasm.params.M, 1], [ts.params.K, maxKey], [ts.params.M, 1]] as const) {
+      for (let r = 0; r < cfg.numMemories; r++) {
+        let s = 0;
+        for (let c = 0; c < cfg.dim; c++) s += X[r * cfg.dim + c] ** 2;
+        assert.ok(Math.sqrt(s) <= max * (1 + 1e-5), `${what}: a memory row has norm ${Math.sqrt(s)} > ${max} with clipMemory`);
+      }
+    }
   }
   if (cfg.clip === 'rows') {
     for (const X of [wasm.params.P, wasm.params.Q]) {

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { LrmlError } from '../errors.js';
+import { registerAnalyze } from './commands/analyze.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEvaluate } from './commands/evaluate.js';
 import { registerExplain } from './commands/explain.js';
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerRecommend(program);
   registerSimilar(program);
   registerExplain(program);
+  registerAnalyze(program);
   registerServe(program);
   return program;
 }

@@ -560,12 +560,12 @@ export function lrmlTripletGrad(
   return loss;
 }
 
-/** Scales row `row` of W into the unit ball (norm ≤ 1). */
-function clipRow(W: Float32Array, o: number, d: number): void {
+/** Scales row W[o, o+d) into the ball of radius `max` (default 1). */
+function clipRow(W: Float32Array, o: number, d: number, max = 1): void {
   let ss = 0;
   for (let c = o; c < o + d; c++) ss += W[c] * W[c];
-  if (ss > 1) {
-    const f = 1 / Math.sqrt(ss);
+  if (ss > max * max) {
+    const f = max / Math.sqrt(ss);
     for (let c = o; c < o + d; c++) W[c] *= f;
   }
 }
@@ -672,8 +672,9 @@ export class LrmlTsStep {
       this.update(W.K, G.K, S1.K, S2.K, 0, len, bc1, bc2);
       this.update(W.M, G.M, S1.M, S2.M, 0, len, bc1, bc2);
       if (cfg.clipMemory) {
+        const maxKey = cfg.maxKeyNorm ?? 1;
         for (let o = 0; o < len; o += d) {
-          clipRow(W.K, o, d);
+          clipRow(W.K, o, d, maxKey);
           clipRow(W.M, o, d);
         }
       }

@@ -30,8 +30,10 @@ export interface TripletKernelConfig {
   negativeRelation: NegativeRelation;
   distance: Distance;
   clip: ClipMode;
-  /** Also clip rows of the memory keys K and values M to norm ≤ 1. */
+  /** Also clip rows of the memory values M to norm ≤ 1 and of the keys K to norm ≤ maxKeyNorm. */
   clipMemory: boolean;
+  /** With clipMemory: the largest norm of a key row (default 1; larger keys allow sharper attention). */
+  maxKeyNorm?: number;
   margin: number;
   /**
    * L2 regularisation weight (0 = none): each triplet (u, i, j) that contributes to the loss adds

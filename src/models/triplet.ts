@@ -22,8 +22,19 @@ export interface TripletOptions {
   distance: Distance;
   /** Unit-ball constraint: `rows` (after each update), `lookup` (authors' code), `none`. */
   clip: ClipMode;
-  /** Also clip memory keys and values to norm ≤ 1. */
+  /** Also clip memory values to norm ≤ 1 and keys to norm ≤ `maxKeyNorm`. */
   clipMemory: boolean;
+  /**
+   * With `clipMemory`: the largest norm of a memory key row (default 1). The attention logits are
+   * K·(p ⊙ q) with ‖p ⊙ q‖ ≤ 1, so unit keys keep the attention near uniform; larger keys let it
+   * pick slots (docs/lrml.md).
+   *
+   * @example
+   * ```ts
+   * resolveTripletOptions({ maxKeyNorm: 10 }, LRML_DEFAULTS);
+   * ```
+   */
+  maxKeyNorm: number;
   /** L2 regularisation weight (0 = none). */
   l2: number;
   /** Negatives per positive. */
@@ -77,7 +88,7 @@ export interface TripletOptions {
 
 /** The option names of {@link TripletOptions}, for validation and the tuner. */
 export const TRIPLET_OPTION_NAMES: readonly (keyof TripletOptions)[] = [
-  'dim', 'numMemories', 'margin', 'negativeRelation', 'distance', 'clip', 'clipMemory', 'l2', 'negatives',
+  'dim', 'numMemories', 'margin', 'negativeRelation', 'distance', 'clip', 'clipMemory', 'maxKeyNorm', 'l2', 'negatives',
   'negativeMode', 'loss', 'temperature', 'rankWeighting', 'samplerAlpha', 'optimizer', 'learningRate', 'beta1', 'beta2', 'epsilon', 'batchSize',
   'epochs', 'seed', 'initScale', 'memoryInitScale', 'threads', 'backend',
 ];
@@ -100,6 +111,7 @@ export function resolveTripletOptions(given: Partial<TripletOptions>, defaults: 
   oneOf('distance', o.distance, ['l2', 'l2sq', 'l1'] as const);
   oneOf('clip', o.clip, ['rows', 'lookup', 'none'] as const);
   if (typeof o.clipMemory !== 'boolean') throw badOption('clipMemory', o.clipMemory, 'true or false');
+  numberIn('maxKeyNorm', o.maxKeyNorm, 1e-6, 1e6);
   numberIn('l2', o.l2, 0, 1e6);
   positiveInt('negatives', o.negatives);
   oneOf('negativeMode', o.negativeMode, ['sum', 'hardest'] as const);
@@ -132,7 +144,7 @@ export function resolveTripletOptions(given: Partial<TripletOptions>, defaults: 
 export function kernelConfig(o: TripletOptions, numUsers: number, numItems: number): TripletKernelConfig {
   return {
     numUsers, numItems, dim: o.dim, numMemories: o.numMemories, negativeRelation: o.negativeRelation,
-    distance: o.distance, clip: o.clip, clipMemory: o.clipMemory, margin: o.margin, l2: o.l2,
+    distance: o.distance, clip: o.clip, clipMemory: o.clipMemory, maxKeyNorm: o.maxKeyNorm, margin: o.margin, l2: o.l2,
     negatives: o.negatives, negativeMode: o.negativeMode, loss: o.loss, temperature: o.temperature,
     rankWeighting: o.rankWeighting, optimizer: o.optimizer,
     learningRate: o.learningRate, beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon,
@@ -233,6 +245,7 @@ export const LRML_DEFAULTS: Readonly<TripletOptions> = Object.freeze({
   distance: 'l2sq',
   clip: 'rows',
   clipMemory: true,
+  maxKeyNorm: 1,
   l2: 0,
   negatives: 10,
   negativeMode: 'sum',

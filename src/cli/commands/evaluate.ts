@@ -1,13 +1,17 @@
 import { availableParallelism } from 'node:os';
+import { basename } from 'node:path';
 import type { Command } from 'commander';
+import type { IdMap } from '../../data/idmap.js';
 import { loadInteractions, toCsr } from '../../data/load.js';
 import type { LoadSummary } from '../../data/types.js';
 import { LrmlError } from '../../errors.js';
+import { compareModels } from '../../eval/bootstrap.js';
 import { loadGivenNegatives } from '../../eval/negatives-file.js';
 import { evaluateParallel } from '../../eval/parallel.js';
 import { writePerUser } from '../../eval/per-user-file.js';
-import type { EvalResult, GivenNegativesSummary, Protocol } from '../../eval/types.js';
+import type { Comparison, EvalResult, GivenNegativesSummary, Protocol } from '../../eval/types.js';
 import { loadModel } from '../../io/model-file.js';
+import type { LoadedModel } from '../../io/format.js';
 import { addDataOptions, dataOptionsFrom } from '../data-options.js';
 import { parseInteger, parseIntList } from '../options.js';
 import { formatTable } from '../progress.js';
@@ -29,9 +33,30 @@ function unknownLines(s: LoadSummary): number {
   return s.unknownLines ?? 0;
 }
 
-/** The one JSON object `lrml evaluate --json` prints. */
+/** One model evaluated with `--compare`: its result and the paired comparison with the `--model` model. */
+export interface ComparedModel {
+  /** Model file as given. */
+  model: string;
+  result: EvalResult;
+  /** `compareModels(reference, this)`: differences are reference − this model. */
+  comparison: Comparison;
+  /** Whether the model has the same user and item ids as the reference (else its data were loaded with its own id maps). */
+  sameIdMaps: boolean;
+}
+
+/**
+ * The one JSON object `lrml evaluate --json` prints: the `--model` result at the top level,
+ * `comparisons` (one entry per `--compare` model; empty when none) and `report` (index.html
+ * path, or null).
+ *
+ * @example
+ * ```ts
+ * evaluationJson(result, { model: 'm.lrml', negatives: null, trainUnknownLines: 0, testUnknownLines: 0 }).comparisons; // []
+ * ```
+ */
 export function evaluationJson(
-  r: EvalResult, extra: { model: string; negatives: GivenNegativesSummary | null; trainUnknownLines: number; testUnknownLines: number },
+  r: EvalResult,
+  extra: { model: string; negatives: GivenNegativesSummary | null; trainUnknownLines: number; testUnknownLines: number; comparisons?: ComparedModel[]; report?: string | null },
 ): Record<string, unknown> {
   return {
     model: extra.model,
@@ -52,7 +77,70 @@ export function evaluationJson(
     trainUnknownLines: extra.trainUnknownLines,
     testUnknownLines: extra.testUnknownLines,
     seconds: r.seconds,
+    comparisons: (extra.comparisons ?? []).map((c) => ({
+      model: c.model,
+      users: c.result.users,
+      positives: c.result.positives,
+      skipped: c.result.skipped,
+      metrics: c.result.metrics,
+      intervals: c.result.intervals,
+      meanCandidates: c.result.meanCandidates,
+      nanScores: c.result.nanScores,
+      sameIdMaps: c.sameIdMaps,
+      seconds: c.result.seconds,
+      differences: c.comparison,
+    })),
+    report: extra.report ?? null,
   };
+}
+
+/** The comparisons as text: one table of paired differences (reference − other). */
+function comparisonText(reference: string, compared: ComparedModel[]): string {
+  if (compared.length === 0) return '';
+  const c0 = compared[0].comparison;
+  const rows: (string | number)[][] = [['model', 'metric', 'reference', 'model value', 'difference', '95% interval', 'p-value']];
+  for (const c of compared) {
+    for (const [key, m] of Object.entries(c.comparison.metrics)) {
+      rows.push([c.model, key, m.a.toFixed(4), m.b.toFixed(4), m.diff.toFixed(4), `[${m.interval[0].toFixed(4)}, ${m.interval[1].toFixed(4)}]`, m.pValue === 0 ? `< ${1 / c.comparison.bootstrap}` : m.pValue.toFixed(3)]);
+    }
+  }
+  const lines = [
+    '',
+    `models: ${reference} (reference), ${compared.map((c) => c.model).join(', ')}`,
+    `paired differences: reference − model, per user; 95% intervals from ${c0.bootstrap} paired bootstrap resamples over ${c0.users} users`,
+    ...compared.filter((c) => !c.sameIdMaps).map((c) => `note: ${c.model} has other user/item ids than the reference; its data were loaded with its own id maps and users matched by id`),
+    '',
+    formatTable(rows),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** Whether two id maps hold the same ids in the same order. */
+function sameIds(a: IdMap, b: IdMap): boolean {
+  if (a.size !== b.size) return false;
+  for (let k = 0; k < a.size; k++) if (a.id(k) !== b.id(k)) return false;
+  return true;
+}
+
+/**
+ * A result whose per-user rows are re-indexed from the `from` user map to the `to` map (by
+ * external id) and sorted, so that it can be paired with a result computed with `to`. Users
+ * unknown to `to` keep index −1 (the pairing then reports different users).
+ */
+function alignUsers(r: EvalResult, from: IdMap, to: IdMap): EvalResult {
+  const pu = r.perUser;
+  if (pu === null) return r;
+  const n = pu.users.length;
+  const idx = Array.from(pu.users, (u) => to.get(from.id(u)) ?? -1);
+  const order = Array.from({ length: n }, (_, t) => t).sort((x, y) => idx[x] - idx[y]);
+  const metrics: Record<string, Float64Array> = {};
+  for (const [k, col] of Object.entries(pu.metrics)) metrics[k] = Float64Array.from(order, (t) => col[t]);
+  return { ...r, perUser: { users: Int32Array.from(order, (t) => idx[t]), positives: Int32Array.from(order, (t) => pu.positives[t]), metrics } };
+}
+
+/** Collects a repeatable option into a list. */
+function collectList(v: string, prev: string[] = []): string[] {
+  return [...prev, v];
 }
 
 /** The readable report of `lrml evaluate`. */
@@ -81,13 +169,17 @@ function evaluationText(r: EvalResult, negatives: GivenNegativesSummary | null, 
 /**
  * Registers `lrml evaluate`: loads a model file, the train and test files with the model's id maps
  * (frozen), ranks the test positives with one protocol and prints the metrics (a table, or one
- * JSON object with `--json`), with bootstrap 95% intervals over users.
+ * JSON object with `--json`), with bootstrap 95% intervals over users. `--compare FILE`
+ * (repeatable) evaluates more models on the same data and protocol and adds paired bootstrap
+ * differences against the first; `--report DIR` writes an HTML report with figures.
  *
  * @example
  * ```ts
  * registerEvaluate(program);
  * await program.parseAsync(['node', 'lrml', 'evaluate', '--model', 'm.lrml', '--train', 'ml-1m.train.pairs.gz',
  *   '--test', 'ml-1m.test.rating', '--negatives', 'ml-1m.test.negative.gz', '--json']);
+ * await program.parseAsync(['node', 'lrml', 'evaluate', '--model', 'lrml.lrml', '--compare', 'cml.lrml',
+ *   '--train', 'train.tsv', '--test', 'test.tsv', '--report', 'runs/compare']);
  * ```
  */
 export function registerEvaluate(program: Command): void {
@@ -106,58 +198,114 @@ export function registerEvaluate(program: Command): void {
     .option('--per-user <file>', 'write per-user metrics: TSV, or JSON lines when the name ends in .jsonl')
     .option('--threads <n>', `worker threads (default ${availableParallelism()}: all cores)`, parseInteger('--threads'))
     .option('--skip-unknown', 'skip negatives-file lines and negatives whose ids the model does not know (default: stop with an error)')
+    .option('--compare <model-file>', 'also evaluate this model on the same data and protocol, with paired bootstrap differences against --model (repeatable)', collectList)
+    .option('--report <dir>', 'write an evaluation report to this folder: index.html (self-contained), figures as SVG (+ PNG), data.json; collects per-user metrics')
     .option('--json', 'print one JSON object on stdout')
     .option('--quiet', 'no progress on stderr');
   addDataOptions(cmd);
   cmd.action(async (opts: Record<string, unknown>) => {
     const kind = protocolFlag(opts);
     if (opts.sampled !== undefined && (opts.sampled as number) <= 0) throw new LrmlError('BAD_OPTION', `--sampled: ${String(opts.sampled)} is not a positive integer (e.g. --sampled 100)`);
+    const compareFiles = (opts.compare as string[] | undefined) ?? [];
+    if (compareFiles.length > 0 && opts.bootstrap === 0) {
+      throw new LrmlError('BAD_OPTION', '--compare: paired differences need bootstrap resamples, but --bootstrap 0 was given (use --bootstrap N with N > 0, default 1000)');
+    }
+    const reportDir = opts.report === undefined ? null : String(opts.report);
     const dataOpts = dataOptionsFrom(opts);
     const modelPath = String(opts.model);
-    const lm = await loadModel(modelPath);
-    const load = (path: string) => loadInteractions(path, { ...dataOpts, users: lm.users, items: lm.items, frozen: true });
-    const trainData = await load(String(opts.train));
-    const testData = await load(String(opts.test));
-    const train = toCsr(trainData);
-    const test = toCsr(testData);
     const seed = (opts.seed as number | undefined) ?? 0;
-    let negatives: GivenNegativesSummary | null = null;
-    let protocol: Protocol;
-    if (kind === 'given') {
-      const cases = await loadGivenNegatives(String(opts.negatives), lm.users, lm.items, { unknown: opts.skipUnknown === true ? 'skip' : 'error' });
-      negatives = cases.summary;
-      protocol = { kind: 'given', cases };
-    } else if (kind === 'sampled') {
-      protocol = { kind: 'sampled', negatives: opts.sampled as number, seed };
-    } else {
-      protocol = { kind: 'full' };
-    }
+
+    /** Train and test matrices and the protocol, through one model's id maps. */
+    const prepare = async (lm: LoadedModel) => {
+      const load = (path: string) => loadInteractions(path, { ...dataOpts, users: lm.users, items: lm.items, frozen: true });
+      const trainData = await load(String(opts.train));
+      const testData = await load(String(opts.test));
+      let negatives: GivenNegativesSummary | null = null;
+      let protocol: Protocol;
+      if (kind === 'given') {
+        const cases = await loadGivenNegatives(String(opts.negatives), lm.users, lm.items, { unknown: opts.skipUnknown === true ? 'skip' : 'error' });
+        negatives = cases.summary;
+        protocol = { kind: 'given', cases };
+      } else if (kind === 'sampled') {
+        protocol = { kind: 'sampled', negatives: opts.sampled as number, seed };
+      } else {
+        protocol = { kind: 'full' };
+      }
+      return { train: toCsr(trainData), test: toCsr(testData), trainData, testData, protocol, negatives };
+    };
+
     const showProgress = opts.quiet !== true && opts.json !== true && process.stderr.isTTY === true;
-    let last = 0;
-    const result = await evaluateParallel(lm.model, train, test, protocol, {
-      k: opts.k as number[] | undefined,
-      bootstrap: opts.bootstrap as number | undefined,
-      seed,
-      perUser: opts.perUser !== undefined,
-      threads: opts.threads as number | undefined,
-      onProgress: showProgress
-        ? (p) => {
-          const now = performance.now();
-          if (now - last < 200 && p.done < p.total) return;
-          last = now;
-          process.stderr.write(`\revaluating: ${p.done}/${p.total} users`);
-        }
-        : undefined,
-    });
-    if (showProgress) process.stderr.write('\r\x1b[K');
+    const run = async (lm: LoadedModel, d: Awaited<ReturnType<typeof prepare>>, label: string): Promise<EvalResult> => {
+      let last = 0;
+      const r = await evaluateParallel(lm.model, d.train, d.test, d.protocol, {
+        k: opts.k as number[] | undefined,
+        bootstrap: opts.bootstrap as number | undefined,
+        seed,
+        perUser: opts.perUser !== undefined || reportDir !== null || compareFiles.length > 0,
+        threads: opts.threads as number | undefined,
+        onProgress: showProgress
+          ? (p) => {
+            const now = performance.now();
+            if (now - last < 200 && p.done < p.total) return;
+            last = now;
+            process.stderr.write(`\revaluating ${label}: ${p.done}/${p.total} users`);
+          }
+          : undefined,
+      });
+      if (showProgress) process.stderr.write('\r\x1b[K');
+      return r;
+    };
+
+    const lm = await loadModel(modelPath);
+    const data = await prepare(lm);
+    const result = await run(lm, data, modelPath);
+    const compared: ComparedModel[] = [];
+    for (const file of compareFiles) {
+      const other = await loadModel(file);
+      const same = sameIds(other.users, lm.users) && sameIds(other.items, lm.items);
+      const r = same ? await run(other, data, file) : alignUsers(await run(other, await prepare(other), file), other.users, lm.users);
+      let comparison: Comparison;
+      try {
+        comparison = compareModels(result, r, { bootstrap: (opts.bootstrap as number | undefined) ?? 1000, seed });
+      } catch (e) {
+        if (e instanceof LrmlError) throw new LrmlError(e.code, `--compare ${file}: ${e.message}`);
+        throw e;
+      }
+      compared.push({ model: file, result: r, comparison, sameIdMaps: same });
+    }
     if (opts.perUser !== undefined) await writePerUser(String(opts.perUser), result, lm.users);
-    const unknown = { train: unknownLines(trainData.summary), test: unknownLines(testData.summary) };
+    const unknown = { train: unknownLines(data.trainData.summary), test: unknownLines(data.testData.summary) };
+
+    let index: string | null = null;
+    let pngNote: string | null = null;
+    if (reportDir !== null) {
+      // loaded on demand: the plotting stack (vega) takes a few hundred ms to import
+      const { evaluationReport } = await import('../../report/evaluation.js');
+      const { writeReport } = await import('../../report/html.js');
+      const notes = compared.filter((c) => !c.sameIdMaps).map((c) => `${c.model} has other user/item ids than ${modelPath}: its data were loaded with its own id maps and users matched by id.`);
+      if (unknown.train > 0 || unknown.test > 0) notes.push(`Ids unknown to ${modelPath}: ${unknown.train} train lines and ${unknown.test} test lines skipped.`);
+      if (result.droppedCandidates > 0) notes.push(`${result.droppedCandidates} given negatives dropped (equal to their own positive, or repeated).`);
+      const names = [modelPath, ...compared.map((c) => c.model)].map((f) => basename(f).replace(/\.lrml$/, ''));
+      const report = await evaluationReport({
+        models: [{ name: names[0], result }, ...compared.map((c, k) => ({ name: names[k + 1], result: c.result }))],
+        comparisons: compared.map((c, k) => ({ name: names[k + 1], comparison: c.comparison })),
+        data: { train: String(opts.train), test: String(opts.test), negatives: opts.negatives === undefined ? null : String(opts.negatives) },
+        notes,
+        footer: `Written by lrml 0.1.0 (lrml evaluate): models ${[modelPath, ...compareFiles].join(', ')}.`,
+      });
+      const written = await writeReport(reportDir, report);
+      index = written.index;
+      pngNote = written.png.unavailable;
+    }
     if (opts.json === true) {
-      const o = evaluationJson(result, { model: modelPath, negatives, trainUnknownLines: unknown.train, testUnknownLines: unknown.test });
+      const o = evaluationJson(result, { model: modelPath, negatives: data.negatives, trainUnknownLines: unknown.train, testUnknownLines: unknown.test, comparisons: compared, report: index });
       process.stdout.write(`${JSON.stringify(o)}\n`);
     } else {
-      process.stdout.write(evaluationText(result, negatives, unknown));
+      process.stdout.write(evaluationText(result, data.negatives, unknown));
+      process.stdout.write(comparisonText(modelPath, compared));
       if (opts.perUser !== undefined) process.stdout.write(`per-user metrics written to ${String(opts.perUser)}\n`);
+      if (index !== null) process.stdout.write(`report written to ${index}\n`);
     }
+    if (pngNote !== null && opts.quiet !== true) process.stderr.write(`report: no PNG copies (${pngNote}); SVG figures written\n`);
   });
 }

@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { toCsr, loadInteractions } from '../../data/load.js';
 import { LrmlError } from '../../errors.js';
@@ -5,8 +6,10 @@ import { saveModel } from '../../io/model-file.js';
 import type { EpochSummary, TrainReport } from '../../models/types.js';
 import { getFamily, modelKinds } from '../../train/families.js';
 import { CML_SOFTMAX, LRML_HINGE, LRML_PAPER_CODE } from '../../models/triplet.js';
+import type { WrittenReport } from '../../report/html.js';
 import { addDataOptions, dataOptionsFrom } from '../data-options.js';
 import { addValidationOptions, prepareValidation, validationSpecFromCli } from '../validation.js';
+import type { ValidationSpec } from '../validation.js';
 import { collectSet, parseInteger, parseNumber } from '../options.js';
 import { TrainProgressBar, formatTable } from '../progress.js';
 
@@ -78,7 +81,24 @@ export function addModelOptions(cmd: Command): Command {
     .option('--set <key=value>', 'any other model option (repeatable), e.g. --set lambda=500', collectSet);
 }
 
-/** Registers `lrml train`. */
+/** How validation was done, in words, for the training report. */
+function describeValidation(spec: ValidationSpec): string {
+  const what = spec.negatives !== undefined
+    ? `${spec.negatives} (given negatives)`
+    : `${spec.test ?? ''} (${(spec.sampled ?? 100) === 0 ? 'full ranking' : `${spec.sampled ?? 100} sampled negatives`})`;
+  return `${what}; monitor ${spec.monitor ?? 'ndcg@10'}${spec.every !== undefined ? `, every ${spec.every} epochs` : ''}${spec.patience !== undefined ? `, patience ${spec.patience}` : ''}`;
+}
+
+/**
+ * Registers `lrml train`: trains a model on an interaction file and saves it; with
+ * `--report DIR` also writes a training report (learning curves as SVG/PNG, index.html, data.json).
+ *
+ * @example
+ * ```ts
+ * registerTrain(program);
+ * await program.parseAsync(['node', 'lrml', 'train', '--data', 'ratings.csv', '--out', 'm.lrml', '--report', 'runs/m']);
+ * ```
+ */
 export function registerTrain(program: Command): void {
   const cmd = program
     .command('train')
@@ -86,6 +106,7 @@ export function registerTrain(program: Command): void {
     .requiredOption('--data <file>', 'interaction file (csv, tsv, dat, NCF; gzip ok)')
     .option('--model <kind>', `model family: ${modelKinds().join(' | ')}`, 'lrml')
     .requiredOption('--out <file>', 'model file to write')
+    .option('--report <dir>', 'also write a training report to this folder: index.html (self-contained), learning curves as SVG (+ PNG), data.json')
     .option('--json', 'print a JSON summary on stdout')
     .option('--quiet', 'no progress bar');
   addModelOptions(cmd);
@@ -96,6 +117,12 @@ export function registerTrain(program: Command): void {
     const family = getFamily(kind);
     const options = family.resolveOptions(modelOptionsFromCli(kind, opts));
     const data = await loadInteractions(String(opts.data), dataOptionsFrom(opts));
+    if (opts.report !== undefined) {
+      // fail before training, not after it, when the report folder cannot be made
+      await mkdir(String(opts.report), { recursive: true }).catch((e: Error) => {
+        throw new LrmlError('WRITE_FAILED', `--report: cannot create folder ${String(opts.report)}: ${e.message}`);
+      });
+    }
     const vspec = validationSpecFromCli(opts);
     const makeValidation = vspec === null ? null : await prepareValidation(vspec, data);
     const csr = toCsr(data);
@@ -140,9 +167,27 @@ export function registerTrain(program: Command): void {
       bestEpoch: report?.bestEpoch,
     };
     await saveModel(String(opts.out), { model, users: data.users, items: data.items, meta, seen: csr });
+    let written: WrittenReport | null = null;
+    if (opts.report !== undefined) {
+      // loaded on demand: the plotting stack (vega) takes a few hundred ms to import
+      const { trainingReport } = await import('../../report/training.js');
+      const { writeReport } = await import('../../report/html.js');
+      const trainReport: TrainReport = report ?? { epochs, bestEpoch: epochs.at(-1)?.epoch ?? 0, stoppedEarly: false, seconds };
+      const r = await trainingReport({
+        kind,
+        options: options as Record<string, unknown>,
+        report: trainReport,
+        data: { file: String(opts.data), users: csr.numRows, items: csr.numCols, interactions: csr.nnz, summary: data.summary as unknown as Record<string, unknown> },
+        ...(vspec === null ? {} : { validation: describeValidation(vspec) }),
+        modelFile: String(opts.out),
+        footer: `Written by lrml 0.1.0 (lrml train); model saved to ${String(opts.out)}.`,
+      });
+      written = await writeReport(String(opts.report), r);
+    }
     const summary = {
       model: kind, out: String(opts.out), users: csr.numRows, items: csr.numCols, interactions: csr.nnz,
       epochs: epochs.length, bestEpoch: report?.bestEpoch, validation: report?.bestValidation ?? null, seconds, options,
+      report: written === null ? null : written.index,
     };
     if (opts.json) {
       process.stdout.write(`${JSON.stringify(summary)}\n`);
@@ -151,6 +196,8 @@ export function registerTrain(program: Command): void {
       const head = ['model', 'users', 'items', 'interactions', 'epochs', 'best epoch', ...(v ? Object.keys(v) : []), 'seconds'];
       const row = [kind, csr.numRows, csr.numCols, csr.nnz, epochs.length, report?.bestEpoch ?? epochs.length, ...(v ? Object.values(v) : []), seconds];
       process.stdout.write(`${formatTable([head, row])}\nsaved ${String(opts.out)}\n`);
+      if (written !== null) process.stdout.write(`report written to ${written.index}\n`);
     }
+    if (written !== null && written.png.unavailable !== null && opts.quiet !== true) process.stderr.write(`report: no PNG copies (${written.png.unavailable}); SVG figures written\n`);
   });
 }

@@ -37,6 +37,7 @@ let COPY: bool = false; // negatives use the positive's relation
 let LOOKUP: bool = false; // clip looked-up p and q into the unit ball in the forward pass
 let CLIPROWS: bool = false; // clip touched P / Q rows after the update
 let CLIPMEM: bool = false; // clip K / M rows after the update
+let MAXKEY: f32 = 1; // with CLIPMEM: key rows clipped to norm ≤ MAXKEY (values to ≤ 1)
 let HARDEST: bool = false; // only the hardest negative contributes
 let LOSS: i32 = 0; // 0 = hinge, 1 = softplus, 2 = softmax
 let RANKW: bool = false; // hinge: WARP-style rank weight log(1 + ⌊NITEMS·V/NEG⌋)
@@ -149,13 +150,15 @@ export function scratchBytes(): usize {
 
 /**
  * Sets the options (codes as in the header) and hyper-parameters; loss: 0 = hinge, 1 = softplus,
- * 2 = softmax; tau = temperature; rankW: hinge rank weighting over numItems items.
+ * 2 = softmax; tau = temperature; rankW: hinge rank weighting over numItems items; maxKey: with
+ * clipMem, the largest key-row norm.
  */
 export function setOptions(
   dist: i32, copy: i32, clip: i32, clipMem: i32, hardest: i32, opt: i32,
   margin: f32, l2: f32, lr: f32, b1: f32, b2: f32, eps: f32,
-  loss: i32, tau: f64, rankW: i32, numItems: i32,
+  loss: i32, tau: f64, rankW: i32, numItems: i32, maxKey: f32,
 ): void {
+  MAXKEY = maxKey;
   LOSS = loss;
   TAU = tau;
   RANKW = rankW != 0;
@@ -959,6 +962,14 @@ function clipRow(W: usize, ss: f32): void {
   }
 }
 
+/** Scales a padded row into the ball of radius max, given its Σ w². */
+function clipRowTo(W: usize, ss: f32, max: f32): void {
+  if (ss > max * max) {
+    const f = f32x4.splat(max / Mathf.sqrt(ss));
+    for (let c: usize = 0; c < RB; c += 16) v128.store(W + c, f32x4.mul(v128.load(W + c), f));
+  }
+}
+
 /** Σ w² of a row. */
 function rowSq(W: usize): f32 {
   let ss = f32x4.splat(0);
@@ -1017,7 +1028,7 @@ export function step(users: usize, pos: usize, negs: usize, count: i32): f64 {
     if (CLIPMEM) {
       for (let m = 0; m < NM; m++) {
         const o = <usize>m * RB;
-        clipRow(K + o, rowSq(K + o));
+        clipRowTo(K + o, rowSq(K + o), MAXKEY);
         clipRow(M + o, rowSq(M + o));
       }
     }

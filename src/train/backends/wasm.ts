@@ -25,7 +25,7 @@ export interface TrainExports {
   scratchBytes(): number;
   setOptions(dist: number, copy: number, clip: number, clipMem: number, hardest: number, opt: number,
     margin: number, l2: number, lr: number, b1: number, b2: number, eps: number,
-    loss: number, temperature: number, rankWeighting: number, numItems: number): void;
+    loss: number, temperature: number, rankWeighting: number, numItems: number, maxKeyNorm: number): void;
   setParams(p: number, q: number, k: number, m: number,
     s1p: number, s2p: number, s1q: number, s2q: number, s1k: number, s2k: number, s1m: number, s2m: number): void;
   setWork(gp: number, gq: number, gk: number, gm: number, stampP: number, stampQ: number, touchP: number, touchQ: number, scratch: number): void;
@@ -115,6 +115,7 @@ export function instantiateTrainer(module: WebAssembly.Module, memory: WebAssemb
     cfg.temperature ?? 1,
     cfg.rankWeighting === true ? 1 : 0,
     cfg.numItems,
+    cfg.maxKeyNorm ?? 1,
   );
   const s = layout.shared;
   ex.setParams(s.P, s.Q, s.K, s.M, s.s1p, s.s2p, s.s1q, s.s2q, s.s1k, s.s2k, s.s1m, s.s2m);

@@ -1,0 +1,300 @@
+// Side information about items and users (titles, genres, demographics) and the id maps that join
+// a model's ids to the side files' ids. Node-only (files, gzip); the analysis imports only the types.
+
+import { readFile } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
+import { LrmlError } from '../errors.js';
+
+/** What an items file says about one item. */
+export interface ItemInfo {
+  title: string;
+  /** Genres in file order; empty for "(no genres listed)" or an empty field. */
+  genres: string[];
+}
+
+/** What a users file says about one user. */
+export interface UserInfo {
+  /** As written in the file (MovieLens: `F` or `M`). */
+  gender: string;
+  /** Age (MovieLens 1M: the lower bound of the age group: 1, 18, 25, 35, 45, 50, 56). */
+  age: number;
+  /** Occupation as written (MovieLens 1M: a code 0–20; 100K: a word). */
+  occupation: string;
+}
+
+const NO_GENRES = '(no genres listed)';
+
+function fsError(path: string, e: unknown): LrmlError {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return new LrmlError('FILE_NOT_FOUND', `${path}: no such file`, { file: path });
+  if (code === 'EISDIR') return new LrmlError('FILE_NOT_FOUND', `${path}: is a directory, not a file`, { file: path });
+  return new LrmlError('FILE_NOT_FOUND', `${path}: cannot read (${(e as Error).message})`, { file: path });
+}
+
+/**
+ * A side file's text: gzip detected by its magic bytes (1f 8b); UTF-8 when the bytes are valid
+ * UTF-8 (a BOM is dropped), else Latin-1 (ISO-8859-1, as MovieLens 1M's `movies.dat`).
+ *
+ * @example
+ * ```ts
+ * const text = await readSideText('movies.dat');
+ * ```
+ */
+export async function readSideText(path: string): Promise<string> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    throw fsError(path, e);
+  }
+  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    try {
+      bytes = gunzipSync(bytes);
+    } catch (e) {
+      throw new LrmlError('BAD_GZIP', `${path}: corrupt or truncated gzip data (${(e as Error).message})`, { file: path });
+    }
+  }
+  if (bytes.length === 0) throw new LrmlError('EMPTY_FILE', `${path}: the file is empty`, { file: path });
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    text = bytes.toString('latin1');
+  }
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+function lineError(file: string, line: number, message: string, value?: string): LrmlError {
+  return new LrmlError('BAD_VALUE', `${file}:${line}: ${message}`, { file, line, value });
+}
+
+/** One record of a delimited text: its fields and the (1-based) line it starts on. */
+interface SideRecord {
+  fields: string[];
+  line: number;
+}
+
+/**
+ * Records of a CSV text (RFC 4180: `"` quotes fields, `""` is a quote inside one, quoted fields may
+ * hold commas and line breaks). Blank lines are skipped. BAD_VALUE with file:line for an
+ * unterminated quote or text after a closing quote.
+ */
+function csvRecords(text: string, file: string): SideRecord[] {
+  const out: SideRecord[] = [];
+  const n = text.length;
+  let p = 0;
+  let line = 1;
+  while (p < n) {
+    const start = line;
+    const fields: string[] = [];
+    let field = '';
+    let blank = true;
+    for (;;) {
+      if (p < n && text.charCodeAt(p) === 34) {
+        // quoted field
+        blank = false;
+        p++;
+        for (;;) {
+          if (p >= n) throw lineError(file, start, 'unterminated quote');
+          const c = text[p];
+          if (c === '"') {
+            if (text[p + 1] === '"') {
+              field += '"';
+              p += 2;
+              continue;
+            }
+            p++;
+            break;
+          }
+          if (c === '\n') line++;
+          field += c;
+          p++;
+        }
+        const c = text[p];
+        if (p < n && c !== ',' && c !== '\n' && !(c === '\r' && (p + 1 >= n || text[p + 1] === '\n'))) {
+          throw lineError(file, line, `text after a closing quote in field ${fields.length + 1}`, field);
+        }
+      } else {
+        let e = p;
+        while (e < n) {
+          const c = text.charCodeAt(e);
+          if (c === 44 || c === 10) break;
+          e++;
+        }
+        let f = text.slice(p, e);
+        if (f.endsWith('\r') && (e >= n || text.charCodeAt(e) === 10)) f = f.slice(0, -1);
+        if (f.includes('"')) throw lineError(file, line, `a quote inside unquoted field ${fields.length + 1}`, f);
+        if (f !== '') blank = false;
+        field = f;
+        p = e;
+      }
+      fields.push(field);
+      field = '';
+      if (p < n && text.charCodeAt(p) === 44) {
+        blank = false;
+        p++;
+        continue;
+      }
+      if (p < n && text[p] === '\r') p++;
+      if (p < n && text.charCodeAt(p) === 10) {
+        p++;
+        line++;
+      }
+      break;
+    }
+    if (!blank) out.push({ fields, line: start });
+  }
+  return out;
+}
+
+/** Records of a text whose fields are separated by `delim` (no quoting), blank lines skipped. */
+function plainRecords(text: string, delim: string): SideRecord[] {
+  const out: SideRecord[] = [];
+  const lines = text.split('\n');
+  for (let k = 0; k < lines.length; k++) {
+    let s = lines[k];
+    if (s.endsWith('\r')) s = s.slice(0, -1);
+    if (s.trim() === '') continue;
+    out.push({ fields: s.split(delim), line: k + 1 });
+  }
+  return out;
+}
+
+function firstLine(text: string): string {
+  const e = text.indexOf('\n');
+  return e < 0 ? text : text.slice(0, e);
+}
+
+function genresOf(field: string): string[] {
+  const g = field.trim();
+  if (g === '' || g === NO_GENRES) return [];
+  return g.split('|').map((x) => x.trim()).filter((x) => x !== '' && x !== NO_GENRES);
+}
+
+function norm(s: string): string {
+  return s.toLowerCase().replace(/[\s_\-.]/g, '');
+}
+
+/**
+ * Reads an items file into a map from item id to title and genres. Formats (sniffed from the first
+ * line): MovieLens `movies.dat` (`MovieID::Title::Genres`, Latin-1) and CSV with a header
+ * (`movies.csv` of ml-latest / ml-latest-small: `movieId,title,genres`, quoted titles with commas;
+ * columns found by name: movieId / itemId / item / id, title / name, genres / genre), or a headerless
+ * CSV read as id, title, genres. Genres are `|`-separated; "(no genres listed)" means none.
+ * Gzip is detected by magic bytes. BAD_VALUE with file:line for malformed lines or a repeated id.
+ *
+ * @example
+ * ```ts
+ * const items = await loadItemsFile('data/ml-latest-small/movies.csv');
+ * items.get('1'); // { title: 'Toy Story (1995)', genres: ['Adventure', 'Animation', …] }
+ * ```
+ */
+export async function loadItemsFile(path: string): Promise<Map<string, ItemInfo>> {
+  const text = await readSideText(path);
+  const out = new Map<string, ItemInfo>();
+  const add = (id: string, title: string, genres: string[], line: number): void => {
+    if (id === '') throw lineError(path, line, 'empty item id');
+    if (out.has(id)) throw lineError(path, line, `item id ${JSON.stringify(id)} appears twice`, id);
+    out.set(id, { title, genres });
+  };
+  if (firstLine(text).includes('::')) {
+    for (const r of plainRecords(text, '::')) {
+      if (r.fields.length !== 3) {
+        throw lineError(path, r.line, `expected MovieID::Title::Genres (3 fields), found ${r.fields.length}`, r.fields.join('::'));
+      }
+      add(r.fields[0].trim(), r.fields[1].trim(), genresOf(r.fields[2]), r.line);
+    }
+    return out;
+  }
+  const records = csvRecords(text, path);
+  if (records.length === 0) throw new LrmlError('EMPTY_FILE', `${path}: no records`, { file: path });
+  const head = records[0].fields.map(norm);
+  const find = (names: string[]): number => head.findIndex((h) => names.includes(h));
+  let cols = [find(['movieid', 'itemid', 'item', 'id', 'movie']), find(['title', 'name']), find(['genres', 'genre'])];
+  let first = 1;
+  if (cols[0] < 0 || cols[1] < 0) {
+    if (/^\s*\d+\s*$/.test(records[0].fields[0] ?? '')) {
+      cols = [0, 1, 2]; // no header: id, title, genres
+      first = 0;
+    } else {
+      throw new LrmlError('MISSING_COLUMN', `${path}:1: header ${JSON.stringify(records[0].fields)} names no item id and title columns (expected e.g. movieId,title,genres)`, { file: path, line: 1 });
+    }
+  }
+  const need = Math.max(cols[0], cols[1], first === 0 ? 1 : cols[2]) + 1; // headerless: genres optional
+  for (let k = first; k < records.length; k++) {
+    const r = records[k];
+    if (r.fields.length < need) {
+      throw lineError(path, r.line, `expected at least ${need} fields (id, title${cols[2] >= 0 ? ', genres' : ''}), found ${r.fields.length}`, r.fields.join(','));
+    }
+    const genres = cols[2] >= 0 && cols[2] < r.fields.length ? genresOf(r.fields[cols[2]]) : [];
+    add(r.fields[cols[0]].trim(), r.fields[cols[1]].trim(), genres, r.line);
+  }
+  return out;
+}
+
+/**
+ * Reads a users file into a map from user id to gender, age and occupation: MovieLens 1M
+ * `users.dat` (`UserID::Gender::Age::Occupation::Zip`) or MovieLens 100K `u.user`
+ * (`user id|age|gender|occupation|zip`). Gzip is detected by magic bytes. BAD_VALUE with
+ * file:line for malformed lines (wrong field count, non-numeric age, empty gender) or a repeated id.
+ *
+ * @example
+ * ```ts
+ * const users = await loadUsersFile('../shared/data/ml-1m/users.dat');
+ * users.get('1'); // { gender: 'F', age: 1, occupation: '10' }
+ * ```
+ */
+export async function loadUsersFile(path: string): Promise<Map<string, UserInfo>> {
+  const text = await readSideText(path);
+  const dat = firstLine(text).includes('::');
+  if (!dat && !firstLine(text).includes('|')) {
+    throw new LrmlError('UNKNOWN_FORMAT', `${path}: not a MovieLens users file (expected UserID::Gender::Age::Occupation::Zip or user id|age|gender|occupation|zip)`, { file: path });
+  }
+  const out = new Map<string, UserInfo>();
+  for (const r of plainRecords(text, dat ? '::' : '|')) {
+    const f = r.fields.map((x) => x.trim());
+    if (f.length !== 5) {
+      throw lineError(path, r.line, `expected ${dat ? 'UserID::Gender::Age::Occupation::Zip' : 'user id|age|gender|occupation|zip'} (5 fields), found ${f.length}`, r.fields.join(dat ? '::' : '|'));
+    }
+    const [id, gender, ageText, occupation] = dat ? [f[0], f[1], f[2], f[3]] : [f[0], f[2], f[1], f[3]];
+    if (id === '') throw lineError(path, r.line, 'empty user id');
+    if (gender === '') throw lineError(path, r.line, 'empty gender');
+    const age = /^\d+(\.\d+)?$/.test(ageText) ? Number(ageText) : Number.NaN;
+    if (!Number.isFinite(age)) throw lineError(path, r.line, `age ${JSON.stringify(ageText)} is not a number`, ageText);
+    if (out.has(id)) throw lineError(path, r.line, `user id ${JSON.stringify(id)} appears twice`, id);
+    out.set(id, { gender, age, occupation });
+  }
+  return out;
+}
+
+/**
+ * Reads an id map file: tab-separated, a header line, two columns — the model's id, then the side
+ * files' id (e.g. `item_map.tsv` of the NCF MovieLens 1M files: `ncf_item\tmovie_id`); a first
+ * line of two numbers is read as data (no header). Returns
+ * model id → side id. BAD_VALUE with file:line for a line without exactly two non-empty fields
+ * or a repeated model id.
+ *
+ * @example
+ * ```ts
+ * const itemMap = await loadIdMapFile('../shared/data/ml-1m/item_map.tsv');
+ * itemMap.get('0'); // '1193'
+ * ```
+ */
+export async function loadIdMapFile(path: string): Promise<Map<string, string>> {
+  const text = await readSideText(path);
+  const records = plainRecords(text, '\t');
+  if (records.length === 0) throw new LrmlError('EMPTY_FILE', `${path}: no lines`, { file: path });
+  const out = new Map<string, string>();
+  const numeric = (x: string | undefined): boolean => x !== undefined && /^\s*-?\d+\s*$/.test(x);
+  const headerless = records[0].fields.length === 2 && numeric(records[0].fields[0]) && numeric(records[0].fields[1]);
+  for (let k = headerless ? 0 : 1; k < records.length; k++) {
+    const r = records[k];
+    const f = r.fields.map((x) => x.trim());
+    if (f.length !== 2 || f[0] === '' || f[1] === '') {
+      throw lineError(path, r.line, `expected two tab-separated ids (model id, side id), found ${JSON.stringify(r.fields.join('\t'))}`, r.fields.join('\t'));
+    }
+    if (out.has(f[0])) throw lineError(path, r.line, `model id ${JSON.stringify(f[0])} appears twice`, f[0]);
+    out.set(f[0], f[1]);
+  }
+  return out;
+}
