@@ -1,7 +1,7 @@
 // The ML-1M reproduction table (issue #3): every model on the NCF leave-one-out split,
 // HR@10 / nDCG@10 with bootstrap 95% intervals under the given-negatives protocol (99 NCF
 // negatives) and under full ranking, plus training time. Regenerates the table from scratch:
-//   npm run bench:ml1m [-- --only lrml,cml] [--threads 1]
+//   npm run bench:ml1m [-- --only lrml,cml] [--rows 'LRML (defaults);CML, sampled softmax'] [--threads 1]
 // Reads ../shared/data/ml-1m (never copied into the repo). Prints a markdown table and writes
 // the raw results as JSON to bench/results/ml1m-<timestamp>.json.
 import { existsSync, mkdirSync } from 'node:fs';
@@ -54,6 +54,7 @@ async function main(): Promise<void> {
     return;
   }
   const only = arg('--only')?.split(',');
+  const rowNames = arg('--rows')?.split(';');
   const threads = Number(arg('--threads') ?? 2);
   const data = await loadInteractions(join(DATA, 'ml-1m.train.pairs.gz'));
   // two test items never occur in the training pairs: they join the catalogue (3,706 items, as NCF)
@@ -65,6 +66,7 @@ async function main(): Promise<void> {
   const raw: unknown[] = [];
   for (const e of ENTRIES) {
     if (only !== undefined && !only.includes(e.kind) && !only.includes(e.name)) continue;
+    if (rowNames !== undefined && !rowNames.includes(e.name)) continue;
     let family;
     try {
       family = getFamily(e.kind);

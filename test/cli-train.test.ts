@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Command } from 'commander';
 import { addModelOptions, modelOptionsFromCli } from '../src/cli/commands/train.js';
-import { LRML_PAPER_CODE } from '../src/models/triplet.js';
+import { LRML_DEFAULTS, LRML_PAPER_CODE, resolveTripletOptions } from '../src/models/triplet.js';
 import { LrmlError } from '../src/errors.js';
 
 function parse(...args: string[]): Record<string, unknown> {
@@ -15,6 +15,8 @@ test('train flags: only the options given reach the model; --clip-memory / --no-
   assert.deepEqual(modelOptionsFromCli('lrml', parse()), {});
   assert.deepEqual(modelOptionsFromCli('lrml', parse('--clip-memory')), { clipMemory: true });
   assert.deepEqual(modelOptionsFromCli('lrml', parse('--no-clip-memory')), { clipMemory: false });
+  assert.deepEqual(modelOptionsFromCli('lrml', parse('--max-key-norm', '10')), { maxKeyNorm: 10 });
+  assert.throws(() => resolveTripletOptions({ maxKeyNorm: 0 }, LRML_DEFAULTS), (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && /maxKeyNorm/.test(e.message));
   assert.deepEqual(modelOptionsFromCli('lrml', parse('--memories', '8', '--learning-rate', '0.01', '--set', 'temperature=0.5')), {
     numMemories: 8, learningRate: 0.01, temperature: 0.5,
   });
@@ -24,6 +26,6 @@ test('train flags: presets apply first, explicit flags override them; unknown pr
   const o = modelOptionsFromCli('lrml', parse('--preset', 'paper-code', '--epochs', '3'));
   assert.equal(o.negativeRelation, LRML_PAPER_CODE.negativeRelation);
   assert.equal(o.epochs, 3);
-  assert.throws(() => modelOptionsFromCli('lrml', parse('--preset', 'nope')), (e: unknown) => e instanceof LrmlError && /unknown preset "nope" for lrml \(known: paper-code, hinge\)/.test(e.message));
+  assert.throws(() => modelOptionsFromCli('lrml', parse('--preset', 'nope')), (e: unknown) => e instanceof LrmlError && /unknown preset "nope" for lrml \(known: paper-code, hinge, fast\)/.test(e.message));
   assert.throws(() => modelOptionsFromCli('lrml', parse('--dim', 'abc')), /--dim: "abc" is not an integer/);
 });
