@@ -25,9 +25,9 @@ test('CML defaults and the paper-code preset keep the paper loss: hinge, tempera
   }
   const o = resolveTripletOptions({ loss: 'softmax', temperature: 0.1, negatives: 10 }, CML_DEFAULTS);
   assert.deepEqual([kernelConfig(o, 5, 9).loss, kernelConfig(o, 5, 9).temperature], ['softmax', 0.1]);
-  // LRML's default recipe (chosen on ML-1M validation, docs/lrml.md): sampled softmax over 10 negatives
+  // LRML's default recipe (chosen on ML-1M validation, docs/lrml.md): sampled softmax over 20 negatives
   const l = resolveTripletOptions({}, LRML_DEFAULTS);
-  assert.deepEqual([l.loss, l.temperature, l.negatives, l.clipMemory], ['softmax', 0.2, 10, true]);
+  assert.deepEqual([l.loss, l.temperature, l.negatives, l.clipMemory], ['softmax', 0.2, 20, true]);
 });
 
 test('bad loss options and combinations are BAD_OPTION naming the option', () => {
