@@ -89,7 +89,7 @@ async function main(): Promise<void> {
     raw.push({ name: e.name, kind: e.kind, options, fitSeconds, rssMiB: mem, given: { metrics: given.metrics, intervals: given.intervals }, full: { metrics: full.metrics, intervals: full.intervals } });
     console.log(rows[rows.length - 1]);
   }
-  console.log('\n| model | given HR@10 | given nDCG@10 | full HR@10 | full nDCG@10 | train s |');
+  console.log('\n| model | given HR@10 | given nDCG@10 | full recall@10 | full nDCG@10 | train s |');
   console.log('|---|---|---|---|---|---|');
   for (const r of rows) console.log(r);
   mkdirSync('bench/results', { recursive: true });
