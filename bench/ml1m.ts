@@ -13,7 +13,7 @@ import { givenTestSet } from '../src/eval/negatives.js';
 import { loadGivenNegatives } from '../src/eval/negatives-file.js';
 import type { EvalResult } from '../src/eval/types.js';
 import { writeFileAtomic } from '../src/io/model-file.js';
-import { CML_SOFTMAX, LRML_HINGE, LRML_PAPER_CODE } from '../src/models/triplet.js';
+import { CML_SOFTMAX, LRML_FAST, LRML_HINGE, LRML_PAPER_CODE } from '../src/models/triplet.js';
 import { getFamily } from '../src/train/families.js';
 
 const DATA = process.env.LRML_ML1M ?? join(process.cwd(), '../shared/data/ml-1m');
@@ -31,6 +31,7 @@ const ENTRIES: Entry[] = [
   { name: 'CML, hinge (defaults)', kind: 'cml', options: {} },
   { name: 'CML, sampled softmax', kind: 'cml', options: CML_SOFTMAX },
   { name: 'LRML, hinge, own relation', kind: 'lrml', options: LRML_HINGE },
+  { name: 'LRML, fast preset (the previous default)', kind: 'lrml', options: LRML_FAST },
   { name: 'LRML (defaults)', kind: 'lrml', options: {} },
   { name: 'LRML, paper code (copied relation)', kind: 'lrml', options: { ...LRML_PAPER_CODE, epochs: 30 } },
   { name: 'EASE (defaults)', kind: 'ease', options: {} },
