@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildProgram } from '../src/cli/main.js';
+import { LrmlError } from '../src/errors.js';
 import { captureOutput, plantedDataset } from './helpers.js';
 
 const cli = (...args: string[]) => captureOutput(() => buildProgram().exitOverride().parseAsync(['node', 'lrml', ...args]));
@@ -31,6 +32,15 @@ test('evaluate --compare: a model with other id maps is paired with the referenc
       assert.equal(m.diff, 0, `${key}: ${m.a} vs ${m.b}`); // same counts, same ranking: identical per user
       assert.equal(m.a, out[key]);
     }
+    // a model that never saw user u0: the pairing keeps the users both models evaluated
+    writeFileSync(p('train-no-u0.tsv'), `${lines.filter((l) => !l.startsWith('u0\t')).join('\n')}\n`);
+    await cli('train', '--data', p('train-no-u0.tsv'), '--model', 'pop', '--out', p('c.lrml'), '--quiet');
+    const cut = JSON.parse((await cli('evaluate', '--model', p('a.lrml'), '--compare', p('c.lrml'), '--train', p('train.tsv'),
+      '--test', p('test.tsv'), '--full', '--bootstrap', '50', '--threads', '1', '--json')).stdout);
+    assert.equal(cut.comparisons[0].differences.users, out.users - 1);
+    // sampled negatives would differ between models with other item indices: refused
+    await assert.rejects(cli('evaluate', '--model', p('a.lrml'), '--compare', p('b.lrml'), '--train', p('train.tsv'), '--test', p('test.tsv'), '--sampled', '10'),
+      (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && /--compare/.test(e.message) && /--sampled/.test(e.message));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -131,7 +131,7 @@ function resolve(o: AnalyzeOptions): Resolved {
     maxPairs: positiveInt('maxPairs', o.maxPairs ?? 20000),
     maxProbePairs,
     folds,
-    lambda: numberIn('lambda', o.lambda ?? 1e-2, 0, 1e6),
+    lambda: numberIn('lambda', o.lambda ?? 1e-2, 1e-9, 1e6),
     genres,
     topItems: positiveInt('topItems', o.topItems ?? 10),
     minItemPairs: positiveInt('minItemPairs', o.minItemPairs ?? 5),

@@ -91,8 +91,15 @@ export function rankBuckets(ranks: Int32Array, maxRank: number): { label: string
   return out;
 }
 
-/** Names made unique (a repeated name gets " (2)", " (3)", …). */
-function uniqueNames(names: string[]): string[] {
+/**
+ * Names made unique (a repeated name gets " (2)", " (3)", …).
+ *
+ * @example
+ * ```ts
+ * uniqueNames(['lrml', 'cml', 'lrml']); // ['lrml', 'cml', 'lrml (2)']
+ * ```
+ */
+export function uniqueNames(names: string[]): string[] {
   const seen = new Map<string, number>();
   return names.map((n) => {
     const c = (seen.get(n) ?? 0) + 1;

@@ -1,9 +1,9 @@
 // Self-contained HTML reports (inline SVG and CSS, no script, no external URL) and writing a
 // report folder: index.html, one SVG (+ PNG when available) per figure, data.json. Node-side.
 
-import { mkdir } from 'node:fs/promises';
+import { mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LrmlError } from '../errors.js';
+import { LrmlError, numberIn } from '../errors.js';
 import { writeFileAtomic } from '../fs-atomic.js';
 import { pngSupport, prefixSvgIds, renderPng, renderSvg } from './charts.js';
 import type { Chart } from './charts.js';
@@ -279,6 +279,7 @@ export interface WrittenReport {
  */
 export async function writeReport(dir: string, report: Report, options: WriteReportOptions = {}): Promise<WrittenReport> {
   checkReport(report);
+  const pngScale = numberIn('pngScale', options.pngScale ?? 2, 1e-3, 8);
   try {
     await mkdir(dir, { recursive: true });
   } catch (e) {
@@ -304,13 +305,14 @@ export async function writeReport(dir: string, report: Report, options: WriteRep
   let written = 0;
   for (const f of figures) {
     await write(`${f.name}.svg`, f.svg);
-    if (unavailable === null) {
-      const png = await renderPng(f.svg, { scale: options.pngScale ?? 2 });
-      if (png === null) unavailable = `@resvg/resvg-js failed to render ${f.name}.svg`;
-      else {
-        await write(`${f.name}.png`, png);
-        written++;
-      }
+    const png = unavailable === null ? await renderPng(f.svg, { scale: pngScale }) : null;
+    if (png !== null) {
+      await write(`${f.name}.png`, png);
+      written++;
+    } else {
+      if (unavailable === null) unavailable = `@resvg/resvg-js failed to render ${f.name}.svg`;
+      // no stale PNG from an earlier report in this folder next to a page that says there is none
+      await unlink(join(dir, `${f.name}.png`)).catch(() => undefined);
     }
   }
   await write('data.json', toJson(reportData(report)));

@@ -110,40 +110,49 @@ export function registerAnalyze(program: Command): void {
       }
       : undefined;
     const t0 = performance.now();
-    const a = analyzeRelations(lm, pairs, {
-      seed: opts.seed as number | undefined,
-      maxPairs: opts.maxPairs as number | undefined,
-      maxProbePairs: opts.maxProbePairs as number | undefined,
-      folds: opts.folds as number | undefined,
-      lambda: opts.lambda as number | undefined,
-      genres: opts.genres as number | undefined,
-      maxPoints: opts.maxPoints as number | undefined,
-      onProgress,
-    });
+    const flags: Record<string, string> = { seed: '--seed', maxPairs: '--max-pairs', maxProbePairs: '--max-probe-pairs', folds: '--folds', lambda: '--lambda', genres: '--genres', maxPoints: '--max-points' };
+    let a: RelationAnalysis;
+    try {
+      a = analyzeRelations(lm, pairs, {
+        seed: opts.seed as number | undefined,
+        maxPairs: opts.maxPairs as number | undefined,
+        maxProbePairs: opts.maxProbePairs as number | undefined,
+        folds: opts.folds as number | undefined,
+        lambda: opts.lambda as number | undefined,
+        genres: opts.genres as number | undefined,
+        maxPoints: opts.maxPoints as number | undefined,
+        onProgress,
+      });
+    } catch (e) {
+      // name the flag, not the library option
+      const m = e instanceof LrmlError && e.code === 'BAD_OPTION' ? /^invalid (\w+): (.*)$/.exec(e.message) : null;
+      if (m !== null && flags[m[1]] !== undefined) throw new LrmlError('BAD_OPTION', `${flags[m[1]]}: ${m[2]}`);
+      throw e;
+    }
     if (showProgress) process.stderr.write('\r\x1b[K');
     const seconds = (performance.now() - t0) / 1000;
+    const json = analysisJson(a);
     let index: string | null = null;
     if (opts.out !== undefined) {
       const dir = String(opts.out);
       const { analysisReport } = await import('../../report/analysis.js');
       const { writeReport } = await import('../../report/html.js');
       const report = await analysisReport(a, { modelFile: modelPath });
-      await writeFileAtomic(join(dir, 'analysis.json'), `${JSON.stringify(analysisJson(a))}\n`);
+      await writeFileAtomic(join(dir, 'analysis.json'), `${JSON.stringify(json)}\n`);
       const written = await writeReport(dir, report, { png: opts.png !== false });
       index = written.index;
       if (written.png.unavailable !== null && opts.png !== false) say(`report: no PNG copies (${written.png.unavailable}); SVG figures written`);
     }
     if (opts.json === true) {
-      const { projection, ...rest } = analysisJson(a) as Record<string, unknown> & { attention: Record<string, unknown> };
+      const { projection: _p, ...rest } = json as Record<string, unknown> & { attention: Record<string, unknown> };
       const { normalizedEntropy: _e, maxWeight: _w, ...attention } = rest.attention;
       process.stdout.write(`${JSON.stringify({ ...rest, attention, projection: { method: a.projection.method, explainedVariance: a.projection.explainedVariance, points: a.projection.points.length }, seconds, report: index })}\n`);
       return;
     }
-    const mean = (x: Float64Array): number => x.reduce((s, v) => s + v, 0) / Math.max(1, x.length);
     const lines = [
       `${a.model.kind} d=${a.model.dim} N=${a.model.numMemories}: ${a.pairs} pairs analysed (seed ${a.seed}) in ${seconds.toFixed(1)} s`,
       probeTable(a),
-      `attention: mean normalised entropy ${mean(a.attention.normalizedEntropy).toFixed(3)} (1 = uniform), mean largest weight ${mean(a.attention.maxWeight).toFixed(3)} (uniform ${(1 / a.attention.numMemories).toFixed(3)})`,
+      `attention: mean normalised entropy ${(json.attention as { meanNormalizedEntropy: number }).meanNormalizedEntropy.toFixed(3)} (1 = uniform), mean largest weight ${(json.attention as { meanMaxWeight: number }).meanMaxWeight.toFixed(3)} (uniform ${(1 / a.attention.numMemories).toFixed(3)})`,
       `PCA of r: the first two components explain ${(a.projection.explainedVariance[0] * 100).toFixed(1)}% and ${(a.projection.explainedVariance[1] * 100).toFixed(1)}% of the variance`,
       ...a.notes.map((n) => `note: ${n}`),
     ];

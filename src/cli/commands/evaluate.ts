@@ -138,6 +138,25 @@ function alignUsers(r: EvalResult, from: IdMap, to: IdMap): EvalResult {
   return { ...r, perUser: { users: Int32Array.from(order, (t) => idx[t]), positives: Int32Array.from(order, (t) => pu.positives[t]), metrics } };
 }
 
+/** Both results cut down to the users both have per-user rows for (rows sorted by user index). */
+function sharedUsers(a: EvalResult, b: EvalResult): [EvalResult, EvalResult] {
+  const pa = a.perUser;
+  const pb = b.perUser;
+  if (pa === null || pb === null) return [a, b];
+  const inA = new Set(pa.users);
+  const inB = new Set(Array.from(pb.users).filter((u) => u >= 0));
+  const cut = (r: EvalResult, keep: Set<number>): EvalResult => {
+    const p = r.perUser!;
+    const rows = Array.from(p.users.keys()).filter((t) => keep.has(p.users[t]));
+    const metrics: Record<string, Float64Array> = {};
+    for (const [k, col] of Object.entries(p.metrics)) metrics[k] = Float64Array.from(rows, (t) => col[t]);
+    return { ...r, perUser: { users: Int32Array.from(rows, (t) => p.users[t]), positives: Int32Array.from(rows, (t) => p.positives[t]), metrics } };
+  };
+  const shared = new Set(Array.from(inA).filter((u) => inB.has(u)));
+  if (shared.size === 0) throw new LrmlError('BAD_VALUE', 'the two models share no evaluated user');
+  return [cut(a, shared), cut(b, shared)];
+}
+
 /** Collects a repeatable option into a list. */
 function collectList(v: string, prev: string[] = []): string[] {
   return [...prev, v];
@@ -263,10 +282,14 @@ export function registerEvaluate(program: Command): void {
     for (const file of compareFiles) {
       const other = await loadModel(file);
       const same = sameIds(other.users, lm.users) && sameIds(other.items, lm.items);
+      if (!same && kind === 'sampled') {
+        throw new LrmlError('BAD_OPTION', `--compare ${file}: its user/item ids differ from ${modelPath}'s, so --sampled would draw different negatives for the two models; use --full or --negatives, or models trained on the same file`);
+      }
       const r = same ? await run(other, data, file) : alignUsers(await run(other, await prepare(other), file), other.users, lm.users);
       let comparison: Comparison;
       try {
-        comparison = compareModels(result, r, { bootstrap: (opts.bootstrap as number | undefined) ?? 1000, seed });
+        const [ra, rb] = same ? [result, r] : sharedUsers(result, r);
+        comparison = compareModels(ra, rb, { bootstrap: (opts.bootstrap as number | undefined) ?? 1000, seed });
       } catch (e) {
         if (e instanceof LrmlError) throw new LrmlError(e.code, `--compare ${file}: ${e.message}`);
         throw e;
@@ -280,12 +303,12 @@ export function registerEvaluate(program: Command): void {
     let pngNote: string | null = null;
     if (reportDir !== null) {
       // loaded on demand: the plotting stack (vega) takes a few hundred ms to import
-      const { evaluationReport } = await import('../../report/evaluation.js');
+      const { evaluationReport, uniqueNames } = await import('../../report/evaluation.js');
       const { writeReport } = await import('../../report/html.js');
       const notes = compared.filter((c) => !c.sameIdMaps).map((c) => `${c.model} has other user/item ids than ${modelPath}: its data were loaded with its own id maps and users matched by id.`);
       if (unknown.train > 0 || unknown.test > 0) notes.push(`Ids unknown to ${modelPath}: ${unknown.train} train lines and ${unknown.test} test lines skipped.`);
       if (result.droppedCandidates > 0) notes.push(`${result.droppedCandidates} given negatives dropped (equal to their own positive, or repeated).`);
-      const names = [modelPath, ...compared.map((c) => c.model)].map((f) => basename(f).replace(/\.lrml$/, ''));
+      const names = uniqueNames([modelPath, ...compared.map((c) => c.model)].map((f) => basename(f).replace(/\.lrml$/, '')));
       const report = await evaluationReport({
         models: [{ name: names[0], result }, ...compared.map((c, k) => ({ name: names[k + 1], result: c.result }))],
         comparisons: compared.map((c, k) => ({ name: names[k + 1], comparison: c.comparison })),
