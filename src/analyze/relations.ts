@@ -7,7 +7,7 @@ import { LrmlError, badOption, numberIn, positiveInt } from '../errors.js';
 import type { LoadedModel } from '../io/format.js';
 import { PairState, PairUser, pairDistance } from '../kernels/foldin_impl.js';
 import { TripletModel } from '../models/triplet.js';
-import { lookupScales } from '../recommend/foldin.js';
+import { lookupScales, unitBallScale } from '../recommend/foldin.js';
 import { Rng } from '../rng.js';
 import type { LabelledPairs } from './pairs.js';
 import { pca2 } from './pca.js';
@@ -196,13 +196,7 @@ function computeRelations(model: TripletModel, pairs: LabelledPairs, rows: Int32
     item[t] = i;
     if (u !== last) {
       // p as the model sees it: clipped to the unit ball at lookup when the model does that
-      let scale = 1;
-      if (lookupClip) {
-        let s = 0;
-        for (let j = 0; j < d; j++) s += P[u * d + j] * P[u * d + j];
-        if (s > 1) scale = 1 / Math.sqrt(s);
-      }
-      pu.set(P, u * d, K, scale);
+      pu.set(P, u * d, K, lookupClip ? unitBallScale(P, u, d) : 1);
       last = u;
     }
     pairDistance(pu, pair, Q, i * d, qs === null ? 1 : qs[i], M);

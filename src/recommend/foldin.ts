@@ -207,15 +207,24 @@ function meanOfRows(Q: Float32Array, dim: number, items: Int32Array, scales: Flo
 /** Unit-ball scales of Q's rows when the model clips at lookup, else null. */
 export function lookupScales(model: TripletModel): Float64Array | null {
   if (model.options.clip !== 'lookup') return null;
-  const { Q } = model.params;
-  const d = model.options.dim;
   const out = new Float64Array(model.numItems);
-  for (let i = 0; i < model.numItems; i++) {
-    let s = 0;
-    for (let j = 0; j < d; j++) s += Q[i * d + j] * Q[i * d + j];
-    out[i] = s > 1 ? 1 / Math.sqrt(s) : 1;
-  }
+  for (let i = 0; i < model.numItems; i++) out[i] = unitBallScale(model.params.Q, i, model.options.dim);
   return out;
+}
+
+/**
+ * The factor that brings row `row` of a row-major matrix (d columns) into the unit ball: 1 when
+ * its norm is ≤ 1, else 1 / norm (what `clip: 'lookup'` applies when a row is looked up).
+ *
+ * @example
+ * ```ts
+ * const s = unitBallScale(model.params.P, u, model.options.dim); // p as the model sees it = s · P[u]
+ * ```
+ */
+export function unitBallScale(X: Float32Array, row: number, d: number): number {
+  let s = 0;
+  for (let j = 0; j < d; j++) s += X[row * d + j] * X[row * d + j];
+  return s > 1 ? 1 / Math.sqrt(s) : 1;
 }
 
 function foldInTriplet(model: TripletModel, items: Int32Array, o: Resolved): { vector: Float32Array; loss: number } {
