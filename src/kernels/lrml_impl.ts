@@ -604,6 +604,8 @@ export class LrmlTsStep {
   private readonly touchedQ: Int32Array;
   /** Optimiser steps taken (Adam's bias correction uses it). */
   t = 0;
+  /** Learning rate of the next steps (starts at cfg.learningRate; a schedule changes it). */
+  learningRate: number;
 
   constructor(readonly cfg: TripletKernelConfig, readonly params: TripletParams) {
     const { numUsers, numItems, dim, numMemories } = cfg;
@@ -619,6 +621,7 @@ export class LrmlTsStep {
     this.stampQ = new Int32Array(numItems).fill(-1);
     this.touchedP = new Int32Array(numUsers);
     this.touchedQ = new Int32Array(numItems);
+    this.learningRate = cfg.learningRate;
   }
 
   /**
@@ -683,7 +686,8 @@ export class LrmlTsStep {
 
   /** Optimiser update of W[o, o+len) from G (zeroed after use). */
   private update(W: Float32Array, G: Float32Array, S1: Float32Array, S2: Float32Array, o: number, len: number, bc1: number, bc2: number): void {
-    const { optimizer, learningRate: lr, beta1: b1, beta2: b2, epsilon: eps } = this.cfg;
+    const { optimizer, beta1: b1, beta2: b2, epsilon: eps } = this.cfg;
+    const lr = this.learningRate;
     const end = o + len;
     if (optimizer === 'adam') {
       const lrc = lr / bc1;

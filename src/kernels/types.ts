@@ -104,6 +104,11 @@ export interface TripletKernel<Params = TripletParams> {
     onProgress?: (p: EpochProgress) => void,
     signal?: AbortSignal,
   ): Promise<number>;
+  /**
+   * Sets the learning rate of the following steps (a schedule calls it between epochs; the
+   * optimiser state is kept). Must be finite and > 0.
+   */
+  setLearningRate(learningRate: number): void;
   /** Copies the kernel's current parameters into `out` (same shapes as given at creation). */
   read(out: Params): void;
   /** Frees workers and memory. */

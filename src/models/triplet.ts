@@ -5,6 +5,13 @@ import { createTripletScorer, type TripletScorer } from '../kernels/scorer.js';
 import type { Recommender, Tensor } from './types.js';
 
 /**
+ * How the learning rate changes over the epochs e = 1..E of training (docs/lrml.md):
+ * `constant`; `linear` lr·(E − e + 1)/E; `cosine` lr·(1 + cos(π(e − 1)/E))/2. Both decays start
+ * at lr in epoch 1 and end near 0 in epoch E; Adam's moments are kept across epochs.
+ */
+export type LearningRateSchedule = 'constant' | 'linear' | 'cosine';
+
+/**
  * Options of the metric-learning triplet models (LRML, and CML as LRML without memory).
  * Every choice the literature disagrees on is an option; see docs/lrml.md for the defaults
  * and the measurements behind them.
@@ -69,6 +76,16 @@ export interface TripletOptions {
   samplerAlpha: number;
   optimizer: Optimizer;
   learningRate: number;
+  /**
+   * Learning-rate schedule over `epochs` (default `constant`). With early stopping the schedule
+   * still spans `epochs`.
+   *
+   * @example
+   * ```ts
+   * resolveTripletOptions({ learningRateSchedule: 'cosine', epochs: 40 }, LRML_DEFAULTS);
+   * ```
+   */
+  learningRateSchedule: LearningRateSchedule;
   beta1: number;
   beta2: number;
   epsilon: number;
@@ -89,7 +106,7 @@ export interface TripletOptions {
 /** The option names of {@link TripletOptions}, for validation and the tuner. */
 export const TRIPLET_OPTION_NAMES: readonly (keyof TripletOptions)[] = [
   'dim', 'numMemories', 'margin', 'negativeRelation', 'distance', 'clip', 'clipMemory', 'maxKeyNorm', 'l2', 'negatives',
-  'negativeMode', 'loss', 'temperature', 'rankWeighting', 'samplerAlpha', 'optimizer', 'learningRate', 'beta1', 'beta2', 'epsilon', 'batchSize',
+  'negativeMode', 'loss', 'temperature', 'rankWeighting', 'samplerAlpha', 'optimizer', 'learningRate', 'learningRateSchedule', 'beta1', 'beta2', 'epsilon', 'batchSize',
   'epochs', 'seed', 'initScale', 'memoryInitScale', 'threads', 'backend',
 ];
 
@@ -120,6 +137,7 @@ export function resolveTripletOptions(given: Partial<TripletOptions>, defaults: 
   numberIn('samplerAlpha', o.samplerAlpha, 0, 10);
   oneOf('optimizer', o.optimizer, ['adam', 'adagrad', 'sgd'] as const);
   numberIn('learningRate', o.learningRate, 1e-12, 1e6);
+  oneOf('learningRateSchedule', o.learningRateSchedule, ['constant', 'linear', 'cosine'] as const);
   numberIn('beta1', o.beta1, 0, 0.999999);
   numberIn('beta2', o.beta2, 0, 0.9999999);
   numberIn('epsilon', o.epsilon, 1e-30, 1);
@@ -255,6 +273,7 @@ export const LRML_DEFAULTS: Readonly<TripletOptions> = Object.freeze({
   samplerAlpha: 0,
   optimizer: 'adam',
   learningRate: 1e-3,
+  learningRateSchedule: 'constant',
   beta1: 0.9,
   beta2: 0.999,
   epsilon: 1e-8,

@@ -6,6 +6,7 @@ import { CML_DEFAULTS, LRML_DEFAULTS, TripletModel, kernelConfig, resolveTriplet
 import type { ModelFamily, Recommender, Tensor, TrainHooks } from '../models/types.js';
 import { Rng } from '../rng.js';
 import { trainEpochs, type EpochRunner } from './loop.js';
+import { scheduledLearningRate } from './schedule.js';
 
 /** Fills `out` with normal(0, std) draws. */
 export function fillNormal(out: Float32Array, std: number, rng: Rng): Float32Array {
@@ -82,7 +83,8 @@ export async function fitTriplet(kind: 'lrml' | 'cml', data: Csr, o: TripletOpti
   const en = new Int32Array(n * o.negatives);
   const runner: EpochRunner<TripletParams> = {
     epochSize: n,
-    async runEpoch(_epoch, onProgress, signal) {
+    async runEpoch(epoch, onProgress, signal) {
+      if (o.learningRateSchedule !== 'constant') kernel.setLearningRate(scheduledLearningRate(o.learningRateSchedule, o.learningRate, epoch, o.epochs));
       rng.shuffle(order);
       for (let k = 0; k < n; k++) {
         eu[k] = pairs.users[order[k]];

@@ -16,11 +16,12 @@ import { TrainProgressBar, formatTable } from '../progress.js';
 /** CLI flag (camelCase as commander stores it) → model option name, where they differ. */
 const FLAG_TO_OPTION: Record<string, string> = {
   memories: 'numMemories',
+  lrSchedule: 'learningRateSchedule',
 };
 
 /** Model options that have their own flag. */
 const MODEL_FLAGS = [
-  'dim', 'memories', 'margin', 'learningRate', 'batchSize', 'epochs', 'negatives', 'threads', 'seed',
+  'dim', 'memories', 'margin', 'learningRate', 'lrSchedule', 'batchSize', 'epochs', 'negatives', 'threads', 'seed',
   'negativeRelation', 'distance', 'clip', 'clipMemory', 'maxKeyNorm', 'negativeMode', 'loss', 'temperature', 'rankWeighting',
   'samplerAlpha', 'optimizer', 'l2',
   'initScale', 'memoryInitScale', 'backend',
@@ -58,6 +59,7 @@ export function addModelOptions(cmd: Command): Command {
     .option('--memories <n>', 'LRML memory slots N', parseInteger('--memories'))
     .option('--margin <x>', 'hinge margin', parseNumber('--margin'))
     .option('--learning-rate <x>', 'learning rate', parseNumber('--learning-rate'))
+    .option('--lr-schedule <s>', 'learning rate over the epochs: constant | linear | cosine (decays to ~0 by the last epoch)')
     .option('--batch-size <n>', 'positives per optimiser step', parseInteger('--batch-size'))
     .option('--epochs <n>', 'training epochs', parseInteger('--epochs'))
     .option('--negatives <n>', 'negatives per positive', parseInteger('--negatives'))

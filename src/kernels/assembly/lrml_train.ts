@@ -178,6 +178,11 @@ export function setOptions(
   EPS = eps;
 }
 
+/** Sets the learning rate of the following steps (a schedule changes it between epochs). */
+export function setLearningRate(lr: f32): void {
+  LR = lr;
+}
+
 /** Offsets of the parameters (padded rows) and of the optimiser state (0 where unused). */
 export function setParams(
   p: usize, q: usize, k: usize, m: usize,

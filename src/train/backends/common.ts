@@ -93,6 +93,18 @@ export function checkReadTarget(cfg: TripletKernelConfig, out: TripletParams): v
 }
 
 /**
+ * Throws BAD_OPTION unless a learning rate given to setLearningRate is in (0, 1e6].
+ *
+ * @example
+ * ```ts
+ * checkLearningRate(0.001);
+ * ```
+ */
+export function checkLearningRate(learningRate: number): void {
+  numberIn('learningRate', learningRate, 1e-12, 1e6);
+}
+
+/**
  * Throws INTERNAL after dispose().
  *
  * @example
@@ -161,6 +173,15 @@ export abstract class SingleThreadKernel implements TripletKernel {
 
   /** Copies the current parameters into `out` (shapes already checked). */
   protected abstract copyOut(out: TripletParams): void;
+
+  /** Makes the following steps use this learning rate (already checked). */
+  protected abstract applyLearningRate(learningRate: number): void;
+
+  setLearningRate(learningRate: number): void {
+    checkAlive(this.disposed);
+    checkLearningRate(learningRate);
+    this.applyLearningRate(learningRate);
+  }
 
   async runEpoch(
     users: Int32Array, pos: Int32Array, neg: Int32Array, count: number, batchSize: number,

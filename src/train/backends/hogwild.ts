@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { LrmlError } from '../../errors.js';
 import type { EpochProgress, TripletKernelConfig, TripletParams } from '../../kernels/types.js';
-import { checkAlive, checkEpochInput, checkReadTarget } from './common.js';
+import { checkAlive, checkEpochInput, checkLearningRate, checkReadTarget } from './common.js';
 import type { TripletKernelWithBackend } from './index.js';
 import { TsTripletKernel } from './ts.js';
 import { WasmTrainMemory, WasmTripletKernel, type TrainLayout } from './wasm.js';
@@ -40,7 +40,7 @@ export interface HogwildWorkerData {
  *
  * @example
  * ```ts
- * worker.postMessage({ users, pos, neg, count, batchSize: 1024, threads: 2 } satisfies HogwildRun);
+ * worker.postMessage({ users, pos, neg, count, batchSize: 1024, threads: 2, learningRate: 0.001 } satisfies HogwildRun);
  * ```
  */
 export interface HogwildRun {
@@ -50,6 +50,8 @@ export interface HogwildRun {
   count: number;
   batchSize: number;
   threads: number;
+  /** Learning rate of this epoch's steps. */
+  learningRate: number;
 }
 
 /**
@@ -125,6 +127,7 @@ export class HogwildKernel implements TripletKernelWithBackend {
   private readonly pending: (Pending | null)[];
   private readonly flags: Int32Array;
   private readonly progress: Float64Array;
+  private learningRate: number;
 
   private constructor(
     readonly cfg: TripletKernelConfig,
@@ -137,6 +140,7 @@ export class HogwildKernel implements TripletKernelWithBackend {
     this.pending = workers.map(() => null);
     this.flags = new Int32Array(flags);
     this.progress = new Float64Array(progress);
+    this.learningRate = cfg.learningRate;
     workers.forEach((w, index) => {
       w.on('message', (m: HogwildReply) => {
         if (m.type !== 'done') return;
@@ -193,6 +197,12 @@ export class HogwildKernel implements TripletKernelWithBackend {
     return new HogwildKernel(cfg, threads, mem, workers, flags, progress);
   }
 
+  setLearningRate(learningRate: number): void {
+    checkAlive(this.disposed);
+    checkLearningRate(learningRate);
+    this.learningRate = learningRate;
+  }
+
   async runEpoch(
     users: Int32Array, pos: Int32Array, neg: Int32Array, count: number, batchSize: number,
     onProgress?: (p: EpochProgress) => void, signal?: AbortSignal,
@@ -205,7 +215,7 @@ export class HogwildKernel implements TripletKernelWithBackend {
     const at = this.mem.stageEpoch(users, pos, neg, count);
     Atomics.store(this.flags, 0, 0);
     this.progress.fill(0);
-    const run: HogwildRun = { users: at.users, pos: at.pos, neg: at.neg, count, batchSize, threads: this.threads };
+    const run: HogwildRun = { users: at.users, pos: at.pos, neg: at.neg, count, batchSize, threads: this.threads, learningRate: this.learningRate };
     const results = this.workers.map((w, index) => new Promise<{ loss: number; done: number; cancelled: boolean }>((resolve, reject) => {
       this.pending[index] = { resolve, reject };
       w.postMessage(run);

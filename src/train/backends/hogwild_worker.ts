@@ -19,6 +19,7 @@ port.on('message', (run: HogwildRun) => {
   let loss = 0;
   let done = 0;
   let cancelled = false;
+  ex.setLearningRate(run.learningRate);
   const batches = Math.ceil(run.count / run.batchSize);
   for (let b = me; b < batches; b += run.threads) {
     if (Atomics.load(flags, 0) !== 0) {

@@ -31,6 +31,10 @@ export class TsTripletKernel extends SingleThreadKernel {
     return (off, cnt) => impl.step(users, pos, neg, off, cnt);
   }
 
+  protected applyLearningRate(learningRate: number): void {
+    this.impl.learningRate = learningRate;
+  }
+
   protected copyOut(out: TripletParams): void {
     out.P.set(this.own.P);
     out.Q.set(this.own.Q);

@@ -29,6 +29,7 @@ export interface TrainExports {
   setParams(p: number, q: number, k: number, m: number,
     s1p: number, s2p: number, s1q: number, s2q: number, s1k: number, s2k: number, s1m: number, s2m: number): void;
   setWork(gp: number, gq: number, gk: number, gm: number, stampP: number, stampQ: number, touchP: number, touchQ: number, scratch: number): void;
+  setLearningRate(lr: number): void;
   steps(): number;
   step(users: number, pos: number, negs: number, count: number): number;
 }
@@ -286,6 +287,10 @@ export class WasmTripletKernel extends SingleThreadKernel {
     const k = this.cfg.negatives;
     const ex = this.ex;
     return (off, cnt) => ex.step(at.users + 4 * off, at.pos + 4 * off, at.neg + 4 * k * off, cnt);
+  }
+
+  protected applyLearningRate(learningRate: number): void {
+    this.ex.setLearningRate(learningRate);
   }
 
   protected copyOut(out: TripletParams): void {
