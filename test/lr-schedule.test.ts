@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LrmlError } from '../src/errors.js';
 import type { TripletKernelConfig, TripletParams } from '../src/kernels/types.js';
-import { LRML_DEFAULTS, resolveTripletOptions } from '../src/models/triplet.js';
+import { CML_DEFAULTS, CML_SOFTMAX, LRML_DEFAULTS, LRML_FAST, LRML_HINGE, LRML_PAPER_CODE, resolveTripletOptions } from '../src/models/triplet.js';
 import { Rng } from '../src/rng.js';
 import { createTripletKernel } from '../src/train/backends/index.js';
 import { scheduledLearningRate } from '../src/train/schedule.js';
@@ -27,8 +27,13 @@ test('schedules by hand: constant, linear, cosine', () => {
 });
 
 test('learningRateSchedule is a validated option', () => {
-  assert.equal(resolveTripletOptions({}, LRML_DEFAULTS).learningRateSchedule, 'constant');
-  assert.equal(resolveTripletOptions({ learningRateSchedule: 'cosine' }, LRML_DEFAULTS).learningRateSchedule, 'cosine');
+  // LRML's default and CML's softmax preset decay (chosen on validation, docs/lrml.md); the other
+  // presets keep the constant rate they were tuned with
+  assert.equal(resolveTripletOptions({}, LRML_DEFAULTS).learningRateSchedule, 'cosine');
+  assert.equal(resolveTripletOptions(CML_SOFTMAX, CML_DEFAULTS).learningRateSchedule, 'cosine');
+  for (const preset of [LRML_FAST, LRML_HINGE, LRML_PAPER_CODE]) assert.equal(resolveTripletOptions(preset, LRML_DEFAULTS).learningRateSchedule, 'constant');
+  assert.equal(resolveTripletOptions({}, CML_DEFAULTS).learningRateSchedule, 'constant');
+  assert.equal(resolveTripletOptions({ learningRateSchedule: 'linear' }, LRML_DEFAULTS).learningRateSchedule, 'linear');
   assert.throws(
     () => resolveTripletOptions({ learningRateSchedule: 'step' as never }, LRML_DEFAULTS),
     (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && /learningRateSchedule/.test(e.message) && /cosine/.test(e.message),
