@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LrmlError } from '../src/errors.js';
 import type { TripletKernelConfig, TripletParams } from '../src/kernels/types.js';
-import { CML_DEFAULTS, CML_SOFTMAX, LRML_DEFAULTS, LRML_FAST, LRML_HINGE, LRML_PAPER_CODE, resolveTripletOptions } from '../src/models/triplet.js';
+import { CML_DEFAULTS, CML_SOFTMAX, LRML_DEFAULTS, LRML_FAST, LRML_HINGE, LRML_PAPER_CODE, TripletModel, resolveTripletOptions } from '../src/models/triplet.js';
 import { Rng } from '../src/rng.js';
 import { createTripletKernel } from '../src/train/backends/index.js';
 import { scheduledLearningRate } from '../src/train/schedule.js';
@@ -144,4 +144,13 @@ test('fitTriplet applies the schedule per epoch: epoch 1 at the full rate, later
   assert.ok(maxDiff(c3, l3) > 1e-4 && maxDiff(c3, k3) > 1e-4 && maxDiff(l3, k3) > 1e-5, 'the decays train differently');
   // deterministic
   assert.equal(maxDiff(l3, await fit('linear', 3)), 0);
+});
+
+test('a model file from before the schedule option loads as trained at a constant rate', async () => {
+  const data = plantedDataset(3, 20, 16, 2, 5).train;
+  const model = await fitTriplet('lrml', data, resolveTripletOptions({ dim: 4, numMemories: 2, epochs: 1, backend: 'ts' }, LRML_DEFAULTS));
+  const { learningRateSchedule, ...old } = model.config();
+  assert.equal(learningRateSchedule, 'cosine');
+  assert.equal(TripletModel.fromTensors('lrml', old, model.tensors(), LRML_DEFAULTS).options.learningRateSchedule, 'constant');
+  assert.equal(TripletModel.fromTensors('lrml', model.config(), model.tensors(), LRML_DEFAULTS).options.learningRateSchedule, 'cosine');
 });

@@ -237,8 +237,10 @@ export class TripletModel implements Recommender {
     const { numUsers, numItems, kind: _k, ...rest } = config;
     if (!Number.isInteger(numUsers) || !Number.isInteger(numItems)) throw new LrmlError('BAD_MODEL_FILE', `${kind}: config lacks numUsers/numItems`);
     let options: TripletOptions;
+    // files from before the option was added were all trained at a constant rate
+    const given = { learningRateSchedule: 'constant', ...rest } as Partial<TripletOptions>;
     try {
-      options = resolveTripletOptions(rest as Partial<TripletOptions>, defaults);
+      options = resolveTripletOptions(given, defaults);
     } catch (e) {
       throw new LrmlError('BAD_MODEL_FILE', `${kind}: bad config: ${(e as Error).message}`);
     }
