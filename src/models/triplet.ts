@@ -77,8 +77,8 @@ export interface TripletOptions {
   optimizer: Optimizer;
   learningRate: number;
   /**
-   * Learning-rate schedule over `epochs` (default `constant`). With early stopping the schedule
-   * still spans `epochs`.
+   * Learning-rate schedule over `epochs` (LRML default `cosine`; CML and the other presets
+   * `constant`). With early stopping the schedule still spans `epochs`.
    *
    * @example
    * ```ts
