@@ -84,7 +84,7 @@ export async function fitTriplet(kind: 'lrml' | 'cml', data: Csr, o: TripletOpti
   const runner: EpochRunner<TripletParams> = {
     epochSize: n,
     async runEpoch(epoch, onProgress, signal) {
-      if (o.learningRateSchedule !== 'constant') kernel.setLearningRate(scheduledLearningRate(o.learningRateSchedule, o.learningRate, epoch, o.epochs));
+      kernel.setLearningRate(scheduledLearningRate(o.learningRateSchedule, o.learningRate, epoch, o.epochs));
       rng.shuffle(order);
       for (let k = 0; k < n; k++) {
         eu[k] = pairs.users[order[k]];

@@ -130,12 +130,21 @@ function sameIds(a: IdMap, b: IdMap): boolean {
 function alignUsers(r: EvalResult, from: IdMap, to: IdMap): EvalResult {
   const pu = r.perUser;
   if (pu === null) return r;
-  const n = pu.users.length;
-  const idx = Array.from(pu.users, (u) => to.get(from.id(u)) ?? -1);
-  const order = Array.from({ length: n }, (_, t) => t).sort((x, y) => idx[x] - idx[y]);
+  const idx = Int32Array.from(pu.users, (u) => to.get(from.id(u)) ?? -1);
+  const order = Array.from(pu.users.keys()).sort((x, y) => idx[x] - idx[y]);
+  return pickRows(r, order, idx);
+}
+
+/**
+ * A result with only the per-user rows `rows` (in that order) of r; `users` (indexed by r's row)
+ * replaces the user indices when given.
+ */
+function pickRows(r: EvalResult, rows: number[], users?: Int32Array): EvalResult {
+  const p = r.perUser!;
+  const u = users ?? p.users;
   const metrics: Record<string, Float64Array> = {};
-  for (const [k, col] of Object.entries(pu.metrics)) metrics[k] = Float64Array.from(order, (t) => col[t]);
-  return { ...r, perUser: { users: Int32Array.from(order, (t) => idx[t]), positives: Int32Array.from(order, (t) => pu.positives[t]), metrics } };
+  for (const [k, col] of Object.entries(p.metrics)) metrics[k] = Float64Array.from(rows, (t) => col[t]);
+  return { ...r, perUser: { users: Int32Array.from(rows, (t) => u[t]), positives: Int32Array.from(rows, (t) => p.positives[t]), metrics } };
 }
 
 /** Both results cut down to the users both have per-user rows for (rows sorted by user index). */
@@ -146,11 +155,8 @@ function sharedUsers(a: EvalResult, b: EvalResult): [EvalResult, EvalResult] {
   const inA = new Set(pa.users);
   const inB = new Set(Array.from(pb.users).filter((u) => u >= 0));
   const cut = (r: EvalResult, keep: Set<number>): EvalResult => {
-    const p = r.perUser!;
-    const rows = Array.from(p.users.keys()).filter((t) => keep.has(p.users[t]));
-    const metrics: Record<string, Float64Array> = {};
-    for (const [k, col] of Object.entries(p.metrics)) metrics[k] = Float64Array.from(rows, (t) => col[t]);
-    return { ...r, perUser: { users: Int32Array.from(rows, (t) => p.users[t]), positives: Int32Array.from(rows, (t) => p.positives[t]), metrics } };
+    const users = r.perUser!.users;
+    return pickRows(r, Array.from(users.keys()).filter((t) => keep.has(users[t])));
   };
   const shared = new Set(Array.from(inA).filter((u) => inB.has(u)));
   if (shared.size === 0) throw new LrmlError('BAD_VALUE', 'the two models share no evaluated user');

@@ -31,7 +31,7 @@ export function checkKernelConfig(cfg: TripletKernelConfig, params: TripletParam
   const problem = lossOptionProblem(cfg);
   if (problem !== null) throw badOption(problem.option, problem.value, problem.expected);
   oneOf('optimizer', cfg.optimizer, ['adam', 'adagrad', 'sgd'] as const);
-  numberIn('learningRate', cfg.learningRate, 1e-12, 1e6);
+  checkLearningRate(cfg.learningRate);
   numberIn('beta1', cfg.beta1, 0, 0.999999);
   numberIn('beta2', cfg.beta2, 0, 0.9999999);
   numberIn('epsilon', cfg.epsilon, 1e-30, 1);
