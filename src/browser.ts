@@ -18,4 +18,4 @@ export {
   type Recommendations, type ScoredItem, type RecommendOptions, type ItemsRecommendOptions, type FoldInOptions,
   type SimilarItems, type Explanation, type SlotProfile,
 } from './recommend/index.js';
-export { LrmlError, type ErrorCode } from './errors.js';
+export { LrmlError, relabelOption, type ErrorCode, type ErrorLocation, type OptionProblem } from './errors.js';

@@ -40,21 +40,57 @@ export interface ErrorLocation {
   value?: string;
 }
 
+/** Which option was refused, with the value given and what is allowed (set by {@link badOption}). */
+export interface OptionProblem {
+  name: string;
+  value: unknown;
+  expected: string;
+}
+
 /** The one error type of lrml: `code` is stable, `message` is for people. */
 export class LrmlError extends Error {
   readonly code: ErrorCode;
   readonly location: ErrorLocation | undefined;
-  constructor(code: ErrorCode, message: string, location?: ErrorLocation) {
+  /** For a refused option value: the option, the value and what is allowed; otherwise undefined. */
+  readonly option: OptionProblem | undefined;
+  constructor(code: ErrorCode, message: string, location?: ErrorLocation, option?: OptionProblem) {
     super(message);
     this.name = 'LrmlError';
     this.code = code;
     this.location = location;
+    this.option = option;
   }
 }
 
-/** Shorthand for an option error: `badOption('dim', 0, 'a positive integer')`. */
+function optionMessage(label: string, value: unknown, expected: string): string {
+  return `${label}: ${JSON.stringify(value)} (expected ${expected})`;
+}
+
+/**
+ * Shorthand for an option error; `error.option` carries the parts.
+ *
+ * @example
+ * ```ts
+ * throw badOption('dim', 0, 'a positive integer'); // invalid dim: 0 (expected a positive integer)
+ * ```
+ */
 export function badOption(name: string, value: unknown, allowed: string): LrmlError {
-  return new LrmlError('BAD_OPTION', `invalid ${name}: ${JSON.stringify(value)} (expected ${allowed})`);
+  return new LrmlError('BAD_OPTION', optionMessage(`invalid ${name}`, value, allowed), undefined, { name, value, expected: allowed });
+}
+
+/**
+ * The same refusal of an option, named by `label` instead (a command-line flag, a form field);
+ * errors that are not option refusals come back unchanged.
+ *
+ * @example
+ * ```ts
+ * relabelOption(badOption('maxPairs', 0, 'a positive integer'), '--max-pairs').message;
+ * // '--max-pairs: 0 (expected a positive integer)'
+ * ```
+ */
+export function relabelOption(e: LrmlError, label: string): LrmlError {
+  if (e.option === undefined) return e;
+  return new LrmlError(e.code, optionMessage(label, e.option.value, e.option.expected), e.location, { ...e.option, name: label });
 }
 
 /** Validates a positive integer option, returning it. */

@@ -1,5 +1,5 @@
 // lrml: the public library API (Node.js entry). The browser-safe subset is src/browser.ts.
-export { LrmlError, type ErrorCode, type ErrorLocation } from './errors.js';
+export { LrmlError, relabelOption, type ErrorCode, type ErrorLocation, type OptionProblem } from './errors.js';
 export { Rng } from './rng.js';
 
 // data

@@ -5,7 +5,7 @@ import { analyzeRelations, labelledPairs, type AnalyzeProgress, type LabelledPai
 import type { RelationAnalysis } from '../../analyze/types.js';
 import { loadInteractions } from '../../data/load.js';
 import { loadIdMapFile, loadItemsFile, loadUsersFile } from '../../data/side-info.js';
-import { LrmlError, oneOf } from '../../errors.js';
+import { LrmlError, oneOf, relabelOption } from '../../errors.js';
 import { writeFileAtomic } from '../../fs-atomic.js';
 import { loadModel } from '../../io/model-file.js';
 import { addDataOptions, dataOptionsFrom } from '../data-options.js';
@@ -125,9 +125,8 @@ export function registerAnalyze(program: Command): void {
       });
     } catch (e) {
       // name the flag, not the library option
-      const m = e instanceof LrmlError && e.code === 'BAD_OPTION' ? /^invalid (\w+): (.*)$/.exec(e.message) : null;
-      if (m !== null && flags[m[1]] !== undefined) throw new LrmlError('BAD_OPTION', `${flags[m[1]]}: ${m[2]}`);
-      throw e;
+      const flag = e instanceof LrmlError && e.option !== undefined ? flags[e.option.name] : undefined;
+      throw flag !== undefined ? relabelOption(e as LrmlError, flag) : e;
     }
     if (showProgress) process.stderr.write('\r\x1b[K');
     const seconds = (performance.now() - t0) / 1000;
