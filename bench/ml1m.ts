@@ -1,7 +1,8 @@
 // The ML-1M reproduction table (issue #3): every model on the NCF leave-one-out split,
 // HR@10 / nDCG@10 with bootstrap 95% intervals under the given-negatives protocol (99 NCF
 // negatives) and under full ranking, plus training time. Regenerates the table from scratch:
-//   npm run bench:ml1m [-- --only lrml,cml] [--rows 'LRML (defaults);CML, sampled softmax'] [--threads 1]
+//   npm run bench:ml1m [-- --only lrml,cml] [--rows 'LRML (defaults);CML, sampled softmax'] [--threads 1] [--save DIR]
+// --save DIR also writes each trained model to DIR/<row name>.lrml (for bench/foldin.ts and bench/serve.ts).
 // Reads ../shared/data/ml-1m (never copied into the repo). Prints a markdown table and writes
 // the raw results as JSON to bench/results/ml1m-<timestamp>.json.
 import { existsSync, mkdirSync } from 'node:fs';
@@ -12,7 +13,7 @@ import { evaluateParallel } from '../src/eval/parallel.js';
 import { givenTestSet } from '../src/eval/negatives.js';
 import { loadGivenNegatives } from '../src/eval/negatives-file.js';
 import type { EvalResult } from '../src/eval/types.js';
-import { writeFileAtomic } from '../src/io/model-file.js';
+import { saveModel, writeFileAtomic } from '../src/io/model-file.js';
 import { CML_SOFTMAX, LRML_FAST, LRML_HINGE, LRML_PAPER_CODE } from '../src/models/triplet.js';
 import { getFamily } from '../src/train/families.js';
 
@@ -59,6 +60,8 @@ async function main(): Promise<void> {
   const only = arg('--only')?.split(',');
   const rowNames = arg('--rows')?.split(';');
   const threads = Number(arg('--threads') ?? 2);
+  const saveDir = arg('--save');
+  if (saveDir !== undefined) mkdirSync(saveDir, { recursive: true });
   const data = await loadInteractions(join(DATA, 'ml-1m.train.pairs.gz'));
   // two test items never occur in the training pairs: they join the catalogue (3,706 items, as NCF)
   const cases = await loadGivenNegatives(join(DATA, 'ml-1m.test.negative.gz'), data.users, data.items, { unknown: 'add-items' });
@@ -85,6 +88,12 @@ async function main(): Promise<void> {
       },
     });
     const fitSeconds = (performance.now() - t0) / 1000;
+    if (saveDir !== undefined) {
+      const file = join(saveDir, `${e.name.replace(/[^A-Za-z0-9.-]+/g, '-').replace(/^-|-$/g, '')}.lrml`);
+      const meta = { data: join(DATA, 'ml-1m.train.pairs.gz'), trainedAt: new Date().toISOString(), seconds: fitSeconds, bench: e.name };
+      await saveModel(file, { model, users: data.users, items: data.items, meta, seen: train });
+      console.log(`  saved ${file}`);
+    }
     const given = await evaluateParallel(model, train, test, { kind: 'given', cases }, { k: [10], bootstrap: 1000, seed: 0, threads });
     const full = await evaluateParallel(model, train, test, { kind: 'full' }, { k: [10], bootstrap: 1000, seed: 0, threads });
     const mem = process.memoryUsage().rss / 2 ** 20;

@@ -10,6 +10,7 @@ export { loadInteractions, writeInteractions, parseInteractions } from './data/l
 export { toCsr } from './data/interactions.js';
 export { splitInteractions, leaveLatestOut, leaveOneOut, ratioSplit, type Split, type SplitInfo, type SplitOptions, type SplitMethod } from './data/split.js';
 export type { Interactions, LoadOptions, LoadSummary, DataFormat } from './data/types.js';
+export { describeInteractions, type DataStats, type CountStats } from './data/stats.js';
 
 // models and training
 export type { Recommender, ModelFamily, ModelKind, Tensor, TrainHooks, TrainProgress, TrainReport, EpochSummary, ValidationControl } from './models/types.js';
