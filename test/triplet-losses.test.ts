@@ -27,7 +27,7 @@ test('CML defaults and the paper-code preset keep the paper loss: hinge, tempera
   assert.deepEqual([kernelConfig(o, 5, 9).loss, kernelConfig(o, 5, 9).temperature], ['softmax', 0.1]);
   // LRML's default recipe (chosen on ML-1M validation, docs/lrml.md): sampled softmax over 20 negatives
   const l = resolveTripletOptions({}, LRML_DEFAULTS);
-  assert.deepEqual([l.loss, l.temperature, l.negatives, l.clipMemory], ['softmax', 0.2, 20, true]);
+  assert.deepEqual([l.loss, l.temperature, l.negatives, l.clipMemory], ['softmax', 0.25, 20, true]);
 });
 
 test('bad loss options and combinations are BAD_OPTION naming the option', () => {

@@ -270,7 +270,7 @@ export const LRML_DEFAULTS: Readonly<TripletOptions> = Object.freeze({
   negatives: 20,
   negativeMode: 'sum',
   loss: 'softmax',
-  temperature: 0.2,
+  temperature: 0.25,
   rankWeighting: false,
   samplerAlpha: 0,
   optimizer: 'adam',
@@ -355,7 +355,7 @@ export const LRML_FAST: Readonly<Partial<TripletOptions>> = Object.freeze({
 });
 
 /**
- * CML trained with the sampled-softmax loss over 50 negatives, τ 0.2, Adam 0.001, 35 epochs
+ * CML trained with the sampled-softmax loss over 50 negatives, τ 0.2, Adam 0.002 with a cosine decay, 35 epochs
  * (`--model cml --preset softmax`; chosen on the ML-1M validation split, docs/lrml.md).
  */
 export const CML_SOFTMAX: Readonly<Partial<TripletOptions>> = Object.freeze({

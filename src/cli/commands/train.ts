@@ -65,7 +65,7 @@ export function addModelOptions(cmd: Command): Command {
     .option('--negatives <n>', 'negatives per positive', parseInteger('--negatives'))
     .option('--negative-mode <m>', 'with several negatives: sum | hardest')
     .option('--loss <l>', 'hinge | softplus (smooth hinge) | softmax (sampled softmax over the negatives; see docs/lrml-losses.md)')
-    .option('--temperature <x>', 'temperature τ of softplus / softmax (default 1; softmax 0.05-0.5 typical)', parseNumber('--temperature'))
+    .option('--temperature <x>', 'temperature τ of softplus / softmax (lrml default 0.25; cml 1, 0.2 with --preset softmax; 0.05-0.5 typical)', parseNumber('--temperature'))
     .option('--rank-weighting', 'hinge: weight by log(1 + numItems·violators/negatives), as CML (WARP-style)')
     .option('--negative-relation <m>', 'LRML negative pair relation: own | copy (authors\' code)')
     .option('--distance <d>', 'l2 | l2sq | l1')
