@@ -2,7 +2,7 @@
 // model's own scores, and recommendations from a user's own history against that user's.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { PairState, PairUser, dotPairLoss, pairDistance, pairDistanceGrad, type PairShape } from '../src/kernels/foldin_impl.js';
+import { PairState, PairUser, dotPairLoss, pairDistance, pairDistanceGrad, pairSoftmaxLoss, type PairShape } from '../src/kernels/foldin_impl.js';
 import { Rng } from '../src/rng.js';
 import { LrmlError } from '../src/errors.js';
 import { foldInUser, recommend, recommendForItems } from '../src/recommend/index.js';
@@ -113,6 +113,50 @@ test('dotPairLoss gradient matches finite differences', () => {
   }
 });
 
+describe('pairSoftmaxLoss', () => {
+  for (const distance of ['l2sq', 'l2'] as const) {
+    for (const numMemories of [0, 3]) {
+      test(`loss is −log softmax₀ of −D/τ and ∂loss/∂p matches finite differences (${distance}, N=${numMemories})`, () => {
+        const rng = new Rng(21);
+        const dim = 5;
+        const shape: PairShape = { dim, numMemories, distance };
+        const Q = randomArray(6 * dim, rng);
+        const K = randomArray(numMemories * dim, rng, 1.5);
+        const M = randomArray(numMemories * dim, rng, 0.4);
+        const qScales = Float64Array.from({ length: 6 }, (_, i) => (i % 2 === 0 ? 1 : 0.8));
+        const negs = Int32Array.of(1, 4, 5);
+        const tau = 0.3;
+        const pairs = Array.from({ length: 4 }, () => new PairState(shape));
+        const scratch = new Float64Array(4);
+        const lossAt = (p: Float64Array, grad: Float64Array): number => {
+          const user = new PairUser(shape);
+          user.set(p, 0, K, 1);
+          return pairSoftmaxLoss(user, pairs, scratch, Q, qScales, K, M, 2, negs, 3, tau, grad, 1);
+        };
+        for (let trial = 0; trial < 4; trial++) {
+          const p = Float64Array.from(randomArray(dim, rng));
+          const g = new Float64Array(dim);
+          const loss = lossAt(p, g);
+          // by hand: slow and obvious
+          const D = [2, 1, 4, 5].map((i) => dist(p, Q, i * dim, qScales[i], K, M, shape));
+          const z = D.reduce((acc, x) => acc + Math.exp(-x / tau), 0);
+          assert.ok(Math.abs(loss - -Math.log(Math.exp(-D[0] / tau) / z)) < 1e-9, `loss ${loss}`);
+          const h = 1e-6;
+          for (let j = 0; j < dim; j++) {
+            const pp = Float64Array.from(p);
+            pp[j] += h;
+            const up = lossAt(pp, new Float64Array(dim));
+            pp[j] -= 2 * h;
+            const dn = lossAt(pp, new Float64Array(dim));
+            const fd = (up - dn) / (2 * h);
+            assert.ok(Math.abs(fd - g[j]) < 1e-5 * Math.max(1, Math.abs(fd)), `trial ${trial}, dim ${j}: analytic ${g[j]} vs finite difference ${fd}`);
+          }
+        }
+      });
+    }
+  }
+});
+
 /** Mean top-10 overlap between recommend(user) and recommendForItems(user's training items). */
 function overlapOfOwnHistory(m: LoadedModel, users: number, k = 10): number {
   let sum = 0;
@@ -160,7 +204,12 @@ for (const kind of ['lrml', 'cml', 'bpr']) {
       assert.deepEqual(a.vector, b.vector);
       assert.deepEqual(a.items, ['i0', 'i3', 'i5']);
       assert.equal(a.steps, 30);
-      assert.equal(a.method, kind === 'bpr' ? 'logistic' : 'hinge');
+      // LRML's recipe trains with the sampled softmax (its default loss), CML's with the hinge
+      assert.equal(a.method, kind === 'bpr' ? 'logistic' : kind === 'lrml' ? 'softmax' : 'hinge');
+      if (kind !== 'bpr') {
+        assert.equal(foldInUser(m, items, { steps: 3, loss: 'hinge' }).method, 'hinge');
+        assert.equal(foldInUser(m, items, { steps: 3, loss: 'softmax' }).method, 'softmax');
+      }
       assert.ok(Number.isFinite(a.loss));
       if (kind === 'bpr') {
         // the logistic loss is never exactly 0, so other negatives always move the vector elsewhere
@@ -179,8 +228,11 @@ for (const kind of ['lrml', 'cml', 'bpr']) {
       if (!hasKind(kind)) return t.skip(`${kind} family not available`);
       const m = await trainedModel(kind);
       const margin = kind === 'bpr' ? 0 : (m.model.config().margin as number);
+      const softmax = kind === 'lrml'; // the loss LRML's recipe trains with, and so its fold-in's
+      const tau = softmax ? (m.model.config().temperature as number) : 1;
       const items = Array.from(planted.train.row(3), (i) => `i${i}`);
-      // exact objective from scores: hinge on distances (= −scores) for LRML/CML, logistic for BPR
+      // exact objective from scores (= −distances): the hinge for CML, −log softmax over the
+      // positive and all negatives for LRML, logistic for BPR
       const objective = (vector: Float32Array): number => {
         const s = new Float32Array(m.model.numItems);
         (m.model as unknown as { scoreVector(p: Float32Array, out: Float32Array): void }).scoreVector(vector, s);
@@ -188,6 +240,13 @@ for (const kind of ['lrml', 'cml', 'bpr']) {
         let sum = 0;
         let n = 0;
         for (const i of pos) {
+          if (softmax) {
+            let z = Math.exp(s[i] / tau);
+            for (let j = 0; j < s.length; j++) if (!pos.has(j)) z += Math.exp(s[j] / tau);
+            sum += Math.log(z) - s[i] / tau;
+            n++;
+            continue;
+          }
           for (let j = 0; j < s.length; j++) {
             if (pos.has(j)) continue;
             const x = s[i] - s[j];
@@ -217,6 +276,7 @@ test('fold-in errors: unknown items, empty list, bad options', async () => {
   assert.throws(() => foldInUser(m, ['i0'], { steps: -1 }), code('BAD_OPTION'));
   assert.throws(() => foldInUser(m, ['i0'], { steps: 1e9 }), code('BAD_OPTION'));
   assert.throws(() => foldInUser(m, ['i0'], { learningRate: 0 }), code('BAD_OPTION'));
+  assert.throws(() => foldInUser(m, ['i0'], { loss: 'bogus' as 'hinge' }), (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && /loss.*hinge, softmax/.test(e.message));
   assert.throws(() => recommendForItems(m, ['i0'], { k: 0 }), code('BAD_OPTION'));
   assert.throws(() => recommendForItems(m, ['i0'], { k: 1e9 }), code('BAD_OPTION'));
   assert.throws(() => foldInUser(m, Array.from({ length: 10001 }, (_, i) => `i${i % 48}`)), code('TOO_LARGE'));

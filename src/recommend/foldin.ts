@@ -1,9 +1,9 @@
 // Recommendations for a user the model was not trained on, from a list of items: fold-in.
 // Only the new user's vector is optimised; every model parameter stays frozen.
 
-import { LrmlError, badOption, numberIn, positiveInt } from '../errors.js';
+import { LrmlError, badOption, numberIn, oneOf, positiveInt } from '../errors.js';
 import type { LoadedModel } from '../io/format.js';
-import { PairState, PairUser, dotPairLoss, pairDistance, pairDistanceGrad, type PairShape } from '../kernels/foldin_impl.js';
+import { PairState, PairUser, dotPairLoss, pairDistance, pairDistanceGrad, pairSoftmaxLoss, type PairShape } from '../kernels/foldin_impl.js';
 import { BprModel } from '../models/bpr.js';
 import { TripletModel } from '../models/triplet.js';
 import type { ModelKind, Recommender } from '../models/types.js';
@@ -27,7 +27,16 @@ export interface FoldInOptions {
   batchSize?: number;
   /** Skip item ids the model does not know instead of throwing UNKNOWN_ITEM (default false). */
   ignoreUnknown?: boolean;
+  /**
+   * LRML / CML only: the loss the new user's vector minimises, `hinge` or `softmax` (sampled
+   * softmax at the model's temperature). Default: the loss the model was trained with (`softmax`
+   * for models trained with it, else `hinge`).
+   */
+  loss?: FoldInLoss;
 }
+
+/** The losses a triplet-model fold-in can minimise (see {@link FoldInOptions.loss}). */
+export type FoldInLoss = 'hinge' | 'softmax';
 
 /**
  * How a model family handles a new user:
@@ -35,6 +44,8 @@ export interface FoldInOptions {
  *   given items i and uniformly sampled other items j, through the model's own distance and
  *   attention (each pair its own relation); Adam, p kept in the unit ball unless clip = none;
  *   started at the mean of the items' vectors.
+ * - `softmax` (LRML, CML trained with the sampled softmax): the same, minimising the mean
+ *   −log softmax₀(−D(p, i)/τ, −D(p, j₁)/τ, …) over each given item and its sampled negatives.
  * - `logistic` (BPR-MF and other dot-product models with `scoreVector` and a `Q` tensor): p
  *   minimises the mean −log σ(p·(q_i − q_j) + b_i − b_j) (+ the model's l2 on p); Adam from the
  *   mean of the items' vectors.
@@ -42,7 +53,7 @@ export interface FoldInOptions {
  * - `item-set` (EASE): no vector; scores are computed from the item list directly (Σᵢ B[i, ·]).
  * - `popularity`: no vector; the same scores as for every user.
  */
-export type FoldInMethod = 'hinge' | 'logistic' | 'model' | 'item-set' | 'popularity';
+export type FoldInMethod = 'hinge' | 'softmax' | 'logistic' | 'model' | 'item-set' | 'popularity';
 
 /** A folded-in new user: what {@link scoreFoldIn} needs to score every item. */
 export interface FoldedUser {
@@ -107,6 +118,7 @@ export function resolveItems(m: LoadedModel, itemIds: readonly string[], ignoreU
 }
 
 interface Resolved {
+  loss: FoldInLoss | undefined;
   steps: number;
   learningRate: number;
   seed: number;
@@ -122,6 +134,7 @@ function resolveOptions(o: FoldInOptions): Resolved {
   const negatives = positiveInt('negatives', o.negatives ?? 2);
   if (negatives > 100) throw badOption('negatives', negatives, 'an integer in [1, 100]');
   return {
+    loss: o.loss === undefined ? undefined : oneOf('loss', o.loss, ['hinge', 'softmax'] as const),
     steps,
     learningRate: numberIn('learningRate', o.learningRate ?? 0.05, 1e-9, 10),
     seed,
@@ -227,6 +240,11 @@ export function unitBallScale(X: Float32Array, row: number, d: number): number {
   return s > 1 ? 1 / Math.sqrt(s) : 1;
 }
 
+/** The fold-in loss of a triplet model: the given one, else the model's own (softmax or hinge). */
+function tripletFoldInLoss(model: TripletModel, o: Resolved): FoldInLoss {
+  return o.loss ?? (model.options.loss === 'softmax' ? 'softmax' : 'hinge');
+}
+
 function foldInTriplet(model: TripletModel, items: Int32Array, o: Resolved): { vector: Float32Array; loss: number } {
   const d = model.options.dim;
   const shape: PairShape = { dim: d, numMemories: model.options.numMemories, distance: model.options.distance };
@@ -244,12 +262,21 @@ function foldInTriplet(model: TripletModel, items: Int32Array, o: Resolved): { v
   const sampler = new PairSampler(items, model.numItems, new Rng(o.seed), o.batchSize);
   let loss = Number.NaN;
   if (items.length >= model.numItems) return { vector: Float32Array.from(p), loss };
+  const softmax = tripletFoldInLoss(model, o) === 'softmax';
+  const pairs = softmax ? Array.from({ length: o.negatives + 1 }, () => new PairState(shape)) : [];
+  const dist = new Float64Array(o.negatives + 1);
+  const negs = new Int32Array(o.negatives);
   for (let step = 0; step < o.steps; step++) {
     grad.fill(0);
     let total = 0;
     const pos = sampler.positives();
     user.set(p, 0, K, 1);
     for (const i of pos) {
+      if (softmax) {
+        for (let t = 0; t < o.negatives; t++) negs[t] = sampler.negative();
+        total += pairSoftmaxLoss(user, pairs, dist, Q, qs, K, M, i, negs, o.negatives, model.options.temperature, grad, 1);
+        continue;
+      }
       const dp = pairDistance(user, pairPos, Q, i * d, qs === null ? 1 : qs[i], M);
       let active = 0;
       for (let t = 0; t < o.negatives; t++) {
@@ -322,7 +349,7 @@ export function foldInUser(m: LoadedModel, itemIds: readonly string[], options: 
   const base = { kind: model.kind, items: ids, itemIndices: indices };
   if (model instanceof TripletModel) {
     const r = foldInTriplet(model, indices, o);
-    return { ...base, method: 'hinge', vector: r.vector, steps: Number.isNaN(r.loss) ? 0 : o.steps, loss: r.loss };
+    return { ...base, method: tripletFoldInLoss(model, o), vector: r.vector, steps: Number.isNaN(r.loss) ? 0 : o.steps, loss: r.loss };
   }
   if (model instanceof BprModel) {
     const { Q, B } = model.params;

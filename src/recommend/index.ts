@@ -112,6 +112,6 @@ export function recommendMany(m: LoadedModel, userIds: readonly string[], option
   return userIds.map((id) => recommend(m, id, options));
 }
 
-export { foldInUser, recommendForItems, scoreFoldIn, resolveItems, MAX_FOLD_IN_ITEMS, type FoldInOptions, type FoldInMethod, type FoldedUser, type ItemsRecommendOptions } from './foldin.js';
+export { foldInUser, recommendForItems, scoreFoldIn, resolveItems, MAX_FOLD_IN_ITEMS, type FoldInOptions, type FoldInMethod, type FoldInLoss, type FoldedUser, type ItemsRecommendOptions } from './foldin.js';
 export { similarItems, similarityMeasure, similarityScores, type SimilarItems, type SimilarOptions, type SimilarityMeasure } from './similar.js';
 export { explain, slotProfile, type Explanation, type SlotWeight, type SlotProfile, type SlotProfileOptions, type PairWeight, type MeanWeight } from './explain.js';
