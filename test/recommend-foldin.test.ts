@@ -209,6 +209,8 @@ for (const kind of ['lrml', 'cml', 'bpr']) {
       if (kind !== 'bpr') {
         assert.equal(foldInUser(m, items, { steps: 3, loss: 'hinge' }).method, 'hinge');
         assert.equal(foldInUser(m, items, { steps: 3, loss: 'softmax' }).method, 'softmax');
+      } else {
+        assert.throws(() => foldInUser(m, items, { loss: 'hinge' }), (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && /lrml and cml/.test(e.message));
       }
       assert.ok(Number.isFinite(a.loss));
       if (kind === 'bpr') {

@@ -347,6 +347,10 @@ export function foldInUser(m: LoadedModel, itemIds: readonly string[], options: 
   const { ids, indices } = resolveItems(m, itemIds, options.ignoreUnknown === true);
   const model = m.model;
   const base = { kind: model.kind, items: ids, itemIndices: indices };
+  if (o.loss !== undefined && !(model instanceof TripletModel)) {
+    const expected = `no loss for a ${model.kind} model (it folds in with its own method; loss is for lrml and cml models)`;
+    throw new LrmlError('BAD_OPTION', `invalid loss: ${JSON.stringify(o.loss)}: ${expected}`, undefined, { name: 'loss', value: o.loss, expected });
+  }
   if (model instanceof TripletModel) {
     const r = foldInTriplet(model, indices, o);
     return { ...base, method: tripletFoldInLoss(model, o), vector: r.vector, steps: Number.isNaN(r.loss) ? 0 : o.steps, loss: r.loss };
