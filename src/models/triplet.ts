@@ -355,7 +355,7 @@ export const LRML_FAST: Readonly<Partial<TripletOptions>> = Object.freeze({
 });
 
 /**
- * CML trained with the sampled-softmax loss over 50 negatives, τ 0.2, Adam 0.002 with a cosine decay, 35 epochs
+ * CML trained with the sampled-softmax loss over 50 negatives, τ 0.2, Adam 0.002 with a cosine decay, 50 epochs
  * (`--model cml --preset softmax`; chosen on the ML-1M validation split, docs/lrml.md).
  */
 export const CML_SOFTMAX: Readonly<Partial<TripletOptions>> = Object.freeze({
@@ -364,5 +364,5 @@ export const CML_SOFTMAX: Readonly<Partial<TripletOptions>> = Object.freeze({
   temperature: 0.2,
   learningRate: 2e-3,
   learningRateSchedule: 'cosine',
-  epochs: 35,
+  epochs: 50,
 });
