@@ -19,6 +19,20 @@ function dist(p: Float64Array, Q: Float32Array, qo: number, qs: number, K: Float
   return D;
 }
 
+/** Asserts g = ∇f(p) against central finite differences (step 1e-6, relative tolerance 1e-5). */
+function assertGradient(f: (p: Float64Array) => number, p: Float64Array, g: Float64Array, what: string): void {
+  const h = 1e-6;
+  for (let j = 0; j < p.length; j++) {
+    const pp = Float64Array.from(p);
+    pp[j] += h;
+    const up = f(pp);
+    pp[j] -= 2 * h;
+    const dn = f(pp);
+    const fd = (up - dn) / (2 * h);
+    assert.ok(Math.abs(fd - g[j]) < 1e-5 * Math.max(1, Math.abs(fd)), `${what}, dim ${j}: analytic ${g[j]} vs finite difference ${fd}`);
+  }
+}
+
 function randomArray(n: number, rng: Rng, s = 0.5): Float32Array {
   return Float32Array.from({ length: n }, () => rng.normal() * s);
 }
@@ -39,16 +53,7 @@ describe('pairDistance', () => {
           const qs = trial % 2 === 0 ? 1 : 0.7;
           const g = new Float64Array(dim);
           dist(p, Q, qo, qs, K, M, shape, g);
-          const h = 1e-6;
-          for (let j = 0; j < dim; j++) {
-            const pp = Float64Array.from(p);
-            pp[j] += h;
-            const up = dist(pp, Q, qo, qs, K, M, shape);
-            pp[j] -= 2 * h;
-            const dn = dist(pp, Q, qo, qs, K, M, shape);
-            const fd = (up - dn) / (2 * h);
-            assert.ok(Math.abs(fd - g[j]) < 1e-5 * Math.max(1, Math.abs(fd)), `trial ${trial}, dim ${j}: analytic ${g[j]} vs finite difference ${fd}`);
-          }
+          assertGradient((x) => dist(x, Q, qo, qs, K, M, shape), p, g, `trial ${trial}`);
         }
       });
     }
@@ -141,16 +146,7 @@ describe('pairSoftmaxLoss', () => {
           const D = [2, 1, 4, 5].map((i) => dist(p, Q, i * dim, qScales[i], K, M, shape));
           const z = D.reduce((acc, x) => acc + Math.exp(-x / tau), 0);
           assert.ok(Math.abs(loss - -Math.log(Math.exp(-D[0] / tau) / z)) < 1e-9, `loss ${loss}`);
-          const h = 1e-6;
-          for (let j = 0; j < dim; j++) {
-            const pp = Float64Array.from(p);
-            pp[j] += h;
-            const up = lossAt(pp, new Float64Array(dim));
-            pp[j] -= 2 * h;
-            const dn = lossAt(pp, new Float64Array(dim));
-            const fd = (up - dn) / (2 * h);
-            assert.ok(Math.abs(fd - g[j]) < 1e-5 * Math.max(1, Math.abs(fd)), `trial ${trial}, dim ${j}: analytic ${g[j]} vs finite difference ${fd}`);
-          }
+          assertGradient((x) => lossAt(x, new Float64Array(dim)), p, g, `trial ${trial}`);
         }
       });
     }
