@@ -37,16 +37,21 @@ function randomArray(n: number, rng: Rng, s = 0.5): Float32Array {
   return Float32Array.from({ length: n }, () => rng.normal() * s);
 }
 
+/** Random frozen parameters of a pair model: item rows Q (numItems × dim), keys K and memories M. */
+function randomPairModel(rng: Rng, dim: number, numItems: number, numMemories: number, distance: PairShape['distance']): { shape: PairShape; Q: Float32Array; K: Float32Array; M: Float32Array } {
+  const Q = randomArray(numItems * dim, rng);
+  const K = randomArray(numMemories * dim, rng, 1.5);
+  const M = randomArray(numMemories * dim, rng, 0.4);
+  return { shape: { dim, numMemories, distance }, Q, K, M };
+}
+
 describe('pairDistance', () => {
   for (const distance of ['l2', 'l2sq', 'l1'] as const) {
     for (const numMemories of [0, 3]) {
       test(`∂D/∂p matches central finite differences (${distance}, N=${numMemories})`, () => {
         const rng = new Rng(11);
         const dim = 6;
-        const shape: PairShape = { dim, numMemories, distance };
-        const Q = randomArray(4 * dim, rng);
-        const K = randomArray(numMemories * dim, rng, 1.5);
-        const M = randomArray(numMemories * dim, rng, 0.4);
+        const { shape, Q, K, M } = randomPairModel(rng, dim, 4, numMemories, distance);
         for (let trial = 0; trial < 5; trial++) {
           const p = Float64Array.from(randomArray(dim, rng));
           const qo = (trial % 4) * dim;
@@ -124,10 +129,7 @@ describe('pairSoftmaxLoss', () => {
       test(`loss is −log softmax₀ of −D/τ and ∂loss/∂p matches finite differences (${distance}, N=${numMemories})`, () => {
         const rng = new Rng(21);
         const dim = 5;
-        const shape: PairShape = { dim, numMemories, distance };
-        const Q = randomArray(6 * dim, rng);
-        const K = randomArray(numMemories * dim, rng, 1.5);
-        const M = randomArray(numMemories * dim, rng, 0.4);
+        const { shape, Q, K, M } = randomPairModel(rng, dim, 6, numMemories, distance);
         const qScales = Float64Array.from({ length: 6 }, (_, i) => (i % 2 === 0 ? 1 : 0.8));
         const negs = Int32Array.of(1, 4, 5);
         const tau = 0.3;

@@ -255,15 +255,15 @@ function foldInTriplet(model: TripletModel, items: Int32Array, o: Resolved): { v
   const p = meanOfRows(Q, d, items, qs);
   if (project) projectUnitBall(p);
   const user = new PairUser(shape);
-  const pairNeg = new PairState(shape);
-  const pairPos = new PairState(shape);
   const grad = new Float64Array(d);
   const adam = new Adam(d, o.learningRate);
   const sampler = new PairSampler(items, model.numItems, new Rng(o.seed), o.batchSize);
   let loss = Number.NaN;
   if (items.length >= model.numItems) return { vector: Float32Array.from(p), loss };
   const softmax = tripletFoldInLoss(model, o) === 'softmax';
-  const pairs = softmax ? Array.from({ length: o.negatives + 1 }, () => new PairState(shape)) : [];
+  // softmax: the positive and every negative of a step; hinge: the positive and one negative at a time
+  const pairs = Array.from({ length: softmax ? o.negatives + 1 : 2 }, () => new PairState(shape));
+  const [pairPos, pairNeg] = pairs;
   const dist = new Float64Array(o.negatives + 1);
   const negs = new Int32Array(o.negatives);
   for (let step = 0; step < o.steps; step++) {
@@ -348,8 +348,7 @@ export function foldInUser(m: LoadedModel, itemIds: readonly string[], options: 
   const model = m.model;
   const base = { kind: model.kind, items: ids, itemIndices: indices };
   if (o.loss !== undefined && !(model instanceof TripletModel)) {
-    const expected = `no loss for a ${model.kind} model (it folds in with its own method; loss is for lrml and cml models)`;
-    throw new LrmlError('BAD_OPTION', `invalid loss: ${JSON.stringify(o.loss)}: ${expected}`, undefined, { name: 'loss', value: o.loss, expected });
+    throw badOption('loss', o.loss, `no loss for a ${model.kind} model: it folds in with its own method; loss is for lrml and cml models`);
   }
   if (model instanceof TripletModel) {
     const r = foldInTriplet(model, indices, o);
