@@ -38,7 +38,6 @@ const ENTRIES: Entry[] = [
   { name: 'LRML, τ 0.2, constant lr 0.001 (the default before the decay)', kind: 'lrml', options: { temperature: 0.2, learningRate: 1e-3, learningRateSchedule: 'constant' } },
   { name: 'LRML, τ 0.2 (the previous default)', kind: 'lrml', options: { temperature: 0.2 } },
   { name: 'LRML (defaults)', kind: 'lrml', options: {} },
-  { name: 'LRML, 50 negatives', kind: 'lrml', options: { negatives: 50 } },
   { name: 'LRML, paper code (copied relation)', kind: 'lrml', options: { ...LRML_PAPER_CODE, epochs: 30 } },
   { name: 'EASE (defaults)', kind: 'ease', options: {} },
   { name: 'iALS (defaults)', kind: 'ials', options: {} },
