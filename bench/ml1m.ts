@@ -1,7 +1,8 @@
 // The ML-1M reproduction table (issue #3): every model on the NCF leave-one-out split,
 // HR@10 / nDCG@10 with bootstrap 95% intervals under the given-negatives protocol (99 NCF
 // negatives) and under full ranking, plus training time. Regenerates the table from scratch:
-//   npm run bench:ml1m [-- --only lrml,cml] [--rows 'LRML (defaults);CML, sampled softmax'] [--threads 1] [--save DIR]
+//   npm run bench:ml1m [-- --only lrml,cml] [--rows 'LRML (defaults);CML, sampled softmax'] [--threads 1] [--save DIR] [--seed N]
+// --seed N trains every row with seed N instead of its default (1), to see the seed-to-seed spread on test.
 // --save DIR also writes each trained model to DIR/<row name>.lrml (for bench/foldin.ts and bench/serve.ts).
 // Reads ../shared/data/ml-1m (never copied into the repo). Prints a markdown table and writes
 // the raw results as JSON to bench/results/ml1m-<timestamp>.json.
@@ -63,6 +64,9 @@ async function main(): Promise<void> {
   const rowNames = arg('--rows')?.split(';');
   const threads = Number(arg('--threads') ?? 2);
   const saveDir = arg('--save');
+  const seedArg = arg('--seed');
+  const seed = seedArg === undefined ? undefined : Number(seedArg);
+  if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0)) throw new Error(`--seed must be a non-negative integer, got "${seedArg}"`);
   if (saveDir !== undefined) mkdirSync(saveDir, { recursive: true });
   const data = await loadInteractions(join(DATA, 'ml-1m.train.pairs.gz'));
   // two test items never occur in the training pairs: they join the catalogue (3,706 items, as NCF)
@@ -82,9 +86,11 @@ async function main(): Promise<void> {
       console.log(`(${e.name}: model family not available, skipped)`);
       continue;
     }
-    const options = family.resolveOptions(e.options);
+    // popularity has no seed; every other family takes one
+    const given0 = seed === undefined || !('seed' in family.defaults) ? e.options : { ...e.options, seed };
+    const options = family.resolveOptions(given0);
     const t0 = performance.now();
-    const model = await family.fit(train, e.options, {
+    const model = await family.fit(train, given0, {
       onEpoch: (s) => {
         process.stderr.write(`  ${e.name} epoch ${s.epoch}: loss ${s.loss.toFixed(4)} ${Math.round(s.perSecond)}/s\n`);
       },
@@ -99,8 +105,9 @@ async function main(): Promise<void> {
     const given = await evaluateParallel(model, train, test, { kind: 'given', cases }, { k: [10], bootstrap: 1000, seed: 0, threads });
     const full = await evaluateParallel(model, train, test, { kind: 'full' }, { k: [10], bootstrap: 1000, seed: 0, threads });
     const mem = process.memoryUsage().rss / 2 ** 20;
-    rows.push(`| ${e.name} | ${cell(given, 'hits@10')} | ${cell(given, 'ndcg@10')} | ${cell(full, 'hits@10')} | ${cell(full, 'ndcg@10')} | ${fitSeconds.toFixed(0)} |`);
-    raw.push({ name: e.name, kind: e.kind, options, fitSeconds, rssMiB: mem, given: { metrics: given.metrics, intervals: given.intervals }, full: { metrics: full.metrics, intervals: full.intervals } });
+    const name = seed === undefined ? e.name : `${e.name}, seed ${seed}`;
+    rows.push(`| ${name} | ${cell(given, 'hits@10')} | ${cell(given, 'ndcg@10')} | ${cell(full, 'hits@10')} | ${cell(full, 'ndcg@10')} | ${fitSeconds.toFixed(0)} |`);
+    raw.push({ name, kind: e.kind, options, fitSeconds, rssMiB: mem, given: { metrics: given.metrics, intervals: given.intervals }, full: { metrics: full.metrics, intervals: full.intervals } });
     console.log(rows[rows.length - 1]);
   }
   console.log('\n| model | given HR@10 | given nDCG@10 | full recall@10 | full nDCG@10 | train s |');
