@@ -2,7 +2,7 @@
 // HR@10 / nDCG@10 with bootstrap 95% intervals under the given-negatives protocol (99 NCF
 // negatives) and under full ranking, plus training time. Regenerates the table from scratch:
 //   npm run bench:ml1m [-- --only lrml,cml] [--rows 'LRML (defaults);CML, sampled softmax'] [--threads 1] [--save DIR] [--seed N]
-// --seed N trains every row with seed N instead of its default (1), to see the seed-to-seed spread on test.
+// --seed N trains every row with seed N instead of its family default (0), to see the seed-to-seed spread on test.
 // --save DIR also writes each trained model to DIR/<row name>.lrml (for bench/foldin.ts and bench/serve.ts).
 // Reads ../shared/data/ml-1m (never copied into the repo). Prints a markdown table and writes
 // the raw results as JSON to bench/results/ml1m-<timestamp>.json.
@@ -87,10 +87,10 @@ async function main(): Promise<void> {
       continue;
     }
     // popularity has no seed; every other family takes one
-    const given0 = seed === undefined || !('seed' in family.defaults) ? e.options : { ...e.options, seed };
-    const options = family.resolveOptions(given0);
+    const rowOptions = seed === undefined || !('seed' in family.defaults) ? e.options : { ...e.options, seed };
+    const options = family.resolveOptions(rowOptions);
     const t0 = performance.now();
-    const model = await family.fit(train, given0, {
+    const model = await family.fit(train, rowOptions, {
       onEpoch: (s) => {
         process.stderr.write(`  ${e.name} epoch ${s.epoch}: loss ${s.loss.toFixed(4)} ${Math.round(s.perSecond)}/s\n`);
       },
