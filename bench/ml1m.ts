@@ -105,7 +105,7 @@ async function main(): Promise<void> {
     const given = await evaluateParallel(model, train, test, { kind: 'given', cases }, { k: [10], bootstrap: 1000, seed: 0, threads });
     const full = await evaluateParallel(model, train, test, { kind: 'full' }, { k: [10], bootstrap: 1000, seed: 0, threads });
     const mem = process.memoryUsage().rss / 2 ** 20;
-    const name = seed === undefined ? e.name : `${e.name}, seed ${seed}`;
+    const name = rowOptions === e.options ? e.name : `${e.name}, seed ${seed}`;
     rows.push(`| ${name} | ${cell(given, 'hits@10')} | ${cell(given, 'ndcg@10')} | ${cell(full, 'hits@10')} | ${cell(full, 'ndcg@10')} | ${fitSeconds.toFixed(0)} |`);
     raw.push({ name, kind: e.kind, options, fitSeconds, rssMiB: mem, given: { metrics: given.metrics, intervals: given.intervals }, full: { metrics: full.metrics, intervals: full.intervals } });
     console.log(rows[rows.length - 1]);
