@@ -66,7 +66,11 @@ async function main(): Promise<void> {
   const saveDir = arg('--save');
   const seedArg = arg('--seed');
   const seed = seedArg === undefined ? undefined : Number(seedArg);
-  if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0)) throw new Error(`--seed must be a non-negative integer, got "${seedArg}"`);
+  if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0)) {
+    console.error(`bench/ml1m: --seed must be a non-negative integer, got "${seedArg}"`);
+    process.exitCode = 2;
+    return;
+  }
   if (saveDir !== undefined) mkdirSync(saveDir, { recursive: true });
   const data = await loadInteractions(join(DATA, 'ml-1m.train.pairs.gz'));
   // two test items never occur in the training pairs: they join the catalogue (3,706 items, as NCF)
