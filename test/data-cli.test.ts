@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync, symlinkSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -132,6 +132,43 @@ test('lrml split validates its flags', async () => {
   await assert.rejects(run('split', '--data', ratings, '--seed', 'abc', ...outs), { code: 'BAD_OPTION', message: /--seed/ });
   await assert.rejects(run('split', '--data', ratings, '--train-out', 'same.tsv', '--test-out', 'same.tsv'), { code: 'BAD_OPTION', message: /same file/ });
   assert.ok(!existsSync(join(dir, 'x.tsv')));
+});
+
+test('lrml split refuses an output that is its input, or two outputs that are one file, before writing anything', async () => {
+  const sub = join(dir, 'inplace');
+  mkdirSync(sub);
+  const input = join(sub, 'in.csv');
+  const text = 'user,item,timestamp\na,1,5\na,2,9\nb,1,3\nb,2,4\n';
+  writeFileSync(input, text);
+  symlinkSync(input, join(sub, 'link.csv'));
+  const other = join(sub, 'other.tsv');
+  const cases: [string[], RegExp][] = [
+    [['--train-out', input, '--test-out', other], /--train-out .*in\.csv would overwrite the input --data .*in\.csv/],
+    [['--train-out', other, '--test-out', input], /--test-out .*in\.csv would overwrite the input --data .*in\.csv/],
+    // the same file spelled differently: ./x vs x, dir/../x, a symlink
+    [['--train-out', `${sub}/./in.csv`, '--test-out', other], /--train-out .* would overwrite the input --data .*in\.csv \(both are .*in\.csv\)/],
+    [['--train-out', other, '--test-out', `${sub}/../inplace/in.csv`], /--test-out .* would overwrite the input --data/],
+    [['--train-out', join(sub, 'link.csv'), '--test-out', other], /--train-out .*link\.csv would overwrite the input --data .*in\.csv/],
+    [['--train-out', other, '--test-out', `${sub}/./other.tsv`], /--test-out .*other\.tsv is the same file as --train-out .*other\.tsv/],
+  ];
+  for (const [outs, message] of cases) {
+    await assert.rejects(run('split', '--data', input, ...outs), { code: 'BAD_OPTION', message });
+    assert.equal(readFileSync(input, 'utf8'), text, outs.join(' '));
+    assert.ok(!existsSync(other), outs.join(' '));
+  }
+  // the input named through the symlink, the output by its real name
+  await assert.rejects(run('split', '--data', join(sub, 'link.csv'), '--train-out', input, '--test-out', other), { code: 'BAD_OPTION', message: /would overwrite the input --data .*link\.csv/ });
+  assert.equal(readFileSync(input, 'utf8'), text);
+  // relative paths: ./in.csv and in.csv
+  const cwd = process.cwd();
+  process.chdir(sub);
+  try {
+    await assert.rejects(run('split', '--data', './in.csv', '--train-out', 'in.csv', '--test-out', 'other.tsv'), { code: 'BAD_OPTION', message: /--train-out in\.csv would overwrite the input --data \.\/in\.csv \(both are .*in\.csv\)/ });
+  } finally {
+    process.chdir(cwd);
+  }
+  assert.equal(readFileSync(input, 'utf8'), text);
+  assert.ok(!existsSync(other));
 });
 
 test('lrml split on a tiny file: users with one interaction stay in train', async () => {

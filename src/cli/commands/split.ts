@@ -1,3 +1,5 @@
+import { realpathSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { LrmlError, badOption } from '../../errors.js';
 import { loadInteractions, writeInteractions } from '../../data/load.js';
@@ -5,6 +7,40 @@ import { SPLIT_METHODS, splitInteractions, type SplitMethod } from '../../data/s
 import { addDataOptions, dataOptionsFrom } from '../data-options.js';
 import { formatTable } from '../progress.js';
 import { summaryText } from './info.js';
+
+/**
+ * The file a path names, for comparing paths: the real path (symlinks and `.`/`..` resolved) of
+ * the file, or of its nearest existing parent folder joined with the rest when the file does not
+ * exist yet (an output), so `./x`, `x` and `dir/../x` compare equal.
+ */
+function fileIdentity(path: string): string {
+  let p = resolve(path);
+  const rest: string[] = [];
+  for (;;) {
+    try {
+      return join(realpathSync(p), ...rest);
+    } catch {
+      const parent = dirname(p);
+      if (parent === p) return join(p, ...rest);
+      rest.unshift(basename(p));
+      p = parent;
+    }
+  }
+}
+
+/** BAD_OPTION when two of the files are one (an output over the input, or both outputs the same), before anything is read or written. */
+function checkDistinctFiles(files: [flag: string, path: string][]): void {
+  const ids = files.map(([, path]) => fileIdentity(path));
+  for (let a = 0; a < files.length; a++) {
+    for (let b = a + 1; b < files.length; b++) {
+      if (ids[a] !== ids[b]) continue;
+      const [fa, pa] = files[a];
+      const [fb, pb] = files[b];
+      const what = fa === '--data' ? `would overwrite the input ${fa} ${pa}` : `is the same file as ${fa} ${pa}`;
+      throw new LrmlError('BAD_OPTION', `${fb} ${pb} ${what}${pa === pb ? '' : ` (both are ${ids[a]})`}; give ${fa === '--data' ? 'an output path that is not the input' : 'two different output files'}`);
+    }
+  }
+}
 
 function int(flag: string, v: unknown): number {
   const s = String(v);
@@ -59,7 +95,7 @@ export function registerSplit(program: Command): void {
     const minInteractions = opts.minInteractions === undefined ? undefined : int('--min-interactions', opts.minInteractions);
     const trainOut = String(opts.trainOut);
     const testOut = String(opts.testOut);
-    if (trainOut === testOut) throw new LrmlError('BAD_OPTION', `--train-out and --test-out are the same file (${trainOut})`);
+    checkDistinctFiles([['--data', String(opts.data)], ['--train-out', trainOut], ['--test-out', testOut]]);
     const data = await loadInteractions(String(opts.data), dataOptionsFrom(opts));
     const { train, test, info } = splitInteractions(data, { method: method as SplitMethod, seed, ratio, by, minInteractions });
     await writeInteractions(trainOut, train);
