@@ -20,7 +20,11 @@ export { BprModel, BPR_DEFAULTS, type BprOptions } from './models/bpr.js';
 export { PopularityModel } from './models/popularity.js';
 export { getFamily, modelKinds, registerFamily } from './train/families.js';
 export { trainEpochs, type EpochRunner } from './train/loop.js';
-export { planPoints, bestTrial, type SearchSpace, type TrialResult } from './train/tune.js';
+export {
+  planPoints, planTrials, bestTrial, pointKey, resultsCsv, readTrialLog, tune, memoryTuneStore,
+  type SearchSpace, type SearchPlan, type TrialResult, type TrialLog, type TrialInfo, type TuneStore, type TuneOptions, type TuneHooks, type TuneOutcome,
+} from './train/tune.js';
+export { tuneFolder } from './io/tune-folder.js';
 
 // evaluation
 export * from './eval/index.js';

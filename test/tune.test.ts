@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bestTrial, planPoints, pointKey, resultsCsv, type TrialResult } from '../src/train/tune.js';
+import { bestTrial, memoryTuneStore, planPoints, planTrials, pointKey, readTrialLog, resultsCsv, tune, type TrialResult } from '../src/train/tune.js';
+import { Csr } from '../src/data/csr.js';
+import { evaluate } from '../src/eval/evaluate.js';
 import { LrmlError } from '../src/errors.js';
 import { buildProgram } from '../src/cli/main.js';
 import { captureOutput, plantedDataset } from './helpers.js';
@@ -37,7 +39,53 @@ test('pointKey ignores key order; bestTrial skips failures; CSV quotes', () => {
   assert.match(csv, /^trial,m,ndcg@10,bestEpoch,seconds,error\n0,"a,b",0.3,2,1.0,\n/);
 });
 
-test('lrml tune: runs a grid on a validation split, writes results, resumes without redoing trials', async () => {
+test('readTrialLog: whole lines kept, a cut last line dropped, a whole unterminated one kept, glued records recovered', () => {
+  const a = JSON.stringify({ key: 'a', trial: 0, options: {}, metrics: {}, bestEpoch: 1, seconds: 1 });
+  const b = JSON.stringify({ key: 'b', trial: 1, options: {}, metrics: {}, bestEpoch: 1, seconds: 1 });
+  const clean = readTrialLog(`${a}\n${b}\n`);
+  assert.deepEqual([...clean.done.keys()], ['a', 'b']);
+  assert.equal(clean.repaired, null);
+  assert.equal(clean.unterminated, null);
+  const cut = readTrialLog(`${a}\n${b.slice(0, 10)}`);
+  assert.deepEqual([...cut.done.keys()], ['a']);
+  assert.deepEqual(cut.unterminated, { kept: false, chars: 10 });
+  assert.equal(cut.repaired, `${a}\n`);
+  const whole = readTrialLog(`${a}\n${b}`);
+  assert.deepEqual([...whole.done.keys()], ['a', 'b']);
+  assert.deepEqual(whole.unterminated, { kept: true, chars: b.length });
+  assert.equal(whole.repaired, `${a}\n${b}\n`);
+  // a log written before the repair: the cut record glued to the next one
+  const glued = readTrialLog(`${a.slice(0, 15)}${b}\nnot json\n`);
+  assert.deepEqual([...glued.done.keys()], ['b']);
+  assert.equal(glued.badLines, 1);
+  assert.equal(readTrialLog('').done.size, 0);
+});
+
+test('tune (library): seeded search in a memory store, resumable, same results on resume; planTrials validates', async () => {
+  const d = plantedDataset(5, 60, 40, 4, 8);
+  const users = Int32Array.from({ length: d.numUsers }, (_, u) => u);
+  const test = Csr.fromPairs(d.numUsers, d.numItems, users, d.heldOut);
+  const validation = { evaluate: (m: Parameters<typeof evaluate>[0]) => evaluate(m, d.train, test, { kind: 'sampled', negatives: 10 }, { bootstrap: 0 }).metrics, monitor: 'hits@10' };
+  const options = { model: 'cml', space: { margin: [0.25, 0.5, 1] }, search: 'random' as const, trials: 2, seed: 3, base: { dim: 8, epochs: 2, batchSize: 64, seed: 1 }, validation };
+  const store = memoryTuneStore();
+  const started: number[] = [];
+  const first = await tune(d.train, options, { onTrialStart: (t) => started.push(t.trial) }, store);
+  assert.deepEqual(started, [0, 1]);
+  assert.equal(first.results.length, 2);
+  assert.equal(first.metric, 'hits@10');
+  assert.equal(store.files.get('trials.jsonl')!.trim().split('\n').length, 2);
+  assert.deepEqual(JSON.parse(store.files.get('best.json')!), first.bestFile);
+  assert.equal(first.bestFile.value, Math.max(...first.results.map((r) => r.metrics['hits@10'])));
+  assert.ok(store.files.get('results.csv')!.startsWith('trial,margin,'));
+  const again: number[] = [];
+  const second = await tune(d.train, options, { onTrialStart: (t) => again.push(t.trial), onStart: (s) => assert.equal(s.done, 2) }, store);
+  assert.deepEqual(again, []);
+  assert.deepEqual(second.results, first.results);
+  assert.throws(() => planTrials('cml', { margin: [-1] }, { search: 'grid' }), /invalid margin/);
+});
+
+/** A small tune setup: train file, NCF-style validation negatives and a 2-point grid config. */
+function tuneSetup(): { dir: string; run: (out: string) => Promise<{ stdout: string; stderr: string }> } {
   const dir = mkdtempSync(join(tmpdir(), 'lrml-tune-'));
   const data = plantedDataset(4, 60, 40, 4, 8);
   // train file (user\titem) and an NCF-style negatives file built from the held-out items
@@ -62,8 +110,14 @@ test('lrml tune: runs a grid on a validation split, writes results, resumes with
     space: { margin: [0.25, 0.5] },
   };
   writeFileSync(join(dir, 'space.json'), JSON.stringify(config));
+  const run = (out: string) => captureOutput(() => buildProgram().parseAsync(['node', 'lrml', 'tune', '--config', join(dir, 'space.json'), '--out', out, '--quiet']));
+  return { dir, run };
+}
+
+test('lrml tune: runs a grid on a validation split, writes results, resumes without redoing trials', async () => {
+  const { dir, run: runIn } = tuneSetup();
   const out = join(dir, 'out');
-  const run = () => captureOutput(() => buildProgram().parseAsync(['node', 'lrml', 'tune', '--config', join(dir, 'space.json'), '--out', out, '--quiet']));
+  const run = () => runIn(out);
   const first = await run();
   assert.match(first.stderr, /trial 2\/2 \{"margin":0.5\}: hits@10 /);
   assert.match(first.stdout, /best: trial/);
@@ -79,6 +133,31 @@ test('lrml tune: runs a grid on a validation split, writes results, resumes with
   const again = await run();
   assert.match(again.stderr, /2 trials \(2 already done\)/);
   assert.equal(readFileSync(join(out, 'trials.jsonl'), 'utf8').trim().split('\n').length, 2);
+});
+
+test('lrml tune: a cut last line of trials.jsonl is dropped on resume (said so), not glued to the next record', async () => {
+  const { dir, run } = tuneSetup();
+  const out = join(dir, 'out');
+  await run(out);
+  const log = join(out, 'trials.jsonl');
+  const lines = readFileSync(log, 'utf8').trim().split('\n');
+  // an interruption while the second record was being written: half of it, no newline
+  writeFileSync(log, `${lines[0]}\n${lines[1].slice(0, Math.floor(lines[1].length / 2))}`);
+  const second = await run(out);
+  assert.match(second.stderr, /2 trials \(1 already done\)/);
+  assert.match(second.stderr, /trials\.jsonl: its last line was cut .*dropped/);
+  const repaired = readFileSync(log, 'utf8');
+  assert.ok(repaired.endsWith('\n'));
+  assert.deepEqual(repaired.trim().split('\n').map((l) => JSON.parse(l).options.margin), [0.25, 0.5]);
+  // every later resume finds both trials done
+  const third = await run(out);
+  assert.match(third.stderr, /2 trials \(2 already done\)/);
+  assert.doesNotMatch(third.stderr, /cut/);
+  // a complete last record without its newline is kept, and the newline added
+  writeFileSync(log, `${lines[0]}\n${lines[1]}`);
+  const fourth = await run(out);
+  assert.match(fourth.stderr, /2 trials \(2 already done\)/);
+  assert.equal(readFileSync(log, 'utf8'), `${lines[0]}\n${lines[1]}\n`);
 });
 
 test('lrml tune: bad configs are refused before any training, naming the problem', async () => {

@@ -1,14 +1,12 @@
 import type { Command } from 'commander';
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { loadInteractions } from '../../data/load.js';
 import { toCsr } from '../../data/interactions.js';
 import type { LoadOptions } from '../../data/types.js';
 import { LrmlError } from '../../errors.js';
-import { writeFileAtomic } from '../../io/model-file.js';
-import type { TrainReport } from '../../models/types.js';
-import { getFamily } from '../../train/families.js';
-import { bestTrial, planPoints, pointKey, resultsCsv, type SearchPlan, type SearchSpace, type TrialResult } from '../../train/tune.js';
+import { tuneFolder } from '../../io/tune-folder.js';
+import { planTrials, tune, type SearchPlan, type SearchSpace, type TuneOutcome } from '../../train/tune.js';
 import { TrainProgressBar, formatTable } from '../progress.js';
 import { prepareValidation, type ValidationSpec } from '../validation.js';
 
@@ -74,65 +72,42 @@ export function registerTune(program: Command): void {
     .action(async (opts: { config: string; out?: string; json?: boolean; quiet?: boolean }) => {
       const cfg = await readTuneConfig(opts.config);
       const outDir = opts.out ?? (cfg.out as string);
-      const family = getFamily(cfg.model);
-      const points = planPoints(cfg.space, { search: cfg.search ?? 'grid', trials: cfg.trials, seed: cfg.seed });
-      // validate every trial's options before spending any time
-      for (const p of points) family.resolveOptions({ ...(cfg.base ?? {}), ...p });
-      await mkdir(outDir, { recursive: true });
-      const log = join(outDir, 'trials.jsonl');
-      const done = new Map<string, TrialResult>();
-      try {
-        for (const line of (await readFile(log, 'utf8')).split('\n')) {
-          if (line.trim() === '') continue;
-          try {
-            const r = JSON.parse(line) as TrialResult;
-            done.set(r.key, r);
-          } catch {
-            // a line cut by an interruption: that trial runs again
-          }
-        }
-      } catch {
-        // no log yet
-      }
+      const plan = { search: cfg.search ?? 'grid', trials: cfg.trials, seed: cfg.seed } as const;
+      // validate every trial's options before loading data or spending any time
+      planTrials(cfg.model, cfg.space, plan, cfg.base ?? {});
+      const store = await tuneFolder(outDir);
       const data = await loadInteractions(cfg.data, cfg.dataOptions ?? {});
       const makeValidation = await prepareValidation(cfg.validation, data);
       const train = toCsr(data);
-      const validation = makeValidation(train);
       const err = (s: string): void => void process.stderr.write(`${s}\n`);
-      err(`tune ${cfg.model}: ${points.length} trials (${done.size} already done) → ${outDir}`);
-      const results: TrialResult[] = [];
       const metric = cfg.validation.monitor ?? 'ndcg@10';
-      for (let t = 0; t < points.length; t++) {
-        const key = pointKey(points[t]);
-        const prev = done.get(key);
-        if (prev !== undefined) {
-          results.push({ ...prev, trial: t });
-          continue;
-        }
-        const options = { ...(cfg.base ?? {}), ...points[t] };
-        const bar = new TrainProgressBar(Boolean(opts.quiet) || Boolean(opts.json));
-        const t0 = performance.now();
-        let report: TrainReport | undefined;
-        let result: TrialResult;
-        try {
-          await family.fit(train, options, { validation, onProgress: (p) => bar.update(p), onDone: (r) => { report = r; } });
-          result = { key, trial: t, options, metrics: report?.bestValidation ?? {}, bestEpoch: report?.bestEpoch ?? 0, seconds: (performance.now() - t0) / 1000 };
-        } catch (e) {
-          if (!(e instanceof LrmlError) || e.code !== 'DIVERGED') throw e;
-          result = { key, trial: t, options, metrics: {}, bestEpoch: 0, seconds: (performance.now() - t0) / 1000, error: e.message };
-        } finally {
-          bar.stop();
-        }
-        await appendFile(log, `${JSON.stringify(result)}\n`);
-        results.push(result);
-        err(`trial ${t + 1}/${points.length} ${JSON.stringify(points[t])}: ${result.error ?? `${metric} ${(result.metrics[metric] ?? NaN).toFixed(4)} (epoch ${result.bestEpoch})`} in ${result.seconds.toFixed(0)} s`);
+      let bar: TrainProgressBar | null = null;
+      let outcome: TuneOutcome;
+      try {
+        outcome = await tune(train, { model: cfg.model, space: cfg.space, ...plan, base: cfg.base, validation: makeValidation(train) }, {
+          onStart: ({ total, done, log }) => {
+            err(`tune ${cfg.model}: ${total} trials (${done} already done) → ${outDir}`);
+            const cut = log.unterminated;
+            if (cut !== null) {
+              err(cut.kept
+                ? `${store.log}: its last line had no newline (an interrupted write); the record is whole and kept, the newline added`
+                : `${store.log}: its last line was cut (${cut.chars} characters, no newline: an interrupted write): dropped; that trial runs again`);
+            }
+            if (log.badLines > 0) err(`${store.log}: ${log.badLines} lines are not trial records: skipped (their trials run again)`);
+          },
+          onTrialStart: () => { bar = new TrainProgressBar(Boolean(opts.quiet) || Boolean(opts.json)); },
+          onProgress: (p) => bar?.update(p),
+          onTrialDone: (result, { trial, total, point }) => {
+            bar?.stop();
+            bar = null;
+            err(`trial ${trial + 1}/${total} ${JSON.stringify(point)}: ${result.error ?? `${metric} ${(result.metrics[metric] ?? NaN).toFixed(4)} (epoch ${result.bestEpoch})`} in ${result.seconds.toFixed(0)} s`);
+          },
+        }, store);
+      } finally {
+        (bar as TrainProgressBar | null)?.stop();
       }
+      const { results, best } = outcome;
       const names = Object.keys(cfg.space);
-      await writeFileAtomic(join(outDir, 'results.csv'), resultsCsv(results, names));
-      await writeFileAtomic(join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-      const best = bestTrial(results, metric);
-      if (best === null) throw new LrmlError('DIVERGED', 'no trial finished without diverging');
-      await writeFileAtomic(join(outDir, 'best.json'), `${JSON.stringify({ model: cfg.model, metric, value: best.metrics[metric], bestEpoch: best.bestEpoch, options: best.options }, null, 2)}\n`);
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(best)}\n`);
       } else {
