@@ -116,3 +116,31 @@ test('lrml evaluate: --json for each protocol equals the library result; --per-u
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('lrml evaluate: test pairs that are training pairs (files swapped) are counted and warned about', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lrml-eval-'));
+  try {
+    const w = world(dir);
+    const modelPath = join(dir, 'm.lrml');
+    await saveModel(modelPath, { model: w.model, users: w.users, items: w.items, meta: {}, seen: w.train });
+    const common = ['--model', modelPath, '--threads', '1', '--bootstrap', '0'];
+    const right = JSON.parse(await run([...common, '--train', join(dir, 'train.tsv'), '--test', join(dir, 'test.rating'), '--json']));
+    assert.deepEqual(right.overlap, { pairs: numUsers, inTrain: 0, inSeen: 0, fraction: 0 });
+    assert.doesNotMatch(await run([...common, '--train', join(dir, 'train.tsv'), '--test', join(dir, 'test.rating')]), /warning/);
+    // train and test swapped: every test pair is one the model was trained on
+    const swapped = ['--train', join(dir, 'test.rating'), '--test', join(dir, 'train.tsv')];
+    const j = JSON.parse(await run([...common, ...swapped, '--json']));
+    assert.deepEqual(j.overlap, { pairs: 10 * numUsers, inTrain: 0, inSeen: 10 * numUsers, fraction: 1 });
+    const text = await run([...common, ...swapped]);
+    assert.match(text, /warning: 800 of 800 test pairs \(100\.0%\) are training pairs \(800 in the model's training data, 0 in --train\)/);
+    // the same file as train and test
+    const same = JSON.parse(await run([...common, '--train', join(dir, 'train.tsv'), '--test', join(dir, 'train.tsv'), '--json']));
+    assert.equal(same.overlap.inTrain, 10 * numUsers);
+    // library: without the model's pairs only --train is checked
+    const lib = evaluate(w.model, w.test, w.train, { kind: 'full' }, { bootstrap: 0 });
+    assert.deepEqual(lib.overlap, { pairs: 10 * numUsers, inTrain: 0, inSeen: null, fraction: 0 });
+    assert.equal(evaluate(w.model, w.test, w.train, { kind: 'full' }, { bootstrap: 0, seen: w.train }).overlap.fraction, 1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -45,3 +45,37 @@ test('evaluate --compare: a model with other id maps is paired with the referenc
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('compareEvaluated (library): other id maps are paired by external user id; same maps equal compareModels; sampled across maps refused', async () => {
+  const { parseInteractions } = await import('../src/data/load.js');
+  const { toCsr } = await import('../src/data/interactions.js');
+  const { getFamily } = await import('../src/train/families.js');
+  const { evaluate } = await import('../src/eval/evaluate.js');
+  const { compareModels } = await import('../src/eval/bootstrap.js');
+  const { compareEvaluated } = await import('../src/eval/compare.js');
+  const d = plantedDataset(4, 50, 30, 3, 8);
+  const lines: string[] = [];
+  for (let u = 0; u < d.numUsers; u++) for (const i of d.train.row(u)) lines.push(`u${u}\ti${i}`);
+  const testText = `${Array.from(d.heldOut, (i, u) => `u${u}\ti${i}`).join('\n')}\n`;
+  const side = async (trainText: string) => {
+    const data = parseInteractions(trainText, { format: 'tsv' });
+    const train = toCsr(data);
+    const model = await getFamily('pop').fit(train, {});
+    const held = parseInteractions(testText, { format: 'tsv', users: data.users, items: data.items, frozen: true });
+    const test = toCsr({ ...held, users: data.users, items: data.items });
+    const result = evaluate(model, train, test, { kind: 'full' }, { perUser: true, bootstrap: 20 });
+    return { model, train, test, result, users: data.users, items: data.items };
+  };
+  const a = await side(`${lines.join('\n')}\n`);
+  const b = await side(`${lines.slice().reverse().join('\n')}\n`);
+  const cross = compareEvaluated(a, b, { bootstrap: 50 });
+  assert.equal(cross.sameIdMaps, false);
+  assert.equal(cross.comparison.users, a.result.users);
+  for (const m of Object.values(cross.comparison.metrics)) assert.equal(m.diff, 0);
+  assert.deepEqual(cross.other.perUser!.users, a.result.perUser!.users, 'rows re-indexed to the reference users');
+  const self = compareEvaluated(a, { ...a }, { bootstrap: 50 });
+  assert.equal(self.sameIdMaps, true);
+  assert.deepEqual(self.comparison, compareModels(a.result, a.result, { bootstrap: 50 }));
+  const sampled = (s: typeof a) => ({ ...s, result: evaluate(s.model, s.train, s.test, { kind: 'sampled', negatives: 5 }, { perUser: true, bootstrap: 0 }) });
+  assert.throws(() => compareEvaluated(sampled(a), sampled(b)), (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && /sampled/.test(e.message));
+});

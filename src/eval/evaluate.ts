@@ -7,7 +7,7 @@ import type { Recommender } from '../models/types.js';
 import { Rng } from '../rng.js';
 import { bootstrapIntervals } from './bootstrap.js';
 import { aheadOfMany, checkCutoffs, metricKeys, rankingMetrics } from './metrics.js';
-import type { EvalOptions, EvalProgress, EvalResult, GivenNegatives, PerUserMetrics, Protocol, ProtocolKind, TestSet } from './types.js';
+import type { EvalOptions, EvalProgress, EvalResult, GivenNegatives, PerUserMetrics, Protocol, ProtocolKind, TestOverlap, TestSet } from './types.js';
 
 /** Default sampled negatives per positive. */
 export const DEFAULT_SAMPLED_NEGATIVES = 100;
@@ -35,6 +35,8 @@ export interface EvalPlan {
   uncovered: number;
   bootstrap: number;
   seed: number;
+  /** Test pairs that are also training pairs. */
+  overlap: TestOverlap;
 }
 
 /** Per-user rows computed for a range of a plan's users (see {@link evaluateUsers}). */
@@ -70,6 +72,36 @@ function integer(name: string, v: number): number {
 }
 
 /**
+ * Counts the test pairs that are also in `train` and in `seen` (the model's own training pairs,
+ * when known): a score on such pairs is a training score.
+ *
+ * @example
+ * ```ts
+ * testOverlap(train, train, null); // { pairs: train.nnz, inTrain: train.nnz, inSeen: null, fraction: 1 }
+ * ```
+ */
+export function testOverlap(train: Csr, test: Csr, seen: Csr | null): TestOverlap {
+  if (seen !== null && (seen.numRows !== test.numRows || seen.numCols !== test.numCols)) {
+    throw new LrmlError('BAD_VALUE', `seen matrix is ${seen.numRows} users × ${seen.numCols} items but the test matrix is ${test.numRows} × ${test.numCols}`);
+  }
+  let inTrain = 0;
+  let inSeen = 0;
+  let either = 0;
+  for (let u = 0; u < test.numRows; u++) {
+    for (let t = test.indptr[u]; t < test.indptr[u + 1]; t++) {
+      const i = test.indices[t];
+      const a = train.has(u, i);
+      const b = seen !== null && seen.has(u, i);
+      if (a) inTrain++;
+      if (b) inSeen++;
+      if (a || b) either++;
+    }
+  }
+  const pairs = test.indices.length;
+  return { pairs, inTrain, inSeen: seen === null ? null : inSeen, fraction: pairs > 0 ? either / pairs : 0 };
+}
+
+/**
  * Validates an evaluation's inputs and lists what to rank. Throws BAD_OPTION on bad options,
  * BAD_VALUE when shapes disagree or a given case's positive is not in the test set.
  *
@@ -88,7 +120,7 @@ export function planEvaluation(model: Recommender, train: Csr, test: Csr, protoc
   const empty = new Int32Array(0);
   const plan: EvalPlan = {
     kind: protocol.kind, k, keys: metricKeys(k), users: empty, caseOrder: empty, caseStart: Int32Array.of(0),
-    negatives: 0, sampleSeed: 0, uncovered: 0, bootstrap, seed,
+    negatives: 0, sampleSeed: 0, uncovered: 0, bootstrap, seed, overlap: testOverlap(train, test, options.seen ?? null),
   };
   const testUsers = (): Int32Array => {
     const us: number[] = [];
@@ -428,6 +460,7 @@ export function finishEvaluation(plan: EvalPlan, parts: EvalPart[], options: Eva
     meanCandidates: rankings > 0 ? candidates / rankings : 0,
     droppedCandidates: dropped,
     nanScores: nan,
+    overlap: plan.overlap,
     perUser,
     seconds: (performance.now() - startMs) / 1000,
   };

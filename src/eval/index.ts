@@ -2,11 +2,13 @@
 // ./negatives-file.ts (loadGivenNegatives), ./per-user-file.ts (writePerUser),
 // ./parallel.ts (evaluateParallel on worker threads).
 
-export { evaluate, planEvaluation, evaluateUsers, finishEvaluation, sampledRng, sampleNegatives, DEFAULT_BOOTSTRAP, DEFAULT_SAMPLED_NEGATIVES } from './evaluate.js';
+export { evaluate, testOverlap, planEvaluation, evaluateUsers, finishEvaluation, sampledRng, sampleNegatives, DEFAULT_BOOTSTRAP, DEFAULT_SAMPLED_NEGATIVES } from './evaluate.js';
 export type { EvalPlan, EvalPart } from './evaluate.js';
 export { metricKeys, checkCutoffs, rankingMetrics, aheadOfOne, aheadOfMany } from './metrics.js';
 export { bootstrapMeans, bootstrapIntervals, quantileSorted, compareModels } from './bootstrap.js';
 export type { CompareOptions } from './bootstrap.js';
+export { compareEvaluated, alignUsers, sameIdMap } from './compare.js';
+export type { EvaluatedModel, ModelComparison } from './compare.js';
 export { parseGivenNegatives, givenTestSet } from './negatives.js';
 export type { GivenNegativesOptions } from './negatives.js';
 export { formatPerUser } from './per-user.js';

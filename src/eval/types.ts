@@ -75,6 +75,26 @@ export interface EvalOptions {
   perUser?: boolean;
   /** Called now and then with users done / total. */
   onProgress?: (p: EvalProgress) => void;
+  /**
+   * The pairs the model was trained on (e.g. `LoadedModel.seen` from its model file), same shape
+   * as the model: test pairs found there are counted in `overlap.inSeen` (default: not checked).
+   */
+  seen?: Csr | null;
+}
+
+/**
+ * Test pairs that are also training pairs: a metric over them is a score on training data, not a
+ * test score (e.g. train and test files swapped). Counted over the test matrix's pairs.
+ */
+export interface TestOverlap {
+  /** Test pairs counted (the test matrix's interactions). */
+  pairs: number;
+  /** Test pairs also in the `train` matrix given to the evaluation. */
+  inTrain: number;
+  /** Test pairs also in `options.seen` (the model's own training pairs); null when not given. */
+  inSeen: number | null;
+  /** Test pairs in `train` or `seen`, as a fraction of `pairs` (0 when there are no pairs). */
+  fraction: number;
 }
 
 /** Per-user metrics, one row per evaluated user (ascending user index). */
@@ -117,6 +137,8 @@ export interface EvalResult {
   droppedCandidates: number;
   /** Candidate scores that were NaN (ranked below everything). */
   nanScores: number;
+  /** Test pairs that are also training pairs (should be 0; see {@link TestOverlap}). */
+  overlap: TestOverlap;
   /** Per-user metrics when `perUser` was asked, else null. */
   perUser: PerUserMetrics | null;
   /** Wall-clock seconds. */

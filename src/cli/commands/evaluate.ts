@@ -1,11 +1,10 @@
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
-import type { IdMap } from '../../data/idmap.js';
 import { loadInteractions, toCsr } from '../../data/load.js';
 import type { LoadSummary } from '../../data/types.js';
 import { LrmlError } from '../../errors.js';
-import { compareModels } from '../../eval/bootstrap.js';
+import { compareEvaluated, sameIdMap, type ModelComparison } from '../../eval/compare.js';
 import { loadGivenNegatives } from '../../eval/negatives-file.js';
 import { evaluateParallel } from '../../eval/parallel.js';
 import { writePerUser } from '../../eval/per-user-file.js';
@@ -73,6 +72,7 @@ export function evaluationJson(
     meanCandidates: r.meanCandidates,
     droppedCandidates: r.droppedCandidates,
     nanScores: r.nanScores,
+    overlap: r.overlap,
     negatives: extra.negatives,
     trainUnknownLines: extra.trainUnknownLines,
     testUnknownLines: extra.testUnknownLines,
@@ -86,6 +86,7 @@ export function evaluationJson(
       intervals: c.result.intervals,
       meanCandidates: c.result.meanCandidates,
       nanScores: c.result.nanScores,
+      overlap: c.result.overlap,
       sameIdMaps: c.sameIdMaps,
       seconds: c.result.seconds,
       differences: c.comparison,
@@ -115,57 +116,18 @@ function comparisonText(reference: string, compared: ComparedModel[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Whether two id maps hold the same ids in the same order. */
-function sameIds(a: IdMap, b: IdMap): boolean {
-  if (a.size !== b.size) return false;
-  for (let k = 0; k < a.size; k++) if (a.id(k) !== b.id(k)) return false;
-  return true;
-}
-
-/**
- * A result whose per-user rows are re-indexed from the `from` user map to the `to` map (by
- * external id) and sorted, so that it can be paired with a result computed with `to`. Users
- * unknown to `to` keep index −1 (the pairing then reports different users).
- */
-function alignUsers(r: EvalResult, from: IdMap, to: IdMap): EvalResult {
-  const pu = r.perUser;
-  if (pu === null) return r;
-  const idx = Int32Array.from(pu.users, (u) => to.get(from.id(u)) ?? -1);
-  const order = Array.from(pu.users.keys()).sort((x, y) => idx[x] - idx[y]);
-  return pickRows(r, order, idx);
-}
-
-/**
- * A result with only the per-user rows `rows` (in that order) of r; `users` (indexed by r's row)
- * replaces the user indices when given.
- */
-function pickRows(r: EvalResult, rows: number[], users?: Int32Array): EvalResult {
-  const p = r.perUser!;
-  const u = users ?? p.users;
-  const metrics: Record<string, Float64Array> = {};
-  for (const [k, col] of Object.entries(p.metrics)) metrics[k] = Float64Array.from(rows, (t) => col[t]);
-  return { ...r, perUser: { users: Int32Array.from(rows, (t) => u[t]), positives: Int32Array.from(rows, (t) => p.positives[t]), metrics } };
-}
-
-/** Both results cut down to the users both have per-user rows for (rows sorted by user index). */
-function sharedUsers(a: EvalResult, b: EvalResult): [EvalResult, EvalResult] {
-  const pa = a.perUser;
-  const pb = b.perUser;
-  if (pa === null || pb === null) return [a, b];
-  const inA = new Set(pa.users);
-  const inB = new Set(Array.from(pb.users).filter((u) => u >= 0));
-  const cut = (r: EvalResult, keep: Set<number>): EvalResult => {
-    const users = r.perUser!.users;
-    return pickRows(r, Array.from(users.keys()).filter((t) => keep.has(users[t])));
-  };
-  const shared = new Set(Array.from(inA).filter((u) => inB.has(u)));
-  if (shared.size === 0) throw new LrmlError('BAD_VALUE', 'the two models share no evaluated user');
-  return [cut(a, shared), cut(b, shared)];
-}
-
 /** Collects a repeatable option into a list. */
 function collectList(v: string, prev: string[] = []): string[] {
   return [...prev, v];
+}
+
+/** The warning when test pairs are training pairs (train and test swapped?), or null. */
+export function overlapWarning(r: EvalResult): string | null {
+  const o = r.overlap;
+  if (o.inTrain === 0 && (o.inSeen ?? 0) === 0) return null;
+  const n = Math.round(o.fraction * o.pairs);
+  const where = o.inSeen === null ? `${o.inTrain} in --train` : `${o.inSeen} in the model's training data, ${o.inTrain} in --train`;
+  return `warning: ${n} of ${o.pairs} test pairs (${(100 * o.fraction).toFixed(1)}%) are training pairs (${where}): figures on them are training scores, not test scores (train and test files swapped?)`;
 }
 
 /** The readable report of `lrml evaluate`. */
@@ -177,6 +139,8 @@ function evaluationText(r: EvalResult, negatives: GivenNegativesSummary | null, 
   ];
   if (r.droppedCandidates > 0) lines.push(`${r.droppedCandidates} given negatives dropped (equal to their own positive, or repeated)`);
   if (r.nanScores > 0) lines.push(`warning: ${r.nanScores} candidate scores were NaN (ranked last)`);
+  const overlap = overlapWarning(r);
+  if (overlap !== null) lines.push(overlap);
   if (negatives !== null && (negatives.skippedLines > 0 || negatives.unknownNegatives > 0)) {
     lines.push(`negatives file: ${negatives.skippedLines} lines and ${negatives.unknownNegatives} negatives skipped (ids unknown to the model)`);
   }
@@ -268,6 +232,7 @@ export function registerEvaluate(program: Command): void {
         seed,
         perUser: opts.perUser !== undefined || reportDir !== null || compareFiles.length > 0,
         threads: opts.threads as number | undefined,
+        seen: lm.seen,
         onProgress: showProgress
           ? (p) => {
             const now = performance.now();
@@ -287,20 +252,19 @@ export function registerEvaluate(program: Command): void {
     const compared: ComparedModel[] = [];
     for (const file of compareFiles) {
       const other = await loadModel(file);
-      const same = sameIds(other.users, lm.users) && sameIds(other.items, lm.items);
+      const same = sameIdMap(other.users, lm.users) && sameIdMap(other.items, lm.items);
       if (!same && kind === 'sampled') {
         throw new LrmlError('BAD_OPTION', `--compare ${file}: its user/item ids differ from ${modelPath}'s, so --sampled would draw different negatives for the two models; use --full or --negatives, or models trained on the same file`);
       }
-      const r = same ? await run(other, data, file) : alignUsers(await run(other, await prepare(other), file), other.users, lm.users);
-      let comparison: Comparison;
+      const r = await run(other, same ? data : await prepare(other), file);
+      let paired: ModelComparison;
       try {
-        const [ra, rb] = same ? [result, r] : sharedUsers(result, r);
-        comparison = compareModels(ra, rb, { bootstrap: (opts.bootstrap as number | undefined) ?? 1000, seed });
+        paired = compareEvaluated({ result, users: lm.users, items: lm.items }, { result: r, users: other.users, items: other.items }, { bootstrap: (opts.bootstrap as number | undefined) ?? 1000, seed });
       } catch (e) {
         if (e instanceof LrmlError) throw new LrmlError(e.code, `--compare ${file}: ${e.message}`);
         throw e;
       }
-      compared.push({ model: file, result: r, comparison, sameIdMaps: same });
+      compared.push({ model: file, result: paired.other, comparison: paired.comparison, sameIdMaps: paired.sameIdMaps });
     }
     if (opts.perUser !== undefined) await writePerUser(String(opts.perUser), result, lm.users);
     const unknown = { train: unknownLines(data.trainData.summary), test: unknownLines(data.testData.summary) };
@@ -313,6 +277,8 @@ export function registerEvaluate(program: Command): void {
       const { writeReport } = await import('../../report/html.js');
       const notes = compared.filter((c) => !c.sameIdMaps).map((c) => `${c.model} has other user/item ids than ${modelPath}: its data were loaded with its own id maps and users matched by id.`);
       if (unknown.train > 0 || unknown.test > 0) notes.push(`Ids unknown to ${modelPath}: ${unknown.train} train lines and ${unknown.test} test lines skipped.`);
+      const overlap = overlapWarning(result);
+      if (overlap !== null) notes.push(`${overlap.replace(/^warning: /, 'Warning: ')}.`);
       if (result.droppedCandidates > 0) notes.push(`${result.droppedCandidates} given negatives dropped (equal to their own positive, or repeated).`);
       const names = uniqueNames([modelPath, ...compared.map((c) => c.model)].map((f) => basename(f).replace(/\.lrml$/, '')));
       const report = await evaluationReport({
@@ -329,6 +295,8 @@ export function registerEvaluate(program: Command): void {
     if (opts.json === true) {
       const o = evaluationJson(result, { model: modelPath, negatives: data.negatives, trainUnknownLines: unknown.train, testUnknownLines: unknown.test, comparisons: compared, report: index });
       process.stdout.write(`${JSON.stringify(o)}\n`);
+      const overlap = overlapWarning(result);
+      if (overlap !== null && opts.quiet !== true) process.stderr.write(`${overlap}\n`);
     } else {
       process.stdout.write(evaluationText(result, data.negatives, unknown));
       process.stdout.write(comparisonText(modelPath, compared));
