@@ -1,9 +1,13 @@
 // Serving benchmark: `node dist/bench/serve.js --model M [--rate 200] [--duration 30] [--k 10]
-// [--post-ratio 0] [--json]`. Starts `startServer` in a child process on 127.0.0.1 (port 0) and
+// [--post-ratio 0] [--concurrent-posts 0] [--json]`. Starts `startServer` in a child process on 127.0.0.1 (port 0) and
 // drives it from this process with an open-loop load: requests are sent on a fixed schedule
 // (`rate` per second) whatever the server's speed, and each latency is measured from the request's
 // scheduled time to the end of its response (so queueing shows up; no coordinated omission).
 // Reports achieved requests/s, p50 / p90 / p99 / max latency, errors and the server's RSS over time.
+// `--concurrent-posts N` adds a mixed load: N clients that each keep one POST /recommend fold-in (a
+// new user from 5-24 items) in flight for the whole run, each on its own connection (a client
+// refused with 503 waits Retry-After seconds, 50 ms without one, then tries again); the latencies
+// reported are then those of the GETs alone, and the POSTs' outcomes (200 / 503) are counted.
 // Bounded: at most 600 s and 5000 requests/s; loopback only.
 
 import { fork, type ChildProcess } from 'node:child_process';
@@ -19,13 +23,14 @@ interface Args {
   duration: number;
   k: number;
   postRatio: number;
+  concurrentPosts: number;
   warmup: number;
   json: boolean;
   child: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { model: '', rate: 200, duration: 30, k: 10, postRatio: 0, warmup: 2, json: false, child: false };
+  const a: Args = { model: '', rate: 200, duration: 30, k: 10, postRatio: 0, concurrentPosts: 0, warmup: 2, json: false, child: false };
   for (let t = 0; t < argv.length; t++) {
     const f = argv[t];
     const next = (): string => {
@@ -38,15 +43,17 @@ function parseArgs(argv: string[]): Args {
     else if (f === '--duration') a.duration = Number(next());
     else if (f === '--k') a.k = Number(next());
     else if (f === '--post-ratio') a.postRatio = Number(next());
+    else if (f === '--concurrent-posts') a.concurrentPosts = Number(next());
     else if (f === '--warmup') a.warmup = Number(next());
     else if (f === '--json') a.json = true;
     else if (f === '--child') a.child = true;
-    else throw new Error(`unknown argument ${f} (use --model M [--rate 200] [--duration 30] [--k 10] [--post-ratio 0] [--warmup 2] [--json])`);
+    else throw new Error(`unknown argument ${f} (use --model M [--rate 200] [--duration 30] [--k 10] [--post-ratio 0] [--concurrent-posts 0] [--warmup 2] [--json])`);
   }
   if (a.model === '') throw new Error('--model <file> is required');
   if (!(a.rate > 0 && a.rate <= 5000)) throw new Error('--rate must be in (0, 5000]');
   if (!(a.duration > 0 && a.duration <= 600)) throw new Error('--duration must be in (0, 600] seconds');
   if (!(a.postRatio >= 0 && a.postRatio <= 1)) throw new Error('--post-ratio must be in [0, 1]');
+  if (!(Number.isInteger(a.concurrentPosts) && a.concurrentPosts >= 0 && a.concurrentPosts <= 200)) throw new Error('--concurrent-posts must be an integer in [0, 200]');
   if (!(a.warmup >= 0 && a.warmup <= 60)) throw new Error('--warmup must be in [0, 60] seconds');
   return a;
 }
@@ -93,7 +100,52 @@ async function main(): Promise<void> {
       server.send({ type: 'rss' });
     });
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const postAgent = new Agent({ keepAlive: true, maxSockets: Math.max(1, a.concurrentPosts) });
   const rng = new Rng(1);
+  const foldInBody = (): string => {
+    const n = 5 + rng.int(20);
+    return JSON.stringify({ items: Array.from({ length: n }, () => itemIds[rng.int(itemIds.length)]), k: a.k });
+  };
+
+  /** The closed-loop fold-in clients of --concurrent-posts: each sends its next POST when the last one is answered. */
+  interface Posts {
+    ok: number;
+    busy: number;
+    other: number;
+    latencies: number[];
+  }
+  const postLoop = (posts: Posts, running: () => boolean): Promise<void> =>
+    new Promise((resolve) => {
+      const once = (): void => {
+        if (!running()) {
+          resolve();
+          return;
+        }
+        const t0 = performance.now();
+        const req = request({ host: '127.0.0.1', port: ready.port, path: '/recommend', method: 'POST', agent: postAgent, headers: { 'content-type': 'application/json' } }, (res) => {
+          res.resume();
+          res.on('end', () => {
+            if (res.statusCode === 200) {
+              posts.ok++;
+              posts.latencies.push(performance.now() - t0);
+            } else if (res.statusCode === 503) {
+              posts.busy++;
+            } else {
+              posts.other++;
+            }
+            // a refused client waits as told (Retry-After, seconds), as a well-behaved client does
+            if (res.statusCode === 503) setTimeout(once, 1000 * Math.max(0.05, Number(res.headers['retry-after'] ?? 0.05) || 0.05));
+            else once();
+          });
+        });
+        req.on('error', () => {
+          posts.other++;
+          setTimeout(once, 50);
+        });
+        req.end(foldInBody());
+      };
+      once();
+    });
 
   const fire = (phase: Phase, scheduled: number): void => {
     phase.sent++;
@@ -102,9 +154,7 @@ async function main(): Promise<void> {
     let path: string;
     let body: string | null = null;
     if (post) {
-      const n = 5 + rng.int(20);
-      const items = Array.from({ length: n }, () => itemIds[rng.int(itemIds.length)]);
-      body = JSON.stringify({ items, k: a.k });
+      body = foldInBody();
       path = '/recommend';
     } else {
       path = `/recommend?user=${encodeURIComponent(users[rng.int(users.length)])}&k=${a.k}`;
@@ -129,8 +179,10 @@ async function main(): Promise<void> {
   };
 
   /** Open-loop load at a.rate for `seconds`; resolves when every response arrived (or 10 s after the end). */
-  const run = async (seconds: number, rssEvery: number, rss: { t: number; rss: number; heap: number }[]): Promise<Phase> => {
+  const run = async (seconds: number, rssEvery: number, rss: { t: number; rss: number; heap: number }[], posts: Posts): Promise<Phase> => {
     const phase: Phase = { sent: 0, ok: 0, errors: 0, latencies: [], service: [], seconds };
+    let postsRunning = true;
+    const loops = Array.from({ length: a.concurrentPosts }, () => postLoop(posts, () => postsRunning));
     const total = Math.round(a.rate * seconds);
     const t0 = performance.now();
     let n = 0;
@@ -151,19 +203,25 @@ async function main(): Promise<void> {
     const deadline = performance.now() + 10000;
     while (phase.ok + phase.errors < phase.sent && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     phase.errors += phase.sent - phase.ok - phase.errors;
+    postsRunning = false;
+    await Promise.race([Promise.all(loops), new Promise((r) => setTimeout(r, 30000))]);
     return phase;
   };
 
-  if (a.warmup > 0) await run(a.warmup, 0, []);
+  const newPosts = (): Posts => ({ ok: 0, busy: 0, other: 0, latencies: [] });
+  if (a.warmup > 0) await run(a.warmup, 0, [], newPosts());
+  const posts = newPosts();
   const rss: { t: number; rss: number; heap: number }[] = [];
   const rssStart = await rssQuery();
   const started = performance.now();
-  const phase = await run(a.duration, Math.max(1, Math.round(a.duration / 10)), rss);
+  const phase = await run(a.duration, Math.max(1, Math.round(a.duration / 10)), rss, posts);
   const wall = (performance.now() - started) / 1000;
   const rssEnd = await rssQuery();
   server.send({ type: 'stop' });
   await new Promise((r) => server.once('exit', r));
   agent.destroy();
+  postAgent.destroy();
+  const postLat = Float64Array.from(posts.latencies).sort();
 
   const lat = Float64Array.from(phase.latencies).sort();
   const svc = Float64Array.from(phase.service).sort();
@@ -177,6 +235,8 @@ async function main(): Promise<void> {
     duration: a.duration,
     k: a.k,
     postRatio: a.postRatio,
+    concurrentPosts: a.concurrentPosts,
+    posts: { ok: posts.ok, busy503: posts.busy, other: posts.other, latencyMs: { p50: percentile(postLat, 0.5), p99: percentile(postLat, 0.99) } },
     sent: phase.sent,
     ok: phase.ok,
     errors: phase.errors,
@@ -196,6 +256,9 @@ async function main(): Promise<void> {
   process.stdout.write(
     `serve bench: ${result.kind} model (${result.numUsers} users, ${result.numItems} items), GET /recommend k=${a.k}` +
       `${a.postRatio > 0 ? ` + ${Math.round(a.postRatio * 100)}% POST fold-in` : ''}, ${a.rate} req/s for ${a.duration} s on 127.0.0.1\n` +
+      (a.concurrentPosts > 0
+        ? `with ${a.concurrentPosts} concurrent POST /recommend fold-ins (latencies below are the GETs'): answered ${posts.ok} (p50 ${f(result.posts.latencyMs.p50)} ms, p99 ${f(result.posts.latencyMs.p99)} ms), 503 ${posts.busy}, other ${posts.other}\n`
+        : '') +
       `requests ${phase.sent}, ok ${phase.ok}, errors ${phase.errors}, achieved ${result.achievedPerSecond.toFixed(1)} req/s\n` +
       `latency ms (from scheduled send): p50 ${f(result.latencyMs.p50)}  p90 ${f(result.latencyMs.p90)}  p99 ${f(result.latencyMs.p99)}  max ${f(result.latencyMs.max)}\n` +
       `latency ms (from actual send):    p50 ${f(result.serviceMs.p50)}  p90 ${f(result.serviceMs.p90)}  p99 ${f(result.serviceMs.p99)}  max ${f(result.serviceMs.max)}\n` +

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp, ModelHolder } from '../src/serve/index.js';
+import { JobQueue } from '../src/serve/queue.js';
 import { saveModel } from '../src/io/model-file.js';
 import { Csr } from '../src/data/csr.js';
 import { explain, recommend, recommendForItems, similarItems } from '../src/recommend/index.js';
@@ -145,14 +146,163 @@ describe('HTTP API (LRML model)', () => {
   test('admin reload answers loopback peers only', async () => {
     await assertError(await app.request('/admin/reload', { method: 'POST' }), 403, 'FORBIDDEN');
     await assertError(await app.request('/admin/reload', { method: 'POST' }, REMOTE), 403, 'FORBIDDEN');
-    // a model given in memory has no file to reload
-    await assertError(await app.request('/admin/reload', { method: 'POST' }, LOOPBACK), 400, 'BAD_OPTION');
+  });
+});
+
+describe('admin endpoints need a token, a loopback Host and no Origin', () => {
+  const bearer = { authorization: 'Bearer s3cret-token' };
+  const withToken = createApp({ holder: new ModelHolder(lrmlModel(), null), adminToken: 's3cret-token' });
+
+  test('without a configured token /admin/reload is disabled, even from loopback', async () => {
+    const app = createApp({ holder: new ModelHolder(lrmlModel(), null) });
+    assert.match(await assertError(await app.request('/admin/reload', { method: 'POST' }, LOOPBACK), 403, 'FORBIDDEN'), /disabled.*--admin-token.*SIGHUP/);
+    assert.match(await assertError(await app.request('/admin/reload', { method: 'POST', headers: bearer }, LOOPBACK), 403, 'FORBIDDEN'), /disabled/);
+  });
+
+  test('a missing or wrong token is 401 with WWW-Authenticate; the right one passes', async () => {
+    const none = await withToken.request('/admin/reload', { method: 'POST' }, LOOPBACK);
+    assert.equal(none.headers.get('www-authenticate'), 'Bearer');
+    await assertError(none, 401, 'UNAUTHORIZED');
+    for (const authorization of ['Bearer wrong', 'Bearer s3cret-token-and-more', 'Basic s3cret-token', 's3cret-token', 'Bearer ']) {
+      await assertError(await withToken.request('/admin/reload', { method: 'POST', headers: { authorization } }, LOOPBACK), 401, 'UNAUTHORIZED');
+    }
+    // past the checks: a model given in memory has no file to reload
+    await assertError(await withToken.request('/admin/reload', { method: 'POST', headers: bearer }, LOOPBACK), 400, 'BAD_OPTION');
+    // the token does not open the endpoint to other peers
+    await assertError(await withToken.request('/admin/reload', { method: 'POST', headers: bearer }, REMOTE), 403, 'FORBIDDEN');
+  });
+
+  test('a request from a web page (Origin header) is refused, even with the token', async () => {
+    const res = await withToken.request('/admin/reload', { method: 'POST', headers: { ...bearer, origin: 'http://127.0.0.1:8080' } }, LOOPBACK);
+    assert.match(await assertError(res, 403, 'FORBIDDEN'), /Origin/);
+  });
+
+  test('Host must be a loopback name (DNS rebinding): admin and API routes', async () => {
+    const evil = { ...bearer, host: 'evil.example:8080' };
+    assert.match(await assertError(await withToken.request('/admin/reload', { method: 'POST', headers: evil }, LOOPBACK), 403, 'BAD_HOST'), /evil\.example/);
+    await assertError(await withToken.request('http://evil.example/admin/reload', { method: 'POST', headers: bearer }, LOOPBACK), 403, 'BAD_HOST');
+    await assertError(await withToken.request('/recommend?user=u0', { headers: { host: 'evil.example' } }), 403, 'BAD_HOST');
+    await assertError(await withToken.request('http://evil.example/health'), 403, 'BAD_HOST');
+    for (const host of ['localhost:8080', '127.0.0.1', '127.0.0.1:9', '[::1]:8080', 'LOCALHOST']) {
+      assert.equal((await withToken.request('/health', { headers: { host } })).status, 200, host);
+    }
+    // more names when configured; null answers any Host on the API, never on /admin
+    const named = createApp({ holder: new ModelHolder(lrmlModel(), null), allowedHosts: ['recs.internal'] });
+    assert.equal((await named.request('http://recs.internal/health')).status, 200);
+    await assertError(await named.request('http://localhost/health'), 403, 'BAD_HOST');
+    const open = createApp({ holder: new ModelHolder(lrmlModel(), null), allowedHosts: null, adminToken: 's3cret-token' });
+    assert.equal((await open.request('http://recs.example/health')).status, 200);
+    await assertError(await open.request('http://recs.example/admin/reload', { method: 'POST', headers: bearer }, LOOPBACK), 403, 'BAD_HOST');
+  });
+
+  test('GET /model shows no path of the training data', async () => {
+    const m: LoadedModel = {
+      ...lrmlModel(),
+      meta: { lrmlVersion: '0.1.0', data: '/home/someone/private/ratings.csv', loadSummary: { file: '/home/someone/private/ratings.csv', kept: 3, badLineExamples: [{ line: 7, text: 'alice,42' }] }, bestEpoch: 4 },
+    };
+    const app = createApp({ holder: new ModelHolder(m, '/srv/models/m.lrml') });
+    const res = await app.request('/model');
+    const text = await res.text();
+    assert.ok(!text.includes('/home/someone'), text);
+    assert.ok(!text.includes('/srv/models'), text);
+    assert.ok(!text.includes('alice'), text);
+    const body = JSON.parse(text);
+    assert.deepEqual(body.meta, { lrmlVersion: '0.1.0', loadSummary: { kept: 3 }, bestEpoch: 4 });
+    assert.equal(body.file, 'm.lrml');
   });
 });
 
 test('explain on a CML model is a 400 naming the kind', async () => {
   const app = createApp({ holder: new ModelHolder(wrap(syntheticTriplet('cml'), null)) });
   assert.match(await assertError(await app.request('/explain?user=u0&item=i0'), 400, 'BAD_OPTION'), /this model is cml/);
+});
+
+describe('fold-in load: a bounded queue, a time limit, aborted clients', () => {
+  const body = JSON.stringify({ items: ['i12', 'i13', 'i20'], k: 3 });
+  const post = (app: ReturnType<typeof createApp>) => app.request('/recommend', { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+
+  test('fold-ins beyond the queue get 503 BUSY with Retry-After; the others are answered', async () => {
+    const app = createApp({ holder: new ModelHolder(lrmlModel(), null), limits: { foldInQueue: 2, foldInSteps: 5 } });
+    const all = await Promise.all(Array.from({ length: 8 }, () => post(app)));
+    const busy = all.filter((r) => r.status === 503);
+    const ok = all.filter((r) => r.status === 200);
+    assert.equal(ok.length, 3, 'one about to run + 2 waiting');
+    assert.equal(busy.length, 5);
+    for (const r of busy) {
+      assert.match(r.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
+      assert.match(await assertError(r, 503, 'BUSY'), /busy/);
+    }
+    // the queue empties: later requests are answered again
+    assert.equal((await post(app)).status, 200);
+  });
+
+  test('GET requests are answered while fold-ins wait in the queue', async () => {
+    const app = createApp({ holder: new ModelHolder(lrmlModel(), null), limits: { foldInQueue: 10 } });
+    const done: string[] = [];
+    const posts = Array.from({ length: 4 }, (_, i) => Promise.resolve(post(app)).then((r) => { assert.equal(r.status, 200); done.push(`post${i}`); }));
+    // wait until the first fold-in has run, then ask a GET: it must not wait for the other three
+    await posts[0];
+    const get = Promise.resolve(app.request('/recommend?user=u0&k=3')).then((r) => { assert.equal(r.status, 200); done.push('get'); });
+    await Promise.all([...posts, get]);
+    assert.ok(done.indexOf('get') < done.indexOf('post3'), done.join(' '));
+  });
+
+  test('a queued fold-in that cannot start by its deadline is 503 TIMEOUT with Retry-After', async () => {
+    const q = new JobQueue(4);
+    const spinUntil = (t: number) => {
+      while (performance.now() <= t) {
+        /* busy: a synchronous fold-in */
+      }
+      return 'first';
+    };
+    const deadline = performance.now() + 20;
+    const first = q.run(() => spinUntil(deadline + 1), { deadline: performance.now() + 60000 });
+    const second = q.run(() => 'second', { deadline });
+    assert.equal(await first, 'first');
+    await assert.rejects(second, (e: Error & { code?: string; headers?: Record<string, string> }) => e.code === 'TIMEOUT' && /^[1-9]\d*$/.test(e.headers?.['Retry-After'] ?? ''));
+    // a job whose client has gone is dropped, not run
+    let ran = false;
+    await assert.rejects(q.run(() => { ran = true; }, { deadline: performance.now() + 60000, signal: AbortSignal.abort() }), (e: Error & { code?: string }) => e.code === 'ABORTED');
+    assert.equal(ran, false);
+  });
+
+  test('a body that does not arrive within the time limit is 408 BODY_TIMEOUT (one warn line, no stack)', { timeout: 20000 }, async () => {
+    const lines: string[] = [];
+    const app = createApp({ holder: new ModelHolder(lrmlModel(), null), limits: { requestTimeoutMs: 50 }, log: (l) => lines.push(l) });
+    const stream = new ReadableStream<Uint8Array>({
+      start(ctrl) {
+        ctrl.enqueue(new TextEncoder().encode('{"items": ['));
+        // and nothing more
+      },
+    });
+    const res = await app.request(new Request('http://localhost/recommend', { method: 'POST', body: stream, duplex: 'half' } as RequestInit));
+    assert.equal(res.headers.get('connection'), 'close');
+    await assertError(res, 408, 'BODY_TIMEOUT');
+    assert.equal(lines.length, 1, lines.join('\n'));
+    assert.match(lines[0], /^warn: POST \/recommend: the request body did not arrive within the time limit/);
+  });
+
+  test('a client that aborts while sending the body is logged as one info line, not an internal error', async () => {
+    const lines: string[] = [];
+    const app = createApp({ holder: new ModelHolder(lrmlModel(), null), log: (l) => lines.push(l) });
+    const stream = new ReadableStream<Uint8Array>({
+      start(ctrl) {
+        ctrl.enqueue(new TextEncoder().encode('{"items": ['));
+        setTimeout(() => ctrl.error(Object.assign(new Error('aborted'), { code: 'ECONNRESET' })), 5);
+      },
+    });
+    const res = await app.request(new Request('http://localhost/recommend', { method: 'POST', body: stream, duplex: 'half' } as RequestInit));
+    await assertError(res, 400, 'ABORTED');
+    assert.equal(lines.length, 1, lines.join('\n'));
+    assert.match(lines[0], /^info: POST \/recommend: the request body was not received: ECONNRESET$/);
+    assert.ok(!lines.some((l) => /internal error|\n\s+at /.test(l)), lines.join('\n'));
+  });
+
+  test('limits of the queue and the time limit are checked', () => {
+    const holder = new ModelHolder(lrmlModel(), null);
+    assert.throws(() => createApp({ holder, limits: { foldInQueue: -1 } }), /foldInQueue/);
+    assert.throws(() => createApp({ holder, limits: { requestTimeoutMs: 0 } }), /requestTimeoutMs/);
+  });
 });
 
 describe('reload', () => {
@@ -168,7 +318,8 @@ describe('reload', () => {
     await saveModel(path, first);
     const holder = new ModelHolder(first, path);
     const lines: string[] = [];
-    const app = createApp({ holder, log: (l) => lines.push(l) });
+    const app = createApp({ holder, log: (l) => lines.push(l), adminToken: 'tok' });
+    const admin = { method: 'POST', headers: { authorization: 'Bearer tok' } };
 
     // a request whose body is still arriving when the reload happens
     let release!: () => void;
@@ -187,7 +338,7 @@ describe('reload', () => {
     // the new file: a BPR model over other ids
     const bpr = await trainedModel('bpr');
     await saveModel(path, bpr);
-    const r1 = await json(await app.request('/admin/reload', { method: 'POST' }, LOOPBACK));
+    const r1 = await json(await app.request('/admin/reload', admin, LOOPBACK));
     assert.equal(r1.status, 200);
     assert.equal(r1.body.reloaded, true);
     assert.equal(r1.body.generation, 2);
@@ -204,13 +355,13 @@ describe('reload', () => {
 
     // a corrupt file: rejected with the reason, generation 2 keeps serving
     writeFileSync(path, 'this is not a model');
-    assert.match(await assertError(await app.request('/admin/reload', { method: 'POST' }, LOOPBACK), 500, 'BAD_MODEL_FILE'), /m\.lrml/);
+    assert.match(await assertError(await app.request('/admin/reload', admin, LOOPBACK), 500, 'BAD_MODEL_FILE'), /m\.lrml/);
     const still = await json(await app.request('/recommend?user=u1&k=2'));
     assert.equal(still.status, 200);
     assert.equal(holder.current.generation, 2);
     assert.ok(lines.some((l) => /reload failed, still serving generation 2/.test(l)));
     rmSync(path);
-    await assertError(await app.request('/admin/reload', { method: 'POST' }, LOOPBACK), 500, 'FILE_NOT_FOUND');
+    await assertError(await app.request('/admin/reload', admin, LOOPBACK), 500, 'FILE_NOT_FOUND');
     assert.equal(holder.current.generation, 2);
   });
 });

@@ -3,7 +3,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
+import { connect } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,7 +42,7 @@ test('startServer: 127.0.0.1 by default, requests, reload, graceful close with a
   const path = join(dir, 'a.lrml');
   await saveModel(path, wrap(syntheticTriplet('lrml'), null));
   const lines: string[] = [];
-  const srv = await startServer({ modelPath: path, port: 0, log: (l) => lines.push(l) });
+  const srv = await startServer({ modelPath: path, port: 0, log: (l) => lines.push(l), adminToken: 'tok' });
   try {
     assert.equal(srv.host, '127.0.0.1');
     assert.match(srv.url, /^http:\/\/127\.0\.0\.1:\d+$/);
@@ -55,7 +56,8 @@ test('startServer: 127.0.0.1 by default, requests, reload, graceful close with a
     assert.equal((await nf.json()).error.code, 'UNKNOWN_USER');
     // admin reload from loopback over a real socket
     await saveModel(path, await trainedModel('bpr'));
-    const rl = await fetch(`${srv.url}/admin/reload`, { method: 'POST' });
+    assert.equal((await fetch(`${srv.url}/admin/reload`, { method: 'POST' })).status, 401, 'no token');
+    const rl = await fetch(`${srv.url}/admin/reload`, { method: 'POST', headers: { authorization: 'Bearer tok' } });
     assert.equal(rl.status, 200);
     assert.equal((await rl.json()).kind, 'bpr');
     // close while a request is in flight: it completes, new connections are refused
@@ -71,6 +73,97 @@ test('startServer: 127.0.0.1 by default, requests, reload, graceful close with a
     assert.equal(JSON.parse(res.body).items.length, 3);
     await srv.close();
     assert.ok(lines.some((l) => /server closed/.test(l)));
+  } finally {
+    await srv.close();
+  }
+});
+
+/** A GET on `agent`: status, Connection header and body. */
+function get(url: string, agent: Agent): Promise<{ status: number; connection: string | undefined; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        body += c;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('close drains: a keep-alive connection busy at close is answered with Connection: close, then closed', async () => {
+  const srv = await startServer({ model: wrap(syntheticTriplet('lrml'), null), port: 0, graceMs: 60000 });
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    // the connection has served a request (keep-alive), then carries a slow POST when close begins
+    const first = await get(`${srv.url}/health`, agent);
+    assert.equal(first.connection, 'keep-alive');
+    let closing: Promise<void> | null = null;
+    const res = await new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
+      const req = request(`${srv.url}/recommend`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } }, (r) => {
+        r.resume();
+        r.on('end', () => resolve({ status: r.statusCode ?? 0, connection: r.headers.connection }));
+      });
+      req.on('error', reject);
+      req.write('{"items": ["i1", "i2"],');
+      void sleep(50).then(() => {
+        closing = srv.close();
+        return sleep(50);
+      }).then(() => req.end(' "k": 3}'));
+    });
+    assert.equal(res.status, 200);
+    assert.equal(res.connection, 'close', 'the client is told not to reuse the connection');
+    // the server closed the connection after the answer: close() completes long before the 60 s cut
+    await closing;
+  } finally {
+    agent.destroy();
+    await srv.close();
+  }
+});
+
+test('close drains: a connection accepted just before close still gets its request answered', async () => {
+  const srv = await startServer({ model: wrap(syntheticTriplet('lrml'), null), port: 0, graceMs: 60000 });
+  try {
+    const accepted = new Promise<void>((r) => srv.server.once('connection', () => r()));
+    const sock = connect(srv.port, '127.0.0.1');
+    let data = '';
+    sock.setEncoding('utf8');
+    sock.on('data', (c: string) => {
+      data += c;
+    });
+    const ended = new Promise<void>((r) => sock.on('close', () => r()));
+    sock.on('error', () => undefined);
+    await accepted;
+    const closing = srv.close();
+    await sleep(20);
+    sock.write(`GET /health HTTP/1.1\r\nHost: 127.0.0.1:${srv.port}\r\n\r\n`);
+    await ended;
+    assert.match(data, /^HTTP\/1\.1 200 /, `answer: ${JSON.stringify(data)}`);
+    assert.match(data, /\r\nConnection: close\r\n/i);
+    await closing;
+  } finally {
+    await srv.close();
+  }
+});
+
+test('a client that aborts mid-body is one info line in the log, not an internal error', async () => {
+  const lines: string[] = [];
+  const srv = await startServer({ model: wrap(syntheticTriplet('lrml'), null), port: 0, log: (l) => lines.push(l) });
+  try {
+    const sock = connect(srv.port, '127.0.0.1');
+    sock.on('error', () => undefined);
+    await new Promise<void>((r) => sock.once('connect', () => r()));
+    sock.write(`POST /recommend HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"items": [`);
+    await sleep(100);
+    sock.destroy();
+    for (let t = 0; t < 100 && !lines.some((l) => /POST \/recommend/.test(l)); t++) await sleep(20);
+    const about = lines.filter((l) => /recommend/.test(l));
+    assert.equal(about.length, 1, lines.join('\n'));
+    assert.match(about[0], /^info: POST \/recommend: the request body was not received/);
+    assert.ok(!lines.some((l) => /internal error|\n\s+at /.test(l)), lines.join('\n'));
   } finally {
     await srv.close();
   }
@@ -99,6 +192,7 @@ test('`lrml serve` in a child process: SIGHUP reloads (a bad file keeps the old 
   `;
   const child = spawn(process.execPath, [...(fromSource ? ['--import', 'tsx'] : []), '--input-type=module', '-e', script], {
     cwd: fileURLToPath(new URL('..', import.meta.url)),
+    env: { ...process.env, LRML_ADMIN_TOKEN: 'from-env' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -139,6 +233,11 @@ test('`lrml serve` in a child process: SIGHUP reloads (a bad file keeps the old 
     await waitFor(() => /reload failed, still serving generation 2/.test(stderr), 'the failed reload to be logged');
     assert.equal(await gen(), 2);
     assert.equal((await fetch(`${url}/recommend?user=u1`)).status, 200);
+    // POST /admin/reload with the token from LRML_ADMIN_TOKEN: the garbage file is refused with its reason
+    assert.equal((await fetch(`${url}/admin/reload`, { method: 'POST' })).status, 401);
+    const rl = await fetch(`${url}/admin/reload`, { method: 'POST', headers: { authorization: 'Bearer from-env' } });
+    assert.equal(rl.status, 500);
+    assert.equal((await rl.json()).error.code, 'BAD_MODEL_FILE');
 
     // SIGTERM with a request in flight: it completes, then the process exits 0
     const res = await slowPost(`${url}/recommend`, '{"items": ["i1"],', ' "k": 2}', async () => {
@@ -150,7 +249,7 @@ test('`lrml serve` in a child process: SIGHUP reloads (a bad file keeps the old 
     assert.equal(res.generation, '2');
     const code = await Promise.race([exited, sleep(10000).then(() => 'timeout')]);
     assert.equal(code, 0, `exit code; stderr:\n${stderr}`);
-    assert.match(stderr, /SIGTERM: closing/);
+    assert.match(stderr, /SIGTERM: draining/);
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
   }

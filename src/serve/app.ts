@@ -1,11 +1,16 @@
 // The HTTP API (hono): JSON in and out, errors as {"error": {"code", "message"}}.
 
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Hono, type Context } from 'hono';
-import { LrmlError, type ErrorCode } from '../errors.js';
+import { LrmlError, badOption } from '../errors.js';
 import { explain, recommend, recommendForItems, similarItems, slotProfile, MAX_K } from '../recommend/index.js';
+import { HttpError, type HttpErrorCode } from './http-error.js';
+import { JobQueue } from './queue.js';
 import type { ModelHolder, ModelSnapshot } from './state.js';
 
-/** Bounds on what one request may ask for. */
+export { HttpError, type HttpErrorCode } from './http-error.js';
+
+/** Bounds on what one request may ask for, and on the work the server takes on at once. */
 export interface ServeLimits {
   /** Largest k accepted (default 1000; at most MAX_K). */
   maxK: number;
@@ -15,24 +20,54 @@ export interface ServeLimits {
   maxBodyBytes: number;
   /** Fold-in steps for POST /recommend (default 50). */
   foldInSteps: number;
+  /**
+   * Most fold-ins (POST /recommend) waiting while one runs (default 32); beyond that the answer is
+   * 503 BUSY with Retry-After. Fold-ins run one at a time, GET requests are answered in between.
+   */
+  foldInQueue: number;
+  /**
+   * Time limit of a request in ms (default 10000): its body must have arrived (else 408
+   * BODY_TIMEOUT) and its fold-in must have started (else 503 TIMEOUT) by then. A fold-in that has
+   * started runs to its end (bounded by foldInSteps and maxItems).
+   */
+  requestTimeoutMs: number;
 }
 
 /** The default {@link ServeLimits}. */
-export const DEFAULT_LIMITS: Readonly<ServeLimits> = Object.freeze({ maxK: 1000, maxItems: 1000, maxBodyBytes: 65536, foldInSteps: 50 });
+export const DEFAULT_LIMITS: Readonly<ServeLimits> = Object.freeze({
+  maxK: 1000,
+  maxItems: 1000,
+  maxBodyBytes: 65536,
+  foldInSteps: 50,
+  foldInQueue: 32,
+  requestTimeoutMs: 10000,
+});
 
-/** Error codes of the HTTP API: the library's, plus the HTTP-only ones. */
-export type HttpErrorCode = ErrorCode | 'NOT_FOUND' | 'FORBIDDEN' | 'BAD_JSON';
+/** Host names every server answers to (the loopback names), without port. */
+export const LOOPBACK_HOSTS: readonly string[] = Object.freeze(['localhost', '127.0.0.1', '[::1]']);
 
-/** What the app needs: the model holder, limits, and an optional log sink (one line per event). */
+/** What the app needs: the model holder, limits, admin token, Host names, and a log sink. */
 export interface ServeState {
   holder: ModelHolder;
   limits?: Partial<ServeLimits>;
-  /** Receives one line per notable event (reloads, internal errors); nothing is printed otherwise. */
+  /**
+   * Token of POST /admin/reload, sent as `Authorization: Bearer <token>`. Without one the endpoint
+   * is disabled (403); reload with SIGHUP instead.
+   */
+  adminToken?: string;
+  /**
+   * Host names (without port; IPv6 in brackets) the API answers to; other Host headers get 403
+   * BAD_HOST (a defence against DNS rebinding). Default: {@link LOOPBACK_HOSTS}. `null`: any Host
+   * (for a server bound to a public interface), except on /admin/*, which always requires a
+   * loopback name or one of these.
+   */
+  allowedHosts?: readonly string[] | null;
+  /** Receives one line per notable event (reloads, aborted requests, internal errors), led by its level (info / warn / error); nothing is printed otherwise. */
   log?: (line: string) => void;
 }
 
 /** HTTP status of an error code. */
-export function statusOf(code: HttpErrorCode): 400 | 403 | 404 | 413 | 500 {
+export function statusOf(code: HttpErrorCode): 400 | 401 | 403 | 404 | 408 | 413 | 500 | 503 {
   switch (code) {
     case 'UNKNOWN_USER':
     case 'UNKNOWN_ITEM':
@@ -41,26 +76,29 @@ export function statusOf(code: HttpErrorCode): 400 | 403 | 404 | 413 | 500 {
     case 'TOO_LARGE':
       return 413;
     case 'FORBIDDEN':
+    case 'BAD_HOST':
       return 403;
+    case 'UNAUTHORIZED':
+      return 401;
+    case 'BODY_TIMEOUT':
+      return 408;
+    case 'BUSY':
+    case 'TIMEOUT':
+      return 503;
     case 'BAD_OPTION':
     case 'BAD_VALUE':
     case 'BAD_JSON':
+    case 'ABORTED':
       return 400;
     default:
       return 500;
   }
 }
 
-class HttpError extends Error {
-  constructor(readonly code: HttpErrorCode, message: string) {
-    super(message);
-  }
-}
-
 /** Bindings @hono/node-server passes: the Node request (for the peer address). */
 type Env = {
   Bindings: { incoming?: { socket?: { remoteAddress?: string } } };
-  Variables: { snapshot: ModelSnapshot };
+  Variables: { snapshot: ModelSnapshot; deadline: number };
 };
 
 function isLoopback(addr: string | undefined): boolean {
@@ -100,8 +138,32 @@ function queryList(c: Context<Env>, name: string, max: number): string[] | undef
   return xs;
 }
 
-/** Reads the body as text, at most `max` bytes (TOO_LARGE otherwise, checked before and while reading). */
-async function readBody(c: Context<Env>, max: number): Promise<string> {
+/** One read of the body stream, racing the request's deadline (BODY_TIMEOUT) and mapping stream errors to ABORTED. */
+async function readChunk(reader: ReadableStreamDefaultReader<Uint8Array>, deadline: number): Promise<ReadableStreamReadResult<Uint8Array>> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new HttpError('BODY_TIMEOUT', 'the request body did not arrive within the time limit', { Connection: 'close' })), Math.max(0, deadline - performance.now()));
+  });
+  try {
+    return await Promise.race([reader.read(), timeout]);
+  } catch (e) {
+    if (e instanceof HttpError) {
+      reader.cancel().catch(() => undefined);
+      throw e;
+    }
+    // the stream of the request body failed: the client closed or reset the connection (or Node's own timeout cut it)
+    const err = e as Error & { code?: string };
+    throw new HttpError('ABORTED', `the request body was not received: ${err.code ?? err.message ?? String(e)}`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Reads the body as text, at most `max` bytes (TOO_LARGE otherwise, checked before and while
+ * reading), by `deadline` (performance.now() time; BODY_TIMEOUT otherwise).
+ */
+async function readBody(c: Context<Env>, max: number, deadline: number): Promise<string> {
   const len = c.req.header('content-length');
   if (len !== undefined && Number(len) > max) throw new LrmlError('TOO_LARGE', `request body of ${len} bytes exceeds the limit of ${max} bytes`);
   const body = c.req.raw.body;
@@ -110,7 +172,7 @@ async function readBody(c: Context<Env>, max: number): Promise<string> {
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    const { done, value } = await readChunk(reader, deadline);
     if (done) break;
     total += value.byteLength;
     if (total > max) {
@@ -132,8 +194,8 @@ async function readBody(c: Context<Env>, max: number): Promise<string> {
   }
 }
 
-async function readJson(c: Context<Env>, max: number): Promise<Record<string, unknown>> {
-  const text = await readBody(c, max);
+async function readJson(c: Context<Env>, max: number, deadline: number): Promise<Record<string, unknown>> {
+  const text = await readBody(c, max, deadline);
   let v: unknown;
   try {
     v = JSON.parse(text);
@@ -158,7 +220,20 @@ function bodyInt(v: unknown, name: string, def: number, min: number, max: number
   return v;
 }
 
-/** What GET /model reports. */
+/** The model's training metadata without what is private to the machine that trained it (the data file's path, lines quoted from it). */
+function publicMeta(meta: Record<string, unknown> | null | undefined): Record<string, unknown> | null {
+  if (meta === null || meta === undefined || typeof meta !== 'object') return meta ?? null;
+  const out: Record<string, unknown> = { ...meta };
+  delete out.data;
+  const summary = out.loadSummary;
+  if (summary !== null && typeof summary === 'object' && !Array.isArray(summary)) {
+    const { file: _file, badLineExamples: _examples, ...rest } = summary as Record<string, unknown>;
+    out.loadSummary = rest;
+  }
+  return out;
+}
+
+/** What GET /model reports (no paths: only the model file's name). */
 function describe(s: ModelSnapshot): Record<string, unknown> {
   const m = s.model;
   const config = { ...m.model.config() };
@@ -168,11 +243,29 @@ function describe(s: ModelSnapshot): Record<string, unknown> {
     numUsers: m.model.numUsers,
     numItems: m.model.numItems,
     interactions: m.seen === null ? null : m.seen.nnz,
-    meta: m.meta,
+    meta: publicMeta(m.meta as Record<string, unknown> | null | undefined),
     file: s.path === null ? null : s.path.split(/[\\/]/).pop(),
     loadedAt: s.loadedAt,
     generation: s.generation,
   };
+}
+
+/** The host names of a request (Host header and the URL's host), lower case, without port. */
+function requestHosts(c: Context<Env>): string[] {
+  const strip = (h: string): string => {
+    const x = h.trim().toLowerCase();
+    if (x.startsWith('[')) return x.slice(0, x.indexOf(']') + 1);
+    return x.replace(/:\d*$/, '');
+  };
+  const out = [strip(new URL(c.req.url).host)];
+  const header = c.req.header('host');
+  if (header !== undefined) out.push(strip(header));
+  return out;
+}
+
+function sameToken(given: string, expected: string): boolean {
+  const h = (x: string): Buffer => createHash('sha256').update(x, 'utf8').digest();
+  return timingSafeEqual(h(given), h(expected));
 }
 
 /**
@@ -180,8 +273,9 @@ function describe(s: ModelSnapshot): Record<string, unknown> {
  * it). Every response carries `x-lrml-model-generation`, the generation of the model that answered.
  *
  * Routes: `GET /health`, `GET /model`, `GET /recommend?user=ID&k=10[&exclude=a,b][&includeSeen=true]`,
- * `POST /recommend` with `{"items": [...], "k": 10}` (new user via fold-in), `GET /similar?item=ID&k=10`,
- * `GET /explain?user=ID&item=ID[&profile=true]`, `POST /admin/reload` (loopback peers only).
+ * `POST /recommend` with `{"items": [...], "k": 10}` (new user via fold-in, queued: at most
+ * `limits.foldInQueue` waiting), `GET /similar?item=ID&k=10`, `GET /explain?user=ID&item=ID[&profile=true]`,
+ * `POST /admin/reload` (loopback peers, loopback Host, `Authorization: Bearer <adminToken>`).
  *
  * @example
  * ```ts
@@ -193,14 +287,27 @@ function describe(s: ModelSnapshot): Record<string, unknown> {
 export function createApp(state: ServeState): Hono<Env> {
   const limits: ServeLimits = { ...DEFAULT_LIMITS, ...state.limits };
   limits.maxK = Math.min(limits.maxK, MAX_K);
+  if (!Number.isInteger(limits.foldInQueue) || limits.foldInQueue < 0) throw badOption('foldInQueue', limits.foldInQueue, 'an integer ≥ 0');
+  if (!Number.isInteger(limits.requestTimeoutMs) || limits.requestTimeoutMs < 1 || limits.requestTimeoutMs > 2 ** 31 - 1) {
+    throw badOption('requestTimeoutMs', limits.requestTimeoutMs, 'an integer in [1, 2147483647] (ms)');
+  }
   const log = state.log ?? (() => undefined);
+  const queue = new JobQueue(limits.foldInQueue);
+  const allowed = state.allowedHosts === undefined ? LOOPBACK_HOSTS : state.allowedHosts;
+  const adminHosts = new Set([...LOOPBACK_HOSTS, ...(allowed ?? [])].map((h) => h.toLowerCase()));
+  const apiHosts = allowed === null ? null : new Set(allowed.map((h) => h.toLowerCase()));
   const app = new Hono<Env>();
 
-  // every request works on the snapshot current at its start
+  // every request works on the snapshot current at its start, and must be answered by its deadline
   const snap = (c: Context<Env>): ModelSnapshot => c.get('snapshot');
   app.use('*', async (c, next) => {
     const s = state.holder.current;
     c.set('snapshot', s);
+    c.set('deadline', performance.now() + limits.requestTimeoutMs);
+    if (apiHosts !== null) {
+      const bad = requestHosts(c).find((h) => !apiHosts.has(h));
+      if (bad !== undefined) throw new HttpError('BAD_HOST', `Host ${JSON.stringify(bad)} is not served here (allowed: ${[...apiHosts].join(', ')})`);
+    }
     await next();
     c.header('x-lrml-model-generation', String(s.generation));
   });
@@ -222,7 +329,9 @@ export function createApp(state: ServeState): Hono<Env> {
 
   app.post('/recommend', async (c) => {
     const m = snap(c).model;
-    const body = await readJson(c, limits.maxBodyBytes);
+    const deadline = c.get('deadline');
+    queue.refuseIfFull(); // before reading the body: refusing costs little under overload
+    const body = await readJson(c, limits.maxBodyBytes, deadline);
     for (const key of Object.keys(body)) {
       if (!['items', 'k', 'exclude', 'seed', 'ignoreUnknown'].includes(key)) {
         throw new LrmlError('BAD_OPTION', `unknown field "${key}" (known: items, k, exclude, seed, ignoreUnknown)`);
@@ -234,11 +343,16 @@ export function createApp(state: ServeState): Hono<Env> {
     const k = bodyInt(body.k, 'k', 10, 1, limits.maxK);
     const seed = bodyInt(body.seed, 'seed', 0, 0, 2 ** 31 - 1);
     if (body.ignoreUnknown !== undefined && typeof body.ignoreUnknown !== 'boolean') throw new LrmlError('BAD_OPTION', '"ignoreUnknown" must be true or false');
-    const r = recommendForItems(m, items, {
-      k,
-      ...(exclude ? { exclude } : {}),
-      foldIn: { seed, steps: limits.foldInSteps, ignoreUnknown: body.ignoreUnknown === true },
-    });
+    // the fold-in is CPU-heavy and synchronous: one at a time, GETs answered in between
+    const r = await queue.run(
+      () =>
+        recommendForItems(m, items, {
+          k,
+          ...(exclude ? { exclude } : {}),
+          foldIn: { seed, steps: limits.foldInSteps, ignoreUnknown: body.ignoreUnknown === true },
+        }),
+      { deadline, signal: c.req.raw.signal },
+    );
     return c.json(r);
   });
 
@@ -257,15 +371,31 @@ export function createApp(state: ServeState): Hono<Env> {
     return c.json({ ...e, profile });
   });
 
-  app.post('/admin/reload', async (c) => {
+  // admin: a loopback peer, a loopback (or allowed) Host, no Origin (not a browser page), the token
+  app.use('/admin/*', async (c, next) => {
     if (!isLoopback(c.env?.incoming?.socket?.remoteAddress)) throw new HttpError('FORBIDDEN', 'admin endpoints answer loopback clients only');
+    const bad = requestHosts(c).find((h) => !adminHosts.has(h));
+    if (bad !== undefined) throw new HttpError('BAD_HOST', `Host ${JSON.stringify(bad)} is not allowed on admin endpoints (allowed: ${[...adminHosts].join(', ')})`);
+    if (c.req.header('origin') !== undefined) throw new HttpError('FORBIDDEN', 'admin endpoints refuse requests from web pages (an Origin header was sent)');
+    if (state.adminToken === undefined || state.adminToken === '') {
+      throw new HttpError('FORBIDDEN', 'admin endpoints are disabled: start the server with --admin-token (or LRML_ADMIN_TOKEN), or reload with SIGHUP');
+    }
+    const auth = c.req.header('authorization') ?? '';
+    const m = /^Bearer[ ]+(\S+)\s*$/i.exec(auth);
+    if (m === null || !sameToken(m[1], state.adminToken)) {
+      throw new HttpError('UNAUTHORIZED', 'admin endpoints need the header "Authorization: Bearer <admin token>"', { 'WWW-Authenticate': 'Bearer' });
+    }
+    await next();
+  });
+
+  app.post('/admin/reload', async (c) => {
     const before = state.holder.current;
     try {
       const s = await state.holder.reload();
-      log(`reloaded ${s.path} (generation ${s.generation}, ${s.model.model.kind}, ${s.model.model.numUsers} users, ${s.model.model.numItems} items)`);
+      log(`info: reloaded ${s.path} (generation ${s.generation}, ${s.model.model.kind}, ${s.model.model.numUsers} users, ${s.model.model.numItems} items)`);
       return c.json({ reloaded: true, previousGeneration: before.generation, ...describe(s) });
     } catch (e) {
-      log(`reload failed, still serving generation ${state.holder.current.generation}: ${(e as Error).message}`);
+      log(`warn: reload failed, still serving generation ${state.holder.current.generation}: ${(e as Error).message}`);
       throw e;
     }
   });
@@ -275,13 +405,18 @@ export function createApp(state: ServeState): Hono<Env> {
   app.onError((err, c) => {
     let code: HttpErrorCode;
     let message: string;
+    const where = `${c.req.method} ${new URL(c.req.url).pathname}`;
     if (err instanceof LrmlError || err instanceof HttpError) {
       code = err.code;
       message = err.message;
+      if (err instanceof HttpError) for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
+      // the client is gone or too slow: one line, no stack (not an internal error)
+      if (code === 'ABORTED') log(`info: ${where}: ${message}`);
+      if (code === 'BODY_TIMEOUT') log(`warn: ${where}: ${message} (${limits.requestTimeoutMs} ms)`);
     } else {
       code = 'INTERNAL';
       message = 'internal error';
-      log(`internal error on ${c.req.method} ${c.req.url}: ${err.stack ?? String(err)}`);
+      log(`error: internal error on ${where}: ${err.stack ?? String(err)}`);
     }
     return c.json({ error: { code, message } }, statusOf(code));
   });

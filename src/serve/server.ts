@@ -1,12 +1,12 @@
-// A real HTTP server around the app: binds to 127.0.0.1 unless told otherwise, closes gracefully.
+// A real HTTP server around the app: binds to 127.0.0.1 unless told otherwise, drains on close.
 
 import { serve } from '@hono/node-server';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { LrmlError } from '../errors.js';
 import type { LoadedModel } from '../io/format.js';
 import { loadModel } from '../io/model-file.js';
-import { createApp, type ServeLimits } from './app.js';
+import { createApp, LOOPBACK_HOSTS, type ServeLimits } from './app.js';
 import { ModelHolder } from './state.js';
 
 /** Options of {@link startServer}: a model file (reloadable) or a model in memory. */
@@ -20,6 +20,14 @@ export interface StartOptions {
   /** Port (default 8080; 0 = any free port). */
   port?: number;
   limits?: Partial<ServeLimits>;
+  /** Token of POST /admin/reload (`Authorization: Bearer <token>`); without one the endpoint is disabled. */
+  adminToken?: string;
+  /**
+   * More Host names (without port) to answer to. A server bound to a loopback address answers only
+   * to the loopback names (localhost, 127.0.0.1, [::1]) and these (403 BAD_HOST otherwise: DNS
+   * rebinding); one bound elsewhere answers to any Host unless names are given here.
+   */
+  allowedHosts?: readonly string[];
   /** On close, connections still busy after this many ms are cut (default 10000). */
   graceMs?: number;
   /** One line per notable event (start, reload, errors, shutdown). Default: silent. */
@@ -36,7 +44,11 @@ export interface RunningServer {
   readonly server: Server;
   /** Re-reads the model file and swaps it in (throws, keeping the old model, on a bad file). */
   reload(): Promise<void>;
-  /** Stops accepting connections, lets requests in flight finish (up to graceMs), resolves when closed. */
+  /**
+   * Drains and stops: stops accepting connections, closes idle keep-alive connections, answers the
+   * requests in flight (and those of connections accepted just before, which get up to 1 s to send
+   * one) with `Connection: close`, then resolves; connections still busy after graceMs are cut.
+   */
   close(): Promise<void>;
 }
 
@@ -67,7 +79,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   }
   const log = options.log ?? (() => undefined);
   const holder = new ModelHolder(model, path);
-  const app = createApp({ holder, limits: options.limits, log });
+  const extra = options.allowedHosts ?? [];
+  const allowedHosts = isLoopbackHost(host) ? [...LOOPBACK_HOSTS, ...extra] : extra.length > 0 ? [...LOOPBACK_HOSTS, ...extra] : null;
+  const app = createApp({ holder, limits: options.limits, log, allowedHosts, ...(options.adminToken === undefined ? {} : { adminToken: options.adminToken }) });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s as Server)) as Server;
     s.once('error', (e: NodeJS.ErrnoException) => {
@@ -78,8 +92,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `http://${shownHost}:${addr.port}`;
   const graceMs = options.graceMs ?? 10000;
+  const drainer = new Drainer(server);
   let closing: Promise<void> | null = null;
-  log(`serving ${model.model.kind} model${path === null ? '' : ` ${path}`} (${model.model.numUsers} users, ${model.model.numItems} items) on ${url}`);
+  log(`info: serving ${model.model.kind} model${path === null ? '' : ` ${path}`} (${model.model.numUsers} users, ${model.model.numItems} items) on ${url}`);
   return {
     url,
     host: addr.address,
@@ -89,9 +104,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     async reload() {
       try {
         const s = await holder.reload();
-        log(`reloaded ${s.path} (generation ${s.generation})`);
+        log(`info: reloaded ${s.path} (generation ${s.generation})`);
       } catch (e) {
-        log(`reload failed, still serving generation ${holder.current.generation}: ${(e as Error).message}`);
+        log(`warn: reload failed, still serving generation ${holder.current.generation}: ${(e as Error).message}`);
         throw e;
       }
     },
@@ -99,19 +114,98 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       if (closing !== null) return closing;
       closing = new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
-          log(`closing: connections still busy after ${graceMs} ms are cut`);
-          server.closeAllConnections();
+          log(`warn: closing: connections still busy after ${graceMs} ms are cut`);
+          drainer.cut();
         }, graceMs);
         timer.unref();
-        server.close(() => {
+        drainer.drain(Math.min(FRESH_GRACE_MS, graceMs), () => {
           clearTimeout(timer);
-          log('server closed');
+          log('info: server closed');
           resolve();
         });
-        // idle keep-alive connections would hold close() open
-        server.closeIdleConnections();
       });
       return closing;
     },
   };
+}
+
+/** How long a connection accepted before close but without a request yet may take to send one. */
+const FRESH_GRACE_MS = 1000;
+
+function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase();
+  return h === 'localhost' || h === '::1' || h === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+/** Per connection: requests being answered, and requests answered so far. */
+interface ConnectionState {
+  active: number;
+  served: number;
+}
+
+/**
+ * Tracks connections and responses so that close can drain: stop listening, close idle keep-alive
+ * connections at once, answer every request in flight with `Connection: close`, give connections
+ * accepted just before (no request yet) a short grace to send theirs, and close each connection as
+ * its last response is finished.
+ */
+class Drainer {
+  private readonly conns = new Map<Socket, ConnectionState>();
+  private readonly responses = new Set<ServerResponse>();
+  private draining = false;
+  private freshGraceMs = FRESH_GRACE_MS;
+
+  constructor(private readonly server: Server) {
+    server.on('connection', (sock: Socket) => {
+      this.conns.set(sock, { active: 0, served: 0 });
+      sock.once('close', () => this.conns.delete(sock));
+      if (this.draining) this.fresh(sock, this.freshGraceMs);
+    });
+    // first in line, before the app's listener answers (a GET may be answered synchronously)
+    server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
+      const st = this.conns.get(req.socket);
+      if (st !== undefined) st.active++;
+      this.responses.add(res);
+      if (this.draining) res.shouldKeepAlive = false;
+      res.once('close', () => {
+        this.responses.delete(res);
+        if (st === undefined) return;
+        st.active--;
+        st.served++;
+        // a response that went out with keep-alive before the drain began: close its connection now
+        if (this.draining && st.active === 0 && !req.socket.destroyed) req.socket.destroySoon();
+      });
+    });
+  }
+
+  /** A connection without a request yet: closed unless a request arrives within `ms`. */
+  private fresh(sock: Socket, ms: number): void {
+    const t = setTimeout(() => {
+      const st = this.conns.get(sock);
+      if (st !== undefined && st.active === 0 && st.served === 0) sock.destroy();
+    }, ms);
+    t.unref();
+    sock.once('close', () => clearTimeout(t));
+  }
+
+  /** Starts draining; `done` is called once the listener and every connection are closed. */
+  drain(freshGraceMs: number, done: () => void): void {
+    this.draining = true;
+    this.freshGraceMs = freshGraceMs;
+    // net.Server's close, not http.Server's: the latter also destroys connections accepted a moment
+    // ago whose request has not arrived yet (they count as idle), and their clients see a reset
+    NetServer.prototype.close.call(this.server, () => done());
+    for (const res of this.responses) if (!res.headersSent) res.shouldKeepAlive = false;
+    for (const [sock, st] of this.conns) {
+      if (st.active > 0) continue; // answered with Connection: close, then closed
+      if (st.served > 0) sock.destroy(); // idle keep-alive
+      else this.fresh(sock, this.freshGraceMs);
+    }
+  }
+
+  /** Cuts every connection still open. */
+  cut(): void {
+    this.server.closeAllConnections();
+    for (const sock of this.conns.keys()) sock.destroy();
+  }
 }

@@ -1,11 +1,24 @@
 import type { Command } from 'commander';
 import { startServer } from '../../serve/index.js';
+import { LrmlError } from '../../errors.js';
 import { parseInteger } from '../options.js';
+
+/** An integer flag of at least `min`. */
+function atLeast(flag: string, min: number): (v: string) => number {
+  const int = parseInteger(flag);
+  return (v: string) => {
+    const x = int(v);
+    if (x < min) throw new LrmlError('BAD_OPTION', `${flag}: "${v}" is below ${min}`);
+    return x;
+  };
+}
 
 /**
  * Registers `lrml serve --model M [--host 127.0.0.1] [--port 8080]`: the HTTP service. Logs to
- * stderr. SIGTERM / SIGINT: stop accepting, finish requests in flight, exit. SIGHUP: reload the
- * model file (a bad file is logged and the old model keeps serving). Resolves when the server closed.
+ * stderr. SIGTERM / SIGINT: drain (stop accepting, close idle connections, answer requests in
+ * flight with `Connection: close`; cut after --grace ms), exit. SIGHUP: reload the model file (a
+ * bad file is logged and the old model keeps serving). POST /admin/reload needs --admin-token or
+ * LRML_ADMIN_TOKEN. Resolves when the server closed.
  *
  * @example
  * ```ts
@@ -24,9 +37,16 @@ export function registerServe(program: Command): void {
     .option('--max-items <n>', 'most items in a POST /recommend', parseInteger('--max-items'), 1000)
     .option('--max-body <bytes>', 'largest request body', parseInteger('--max-body'), 65536)
     .option('--fold-in-steps <n>', 'optimiser steps of a new user\'s fold-in', parseInteger('--fold-in-steps'), 50)
+    .option('--fold-in-queue <n>', 'most fold-ins (POST /recommend) waiting while one runs; more get 503 BUSY with Retry-After', atLeast('--fold-in-queue', 0), 32)
+    .option('--request-timeout <ms>', 'time limit of a request: body received and fold-in started (408 / 503 after)', atLeast('--request-timeout', 1), 10000)
+    .option('--admin-token <token>', 'enables POST /admin/reload with "Authorization: Bearer <token>" (better: env LRML_ADMIN_TOKEN, not visible in ps)')
+    .option('--allow-host <names>', 'more Host names to answer to, comma-separated (loopback names always)', (v: string) => v.split(',').map((x) => x.trim()).filter((x) => x !== ''))
+    .option('--grace <ms>', 'on SIGTERM, connections still busy after this long are cut', atLeast('--grace', 0), 10000)
     .option('--quiet', 'log nothing')
     .action(async (opts: Record<string, unknown>) => {
       const log = opts.quiet === true ? () => undefined : (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+      const fromEnv = process.env.LRML_ADMIN_TOKEN;
+      const adminToken = opts.adminToken !== undefined ? String(opts.adminToken) : fromEnv !== undefined && fromEnv !== '' ? fromEnv : undefined;
       const srv = await startServer({
         modelPath: String(opts.model),
         host: String(opts.host),
@@ -36,7 +56,12 @@ export function registerServe(program: Command): void {
           maxItems: opts.maxItems as number,
           maxBodyBytes: opts.maxBody as number,
           foldInSteps: opts.foldInSteps as number,
+          foldInQueue: opts.foldInQueue as number,
+          requestTimeoutMs: opts.requestTimeout as number,
         },
+        ...(adminToken === undefined ? {} : { adminToken }),
+        ...(opts.allowHost === undefined ? {} : { allowedHosts: opts.allowHost as string[] }),
+        graceMs: opts.grace as number,
         log,
       });
       const onHup = (): void => {
@@ -44,7 +69,7 @@ export function registerServe(program: Command): void {
       };
       await new Promise<void>((resolve) => {
         const stop = (signal: string): void => {
-          log(`${signal}: closing (requests in flight finish first)`);
+          log(`info: ${signal}: draining (requests in flight are answered first)`);
           process.off('SIGTERM', onTerm);
           process.off('SIGINT', onInt);
           process.off('SIGHUP', onHup);
