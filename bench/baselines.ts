@@ -19,7 +19,7 @@ import type { Csr } from '../src/data/csr.js';
 import { evaluate } from '../src/eval/evaluate.js';
 import { loadGivenNegatives } from '../src/eval/negatives-file.js';
 import { givenTestSet } from '../src/eval/negatives.js';
-import { easeFamily } from '../src/models/ease.js';
+import { easeFamily } from '../src/train/ease.js';
 import type { IalsOptions } from '../src/models/ials.js';
 import { ialsFamily } from '../src/train/ials.js';
 import type { Recommender } from '../src/models/types.js';

@@ -13,12 +13,24 @@ export type { Interactions, LoadOptions, LoadSummary, DataFormat } from './data/
 export { describeInteractions, type DataStats, type CountStats } from './data/stats.js';
 
 // models and training
-export type { Recommender, ModelFamily, ModelKind, Tensor, TrainHooks, TrainProgress, TrainReport, EpochSummary, ValidationControl } from './models/types.js';
+export type {
+  Recommender, ModelFamily, ModelKind, BuiltInKind, FamilyFlag, FamilyPreset, Tensor, TrainHooks, TrainProgress, TrainReport, EpochSummary, ValidationControl,
+  FoldInSettings, FoldInFit, ItemSimilarity,
+} from './models/types.js';
 export { TripletModel, LRML_DEFAULTS, CML_DEFAULTS, LRML_PAPER_CODE, type TripletOptions } from './models/triplet.js';
 export type { TripletLoss, Distance, NegativeRelation, ClipMode, Optimizer, NegativeMode } from './kernels/types.js';
 export { BprModel, BPR_DEFAULTS, type BprOptions } from './models/bpr.js';
 export { PopularityModel } from './models/popularity.js';
-export { getFamily, modelKinds, registerFamily } from './train/families.js';
+export { EaseModel, EASE_DEFAULTS, type EaseOptions } from './models/ease.js';
+export { IalsModel, IALS_DEFAULTS, type IalsOptions } from './models/ials.js';
+// the families, typed (e.g. lrmlFamily.fit → TripletModel), and the registry; imported through
+// src/train so that every family can fit
+export { lrmlFamily, cmlFamily } from './train/triplet.js';
+export { bprFamily } from './train/bpr.js';
+export { ialsFamily } from './train/ials.js';
+export { easeFamily } from './train/ease.js';
+export { popularityFamily } from './models/popularity.js';
+export { getFamily, modelKinds, registerFamily, isBuiltInFamily, type AnyFamily, type BuiltInFamilies } from './train/families.js';
 export { trainEpochs, type EpochRunner } from './train/loop.js';
 export {
   planPoints, planTrials, bestTrial, pointKey, resultsCsv, readTrialLog, tune, memoryTuneStore,

@@ -42,6 +42,8 @@ test('the browser bundle builds without Node imports and recommends in a bare JS
   for (const [file, input] of Object.entries(result.metafile.inputs)) {
     assert.ok(!file.startsWith('node:') && !file.includes('node_modules'), `bundled input ${file}`);
     for (const imp of input.imports) assert.ok(!imp.path.startsWith('node:') && !imp.external, `${file} imports ${imp.path}`);
+    // the inference path loads models through the registry without any training code
+    assert.ok(!file.startsWith('src/train/'), `training code in the browser bundle: ${file}`);
   }
   assert.ok(!/\brequire\(|from\s*["']node:/.test(code), 'no require() or node: import in the bundle');
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Command } from 'commander';
-import { addModelOptions, modelOptionsFromCli } from '../src/cli/commands/train.js';
+import { addModelOptions, familyFromCli, modelOptionsFromCli } from '../src/cli/commands/train.js';
 import { LRML_DEFAULTS, LRML_PAPER_CODE, resolveTripletOptions } from '../src/models/triplet.js';
 import { LrmlError } from '../src/errors.js';
 
@@ -28,4 +28,12 @@ test('train flags: presets apply first, explicit flags override them; unknown pr
   assert.equal(o.epochs, 3);
   assert.throws(() => modelOptionsFromCli('lrml', parse('--preset', 'nope')), (e: unknown) => e instanceof LrmlError && /unknown preset "nope" for lrml \(known: paper-code, hinge, fast\)/.test(e.message));
   assert.throws(() => modelOptionsFromCli('lrml', parse('--dim', 'abc')), /--dim: "abc" is not an integer/);
+});
+
+test('train --family names the family; --model is its older spelling; both disagreeing is BAD_OPTION', () => {
+  assert.equal(familyFromCli({}), 'lrml');
+  assert.equal(familyFromCli({ family: 'cml' }), 'cml');
+  assert.equal(familyFromCli({ model: 'bpr' }), 'bpr');
+  assert.equal(familyFromCli({ family: 'ease', model: 'ease' }), 'ease');
+  assert.throws(() => familyFromCli({ family: 'ease', model: 'ials' }), (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && /--family ease and --model ials disagree/.test(e.message));
 });

@@ -1,12 +1,16 @@
-// One conformance suite every model family passes: it learns the planted structure (beats
-// popularity clearly on held-out items), is deterministic per seed, has the documented score
-// shape and ordering, and survives a save → load round trip exactly.
+// One conformance suite every registered model family passes: it learns the planted structure
+// (beats popularity clearly on held-out items), is deterministic per seed, has the documented
+// score shape and ordering, and survives a save → load round trip exactly. A plug-in family
+// joins by registering (test/cooc-family.ts: one file, one registerFamily call).
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { getFamily, modelKinds } from '../src/train/families.js';
+import { getFamily, modelKinds, registerFamily } from '../src/train/families.js';
 import { decodeModel, encodeModel } from '../src/io/format.js';
 import { IdMap } from '../src/data/idmap.js';
 import { hitsAtK, plantedDataset } from './helpers.js';
+import { coocFamily } from './cooc-family.js';
+
+registerFamily(coocFamily);
 
 /** Small, fast recipes per family for the planted data (not the documented defaults). */
 const RECIPES: Record<string, Record<string, unknown>> = {
@@ -26,7 +30,7 @@ const popHits = hitsAtK((u, out) => {
 
 for (const kind of modelKinds()) {
   describe(`model conformance: ${kind}`, () => {
-    const recipe = { ...(RECIPES[kind] ?? {}), ...(kind === 'pop' ? {} : { seed: 3 }) };
+    const recipe = { ...(RECIPES[kind] ?? {}), ...('seed' in getFamily(kind).defaults ? { seed: 3 } : {}) };
     test('learns the planted structure (beats popularity on held-out items)', async () => {
       const model = await getFamily(kind).fit(data.train, recipe);
       const h = hitsAtK((u, out) => model.scoreAll(u, out), data, 10);
@@ -55,6 +59,11 @@ for (const kind of modelKinds()) {
         a.scoreItems(u, items, sub);
         for (let k = 0; k < items.length; k++) assert.equal(sub[k], sa[items[k]], `scoreItems[${k}] == scoreAll[${items[k]}]`);
       }
+    });
+
+    test('its --flags name options it accepts', () => {
+      const family = getFamily(kind);
+      for (const f of family.flags ?? []) assert.ok(f.option in family.defaults, `${f.flag} sets ${f.option}, an option of ${kind}`);
     });
 
     test('save → load round trip reproduces every score exactly', async () => {

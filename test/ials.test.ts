@@ -132,10 +132,10 @@ test('foldIn of a user\'s items reproduces that user\'s last exact step', async 
   const s = new IalsSolver(x, o, model.P.slice(), model.Q.slice());
   s.sweep('users'); // users re-solved against the final Q
   for (const u of [0, 11, 29]) {
-    const p = model.foldIn(x.row(u));
+    const p = model.solveUser(x.row(u));
     for (let c = 0; c < o.dim; c++) assert.ok(Math.abs(p[c] - s.P[u * o.dim + c]) < 1e-6);
   }
-  assert.throws(() => model.foldIn(Int32Array.of(99)), { code: 'UNKNOWN_ITEM' });
+  assert.throws(() => model.solveUser(Int32Array.of(99)), { code: 'UNKNOWN_ITEM' });
 });
 
 test('bad options give BAD_OPTION naming the option', () => {

@@ -5,7 +5,7 @@
 import type { Interactions } from '../data/types.js';
 import type { ItemInfo, UserInfo } from '../data/side-info.js';
 import { badOption, oneOf } from '../errors.js';
-import type { LoadedModel } from '../io/format.js';
+import type { LoadedModel } from '../models/types.js';
 
 export type { ItemInfo, UserInfo } from '../data/side-info.js';
 

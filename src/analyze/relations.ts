@@ -4,10 +4,10 @@
 // the attention; the items each memory slot is about; a 2-D PCA of r. Pure compute (browser-safe).
 
 import { LrmlError, badOption, numberIn, positiveInt } from '../errors.js';
-import type { LoadedModel } from '../io/format.js';
 import { PairState, PairUser, pairDistance } from '../kernels/foldin_impl.js';
-import { TripletModel } from '../models/triplet.js';
-import { lookupScales, unitBallScale } from '../recommend/foldin.js';
+import { unitBallScale } from '../models/foldin.js';
+import { TripletModel, lookupScales } from '../models/triplet.js';
+import type { LoadedModel } from '../models/types.js';
 import { Rng } from '../rng.js';
 import type { LabelledPairs } from './pairs.js';
 import { pca2 } from './pca.js';

@@ -1,5 +1,5 @@
 // Node-only: evaluation on worker threads. Each worker rebuilds the model from its config and
-// tensors (through the model family registry), ranks a contiguous slice of the plan's users with
+// tensors (through the model registry's loader: no training code), ranks a contiguous slice of the plan's users with
 // the same core as `evaluate`, and sends back its per-user rows; the result is identical to
 // `evaluate`'s, whatever the number of threads. Load it with a dynamic import where the library
 // must stay browser-safe.
@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import type { Csr } from '../data/csr.js';
 import { LrmlError, type ErrorCode } from '../errors.js';
 import type { Recommender, Tensor } from '../models/types.js';
-import { getFamily } from '../train/families.js';
+import { isBuiltInFamily } from '../models/registry.js';
 import { evaluateUsers, finishEvaluation, planEvaluation, type EvalPart, type EvalPlan } from './evaluate.js';
 import type { EvalOptions, EvalResult, Protocol } from './types.js';
 
@@ -79,8 +79,8 @@ function runWorker(input: RankWorkerInput, onDone: (done: number) => void): Prom
 
 /**
  * `evaluate` on worker threads (Node only): same result, faster full ranking. Models are rebuilt
- * in each worker from `kind`, `config()` and `tensors()` through the family registry; a model
- * whose kind is not registered is evaluated on this thread.
+ * in each worker from `kind`, `config()` and `tensors()` through the model registry; a model of a
+ * plug-in family (registered in this thread only) is evaluated on this thread.
  *
  * @example
  * ```ts
@@ -94,14 +94,9 @@ export async function evaluateParallel(model: Recommender, train: Csr, test: Csr
   if (!Number.isInteger(threads) || threads <= 0) throw new LrmlError('BAD_OPTION', `invalid threads: ${JSON.stringify(threads)} (expected a positive integer)`);
   const plan = planEvaluation(model, train, test, protocol, options);
   const n = plan.users.length;
-  let registered = true;
-  try {
-    getFamily(model.kind);
-  } catch {
-    registered = false;
-  }
   const t = Math.min(threads, Math.max(1, Math.floor(n / 64)));
-  if (t <= 1 || !registered) {
+  // workers know the built-in families only (a plug-in registered here is not registered there)
+  if (t <= 1 || !isBuiltInFamily(model.kind)) {
     const part = evaluateUsers(model, train, test, protocol, plan, 0, n, options.onProgress);
     return finishEvaluation(plan, [part], options, t0);
   }

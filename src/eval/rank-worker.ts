@@ -4,7 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Csr } from '../data/csr.js';
 import { LrmlError } from '../errors.js';
-import { getFamily } from '../train/families.js';
+import { modelLoader } from '../models/registry.js';
 import { evaluateUsers } from './evaluate.js';
 import type { RankWorkerInput, RankWorkerMessage } from './parallel.js';
 
@@ -14,7 +14,7 @@ function post(msg: RankWorkerMessage, transfer: ArrayBuffer[] = []): void {
 
 try {
   const input = workerData as RankWorkerInput;
-  const model = getFamily(input.kind).fromTensors(input.config, input.tensors);
+  const model = modelLoader(input.kind)(input.config, input.tensors);
   const csr = (m: RankWorkerInput['train']): Csr => new Csr(m.numRows, m.numCols, m.indptr, m.indices);
   const part = evaluateUsers(model, csr(input.train), csr(input.test), input.protocol, input.plan, input.from, input.to, (p) => post({ type: 'progress', done: p.done }));
   post({ type: 'done', part }, [part.users.buffer as ArrayBuffer, part.positives.buffer as ArrayBuffer, part.values.buffer as ArrayBuffer]);

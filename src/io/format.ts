@@ -7,24 +7,13 @@
 import { Csr } from '../data/csr.js';
 import { IdMap } from '../data/idmap.js';
 import { LrmlError } from '../errors.js';
-import type { Recommender, Tensor } from '../models/types.js';
+import type { LoadedModel, Recommender, Tensor } from '../models/types.js';
 import { modelLoader } from '../models/registry.js';
 
 /** Format version written by this library; loading refuses other versions. */
 export const MODEL_FORMAT_VERSION = 1;
 
-/** A model with its id maps and metadata: what a model file holds. */
-export interface LoadedModel {
-  model: Recommender;
-  /** External user ids ↔ dense indices. */
-  users: IdMap;
-  /** External item ids ↔ dense indices. */
-  items: IdMap;
-  /** Free-form JSON metadata (training summary, data file, lrml version, …). */
-  meta: Record<string, unknown>;
-  /** The training interactions (users × items), so recommendations can exclude seen items. */
-  seen: Csr | null;
-}
+export type { LoadedModel } from '../models/types.js';
 
 /** Tensor names of the stored training interactions (not part of any model's own tensors). */
 const SEEN_INDPTR = 'seen.indptr';

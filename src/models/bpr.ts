@@ -1,6 +1,9 @@
 import { LrmlError, numberIn, oneOf, positiveInt, badOption, withDefaults } from '../errors.js';
 import type { BprParams } from '../kernels/bpr_impl.js';
-import type { Recommender, Tensor } from './types.js';
+import { optionFlags } from './flags.js';
+import { cosineSimilarity, foldInLogistic, noFoldInLoss } from './foldin.js';
+import { trainWith } from './trainer.js';
+import type { FoldInFit, FoldInSettings, ItemSimilarity, ModelFamily, Recommender, Tensor } from './types.js';
 
 /** Options of BPR-MF (Rendle et al., UAI 2009). */
 export interface BprOptions {
@@ -108,6 +111,17 @@ export class BprModel implements Recommender {
     }
   }
 
+  /** A new user's vector from their items: the `logistic` fold-in with the model's l2 on p. */
+  foldIn(items: Int32Array, settings: FoldInSettings): FoldInFit {
+    noFoldInLoss(this.kind, settings);
+    return foldInLogistic(this.params.Q, this.params.B, this.options.dim, this.numItems, this.options.l2, items, settings);
+  }
+
+  /** Item–item similarity: `cosine` of the item vectors (biases play no part). */
+  itemSimilarity(): ItemSimilarity {
+    return cosineSimilarity(this.params.Q, this.numItems, this.options.dim);
+  }
+
   config(): Record<string, unknown> {
     return { kind: 'bpr', numUsers: this.numUsers, numItems: this.numItems, ...this.options };
   }
@@ -139,3 +153,22 @@ export class BprModel implements Recommender {
     return new BprModel(numUsers as number, numItems as number, o, { P: get('P'), Q: get('Q'), B: get('B') });
   }
 }
+
+/**
+ * BPR-MF: matrix factorisation with the Bayesian personalised ranking loss (Rendle et al. 2009).
+ * Its training code lives in src/train/bpr.ts.
+ *
+ * @example
+ * ```ts
+ * const model = await bprFamily.fit(csr, { dim: 32, epochs: 10 }); // BprModel
+ * ```
+ */
+export const bprFamily: ModelFamily<BprOptions, BprModel> = {
+  kind: 'bpr',
+  description: 'BPR-MF: matrix factorisation with the BPR pairwise loss (Rendle et al. 2009)',
+  defaults: BPR_DEFAULTS,
+  resolveOptions: resolveBprOptions,
+  fit: (data, options, hooks) => trainWith<BprModel>('bpr', data, resolveBprOptions(options), hooks),
+  fromTensors: (config, tensors) => BprModel.fromTensors(config, tensors),
+  flags: optionFlags(Object.keys(BPR_DEFAULTS)),
+};

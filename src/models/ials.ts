@@ -18,7 +18,10 @@ import { badOption, LrmlError, numberIn, oneOf, positiveInt, withDefaults } from
 import type { Csr } from '../data/csr.js';
 import { cgWorkspace, choleskyFactor, choleskySolve, conjugateGradient, gramian, type CgWorkspace } from '../kernels/linalg_impl.js';
 import { Rng } from '../rng.js';
-import type { Recommender, Tensor } from './types.js';
+import { optionFlags } from './flags.js';
+import { cosineSimilarity, noFoldInLoss } from './foldin.js';
+import { trainWith } from './trainer.js';
+import type { FoldInFit, FoldInSettings, ItemSimilarity, ModelFamily, Recommender, Tensor } from './types.js';
 
 /**
  * Options of iALS (see docs/baselines.md).
@@ -330,7 +333,7 @@ export class IalsSolver {
  * ```ts
  * const s = new Float32Array(model.numItems);
  * model.scoreAll(0, s);
- * model.scoreVector(model.foldIn(Int32Array.of(3, 7)), s); // a new user who liked items 3 and 7
+ * model.scoreVector(model.solveUser(Int32Array.of(3, 7)), s); // a new user who liked items 3 and 7
  * ```
  */
 export class IalsModel implements Recommender {
@@ -376,7 +379,7 @@ export class IalsModel implements Recommender {
    * The user vector of a new user who interacted with `items`: the exact iALS user step
    * (α₀·QᵀQ + Σ q_i q_iᵀ + λ_u I)⁻¹ Σ q_i with the model's α₀, λ and ν.
    */
-  foldIn(items: Int32Array): Float32Array {
+  solveUser(items: Int32Array): Float32Array {
     const d = this.options.dim;
     const { alpha0, regularization: lambda, regularizationExp: nu } = this.options;
     if (this.itemGram === null) {
@@ -401,6 +404,17 @@ export class IalsModel implements Recommender {
     if (choleskyFactor(A, d) >= 0) throw new LrmlError('DIVERGED', 'ials: fold-in system is not positive definite (regularization is 0?)');
     choleskySolve(A, d, rhs);
     return Float32Array.from(rhs);
+  }
+
+  /** A new user's vector from their items: the closed-form iALS user step (method `model`). */
+  foldIn(items: Int32Array, settings: FoldInSettings): FoldInFit {
+    noFoldInLoss(this.kind, settings);
+    return { method: 'model', vector: this.solveUser(items), steps: 0, loss: Number.NaN };
+  }
+
+  /** Item–item similarity: `cosine` of the item vectors. */
+  itemSimilarity(): ItemSimilarity {
+    return cosineSimilarity(this.Q, this.numItems, this.options.dim);
   }
 
   config(): Record<string, unknown> {
@@ -441,3 +455,20 @@ export class IalsModel implements Recommender {
   }
 }
 
+/**
+ * iALS as an lrml model family (kind `ials`); its training code lives in src/train/ials.ts.
+ *
+ * @example
+ * ```ts
+ * const model = await ialsFamily.fit(csr, { dim: 64, epochs: 16 }); // IalsModel
+ * ```
+ */
+export const ialsFamily: ModelFamily<IalsOptions, IalsModel> = {
+  kind: 'ials',
+  description: 'iALS: implicit ALS with all-pairs weight α₀ and frequency-scaled λ (Hu et al. 2008; Rendle et al. 2022)',
+  defaults: IALS_DEFAULTS,
+  resolveOptions: resolveIalsOptions,
+  fit: (data, options, hooks) => trainWith<IalsModel>('ials', data, resolveIalsOptions(options), hooks),
+  fromTensors: (config, tensors) => IalsModel.fromTensors(config, tensors),
+  flags: optionFlags(Object.keys(IALS_DEFAULTS)),
+};

@@ -1,6 +1,7 @@
 import { LrmlError } from '../errors.js';
 import type { Csr } from '../data/csr.js';
-import type { ModelFamily, Recommender, Tensor } from './types.js';
+import { noFoldInLoss } from './foldin.js';
+import type { FoldInFit, FoldInSettings, ItemSimilarity, ModelFamily, Recommender, Tensor } from './types.js';
 
 /** Popularity has no hyper-parameters. */
 export type PopularityOptions = Record<string, never>;
@@ -34,6 +35,22 @@ export class PopularityModel implements Recommender {
     out.set(this.counts);
   }
 
+  /** A new user gets the same scores as everyone (method `popularity`). */
+  foldIn(_items: Int32Array, settings: FoldInSettings): FoldInFit {
+    noFoldInLoss(this.kind, settings);
+    return { method: 'popularity', vector: null, steps: 0, loss: Number.NaN };
+  }
+
+  /** The same scores for any item set: the counts. */
+  scoreItemSet(_items: Int32Array, out: Float32Array): void {
+    out.set(this.counts);
+  }
+
+  /** Item–item similarity: `popularity`, the most popular other items. */
+  itemSimilarity(): ItemSimilarity {
+    return { measure: 'popularity', scores: (_i, out) => out.set(this.counts) };
+  }
+
   config(): Record<string, unknown> {
     return { kind: 'pop', numUsers: this.numUsers, numItems: this.numItems };
   }
@@ -44,7 +61,7 @@ export class PopularityModel implements Recommender {
 }
 
 /** Popularity: the non-personalised baseline. */
-export const popularityFamily: ModelFamily<PopularityOptions> = {
+export const popularityFamily: ModelFamily<PopularityOptions, PopularityModel> = {
   kind: 'pop',
   description: 'Popularity: items ranked by training interaction count (non-personalised baseline)',
   defaults: Object.freeze({}) as PopularityOptions,

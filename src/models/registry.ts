@@ -1,22 +1,121 @@
+// The one registry of model families: kind → everything about the family (fit, load from
+// tensors, CLI flags and presets). Browser-safe: model files load through it without any training
+// code; the families trained in src/train get their `fit` through src/models/trainer.ts.
+
 import { LrmlError } from '../errors.js';
-import { BprModel } from './bpr.js';
-import { EaseModel } from './ease.js';
-import { IalsModel } from './ials.js';
+import { bprFamily } from './bpr.js';
+import { easeFamily } from './ease.js';
+import { ialsFamily } from './ials.js';
 import { popularityFamily } from './popularity.js';
-import { CML_DEFAULTS, LRML_DEFAULTS, TripletModel } from './triplet.js';
-import type { Recommender, Tensor } from './types.js';
+import { cmlFamily, lrmlFamily } from './triplet.js';
+import type { ModelFamily, Recommender, Tensor } from './types.js';
 
-/** Recreates a trained model of one kind from its config and tensors. */
+/**
+ * The built-in families by kind: the type `getFamily(kind)` returns for a built-in kind.
+ *
+ * @example
+ * ```ts
+ * const f: BuiltInFamilies['lrml'] = getFamily('lrml'); // ModelFamily<TripletOptions, TripletModel>
+ * ```
+ */
+export interface BuiltInFamilies {
+  lrml: typeof lrmlFamily;
+  cml: typeof cmlFamily;
+  bpr: typeof bprFamily;
+  pop: typeof popularityFamily;
+  ease: typeof easeFamily;
+  ials: typeof ialsFamily;
+}
+
+/**
+ * A family of any options and model type (what the registry holds).
+ *
+ * @example
+ * ```ts
+ * const all: AnyFamily[] = modelKinds().map((k) => getFamily(k));
+ * ```
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyFamily = ModelFamily<any, Recommender>;
+
+/** The built-in families, one entry each (the order of `modelKinds()` and of --help). */
+const BUILT_IN: readonly AnyFamily[] = [lrmlFamily, cmlFamily, bprFamily, popularityFamily, easeFamily, ialsFamily];
+
+const FAMILIES = new Map<string, AnyFamily>(BUILT_IN.map((f) => [f.kind, f]));
+
+/**
+ * Names of the registered model families (built-in first, then plug-ins in registration order).
+ *
+ * @example
+ * ```ts
+ * modelKinds(); // ['lrml', 'cml', 'bpr', 'pop', 'ease', 'ials']
+ * ```
+ */
+export function modelKinds(): string[] {
+  return [...FAMILIES.keys()];
+}
+
+/**
+ * The family of `kind` (typed for the built-in kinds), or BAD_OPTION listing the known kinds.
+ *
+ * @example
+ * ```ts
+ * const lrml = getFamily('lrml');
+ * const model = await lrml.fit(csr, { epochs: 5 }); // TripletModel
+ * ```
+ */
+export function getFamily<K extends keyof BuiltInFamilies>(kind: K): BuiltInFamilies[K];
+export function getFamily(kind: string): AnyFamily;
+export function getFamily(kind: string): AnyFamily {
+  const f = FAMILIES.get(kind);
+  if (f === undefined) throw new LrmlError('BAD_OPTION', `unknown model "${kind}" (known: ${modelKinds().join(', ')})`);
+  return f;
+}
+
+/**
+ * Registers a family (e.g. from a plug-in); replaces one of the same kind. One call makes the
+ * family trainable (`getFamily(kind).fit`, `lrml train` when registered before the CLI parses),
+ * savable and loadable from model files. BAD_OPTION when the descriptor lacks a part.
+ *
+ * @example
+ * ```ts
+ * registerFamily({ kind: 'mean', description: 'item means', defaults: {}, resolveOptions: (o) => ({ ...o }), fit, fromTensors });
+ * ```
+ */
+export function registerFamily(family: AnyFamily): void {
+  if (family === null || typeof family !== 'object' || typeof family.kind !== 'string' || family.kind.trim() === '') {
+    throw new LrmlError('BAD_OPTION', `registerFamily: a family needs a kind, a name such as "itemknn" (got ${JSON.stringify(family?.kind)})`);
+  }
+  for (const part of ['fit', 'fromTensors', 'resolveOptions'] as const) {
+    if (typeof family[part] !== 'function') throw new LrmlError('BAD_OPTION', `registerFamily: family "${family.kind}" has no ${part}() function`);
+  }
+  if (typeof family.defaults !== 'object' || family.defaults === null) throw new LrmlError('BAD_OPTION', `registerFamily: family "${family.kind}" has no defaults object`);
+  FAMILIES.set(family.kind, family);
+}
+
+/**
+ * Whether the family registered for `kind` is the built-in one (so it exists in every thread and
+ * in the browser build, without a plug-in registering it).
+ *
+ * @example
+ * ```ts
+ * isBuiltInFamily('lrml'); // true
+ * ```
+ */
+export function isBuiltInFamily(kind: string): boolean {
+  const f = FAMILIES.get(kind);
+  return f !== undefined && BUILT_IN.includes(f);
+}
+
+/**
+ * Recreates a trained model of one kind from its config and tensors.
+ *
+ * @example
+ * ```ts
+ * const load: ModelLoader = modelLoader('lrml');
+ * ```
+ */
 export type ModelLoader = (config: Record<string, unknown>, tensors: Record<string, Tensor>) => Recommender;
-
-const LOADERS = new Map<string, ModelLoader>([
-  ['lrml', (c, t) => TripletModel.fromTensors('lrml', c, t, LRML_DEFAULTS)],
-  ['cml', (c, t) => TripletModel.fromTensors('cml', c, t, CML_DEFAULTS)],
-  ['bpr', (c, t) => BprModel.fromTensors(c, t)],
-  ['pop', (c, t) => popularityFamily.fromTensors(c, t)],
-  ['ease', (c, t) => EaseModel.fromTensors(c, t)],
-  ['ials', (c, t) => IalsModel.fromTensors(c, t)],
-]);
 
 /**
  * The loader of a model kind (used by model files; no training code involved, so it runs in
@@ -28,12 +127,7 @@ const LOADERS = new Map<string, ModelLoader>([
  * ```
  */
 export function modelLoader(kind: string): ModelLoader {
-  const l = LOADERS.get(kind);
-  if (l === undefined) throw new LrmlError('BAD_MODEL_FILE', `unknown model kind ${JSON.stringify(kind)} (known: ${[...LOADERS.keys()].join(', ')})`);
-  return l;
-}
-
-/** Registers the loader of another model kind. */
-export function registerModelLoader(kind: string, loader: ModelLoader): void {
-  LOADERS.set(kind, loader);
+  const f = FAMILIES.get(kind);
+  if (f === undefined) throw new LrmlError('BAD_MODEL_FILE', `unknown model kind ${JSON.stringify(kind)} (known: ${modelKinds().join(', ')})`);
+  return (config, tensors) => f.fromTensors(config, tensors);
 }

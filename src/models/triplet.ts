@@ -2,7 +2,10 @@ import { LrmlError, badOption, numberIn, oneOf, positiveInt, withDefaults } from
 import type { ClipMode, Distance, NegativeMode, NegativeRelation, Optimizer, TripletKernelConfig, TripletLoss, TripletParams } from '../kernels/types.js';
 import { lossOptionProblem } from '../kernels/losses.js';
 import { createTripletScorer, type TripletScorer } from '../kernels/scorer.js';
-import type { Recommender, Tensor } from './types.js';
+import { optionFlags } from './flags.js';
+import { euclideanSimilarity, foldInTriplet, unitBallScale } from './foldin.js';
+import { trainWith } from './trainer.js';
+import type { FamilyPreset, FoldInFit, FoldInSettings, ItemSimilarity, ModelFamily, Recommender, Tensor } from './types.js';
 
 /**
  * How the learning rate changes over the epochs e = 1..E of training (docs/lrml.md):
@@ -214,6 +217,23 @@ export class TripletModel implements Recommender {
     this.scorer.scoreVector(p, out);
   }
 
+  /**
+   * A new user's vector from their items: the `hinge` or `softmax` fold-in (the given loss, else
+   * the one the model was trained with: `softmax` for models trained with it, else `hinge`).
+   */
+  foldIn(items: Int32Array, settings: FoldInSettings): FoldInFit {
+    const o = this.options;
+    const loss = settings.loss ?? (o.loss === 'softmax' ? 'softmax' : 'hinge');
+    const { Q, K, M } = this.params;
+    const t = { dim: o.dim, numMemories: o.numMemories, distance: o.distance, clip: o.clip, margin: o.margin, temperature: o.temperature, Q, K, M, itemScales: lookupScales(this) };
+    return foldInTriplet(t, this.numItems, items, loss, settings);
+  }
+
+  /** Item–item similarity: `euclidean` between the items' embeddings (as the model looks them up). */
+  itemSimilarity(): ItemSimilarity {
+    return euclideanSimilarity(this.params.Q, this.numItems, this.options.dim, lookupScales(this));
+  }
+
   config(): Record<string, unknown> {
     return { kind: this.kind, numUsers: this.numUsers, numItems: this.numItems, ...this.options };
   }
@@ -251,6 +271,21 @@ export class TripletModel implements Recommender {
     };
     return new TripletModel(kind, numUsers as number, numItems as number, options, { P: get('P'), Q: get('Q'), K: get('K'), M: get('M') });
   }
+}
+
+/**
+ * Unit-ball scales of a triplet model's item rows when it clips at lookup, else null.
+ *
+ * @example
+ * ```ts
+ * const qs = lookupScales(model); // q_i as the model sees it = qs[i] · Q[i] (or Q[i] when null)
+ * ```
+ */
+export function lookupScales(model: TripletModel): Float64Array | null {
+  if (model.options.clip !== 'lookup') return null;
+  const out = new Float64Array(model.numItems);
+  for (let i = 0; i < model.numItems; i++) out[i] = unitBallScale(model.params.Q, i, model.options.dim);
+  return out;
 }
 
 /**
@@ -358,7 +393,7 @@ export const LRML_FAST: Readonly<Partial<TripletOptions>> = Object.freeze({
 
 /**
  * CML trained with the sampled-softmax loss over 50 negatives, τ 0.2, Adam 0.002 with a cosine decay, 50 epochs
- * (`--model cml --preset softmax`; chosen on the ML-1M validation split, docs/lrml.md).
+ * (`--family cml --preset softmax`; chosen on the ML-1M validation split, docs/lrml.md).
  */
 export const CML_SOFTMAX: Readonly<Partial<TripletOptions>> = Object.freeze({
   loss: 'softmax',
@@ -367,4 +402,54 @@ export const CML_SOFTMAX: Readonly<Partial<TripletOptions>> = Object.freeze({
   learningRate: 2e-3,
   learningRateSchedule: 'cosine',
   epochs: 50,
+});
+
+function tripletFamily(
+  kind: 'lrml' | 'cml',
+  defaults: Readonly<TripletOptions>,
+  description: string,
+  presets: Record<string, FamilyPreset<TripletOptions>>,
+): ModelFamily<TripletOptions, TripletModel> {
+  const resolveOptions = (given: Partial<TripletOptions>): TripletOptions => {
+    const o = resolveTripletOptions(given, defaults);
+    if (kind === 'cml' && o.numMemories !== 0) throw badOption('numMemories', o.numMemories, '0 for cml (use --family lrml for memories)');
+    return o;
+  };
+  return {
+    kind,
+    description,
+    defaults,
+    resolveOptions,
+    // the training code (epoch loop, kernels) lives in src/train/triplet.ts
+    fit: (data, options, hooks) => trainWith<TripletModel>(kind, data, resolveOptions(options), hooks),
+    fromTensors: (config, tensors) => TripletModel.fromTensors(kind, config, tensors, defaults),
+    flags: optionFlags(TRIPLET_OPTION_NAMES),
+    presets,
+  };
+}
+
+/**
+ * LRML: latent relational metric learning with memory-based attention (Tay et al., WWW 2018).
+ *
+ * @example
+ * ```ts
+ * const model = await lrmlFamily.fit(csr, { epochs: 10, seed: 1 }); // TripletModel
+ * ```
+ */
+export const lrmlFamily = tripletFamily('lrml', LRML_DEFAULTS, 'LRML: metric learning with memory-attention relation vectors (Tay et al. 2018)', {
+  'paper-code': { options: LRML_PAPER_CODE, description: 'the authors\' released configuration' },
+  hinge: { options: LRML_HINGE, description: 'the paper\'s loss' },
+  fast: { options: LRML_FAST, description: '10 negatives, 10 epochs: 4× cheaper' },
+});
+
+/**
+ * CML: collaborative metric learning (Hsieh et al., WWW 2017).
+ *
+ * @example
+ * ```ts
+ * const model = await cmlFamily.fit(csr, { epochs: 20 }); // TripletModel with numMemories 0
+ * ```
+ */
+export const cmlFamily = tripletFamily('cml', CML_DEFAULTS, 'CML: collaborative metric learning, squared distance in the unit ball (Hsieh et al. 2017)', {
+  softmax: { options: CML_SOFTMAX },
 });

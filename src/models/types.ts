@@ -1,7 +1,26 @@
 import type { Csr } from '../data/csr.js';
+import type { IdMap } from '../data/idmap.js';
 
-/** The model families lrml knows. */
-export type ModelKind = 'lrml' | 'cml' | 'bpr' | 'pop' | 'ease' | 'ials';
+/**
+ * The name of a model family, as stored in model files: one of the built-in kinds
+ * ({@link BuiltInKind}) or any kind registered with `registerFamily`.
+ *
+ * @example
+ * ```ts
+ * const kind: ModelKind = model.kind; // 'lrml', 'cml', …, or a plug-in's kind
+ * ```
+ */
+export type ModelKind = string;
+
+/**
+ * The kinds of the built-in families.
+ *
+ * @example
+ * ```ts
+ * const k: BuiltInKind = 'lrml';
+ * ```
+ */
+export type BuiltInKind = 'lrml' | 'cml' | 'bpr' | 'pop' | 'ease' | 'ials';
 
 /** A named parameter tensor: row-major float32 (or int32, e.g. CSR indices) data and its shape. */
 export interface Tensor {
@@ -9,10 +28,103 @@ export interface Tensor {
   data: Float32Array | Int32Array;
 }
 
+/** The losses a triplet-model fold-in can minimise (see `FoldInOptions.loss` in src/recommend). */
+export type FoldInLoss = 'hinge' | 'softmax';
+
+/**
+ * How a model family handles a new user (what its {@link Recommender.foldIn} does):
+ * - `hinge` (LRML, CML): p minimises the mean hinge max(0, margin + D(p, i) − D(p, j)) over the
+ *   given items i and uniformly sampled other items j, through the model's own distance and
+ *   attention (each pair its own relation); Adam, p kept in the unit ball unless clip = none;
+ *   started at the mean of the items' vectors.
+ * - `softmax` (LRML, CML trained with the sampled softmax): the same, minimising the mean
+ *   −log softmax₀(−D(p, i)/τ, −D(p, j₁)/τ, …) over each given item and its sampled negatives.
+ * - `logistic` (BPR-MF): p minimises the mean −log σ(p·(q_i − q_j) + b_i − b_j) (+ the model's l2
+ *   on p); Adam from the mean of the items' vectors.
+ * - `model`: the model's own closed form (e.g. iALS's least-squares user step).
+ * - `item-set` (EASE): no vector; scores are computed from the item list directly (Σᵢ B[i, ·]).
+ * - `popularity`: no vector; the same scores as for every user.
+ */
+export type FoldInMethod = 'hinge' | 'softmax' | 'logistic' | 'model' | 'item-set' | 'popularity';
+
+/**
+ * The fold-in settings a model receives (validated, defaults filled by `foldInUser`).
+ *
+ * @example
+ * ```ts
+ * const s: FoldInSettings = { loss: undefined, steps: 50, learningRate: 0.05, seed: 0, negatives: 2, batchSize: 32 };
+ * ```
+ */
+export interface FoldInSettings {
+  /** The loss asked for (triplet models only); undefined = the model's own. */
+  loss: FoldInLoss | undefined;
+  steps: number;
+  learningRate: number;
+  seed: number;
+  negatives: number;
+  batchSize: number;
+}
+
+/**
+ * What a model's fold-in produced: a user vector (scored with {@link Recommender.scoreVector}),
+ * or none (then the item list is scored with {@link Recommender.scoreItemSet}).
+ *
+ * @example
+ * ```ts
+ * const r: FoldInFit = { method: 'model', vector: Float32Array.of(0.1, 0.2), steps: 0, loss: Number.NaN };
+ * ```
+ */
+export interface FoldInFit {
+  method: FoldInMethod;
+  vector: Float32Array | null;
+  /** Optimiser steps taken (0 without optimisation). */
+  steps: number;
+  /** Mean loss per positive at the last step (NaN without optimisation). */
+  loss: number;
+}
+
+/**
+ * How a model measures item–item similarity (what `similarItems` reports):
+ * - `euclidean` (LRML, CML): score = −‖q_i − q_j‖, the Euclidean distance between the items'
+ *   embeddings (after the unit-ball clip when the model clips at lookup). The memory relation is
+ *   user-dependent, so it plays no part in item–item similarity.
+ * - `cosine` (BPR-MF, iALS): cosine of the item vectors (0 when either is the zero vector). Item
+ *   biases play no part.
+ * - `ease-weight` (EASE): score = B[i, j], the weight with which having item i raises item j's
+ *   score; exactly the ranking EASE gives a user whose only item is i.
+ * - `popularity` (pop): the most popular other items (score = training interaction count).
+ */
+export type SimilarityMeasure = 'euclidean' | 'cosine' | 'ease-weight' | 'popularity';
+
+/**
+ * A model's item–item similarity: its measure and the scores of every item against one.
+ *
+ * @example
+ * ```ts
+ * const sim = model.itemSimilarity?.();
+ * sim?.scores(3, out); // out[j] = similarity of item j to item 3 (higher = more similar)
+ * ```
+ */
+export interface ItemSimilarity {
+  readonly measure: SimilarityMeasure;
+  /** Similarity of every item to item index `item` into out[0 .. numItems). Higher = more similar. */
+  scores(item: number, out: Float32Array): void;
+}
+
 /**
  * What every trained model offers, whatever its family: scores for a user's
  * candidate items (higher = better), its configuration and its tensors.
  * Users and items are dense indices here; string ids live at the API boundary.
+ *
+ * The optional methods are capabilities the product API (src/recommend) asks for: a model that
+ * lacks one gets a clear BAD_OPTION from the function that needs it (e.g. `foldInUser`).
+ *
+ * @example
+ * ```ts
+ * const out = new Float32Array(model.numItems);
+ * model.scoreAll(0, out);
+ * if (model.foldIn !== undefined) console.log('this model takes new users');
+ * ```
  */
 export interface Recommender {
   readonly kind: ModelKind;
@@ -26,6 +138,37 @@ export interface Recommender {
   config(): Record<string, unknown>;
   /** Named parameter tensors (views, not copies). */
   tensors(): Record<string, Tensor>;
+  /**
+   * Capability: a new user from the item indices they interacted with, every model parameter
+   * frozen (seeded, `settings.steps` bounded). Throws BAD_OPTION for settings it cannot honour.
+   */
+  foldIn?(items: Int32Array, settings: FoldInSettings): FoldInFit;
+  /** Capability: scores of every item for a user vector (e.g. a folded-in one) into out[0 .. numItems). */
+  scoreVector?(p: Float32Array, out: Float32Array): void;
+  /** Capability: scores of every item for a set of items (a new user's) into out[0 .. numItems). */
+  scoreItemSet?(items: Int32Array, out: Float32Array): void;
+  /** Capability: the model's item–item similarity ("more like this"). */
+  itemSimilarity?(): ItemSimilarity;
+}
+
+/**
+ * A model with its id maps and metadata: what a model file holds.
+ *
+ * @example
+ * ```ts
+ * const m: LoadedModel = { model, users, items, meta: {}, seen: csr };
+ * ```
+ */
+export interface LoadedModel {
+  model: Recommender;
+  /** External user ids ↔ dense indices. */
+  users: IdMap;
+  /** External item ids ↔ dense indices. */
+  items: IdMap;
+  /** Free-form JSON metadata (training summary, data file, lrml version, …). */
+  meta: Record<string, unknown>;
+  /** The training interactions (users × items), so recommendations can exclude seen items. */
+  seen: Csr | null;
 }
 
 /** Progress reported while training. */
@@ -97,9 +240,45 @@ export interface TrainHooks {
 export type TrainingData = Csr;
 
 /**
- * How a model family plugs into lrml: every family module exports one of these
- * (registered in src/models/registry.ts), so the trainer, the CLI, model files and
- * `lrml tune` treat all models alike.
+ * A command-line flag of a model option (`lrml train`, `lrml tune`), declared by the family.
+ * Families may share flags (the same `flag` string is added once, the first declaration wins).
+ *
+ * @example
+ * ```ts
+ * const f: FamilyFlag = { flag: '--memories <n>', option: 'numMemories', type: 'integer', description: 'LRML memory slots N' };
+ * ```
+ */
+export interface FamilyFlag {
+  /** Commander flag spec, e.g. `--dim <n>`, `--clip-memory`, `--no-clip-memory`. */
+  readonly flag: string;
+  /** The model option it sets. */
+  readonly option: string;
+  /** How the value is parsed: `integer`, `number`, `string`, or `boolean` (a flag without a value). */
+  readonly type: 'integer' | 'number' | 'string' | 'boolean';
+  /** One line for --help. */
+  readonly description: string;
+}
+
+/**
+ * A named recipe of a family (`--preset <name>`): options over the defaults.
+ *
+ * @example
+ * ```ts
+ * const p: FamilyPreset<{ epochs: number }> = { options: { epochs: 10 }, description: '4× cheaper' };
+ * ```
+ */
+export interface FamilyPreset<Options extends object = Record<string, unknown>> {
+  readonly options: Readonly<Partial<Options>>;
+  /** A few words for --help. */
+  readonly description?: string;
+}
+
+/**
+ * Everything about a model family, in one object: registered once (built-ins in
+ * src/models/registry.ts, plug-ins with `registerFamily`), it makes the family trainable
+ * (`fit`), loadable from model files (`fromTensors`) and visible to the CLI (`flags`,
+ * `presets`). What a trained model can do beyond scoring (fold-in, similar items, …) is
+ * declared by the optional methods of its {@link Recommender}.
  *
  * @example
  * ```ts
@@ -107,7 +286,7 @@ export type TrainingData = Csr;
  * const again = family.fromTensors(model.config(), model.tensors());
  * ```
  */
-export interface ModelFamily<Options extends object = Record<string, unknown>> {
+export interface ModelFamily<Options extends object = Record<string, unknown>, Model extends Recommender = Recommender> {
   readonly kind: ModelKind;
   /** One line for --help. */
   readonly description: string;
@@ -116,7 +295,11 @@ export interface ModelFamily<Options extends object = Record<string, unknown>> {
   /** Validates options (throws LrmlError BAD_OPTION naming the option and allowed values) and fills defaults. */
   resolveOptions(options: Partial<Options>): Options;
   /** Trains a model on the user × item matrix. */
-  fit(data: TrainingData, options: Partial<Options>, hooks?: TrainHooks): Promise<Recommender>;
+  fit(data: TrainingData, options: Partial<Options>, hooks?: TrainHooks): Promise<Model>;
   /** Recreates a trained model from its config() and tensors() (throws BAD_MODEL_FILE when inconsistent). */
-  fromTensors(config: Record<string, unknown>, tensors: Record<string, Tensor>): Recommender;
+  fromTensors(config: Record<string, unknown>, tensors: Record<string, Tensor>): Model;
+  /** Command-line flags of its options (others are reachable with `--set key=value`). */
+  readonly flags?: readonly FamilyFlag[];
+  /** Named recipes for `--preset`. */
+  readonly presets?: Readonly<Record<string, FamilyPreset<Options>>>;
 }

@@ -2,11 +2,10 @@
 // vector, the distance; and which pairs a memory slot is about.
 
 import { LrmlError, badOption, positiveInt } from '../errors.js';
-import type { LoadedModel } from '../io/format.js';
 import { PairState, PairUser, pairDistance, type PairShape } from '../kernels/foldin_impl.js';
-import { TripletModel } from '../models/triplet.js';
+import { TripletModel, lookupScales } from '../models/triplet.js';
+import type { LoadedModel } from '../models/types.js';
 import { Rng } from '../rng.js';
-import { lookupScales } from './foldin.js';
 
 /** One memory slot's share of a pair's attention. */
 export interface SlotWeight {

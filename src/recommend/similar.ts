@@ -1,26 +1,11 @@
-// Items similar to an item ("more like this"), defined per model kind.
+// Items similar to an item ("more like this"), by the model's itemSimilarity capability.
 
-import { LrmlError, positiveInt } from '../errors.js';
-import type { LoadedModel } from '../io/format.js';
-import { TripletModel } from '../models/triplet.js';
-import type { Recommender } from '../models/types.js';
-import { easeWeights, lookupScales } from './foldin.js';
-import { MAX_K, type ScoredItem } from './index.js';
+import { LrmlError } from '../errors.js';
 import { topK } from '../kernels/topk_impl.js';
+import type { ItemSimilarity, LoadedModel, Recommender, SimilarityMeasure } from '../models/types.js';
+import { checkK, type ScoredItem } from './recommend.js';
 
-/**
- * How similarity is measured, by model kind:
- * - `euclidean` (LRML, CML): score = −‖q_i − q_j‖, the Euclidean distance between the items'
- *   embeddings (after the unit-ball clip when the model clips at lookup). The memory relation is
- *   user-dependent, so it plays no part in item–item similarity.
- * - `cosine` (BPR-MF, iALS and any model with an item-factor tensor `Q`): cosine of the item
- *   vectors (0 when either is the zero vector). Item biases play no part.
- * - `ease-weight` (EASE): score = B[i, j], the weight with which having item i raises item j's
- *   score; exactly the ranking EASE gives a user whose only item is i.
- * - `popularity` (pop): the most popular other items (score = training interaction count).
- * The item itself is never returned.
- */
-export type SimilarityMeasure = 'euclidean' | 'cosine' | 'ease-weight' | 'popularity';
+export type { SimilarityMeasure } from '../models/types.js';
 
 /** Options of {@link similarItems}. */
 export interface SimilarOptions {
@@ -42,70 +27,44 @@ export interface SimilarItems {
   complete: boolean;
 }
 
-/** The similarity measure {@link similarItems} uses for a model (throws BAD_OPTION when none applies). */
-export function similarityMeasure(model: Recommender): SimilarityMeasure {
-  if (model instanceof TripletModel) return 'euclidean';
-  if (model.kind === 'pop') return 'popularity';
-  if (model.kind === 'ease' && easeWeights(model) !== null) return 'ease-weight';
-  if (itemFactors(model) !== null) return 'cosine';
-  throw new LrmlError('BAD_OPTION', `similar items are not supported for ${model.kind} models`);
-}
-
-function itemFactors(model: Recommender): { Q: Float32Array; dim: number } | null {
-  const t = model.tensors().Q;
-  if (t === undefined || !(t.data instanceof Float32Array) || t.shape.length !== 2 || t.shape[0] !== model.numItems) return null;
-  return { Q: t.data, dim: t.shape[1] };
+function similarityOf(model: Recommender): ItemSimilarity {
+  const sim = model.itemSimilarity?.();
+  if (sim === undefined) throw new LrmlError('BAD_OPTION', `similar items are not supported for ${model.kind} models`);
+  return sim;
 }
 
 /**
- * Similarity of every item to item index `i` into `out` (higher = more similar), by the measure
- * of {@link similarityMeasure}.
+ * The similarity measure {@link similarItems} uses for a model: its `itemSimilarity` capability's
+ * (throws BAD_OPTION when the model has none).
+ *
+ * @example
+ * ```ts
+ * similarityMeasure(m.model); // 'euclidean' for LRML
+ * ```
+ */
+export function similarityMeasure(model: Recommender): SimilarityMeasure {
+  return similarityOf(model).measure;
+}
+
+/**
+ * Similarity of every item to item index `i` into `out` (higher = more similar), by the model's
+ * `itemSimilarity` capability; returns its measure.
+ *
+ * @example
+ * ```ts
+ * const out = new Float32Array(m.model.numItems);
+ * similarityScores(m.model, 3, out);
+ * ```
  */
 export function similarityScores(model: Recommender, i: number, out: Float32Array): SimilarityMeasure {
-  const measure = similarityMeasure(model);
-  const n = model.numItems;
-  if (measure === 'euclidean') {
-    const tm = model as TripletModel;
-    const d = tm.options.dim;
-    const Q = tm.params.Q;
-    const s = lookupScales(tm);
-    const si = s === null ? 1 : s[i];
-    for (let j = 0; j < n; j++) {
-      const sj = s === null ? 1 : s[j];
-      let acc = 0;
-      for (let c = 0; c < d; c++) {
-        const e = Q[i * d + c] * si - Q[j * d + c] * sj;
-        acc += e * e;
-      }
-      out[j] = -Math.sqrt(acc);
-    }
-  } else if (measure === 'popularity') {
-    model.scoreAll(0, out);
-  } else if (measure === 'ease-weight') {
-    const B = easeWeights(model) as Float32Array;
-    out.set(B.subarray(i * n, (i + 1) * n));
-  } else {
-    const { Q, dim } = itemFactors(model) as { Q: Float32Array; dim: number };
-    let ni = 0;
-    for (let c = 0; c < dim; c++) ni += Q[i * dim + c] * Q[i * dim + c];
-    ni = Math.sqrt(ni);
-    for (let j = 0; j < n; j++) {
-      let dot = 0;
-      let nj = 0;
-      for (let c = 0; c < dim; c++) {
-        dot += Q[i * dim + c] * Q[j * dim + c];
-        nj += Q[j * dim + c] * Q[j * dim + c];
-      }
-      const den = ni * Math.sqrt(nj);
-      out[j] = den > 0 ? dot / den : 0;
-    }
-  }
-  return measure;
+  const sim = similarityOf(model);
+  sim.scores(i, out);
+  return sim.measure;
 }
 
 /**
- * The k items most similar to an item (external id); the measure depends on the model kind (see
- * {@link SimilarityMeasure}). Throws UNKNOWN_ITEM for an id the model does not know.
+ * The k items most similar to an item (external id), by the model's `itemSimilarity` capability
+ * (the measure per family: see {@link SimilarityMeasure}; BAD_OPTION for a model without one). Throws UNKNOWN_ITEM for an id the model does not know.
  *
  * @example
  * ```ts
@@ -115,9 +74,7 @@ export function similarityScores(model: Recommender, i: number, out: Float32Arra
  * ```
  */
 export function similarItems(m: LoadedModel, itemId: string, options: SimilarOptions = {}): SimilarItems {
-  const k = options.k ?? 10;
-  positiveInt('k', k);
-  if (k > MAX_K) throw new LrmlError('BAD_OPTION', `invalid k: ${k} (expected at most ${MAX_K})`);
+  const k = checkK(options.k ?? 10);
   const i = m.items.get(itemId);
   if (i === undefined) throw new LrmlError('UNKNOWN_ITEM', `unknown item ${JSON.stringify(itemId)}`);
   const n = m.model.numItems;

@@ -1,8 +1,9 @@
 import type { Csr } from '../data/csr.js';
 import { NegativeSampler } from '../data/samplers.js';
 import { BprStep, type BprParams } from '../kernels/bpr_impl.js';
-import { BprModel, BPR_DEFAULTS, resolveBprOptions, type BprOptions } from '../models/bpr.js';
-import type { ModelFamily, TrainHooks } from '../models/types.js';
+import { BprModel, type BprOptions } from '../models/bpr.js';
+import { provideTrainer } from '../models/trainer.js';
+import type { TrainHooks } from '../models/types.js';
 import { Rng } from '../rng.js';
 import { runBatches } from './batches.js';
 import { trainEpochs, type EpochRunner } from './loop.js';
@@ -59,12 +60,6 @@ export async function fitBpr(data: Csr, o: BprOptions, hooks: TrainHooks = {}): 
   return model;
 }
 
-/** BPR-MF: matrix factorisation with the Bayesian personalised ranking loss (Rendle et al. 2009). */
-export const bprFamily: ModelFamily<BprOptions> = {
-  kind: 'bpr',
-  description: 'BPR-MF: matrix factorisation with the BPR pairwise loss (Rendle et al. 2009)',
-  defaults: BPR_DEFAULTS,
-  resolveOptions: resolveBprOptions,
-  fit: (data, options, hooks) => fitBpr(data, resolveBprOptions(options), hooks),
-  fromTensors: (config, tensors) => BprModel.fromTensors(config, tensors),
-};
+provideTrainer('bpr', (data, o, hooks) => fitBpr(data, o as BprOptions, hooks));
+
+export { bprFamily } from '../models/bpr.js';

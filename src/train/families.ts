@@ -1,44 +1,11 @@
-import { LrmlError } from '../errors.js';
-import { easeFamily } from '../models/ease.js';
-import { popularityFamily } from '../models/popularity.js';
-import type { ModelFamily, ModelKind } from '../models/types.js';
-import { bprFamily } from './bpr.js';
-import { ialsFamily } from './ials.js';
-import { cmlFamily, lrmlFamily } from './triplet.js';
+// The training side of the family registry: importing this module loads the training code of the
+// built-in families trained here (each src/train module provides its `fit` to the family's
+// descriptor in src/models), so every registered family can `fit`. The registry itself is
+// src/models/registry.ts (browser-safe; model files load through it).
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyFamily = ModelFamily<any>;
+import './triplet.js';
+import './bpr.js';
+import './ials.js';
+import './ease.js';
 
-const FAMILIES = new Map<string, AnyFamily>([
-  ['lrml', lrmlFamily],
-  ['cml', cmlFamily],
-  ['bpr', bprFamily],
-  ['pop', popularityFamily],
-  ['ease', easeFamily],
-  ['ials', ialsFamily],
-]);
-
-/** Names of the model families available here. */
-export function modelKinds(): string[] {
-  return [...FAMILIES.keys()];
-}
-
-/**
- * The family for `kind`, or an UNKNOWN/BAD_OPTION error listing the known kinds.
- *
- * @example
- * ```ts
- * const fam = getFamily('lrml');
- * const model = await fam.fit(csr, { epochs: 5 });
- * ```
- */
-export function getFamily(kind: string): AnyFamily {
-  const f = FAMILIES.get(kind);
-  if (f === undefined) throw new LrmlError('BAD_OPTION', `unknown model "${kind}" (known: ${modelKinds().join(', ')})`);
-  return f;
-}
-
-/** Adds a family (e.g. from a plugin); replaces one of the same kind. */
-export function registerFamily(family: AnyFamily): void {
-  FAMILIES.set(family.kind as ModelKind, family);
-}
+export { getFamily, modelKinds, registerFamily, isBuiltInFamily, type AnyFamily, type BuiltInFamilies } from '../models/registry.js';

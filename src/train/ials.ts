@@ -1,7 +1,8 @@
 import type { Csr } from '../data/csr.js';
 import { LrmlError } from '../errors.js';
-import { IALS_DEFAULTS, IalsModel, IalsSolver, resolveIalsOptions, type IalsOptions } from '../models/ials.js';
-import type { ModelFamily, TrainHooks } from '../models/types.js';
+import { IalsModel, IalsSolver, type IalsOptions } from '../models/ials.js';
+import { provideTrainer } from '../models/trainer.js';
+import type { TrainHooks } from '../models/types.js';
 import { yieldToEventLoop } from './batches.js';
 import { trainEpochs, type EpochRunner } from './loop.js';
 
@@ -56,19 +57,6 @@ export async function fitIals(data: Csr, o: IalsOptions, hooks: TrainHooks = {})
   return model;
 }
 
-/**
- * iALS as an lrml model family (registered under kind `ials`).
- *
- * @example
- * ```ts
- * const model = await ialsFamily.fit(csr, { dim: 64, epochs: 16 });
- * ```
- */
-export const ialsFamily: ModelFamily<IalsOptions> = {
-  kind: 'ials',
-  description: 'iALS: implicit ALS with all-pairs weight α₀ and frequency-scaled λ (Hu et al. 2008; Rendle et al. 2022)',
-  defaults: IALS_DEFAULTS,
-  resolveOptions: resolveIalsOptions,
-  fit: (data, options, hooks) => fitIals(data, resolveIalsOptions(options), hooks),
-  fromTensors: (config, tensors) => IalsModel.fromTensors(config, tensors),
-};
+provideTrainer('ials', (data, o, hooks) => fitIals(data, o as IalsOptions, hooks));
+
+export { ialsFamily } from '../models/ials.js';

@@ -1,9 +1,9 @@
 import type { Csr } from '../data/csr.js';
-import { badOption } from '../errors.js';
 import { NegativeSampler } from '../data/samplers.js';
 import type { TripletParams } from '../kernels/types.js';
-import { CML_DEFAULTS, LRML_DEFAULTS, TripletModel, kernelConfig, resolveTripletOptions, type TripletOptions } from '../models/triplet.js';
-import type { ModelFamily, Recommender, Tensor, TrainHooks } from '../models/types.js';
+import { TripletModel, kernelConfig, type TripletOptions } from '../models/triplet.js';
+import { provideTrainer } from '../models/trainer.js';
+import type { TrainHooks } from '../models/types.js';
 import { Rng } from '../rng.js';
 import { trainEpochs, type EpochRunner } from './loop.js';
 import { scheduledLearningRate } from './schedule.js';
@@ -114,25 +114,7 @@ export async function fitTriplet(kind: 'lrml' | 'cml', data: Csr, o: TripletOpti
   return model;
 }
 
-function tripletFamily(kind: 'lrml' | 'cml', defaults: Readonly<TripletOptions>, description: string): ModelFamily<TripletOptions> {
-  return {
-    kind,
-    description,
-    defaults,
-    resolveOptions: (given) => {
-      const o = resolveTripletOptions(given, defaults);
-      if (kind === 'cml' && o.numMemories !== 0) throw badOption('numMemories', o.numMemories, '0 for cml (use --model lrml for memories)');
-      return o;
-    },
-    fit(data, options, hooks) {
-      return fitTriplet(kind, data, this.resolveOptions(options), hooks);
-    },
-    fromTensors: (config: Record<string, unknown>, tensors: Record<string, Tensor>): Recommender =>
-      TripletModel.fromTensors(kind, config, tensors, defaults),
-  };
-}
+provideTrainer('lrml', (data, o, hooks) => fitTriplet('lrml', data, o as TripletOptions, hooks));
+provideTrainer('cml', (data, o, hooks) => fitTriplet('cml', data, o as TripletOptions, hooks));
 
-/** LRML: latent relational metric learning with memory-based attention (Tay et al., WWW 2018). */
-export const lrmlFamily = tripletFamily('lrml', LRML_DEFAULTS, 'LRML: metric learning with memory-attention relation vectors (Tay et al. 2018)');
-/** CML: collaborative metric learning (Hsieh et al., WWW 2017). */
-export const cmlFamily = tripletFamily('cml', CML_DEFAULTS, 'CML: collaborative metric learning, squared distance in the unit ball (Hsieh et al. 2017)');
+export { lrmlFamily, cmlFamily } from '../models/triplet.js';

@@ -1,11 +1,10 @@
 import { mkdir } from 'node:fs/promises';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { toCsr, loadInteractions } from '../../data/load.js';
 import { LrmlError } from '../../errors.js';
 import { saveModel } from '../../io/model-file.js';
-import type { EpochSummary, TrainReport } from '../../models/types.js';
+import type { EpochSummary, FamilyFlag, TrainReport } from '../../models/types.js';
 import { getFamily, modelKinds } from '../../train/families.js';
-import { CML_SOFTMAX, LRML_FAST, LRML_HINGE, LRML_PAPER_CODE } from '../../models/triplet.js';
 import type { WrittenReport } from '../../report/html.js';
 import { addDataOptions, dataOptionsFrom } from '../data-options.js';
 import { addValidationOptions, prepareValidation, validationSpecFromCli } from '../validation.js';
@@ -13,75 +12,77 @@ import type { ValidationSpec } from '../validation.js';
 import { collectSet, parseInteger, parseNumber } from '../options.js';
 import { TrainProgressBar, formatTable } from '../progress.js';
 
-/** CLI flag (camelCase as commander stores it) → model option name, where they differ. */
-const FLAG_TO_OPTION: Record<string, string> = {
-  memories: 'numMemories',
-  lrSchedule: 'learningRateSchedule',
-};
-
-/** Model options that have their own flag. */
-const MODEL_FLAGS = [
-  'dim', 'memories', 'margin', 'learningRate', 'lrSchedule', 'batchSize', 'epochs', 'negatives', 'threads', 'seed',
-  'negativeRelation', 'distance', 'clip', 'clipMemory', 'maxKeyNorm', 'negativeMode', 'loss', 'temperature', 'rankWeighting',
-  'samplerAlpha', 'optimizer', 'l2',
-  'initScale', 'memoryInitScale', 'backend',
-];
-
-/** Presets by model kind. */
-const PRESETS: Record<string, Record<string, Record<string, unknown>>> = {
-  lrml: { 'paper-code': LRML_PAPER_CODE as Record<string, unknown>, hinge: LRML_HINGE as Record<string, unknown>, fast: LRML_FAST as Record<string, unknown> },
-  cml: { softmax: CML_SOFTMAX as Record<string, unknown> },
-};
+/** The model-option flags of every registered family (a flag declared by several is added once), with commander's attribute name. */
+function registeredFlags(): { flag: FamilyFlag; attribute: string }[] {
+  const seen = new Set<string>();
+  const out: { flag: FamilyFlag; attribute: string }[] = [];
+  for (const kind of modelKinds()) {
+    for (const flag of getFamily(kind).flags ?? []) {
+      if (seen.has(flag.flag)) continue;
+      seen.add(flag.flag);
+      out.push({ flag, attribute: new Option(flag.flag).attributeName() });
+    }
+  }
+  return out;
+}
 
 /** Collects the model options the user gave on the command line (only those). */
 export function modelOptionsFromCli(kind: string, opts: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (typeof opts.preset === 'string') {
-    const p = PRESETS[kind]?.[opts.preset];
+    const presets = modelKinds().includes(kind) ? (getFamily(kind).presets ?? {}) : {};
+    const p = presets[opts.preset];
     if (p === undefined) {
-      const known = Object.keys(PRESETS[kind] ?? {});
+      const known = Object.keys(presets);
       throw new LrmlError('BAD_OPTION', `--preset: unknown preset "${opts.preset}" for ${kind} (known: ${known.length > 0 ? known.join(', ') : 'none'})`);
     }
-    Object.assign(out, p);
+    Object.assign(out, p.options);
   }
-  for (const f of MODEL_FLAGS) {
-    if (opts[f] !== undefined) out[FLAG_TO_OPTION[f] ?? f] = opts[f];
+  for (const { flag, attribute } of registeredFlags()) {
+    if (opts[attribute] !== undefined) out[flag.option] = opts[attribute];
   }
   Object.assign(out, (opts.set as Record<string, unknown> | undefined) ?? {});
   return out;
 }
 
-/** Adds the model-option flags shared by `train` and `tune`. */
+/** --preset's help: every family's named recipes. */
+function presetHelp(): string {
+  const parts: string[] = [];
+  for (const kind of modelKinds()) {
+    const names = Object.entries(getFamily(kind).presets ?? {}).map(([name, p]) => (p.description === undefined ? name : `${name} (${p.description})`));
+    if (names.length > 0) parts.push(`${kind} ${names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : names[0]}`);
+  }
+  return `a named recipe: ${parts.join('; ')}`;
+}
+
+/** Adds the model-option flags shared by `train` and `tune`: those the registered families declare. */
 export function addModelOptions(cmd: Command): Command {
-  return cmd
-    .option('--preset <name>', 'a named recipe: lrml paper-code (the authors\' released configuration), hinge (the paper\'s loss) or fast (10 negatives, 10 epochs: 4× cheaper); cml softmax')
-    .option('--dim <n>', 'embedding dimension d', parseInteger('--dim'))
-    .option('--memories <n>', 'LRML memory slots N', parseInteger('--memories'))
-    .option('--margin <x>', 'hinge margin', parseNumber('--margin'))
-    .option('--learning-rate <x>', 'learning rate', parseNumber('--learning-rate'))
-    .option('--lr-schedule <s>', 'learning rate over the epochs: constant | linear | cosine (decays to ~0 by the last epoch)')
-    .option('--batch-size <n>', 'positives per optimiser step', parseInteger('--batch-size'))
-    .option('--epochs <n>', 'training epochs', parseInteger('--epochs'))
-    .option('--negatives <n>', 'negatives per positive', parseInteger('--negatives'))
-    .option('--negative-mode <m>', 'with several negatives: sum | hardest')
-    .option('--loss <l>', 'hinge | softplus (smooth hinge) | softmax (sampled softmax over the negatives; see docs/lrml-losses.md)')
-    .option('--temperature <x>', 'temperature τ of softplus / softmax (lrml default 0.25; cml 1, 0.2 with --preset softmax; 0.05-0.5 typical)', parseNumber('--temperature'))
-    .option('--rank-weighting', 'hinge: weight by log(1 + numItems·violators/negatives), as CML (WARP-style)')
-    .option('--negative-relation <m>', 'LRML negative pair relation: own | copy (authors\' code)')
-    .option('--distance <d>', 'l2 | l2sq | l1')
-    .option('--clip <m>', 'unit-ball constraint: rows | lookup (authors\' code) | none')
-    .option('--clip-memory', 'also clip memory keys and values to norm ≤ 1 (LRML default)')
-    .option('--no-clip-memory', 'do not clip memory keys and values')
-    .option('--max-key-norm <x>', 'with memory clipping: largest norm of a memory key (default 1; larger = sharper attention)', parseNumber('--max-key-norm'))
-    .option('--sampler-alpha <x>', 'negative sampling ∝ popularity^alpha (0 = uniform)', parseNumber('--sampler-alpha'))
-    .option('--optimizer <o>', 'adam | adagrad | sgd')
-    .option('--l2 <x>', 'L2 regularisation weight', parseNumber('--l2'))
-    .option('--init-scale <x>', 'std of the embedding initialisation', parseNumber('--init-scale'))
-    .option('--memory-init-scale <x>', 'std of the memory initialisation', parseNumber('--memory-init-scale'))
-    .option('--threads <n>', 'worker threads (> 1: Hogwild, not deterministic)', parseInteger('--threads'))
-    .option('--backend <b>', 'training kernel: auto | wasm | ts')
-    .option('--seed <n>', 'random seed', parseInteger('--seed'))
-    .option('--set <key=value>', 'any other model option (repeatable), e.g. --set lambda=500', collectSet);
+  cmd.option('--preset <name>', presetHelp());
+  for (const { flag } of registeredFlags()) {
+    const name = flag.flag.split(' ')[0];
+    if (flag.type === 'integer') cmd.option(flag.flag, flag.description, parseInteger(name));
+    else if (flag.type === 'number') cmd.option(flag.flag, flag.description, parseNumber(name));
+    else cmd.option(flag.flag, flag.description);
+  }
+  return cmd.option('--set <key=value>', 'any other model option (repeatable), e.g. --set lambda=500', collectSet);
+}
+
+/**
+ * The family `lrml train` trains: `--family`, or its older spelling `--model`, default lrml.
+ * BAD_OPTION when both are given and disagree.
+ *
+ * @example
+ * ```ts
+ * familyFromCli({ model: 'cml' }); // 'cml'
+ * ```
+ */
+export function familyFromCli(opts: Record<string, unknown>): string {
+  const family = opts.family as string | undefined;
+  const model = opts.model as string | undefined;
+  if (family !== undefined && model !== undefined && family !== model) {
+    throw new LrmlError('BAD_OPTION', `--family ${family} and --model ${model} disagree: give one (--model is the older spelling of --family)`);
+  }
+  return family ?? model ?? 'lrml';
 }
 
 /** How validation was done, in words, for the training report. */
@@ -107,7 +108,8 @@ export function registerTrain(program: Command): void {
     .command('train')
     .description('train a model on an interaction file and save it')
     .requiredOption('--data <file>', 'interaction file (csv, tsv, dat, NCF; gzip ok)')
-    .option('--model <kind>', `model family: ${modelKinds().join(' | ')}`, 'lrml')
+    .option('--family <kind>', `model family: ${modelKinds().join(' | ')} (default: lrml)`)
+    .addOption(new Option('--model <kind>', 'older spelling of --family').hideHelp())
     .requiredOption('--out <file>', 'model file to write')
     .option('--report <dir>', 'also write a training report to this folder: index.html (self-contained), learning curves as SVG (+ PNG), data.json')
     .option('--json', 'print a JSON summary on stdout')
@@ -116,7 +118,7 @@ export function registerTrain(program: Command): void {
   addValidationOptions(cmd);
   addDataOptions(cmd);
   cmd.action(async (opts: Record<string, unknown>) => {
-    const kind = String(opts.model);
+    const kind = familyFromCli(opts);
     const family = getFamily(kind);
     const options = family.resolveOptions(modelOptionsFromCli(kind, opts));
     const data = await loadInteractions(String(opts.data), dataOptionsFrom(opts));

@@ -1,0 +1,47 @@
+// Command-line flags of model options, declared once and listed by the families that take them
+// (`flags` of a ModelFamily); `lrml train` and `lrml tune` add the union of every registered
+// family's flags.
+
+import type { FamilyFlag } from './types.js';
+
+const ALL: readonly FamilyFlag[] = [
+  { flag: '--dim <n>', option: 'dim', type: 'integer', description: 'embedding dimension d' },
+  { flag: '--memories <n>', option: 'numMemories', type: 'integer', description: 'LRML memory slots N' },
+  { flag: '--margin <x>', option: 'margin', type: 'number', description: 'hinge margin' },
+  { flag: '--learning-rate <x>', option: 'learningRate', type: 'number', description: 'learning rate' },
+  { flag: '--lr-schedule <s>', option: 'learningRateSchedule', type: 'string', description: 'learning rate over the epochs: constant | linear | cosine (decays to ~0 by the last epoch)' },
+  { flag: '--batch-size <n>', option: 'batchSize', type: 'integer', description: 'positives per optimiser step' },
+  { flag: '--epochs <n>', option: 'epochs', type: 'integer', description: 'training epochs' },
+  { flag: '--negatives <n>', option: 'negatives', type: 'integer', description: 'negatives per positive' },
+  { flag: '--negative-mode <m>', option: 'negativeMode', type: 'string', description: 'with several negatives: sum | hardest' },
+  { flag: '--loss <l>', option: 'loss', type: 'string', description: 'hinge | softplus (smooth hinge) | softmax (sampled softmax over the negatives; see docs/lrml-losses.md)' },
+  { flag: '--temperature <x>', option: 'temperature', type: 'number', description: 'temperature τ of softplus / softmax (lrml default 0.25; cml 1, 0.2 with --preset softmax; 0.05-0.5 typical)' },
+  { flag: '--rank-weighting', option: 'rankWeighting', type: 'boolean', description: 'hinge: weight by log(1 + numItems·violators/negatives), as CML (WARP-style)' },
+  { flag: '--negative-relation <m>', option: 'negativeRelation', type: 'string', description: 'LRML negative pair relation: own | copy (authors\' code)' },
+  { flag: '--distance <d>', option: 'distance', type: 'string', description: 'l2 | l2sq | l1' },
+  { flag: '--clip <m>', option: 'clip', type: 'string', description: 'unit-ball constraint: rows | lookup (authors\' code) | none' },
+  { flag: '--clip-memory', option: 'clipMemory', type: 'boolean', description: 'also clip memory keys and values to norm ≤ 1 (LRML default)' },
+  { flag: '--no-clip-memory', option: 'clipMemory', type: 'boolean', description: 'do not clip memory keys and values' },
+  { flag: '--max-key-norm <x>', option: 'maxKeyNorm', type: 'number', description: 'with memory clipping: largest norm of a memory key (default 1; larger = sharper attention)' },
+  { flag: '--sampler-alpha <x>', option: 'samplerAlpha', type: 'number', description: 'negative sampling ∝ popularity^alpha (0 = uniform)' },
+  { flag: '--optimizer <o>', option: 'optimizer', type: 'string', description: 'adam | adagrad | sgd' },
+  { flag: '--l2 <x>', option: 'l2', type: 'number', description: 'L2 regularisation weight' },
+  { flag: '--init-scale <x>', option: 'initScale', type: 'number', description: 'std of the embedding initialisation' },
+  { flag: '--memory-init-scale <x>', option: 'memoryInitScale', type: 'number', description: 'std of the memory initialisation' },
+  { flag: '--threads <n>', option: 'threads', type: 'integer', description: 'worker threads (> 1: Hogwild, not deterministic)' },
+  { flag: '--backend <b>', option: 'backend', type: 'string', description: 'training kernel: auto | wasm | ts' },
+  { flag: '--seed <n>', option: 'seed', type: 'integer', description: 'random seed' },
+];
+
+/**
+ * The shared flags of these model options, in the order of --help (each option's flags, e.g.
+ * `--clip-memory` and `--no-clip-memory` for clipMemory).
+ *
+ * @example
+ * ```ts
+ * const flags = optionFlags(['dim', 'epochs', 'seed']);
+ * ```
+ */
+export function optionFlags(options: readonly string[]): readonly FamilyFlag[] {
+  return ALL.filter((f) => options.includes(f.option));
+}

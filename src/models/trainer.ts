@@ -1,0 +1,49 @@
+// The seam between a family's descriptor (here, browser-safe) and its training code (src/train):
+// families trained by the shared epoch loop and training kernels declare `fit` as
+// `trainWith(kind, …)`, and the src/train module of that trainer provides the implementation
+// when it is imported (`import 'lrml'` or src/train/families.ts does). The inference path
+// (model files, recommend) never loads training code.
+
+import { LrmlError } from '../errors.js';
+import type { Recommender, TrainHooks, TrainingData } from './types.js';
+
+/**
+ * A family's training function, resolved options in, trained model out.
+ *
+ * @example
+ * ```ts
+ * const fit: Trainer = (data, options, hooks) => fitBpr(data, options as BprOptions, hooks);
+ * ```
+ */
+export type Trainer = (data: TrainingData, options: object, hooks: TrainHooks) => Promise<Recommender>;
+
+const TRAINERS = new Map<string, Trainer>();
+
+/**
+ * Provides the training code of a family kind (called once by the src/train module that holds it).
+ *
+ * @example
+ * ```ts
+ * provideTrainer('bpr', (data, o, hooks) => fitBpr(data, o as BprOptions, hooks));
+ * ```
+ */
+export function provideTrainer(kind: string, trainer: Trainer): void {
+  TRAINERS.set(kind, trainer);
+}
+
+/**
+ * Trains with the provided trainer of `kind`; throws BAD_OPTION when the training code is not
+ * loaded (e.g. in the browser build, which only loads and uses models).
+ *
+ * @example
+ * ```ts
+ * fit: (data, options, hooks) => trainWith<BprModel>('bpr', data, resolveBprOptions(options), hooks),
+ * ```
+ */
+export async function trainWith<M extends Recommender>(kind: string, data: TrainingData, options: object, hooks: TrainHooks = {}): Promise<M> {
+  const t = TRAINERS.get(kind);
+  if (t === undefined) {
+    throw new LrmlError('BAD_OPTION', `training ${kind} needs lrml's training code, which is not loaded here (import 'lrml', not the browser build)`);
+  }
+  return (await t(data, options, hooks)) as M;
+}
