@@ -29,9 +29,11 @@ function header(bytes: Uint8Array): Record<string, any> {
   return JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
 }
 
-function withHeader(bytes: Uint8Array, edit: (h: Record<string, any>) => void): Uint8Array {
+/** The file with its header edited; the checksum is dropped (as a hand edit would), unless `keepChecksum`. */
+function withHeader(bytes: Uint8Array, edit: (h: Record<string, any>) => void, keepChecksum = false): Uint8Array {
   const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
   const h = header(bytes);
+  if (!keepChecksum) delete h.__metadata__.crc32;
   edit(h);
   let json = JSON.stringify(h);
   json += ' '.repeat((8 - (json.length % 8)) % 8);

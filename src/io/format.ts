@@ -1,7 +1,9 @@
 // The lrml model file: the safetensors layout (8-byte little-endian header length, JSON header,
 // raw little-endian tensors), so Python's safetensors can read the tensors. The header's
 // __metadata__ (string → string, as safetensors requires) holds the format name and version,
-// the model kind, its config, the string id maps and a training summary, each as JSON text.
+// the model kind, its config, the string id maps and a training summary, each as JSON text, and
+// (files written since the checksum was added) `crc32`, a CRC-32 of the metadata, the tensor
+// table and the tensor bytes, so flipped or truncated bytes are caught on load.
 // This module uses no Node APIs: it runs in browsers.
 
 import { Csr } from '../data/csr.js';
@@ -9,6 +11,7 @@ import { IdMap } from '../data/idmap.js';
 import { LrmlError } from '../errors.js';
 import type { LoadedModel, Recommender, Tensor } from '../models/types.js';
 import { modelLoader } from '../models/registry.js';
+import { crc32 } from './crc32.js';
 
 /** Format version written by this library; loading refuses other versions. */
 export const MODEL_FORMAT_VERSION = 1;
@@ -24,6 +27,33 @@ type Dtype = keyof typeof DTYPES;
 
 function bad(msg: string): LrmlError {
   return new LrmlError('BAD_MODEL_FILE', msg);
+}
+
+/** Metadata key of the checksum (8 lowercase hex digits); absent in files written before it. */
+const CHECKSUM_KEY = 'crc32';
+
+/** One row of the header's tensor table. */
+interface TensorEntry {
+  name: string;
+  dtype: Dtype;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+/**
+ * The CRC-32 a file carries: over every metadata entry but the checksum itself (sorted by key),
+ * the tensor table (sorted by name) and the data section, so it does not depend on how the JSON
+ * header is spaced or ordered.
+ */
+function contentChecksum(md: Record<string, string>, entries: TensorEntry[], data: Uint8Array): string {
+  const lines: string[] = [];
+  for (const key of Object.keys(md).sort()) if (key !== CHECKSUM_KEY) lines.push(`${key}=${md[key]}`);
+  for (const e of [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    lines.push(`${e.name} ${e.dtype} [${e.shape.join(',')}] ${e.begin}-${e.end}`);
+  }
+  const head = crc32(new TextEncoder().encode(`${lines.join('\n')}\n`));
+  return crc32(data, head).toString(16).padStart(8, '0');
 }
 
 /**
@@ -47,17 +77,17 @@ export function encodeModel(m: LoadedModel): Uint8Array {
     tensors[SEEN_INDICES] = { shape: [m.seen.indices.length], data: m.seen.indices };
   }
   const names = Object.keys(tensors).sort();
-  const header: Record<string, unknown> = {
-    __metadata__: {
-      format: 'lrml',
-      version: String(MODEL_FORMAT_VERSION),
-      kind: m.model.kind,
-      config: JSON.stringify(m.model.config()),
-      users: JSON.stringify(m.users.ids()),
-      items: JSON.stringify(m.items.ids()),
-      meta: JSON.stringify(m.meta),
-    },
+  const md: Record<string, string> = {
+    format: 'lrml',
+    version: String(MODEL_FORMAT_VERSION),
+    kind: m.model.kind,
+    config: JSON.stringify(m.model.config()),
+    users: JSON.stringify(m.users.ids()),
+    items: JSON.stringify(m.items.ids()),
+    meta: JSON.stringify(m.meta),
   };
+  const header: Record<string, unknown> = { __metadata__: md };
+  const entries: TensorEntry[] = [];
   let off = 0;
   for (const name of names) {
     const t = tensors[name];
@@ -65,8 +95,15 @@ export function encodeModel(m: LoadedModel): Uint8Array {
     const count = t.shape.reduce((a, b) => a * b, 1);
     if (count !== t.data.length) throw new LrmlError('INTERNAL', `tensor ${name}: shape [${t.shape}] does not match length ${t.data.length}`);
     header[name] = { dtype, shape: t.shape, data_offsets: [off, off + t.data.byteLength] };
+    entries.push({ name, dtype, shape: t.shape, begin: off, end: off + t.data.byteLength });
     off += t.data.byteLength;
   }
+  const data = new Uint8Array(off);
+  for (const e of entries) {
+    const d = tensors[e.name].data;
+    data.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), e.begin);
+  }
+  md[CHECKSUM_KEY] = contentChecksum(md, entries, data);
   let json = JSON.stringify(header);
   const enc = new TextEncoder();
   let hb = enc.encode(json);
@@ -79,12 +116,7 @@ export function encodeModel(m: LoadedModel): Uint8Array {
   const dv = new DataView(out.buffer);
   dv.setBigUint64(0, BigInt(hb.length), true);
   out.set(hb, 8);
-  let p = 8 + hb.length;
-  for (const name of names) {
-    const d = tensors[name].data;
-    out.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), p);
-    p += d.byteLength;
-  }
+  out.set(data, 8 + hb.length);
   return out;
 }
 
@@ -96,14 +128,63 @@ function parseJson(text: string, what: string): unknown {
   }
 }
 
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
 function stringArray(v: unknown, what: string): string[] {
-  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw bad(`${what} must be an array of strings`);
+  if (!Array.isArray(v)) throw bad(`${what} must be an array of strings, not ${describeJson(v)}`);
+  const k = v.findIndex((x) => typeof x !== 'string');
+  if (k >= 0) throw bad(`${what}[${k}] must be a string, not ${describeJson(v[k])}`);
   return v as string[];
 }
 
+/** A short description of a JSON value for messages: `null`, `an array`, `the number 3`, … */
+function describeJson(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object') return 'an object';
+  if (v === undefined) return 'missing';
+  const text = JSON.stringify(v);
+  return `the ${typeof v} ${text.length > 40 ? `${text.slice(0, 40)}…` : text}`;
+}
+
+/** Reads the tensor table of a parsed header, checking every field's type, shape and span. */
+function tensorEntries(h: Record<string, unknown>, dataLen: number): TensorEntry[] {
+  const entries: TensorEntry[] = [];
+  for (const [name, v] of Object.entries(h)) {
+    if (name === '__metadata__') continue;
+    if (name === '__proto__' || name === '') throw bad(`tensor name ${JSON.stringify(name)} is not allowed`);
+    if (!isObject(v)) throw bad(`tensor ${name}: entry must be an object, not ${describeJson(v)}`);
+    if (v.dtype !== 'F32' && v.dtype !== 'I32') throw bad(`tensor ${name}: dtype ${JSON.stringify(v.dtype) ?? 'missing'} not supported (F32, I32)`);
+    const shape = v.shape;
+    if (!Array.isArray(shape) || shape.some((x) => !Number.isSafeInteger(x) || x < 0)) {
+      throw bad(`tensor ${name}: shape must be an array of non-negative integers, not ${JSON.stringify(shape) ?? 'missing'}`);
+    }
+    const offs = v.data_offsets;
+    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((x) => Number.isSafeInteger(x) && x >= 0) || offs[0] > offs[1]) {
+      throw bad(`tensor ${name}: data_offsets must be [begin, end] with 0 ≤ begin ≤ end, not ${JSON.stringify(offs) ?? 'missing'}`);
+    }
+    const [begin, end] = offs as [number, number];
+    const count = (shape as number[]).reduce((a, c) => a * c, 1);
+    if (end - begin !== count * 4) throw bad(`tensor ${name}: ${end - begin} bytes do not hold shape [${shape.join(',')}] of ${v.dtype} (${count * 4} bytes)`);
+    if (end > dataLen) throw bad(`tensor ${name}: data ends at byte ${end} but the file holds ${dataLen} bytes of data (truncated?)`);
+    entries.push({ name, dtype: v.dtype, shape: shape as number[], begin, end });
+  }
+  const spans = [...entries].sort((x, y) => x.begin - y.begin);
+  let end = 0;
+  for (const e of spans) {
+    if (e.begin !== end) throw bad(`tensor ${e.name}: data_offsets leave a gap or overlap at byte ${end}`);
+    end = e.end;
+  }
+  if (end !== dataLen) throw bad(`file has ${dataLen - end} bytes after the last tensor (corrupt?)`);
+  return entries;
+}
+
 /**
- * Parses model-file bytes, validating everything: size, header, format version, tensor
- * dtypes, shapes and offsets, id maps. Any problem is a BAD_MODEL_FILE error saying what.
+ * Parses model-file bytes, validating everything: size, header (the type of every field),
+ * format version, checksum (when the file has one), tensor dtypes, shapes and offsets, finite
+ * weights, id maps. Any problem is a BAD_MODEL_FILE error saying what and where.
  *
  * @example
  * ```ts
@@ -122,54 +203,51 @@ export function decodeModel(bytes: Uint8Array): LoadedModel {
   } catch {
     throw bad('header is not valid UTF-8 (not a model file?)');
   }
-  const header = parseJson(headerText, 'header');
-  if (header === null || typeof header !== 'object' || Array.isArray(header)) throw bad('header is not a JSON object');
-  const h = header as Record<string, unknown>;
-  const md = h.__metadata__ as Record<string, unknown> | undefined;
-  if (md === undefined || typeof md !== 'object' || md.format !== 'lrml') throw bad('header has no lrml metadata (a safetensors file, but not an lrml model?)');
-  if (md.version !== String(MODEL_FORMAT_VERSION)) throw bad(`unsupported model format version ${JSON.stringify(md.version)} (this lrml reads version ${MODEL_FORMAT_VERSION})`);
+  const h = parseJson(headerText, 'header');
+  if (!isObject(h)) throw bad(`header must be a JSON object, not ${describeJson(h)}`);
+  const md = h.__metadata__;
+  if (!isObject(md) || md.format !== 'lrml') {
+    const found = isObject(md) ? `its "format" is ${describeJson(md.format)}` : `"__metadata__" is ${describeJson(md)}`;
+    throw bad(`header has no lrml metadata: ${found} (expected an object with "format": "lrml"; a safetensors file, but not an lrml model?)`);
+  }
+  for (const [key, v] of Object.entries(md)) {
+    if (typeof v !== 'string') throw bad(`metadata field "${key}" must be a string, not ${describeJson(v)}`);
+  }
+  const mds = md as Record<string, string>;
+  if (mds.version !== String(MODEL_FORMAT_VERSION)) throw bad(`unsupported model format version ${JSON.stringify(md.version) ?? '(missing)'} (this lrml reads version ${MODEL_FORMAT_VERSION})`);
   for (const key of ['kind', 'config', 'users', 'items', 'meta']) {
-    if (typeof md[key] !== 'string') throw bad(`metadata field "${key}" missing or not a string`);
+    if (typeof md[key] !== 'string') throw bad(`metadata field "${key}" missing`);
   }
   const dataStart = 8 + n;
-  const dataLen = bytes.length - dataStart;
+  const data = bytes.subarray(dataStart);
+  const entries = tensorEntries(h, data.length);
+  const sum = mds[CHECKSUM_KEY];
+  if (sum !== undefined) {
+    if (!/^[0-9a-f]{8}$/.test(sum)) throw bad(`metadata field "${CHECKSUM_KEY}" must be 8 hex digits, not ${JSON.stringify(sum)}`);
+    const actual = contentChecksum(mds, entries, data);
+    if (actual !== sum) throw bad(`checksum mismatch: the file says crc32 ${sum}, its content gives ${actual} (corrupted or edited after saving)`);
+  }
   const tensors: Record<string, Tensor> = {};
-  const spans: [number, number, string][] = [];
-  for (const [name, v] of Object.entries(h)) {
-    if (name === '__metadata__') continue;
-    const t = v as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (typeof t !== 'object' || t === null) throw bad(`tensor ${name}: entry is not an object`);
-    if (t.dtype !== 'F32' && t.dtype !== 'I32') throw bad(`tensor ${name}: dtype ${JSON.stringify(t.dtype)} not supported (F32, I32)`);
-    const shape = t.shape;
-    if (!Array.isArray(shape) || shape.some((x) => !Number.isInteger(x) || x < 0)) throw bad(`tensor ${name}: bad shape ${JSON.stringify(shape)}`);
-    const offs = t.data_offsets;
-    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((x) => Number.isInteger(x) && x >= 0) || offs[0] > offs[1]) {
-      throw bad(`tensor ${name}: bad data_offsets ${JSON.stringify(offs)}`);
-    }
-    const [b, e] = offs as [number, number];
-    const count = (shape as number[]).reduce((a, c) => a * c, 1);
-    if (e - b !== count * 4) throw bad(`tensor ${name}: ${e - b} bytes do not hold shape [${shape}] of ${t.dtype}`);
-    if (e > dataLen) throw bad(`tensor ${name}: data ends at ${e} but the file holds ${dataLen} bytes of data (truncated?)`);
-    const Ctor = DTYPES[t.dtype];
+  for (const e of entries) {
+    const count = (e.end - e.begin) / 4;
     // a fresh aligned copy (Node's Buffer.slice would share memory with the whole file)
-    const buf = new Uint8Array(e - b);
-    buf.set(bytes.subarray(dataStart + b, dataStart + e));
-    tensors[name] = { shape: shape as number[], data: new Ctor(buf.buffer, 0, count) };
-    spans.push([b, e, name]);
+    const buf = new Uint8Array(e.end - e.begin);
+    buf.set(data.subarray(e.begin, e.end));
+    const t = new DTYPES[e.dtype](buf.buffer, 0, count);
+    if (t instanceof Float32Array) {
+      for (let k = 0; k < t.length; k++) {
+        if (!Number.isFinite(t[k])) throw bad(`tensor ${e.name} [${e.shape.join(',')}]: element ${k}${flatIndex(e.shape, k)} is ${t[k]} (weights must be finite)`);
+      }
+    }
+    tensors[e.name] = { shape: e.shape, data: t };
   }
-  spans.sort((x, y) => x[0] - y[0]);
-  let end = 0;
-  for (const [b, e, name] of spans) {
-    if (b !== end) throw bad(`tensor ${name}: data_offsets leave a gap or overlap at byte ${end}`);
-    end = e;
-  }
-  if (end !== dataLen) throw bad(`file has ${dataLen - end} bytes after the last tensor (corrupt?)`);
-  const kind = md.kind as string;
-  const config = parseJson(md.config as string, 'metadata config') as Record<string, unknown>;
-  if (config === null || typeof config !== 'object') throw bad('metadata config is not an object');
-  const users = stringArray(parseJson(md.users as string, 'metadata users'), 'metadata users');
-  const items = stringArray(parseJson(md.items as string, 'metadata items'), 'metadata items');
-  const meta = parseJson(md.meta as string, 'metadata meta') as Record<string, unknown>;
+  const kind = mds.kind;
+  const config = parseJson(mds.config, 'metadata config');
+  if (!isObject(config)) throw bad(`metadata config must be a JSON object, not ${describeJson(config)}`);
+  const users = stringArray(parseJson(mds.users, 'metadata users'), 'metadata users');
+  const items = stringArray(parseJson(mds.items, 'metadata items'), 'metadata items');
+  const meta = parseJson(mds.meta, 'metadata meta') ?? {};
+  if (!isObject(meta)) throw bad(`metadata meta must be a JSON object, not ${describeJson(meta)}`);
   const load = modelLoader(kind);
   let seen: Csr | null = null;
   const sp = tensors[SEEN_INDPTR];
@@ -214,5 +292,11 @@ export function decodeModel(bytes: Uint8Array): LoadedModel {
   } catch (e) {
     throw bad((e as Error).message);
   }
-  return { model, users: userMap, items: itemMap, meta: meta ?? {}, seen };
+  return { model, users: userMap, items: itemMap, meta, seen };
+}
+
+/** ` (row r, column c)` for an element of a 2-D tensor; empty otherwise. */
+function flatIndex(shape: number[], k: number): string {
+  if (shape.length !== 2 || shape[1] === 0) return '';
+  return ` (row ${Math.floor(k / shape[1])}, column ${k % shape[1]})`;
 }

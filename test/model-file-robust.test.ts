@@ -1,0 +1,184 @@
+// Model files that are malformed, corrupted or carry non-finite weights: every one is refused
+// with BAD_MODEL_FILE saying what and where (library, CLI and the server's reload); files written
+// before the checksum existed still load.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { decodeModel, encodeModel } from '../src/io/format.js';
+import { loadModel, saveModel } from '../src/io/model-file.js';
+import { crc32 } from '../src/io/crc32.js';
+import { LrmlError } from '../src/errors.js';
+import { main } from '../src/cli/main.js';
+import { createApp, ModelHolder } from '../src/serve/index.js';
+import { captureOutput } from './helpers.js';
+import { syntheticTriplet, wrap } from './recommend-fixtures.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = existsSync(resolve(here, '../package.json')) ? resolve(here, '..') : resolve(here, '../..');
+const dir = mkdtempSync(join(tmpdir(), 'lrml-robust-io-'));
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+
+const good = wrap(syntheticTriplet('lrml', { dim: 4, numMemories: 3 }, 7, 9, 3, 2), null, { note: 'robust' });
+
+function headerLength(bytes: Uint8Array): number {
+  return Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
+}
+
+/** The file with its header JSON replaced by `edit` of the parsed header (padded to 8 bytes). */
+function withHeader(bytes: Uint8Array, edit: (h: any) => unknown): Uint8Array {
+  const n = headerLength(bytes);
+  const h = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+  const edited = edit(h);
+  let json = JSON.stringify(edited === undefined ? h : edited);
+  json += ' '.repeat((8 - (json.length % 8)) % 8);
+  const hb = new TextEncoder().encode(json);
+  const out = new Uint8Array(8 + hb.length + bytes.length - 8 - n);
+  new DataView(out.buffer).setBigUint64(0, BigInt(hb.length), true);
+  out.set(hb, 8);
+  out.set(bytes.subarray(8 + n), 8 + hb.length);
+  return out;
+}
+
+/** Where tensor `name` starts in the file. */
+function tensorStart(bytes: Uint8Array, name: string): number {
+  const n = headerLength(bytes);
+  const h = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+  return 8 + n + h[name].data_offsets[0];
+}
+
+function refused(bytes: Uint8Array, pattern: RegExp): void {
+  assert.throws(() => decodeModel(bytes), (e: unknown) => {
+    assert.ok(e instanceof LrmlError, `expected an LrmlError, got ${String(e)}`);
+    assert.equal(e.code, 'BAD_MODEL_FILE');
+    assert.match(e.message, pattern);
+    return true;
+  });
+}
+
+/** Runs the CLI in-process; returns its exit code and output (and resets process.exitCode). */
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await captureOutput(() => main(['node', 'lrml', ...args]));
+  const code = Number(process.exitCode ?? 0);
+  process.exitCode = 0;
+  return { code, ...out };
+}
+
+test('crc32 is the standard CRC-32 (zlib)', () => {
+  assert.equal(crc32(new TextEncoder().encode('123456789')).toString(16), 'cbf43926');
+  assert.equal(crc32(new Uint8Array(0)), 0);
+  const a = new TextEncoder().encode('12345');
+  const b = new TextEncoder().encode('6789');
+  assert.equal(crc32(b, crc32(a)), 0xcbf43926);
+});
+
+test('issue 17.1: a header with "__metadata__": null (or any other wrong type) is BAD_MODEL_FILE, never a crash', () => {
+  const bytes = encodeModel(good);
+  refused(withHeader(bytes, (h) => { h.__metadata__ = null; }), /"__metadata__" is null/);
+  refused(withHeader(bytes, (h) => { h.__metadata__ = [1]; }), /"__metadata__" is an array/);
+  refused(withHeader(bytes, (h) => { h.__metadata__ = 'lrml'; }), /"__metadata__" is the string/);
+  refused(withHeader(bytes, () => null), /header must be a JSON object, not null/);
+  refused(withHeader(bytes, () => [1, 2]), /header must be a JSON object, not an array/);
+  refused(withHeader(bytes, (h) => { h.__metadata__.config = { dim: 4 }; }), /metadata field "config" must be a string, not an object/);
+  refused(withHeader(bytes, (h) => { h.__metadata__.users = null; }), /metadata field "users" must be a string, not null/);
+  refused(withHeader(bytes, (h) => { delete h.__metadata__.crc32; h.__metadata__.users = '[1,2]'; }), /metadata users\[0\] must be a string, not the number 1/);
+  refused(withHeader(bytes, (h) => { delete h.__metadata__.crc32; h.__metadata__.config = 'null'; }), /metadata config must be a JSON object, not null/);
+  refused(withHeader(bytes, (h) => { delete h.__metadata__.crc32; h.__metadata__.config = '[]'; }), /metadata config must be a JSON object, not an array/);
+  refused(withHeader(bytes, (h) => { delete h.__metadata__.crc32; h.__metadata__.meta = '[1]'; }), /metadata meta must be a JSON object, not an array/);
+  refused(withHeader(bytes, (h) => { h.P = null; }), /tensor P: entry must be an object, not null/);
+  refused(withHeader(bytes, (h) => { h.P.shape = '7,4'; }), /tensor P: shape must be an array of non-negative integers/);
+  refused(withHeader(bytes, (h) => { h.P.shape = [7, -4]; }), /tensor P: shape/);
+  refused(withHeader(bytes, (h) => { h.P.data_offsets = null; }), /tensor P: data_offsets must be \[begin, end\]/);
+  refused(withHeader(bytes, (h) => { h.P.data_offsets = [0, 1e300]; }), /tensor P: data_offsets/);
+  refused(withHeader(bytes, (h) => { delete h.P.dtype; }), /tensor P: dtype missing not supported/);
+  // a "__proto__" tensor name (JSON.parse makes it an own key)
+  const proto = withHeader(bytes, () => undefined);
+  const text = new TextDecoder().decode(proto.subarray(8, 8 + headerLength(proto))).replace('{"__metadata__"', '{"__proto__":{"dtype":"F32","shape":[0],"data_offsets":[0,0]},"__metadata__"');
+  const hb = new TextEncoder().encode(text + ' '.repeat((8 - (text.length % 8)) % 8));
+  const p2 = new Uint8Array(8 + hb.length + proto.length - 8 - headerLength(proto));
+  new DataView(p2.buffer).setBigUint64(0, BigInt(hb.length), true);
+  p2.set(hb, 8);
+  p2.set(proto.subarray(8 + headerLength(proto)), 8 + hb.length);
+  refused(p2, /tensor name "__proto__" is not allowed/);
+});
+
+test('issue 17.1: the CLI prints error [BAD_MODEL_FILE] and exits 2 for a null __metadata__ (no stack trace)', async () => {
+  const path = join(dir, 'null-metadata.lrml');
+  writeFileSync(path, withHeader(encodeModel(good), (h) => { h.__metadata__ = null; }));
+  const r = await cli('recommend', '--model', path, '--user', 'u0');
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /^error \[BAD_MODEL_FILE\]: .*null-metadata\.lrml: header has no lrml metadata: "__metadata__" is null/);
+  assert.doesNotMatch(r.stderr, /at .*\.(ts|js):\d+/);
+});
+
+test('issue 17.2: non-finite weights are refused on load, naming the tensor and the element', () => {
+  const plain = withHeader(encodeModel(good), (h) => { delete h.__metadata__.crc32; });
+  for (const [value, name, k, what] of [[Number.NaN, 'K', 5, 'NaN'], [Number.POSITIVE_INFINITY, 'Q', 0, 'Infinity'], [Number.NEGATIVE_INFINITY, 'P', 27, '-Infinity']] as const) {
+    const bytes = plain.slice();
+    new DataView(bytes.buffer).setFloat32(tensorStart(bytes, name) + 4 * k, value, true);
+    refused(bytes, new RegExp(`tensor ${name} \\[\\d+,4\\]: element ${k} \\(row ${Math.floor(k / 4)}, column ${k % 4}\\) is ${what} \\(weights must be finite\\)`));
+  }
+  // a huge but finite weight is a legal float32; 1e39 overflows float32 to Infinity and is refused
+  const big = plain.slice();
+  new DataView(big.buffer).setFloat32(tensorStart(big, 'M'), 1e39, true);
+  refused(big, /tensor M .*Infinity/);
+});
+
+test('issue 17.2: new files carry a crc32; a flipped byte anywhere in the data or the id maps is caught', () => {
+  const bytes = encodeModel(good);
+  const n = headerLength(bytes);
+  const h = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+  assert.match(h.__metadata__.crc32, /^[0-9a-f]{8}$/);
+  assert.equal(decodeModel(bytes).model.numUsers, 7);
+  // a flipped low bit of a weight: still a finite float, caught only by the checksum
+  const flipped = bytes.slice();
+  flipped[tensorStart(bytes, 'Q') + 9] ^= 1;
+  refused(flipped, /checksum mismatch: the file says crc32 [0-9a-f]{8}, its content gives [0-9a-f]{8}/);
+  // an id renamed inside the header, checksum kept
+  refused(withHeader(bytes, (x) => { x.__metadata__.users = x.__metadata__.users.replace('"u3"', '"u9"'); }), /checksum mismatch/);
+  refused(withHeader(bytes, (x) => { x.__metadata__.crc32 = 'xyz'; }), /"crc32" must be 8 hex digits/);
+  // the header re-serialised with other spacing and key order (as another safetensors writer would) still checks out
+  const reordered = withHeader(bytes, (x) => {
+    const { __metadata__: md, ...rest } = x;
+    return { ...Object.fromEntries(Object.entries(rest).reverse()), __metadata__: Object.fromEntries(Object.entries(md).reverse()) };
+  });
+  assert.equal(decodeModel(reordered).users.size, 7);
+});
+
+test('issue 17.2: a file written before checksums (committed fixture, old writer) still loads', async () => {
+  const fixture = resolve(root, 'test/fixtures/lrml-v1-no-checksum.lrml');
+  const bytes = new Uint8Array(readFileSync(fixture));
+  assert.ok(!new TextDecoder().decode(bytes.subarray(8, 8 + headerLength(bytes))).includes('"crc32"'));
+  const m = await loadModel(fixture);
+  assert.equal(m.model.kind, 'lrml');
+  assert.deepEqual(m.users.ids(), ['u0', 'u1', 'u2', 'u3', 'u4']);
+  assert.deepEqual(m.seen?.row(0), Int32Array.from([0, 1]));
+  // saved again, it gains a checksum and the same scores
+  const again = decodeModel(encodeModel(m));
+  const a = new Float32Array(6);
+  const b = new Float32Array(6);
+  m.model.scoreAll(3, a);
+  again.model.scoreAll(3, b);
+  assert.deepEqual(b, a);
+});
+
+test('issue 17.1/17.2: reload of a corrupt or non-finite file answers BAD_MODEL_FILE with the reason; the old model keeps serving', async () => {
+  const path = join(dir, 'served.lrml');
+  await saveModel(path, good);
+  const holder = new ModelHolder(await loadModel(path), path);
+  const app = createApp({ holder });
+  const LOOPBACK = { incoming: { socket: { remoteAddress: '127.0.0.1' } } };
+  const bad = withHeader(encodeModel(good), (h) => { delete h.__metadata__.crc32; });
+  new DataView(bad.buffer).setFloat32(tensorStart(bad, 'K'), Number.NaN, true);
+  for (const bytes of [withHeader(encodeModel(good), (h) => { h.__metadata__ = null; }), bad]) {
+    writeFileSync(path, bytes);
+    const res = await app.request('/admin/reload', { method: 'POST' }, LOOPBACK);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    assert.equal(res.status, 500);
+    assert.equal(body.error.code, 'BAD_MODEL_FILE');
+    assert.match(body.error.message, /served\.lrml: (header has no lrml metadata|tensor K .*NaN)/);
+    assert.equal(holder.current.generation, 1);
+  }
+});
