@@ -29,6 +29,12 @@ function bad(msg: string): LrmlError {
   return new LrmlError('BAD_MODEL_FILE', msg);
 }
 
+/**
+ * Largest magnitude of a stored float weight: far beyond any trained model's, small enough that
+ * distances and dot products over the dimensions stay finite in float32.
+ */
+const MAX_WEIGHT = 1e15;
+
 /** Metadata key of the checksum (8 lowercase hex digits); absent in files written before it. */
 const CHECKSUM_KEY = 'crc32';
 
@@ -236,7 +242,11 @@ export function decodeModel(bytes: Uint8Array): LoadedModel {
     const t = new DTYPES[e.dtype](buf.buffer, 0, count);
     if (t instanceof Float32Array) {
       for (let k = 0; k < t.length; k++) {
-        if (!Number.isFinite(t[k])) throw bad(`tensor ${e.name} [${e.shape.join(',')}]: element ${k}${flatIndex(e.shape, k)} is ${t[k]} (weights must be finite)`);
+        const x = t[k];
+        if (!(Math.abs(x) <= MAX_WEIGHT)) {
+          const why = Number.isFinite(x) ? `beyond ±${MAX_WEIGHT} (scores would overflow)` : 'weights must be finite';
+          throw bad(`tensor ${e.name} [${e.shape.join(',')}]: element ${k}${flatIndex(e.shape, k)} is ${x} (${why})`);
+        }
       }
     }
     tensors[e.name] = { shape: e.shape, data: t };
