@@ -27,7 +27,11 @@ export function buildProgram(): Command {
     .description('Latent Relational Metric Learning (LRML) and metric-learning recommenders: train, evaluate, recommend, serve')
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
-    .configureHelp({ sortSubcommands: false });
+    .configureHelp({ sortSubcommands: false })
+    // parser errors (unknown option or command, missing option or value) read like every other
+    // error, with code USAGE; set before the commands are added so that they inherit both
+    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'error [USAGE]: ')) })
+    .exitOverride();
   registerDemo(program);
   registerInfo(program);
   registerSplit(program);
@@ -42,15 +46,19 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Runs the CLI; prints `error [CODE]: message` and exits 2 on an LrmlError. */
+/**
+ * Runs the CLI; prints `error [CODE]: message` and exits 2 on an LrmlError or a usage error
+ * (`error [USAGE]: …`: unknown option or command, missing required option); `--help` and
+ * `--version` exit 0.
+ */
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
-  program.exitOverride();
   try {
     await program.parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) {
-      process.exitCode = e.exitCode;
+      // commander has printed the message (or the help); 0 for --help / --version
+      process.exitCode = e.exitCode === 0 ? 0 : 2;
       return;
     }
     if (e instanceof LrmlError) {

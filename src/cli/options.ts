@@ -46,3 +46,16 @@ export function collectSet(v: string, prev: Record<string, unknown> = {}): Recor
   }
   return { ...prev, [key]: value };
 }
+
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 2 ** 10, kb: 2 ** 10, kib: 2 ** 10, m: 2 ** 20, mb: 2 ** 20, mib: 2 ** 20, g: 2 ** 30, gb: 2 ** 30, gib: 2 ** 30, t: 2 ** 40, tb: 2 ** 40, tib: 2 ** 40 };
+
+/** Parses a byte size: `8G`, `512M`, `1.5GiB`, `1000000` (K/M/G/T are powers of 1024), naming the flag in the error. */
+export function parseSize(flag: string): (v: string) => number {
+  return (v: string) => {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(v);
+    const unit = m === null ? undefined : SIZE_UNITS[m[2].toLowerCase()];
+    const bytes = m === null || unit === undefined ? Number.NaN : Math.floor(Number(m[1]) * unit);
+    if (!(bytes > 0)) throw new LrmlError('BAD_OPTION', `${flag}: "${v}" is not a size (expected e.g. 8G, 512M or a number of bytes)`);
+    return bytes;
+  };
+}

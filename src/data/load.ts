@@ -3,6 +3,7 @@ import { open, rename, unlink, stat } from 'node:fs/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import type { Readable, Writable } from 'node:stream';
 import { LrmlError } from '../errors.js';
+import { removeStaleTemps, tempPathFor } from '../fs-atomic.js';
 import { InteractionParser, resolveLoadOptions } from './parse.js';
 import type { Interactions, LoadOptions } from './types.js';
 
@@ -166,7 +167,8 @@ export async function writeInteractions(path: string, data: Interactions, rows?:
       if (!(r >= 0 && r < data.user.length)) throw new RangeError(`writeInteractions: row ${r} out of range [0, ${data.user.length})`);
     }
   }
-  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  await removeStaleTemps(path);
+  const tmp = tempPathFor(path);
   const file = createWriteStream(tmp);
   const gz = path.endsWith('.gz') ? createGzip() : null;
   const out: Writable = gz ?? file;

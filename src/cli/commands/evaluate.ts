@@ -1,3 +1,4 @@
+import { checkOutputFile } from '../../fs-atomic.js';
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
@@ -200,6 +201,8 @@ export function registerEvaluate(program: Command): void {
       throw new LrmlError('BAD_OPTION', '--compare: paired differences need bootstrap resamples, but --bootstrap 0 was given (use --bootstrap N with N > 0, default 1000)');
     }
     const reportDir = opts.report === undefined ? null : String(opts.report);
+    // fail before evaluating, not after, when the per-user file cannot be written
+    if (opts.perUser !== undefined) await checkOutputFile(String(opts.perUser), '--per-user');
     const dataOpts = dataOptionsFrom(opts);
     const modelPath = String(opts.model);
     const seed = (opts.seed as number | undefined) ?? 0;

@@ -1,5 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { checkOutputFile } from '../../fs-atomic.js';
 import type { Command } from 'commander';
 import { LrmlError, badOption } from '../../errors.js';
 import { loadInteractions, writeInteractions } from '../../data/load.js';
@@ -96,6 +97,8 @@ export function registerSplit(program: Command): void {
     const trainOut = String(opts.trainOut);
     const testOut = String(opts.testOut);
     checkDistinctFiles([['--data', String(opts.data)], ['--train-out', trainOut], ['--test-out', testOut]]);
+    await checkOutputFile(trainOut, '--train-out');
+    await checkOutputFile(testOut, '--test-out');
     const data = await loadInteractions(String(opts.data), dataOptionsFrom(opts));
     const { train, test, info } = splitInteractions(data, { method: method as SplitMethod, seed, ratio, by, minInteractions });
     await writeInteractions(trainOut, train);

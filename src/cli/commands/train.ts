@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { toCsr, loadInteractions } from '../../data/load.js';
 import { LrmlError } from '../../errors.js';
+import { checkOutputFile } from '../../fs-atomic.js';
 import { saveModel } from '../../io/model-file.js';
 import type { EpochSummary, FamilyFlag, TrainReport } from '../../models/types.js';
 import { getFamily, modelKinds } from '../../train/families.js';
@@ -9,8 +10,9 @@ import type { WrittenReport } from '../../report/html.js';
 import { addDataOptions, dataOptionsFrom } from '../data-options.js';
 import { addValidationOptions, prepareValidation, validationSpecFromCli } from '../validation.js';
 import type { ValidationSpec } from '../validation.js';
-import { collectSet, parseInteger, parseNumber } from '../options.js';
-import { TrainProgressBar, formatTable } from '../progress.js';
+import { checkEpochs, checkTrainingMemory } from '../limits.js';
+import { collectSet, parseInteger, parseNumber, parseSize } from '../options.js';
+import { TrainProgressBar, formatDuration, formatTable, overallEta } from '../progress.js';
 
 /** The model-option flags of every registered family (a flag declared by several is added once), with commander's attribute name. */
 function registeredFlags(): { flag: FamilyFlag; attribute: string }[] {
@@ -85,6 +87,41 @@ export function familyFromCli(opts: Record<string, unknown>): string {
   return family ?? model ?? 'lrml';
 }
 
+/** A default for help text: strings as they are, other values as JSON. */
+function showDefault(v: unknown): string {
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+/**
+ * Appends each model flag's defaults to its help line, from the families' defaults: one value
+ * when all kinds that have the option agree, else the value per kind (`default: 100 (lrml, cml),
+ * 64 (bpr, ials)`).
+ *
+ * @example
+ * ```ts
+ * addDefaultsToHelp(addModelOptions(program.command('train')));
+ * ```
+ */
+export function addDefaultsToHelp(cmd: Command): Command {
+  for (const opt of cmd.options) {
+    const flag = opt.attributeName();
+    if (opt.negate || !MODEL_FLAGS.includes(flag) || /default/i.test(opt.description)) continue;
+    const name = FLAG_TO_OPTION[flag] ?? flag;
+    const byValue = new Map<string, string[]>();
+    for (const kind of modelKinds()) {
+      const d = (getFamily(kind).defaults as Record<string, unknown>)[name];
+      if (d === undefined) continue;
+      const v = showDefault(d);
+      byValue.set(v, [...(byValue.get(v) ?? []), kind]);
+    }
+    if (byValue.size === 0) continue;
+    // one value shared by every kind that has the option: no need to list the kinds
+    const parts = [...byValue].map(([v, kinds]) => (byValue.size === 1 ? v : `${v} (${kinds.join(', ')})`));
+    opt.description = `${opt.description} (default: ${parts.join(', ')})`;
+  }
+  return cmd;
+}
+
 /** How validation was done, in words, for the training report. */
 function describeValidation(spec: ValidationSpec): string {
   const what = spec.negatives !== undefined
@@ -113,14 +150,19 @@ export function registerTrain(program: Command): void {
     .requiredOption('--out <file>', 'model file to write')
     .option('--report <dir>', 'also write a training report to this folder: index.html (self-contained), learning curves as SVG (+ PNG), data.json')
     .option('--json', 'print a JSON summary on stdout')
-    .option('--quiet', 'no progress bar');
+    .option('--quiet', 'no progress bar')
+    .option('--max-memory <size>', 'refuse to start a training estimated to need more memory than this, e.g. 8G (default: 80% of this machine\'s memory)', parseSize('--max-memory'));
   addModelOptions(cmd);
+  addDefaultsToHelp(cmd);
   addValidationOptions(cmd);
   addDataOptions(cmd);
   cmd.action(async (opts: Record<string, unknown>) => {
     const kind = familyFromCli(opts);
     const family = getFamily(kind);
     const options = family.resolveOptions(modelOptionsFromCli(kind, opts));
+    checkEpochs(options as Record<string, unknown>);
+    // fail before loading and training, not after, when the model cannot be written
+    await checkOutputFile(String(opts.out), '--out');
     const data = await loadInteractions(String(opts.data), dataOptionsFrom(opts));
     if (opts.report !== undefined) {
       // fail before training, not after it, when the report folder cannot be made
@@ -131,6 +173,7 @@ export function registerTrain(program: Command): void {
     const vspec = validationSpecFromCli(opts);
     const makeValidation = vspec === null ? null : await prepareValidation(vspec, data);
     const csr = toCsr(data);
+    checkTrainingMemory(kind, { numUsers: csr.numRows, numItems: csr.numCols, nnz: csr.nnz }, options as Record<string, unknown>, opts.maxMemory as number | undefined);
     const validation = makeValidation === null ? undefined : makeValidation(csr);
     const bar = new TrainProgressBar(Boolean(opts.quiet) || Boolean(opts.json));
     const epochs: EpochSummary[] = [];
@@ -148,7 +191,9 @@ export function registerTrain(program: Command): void {
           if (!opts.json && !opts.quiet) {
             bar.stop();
             const v = s.validation === undefined ? '' : `, validation ${Object.entries(s.validation).map(([k, x]) => `${k} ${x.toFixed(4)}`).join(' ')}`;
-            process.stderr.write(`epoch ${s.epoch}: loss ${s.loss.toFixed(5)}, ${Math.round(s.perSecond)}/s, ${s.seconds.toFixed(1)} s${v}\n`);
+            const planned = (options as { epochs?: number }).epochs ?? 0;
+            const left = s.epoch < planned ? `, about ${formatDuration(overallEta((performance.now() - t0) / 1000, { epoch: s.epoch, epochs: planned, done: 1, total: 1 }))} left for ${planned - s.epoch} more epoch${planned - s.epoch === 1 ? '' : 's'}` : '';
+            process.stderr.write(`epoch ${s.epoch}: loss ${s.loss.toFixed(5)}, ${Math.round(s.perSecond)}/s, ${s.seconds.toFixed(1)} s${v}${left}\n`);
           }
         },
         onDone: (r) => {
