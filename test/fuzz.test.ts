@@ -14,7 +14,7 @@ import { LrmlError } from '../src/errors.js';
 import { Rng } from '../src/rng.js';
 import { getFamily } from '../src/train/families.js';
 import type { LoadOptions } from '../src/data/types.js';
-import { plantedDataset } from './helpers.js';
+import { editModelHeader, plantedDataset } from './helpers.js';
 import { syntheticTriplet, wrap } from './recommend-fixtures.js';
 
 const DATA_CASES = 300;
@@ -168,17 +168,7 @@ function mangleHeader(rng: Rng, h: Record<string, any>): void {
   else delete target[sub];
 }
 
-function rebuild(bytes: Uint8Array, edit: (h: Record<string, any>) => void): Uint8Array {
-  const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
-  const h = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
-  edit(h);
-  const hb = new TextEncoder().encode(JSON.stringify(h));
-  const out = new Uint8Array(8 + hb.length + bytes.length - 8 - n);
-  new DataView(out.buffer).setBigUint64(0, BigInt(hb.length), true);
-  out.set(hb, 8);
-  out.set(bytes.subarray(8 + n), 8 + hb.length);
-  return out;
-}
+const rebuild = editModelHeader;
 
 test(`fuzz: ${MODEL_CASES} mutated model files load or throw BAD_MODEL_FILE`, { timeout: 60_000 }, async () => {
   const rng = new Rng(7);
@@ -188,9 +178,13 @@ test(`fuzz: ${MODEL_CASES} mutated model files load or throw BAD_MODEL_FILE`, { 
   for (let c = 0; c < MODEL_CASES; c++) {
     const base = pick(rng, files);
     const dropChecksum = rng.float() < 0.6;
-    let bytes = dropChecksum ? rebuild(base, (h) => delete h.__metadata__.crc32) : base;
+    let bytes = dropChecksum ? rebuild(base, (h) => {
+      delete h.__metadata__.crc32;
+    }) : base;
     const mode = rng.int(3);
-    if (mode === 0) bytes = rebuild(bytes, (h) => { for (let k = 1 + rng.int(2); k > 0; k--) mangleHeader(rng, h); });
+    if (mode === 0) bytes = rebuild(bytes, (h) => {
+      for (let k = 1 + rng.int(2); k > 0; k--) mangleHeader(rng, h);
+    });
     else if (mode === 1) bytes = mutateBytes(rng, bytes, 1 + rng.int(3));
     else {
       // flip bits in the data section only (where only the checksum or the finiteness check can tell)

@@ -86,3 +86,27 @@ export async function captureOutput(fn: () => Promise<unknown>): Promise<{ stdou
   }
   return got;
 }
+
+/** The JSON header of model-file bytes, parsed. */
+export function modelHeader(bytes: Uint8Array): Record<string, any> {
+  const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
+  return JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+}
+
+/**
+ * Model-file bytes with the JSON header replaced by `edit` of the parsed header (or by what
+ * `edit` returns, when not undefined), padded to 8 bytes; the tensor bytes are kept.
+ */
+export function editModelHeader(bytes: Uint8Array, edit: (h: Record<string, any>) => unknown): Uint8Array {
+  const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
+  const h = modelHeader(bytes);
+  const edited = edit(h);
+  let json = JSON.stringify(edited === undefined ? h : edited);
+  json += ' '.repeat((8 - (json.length % 8)) % 8);
+  const hb = new TextEncoder().encode(json);
+  const out = new Uint8Array(8 + hb.length + bytes.length - 8 - n);
+  new DataView(out.buffer).setBigUint64(0, BigInt(hb.length), true);
+  out.set(hb, 8);
+  out.set(bytes.subarray(8 + n), 8 + hb.length);
+  return out;
+}

@@ -13,7 +13,7 @@ import { crc32 } from '../src/io/crc32.js';
 import { LrmlError } from '../src/errors.js';
 import { main } from '../src/cli/main.js';
 import { createApp, ModelHolder } from '../src/serve/index.js';
-import { captureOutput } from './helpers.js';
+import { captureOutput, editModelHeader, modelHeader } from './helpers.js';
 import { syntheticTriplet, wrap } from './recommend-fixtures.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -27,26 +27,11 @@ function headerLength(bytes: Uint8Array): number {
   return Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
 }
 
-/** The file with its header JSON replaced by `edit` of the parsed header (padded to 8 bytes). */
-function withHeader(bytes: Uint8Array, edit: (h: any) => unknown): Uint8Array {
-  const n = headerLength(bytes);
-  const h = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
-  const edited = edit(h);
-  let json = JSON.stringify(edited === undefined ? h : edited);
-  json += ' '.repeat((8 - (json.length % 8)) % 8);
-  const hb = new TextEncoder().encode(json);
-  const out = new Uint8Array(8 + hb.length + bytes.length - 8 - n);
-  new DataView(out.buffer).setBigUint64(0, BigInt(hb.length), true);
-  out.set(hb, 8);
-  out.set(bytes.subarray(8 + n), 8 + hb.length);
-  return out;
-}
+const withHeader = editModelHeader;
 
 /** Where tensor `name` starts in the file. */
 function tensorStart(bytes: Uint8Array, name: string): number {
-  const n = headerLength(bytes);
-  const h = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
-  return 8 + n + h[name].data_offsets[0];
+  return 8 + headerLength(bytes) + modelHeader(bytes)[name].data_offsets[0];
 }
 
 function refused(bytes: Uint8Array, pattern: RegExp): void {
@@ -128,8 +113,7 @@ test('issue 17.2: non-finite weights are refused on load, naming the tensor and 
 
 test('issue 17.2: new files carry a crc32; a flipped byte anywhere in the data or the id maps is caught', () => {
   const bytes = encodeModel(good);
-  const n = headerLength(bytes);
-  const h = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+  const h = modelHeader(bytes);
   assert.match(h.__metadata__.crc32, /^[0-9a-f]{8}$/);
   assert.equal(decodeModel(bytes).model.numUsers, 7);
   // a flipped low bit of a weight: still a finite float, caught only by the checksum

@@ -9,7 +9,7 @@ import { IdMap } from '../src/data/idmap.js';
 import { LrmlError } from '../src/errors.js';
 import { fitBpr } from '../src/train/bpr.js';
 import { resolveBprOptions } from '../src/models/bpr.js';
-import { plantedDataset } from './helpers.js';
+import { editModelHeader, modelHeader, plantedDataset } from './helpers.js';
 
 const data = plantedDataset(3, 30, 24, 3, 6);
 
@@ -24,25 +24,14 @@ async function smallModel(): Promise<LoadedModel> {
   };
 }
 
-function header(bytes: Uint8Array): Record<string, any> {
-  const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
-  return JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
-}
+const header = modelHeader;
 
 /** The file with its header edited; the checksum is dropped (as a hand edit would), unless `keepChecksum`. */
 function withHeader(bytes: Uint8Array, edit: (h: Record<string, any>) => void, keepChecksum = false): Uint8Array {
-  const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
-  const h = header(bytes);
-  if (!keepChecksum) delete h.__metadata__.crc32;
-  edit(h);
-  let json = JSON.stringify(h);
-  json += ' '.repeat((8 - (json.length % 8)) % 8);
-  const hb = new TextEncoder().encode(json);
-  const out = new Uint8Array(8 + hb.length + bytes.length - 8 - n);
-  new DataView(out.buffer).setBigUint64(0, BigInt(hb.length), true);
-  out.set(hb, 8);
-  out.set(bytes.subarray(8 + n), 8 + hb.length);
-  return out;
+  return editModelHeader(bytes, (h) => {
+    if (!keepChecksum) delete h.__metadata__.crc32;
+    edit(h);
+  });
 }
 
 function assertBad(fn: () => unknown, pattern: RegExp): void {
