@@ -152,13 +152,13 @@ test('issue 17.1/17.2: reload of a corrupt or non-finite file answers BAD_MODEL_
   const path = join(dir, 'served.lrml');
   await saveModel(path, good);
   const holder = new ModelHolder(await loadModel(path), path);
-  const app = createApp({ holder });
+  const app = createApp({ holder, adminToken: 'robust-token' });
   const LOOPBACK = { incoming: { socket: { remoteAddress: '127.0.0.1' } } };
   const bad = withHeader(encodeModel(good), (h) => { delete h.__metadata__.crc32; });
   new DataView(bad.buffer).setFloat32(tensorStart(bad, 'K'), Number.NaN, true);
   for (const bytes of [withHeader(encodeModel(good), (h) => { h.__metadata__ = null; }), bad]) {
     writeFileSync(path, bytes);
-    const res = await app.request('/admin/reload', { method: 'POST' }, LOOPBACK);
+    const res = await app.request('/admin/reload', { method: 'POST', headers: { authorization: 'Bearer robust-token' } }, LOOPBACK);
     const body = (await res.json()) as { error: { code: string; message: string } };
     assert.equal(res.status, 500);
     assert.equal(body.error.code, 'BAD_MODEL_FILE');

@@ -103,10 +103,10 @@ function showDefault(v: unknown): string {
  * ```
  */
 export function addDefaultsToHelp(cmd: Command): Command {
+  const optionOf = new Map(registeredFlags().map(({ flag, attribute }) => [attribute, flag.option]));
   for (const opt of cmd.options) {
-    const flag = opt.attributeName();
-    if (opt.negate || !MODEL_FLAGS.includes(flag) || /default/i.test(opt.description)) continue;
-    const name = FLAG_TO_OPTION[flag] ?? flag;
+    const name = optionOf.get(opt.attributeName());
+    if (opt.negate || name === undefined || /default/i.test(opt.description)) continue;
     const byValue = new Map<string, string[]>();
     for (const kind of modelKinds()) {
       const d = (getFamily(kind).defaults as Record<string, unknown>)[name];
