@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as zlib from 'node:zlib';
 import { decodeModel, encodeModel } from '../src/io/format.js';
 import { loadModel, saveModel } from '../src/io/model-file.js';
 import { crc32 } from '../src/io/crc32.js';
@@ -57,6 +58,12 @@ test('crc32 is the standard CRC-32 (zlib)', () => {
   const a = new TextEncoder().encode('12345');
   const b = new TextEncoder().encode('6789');
   assert.equal(crc32(b, crc32(a)), 0xcbf43926);
+  // every length and alignment against zlib's, where this Node has it (20.15+)
+  const z = (zlib as { crc32?: (d: Uint8Array, v?: number) => number }).crc32;
+  if (z !== undefined) {
+    const bytes = Uint8Array.from({ length: 100 }, (_, k) => (k * 2654435761) >>> 24);
+    for (let from = 0; from < 9; from++) for (let len = 0; len < 40; len++) assert.equal(crc32(bytes.subarray(from, from + len), 7), z(bytes.subarray(from, from + len), 7));
+  }
 });
 
 test('issue 17.1: a header with "__metadata__": null (or any other wrong type) is BAD_MODEL_FILE, never a crash', () => {

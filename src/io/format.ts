@@ -52,14 +52,15 @@ interface TensorEntry {
  * the tensor table (sorted by name) and the data section, so it does not depend on how the JSON
  * header is spaced or ordered.
  */
-function contentChecksum(md: Record<string, string>, entries: TensorEntry[], data: Uint8Array): string {
+function contentChecksum(md: Record<string, string>, entries: TensorEntry[], data: readonly Uint8Array[]): string {
   const lines: string[] = [];
   for (const key of Object.keys(md).sort()) if (key !== CHECKSUM_KEY) lines.push(`${key}=${md[key]}`);
   for (const e of [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     lines.push(`${e.name} ${e.dtype} [${e.shape.join(',')}] ${e.begin}-${e.end}`);
   }
-  const head = crc32(new TextEncoder().encode(`${lines.join('\n')}\n`));
-  return crc32(data, head).toString(16).padStart(8, '0');
+  let c = crc32(new TextEncoder().encode(`${lines.join('\n')}\n`));
+  for (const chunk of data) c = crc32(chunk, c);
+  return c.toString(16).padStart(8, '0');
 }
 
 /**
@@ -104,12 +105,12 @@ export function encodeModel(m: LoadedModel): Uint8Array {
     entries.push({ name, dtype, shape: t.shape, begin: off, end: off + t.data.byteLength });
     off += t.data.byteLength;
   }
-  const data = new Uint8Array(off);
-  for (const e of entries) {
+  // the data section is the tensors' bytes in name order: checksummed without a copy
+  const chunks = entries.map((e) => {
     const d = tensors[e.name].data;
-    data.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), e.begin);
-  }
-  md[CHECKSUM_KEY] = contentChecksum(md, entries, data);
+    return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+  });
+  md[CHECKSUM_KEY] = contentChecksum(md, entries, chunks);
   let json = JSON.stringify(header);
   const enc = new TextEncoder();
   let hb = enc.encode(json);
@@ -122,7 +123,11 @@ export function encodeModel(m: LoadedModel): Uint8Array {
   const dv = new DataView(out.buffer);
   dv.setBigUint64(0, BigInt(hb.length), true);
   out.set(hb, 8);
-  out.set(data, 8 + hb.length);
+  let p = 8 + hb.length;
+  for (const chunk of chunks) {
+    out.set(chunk, p);
+    p += chunk.length;
+  }
   return out;
 }
 
@@ -230,7 +235,7 @@ export function decodeModel(bytes: Uint8Array): LoadedModel {
   const sum = mds[CHECKSUM_KEY];
   if (sum !== undefined) {
     if (!/^[0-9a-f]{8}$/.test(sum)) throw bad(`metadata field "${CHECKSUM_KEY}" must be 8 hex digits, not ${JSON.stringify(sum)}`);
-    const actual = contentChecksum(mds, entries, data);
+    const actual = contentChecksum(mds, entries, [data]);
     if (actual !== sum) throw bad(`checksum mismatch: the file says crc32 ${sum}, its content gives ${actual} (corrupted or edited after saving)`);
   }
   const tensors: Record<string, Tensor> = {};
