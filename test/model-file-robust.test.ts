@@ -118,6 +118,15 @@ test('issue 17.2: non-finite weights are refused on load, naming the tensor and 
   refused(big, /tensor M \[3,4\]: element 1 \(row 0, column 1\) is 3\.0\d*e\+38 \(beyond ±1000000000000000 \(scores would overflow\)\)/);
 });
 
+test('issue 17.2: a model with non-finite weights is not saved (DIVERGED), so no file is written that loading refuses', async () => {
+  const broken = wrap(syntheticTriplet('lrml', { dim: 4, numMemories: 3 }, 7, 9, 3, 2), null);
+  (broken.model.tensors().K.data as Float32Array)[6] = Number.NaN;
+  assert.throws(() => encodeModel(broken), (e: unknown) => e instanceof LrmlError && e.code === 'DIVERGED' && /not saved: tensor K \[3,4\]: element 6 \(row 1, column 2\) is NaN/.test(e.message));
+  const path = join(dir, 'never.lrml');
+  await assert.rejects(saveModel(path, broken), { code: 'DIVERGED' });
+  assert.equal(existsSync(path), false);
+});
+
 test('issue 17.2: new files carry a crc32; a flipped byte anywhere in the data or the id maps is caught', () => {
   const bytes = encodeModel(good);
   const h = modelHeader(bytes);

@@ -35,6 +35,18 @@ function bad(msg: string): LrmlError {
  */
 const MAX_WEIGHT = 1e15;
 
+/** What is wrong with a float tensor's first weight that is not finite or beyond ±MAX_WEIGHT; null when none is. */
+function weightProblem(name: string, shape: readonly number[], t: Float32Array | Int32Array): string | null {
+  if (!(t instanceof Float32Array)) return null;
+  for (let k = 0; k < t.length; k++) {
+    const x = t[k];
+    if (Math.abs(x) <= MAX_WEIGHT) continue;
+    const why = Number.isFinite(x) ? `beyond ±${MAX_WEIGHT} (scores would overflow)` : 'weights must be finite';
+    return `tensor ${name} [${shape.join(',')}]: element ${k}${flatIndex(shape, k)} is ${x} (${why})`;
+  }
+  return null;
+}
+
 /** Metadata key of the checksum (8 lowercase hex digits); absent in files written before it. */
 const CHECKSUM_KEY = 'crc32';
 
@@ -101,6 +113,9 @@ export function encodeModel(m: LoadedModel): Uint8Array {
     const dtype: Dtype = t.data instanceof Float32Array ? 'F32' : 'I32';
     const count = t.shape.reduce((a, b) => a * b, 1);
     if (count !== t.data.length) throw new LrmlError('INTERNAL', `tensor ${name}: shape [${t.shape}] does not match length ${t.data.length}`);
+    // never write a file that loading would refuse
+    const problem = weightProblem(name, t.shape, t.data);
+    if (problem !== null) throw new LrmlError('DIVERGED', `not saved: ${problem}`);
     header[name] = { dtype, shape: t.shape, data_offsets: [off, off + t.data.byteLength] };
     entries.push({ name, dtype, shape: t.shape, begin: off, end: off + t.data.byteLength });
     off += t.data.byteLength;
@@ -245,15 +260,8 @@ export function decodeModel(bytes: Uint8Array): LoadedModel {
     const buf = new Uint8Array(e.end - e.begin);
     buf.set(data.subarray(e.begin, e.end));
     const t = new DTYPES[e.dtype](buf.buffer, 0, count);
-    if (t instanceof Float32Array) {
-      for (let k = 0; k < t.length; k++) {
-        const x = t[k];
-        if (!(Math.abs(x) <= MAX_WEIGHT)) {
-          const why = Number.isFinite(x) ? `beyond ±${MAX_WEIGHT} (scores would overflow)` : 'weights must be finite';
-          throw bad(`tensor ${e.name} [${e.shape.join(',')}]: element ${k}${flatIndex(e.shape, k)} is ${x} (${why})`);
-        }
-      }
-    }
+    const problem = weightProblem(e.name, e.shape, t);
+    if (problem !== null) throw bad(problem);
     tensors[e.name] = { shape: e.shape, data: t };
   }
   const kind = mds.kind;
@@ -311,7 +319,7 @@ export function decodeModel(bytes: Uint8Array): LoadedModel {
 }
 
 /** ` (row r, column c)` for an element of a 2-D tensor; empty otherwise. */
-function flatIndex(shape: number[], k: number): string {
+function flatIndex(shape: readonly number[], k: number): string {
   if (shape.length !== 2 || shape[1] === 0) return '';
   return ` (row ${Math.floor(k / shape[1])}, column ${k % shape[1]})`;
 }
