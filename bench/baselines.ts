@@ -17,7 +17,7 @@ import { IdMap } from '../src/data/idmap.js';
 import { loadInteractions, toCsr } from '../src/data/load.js';
 import type { Csr } from '../src/data/csr.js';
 import { evaluate } from '../src/eval/evaluate.js';
-import { loadGivenNegatives } from '../src/eval/negatives-file.js';
+import { loadGivenNegatives } from '../src/io/negatives-file.js';
 import { givenTestSet } from '../src/eval/negatives.js';
 import { easeFamily } from '../src/train/ease.js';
 import type { IalsOptions } from '../src/models/ials.js';

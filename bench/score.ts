@@ -12,7 +12,7 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Csr } from '../src/data/csr.js';
 import { loadInteractions, toCsr } from '../src/data/load.js';
-import { evaluateParallel } from '../src/eval/parallel.js';
+import { evaluateParallel } from '../src/io/eval-parallel.js';
 import { createTripletScorer, type ScorerOptions } from '../src/kernels/scorer.js';
 import type { TripletParams } from '../src/kernels/types.js';
 import { Rng } from '../src/rng.js';

@@ -40,8 +40,8 @@ export { tuneFolder } from './io/tune-folder.js';
 
 // evaluation
 export * from './eval/index.js';
-export { loadGivenNegatives } from './eval/negatives-file.js';
-export { evaluateParallel, type ParallelEvalOptions } from './eval/parallel.js';
+export { loadGivenNegatives } from './io/negatives-file.js';
+export { evaluateParallel, type ParallelEvalOptions } from './io/eval-parallel.js';
 
 // model files and recommending
 export { encodeModel, decodeModel, MODEL_FORMAT_VERSION, type LoadedModel } from './io/format.js';

@@ -10,7 +10,7 @@ import { loadInteractions, toCsr } from '../src/data/load.js';
 import type { Csr } from '../src/data/csr.js';
 import { LrmlError } from '../src/errors.js';
 import { evaluate } from '../src/eval/evaluate.js';
-import { loadGivenNegatives } from '../src/eval/negatives-file.js';
+import { loadGivenNegatives } from '../src/io/negatives-file.js';
 import { givenTestSet } from '../src/eval/negatives.js';
 import { EaseModel, easeMemoryBytes, resolveEaseOptions } from '../src/models/ease.js';
 import { easeFamily, fitEase } from '../src/train/ease.js';

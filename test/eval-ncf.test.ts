@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { loadInteractions, toCsr } from '../src/data/load.js';
 import type { Recommender } from '../src/models/types.js';
 import { evaluate } from '../src/eval/evaluate.js';
-import { loadGivenNegatives } from '../src/eval/negatives-file.js';
+import { loadGivenNegatives } from '../src/io/negatives-file.js';
 
 const DIR = join(import.meta.dirname ?? '.', '..', '..', 'shared', 'data', 'ml-1m');
 // compiled tests run from dist/test: try both ../shared and ../../shared relative to the project

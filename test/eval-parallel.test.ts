@@ -4,7 +4,7 @@ import { Csr } from '../src/data/csr.js';
 import { Rng } from '../src/rng.js';
 import { lrmlFamily } from '../src/train/triplet.js';
 import { evaluate } from '../src/eval/evaluate.js';
-import { evaluateParallel } from '../src/eval/parallel.js';
+import { evaluateParallel } from '../src/io/eval-parallel.js';
 import { givenTestSet } from '../src/eval/negatives.js';
 import type { GivenNegatives, Protocol } from '../src/eval/types.js';
 

@@ -10,7 +10,7 @@ import { Command } from 'commander';
 import { IdMap } from '../src/data/idmap.js';
 import { LrmlError } from '../src/errors.js';
 import { evaluate } from '../src/eval/evaluate.js';
-import { evaluateParallel } from '../src/eval/parallel.js';
+import { evaluateParallel } from '../src/io/eval-parallel.js';
 import { loadModel, saveModel } from '../src/io/model-file.js';
 import { trainWith } from '../src/models/trainer.js';
 import { recommend, recommendForItems, similarItems } from '../src/recommend/index.js';

@@ -6,7 +6,7 @@ import { toCsr } from '../data/interactions.js';
 import { LrmlError } from '../errors.js';
 import { evaluate } from '../eval/evaluate.js';
 import { givenTestSet } from '../eval/negatives.js';
-import { loadGivenNegatives } from '../eval/negatives-file.js';
+import { loadGivenNegatives } from '../io/negatives-file.js';
 import type { Protocol } from '../eval/types.js';
 import type { ValidationControl } from '../models/types.js';
 import { parseInteger } from './options.js';

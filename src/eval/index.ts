@@ -1,6 +1,6 @@
-// The evaluation harness, browser-safe part. Node-only companions (import them directly):
-// ./negatives-file.ts (loadGivenNegatives), ./per-user-file.ts (writePerUser),
-// ./parallel.ts (evaluateParallel on worker threads).
+// The evaluation harness (browser-safe). Its Node-only companions live in src/io:
+// negatives-file.ts (loadGivenNegatives), per-user-file.ts (writePerUser),
+// eval-parallel.ts (evaluateParallel on worker threads).
 
 export { evaluate, testOverlap, planEvaluation, evaluateUsers, finishEvaluation, sampledRng, sampleNegatives, DEFAULT_BOOTSTRAP, DEFAULT_SAMPLED_NEGATIVES } from './evaluate.js';
 export type { EvalPlan, EvalPart } from './evaluate.js';

@@ -1,5 +1,5 @@
 // Given-negatives cases (the NCF `*.negative` files): parsing from text, and the test set they imply.
-// Browser-safe; reading files (and gzip) is in ./negatives-file.ts.
+// Browser-safe; reading files (and gzip) is in src/io/negatives-file.ts.
 
 import { Csr } from '../data/csr.js';
 import type { IdMap } from '../data/idmap.js';

@@ -1,4 +1,4 @@
-// Per-user metrics as text (TSV or JSON lines). Browser-safe; writing files is in ./per-user-file.ts.
+// Per-user metrics as text (TSV or JSON lines). Browser-safe; writing files is in src/io/per-user-file.ts.
 
 import type { IdMap } from '../data/idmap.js';
 import { LrmlError } from '../errors.js';

@@ -3,8 +3,8 @@
 import { writeFileAtomic } from '../fs-atomic.js';
 import type { IdMap } from '../data/idmap.js';
 import { LrmlError } from '../errors.js';
-import { formatPerUser, type PerUserFormat } from './per-user.js';
-import type { EvalResult } from './types.js';
+import { formatPerUser, type PerUserFormat } from '../eval/per-user.js';
+import type { EvalResult } from '../eval/types.js';
 
 /**
  * Writes a result's per-user metrics to `path` as TSV or JSON lines (default: JSON lines when the

@@ -1,12 +1,12 @@
 // Node-only: reading a given-negatives file (plain or gzip). Import it directly (or dynamically);
-// the browser-safe parts of src/eval do not depend on it.
+// the browser-safe evaluation code (src/eval) does not depend on it.
 
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import type { IdMap } from '../data/idmap.js';
 import { LrmlError } from '../errors.js';
-import { parseGivenNegatives, type GivenNegativesOptions } from './negatives.js';
-import type { GivenNegatives } from './types.js';
+import { parseGivenNegatives, type GivenNegativesOptions } from '../eval/negatives.js';
+import type { GivenNegatives } from '../eval/types.js';
 
 /**
  * Loads an NCF-style negatives file (`(user,item)\tneg1\t…\tneg99` per line; gzip detected by

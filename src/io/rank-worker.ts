@@ -1,12 +1,12 @@
-// Worker-thread entry of evaluateParallel (./parallel.ts): rebuilds the model, ranks its slice of
+// Worker-thread entry of evaluateParallel (./eval-parallel.ts): rebuilds the model, ranks its slice of
 // users, posts the per-user rows back. Not part of the public API.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { Csr } from '../data/csr.js';
 import { LrmlError } from '../errors.js';
 import { modelLoader } from '../models/registry.js';
-import { evaluateUsers } from './evaluate.js';
-import type { RankWorkerInput, RankWorkerMessage } from './parallel.js';
+import { evaluateUsers } from '../eval/evaluate.js';
+import type { RankWorkerInput, RankWorkerMessage } from './eval-parallel.js';
 
 function post(msg: RankWorkerMessage, transfer: ArrayBuffer[] = []): void {
   parentPort?.postMessage(msg, transfer);

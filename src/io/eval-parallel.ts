@@ -10,8 +10,8 @@ import type { Csr } from '../data/csr.js';
 import { LrmlError, type ErrorCode } from '../errors.js';
 import type { Recommender, Tensor } from '../models/types.js';
 import { isBuiltInFamily } from '../models/registry.js';
-import { evaluateUsers, finishEvaluation, planEvaluation, type EvalPart, type EvalPlan } from './evaluate.js';
-import type { EvalOptions, EvalResult, Protocol } from './types.js';
+import { evaluateUsers, finishEvaluation, planEvaluation, type EvalPart, type EvalPlan } from '../eval/evaluate.js';
+import type { EvalOptions, EvalResult, Protocol } from '../eval/types.js';
 
 /** Options of {@link evaluateParallel}: those of `evaluate` plus the number of threads. */
 export interface ParallelEvalOptions extends EvalOptions {
