@@ -3,26 +3,14 @@
 // encoded here, comparing with the results of the library run under Node.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import vm from 'node:vm';
 import { build } from 'esbuild';
 import { encodeModel, decodeModel } from '../src/io/format.js';
 import { explain, recommend, recommendForItems, similarItems } from '../src/recommend/index.js';
 import { Csr } from '../src/data/csr.js';
+import { repoRoot } from './helpers.js';
 import { syntheticTriplet, wrap } from './recommend-fixtures.js';
-
-/** The repository root (works from test/ under tsx and from dist/test/). */
-function repoRoot(): string {
-  let d = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(d, 'package.json'))) {
-    const up = dirname(d);
-    if (up === d) throw new Error('package.json not found above the test file');
-    d = up;
-  }
-  return d;
-}
 
 test('the browser bundle builds without Node imports and recommends in a bare JS context', async (t) => {
   const root = repoRoot();

@@ -1,4 +1,7 @@
 // Shared test helpers: small generated datasets with known structure.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Csr } from '../src/data/csr.js';
 import { Rng } from '../src/rng.js';
 
@@ -109,4 +112,15 @@ export function editModelHeader(bytes: Uint8Array, edit: (h: Record<string, any>
   out.set(hb, 8);
   out.set(bytes.subarray(8 + n), 8 + hb.length);
   return out;
+}
+
+/** The repository root (works from test/ under tsx and from dist/test/). */
+export function repoRoot(): string {
+  let d = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(d, 'package.json'))) {
+    const up = dirname(d);
+    if (up === d) throw new Error('package.json not found above the test file');
+    d = up;
+  }
+  return d;
 }

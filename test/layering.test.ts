@@ -4,21 +4,10 @@
 // a clean result on src/ means something.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import { repoRoot } from './helpers.js';
 import { checkLayering, importsOf, stripSource } from './layering-check.js';
-
-/** The repository root (works from test/ under tsx and from dist/test/). */
-function repoRoot(): string {
-  let d = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(d, 'package.json'))) {
-    const up = dirname(d);
-    if (up === d) throw new Error('package.json not found above the test file');
-    d = up;
-  }
-  return d;
-}
 
 function sources(files: Record<string, string>): Map<string, string> {
   return new Map(Object.entries(files));
