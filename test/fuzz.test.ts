@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { loadInteractions, toCsr } from '../src/data/load.js';
-import { loadGivenNegatives } from '../src/eval/negatives-file.js';
+import { loadGivenNegatives } from '../src/io/negatives-file.js';
 import { decodeModel, encodeModel, type LoadedModel } from '../src/io/format.js';
 import { LrmlError } from '../src/errors.js';
 import { Rng } from '../src/rng.js';
