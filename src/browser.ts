@@ -18,4 +18,7 @@ export {
   type Recommendations, type ScoredItem, type RecommendOptions, type ItemsRecommendOptions, type FoldInOptions,
   type SimilarItems, type Explanation, type SlotProfile,
 } from './recommend/index.js';
+// the family registry, so a page can register a plug-in family and load its model files (training
+// code is not in this build: fit says so)
+export { registerFamily, modelKinds, getFamily } from './models/registry.js';
 export { LrmlError, relabelOption, type ErrorCode, type ErrorLocation, type OptionProblem } from './errors.js';

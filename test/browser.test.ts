@@ -53,7 +53,9 @@ test('the browser bundle builds without Node imports and recommends in a bare JS
       sim: lrml.similarItems(m, 'i3', { k: 4 }),
       why: lrml.explain(m, 'u1', 'i20'),
       err: (() => { try { lrml.recommend(m, 'nobody'); } catch (e) { return [e instanceof lrml.LrmlError, e.code]; } })(),
+      kinds: lrml.modelKinds(),
     });
+
   `, context) as string;
   const got = JSON.parse(out);
   assert.deepEqual(got.env, ['undefined', 'undefined', 'undefined']);
@@ -66,4 +68,8 @@ test('the browser bundle builds without Node imports and recommends in a bare JS
   assert.deepEqual(got.sim, rt(similarItems(ref, 'i3', { k: 4 })));
   assert.deepEqual(got.why, rt(explain(ref, 'u1', 'i20')));
   assert.deepEqual(got.err, [true, 'UNKNOWN_USER']);
+  assert.deepEqual(got.kinds, ['lrml', 'cml', 'bpr', 'pop', 'ease', 'ials']);
+  // popularity's fit is in its model file; the others' training code is absent and says so
+  const lrmlFit = vm.runInContext(`lrml.getFamily('lrml').fit({ numRows: 1, numCols: 1 }, {}).then(() => 'trained', (e) => e.code + ': ' + e.message)`, context) as Promise<string>;
+  assert.match(await lrmlFit, /^BAD_OPTION: training lrml needs lrml's training code, which is not loaded here/);
 });
