@@ -2,11 +2,11 @@
 // gzip), users, id maps; malformed lines name file:line; the embedded ml-latest-small movies.csv.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { loadIdMapFile, loadItemsFile, loadUsersFile } from '../src/data/side-info.js';
+import { ML100K_GENRES, loadIdMapFile, loadItemsFile, loadUsersFile } from '../src/data/side-info.js';
 import { LrmlError } from '../src/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lrml-side-'));
@@ -86,6 +86,49 @@ test('loadItemsFile: malformed lines are BAD_VALUE naming file:line', async () =
   assert.equal(e.code, 'EMPTY_FILE');
 });
 
+/** One line in MovieLens 100K's u.item layout: id|title|date|video date|URL|19 genre flags. */
+function uItemLine(id: string, title: string, genreFlags: number[]): string {
+  const flags = new Array(19).fill(0);
+  for (const g of genreFlags) flags[g] = 1;
+  return `${id}|${title}|01-Jan-1995||http://us.imdb.com/M/title-exact?${encodeURIComponent(title)}|${flags.join('|')}`;
+}
+
+test('loadItemsFile: MovieLens 100K u.item (| separated, Latin-1, 19 genre flags), also gzip-compressed', async () => {
+  const text = [
+    uItemLine('1', 'Toy Story (1995)', [3, 4, 5]),
+    uItemLine('11', 'American President, The (1995)', [5, 8, 14]),
+    uItemLine('543', 'Mis\xe9rables, Les (1995)', [8, 12]),
+    '267|unknown||||1|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0',
+    uItemLine('1373', 'Good Morning (1971)', [0]),
+    '',
+  ].join('\n');
+  const bytes = Buffer.from(text, 'latin1');
+  assert.ok(bytes.includes(0xe9), 'the file holds a Latin-1 é');
+  for (const p of [file('u.item', bytes), file('u.item.gz', gzipSync(bytes))]) {
+    const m = await loadItemsFile(p);
+    assert.equal(m.size, 5);
+    assert.deepEqual(m.get('1'), { title: 'Toy Story (1995)', genres: ['Animation', "Children's", 'Comedy'] });
+    assert.deepEqual(m.get('11'), { title: 'American President, The (1995)', genres: ['Comedy', 'Drama', 'Romance'] });
+    assert.deepEqual(m.get('543'), { title: 'Misérables, Les (1995)', genres: ['Drama', 'Musical'] });
+    assert.deepEqual(m.get('267'), { title: 'unknown', genres: [] }, 'the flag "unknown" is no genre');
+    assert.deepEqual(m.get('1373')?.genres, []);
+  }
+  assert.deepEqual([ML100K_GENRES[0], ML100K_GENRES[1], ML100K_GENRES[18], ML100K_GENRES.length], ['unknown', 'Action', 'Western', 19]);
+});
+
+test('loadItemsFile: malformed u.item lines are BAD_VALUE naming file:line', async () => {
+  const short = file('short-u.item', `${uItemLine('1', 'A (1995)', [1])}\n2|B (1996)|01-Jan-1996||url|0|1\n`);
+  let e = await failure(loadItemsFile(short));
+  assert.equal(e.code, 'BAD_VALUE');
+  assert.ok(e.message.startsWith(`${short}:2: `) && /24 fields\), found 7/.test(e.message), e.message);
+  const flag = file('flag-u.item', `${uItemLine('1', 'A (1995)', [1])}\n${uItemLine('2', 'B (1996)', [2]).replace(/\|0$/, '|x')}\n`);
+  e = await failure(loadItemsFile(flag));
+  assert.ok(e.code === 'BAD_VALUE' && e.message.startsWith(`${flag}:2: `) && /genre flag 19 \(Western, field 24\) is "x"/.test(e.message), e.message);
+  const twice = file('twice-u.item', `${uItemLine('1', 'A (1995)', [1])}\n${uItemLine('1', 'B (1996)', [2])}\n`);
+  e = await failure(loadItemsFile(twice));
+  assert.ok(e.message.startsWith(`${twice}:2: `) && /appears twice/.test(e.message), e.message);
+});
+
 test('loadUsersFile: users.dat and u.user; malformed lines name file:line', async () => {
   const m = await loadUsersFile(file('users.dat', '1::F::1::10::48067\n2::M::56::16::70072\n'));
   assert.deepEqual(m.get('1'), { gender: 'F', age: 1, occupation: '10' });
@@ -133,4 +176,19 @@ test('MovieLens 1M side files: 3,883 movies (Latin-1 titles), 6,040 users, 3,706
   assert.equal(map.size, 3706);
   assert.equal(map.get('0'), '1193');
   for (const id of map.values()) assert.ok(movies.has(id), `movie ${id} in movies.dat`);
+});
+
+const ML100K = '../shared/data/ml-100k';
+test('MovieLens 100K u.item: 1,682 movies, Latin-1 titles, genres from the flags', { skip: existsSync(ML100K) ? false : `${ML100K} absent` }, async () => {
+  const movies = await loadItemsFile(`${ML100K}/u.item`);
+  assert.equal(movies.size, 1682);
+  assert.deepEqual(movies.get('1'), { title: 'Toy Story (1995)', genres: ['Animation', "Children's", 'Comedy'] });
+  assert.equal(movies.get('543')?.title, 'Misérables, Les (1995)');
+  assert.deepEqual(movies.get('267'), { title: 'unknown', genres: [] });
+  assert.equal([...movies.values()].filter((m) => m.genres.includes('Action')).length, 251);
+  // the genre names are u.genre's, in its order
+  const genreFile = readFileSync(`${ML100K}/u.genre`, 'latin1');
+  const names = genreFile.split('\n').filter((l) => l.trim() !== '').map((l) => l.split('|'));
+  assert.deepEqual(names.map(([name]) => name), ML100K_GENRES);
+  assert.deepEqual(names.map(([, index]) => Number(index)), ML100K_GENRES.map((_, g) => g));
 });

@@ -97,6 +97,18 @@ test('lrml info (text) and data flags', async () => {
   assert.match(text, /users\s+\d+/);
 });
 
+test('lrml info names the columns it used and those it ignored', async () => {
+  const p = join(dir, 'ignored.csv');
+  writeFileSync(p, 'userId,movieId,stars_given,ts\n1,10,4,100\n2,10,5,101\n');
+  const text = await run('info', '--data', p);
+  assert.match(text, /columns: user=userId, item=movieId, timestamp=ts; ignored: stars_given \(3\)\n/);
+  const json = JSON.parse(await run('info', '--data', p, '--json'));
+  assert.deepEqual(json.summary.ignoredColumns, [{ index: 2, name: 'stars_given' }]);
+  const all = join(dir, 'all-used.csv');
+  writeFileSync(all, 'u,i,r\n1,10,4\n');
+  assert.match(await run('info', '--data', all), /columns: user=u, item=i, rating=r\n/);
+});
+
 test('lrml info errors are LrmlErrors (main prints them)', async () => {
   await assert.rejects(run('info', '--data', join(dir, 'missing.csv')), { code: 'FILE_NOT_FOUND' });
   await assert.rejects(run('info', '--data', ratings, '--format', 'xls'), { code: 'BAD_OPTION' });

@@ -115,6 +115,44 @@ test('header auto-detection: known names, unknown names over numbers, none', () 
   assert.deepEqual(tuples(parseInteractions('p,q\n1,2\n', { header: true })), [['1', '2', null, null]]);
 });
 
+test('short header names: u/i/r/t name the columns (a rating named "r" is not dropped)', () => {
+  const r = parseInteractions('user,item,r\nalice,x,4\nbob,y,2\n');
+  assert.equal(r.summary.columns?.rating?.name, 'r');
+  assert.deepEqual(tuples(r), [['alice', 'x', 4, null], ['bob', 'y', 2, null]]);
+  assert.deepEqual(r.summary.ignoredColumns, []);
+  const uirt = parseInteractions('t,r,i,u\n100,4,x,alice\n101,2,y,bob\n');
+  assert.equal(uirt.summary.header, true);
+  assert.deepEqual(tuples(uirt), [['alice', 'x', 4, 100], ['bob', 'y', 2, 101]]);
+  assert.deepEqual(tuples(parseInteractions('u\ti\na\tx\n')), [['a', 'x', null, null]]);
+  // other spellings of the same roles
+  const long = parseInteractions('user_id;movieId;score;time\nalice;x;4;100\n');
+  assert.deepEqual(tuples(long), [['alice', 'x', 4, 100]]);
+  const d = parseInteractions('userId,itemId,rate,ts\nalice,x,4,100\n');
+  assert.deepEqual(tuples(d), [['alice', 'x', 4, 100]]);
+  // one lone one-letter id on a first line does not make it a header
+  const data = parseInteractions('u,1,5\nv,2,4\n');
+  assert.equal(data.summary.header, false);
+  assert.deepEqual(data.users.ids(), ['u', 'v']);
+  assert.equal(parseInteractions('alice,t\nbob,t\n').summary.header, false);
+});
+
+test('columns no role reads are reported in summary.ignoredColumns, with a header or without', () => {
+  const d = parseInteractions('userId,movieId,stars_given,comment\n1,10,4,nice\n2,10,5,ok\n');
+  assert.equal(d.summary.columns?.rating, null);
+  assert.deepEqual(d.summary.ignoredColumns, [{ index: 2, name: 'stars_given' }, { index: 3, name: 'comment' }]);
+  // unknown names: user and item by position, the rest ignored
+  const e = parseInteractions('a,b,c\nx,y,5\n');
+  assert.deepEqual([e.summary.columns?.user.name, e.summary.columns?.item.name, e.summary.columns?.rating], ['a', 'b', null]);
+  assert.deepEqual(e.summary.ignoredColumns, [{ index: 2, name: 'c' }]);
+  // columns chosen by the caller: the others are ignored
+  const f = parseInteractions('ts,rating,item,user,extra\n100,4,x,alice,z\n', { columns: ['user', 'item'] });
+  assert.deepEqual(f.summary.ignoredColumns, [{ index: 0, name: 'ts' }, { index: 1, name: 'rating' }, { index: 4, name: 'extra' }]);
+  // no header: the first data line's fields beyond user, item, rating, timestamp
+  const g = parseInteractions('1,10,4,100,x\n2,10,5,101,y\n');
+  assert.deepEqual(g.summary.ignoredColumns, [{ index: 4, name: 'column 5' }]);
+  assert.deepEqual(parseInteractions('1\t10\t4\t100\n').summary.ignoredColumns, []);
+});
+
 test('header names pick the columns; unnamed user/item fall back to the first free columns', () => {
   const d = parseInteractions('customer,product,qty\nc1,p1,3\n');
   assert.equal(d.summary.columns?.user.name, 'customer');

@@ -47,8 +47,11 @@ test('lrml train --report and lrml evaluate --report --compare write self-contai
     assert.match(readFileSync(p('train-report/index.html'), 'utf8'), /10 sampled negatives/);
     assertPngOrNote(p('train-report'));
 
-    const pop = JSON.parse((await cli('train', '--data', p('train.tsv'), '--model', 'pop', '--out', p('pop.lrml'), '--json')).stdout);
+    const popRun = await cli('train', '--data', p('train.tsv'), '--model', 'pop', '--out', p('pop.lrml'), '--json');
+    const pop = JSON.parse(popRun.stdout);
     assert.equal(pop.report, null);
+    // the columns read (and any ignored) on stderr, stdout left to the JSON
+    assert.match(popRun.stderr, /train\.tsv: ncf-pairs, no header, columns: user=user, item=item\nlines: \d+ lines read/);
 
     const base = ['evaluate', '--model', p('a.lrml'), '--train', p('train.tsv'), '--test', p('test.tsv'), '--sampled', '10', '--bootstrap', '30', '--threads', '1'];
     const plain = JSON.parse((await cli(...base, '--json')).stdout);

@@ -31,14 +31,18 @@ const SNIFF_BYTES = 1 << 20;
 /** Messages of skipped bad lines kept in the summary. */
 const MAX_EXAMPLES = 5;
 
-/** Header names recognised per role (compared lower-case, without `_`, `-`, spaces). */
+/**
+ * Header names recognised per role (compared lower-case, without `_`, `-`, `.`, spaces); earlier
+ * names win when a header has several of a role. The one-letter names (`u`, `i`, `r`, `t`) make a
+ * first line a header only when it has two of them (see {@link isHeaderLine}).
+ */
 const ROLE_NAMES = {
-  user: ['user', 'userid', 'uid', 'users', 'customer', 'customerid', 'visitorid', 'reviewerid', 'memberid', 'member'],
+  user: ['user', 'userid', 'uid', 'users', 'customer', 'customerid', 'visitorid', 'reviewerid', 'memberid', 'member', 'u'],
   item: ['item', 'itemid', 'iid', 'items', 'movie', 'movieid', 'product', 'productid', 'asin', 'song', 'songid',
     'track', 'trackid', 'artist', 'artistid', 'book', 'bookid', 'isbn', 'business', 'businessid', 'video', 'videoid',
-    'article', 'articleid', 'object', 'objectid', 'poi', 'poiid', 'venue', 'venueid', 'recipe', 'recipeid'],
-  rating: ['rating', 'ratings', 'score', 'stars', 'star', 'preference', 'value', 'weight'],
-  timestamp: ['timestamp', 'time', 'ts', 'unixtime', 'unixreviewtime', 'datetime', 'epoch'],
+    'article', 'articleid', 'object', 'objectid', 'poi', 'poiid', 'venue', 'venueid', 'recipe', 'recipeid', 'i'],
+  rating: ['rating', 'ratings', 'score', 'stars', 'star', 'preference', 'value', 'weight', 'rate', 'r'],
+  timestamp: ['timestamp', 'time', 'ts', 'unixtime', 'unixreviewtime', 'datetime', 'epoch', 't'],
 } as const;
 
 type Role = 'user' | 'item' | 'rating' | 'timestamp';
@@ -46,6 +50,23 @@ const ROLES: readonly Role[] = ['user', 'item', 'rating', 'timestamp'];
 
 function normName(s: string): string {
   return s.toLowerCase().replace(/[\s_\-.]/g, '');
+}
+
+const KNOWN_NAMES = new Set<string>(Object.values(ROLE_NAMES).flat());
+
+/**
+ * Whether a first line's fields read as a header by their names: one known name of two letters or
+ * more (`userId`, `ts`), or two known one-letter names (`u,i`; a lone `u` or `t` is as likely an id).
+ */
+function isHeaderLine(fields: readonly string[]): boolean {
+  let short = 0;
+  for (const f of fields) {
+    const n = normName(f);
+    if (!KNOWN_NAMES.has(n)) continue;
+    if (n.length > 1) return true;
+    short++;
+  }
+  return short >= 2;
 }
 
 const decoder = new TextDecoder('utf-8');
@@ -218,6 +239,7 @@ interface Layout {
   header: boolean;
   headerLine: number;
   columns: ColumnChoice;
+  ignoredColumns: ColumnRef[];
 }
 
 /**
@@ -455,8 +477,7 @@ export class InteractionParser {
     else if (format === 'ncf-rating' || format === 'ncf-pairs') header = false;
     else if (namedSpec) header = true;
     else {
-      const known = new Set<string>(Object.values(ROLE_NAMES).flat());
-      header = f1.some((f) => known.has(normName(f)));
+      header = isHeaderLine(f1);
       // Unknown names: a first line with no number above a line with a number as rating.
       if (!header && f1.length >= 3 && f2 !== null && f2.length >= 3 && !f1.some(isNumeric) && isNumeric(f2[2])) header = true;
     }
@@ -472,7 +493,8 @@ export class InteractionParser {
       else if (f1.length === 4 && f1.every(isNumeric)) format = 'ncf-rating';
     }
     const columns = this.chooseColumns(format, names, header ? f2! : f1, spec, lineNo);
-    return { format, delimiter, quotes, header, headerLine: header ? lineNo : -1, columns };
+    const ignoredColumns = unusedColumns(columns, names, header ? f2!.length : f1.length);
+    return { format, delimiter, quotes, header, headerLine: header ? lineNo : -1, columns, ignoredColumns };
   }
 
   private chooseColumns(format: Exclude<DataFormat, 'auto'>, names: string[] | null, firstData: string[], spec: ColumnSpec[] | null, lineNo: number): ColumnChoice {
@@ -844,6 +866,7 @@ export class InteractionParser {
       badLines: this.badLines,
       delimiter: L.delimiter,
       columns: L.columns,
+      ignoredColumns: L.ignoredColumns,
       badLineExamples: this.examples.slice(),
       unknownLines: this.unknownLines,
       unknownUsers: this.userIds.unknownCount,
@@ -861,6 +884,20 @@ export class InteractionParser {
     }
     return { users, items, user, item, rating, timestamp, summary };
   }
+}
+
+/**
+ * The columns no role reads: those of the header, or without one, of the first data line
+ * (named `column N`, 1-based).
+ */
+function unusedColumns(c: ColumnChoice, names: string[] | null, firstDataFields: number): ColumnRef[] {
+  const used = new Set(ROLES.map((r) => c[r]?.index));
+  const count = names !== null ? names.length : firstDataFields;
+  const out: ColumnRef[] = [];
+  for (let k = 0; k < count; k++) {
+    if (!used.has(k)) out.push({ index: k, name: names !== null ? names[k] : `column ${k + 1}` });
+  }
+  return out;
 }
 
 function describeColumns(c: ColumnChoice): string {

@@ -171,13 +171,58 @@ function genresOf(field: string): string[] {
   return g.split('|').map((x) => x.trim()).filter((x) => x !== '' && x !== NO_GENRES);
 }
 
+/**
+ * The 19 genres of MovieLens 100K's `u.item` flags, in column order (as `u.genre` lists them:
+ * `unknown|0`, `Action|1`, …, `Western|18`).
+ *
+ * @example
+ * ```ts
+ * ML100K_GENRES[1]; // 'Action'
+ * ```
+ */
+export const ML100K_GENRES: readonly string[] = [
+  'unknown', 'Action', 'Adventure', 'Animation', "Children's", 'Comedy', 'Crime', 'Documentary', 'Drama', 'Fantasy',
+  'Film-Noir', 'Horror', 'Musical', 'Mystery', 'Romance', 'Sci-Fi', 'Thriller', 'War', 'Western',
+];
+
+/** Fields of a `u.item` line: id, title, release date, video release date, IMDb URL, then one 0/1 flag per genre. */
+const UITEM_FIELDS = 5 + ML100K_GENRES.length;
+
+/** Whether a line looks like MovieLens 100K `u.item`: 24 `|`-separated fields ending in 19 0/1 flags. */
+function isUItemLine(line: string): boolean {
+  const f = line.replace(/\r$/, '').split('|');
+  return f.length === UITEM_FIELDS && f.slice(5).every((x) => x === '0' || x === '1');
+}
+
+/** Reads MovieLens 100K `u.item` records (`movie id|title|release date|video release date|IMDb URL|19 genre flags`). */
+function uItemRecords(text: string, path: string, add: (id: string, title: string, genres: string[], line: number) => void): void {
+  for (const r of plainRecords(text, '|')) {
+    const f = r.fields;
+    if (f.length !== UITEM_FIELDS) {
+      throw lineError(path, r.line, `expected movie id|title|release date|video release date|IMDb URL|${ML100K_GENRES.length} genre flags (${UITEM_FIELDS} fields), found ${f.length}`, f.join('|'));
+    }
+    const genres: string[] = [];
+    for (let g = 0; g < ML100K_GENRES.length; g++) {
+      const flag = f[5 + g].trim();
+      if (flag !== '0' && flag !== '1') {
+        throw lineError(path, r.line, `genre flag ${g + 1} (${ML100K_GENRES[g]}, field ${6 + g}) is ${JSON.stringify(flag)}, expected 0 or 1`, flag);
+      }
+      // "unknown" is MovieLens 100K's "(no genres listed)"
+      if (flag === '1' && g > 0) genres.push(ML100K_GENRES[g]);
+    }
+    add(f[0].trim(), f[1].trim(), genres, r.line);
+  }
+}
+
 function norm(s: string): string {
   return s.toLowerCase().replace(/[\s_\-.]/g, '');
 }
 
 /**
  * Reads an items file into a map from item id to title and genres. Formats (sniffed from the first
- * line): MovieLens `movies.dat` (`MovieID::Title::Genres`, Latin-1) and CSV with a header
+ * line): MovieLens `movies.dat` (`MovieID::Title::Genres`, Latin-1), MovieLens 100K `u.item`
+ * (`movie id|title|release date|video release date|IMDb URL|` and 19 0/1 genre flags in the order of
+ * {@link ML100K_GENRES}, Latin-1; the flag "unknown" counts as no genre) and CSV with a header
  * (`movies.csv` of ml-latest / ml-latest-small: `movieId,title,genres`, quoted titles with commas;
  * columns found by name: movieId / itemId / item / id, title / name, genres / genre), or a headerless
  * CSV read as id, title, genres. Genres are `|`-separated; "(no genres listed)" means none.
@@ -206,6 +251,10 @@ export async function loadItemsFile(path: string): Promise<Map<string, ItemInfo>
     }
     return out;
   }
+  if (isUItemLine(firstLine(text))) {
+    uItemRecords(text, path, add);
+    return out;
+  }
   const records = csvRecords(text, path);
   if (records.length === 0) throw new LrmlError('EMPTY_FILE', `${path}: no records`, { file: path });
   const head = records[0].fields.map(norm);
@@ -217,7 +266,7 @@ export async function loadItemsFile(path: string): Promise<Map<string, ItemInfo>
       cols = [0, 1, 2]; // no header: id, title, genres
       first = 0;
     } else {
-      throw new LrmlError('MISSING_COLUMN', `${path}:1: header ${JSON.stringify(records[0].fields)} names no item id and title columns (expected e.g. movieId,title,genres)`, { file: path, line: 1 });
+      throw new LrmlError('MISSING_COLUMN', `${path}:1: header ${JSON.stringify(records[0].fields)} names no item id and title columns (expected e.g. movieId,title,genres, or a MovieLens movies.dat or u.item)`, { file: path, line: 1 });
     }
   }
   const need = Math.max(cols[0], cols[1], first === 0 ? 1 : cols[2]) + 1; // headerless: genres optional

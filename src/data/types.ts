@@ -31,6 +31,11 @@ export interface LoadSummary {
   delimiter?: string;
   /** Which columns were read (after auto-detection). */
   columns?: ColumnChoice;
+  /**
+   * Columns of the file that no role reads: header names not recognised (nor chosen by
+   * `columns`), or without a header, the first data line's extra fields (named `column N`).
+   */
+  ignoredColumns?: ColumnRef[];
   /** Up to 5 messages describing skipped bad lines (with `skipBadLines`). */
   badLineExamples?: string[];
   /** Lines dropped because their user or item is not in a frozen id map (`frozen: true`). */
@@ -97,7 +102,8 @@ export interface LoadOptions {
   format?: DataFormat;
   /**
    * Columns `[user, item, rating?, timestamp?]` by header name or 0-based index. Default:
-   * by header names (user/userId/user_id…, item/itemId/movieId…, rating, timestamp), else
+   * by header names (u/user/userId/user_id…, i/item/itemId/movieId…, r/rating/score…,
+   * t/ts/time/timestamp…), else
    * positions 0, 1 (2 = rating, 3 = timestamp when present and there is no header).
    */
   columns?: readonly ColumnSpec[];

@@ -60,7 +60,7 @@ export function registerAnalyze(program: Command): void {
     .requiredOption('--model <file>', 'LRML model file')
     .requiredOption('--data <file>', 'interactions to analyse, with ratings and timestamps when available (e.g. the training ratings)')
     .option('--out <dir>', 'write the report folder: index.html (self-contained), SVG (+ PNG) figures, data.json, analysis.json')
-    .option('--items <file>', 'items file for titles and genres: MovieLens movies.csv or movies.dat')
+    .option('--items <file>', 'items file for titles and genres: MovieLens movies.csv, movies.dat or u.item')
     .option('--users <file>', 'users file for user attributes: MovieLens users.dat (or ML-100K u.user)')
     .option('--data-ids <which>', 'ids used by --data: model (the model\'s ids; default) | side (the side files\' ids, mapped by --item-map / --user-offset)')
     .option('--item-map <file>', 'TSV with a header: model item id → side-file item id (e.g. ml-1m/item_map.tsv)')

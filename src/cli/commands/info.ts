@@ -19,21 +19,25 @@ function timeText(t: number): string {
 }
 
 /**
- * The load summary as two or more lines of text (shared by `info` and `split`).
+ * The load summary as two or more lines of text (shared by `info`, `split` and `train`): the
+ * format, the columns used and those ignored, where every line went.
  *
  * @example
  * ```ts
  * process.stdout.write(`${summaryText(data.summary)}\n`);
  * // ratings.csv: csv, with header, columns: user=userId, item=movieId, rating=rating, timestamp=timestamp
  * // lines: 100836 lines read, 100836 kept
+ * // (columns no role reads are named: "…, timestamp=ts; ignored: stars_given (3)")
  * ```
  */
 export function summaryText(s: LoadSummary): string {
   const cols = s.columns;
   const colText = cols === undefined ? '' : `, columns: user=${cols.user.name}, item=${cols.item.name}` +
     `${cols.rating !== null ? `, rating=${cols.rating.name}` : ''}${cols.timestamp !== null ? `, timestamp=${cols.timestamp.name}` : ''}`;
+  const ignored = s.ignoredColumns ?? [];
+  const ignoredText = ignored.length === 0 ? '' : `; ignored: ${ignored.map((c) => `${c.name} (${c.index + 1})`).join(', ')}`;
   const lines = [
-    `${s.file}: ${s.format}${s.gzip ? ' (gzip)' : ''}${s.header ? ', with header' : ', no header'}${colText}`,
+    `${s.file}: ${s.format}${s.gzip ? ' (gzip)' : ''}${s.header ? ', with header' : ', no header'}${colText}${ignoredText}`,
     `lines: ${describeDrops(s)}${s.blankLines ? `, ${s.blankLines} blank` : ''}`,
   ];
   if (s.droppedUsers || s.droppedItems) {

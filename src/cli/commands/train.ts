@@ -13,6 +13,7 @@ import type { ValidationSpec } from '../validation.js';
 import { checkEpochs, checkTrainingMemory } from '../limits.js';
 import { collectSet, parseInteger, parseNumber, parseSize } from '../options.js';
 import { TrainProgressBar, formatDuration, formatTable, overallEta } from '../progress.js';
+import { summaryText } from './info.js';
 
 /** The model-option flags of every registered family (a flag declared by several is added once), with commander's attribute name. */
 function registeredFlags(): { flag: FamilyFlag; attribute: string }[] {
@@ -164,6 +165,8 @@ export function registerTrain(program: Command): void {
     // fail before loading and training, not after, when the model cannot be written
     await checkOutputFile(String(opts.out), '--out');
     const data = await loadInteractions(String(opts.data), dataOptionsFrom(opts));
+    // which columns were read and which ignored, where every line went (stderr: stdout is the result)
+    if (opts.quiet !== true) process.stderr.write(`${summaryText(data.summary)}\n`);
     if (opts.report !== undefined) {
       // fail before training, not after it, when the report folder cannot be made
       await mkdir(String(opts.report), { recursive: true }).catch((e: Error) => {
