@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Csr } from '../src/data/csr.js';
 import { IdMap } from '../src/data/idmap.js';
 import { ByteInterner } from '../src/data/interner.js';
-import { kcoreFilter, markDuplicates } from '../src/data/filters.js';
+import { filterLog, kcoreFilter, markDuplicates } from '../src/data/filters.js';
 import { interactionsFromIds, selectInteractions, toCsr, interactionCounts } from '../src/data/interactions.js';
 import { parseInteractions } from '../src/data/parse.js';
 import { countStats, describeInteractions } from '../src/data/stats.js';
@@ -116,6 +116,33 @@ test('kcoreFilter equals the naive fixed point, and every survivor has ≥ k int
     const ic = new Int32Array(I);
     for (let t = 0; t < n; t++) if (alive[t]) { uc[r[t]]++; ic[c[t]]++; }
     for (const x of [...uc, ...ic]) assert.ok(x === 0 || x >= k);
+  }
+});
+
+test('filterLog = markDuplicates, then rating ≥ minRating (float32), then kcoreFilter, on one mask', () => {
+  for (let seed = 0; seed < 20; seed++) {
+    const rng = new Rng(500 + seed);
+    const U = 1 + rng.int(15);
+    const I = 1 + rng.int(15);
+    const n = rng.int(200);
+    const { r, c } = randomPairs(rng, n, U, I);
+    const rating = Float32Array.from({ length: n }, () => 1 + rng.int(9) / 2);
+    const minRating = rng.int(2) === 0 ? null : 2.7 + rng.int(3) * 0.1; // 2.8 and 2.9: float32 rounding
+    const k = rng.int(2) === 0 ? null : 1 + rng.int(4);
+    const alive = new Uint8Array(n).fill(1);
+    const got = filterLog(r, c, rating, n, U, I, minRating, k, alive);
+    const expected = new Uint8Array(n).fill(1);
+    const duplicates = markDuplicates(r, c, n, U, I, expected);
+    let below = 0;
+    for (let t = 0; t < n; t++) {
+      if (minRating !== null && expected[t] && !(rating[t] >= Math.fround(minRating))) {
+        expected[t] = 0;
+        below++;
+      }
+    }
+    const kc = k === null ? { removed: 0, usersRemoved: 0, itemsRemoved: 0 } : kcoreFilter(r, c, n, U, I, k, expected);
+    assert.deepEqual(alive, expected);
+    assert.deepEqual(got, { duplicates, belowMinRating: below, kcore: kc });
   }
 });
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { LrmlError, badOption } from '../errors.js';
-import { DATA_FORMATS } from '../data/parse.js';
+import { DATA_FORMATS } from '../data/load-options.js';
 import type { ColumnSpec, DataFormat, LoadOptions } from '../data/types.js';
 
 /**

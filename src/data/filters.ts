@@ -1,6 +1,7 @@
 /**
  * Filters over columnar interaction logs (`user[k]`, `item[k]` for k < n), working on an
  * `alive` mask (1 = kept) so several filters compose without copying. O(n) each.
+ * {@link filterLog} applies the loader's filters in order: duplicates, minRating, k-core.
  */
 
 /**
@@ -86,72 +87,129 @@ export function kcoreFilter(
   k: number,
   alive: Uint8Array,
 ): KcoreResult {
-  const uc = new Int32Array(numUsers);
-  const ic = new Int32Array(numItems);
+  const userDegree = new Int32Array(numUsers);
+  const itemDegree = new Int32Array(numItems);
   for (let t = 0; t < n; t++) {
     if (alive[t] !== 0) {
-      uc[user[t]]++;
-      ic[item[t]]++;
+      userDegree[user[t]]++;
+      itemDegree[item[t]]++;
     }
   }
   // Adjacency: interaction indices per user and per item.
-  const ustart = new Int32Array(numUsers + 1);
-  const istart = new Int32Array(numItems + 1);
-  for (let u = 0; u < numUsers; u++) ustart[u + 1] = ustart[u] + uc[u];
-  for (let i = 0; i < numItems; i++) istart[i + 1] = istart[i] + ic[i];
-  const uadj = new Int32Array(ustart[numUsers]);
-  const iadj = new Int32Array(istart[numItems]);
-  const uf = ustart.slice(0, numUsers);
-  const ifl = istart.slice(0, numItems);
+  const userStart = new Int32Array(numUsers + 1);
+  const itemStart = new Int32Array(numItems + 1);
+  for (let u = 0; u < numUsers; u++) userStart[u + 1] = userStart[u] + userDegree[u];
+  for (let i = 0; i < numItems; i++) itemStart[i + 1] = itemStart[i] + itemDegree[i];
+  const userEdges = new Int32Array(userStart[numUsers]);
+  const itemEdges = new Int32Array(itemStart[numItems]);
+  const userFill = userStart.slice(0, numUsers);
+  const itemFill = itemStart.slice(0, numItems);
   for (let t = 0; t < n; t++) {
     if (alive[t] !== 0) {
-      uadj[uf[user[t]]++] = t;
-      iadj[ifl[item[t]]++] = t;
+      userEdges[userFill[user[t]]++] = t;
+      itemEdges[itemFill[item[t]]++] = t;
     }
   }
   let usersWith = 0;
   let itemsWith = 0;
-  for (let u = 0; u < numUsers; u++) if (uc[u] > 0) usersWith++;
-  for (let i = 0; i < numItems; i++) if (ic[i] > 0) itemsWith++;
+  for (let u = 0; u < numUsers; u++) if (userDegree[u] > 0) usersWith++;
+  for (let i = 0; i < numItems; i++) if (itemDegree[i] > 0) itemsWith++;
   // Queue of nodes to remove: users as u, items as numUsers + i.
   const queue = new Int32Array(numUsers + numItems);
   const queued = new Uint8Array(numUsers + numItems);
-  let qh = 0;
-  let qt = 0;
-  for (let u = 0; u < numUsers; u++) if (uc[u] > 0 && uc[u] < k) { queue[qt++] = u; queued[u] = 1; }
-  for (let i = 0; i < numItems; i++) if (ic[i] > 0 && ic[i] < k) { queue[qt++] = numUsers + i; queued[numUsers + i] = 1; }
+  let queueHead = 0;
+  let queueTail = 0;
+  for (let u = 0; u < numUsers; u++) if (userDegree[u] > 0 && userDegree[u] < k) { queue[queueTail++] = u; queued[u] = 1; }
+  for (let i = 0; i < numItems; i++) if (itemDegree[i] > 0 && itemDegree[i] < k) { queue[queueTail++] = numUsers + i; queued[numUsers + i] = 1; }
   let removed = 0;
-  while (qh < qt) {
-    const node = queue[qh++];
+  while (queueHead < queueTail) {
+    const node = queue[queueHead++];
     if (node < numUsers) {
       const u = node;
-      for (let p = ustart[u]; p < ustart[u + 1]; p++) {
-        const t = uadj[p];
+      for (let p = userStart[u]; p < userStart[u + 1]; p++) {
+        const t = userEdges[p];
         if (alive[t] === 0) continue;
         alive[t] = 0;
         removed++;
-        uc[u]--;
+        userDegree[u]--;
         const i = item[t];
-        ic[i]--;
-        if (ic[i] < k && queued[numUsers + i] === 0) { queued[numUsers + i] = 1; queue[qt++] = numUsers + i; }
+        itemDegree[i]--;
+        if (itemDegree[i] < k && queued[numUsers + i] === 0) { queued[numUsers + i] = 1; queue[queueTail++] = numUsers + i; }
       }
     } else {
       const i = node - numUsers;
-      for (let p = istart[i]; p < istart[i + 1]; p++) {
-        const t = iadj[p];
+      for (let p = itemStart[i]; p < itemStart[i + 1]; p++) {
+        const t = itemEdges[p];
         if (alive[t] === 0) continue;
         alive[t] = 0;
         removed++;
-        ic[i]--;
+        itemDegree[i]--;
         const u = user[t];
-        uc[u]--;
-        if (uc[u] < k && queued[u] === 0) { queued[u] = 1; queue[qt++] = u; }
+        userDegree[u]--;
+        if (userDegree[u] < k && queued[u] === 0) { queued[u] = 1; queue[queueTail++] = u; }
       }
     }
   }
   let usersLeft = 0;
   let itemsLeft = 0;
-  for (let u = 0; u < numUsers; u++) if (uc[u] > 0) usersLeft++;
-  for (let i = 0; i < numItems; i++) if (ic[i] > 0) itemsLeft++;
+  for (let u = 0; u < numUsers; u++) if (userDegree[u] > 0) usersLeft++;
+  for (let i = 0; i < numItems; i++) if (itemDegree[i] > 0) itemsLeft++;
   return { removed, usersRemoved: usersWith - usersLeft, itemsRemoved: itemsWith - itemsLeft };
+}
+
+/**
+ * What {@link filterLog} removed.
+ *
+ * @example
+ * ```ts
+ * const { duplicates, belowMinRating, kcore } = filterLog(user, item, rating, n, numUsers, numItems, 4, 5, alive);
+ * ```
+ */
+export interface LogFilterResult {
+  /** Earlier lines of a repeated (user, item) pair. */
+  duplicates: number;
+  /** Interactions whose (latest) rating is below `minRating`. */
+  belowMinRating: number;
+  /** What k-core filtering removed (zeros without `kcore`). */
+  kcore: KcoreResult;
+}
+
+/**
+ * The loader's filters, in order, on the `alive` mask: duplicates (the latest line of a pair
+ * wins), then `minRating` (ratings are float32, so the threshold is rounded to float32 too; needs
+ * `rating`), then k-core. `null` skips a filter.
+ *
+ * @example
+ * ```ts
+ * const alive = new Uint8Array(3).fill(1);
+ * filterLog(Int32Array.of(0, 0, 1), Int32Array.of(0, 0, 0), Float32Array.of(5, 2, 4), 3, 2, 1, 4, null, alive);
+ * // { duplicates: 1, belowMinRating: 1, kcore: { removed: 0, … } }; alive = [0, 0, 1]
+ * ```
+ */
+export function filterLog(
+  user: Int32Array,
+  item: Int32Array,
+  rating: Float32Array | null,
+  n: number,
+  numUsers: number,
+  numItems: number,
+  minRating: number | null,
+  kcore: number | null,
+  alive: Uint8Array,
+): LogFilterResult {
+  const duplicates = markDuplicates(user, item, n, numUsers, numItems, alive);
+  let belowMinRating = 0;
+  if (minRating !== null) {
+    const r = rating!;
+    const threshold = Math.fround(minRating); // ratings are stored as float32
+    for (let k = 0; k < n; k++) {
+      if (alive[k] !== 0 && !(r[k] >= threshold)) {
+        alive[k] = 0;
+        belowMinRating++;
+      }
+    }
+  }
+  let kc: KcoreResult = { removed: 0, usersRemoved: 0, itemsRemoved: 0 };
+  if (kcore !== null) kc = kcoreFilter(user, item, n, numUsers, numItems, kcore, alive);
+  return { duplicates, belowMinRating, kcore: kc };
 }

@@ -4,7 +4,8 @@ import { createGunzip, createGzip } from 'node:zlib';
 import type { Readable, Writable } from 'node:stream';
 import { LrmlError } from '../errors.js';
 import { removeStaleTemps, tempPathFor } from '../fs-atomic.js';
-import { InteractionParser, resolveLoadOptions } from './parse.js';
+import { resolveLoadOptions } from './load-options.js';
+import { InteractionParser } from './parse.js';
 import type { Interactions, LoadOptions } from './types.js';
 
 export { toCsr } from './interactions.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadInteractions } from '../../data/load.js';
-import { describeDrops } from '../../data/parse.js';
+import { describeDrops } from '../../data/line-accounting.js';
 import { describeInteractions, type CountStats } from '../../data/stats.js';
 import type { LoadSummary } from '../../data/types.js';
 import { addDataOptions, dataOptionsFrom } from '../data-options.js';
