@@ -165,8 +165,6 @@ export function registerTrain(program: Command): void {
     // fail before loading and training, not after, when the model cannot be written
     await checkOutputFile(String(opts.out), '--out');
     const data = await loadInteractions(String(opts.data), dataOptionsFrom(opts));
-    // which columns were read and which ignored, where every line went (stderr: stdout is the result)
-    if (opts.quiet !== true) process.stderr.write(`${summaryText(data.summary)}\n`);
     if (opts.report !== undefined) {
       // fail before training, not after it, when the report folder cannot be made
       await mkdir(String(opts.report), { recursive: true }).catch((e: Error) => {
@@ -177,6 +175,9 @@ export function registerTrain(program: Command): void {
     const makeValidation = vspec === null ? null : await prepareValidation(vspec, data);
     const csr = toCsr(data);
     checkTrainingMemory(kind, { numUsers: csr.numRows, numItems: csr.numCols, nnz: csr.nnz }, options as Record<string, unknown>, opts.maxMemory as number | undefined);
+    // which columns were read and which ignored, where every line went (stderr: stdout is the
+    // result; after the checks, so that a refusal is the first line)
+    if (opts.quiet !== true) process.stderr.write(`${summaryText(data.summary)}\n`);
     const validation = makeValidation === null ? undefined : makeValidation(csr);
     const bar = new TrainProgressBar(Boolean(opts.quiet) || Boolean(opts.json));
     const epochs: EpochSummary[] = [];
