@@ -1,9 +1,8 @@
 import { LrmlError, numberIn, oneOf, positiveInt, badOption, withDefaults } from '../errors.js';
 import type { BprParams } from '../kernels/bpr_impl.js';
-import { optionFlags } from './flags.js';
 import { cosineSimilarity, foldInLogistic, noFoldInLoss } from './foldin.js';
-import { trainWith } from './trainer.js';
-import type { FoldInFit, FoldInSettings, ItemSimilarity, ModelFamily, Recommender, Tensor } from './types.js';
+import { trainedFamily } from './trainer.js';
+import type { FoldInFit, FoldInSettings, ItemSimilarity, Recommender, Tensor } from './types.js';
 
 /** Options of BPR-MF (Rendle et al., UAI 2009). */
 export interface BprOptions {
@@ -163,12 +162,10 @@ export class BprModel implements Recommender {
  * const model = await bprFamily.fit(csr, { dim: 32, epochs: 10 }); // BprModel
  * ```
  */
-export const bprFamily: ModelFamily<BprOptions, BprModel> = {
+export const bprFamily = trainedFamily<BprOptions, BprModel>({
   kind: 'bpr',
   description: 'BPR-MF: matrix factorisation with the BPR pairwise loss (Rendle et al. 2009)',
   defaults: BPR_DEFAULTS,
   resolveOptions: resolveBprOptions,
-  fit: (data, options, hooks) => trainWith<BprModel>('bpr', data, resolveBprOptions(options), hooks),
   fromTensors: (config, tensors) => BprModel.fromTensors(config, tensors),
-  flags: optionFlags(Object.keys(BPR_DEFAULTS)),
-};
+});

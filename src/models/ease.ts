@@ -6,10 +6,9 @@
 // fallback; src/train/ease.ts); memory is about 12·n² bytes while fitting.
 
 import { badOption, LrmlError, oneOf, withDefaults } from '../errors.js';
-import { optionFlags } from './flags.js';
 import { noFoldInLoss } from './foldin.js';
-import { trainWith } from './trainer.js';
-import type { FoldInFit, FoldInSettings, ItemSimilarity, ModelFamily, Recommender, Tensor } from './types.js';
+import { trainedFamily } from './trainer.js';
+import type { FoldInFit, FoldInSettings, ItemSimilarity, Recommender, Tensor } from './types.js';
 
 /**
  * Options of EASE (see docs/baselines.md).
@@ -203,13 +202,11 @@ export class EaseModel implements Recommender {
  * const model = await easeFamily.fit(csr, { lambda: 500 });
  * ```
  */
-export const easeFamily: ModelFamily<EaseOptions, EaseModel> = {
+export const easeFamily = trainedFamily<EaseOptions, EaseModel>({
   kind: 'ease',
   description: 'EASE: closed-form item-item linear autoencoder (Steck 2019); needs ~12·items² bytes',
   defaults: EASE_DEFAULTS,
   resolveOptions: resolveEaseOptions,
   // the training code (Gram matrix, blocked inverse) lives in src/train/ease.ts
-  fit: (data, options, hooks) => trainWith<EaseModel>('ease', data, resolveEaseOptions(options), hooks),
   fromTensors: (config, tensors) => EaseModel.fromTensors(config, tensors),
-  flags: optionFlags(Object.keys(EASE_DEFAULTS)),
-};
+});

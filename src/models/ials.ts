@@ -18,10 +18,9 @@ import { badOption, LrmlError, numberIn, oneOf, positiveInt, withDefaults } from
 import type { Csr } from '../data/csr.js';
 import { cgWorkspace, choleskyFactor, choleskySolve, conjugateGradient, gramian, type CgWorkspace } from '../kernels/linalg_impl.js';
 import { Rng } from '../rng.js';
-import { optionFlags } from './flags.js';
 import { cosineSimilarity, noFoldInLoss } from './foldin.js';
-import { trainWith } from './trainer.js';
-import type { FoldInFit, FoldInSettings, ItemSimilarity, ModelFamily, Recommender, Tensor } from './types.js';
+import { trainedFamily } from './trainer.js';
+import type { FoldInFit, FoldInSettings, ItemSimilarity, Recommender, Tensor } from './types.js';
 
 /**
  * Options of iALS (see docs/baselines.md).
@@ -463,12 +462,10 @@ export class IalsModel implements Recommender {
  * const model = await ialsFamily.fit(csr, { dim: 64, epochs: 16 }); // IalsModel
  * ```
  */
-export const ialsFamily: ModelFamily<IalsOptions, IalsModel> = {
+export const ialsFamily = trainedFamily<IalsOptions, IalsModel>({
   kind: 'ials',
   description: 'iALS: implicit ALS with all-pairs weight α₀ and frequency-scaled λ (Hu et al. 2008; Rendle et al. 2022)',
   defaults: IALS_DEFAULTS,
   resolveOptions: resolveIalsOptions,
-  fit: (data, options, hooks) => trainWith<IalsModel>('ials', data, resolveIalsOptions(options), hooks),
   fromTensors: (config, tensors) => IalsModel.fromTensors(config, tensors),
-  flags: optionFlags(Object.keys(IALS_DEFAULTS)),
-};
+});

@@ -5,7 +5,8 @@
 // (model files, recommend) never loads training code.
 
 import { LrmlError } from '../errors.js';
-import type { Recommender, TrainHooks, TrainingData } from './types.js';
+import { optionFlags } from './flags.js';
+import type { FamilyFlag, ModelFamily, Recommender, TrainHooks, TrainingData } from './types.js';
 
 /**
  * A family's training function, resolved options in, trained model out.
@@ -46,4 +47,26 @@ export async function trainWith<M extends Recommender>(kind: string, data: Train
     throw new LrmlError('BAD_OPTION', `training ${kind} needs lrml's training code, which is not loaded here (import 'lrml', not the browser build)`);
   }
   return (await t(data, options, hooks)) as M;
+}
+
+/**
+ * A family whose `fit` is provided by a src/train module (`provideTrainer(kind, …)`): the
+ * descriptor with `fit` = resolve the options, then {@link trainWith}; `flags` default to the
+ * shared flags of the options in `defaults`.
+ *
+ * @example
+ * ```ts
+ * export const bprFamily = trainedFamily<BprOptions, BprModel>({
+ *   kind: 'bpr', description: 'BPR-MF', defaults: BPR_DEFAULTS, resolveOptions: resolveBprOptions, fromTensors: BprModel.fromTensors,
+ * });
+ * ```
+ */
+export function trainedFamily<Options extends object, Model extends Recommender>(
+  spec: Omit<ModelFamily<Options, Model>, 'fit' | 'flags'> & { flags?: readonly FamilyFlag[] },
+): ModelFamily<Options, Model> {
+  return {
+    ...spec,
+    fit: (data, options, hooks) => trainWith<Model>(spec.kind, data, spec.resolveOptions(options), hooks),
+    flags: spec.flags ?? optionFlags(Object.keys(spec.defaults)),
+  };
 }

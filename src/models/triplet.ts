@@ -2,9 +2,8 @@ import { LrmlError, badOption, numberIn, oneOf, positiveInt, withDefaults } from
 import type { ClipMode, Distance, NegativeMode, NegativeRelation, Optimizer, TripletKernelConfig, TripletLoss, TripletParams } from '../kernels/types.js';
 import { lossOptionProblem } from '../kernels/losses.js';
 import { createTripletScorer, type TripletScorer } from '../kernels/scorer.js';
-import { optionFlags } from './flags.js';
 import { euclideanSimilarity, foldInTriplet, unitBallScale } from './foldin.js';
-import { trainWith } from './trainer.js';
+import { trainedFamily } from './trainer.js';
 import type { FamilyPreset, FoldInFit, FoldInSettings, ItemSimilarity, ModelFamily, Recommender, Tensor } from './types.js';
 
 /**
@@ -415,17 +414,15 @@ function tripletFamily(
     if (kind === 'cml' && o.numMemories !== 0) throw badOption('numMemories', o.numMemories, '0 for cml (use --family lrml for memories)');
     return o;
   };
-  return {
+  // fit: the training code (epoch loop, kernels) lives in src/train/triplet.ts
+  return trainedFamily<TripletOptions, TripletModel>({
     kind,
     description,
     defaults,
     resolveOptions,
-    // the training code (epoch loop, kernels) lives in src/train/triplet.ts
-    fit: (data, options, hooks) => trainWith<TripletModel>(kind, data, resolveOptions(options), hooks),
     fromTensors: (config, tensors) => TripletModel.fromTensors(kind, config, tensors, defaults),
-    flags: optionFlags(TRIPLET_OPTION_NAMES),
     presets,
-  };
+  });
 }
 
 /**
