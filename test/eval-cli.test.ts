@@ -144,3 +144,41 @@ test('lrml evaluate: test pairs that are training pairs (files swapped) are coun
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('lrml evaluate --negatives --add-unknown-items: unknown items join the catalogue as never-trained items (a positive among them is a miss), every line evaluated', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lrml-eval-'));
+  try {
+    const w = world(dir);
+    const modelPath = join(dir, 'm.lrml');
+    await saveModel(modelPath, { model: w.model, users: w.users, items: w.items, meta: {}, seen: w.train });
+    // user u0's test item is one the model never saw; every other line gets an unknown negative too
+    const neg = readFileSync(join(dir, 'test.negative'), 'utf8').trim().split('\n').map((l, u) => (u === 0 ? l.replace(/^\(u0,i\d+\)/, '(u0,iNEW)') : `${l}\tiNEW2`));
+    writeFileSync(join(dir, 'new.negative'), `${neg.join('\n')}\n`);
+    const rating = readFileSync(join(dir, 'test.rating'), 'utf8').trim().split('\n').map((l, u) => (u === 0 ? l.replace(/^u0\ti\d+/, 'u0\tiNEW') : l));
+    writeFileSync(join(dir, 'new.rating'), `${rating.join('\n')}\n`);
+    const base = ['--model', modelPath, '--train', join(dir, 'train.tsv'), '--test', join(dir, 'new.rating'), '--negatives', join(dir, 'new.negative'), '--bootstrap', '0'];
+    await assert.rejects(run([...base, '--threads', '1']), (e: unknown) => e instanceof LrmlError && e.code === 'UNKNOWN_ITEM' && /--add-unknown-items/.test(e.message));
+    const skip = JSON.parse(await run([...base, '--threads', '1', '--skip-unknown', '--json', '--per-user', join(dir, 'skip.jsonl')]));
+    assert.equal(skip.users, numUsers - 1);
+    const add = JSON.parse(await run([...base, '--threads', '2', '--add-unknown-items', '--json', '--per-user', join(dir, 'add.jsonl')]));
+    assert.equal(add.users, numUsers);
+    assert.equal(add.negatives.addedItems, 2);
+    assert.equal(add.testUnknownLines, 0);
+    const rows = (f: string) => readFileSync(join(dir, f), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number | string>);
+    const addRows = rows('add.jsonl');
+    const u0 = addRows.find((r) => r.user === 'u0')!;
+    assert.equal(u0['hits@10'], 0);
+    assert.equal(u0.auc, 0);
+    // the other users: never-trained negatives rank below every known item, so their figures are
+    // those of --skip-unknown (but AUC, which counts the extra negative ranked below)
+    const skipRows = new Map(rows('skip.jsonl').map((r) => [r.user, r]));
+    const noAuc = (r: Record<string, number | string> | undefined) => ({ ...r, auc: undefined });
+    for (const r of addRows) if (r.user !== 'u0') assert.deepEqual(noAuc(r), noAuc(skipRows.get(r.user)));
+    const text = await run([...base, '--threads', '1', '--add-unknown-items']);
+    assert.match(text, /2 items unknown to the model added to the catalogue as never-trained items/);
+    await assert.rejects(run([...base, '--add-unknown-items', '--skip-unknown']), (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION');
+    await assert.rejects(run([...base.slice(0, 6), '--full', '--add-unknown-items']), (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && /--negatives/.test(e.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -61,3 +61,42 @@ test('NCF ML-1M: add-items puts the 2 test-only items into the catalogue and kee
   assert.equal(csr.numCols, 3706);
   assert.equal(csr.nnz, 994169);
 });
+
+test('NCF ML-1M: lrml evaluate --negatives --add-unknown-items follows the bench protocol (6,040 users, 3,706 items; popularity identical)', async (t) => {
+  if (ROOT === undefined) {
+    t.skip('../shared/data/ml-1m is absent');
+    return;
+  }
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { buildProgram } = await import('../src/cli/main.js');
+  const { saveModel } = await import('../src/io/model-file.js');
+  const { getFamily } = await import('../src/train/families.js');
+  const { givenTestSet } = await import('../src/eval/negatives.js');
+  const { captureOutput } = await import('./helpers.js');
+  const dir = mkdtempSync(join(tmpdir(), 'lrml-ncf-'));
+  try {
+    // a model trained on the training pairs only: 3,704 items
+    const plain = await loadInteractions(join(ROOT, 'ml-1m.train.pairs.gz'));
+    const plainCsr = toCsr(plain);
+    const model = await getFamily('pop').fit(plainCsr, {});
+    await saveModel(join(dir, 'pop.lrml'), { model, users: plain.users, items: plain.items, meta: {}, seen: plainCsr });
+    const out = await captureOutput(() => buildProgram().exitOverride().parseAsync(['node', 'lrml', 'evaluate', '--model', join(dir, 'pop.lrml'),
+      '--train', join(ROOT, 'ml-1m.train.pairs.gz'), '--test', join(ROOT, 'ml-1m.test.rating'), '--negatives', join(ROOT, 'ml-1m.test.negative.gz'),
+      '--add-unknown-items', '--bootstrap', '0', '--threads', '1', '--json']));
+    const cli = JSON.parse(out.stdout);
+    assert.equal(cli.users, 6040);
+    assert.equal(cli.negatives.addedItems, 2);
+    assert.equal(cli.testUnknownLines, 0);
+    // bench/ml1m: the two items join the catalogue before training (popularity count 0: below every known item)
+    const train = await loadInteractions(join(ROOT, 'ml-1m.train.pairs.gz'));
+    const cases = await loadGivenNegatives(join(ROOT, 'ml-1m.test.negative.gz'), train.users, train.items, { unknown: 'add-items' });
+    const csr = toCsr(train);
+    const bench = evaluate(await getFamily('pop').fit(csr, {}), csr, givenTestSet(cases, csr.numRows, csr.numCols), { kind: 'given', cases }, { bootstrap: 0 });
+    assert.equal(bench.users, 6040);
+    for (const [key, v] of Object.entries(bench.metrics)) assert.equal(cli[key], v, key);
+    assert.equal(cli.meanCandidates, bench.meanCandidates);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -64,3 +64,49 @@ test('evaluateParallel (2 worker threads) gives exactly the result of evaluate, 
     assert.ok(one.metrics['hits@10'] > 0 && one.metrics['hits@10'] < 1);
   }
 });
+
+test('extendCatalogue: never-trained items score −∞; evaluateParallel on workers gives the result of evaluate', async () => {
+  const { extendCatalogue, widenItems } = await import('../src/eval/catalogue.js');
+  const numUsers = 200;
+  const numItems = 60;
+  const dim = 8;
+  const rng = new Rng(4);
+  const f = (len: number, s: number): Float32Array => Float32Array.from({ length: len }, () => rng.normal() * s);
+  const model = lrmlFamily.fromTensors(
+    { numUsers, numItems, dim, numMemories: 2, distance: 'l2', clip: 'lookup' },
+    { P: { shape: [numUsers, dim], data: f(numUsers * dim, 0.4) }, Q: { shape: [numItems, dim], data: f(numItems * dim, 0.4) }, K: { shape: [2, dim], data: f(2 * dim, 1) }, M: { shape: [2, dim], data: f(2 * dim, 0.3) } },
+  );
+  const wide = extendCatalogue(model, numItems + 3);
+  assert.equal(extendCatalogue(model, numItems), model);
+  assert.equal(wide.numItems, numItems + 3);
+  const all = new Float32Array(numItems + 3);
+  wide.scoreAll(5, all);
+  const own = new Float32Array(numItems);
+  model.scoreAll(5, own);
+  assert.deepEqual(all.subarray(0, numItems), own);
+  assert.deepEqual(Array.from(all.subarray(numItems)), [-Infinity, -Infinity, -Infinity]);
+  const some = new Float32Array(4);
+  wide.scoreItems(5, Int32Array.of(numItems + 1, 3, numItems, 7), some);
+  assert.deepEqual(Array.from(some), [-Infinity, own[3], -Infinity, own[7]]);
+  // users' test items: one known, and for every 4th user one never-trained item
+  const tr: number[][] = [[], []];
+  const te: number[][] = [[], []];
+  for (let u = 0; u < numUsers; u++) {
+    const perm = rng.shuffle(Int32Array.from({ length: numItems }, (_, i) => i));
+    for (let t = 0; t < 10; t++) tr.forEach((a, c) => a.push(c === 0 ? u : perm[t]));
+    te[0].push(u);
+    te[1].push(perm[10]);
+    if (u % 4 === 0) {
+      te[0].push(u);
+      te[1].push(numItems + (u % 3));
+    }
+  }
+  const train = widenItems(Csr.fromPairs(numUsers, numItems, Int32Array.from(tr[0]), Int32Array.from(tr[1])), numItems + 3);
+  const test = Csr.fromPairs(numUsers, numItems + 3, Int32Array.from(te[0]), Int32Array.from(te[1]));
+  for (const protocol of [{ kind: 'full' }, { kind: 'sampled', negatives: 20, seed: 2 }] as Protocol[]) {
+    const one = evaluate(wide, train, test, protocol, { bootstrap: 0 });
+    const two = await evaluateParallel(wide, train, test, protocol, { bootstrap: 0, threads: 2 });
+    assert.deepEqual({ ...two, seconds: 0 }, { ...one, seconds: 0 }, protocol.kind);
+    assert.equal(one.nanScores, 0);
+  }
+});

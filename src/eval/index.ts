@@ -7,6 +7,7 @@ export type { EvalPlan, EvalPart } from './evaluate.js';
 export { metricKeys, checkCutoffs, rankingMetrics, aheadOfOne, aheadOfMany } from './metrics.js';
 export { bootstrapMeans, bootstrapIntervals, quantileSorted, compareModels } from './bootstrap.js';
 export type { CompareOptions } from './bootstrap.js';
+export { extendCatalogue, widenItems, ExtendedCatalogue } from './catalogue.js';
 export { compareEvaluated, alignUsers, sameIdMap } from './compare.js';
 export type { EvaluatedModel, ModelComparison } from './compare.js';
 export { parseGivenNegatives, givenTestSet } from './negatives.js';

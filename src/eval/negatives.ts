@@ -75,7 +75,7 @@ export function parseGivenNegatives(text: string, users: IdMap, items: IdMap, op
         continue;
       }
       if (u === undefined) throw new LrmlError('UNKNOWN_USER', `${file}:${lineNo}: user "${head[1]}" is not in the model (use unknown: 'skip' / --skip-unknown to skip such lines)`, where);
-      throw new LrmlError('UNKNOWN_ITEM', `${file}:${lineNo}: item "${head[2]}" is not in the model (use unknown: 'skip' / --skip-unknown to skip such lines)`, where);
+      throw new LrmlError('UNKNOWN_ITEM', `${file}:${lineNo}: item "${head[2]}" is not in the model (use unknown: 'skip' / --skip-unknown to skip such lines, or --add-unknown-items to rank unknown items as never-trained ones)`, where);
     }
     seen.clear();
     for (let f = 1; f < fields.length; f++) {
@@ -85,7 +85,7 @@ export function parseGivenNegatives(text: string, users: IdMap, items: IdMap, op
           unknownNegatives++;
           continue;
         }
-        throw new LrmlError('UNKNOWN_ITEM', `${file}:${lineNo}: negative item "${fields[f]}" (field ${f + 1}) is not in the model (use unknown: 'skip' / --skip-unknown to skip it)`, { file, line: lineNo, column: f + 1, value: fields[f] });
+        throw new LrmlError('UNKNOWN_ITEM', `${file}:${lineNo}: negative item "${fields[f]}" (field ${f + 1}) is not in the model (use unknown: 'skip' / --skip-unknown to skip it, or --add-unknown-items to rank unknown items as never-trained ones)`, { file, line: lineNo, column: f + 1, value: fields[f] });
       }
       if (j === p) selfNegatives++;
       else if (seen.has(j)) repeatedNegatives++;

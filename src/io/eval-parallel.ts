@@ -10,6 +10,7 @@ import type { Csr } from '../data/csr.js';
 import { LrmlError, type ErrorCode } from '../errors.js';
 import type { Recommender, Tensor } from '../models/types.js';
 import { isBuiltInFamily } from '../models/registry.js';
+import { ExtendedCatalogue } from '../eval/catalogue.js';
 import { evaluateUsers, finishEvaluation, planEvaluation, type EvalPart, type EvalPlan } from '../eval/evaluate.js';
 import type { EvalOptions, EvalResult, Protocol } from '../eval/types.js';
 
@@ -30,6 +31,8 @@ export interface RankWorkerInput {
   plan: EvalPlan;
   from: number;
   to: number;
+  /** The model's catalogue extended to this many items (never-trained items, see ./catalogue.ts). */
+  numItems?: number;
 }
 
 /** Messages from a rank worker. */
@@ -94,15 +97,18 @@ export async function evaluateParallel(model: Recommender, train: Csr, test: Csr
   if (!Number.isInteger(threads) || threads <= 0) throw new LrmlError('BAD_OPTION', `invalid threads: ${JSON.stringify(threads)} (expected a positive integer)`);
   const plan = planEvaluation(model, train, test, protocol, options);
   const n = plan.users.length;
+  // a catalogue extended with never-trained items: workers rebuild the base model and extend it
+  const extended = model instanceof ExtendedCatalogue ? model : null;
+  const base = extended?.base ?? model;
   const t = Math.min(threads, Math.max(1, Math.floor(n / 64)));
   // workers know the built-in families only (a plug-in registered here is not registered there)
-  if (t <= 1 || !isBuiltInFamily(model.kind)) {
+  if (t <= 1 || !isBuiltInFamily(base.kind)) {
     const part = evaluateUsers(model, train, test, protocol, plan, 0, n, options.onProgress);
     return finishEvaluation(plan, [part], options, t0);
   }
   const tensors: Record<string, Tensor> = {};
-  for (const [name, x] of Object.entries(model.tensors())) tensors[name] = { shape: x.shape.slice(), data: x.data.slice() };
-  const config = model.config();
+  for (const [name, x] of Object.entries(base.tensors())) tensors[name] = { shape: x.shape.slice(), data: x.data.slice() };
+  const config = base.config();
   const done = new Array<number>(t).fill(0);
   const report = (): void => options.onProgress?.({ done: done.reduce((a, b) => a + b, 0), total: n });
   const jobs: Promise<EvalPart>[] = [];
@@ -110,8 +116,9 @@ export async function evaluateParallel(model: Recommender, train: Csr, test: Csr
     const from = Math.floor((w * n) / t);
     const to = Math.floor(((w + 1) * n) / t);
     const input: RankWorkerInput = {
-      kind: model.kind, config, tensors, train: plainCsr(train), test: plainCsr(test), protocol, plan, from, to,
+      kind: base.kind, config, tensors, train: plainCsr(train), test: plainCsr(test), protocol, plan, from, to,
     };
+    if (extended !== null) input.numItems = extended.numItems;
     jobs.push(runWorker(input, (d) => {
       done[w] = d;
       report();

@@ -2,9 +2,11 @@ import { checkOutputFile } from '../../fs-atomic.js';
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
+import { IdMap } from '../../data/idmap.js';
 import { loadInteractions, toCsr } from '../../data/load.js';
 import type { LoadSummary } from '../../data/types.js';
 import { LrmlError } from '../../errors.js';
+import { extendCatalogue, widenItems } from '../../eval/catalogue.js';
 import { compareEvaluated, sameIdMap, type ModelComparison } from '../../eval/compare.js';
 import { loadGivenNegatives } from '../../io/negatives-file.js';
 import { evaluateParallel } from '../../io/eval-parallel.js';
@@ -143,7 +145,10 @@ function evaluationText(r: EvalResult, negatives: GivenNegativesSummary | null, 
   const overlap = overlapWarning(r);
   if (overlap !== null) lines.push(overlap);
   if (negatives !== null && (negatives.skippedLines > 0 || negatives.unknownNegatives > 0)) {
-    lines.push(`negatives file: ${negatives.skippedLines} lines and ${negatives.unknownNegatives} negatives skipped (ids unknown to the model)`);
+    lines.push(`negatives file: ${negatives.skippedLines} lines and ${negatives.unknownNegatives} negatives skipped (ids unknown to the model; bench/ml1m and BENCHMARKS.md instead keep them, with those items in the catalogue: --add-unknown-items)`);
+  }
+  if (negatives !== null && negatives.addedItems > 0) {
+    lines.push(`negatives file: ${negatives.addedItems} items unknown to the model added to the catalogue as never-trained items, ranked below every known item (a test positive among them is a miss)`);
   }
   if (unknown.train > 0 || unknown.test > 0) lines.push(`ids unknown to the model: ${unknown.train} train lines and ${unknown.test} test lines skipped`);
   const head = r.bootstrap > 0 ? ['metric', 'value', `95% interval (${r.bootstrap} bootstrap resamples over users)`] : ['metric', 'value'];
@@ -188,6 +193,7 @@ export function registerEvaluate(program: Command): void {
     .option('--per-user <file>', 'write per-user metrics: TSV, or JSON lines when the name ends in .jsonl')
     .option('--threads <n>', `worker threads (default ${availableParallelism()}: all cores)`, parseInteger('--threads'))
     .option('--skip-unknown', 'skip negatives-file lines and negatives whose ids the model does not know (default: stop with an error)')
+    .option('--add-unknown-items', 'with --negatives: items of the negatives file the model does not know join the catalogue as never-trained items, ranked below every known item, so every line is evaluated (the catalogue of bench/ml1m: 3,706 items, 6,040 users on the NCF ML-1M files)')
     .option('--compare <model-file>', 'also evaluate this model on the same data and protocol, with paired bootstrap differences against --model (repeatable)', collectList)
     .option('--report <dir>', 'write an evaluation report to this folder: index.html (self-contained), figures as SVG (+ PNG), data.json; collects per-user metrics')
     .option('--json', 'print one JSON object on stdout')
@@ -200,6 +206,9 @@ export function registerEvaluate(program: Command): void {
     if (compareFiles.length > 0 && opts.bootstrap === 0) {
       throw new LrmlError('BAD_OPTION', '--compare: paired differences need bootstrap resamples, but --bootstrap 0 was given (use --bootstrap N with N > 0, default 1000)');
     }
+    const addUnknown = opts.addUnknownItems === true;
+    if (addUnknown && kind !== 'given') throw new LrmlError('BAD_OPTION', '--add-unknown-items needs --negatives FILE (it adds the items of the negatives file the model does not know)');
+    if (addUnknown && opts.skipUnknown === true) throw new LrmlError('BAD_OPTION', 'give either --skip-unknown (skip lines and negatives with unknown ids) or --add-unknown-items (rank unknown items as never-trained ones), not both');
     const reportDir = opts.report === undefined ? null : String(opts.report);
     // fail before evaluating, not after, when the per-user file cannot be written
     if (opts.perUser !== undefined) await checkOutputFile(String(opts.perUser), '--per-user');
@@ -209,13 +218,17 @@ export function registerEvaluate(program: Command): void {
 
     /** Train and test matrices and the protocol, through one model's id maps. */
     const prepare = async (lm: LoadedModel) => {
-      const load = (path: string) => loadInteractions(path, { ...dataOpts, users: lm.users, items: lm.items, frozen: true });
+      // --add-unknown-items: the negatives file first, its unknown items joining a copy of the model's item map
+      const items = addUnknown ? IdMap.fromIds(lm.items.ids()) : lm.items;
+      const readNegatives = () => loadGivenNegatives(String(opts.negatives), lm.users, items, { unknown: addUnknown ? 'add-items' : opts.skipUnknown === true ? 'skip' : 'error' });
+      const early = addUnknown ? await readNegatives() : null;
+      const load = (path: string) => loadInteractions(path, { ...dataOpts, users: lm.users, items, frozen: true });
       const trainData = await load(String(opts.train));
       const testData = await load(String(opts.test));
       let negatives: GivenNegativesSummary | null = null;
       let protocol: Protocol;
       if (kind === 'given') {
-        const cases = await loadGivenNegatives(String(opts.negatives), lm.users, lm.items, { unknown: opts.skipUnknown === true ? 'skip' : 'error' });
+        const cases = early ?? await readNegatives();
         negatives = cases.summary;
         protocol = { kind: 'given', cases };
       } else if (kind === 'sampled') {
@@ -223,19 +236,19 @@ export function registerEvaluate(program: Command): void {
       } else {
         protocol = { kind: 'full' };
       }
-      return { train: toCsr(trainData), test: toCsr(testData), trainData, testData, protocol, negatives };
+      return { train: toCsr(trainData), test: toCsr(testData), trainData, testData, protocol, negatives, numItems: items.size };
     };
 
     const showProgress = opts.quiet !== true && opts.json !== true && process.stderr.isTTY === true;
     const run = async (lm: LoadedModel, d: Awaited<ReturnType<typeof prepare>>, label: string): Promise<EvalResult> => {
       let last = 0;
-      const r = await evaluateParallel(lm.model, d.train, d.test, d.protocol, {
+      const r = await evaluateParallel(extendCatalogue(lm.model, d.numItems), d.train, d.test, d.protocol, {
         k: opts.k as number[] | undefined,
         bootstrap: opts.bootstrap as number | undefined,
         seed,
         perUser: opts.perUser !== undefined || reportDir !== null || compareFiles.length > 0,
         threads: opts.threads as number | undefined,
-        seen: lm.seen,
+        seen: lm.seen === null ? null : widenItems(lm.seen, d.numItems),
         onProgress: showProgress
           ? (p) => {
             const now = performance.now();
@@ -282,6 +295,7 @@ export function registerEvaluate(program: Command): void {
       if (unknown.train > 0 || unknown.test > 0) notes.push(`Ids unknown to ${modelPath}: ${unknown.train} train lines and ${unknown.test} test lines skipped.`);
       const overlap = overlapWarning(result);
       if (overlap !== null) notes.push(`${overlap.replace(/^warning: /, 'Warning: ')}.`);
+      if (data.negatives !== null && data.negatives.addedItems > 0) notes.push(`${data.negatives.addedItems} items of the negatives file unknown to ${modelPath} added to the catalogue as never-trained items, ranked below every known item.`);
       if (result.droppedCandidates > 0) notes.push(`${result.droppedCandidates} given negatives dropped (equal to their own positive, or repeated).`);
       const names = uniqueNames([modelPath, ...compared.map((c) => c.model)].map((f) => basename(f).replace(/\.lrml$/, '')));
       const report = await evaluationReport({
