@@ -124,7 +124,14 @@ function collectList(v: string, prev: string[] = []): string[] {
   return [...prev, v];
 }
 
-/** The warning when test pairs are training pairs (train and test swapped?), or null. */
+/**
+ * The warning when test pairs are training pairs (train and test swapped?), or null.
+ *
+ * @example
+ * ```ts
+ * overlapWarning(result); // 'warning: 800 of 800 test pairs (100.0%) are training pairs (…)' or null
+ * ```
+ */
 export function overlapWarning(r: EvalResult): string | null {
   const o = r.overlap;
   if (o.inTrain === 0 && (o.inSeen ?? 0) === 0) return null;
