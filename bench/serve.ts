@@ -112,6 +112,8 @@ async function main(): Promise<void> {
     ok: number;
     busy: number;
     other: number;
+    /** What the "other" outcomes were: status codes and error codes, with counts. */
+    otherKinds: Record<string, number>;
     latencies: number[];
   }
   const postLoop = (posts: Posts, running: () => boolean): Promise<void> =>
@@ -132,14 +134,16 @@ async function main(): Promise<void> {
               posts.busy++;
             } else {
               posts.other++;
+              posts.otherKinds[String(res.statusCode)] = (posts.otherKinds[String(res.statusCode)] ?? 0) + 1;
             }
             // a refused client waits as told (Retry-After, seconds), as a well-behaved client does
             if (res.statusCode === 503) setTimeout(once, 1000 * Math.max(0.05, Number(res.headers['retry-after'] ?? 0.05) || 0.05));
             else once();
           });
         });
-        req.on('error', () => {
+        req.on('error', (e: NodeJS.ErrnoException) => {
           posts.other++;
+          posts.otherKinds[e.code ?? e.message] = (posts.otherKinds[e.code ?? e.message] ?? 0) + 1;
           setTimeout(once, 50);
         });
         req.end(foldInBody());
@@ -208,7 +212,7 @@ async function main(): Promise<void> {
     return phase;
   };
 
-  const newPosts = (): Posts => ({ ok: 0, busy: 0, other: 0, latencies: [] });
+  const newPosts = (): Posts => ({ ok: 0, busy: 0, other: 0, otherKinds: {}, latencies: [] });
   if (a.warmup > 0) await run(a.warmup, 0, [], newPosts());
   const posts = newPosts();
   const rss: { t: number; rss: number; heap: number }[] = [];
@@ -236,7 +240,7 @@ async function main(): Promise<void> {
     k: a.k,
     postRatio: a.postRatio,
     concurrentPosts: a.concurrentPosts,
-    posts: { ok: posts.ok, busy503: posts.busy, other: posts.other, latencyMs: { p50: percentile(postLat, 0.5), p99: percentile(postLat, 0.99) } },
+    posts: { ok: posts.ok, busy503: posts.busy, other: posts.other, otherKinds: posts.otherKinds, latencyMs: { p50: percentile(postLat, 0.5), p99: percentile(postLat, 0.99) } },
     sent: phase.sent,
     ok: phase.ok,
     errors: phase.errors,
@@ -257,7 +261,7 @@ async function main(): Promise<void> {
     `serve bench: ${result.kind} model (${result.numUsers} users, ${result.numItems} items), GET /recommend k=${a.k}` +
       `${a.postRatio > 0 ? ` + ${Math.round(a.postRatio * 100)}% POST fold-in` : ''}, ${a.rate} req/s for ${a.duration} s on 127.0.0.1\n` +
       (a.concurrentPosts > 0
-        ? `with ${a.concurrentPosts} concurrent POST /recommend fold-ins (latencies below are the GETs'): answered ${posts.ok} (p50 ${f(result.posts.latencyMs.p50)} ms, p99 ${f(result.posts.latencyMs.p99)} ms), 503 ${posts.busy}, other ${posts.other}\n`
+        ? `with ${a.concurrentPosts} concurrent POST /recommend fold-ins (latencies below are the GETs'): answered ${posts.ok} (p50 ${f(result.posts.latencyMs.p50)} ms, p99 ${f(result.posts.latencyMs.p99)} ms), 503 ${posts.busy}, other ${posts.other}${posts.other > 0 ? ` ${JSON.stringify(posts.otherKinds)}` : ''}\n`
         : '') +
       `requests ${phase.sent}, ok ${phase.ok}, errors ${phase.errors}, achieved ${result.achievedPerSecond.toFixed(1)} req/s\n` +
       `latency ms (from scheduled send): p50 ${f(result.latencyMs.p50)}  p90 ${f(result.latencyMs.p90)}  p99 ${f(result.latencyMs.p99)}  max ${f(result.latencyMs.max)}\n` +

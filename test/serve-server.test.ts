@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -145,6 +145,59 @@ test('close drains: a connection accepted just before close still gets its reque
     assert.match(data, /\r\nConnection: close\r\n/i);
     await closing;
   } finally {
+    await srv.close();
+  }
+});
+
+test('close drains: connections still in the kernel\'s backlog (event loop busy at close) are answered, not reset', async () => {
+  const srv = await startServer({ model: wrap(syntheticTriplet('lrml'), null), port: 0, graceMs: 60000 });
+  const flag = join(dir, 'backlog-connected');
+  const n = 12;
+  // a client in another process: n connections, each sends a GET as soon as it is connected
+  const client = `
+    import { connect } from 'node:net';
+    import { writeFileSync } from 'node:fs';
+    const results = [];
+    let connected = 0;
+    for (let i = 0; i < ${n}; i++) {
+      const s = connect(${srv.port}, '127.0.0.1');
+      let data = '';
+      s.setEncoding('utf8');
+      s.on('connect', () => {
+        s.write('GET /health HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\n\\r\\n');
+        if (++connected === ${n}) writeFileSync(${JSON.stringify(flag)}, 'x');
+      });
+      let err = 'closed without an answer';
+      s.on('data', (c) => { data += c; });
+      s.on('error', (e) => { err = e.code ?? e.message; });
+      s.on('close', () => {
+        results.push(data === '' ? err : data.split('\\r\\n')[0] + (/\\r\\nConnection: close\\r\\n/i.test(data) ? ' close' : ''));
+      });
+    }
+    process.on('exit', () => process.stdout.write(JSON.stringify(results)));
+  `;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', client], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (c: string) => {
+    out += c;
+  });
+  const exited = new Promise<void>((r) => child.on('exit', () => r()));
+  try {
+    // this process's event loop stays busy (as during a fold-in) until every connection is in the
+    // backlog, then close is called from the same synchronous stretch, as a signal handler would
+    const t0 = performance.now();
+    while (!existsSync(flag) && performance.now() - t0 < 30000) {
+      /* busy */
+    }
+    assert.ok(existsSync(flag), 'the client connected');
+    const closing = srv.close();
+    await exited;
+    const results = JSON.parse(out) as string[];
+    assert.deepEqual(results, Array.from({ length: n }, () => 'HTTP/1.1 200 OK close'));
+    await closing;
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
     await srv.close();
   }
 });

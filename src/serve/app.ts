@@ -62,6 +62,8 @@ export interface ServeState {
    * loopback name or one of these.
    */
   allowedHosts?: readonly string[] | null;
+  /** While it returns true, queued fold-ins do not start (the server, while it accepts its backlog of connections on close). */
+  holdFoldIns?: () => boolean;
   /** Receives one line per notable event (reloads, aborted requests, internal errors), led by its level (info / warn / error); nothing is printed otherwise. */
   log?: (line: string) => void;
 }
@@ -292,7 +294,7 @@ export function createApp(state: ServeState): Hono<Env> {
     throw badOption('requestTimeoutMs', limits.requestTimeoutMs, 'an integer in [1, 2147483647] (ms)');
   }
   const log = state.log ?? (() => undefined);
-  const queue = new JobQueue(limits.foldInQueue);
+  const queue = new JobQueue(limits.foldInQueue, 8, state.holdFoldIns);
   const allowed = state.allowedHosts === undefined ? LOOPBACK_HOSTS : state.allowedHosts;
   const adminHosts = new Set([...LOOPBACK_HOSTS, ...(allowed ?? [])].map((h) => h.toLowerCase()));
   const apiHosts = allowed === null ? null : new Set(allowed.map((h) => h.toLowerCase()));

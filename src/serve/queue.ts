@@ -35,7 +35,18 @@ export class JobQueue {
   /** Exponential moving mean of a job's duration in ms (for Retry-After). */
   private meanMs = 100;
 
-  constructor(readonly maxWaiting: number) {}
+  /**
+   * @param maxWaiting most jobs waiting behind the next one
+   * @param turnsBetween empty event-loop turns between two jobs (default 8): Node accepts one new
+   *   connection per turn, so these let connections that arrived during a job in (cheap when idle)
+   * @param hold while it returns true no job starts (the server holds them while it accepts the
+   *   connections of its backlog on close)
+   */
+  constructor(
+    readonly maxWaiting: number,
+    readonly turnsBetween = 8,
+    private readonly hold: () => boolean = () => false,
+  ) {}
 
   /** Jobs waiting (not counting the one running). */
   get length(): number {
@@ -85,8 +96,13 @@ export class JobQueue {
   private schedule(): void {
     if (this.busy || this.waiting.length === 0) return;
     this.busy = true;
-    // a new turn: I/O that arrived meanwhile (GET requests) is handled before the next job
-    setImmediate(() => {
+    // new turns: I/O that arrived meanwhile (GET requests, new connections) is handled before the next job
+    let turns = this.turnsBetween;
+    const next = (): void => {
+      if (turns-- > 0 || this.hold()) {
+        setImmediate(next);
+        return;
+      }
       const job = this.waiting.shift();
       if (job !== undefined) {
         if (job.opts.signal?.aborted === true) {
@@ -100,6 +116,7 @@ export class JobQueue {
       }
       this.busy = false;
       this.schedule();
-    });
+    };
+    setImmediate(next);
   }
 }

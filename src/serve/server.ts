@@ -45,9 +45,10 @@ export interface RunningServer {
   /** Re-reads the model file and swaps it in (throws, keeping the old model, on a bad file). */
   reload(): Promise<void>;
   /**
-   * Drains and stops: stops accepting connections, closes idle keep-alive connections, answers the
-   * requests in flight (and those of connections accepted just before, which get up to 1 s to send
-   * one) with `Connection: close`, then resolves; connections still busy after graceMs are cut.
+   * Drains and stops: closes idle keep-alive connections, answers the requests in flight with
+   * `Connection: close`, accepts the connections waiting in the backlog, then stops listening
+   * (connections accepted without a request yet get up to 2 s to send one, answered the same way);
+   * resolves when every connection is closed; connections still busy after graceMs are cut.
    */
   close(): Promise<void>;
 }
@@ -81,7 +82,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const holder = new ModelHolder(model, path);
   const extra = options.allowedHosts ?? [];
   const allowedHosts = isLoopbackHost(host) ? [...LOOPBACK_HOSTS, ...extra] : extra.length > 0 ? [...LOOPBACK_HOSTS, ...extra] : null;
-  const app = createApp({ holder, limits: options.limits, log, allowedHosts, ...(options.adminToken === undefined ? {} : { adminToken: options.adminToken }) });
+  // fold-ins wait while close accepts the backlog of connections (see Drainer.drain)
+  const hold = { foldIns: false };
+  const app = createApp({ holder, limits: options.limits, log, allowedHosts, holdFoldIns: () => hold.foldIns, ...(options.adminToken === undefined ? {} : { adminToken: options.adminToken }) });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s as Server)) as Server;
     s.once('error', (e: NodeJS.ErrnoException) => {
@@ -92,7 +95,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `http://${shownHost}:${addr.port}`;
   const graceMs = options.graceMs ?? 10000;
-  const drainer = new Drainer(server);
+  const drainer = new Drainer(server, hold);
   let closing: Promise<void> | null = null;
   log(`info: serving ${model.model.kind} model${path === null ? '' : ` ${path}`} (${model.model.numUsers} users, ${model.model.numItems} items) on ${url}`);
   return {
@@ -118,7 +121,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
           drainer.cut();
         }, graceMs);
         timer.unref();
-        drainer.drain(Math.min(FRESH_GRACE_MS, graceMs), () => {
+        drainer.drain(Math.min(FRESH_GRACE_MS, graceMs), graceMs / 2, () => {
           clearTimeout(timer);
           log('info: server closed');
           resolve();
@@ -130,7 +133,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
 }
 
 /** How long a connection accepted before close but without a request yet may take to send one. */
-const FRESH_GRACE_MS = 1000;
+const FRESH_GRACE_MS = 2000;
 
 function isLoopbackHost(host: string): boolean {
   const h = host.toLowerCase();
@@ -154,10 +157,17 @@ class Drainer {
   private readonly responses = new Set<ServerResponse>();
   private draining = false;
   private freshGraceMs = FRESH_GRACE_MS;
+  /** Connections accepted since the last look (draining: is the backlog empty yet?). */
+  private accepted = 0;
 
-  constructor(private readonly server: Server) {
+  constructor(
+    private readonly server: Server,
+    /** foldIns: true while close accepts the connections of the backlog (a fold-in would take a turn's time) */
+    private readonly hold: { foldIns: boolean },
+  ) {
     server.on('connection', (sock: Socket) => {
       this.conns.set(sock, { active: 0, served: 0 });
+      this.accepted++;
       sock.once('close', () => this.conns.delete(sock));
       if (this.draining) this.fresh(sock, this.freshGraceMs);
     });
@@ -188,13 +198,34 @@ class Drainer {
     sock.once('close', () => clearTimeout(t));
   }
 
-  /** Starts draining; `done` is called once the listener and every connection are closed. */
-  drain(freshGraceMs: number, done: () => void): void {
+  /**
+   * Starts draining; `done` is called once the listener and every connection are closed. The
+   * listener stays open while connections wait in the backlog, at most `backlogMs`.
+   */
+  drain(freshGraceMs: number, backlogMs: number, done: () => void): void {
     this.draining = true;
     this.freshGraceMs = freshGraceMs;
-    // net.Server's close, not http.Server's: the latter also destroys connections accepted a moment
-    // ago whose request has not arrived yet (they count as idle), and their clients see a reset
-    NetServer.prototype.close.call(this.server, () => done());
+    // Stop listening once the connections waiting in the kernel's backlog are accepted (closing the
+    // listener resets them, and Node accepts one per event-loop turn: a busy loop leaves many):
+    // turn after turn, fold-ins held, until two turns accept nothing or backlogMs have passed
+    // (clients may keep connecting). net.Server's close, not http.Server's: the latter also destroys
+    // connections accepted a moment ago whose request has not arrived yet (they count as idle), and
+    // their clients would see a reset.
+    let quiet = 0;
+    const until = performance.now() + backlogMs;
+    this.accepted = 0;
+    this.hold.foldIns = true;
+    const step = (): void => {
+      quiet = this.accepted === 0 ? quiet + 1 : 0;
+      this.accepted = 0;
+      if (quiet >= 2 || performance.now() > until) {
+        this.hold.foldIns = false;
+        NetServer.prototype.close.call(this.server, () => done());
+      } else {
+        setImmediate(step);
+      }
+    };
+    setImmediate(step);
     for (const res of this.responses) if (!res.headersSent) res.shouldKeepAlive = false;
     for (const [sock, st] of this.conns) {
       if (st.active > 0) continue; // answered with Connection: close, then closed
