@@ -56,7 +56,7 @@ test('lrml analyze: probes, attention and a self-contained report on tiny data',
     assert.match(text, /probe\s+pairs\s+positive/);
     assert.match(text, /note: no items file/);
 
-    await cli('train', '--data', p('ratings.csv'), '--model', 'pop', '--out', p('pop.lrml'), '--quiet');
+    await cli('train', '--data', p('ratings.csv'), '--family', 'pop', '--out', p('pop.lrml'), '--quiet');
     await assert.rejects(cli('analyze', '--model', p('pop.lrml'), '--data', p('ratings.csv')), (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && /pop/.test(e.message));
     await assert.rejects(cli('analyze', '--model', p('m.lrml'), '--data', p('ratings.csv'), '--lambda', '0', '--quiet'),
       (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && /^--lambda: /.test(e.message));

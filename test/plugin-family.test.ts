@@ -15,6 +15,7 @@ import { loadModel, saveModel } from '../src/io/model-file.js';
 import { trainWith } from '../src/models/trainer.js';
 import { recommend, recommendForItems, similarItems } from '../src/recommend/index.js';
 import { getFamily, isBuiltInFamily, modelKinds, registerFamily } from '../src/train/families.js';
+import { lrmlFamily } from '../src/train/triplet.js';
 import { addModelOptions, modelOptionsFromCli } from '../src/cli/commands/train.js';
 import { coocFamily, CoocModel } from './cooc-family.js';
 import { plantedDataset } from './helpers.js';
@@ -67,6 +68,8 @@ test('plug-in family: its --flags reach train, and the typed built-in families n
   assert.deepEqual(modelOptionsFromCli('cooc', cmd.opts()), { shrink: 3, dim: 8 });
   const lrml = await getFamily('lrml').fit(data.train, { dim: 4, numMemories: 2, epochs: 0 });
   assert.equal(lrml.options.dim, 4); // getFamily('lrml') is ModelFamily<TripletOptions, TripletModel>
+  // @ts-expect-error: the options are type-checked per family (and refused at run time too)
+  await assert.rejects(lrmlFamily.fit(data.train, { dimm: 4 }), { code: 'BAD_OPTION' });
 });
 
 test('registerFamily refuses an incomplete descriptor; a family whose training code is absent says so', async () => {

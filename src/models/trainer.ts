@@ -51,7 +51,8 @@ export async function trainWith<M extends Recommender>(kind: string, data: Train
 
 /**
  * A family whose `fit` is provided by a src/train module (`provideTrainer(kind, …)`): the
- * descriptor with `fit` = resolve the options, then {@link trainWith}; `flags` default to the
+ * descriptor with `fit` = resolve the options, then {@link trainWith} (bad options reject the
+ * promise); `flags` default to the
  * shared flags of the options in `defaults`.
  *
  * @example
@@ -66,7 +67,7 @@ export function trainedFamily<Options extends object, Model extends Recommender>
 ): ModelFamily<Options, Model> {
   return {
     ...spec,
-    fit: (data, options, hooks) => trainWith<Model>(spec.kind, data, spec.resolveOptions(options), hooks),
+    fit: async (data, options, hooks) => trainWith<Model>(spec.kind, data, spec.resolveOptions(options), hooks),
     flags: spec.flags ?? optionFlags(Object.keys(spec.defaults)),
   };
 }
