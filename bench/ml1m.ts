@@ -5,7 +5,7 @@
 // --seed N trains every row with seed N instead of its family default (0), to see the seed-to-seed spread on test.
 // --save DIR also writes each trained model to DIR/<row name>.lrml (for bench/foldin.ts and bench/serve.ts).
 // Reads ../shared/data/ml-1m (never copied into the repo). Prints a markdown table and writes
-// the raw results as JSON to bench/results/ml1m-<timestamp>.json.
+// the raw results as JSON to bench/results/ml1m-<timestamp>.json (commit only the files BENCHMARKS.md cites).
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadInteractions } from '../src/data/load.js';

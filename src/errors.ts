@@ -30,6 +30,8 @@ export type ErrorCode =
   | 'UNKNOWN_USER'
   | 'UNKNOWN_ITEM'
   | 'TOO_LARGE'
+  // environment
+  | 'MISSING_DEPENDENCY'
   | 'INTERNAL';
 
 /** Where in an input file an error was found (1-based line and column). */

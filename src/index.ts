@@ -1,6 +1,7 @@
 // lrml: the public library API (Node.js entry). The browser-safe subset is src/browser.ts.
 export { LrmlError, relabelOption, type ErrorCode, type ErrorLocation, type OptionProblem } from './errors.js';
 export { Rng } from './rng.js';
+export { LRML_VERSION } from './version.js';
 
 // data
 export { IdMap } from './data/idmap.js';

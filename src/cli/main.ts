@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { LrmlError } from '../errors.js';
+import { LRML_VERSION } from '../version.js';
 import { registerAnalyze } from './commands/analyze.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEvaluate } from './commands/evaluate.js';
@@ -25,7 +26,7 @@ export function buildProgram(): Command {
   program
     .name('lrml')
     .description('Latent Relational Metric Learning (LRML) and metric-learning recommenders: train, evaluate, recommend, serve')
-    .version('0.1.0')
+    .version(LRML_VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ sortSubcommands: false })
     // parser errors (unknown option or command, missing option or value) read like every other

@@ -185,7 +185,7 @@ function paragraphs(text: string | string[] | undefined): string[] {
  * @example
  * ```ts
  * const html = htmlReport({ title: 'Run 1', sections: [{ heading: 'Loss', figures: [fig],
- *   tables: [{ caption: 'Epochs', columns: ['epoch', 'loss'], rows: [[1, 0.52]] }] }], footer: 'lrml 0.1.0' });
+ *   tables: [{ caption: 'Epochs', columns: ['epoch', 'loss'], rows: [[1, 0.52]] }] }], footer: 'Written by lrml train.' });
  * ```
  */
 export function htmlReport(report: Report): string {

@@ -7,6 +7,7 @@ import { explain, recommend, recommendForItems, similarItems, slotProfile, MAX_K
 import { HttpError, type HttpErrorCode } from './http-error.js';
 import { JobQueue } from './queue.js';
 import type { ModelHolder, ModelSnapshot } from './state.js';
+import { LRML_VERSION } from '../version.js';
 
 export { HttpError, type HttpErrorCode } from './http-error.js';
 
@@ -316,7 +317,7 @@ export function createApp(state: ServeState): Hono<Env> {
 
   app.get('/health', (c) => {
     const s = snap(c);
-    return c.json({ status: 'ok', generation: s.generation, loadedAt: s.loadedAt });
+    return c.json({ status: 'ok', version: LRML_VERSION, generation: s.generation, loadedAt: s.loadedAt });
   });
 
   app.get('/model', (c) => c.json({ ...describe(snap(c)), limits }));

@@ -11,6 +11,7 @@ import { loadModel } from '../../io/model-file.js';
 import { addDataOptions, dataOptionsFrom } from '../data-options.js';
 import { parseInteger, parseNumber } from '../options.js';
 import { formatTable } from '../progress.js';
+import { requireReportPackages } from '../report-deps.js';
 
 /** The analysis as plain JSON (typed arrays → arrays). */
 export function analysisJson(a: RelationAnalysis): Record<string, unknown> {
@@ -79,6 +80,7 @@ export function registerAnalyze(program: Command): void {
   cmd.action(async (opts: Record<string, unknown>) => {
     const dataIds = oneOf('--data-ids', String(opts.dataIds ?? 'model'), ['model', 'side'] as const);
     if (opts.out !== undefined) {
+      await requireReportPackages('--out');
       await mkdir(String(opts.out), { recursive: true }).catch((e: Error) => {
         throw new LrmlError('WRITE_FAILED', `--out: cannot create folder ${String(opts.out)}: ${e.message}`);
       });

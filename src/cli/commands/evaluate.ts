@@ -11,6 +11,8 @@ import { compareEvaluated, sameIdMap, type ModelComparison } from '../../eval/co
 import { loadGivenNegatives } from '../../io/negatives-file.js';
 import { evaluateParallel } from '../../io/eval-parallel.js';
 import { writePerUser } from '../../io/per-user-file.js';
+import { LRML_VERSION } from '../../version.js';
+import { requireReportPackages } from '../report-deps.js';
 import type { Comparison, EvalResult, GivenNegativesSummary, Protocol } from '../../eval/types.js';
 import { loadModel } from '../../io/model-file.js';
 import type { LoadedModel } from '../../io/format.js';
@@ -219,6 +221,7 @@ export function registerEvaluate(program: Command): void {
     const reportDir = opts.report === undefined ? null : String(opts.report);
     // fail before evaluating, not after, when the per-user file cannot be written
     if (opts.perUser !== undefined) await checkOutputFile(String(opts.perUser), '--per-user');
+    if (reportDir !== null) await requireReportPackages('--report');
     const dataOpts = dataOptionsFrom(opts);
     const modelPath = String(opts.model);
     const seed = (opts.seed as number | undefined) ?? 0;
@@ -310,7 +313,7 @@ export function registerEvaluate(program: Command): void {
         comparisons: compared.map((c, k) => ({ name: names[k + 1], comparison: c.comparison })),
         data: { train: String(opts.train), test: String(opts.test), negatives: opts.negatives === undefined ? null : String(opts.negatives) },
         notes,
-        footer: `Written by lrml 0.1.0 (lrml evaluate): models ${[modelPath, ...compareFiles].join(', ')}.`,
+        footer: `Written by lrml ${LRML_VERSION} (lrml evaluate): models ${[modelPath, ...compareFiles].join(', ')}.`,
       });
       const written = await writeReport(reportDir, report);
       index = written.index;

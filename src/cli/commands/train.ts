@@ -3,6 +3,8 @@ import { Option, type Command } from 'commander';
 import { toCsr, loadInteractions } from '../../data/load.js';
 import { LrmlError } from '../../errors.js';
 import { checkOutputFile } from '../../fs-atomic.js';
+import { LRML_VERSION } from '../../version.js';
+import { requireReportPackages } from '../report-deps.js';
 import { saveModel } from '../../io/model-file.js';
 import type { EpochSummary, FamilyFlag, TrainReport } from '../../models/types.js';
 import { getFamily, modelKinds } from '../../train/families.js';
@@ -166,7 +168,8 @@ export function registerTrain(program: Command): void {
     await checkOutputFile(String(opts.out), '--out');
     const data = await loadInteractions(String(opts.data), dataOptionsFrom(opts));
     if (opts.report !== undefined) {
-      // fail before training, not after it, when the report folder cannot be made
+      // fail before training, not after it, when the report folder cannot be made or the charts cannot be drawn
+      await requireReportPackages('--report');
       await mkdir(String(opts.report), { recursive: true }).catch((e: Error) => {
         throw new LrmlError('WRITE_FAILED', `--report: cannot create folder ${String(opts.report)}: ${e.message}`);
       });
@@ -212,7 +215,7 @@ export function registerTrain(program: Command): void {
     }
     const seconds = (performance.now() - t0) / 1000;
     const meta = {
-      lrmlVersion: '0.1.0',
+      lrmlVersion: LRML_VERSION,
       data: String(opts.data),
       trainedAt: new Date().toISOString(),
       seconds,
@@ -234,7 +237,7 @@ export function registerTrain(program: Command): void {
         data: { file: String(opts.data), users: csr.numRows, items: csr.numCols, interactions: csr.nnz, summary: data.summary as unknown as Record<string, unknown> },
         ...(vspec === null ? {} : { validation: describeValidation(vspec) }),
         modelFile: String(opts.out),
-        footer: `Written by lrml 0.1.0 (lrml train); model saved to ${String(opts.out)}.`,
+        footer: `Written by lrml ${LRML_VERSION} (lrml train); model saved to ${String(opts.out)}.`,
       });
       written = await writeReport(String(opts.report), r);
     }
