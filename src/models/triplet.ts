@@ -288,7 +288,7 @@ export function lookupScales(model: TripletModel): Float64Array | null {
 }
 
 /**
- * LRML defaults. Chosen by validation on ML-1M (see docs/lrml.md for the figures);
+ * LRML defaults. Chosen by validation on ML-1M (see docs/lrml-study.md for the figures);
  * `paper-code` preset reproduces the authors' released configuration.
  */
 export const LRML_DEFAULTS: Readonly<TripletOptions> = Object.freeze({
