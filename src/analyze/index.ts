@@ -18,6 +18,10 @@ export {
   type LogisticOptions, type LogisticModel, type ProbeOptions,
 } from './probe.js';
 export { pca2, symmetricEigen, type Pca2 } from './pca.js';
+export {
+  NEAR_UNIFORM_ENTROPY, pairAttentionStats, attentionSignal, attentionSignalText, relationSpread,
+  type PairAttentionStats, type AttentionSignal,
+} from './signal.js';
 export type {
   RelationAnalysis, ProbeResult, ProbeScore, ProbeFeatures, AttentionSummary, SlotItem, SlotItems, Projection, ProjectedPair,
 } from './types.js';

@@ -12,6 +12,7 @@ import { Rng } from '../rng.js';
 import type { LabelledPairs } from './pairs.js';
 import { pca2 } from './pca.js';
 import { crossValidateProbe, stratifiedFolds } from './probe.js';
+import { pairAttentionStats, relationSpread } from './signal.js';
 import type { AttentionSummary, ProbeFeatures, ProbeResult, ProbeScore, ProjectedPair, RelationAnalysis, SlotItems } from './types.js';
 
 /** Progress of {@link analyzeRelations}: `done` of `total` units of the current stage. */
@@ -336,25 +337,25 @@ function gather(F: Float64Array, d: number, rows: Int32Array): Float64Array {
   return out;
 }
 
-function attentionSummary(A: Float64Array, m: number, N: number): AttentionSummary {
+function attentionSummary(A: Float64Array, R: Float64Array, m: number, N: number, d: number): AttentionSummary {
   const meanBySlot = new Array<number>(N).fill(0);
   const argmaxCount = new Array<number>(N).fill(0);
   const normalizedEntropy = new Float64Array(m);
   const maxWeight = new Float64Array(m);
-  const logN = Math.log(N);
+  const logitRange = new Float64Array(m);
   for (let t = 0; t < m; t++) {
     const o = t * N;
     let best = 0;
-    let h = 0;
     for (let k = 0; k < N; k++) {
       const a = A[o + k];
       meanBySlot[k] += a;
       if (a > A[o + best]) best = k;
-      if (a > 0) h -= a * Math.log(a);
     }
     argmaxCount[best]++;
-    maxWeight[t] = A[o + best];
-    normalizedEntropy[t] = N > 1 ? Math.min(1, Math.max(0, h / logN)) : 0;
+    const st = pairAttentionStats(A, o, N);
+    maxWeight[t] = st.maxWeight;
+    normalizedEntropy[t] = st.normalizedEntropy;
+    logitRange[t] = st.logitRange;
   }
   return {
     numMemories: N,
@@ -362,6 +363,8 @@ function attentionSummary(A: Float64Array, m: number, N: number): AttentionSumma
     argmaxShare: argmaxCount.map((x) => x / m),
     normalizedEntropy,
     maxWeight,
+    logitRange,
+    relationSpread: relationSpread(R, m, d),
   };
 }
 
@@ -491,7 +494,7 @@ export function analyzeRelations(lm: LoadedModel, pairs: LabelledPairs, options:
 
   // summaries
   onProgress?.({ stage: 'summary', done: 0, total: 1 });
-  const attention = attentionSummary(s.A, m, N);
+  const attention = attentionSummary(s.A, s.R, m, N, d);
   const slots = slotItems(s, N, pairs, lm, o);
   const pca = pca2(s.R, m, d);
   const pointRows = sampleIndices(m, o.maxPoints, pointRng);

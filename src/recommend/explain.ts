@@ -6,6 +6,7 @@ import { PairState, PairUser, pairDistance, type PairShape } from '../kernels/fo
 import { TripletModel, lookupScales } from '../models/triplet.js';
 import type { LoadedModel } from '../models/types.js';
 import { Rng } from '../rng.js';
+import { pairAttentionStats, type PairAttentionStats } from '../analyze/signal.js';
 
 /** One memory slot's share of a pair's attention. */
 export interface SlotWeight {
@@ -30,6 +31,12 @@ export interface Explanation {
   relation: number[];
   /** The slots by decreasing attention (the first ones dominate). */
   slots: SlotWeight[];
+  /**
+   * How concentrated the attention is: normalised entropy (1 = uniform), largest and smallest
+   * weight, logit range; `nearUniform` when it carries almost no pair-specific signal (r is then
+   * nearly the mean memory value, the same for every such pair).
+   */
+  attentionSignal: PairAttentionStats;
   /** Whether the pair is one of the training interactions (null when the model file has none). */
   seen: boolean | null;
   /** 1-based rank of the item in the user's recommendations (training items excluded; null when seen). */
@@ -97,6 +104,7 @@ export function explain(m: LoadedModel, userId: string, itemId: string): Explana
   }
   const distanceWithoutRelation = shape.distance === 'l2' ? Math.sqrt(acc + 1e-3) : acc;
   const slots = attention.map((weight, slot) => ({ slot, weight })).sort((a, b) => b.weight - a.weight || a.slot - b.slot);
+  const attentionSignal = pairAttentionStats(attention);
   const seen = m.seen === null ? null : m.seen.has(u, i);
   let rank: number | null = null;
   if (seen !== true) {
@@ -109,7 +117,7 @@ export function explain(m: LoadedModel, userId: string, itemId: string): Explana
       if (scores[j] > s || (scores[j] === s && j < i)) rank++;
     }
   }
-  return { user: userId, item: itemId, kind: 'lrml', score: -distance, distance, distanceWithoutRelation, attention, relation, slots, seen, rank };
+  return { user: userId, item: itemId, kind: 'lrml', score: -distance, distance, distanceWithoutRelation, attention, relation, slots, attentionSignal, seen, rank };
 }
 
 /** Options of {@link slotProfile}. */

@@ -3,6 +3,7 @@
 // each memory slot is about. Draws a RelationAnalysis (src/analyze/types.ts). Node-side.
 
 import type { ProbeFeatures, ProjectedPair, RelationAnalysis } from '../analyze/types.js';
+import { attentionSignal, attentionSignalText } from '../analyze/signal.js';
 import { barChart, groupedBarChart, histogram, scatterChart } from './charts.js';
 import type { GroupedBar } from './charts.js';
 import { figure } from './html.js';
@@ -70,10 +71,12 @@ export async function analysisReport(a: RelationAnalysis, options: AnalysisRepor
   const sections: Section[] = [];
   const m = a.model;
   const N = a.attention.numMemories;
+  const signalText = attentionSignalText(attentionSignal(a.attention));
 
   sections.push({
     heading: 'Summary',
     text: [
+      ...(signalText === null ? [] : [signalText]),
       `${m.kind} model with d = ${m.dim} and N = ${m.numMemories} memory slots, ${m.numUsers} users × ${m.numItems} items. ${a.pairs} known (user, item) pairs analysed (a seeded sample, seed ${a.seed})${a.skippedPairs > 0 ? `; ${a.skippedPairs} pairs of the data skipped (user or item unknown to the model)` : ''}.`,
       'Probes ask whether a property of a pair can be read linearly from its relation vector r(u, i), compared with the attention\'s input p ⊙ q and with random vectors of the same size (chance). AUC 0.5 is chance.',
     ],
@@ -153,7 +156,7 @@ export async function analysisReport(a: RelationAnalysis, options: AnalysisRepor
   }
   sections.push({
     heading: 'Attention',
-    text: 'How concentrated the memory attention is: a memory that attends uniformly gives every pair nearly the same relation vector.',
+    text: ['How concentrated the memory attention is: a memory that attends uniformly gives every pair nearly the same relation vector.', ...(signalText === null ? [] : [signalText])],
     figures: attFigures,
     tables: [{ caption: `Memory slots: mean weight, share of pairs where the slot is the largest weight, and the items whose pairs attend most to it (mean weight over their pairs; top ${topN})`, columns: ['slot', 'mean weight', 'argmax share', 'top items'], rows: slotRows }],
   });
@@ -168,7 +171,7 @@ export async function analysisReport(a: RelationAnalysis, options: AnalysisRepor
     details: {
       model: a.model, pairs: a.pairs, skippedPairs: a.skippedPairs, seed: a.seed, probes: a.probes,
       explainedVariance: a.projection.explainedVariance,
-      attention: { numMemories: N, meanBySlot: att.meanBySlot, argmaxShare: att.argmaxShare },
+      attention: { numMemories: N, meanBySlot: att.meanBySlot, argmaxShare: att.argmaxShare, signal: attentionSignal(att) },
       slots: a.slots, notes: a.notes,
     },
   };

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { analyzeRelations, labelledPairs, type AnalyzeProgress, type LabelledPairsOptions } from '../../analyze/index.js';
+import { analyzeRelations, attentionSignal, attentionSignalText, labelledPairs, type AnalyzeProgress, type LabelledPairsOptions } from '../../analyze/index.js';
 import type { RelationAnalysis } from '../../analyze/types.js';
 import { loadInteractions } from '../../data/load.js';
 import { loadIdMapFile, loadItemsFile, loadUsersFile } from '../../data/side-info.js';
@@ -16,14 +16,18 @@ import { requireReportPackages } from '../report-deps.js';
 /** The analysis as plain JSON (typed arrays → arrays). */
 export function analysisJson(a: RelationAnalysis): Record<string, unknown> {
   const mean = (x: Float64Array): number => (x.length === 0 ? NaN : x.reduce((s, v) => s + v, 0) / x.length);
+  const signal = attentionSignal(a.attention);
   return {
     ...a,
     attention: {
       ...a.attention,
       meanNormalizedEntropy: mean(a.attention.normalizedEntropy),
       meanMaxWeight: mean(a.attention.maxWeight),
+      meanLogitRange: signal.meanLogitRange,
+      nearUniform: signal.nearUniform,
       normalizedEntropy: Array.from(a.attention.normalizedEntropy),
       maxWeight: Array.from(a.attention.maxWeight),
+      logitRange: Array.from(a.attention.logitRange ?? []),
     },
   };
 }
@@ -133,6 +137,8 @@ export function registerAnalyze(program: Command): void {
     if (showProgress) process.stderr.write('\r\x1b[K');
     const seconds = (performance.now() - t0) / 1000;
     const json = analysisJson(a);
+    const signal = attentionSignal(a.attention);
+    const signalText = attentionSignalText(signal);
     let index: string | null = null;
     if (opts.out !== undefined) {
       const dir = String(opts.out);
@@ -146,14 +152,15 @@ export function registerAnalyze(program: Command): void {
     }
     if (opts.json === true) {
       const { projection: _p, ...rest } = json as Record<string, unknown> & { attention: Record<string, unknown> };
-      const { normalizedEntropy: _e, maxWeight: _w, ...attention } = rest.attention;
+      const { normalizedEntropy: _e, maxWeight: _w, logitRange: _l, ...attention } = rest.attention;
       process.stdout.write(`${JSON.stringify({ ...rest, attention, projection: { method: a.projection.method, explainedVariance: a.projection.explainedVariance, points: a.projection.points.length }, seconds, report: index })}\n`);
       return;
     }
     const lines = [
       `${a.model.kind} d=${a.model.dim} N=${a.model.numMemories}: ${a.pairs} pairs analysed (seed ${a.seed}) in ${seconds.toFixed(1)} s`,
       probeTable(a),
-      `attention: mean normalised entropy ${(json.attention as { meanNormalizedEntropy: number }).meanNormalizedEntropy.toFixed(3)} (1 = uniform), mean largest weight ${(json.attention as { meanMaxWeight: number }).meanMaxWeight.toFixed(3)} (uniform ${(1 / a.attention.numMemories).toFixed(3)})`,
+      `attention: mean normalised entropy ${signal.meanNormalizedEntropy.toFixed(3)} (1 = uniform), mean largest weight ${signal.meanMaxWeight.toFixed(3)} (uniform ${(1 / a.attention.numMemories).toFixed(3)}), mean logit range ${signal.meanLogitRange.toFixed(2)} (0 = uniform)`,
+      ...(signalText === null ? [] : [`note: ${signalText}`]),
       `PCA of r: the first two components explain ${(a.projection.explainedVariance[0] * 100).toFixed(1)}% and ${(a.projection.explainedVariance[1] * 100).toFixed(1)}% of the variance`,
       ...a.notes.map((n) => `note: ${n}`),
     ];

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadModel } from '../../io/model-file.js';
+import { attentionSignalText } from '../../analyze/signal.js';
 import { explain, slotProfile } from '../../recommend/index.js';
 import { parseInteger } from '../options.js';
 import { formatTable } from '../progress.js';
@@ -40,7 +41,10 @@ export function registerExplain(program: Command, out: (text: string) => void = 
         `score ${e.score.toFixed(4)}  distance ${e.distance.toFixed(4)}  without relation ${e.distanceWithoutRelation.toFixed(4)}`,
         `rank ${e.rank ?? '-'}${e.seen === true ? ' (a training interaction)' : ''}  |r| ${Math.hypot(...e.relation).toFixed(4)}`,
         formatTable([['slot', 'attention'], ...e.slots.slice(0, Math.max(1, opts.slots as number)).map((s) => [s.slot, s.weight.toFixed(4)])]),
+        `attention: normalised entropy ${e.attentionSignal.normalizedEntropy.toFixed(3)} (1 = uniform), weights ${e.attentionSignal.minWeight.toFixed(4)}–${e.attentionSignal.maxWeight.toFixed(4)} (uniform ${(1 / e.attention.length).toFixed(4)}), logit range ${e.attentionSignal.logitRange.toFixed(2)}`,
       ];
+      const signal = attentionSignalText({ ...e.attentionSignal, numMemories: e.attention.length }, 'pair');
+      if (signal !== null) lines.push(`note: ${signal}`);
       if (profile !== undefined) {
         lines.push(
           `slot ${profile.slot} over ${profile.sampled} ${profile.source} pairs (mean attention ${profile.meanWeight.toFixed(4)}):`,
