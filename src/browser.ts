@@ -22,3 +22,4 @@ export {
 // code is not in this build: fit says so)
 export { registerFamily, modelKinds, getFamily } from './models/registry.js';
 export { LrmlError, relabelOption, type ErrorCode, type ErrorLocation, type OptionProblem } from './errors.js';
+export { parseItemsText, type ItemInfo } from './data/side-text.js';
