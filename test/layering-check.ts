@@ -26,7 +26,7 @@ export interface ImportEdge {
  * Folders of the same rank are peers and do not import each other.
  */
 export const LAYERS: readonly (readonly string[])[] = [
-  ['errors.ts', 'rng.ts'],
+  ['errors.ts', 'rng.ts', 'version.ts'],
   ['fs-atomic.ts'],
   ['kernels', 'data'],
   ['models'],

@@ -6,13 +6,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { captureOutput } from './helpers.js';
+import { captureOutput, repoRoot } from './helpers.js';
 
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
-  return dir;
-}
 
 test('README: the library snippet runs and shows training progress', async () => {
   const readme = readFileSync(join(repoRoot(), 'README.md'), 'utf8');

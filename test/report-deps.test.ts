@@ -1,16 +1,14 @@
 // vega and vega-lite are optional dependencies: a report asked for without them is a clear error.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { LrmlError } from '../src/errors.js';
 import { REPORT_PACKAGES, requireReportPackages } from '../src/cli/report-deps.js';
+import { repoRoot } from './helpers.js';
 
 function packageJson(): Record<string, Record<string, string> | undefined> {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
-  return JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
+  return JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
 }
 
 test('report packages: optional dependencies, not runtime dependencies of the library', () => {

@@ -1,19 +1,17 @@
 // The version is written once (src/version.ts) and agrees with package.json everywhere it shows.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { LRML_VERSION } from '../src/version.js';
 import { buildProgram } from '../src/cli/main.js';
 import { createApp, ModelHolder } from '../src/serve/index.js';
 import { syntheticTriplet, wrap } from './recommend-fixtures.js';
+import { repoRoot } from './helpers.js';
 
 /** package.json of the repository (this file runs from test/ or from dist/test/). */
 function packageJson(): { version: string } {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
-  return JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string };
+  return JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as { version: string };
 }
 
 test('version: src/version.ts agrees with package.json; lrml --version and GET /health report it', async () => {

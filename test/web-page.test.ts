@@ -3,19 +3,14 @@
 // load; items show as titles once an items file is given, as ids otherwise.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import vm from 'node:vm';
 import * as browser from '../src/browser.js';
 import { encodeModel } from '../src/io/format.js';
 import { syntheticTriplet, wrap } from './recommend-fixtures.js';
+import { repoRoot } from './helpers.js';
 
-function repoRoot(): string {
-  let d = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(d, 'package.json'))) d = dirname(d);
-  return d;
-}
 
 interface FakeElement {
   tag: string; textContent: string; innerHTML: string; hidden: boolean; disabled: boolean; value: string;

@@ -12,7 +12,8 @@ import { Rng } from '../rng.js';
 import type { LabelledPairs } from './pairs.js';
 import { pca2 } from './pca.js';
 import { crossValidateProbe, stratifiedFolds } from './probe.js';
-import { pairAttentionStats, relationSpread } from './signal.js';
+import { pairAttentionStats } from '../models/attention-stats.js';
+import { relationSpread } from './signal.js';
 import type { AttentionSummary, ProbeFeatures, ProbeResult, ProbeScore, ProjectedPair, RelationAnalysis, SlotItems } from './types.js';
 
 /** Progress of {@link analyzeRelations}: `done` of `total` units of the current stage. */

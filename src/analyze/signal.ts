@@ -1,50 +1,12 @@
 // Whether an LRML model's memory attention carries any signal. With memory clipping the logits
 // K (p ⊙ q) are bounded and the attention can stay almost uniform: then every pair's relation r is
 // nearly the mean of the memory values, a constant offset, and explanations or probes of r read
-// noise. These helpers measure that and say it in words. Pure compute, imports nothing.
+// noise. These helpers measure that and say it in words. Pure compute; the per-pair measure is
+// src/models/attention-stats.ts (shared with explain).
 
-/**
- * Mean normalised attention entropy (entropy / log N, 1 = uniform) at or above which the attention
- * is reported as near-uniform: carrying almost no pair-specific signal.
- */
-export const NEAR_UNIFORM_ENTROPY = 0.98;
+import { NEAR_UNIFORM_ENTROPY, type PairAttentionStats } from '../models/attention-stats.js';
 
-/** How concentrated one pair's attention is. */
-export interface PairAttentionStats {
-  /** Entropy divided by log N: 1 = uniform, 0 = one slot (0 when N = 1). */
-  normalizedEntropy: number;
-  /** The largest weight (1/N = uniform). */
-  maxWeight: number;
-  /** The smallest weight. */
-  minWeight: number;
-  /** max − min of the logits K (p ⊙ q), i.e. ln(max weight / min weight); 0 = uniform. */
-  logitRange: number;
-  /** Whether the normalised entropy is at least {@link NEAR_UNIFORM_ENTROPY} (always true for N = 1). */
-  nearUniform: boolean;
-}
-
-/**
- * The concentration of one attention vector `a[offset .. offset + n)` (weights summing to 1).
- *
- * @example
- * ```ts
- * pairAttentionStats([0.25, 0.25, 0.25, 0.25]); // { normalizedEntropy: 1, logitRange: 0, nearUniform: true, … }
- * ```
- */
-export function pairAttentionStats(a: ArrayLike<number>, offset = 0, n = a.length - offset): PairAttentionStats {
-  let h = 0;
-  let max = -Infinity;
-  let min = Infinity;
-  for (let k = 0; k < n; k++) {
-    const w = a[offset + k];
-    if (w > 0) h -= w * Math.log(w);
-    if (w > max) max = w;
-    if (w < min) min = w;
-  }
-  const normalizedEntropy = n > 1 ? Math.min(1, Math.max(0, h / Math.log(n))) : 0;
-  const logitRange = n > 1 ? (min > 0 ? Math.log(max / min) : Infinity) : 0;
-  return { normalizedEntropy, maxWeight: max, minWeight: min, logitRange, nearUniform: n <= 1 || normalizedEntropy >= NEAR_UNIFORM_ENTROPY };
-}
+export { NEAR_UNIFORM_ENTROPY, pairAttentionStats, type PairAttentionStats } from '../models/attention-stats.js';
 
 /** How much signal a model's attention carries over a set of pairs. */
 export interface AttentionSignal {

@@ -6,7 +6,7 @@ import { PairState, PairUser, pairDistance, type PairShape } from '../kernels/fo
 import { TripletModel, lookupScales } from '../models/triplet.js';
 import type { LoadedModel } from '../models/types.js';
 import { Rng } from '../rng.js';
-import { pairAttentionStats, type PairAttentionStats } from '../analyze/signal.js';
+import { pairAttentionStats, type PairAttentionStats } from '../models/attention-stats.js';
 
 /** One memory slot's share of a pair's attention. */
 export interface SlotWeight {
