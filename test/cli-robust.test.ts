@@ -26,6 +26,7 @@ writeFileSync(data, `user,item\n${Array.from({ length: 240 }, (_, k) => `u${k % 
 
 /** Runs the CLI in-process; returns its exit code and output (and resets process.exitCode). */
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  process.exitCode = 0;
   const out = await captureOutput(() => main(['node', 'lrml', ...args]));
   const code = Number(process.exitCode ?? 0);
   process.exitCode = 0;
@@ -97,14 +98,17 @@ test('issue 17.4: a model too large for memory is refused before allocation, nam
   assert.match(r.stderr, /^error \[BAD_OPTION\]: --dim 1000000000: training lrml on 30 users × 20 items needs about [\d.]+ TiB of memory, more than the limit of [\d.]+ GiB \(80% of this machine's [\d.]+ GiB; --max-memory to change\)/);
   r = await cli('train', '--data', data, '--out', out, '--memories', '100000000', '--dim', '100');
   assert.match(r.stderr, /^error \[BAD_OPTION\]: --memories 100000000: training lrml .* needs about [\d.]+ GiB/);
+  r = await cli('train', '--data', data, '--out', out, '--negatives', '1000000000');
+  assert.match(r.stderr, /^error \[BAD_OPTION\]: --negatives 1000000000: training lrml .* needs about [\d.]+ GiB/);
   r = await cli('train', '--data', data, '--out', out, '--model', 'ease', '--max-memory', '1K');
   assert.match(r.stderr, /^error \[BAD_OPTION\]: the data: training ease on 30 users × 20 items needs about 4\.7 KiB of memory, more than the limit of 1\.0 KiB \(--max-memory\)/);
   r = await cli('train', '--data', data, '--out', out, '--max-memory', 'lots');
   assert.match(r.stderr, /^error \[BAD_OPTION\]: --max-memory: "lots" is not a size/);
   assert.equal(existsSync(out), false);
-  // the estimate itself: tables × 4 bytes × (weights, kernel copy, snapshot, Adam's two moments) + triplet arrays
+  // the estimate itself: tables × 4 bytes × (weights, kernel copy, gradients, snapshot, Adam's two moments) + triplet arrays
   const e = estimateTrainingMemory('lrml', { numUsers: 6040, numItems: 3706, nnz: 1_000_000 }, { dim: 100, numMemories: 20, optimizer: 'adam', negatives: 20 });
-  assert.deepEqual(e, { bytes: 4 * ((6040 + 3706) * 100 + 2 * 20 * 100) * 5 + 4 * 1_000_000 * 25, option: 'dim' });
+  // (ML-1M: the 20 negatives per positive are the largest part)
+  assert.deepEqual(e, { bytes: 4 * ((6040 + 3706) * 100 + 2 * 20 * 100) * 6 + 4 * 1_000_000 * 25, option: 'negatives' });
   assert.equal(estimateTrainingMemory('plugin-kind', { numUsers: 1, numItems: 1, nnz: 1 }, {}), null);
   assert.throws(() => checkTrainingMemory('bpr', { numUsers: 100, numItems: 100, nnz: 1000 }, { dim: 1000, optimizer: 'adam' }, 1 << 20), /--dim 1000: training bpr/);
   checkTrainingMemory('bpr', { numUsers: 100, numItems: 100, nnz: 1000 }, { dim: 8, optimizer: 'adam' }, 1 << 20);

@@ -46,6 +46,7 @@ function refused(bytes: Uint8Array, pattern: RegExp): void {
 
 /** Runs the CLI in-process; returns its exit code and output (and resets process.exitCode). */
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  process.exitCode = 0;
   const out = await captureOutput(() => main(['node', 'lrml', ...args]));
   const code = Number(process.exitCode ?? 0);
   process.exitCode = 0;

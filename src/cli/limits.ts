@@ -8,7 +8,7 @@ import { estimateTrainingMemory, formatBytes, type TrainingShape } from '../trai
 export const DEFAULT_MEMORY_SHARE = 0.8;
 
 /** Model option → the flag that sets it, for messages. */
-const FLAG_OF: Record<string, string> = { dim: '--dim', numMemories: '--memories' };
+const FLAG_OF: Record<string, string> = { dim: '--dim', numMemories: '--memories', negatives: '--negatives' };
 
 /**
  * Refuses (BAD_OPTION) a training whose estimated memory exceeds `maxMemory` bytes (default:

@@ -25,17 +25,31 @@ function optimizerCopies(o: Record<string, unknown>): number {
   return o.optimizer === 'sgd' ? 0 : o.optimizer === 'adagrad' ? 1 : 2;
 }
 
+/** The sum of the parts, blaming the option of the largest (`data`: no option). */
+function fromParts(parts: Record<string, number>): MemoryEstimate {
+  let bytes = 0;
+  let top = 'data';
+  for (const [k, b] of Object.entries(parts)) {
+    bytes += b;
+    if (b > (parts[top] ?? -1)) top = k;
+  }
+  return { bytes, option: top === 'data' ? null : top };
+}
+
 function tripletEstimate(memories: boolean): MemoryEstimator {
   return (s, o) => {
     const d = num(o, 'dim', 0);
     const n = memories ? num(o, 'numMemories', 0) : 0;
-    const tables = (s.numUsers + s.numItems) * d;
-    const memory = 2 * n * d;
-    // the weights in JS, in the kernel (+ optimiser state), and the best-epoch snapshot
-    const weights = 4 * (tables + memory) * (3 + optimizerCopies(o));
-    // per-epoch triplet arrays: pairs, order, users, items and negatives (int32)
-    const triplets = 4 * s.nnz * (5 + num(o, 'negatives', 1));
-    return { bytes: weights + triplets, option: memory > tables ? 'numMemories' : 'dim' };
+    // the weights in JS and in the kernel, the kernel's gradients and optimiser state, and the
+    // best-epoch snapshot
+    const copies = 4 + optimizerCopies(o);
+    return fromParts({
+      dim: 4 * (s.numUsers + s.numItems) * d * copies,
+      numMemories: 4 * 2 * n * d * copies,
+      // per-epoch triplet arrays: pairs, order, users, items (int32) and the negatives
+      data: 4 * s.nnz * 5,
+      negatives: 4 * s.nnz * num(o, 'negatives', 1),
+    });
   };
 }
 
@@ -52,8 +66,9 @@ export const MEMORY_ESTIMATORS: Readonly<Record<string, MemoryEstimator>> = Obje
   lrml: tripletEstimate(true),
   cml: tripletEstimate(false),
   bpr: (s, o) => {
+    // weights, gradients, optimiser state and the best-epoch snapshot; per-epoch pair arrays
     const tables = (s.numUsers + s.numItems) * num(o, 'dim', 0) + s.numItems;
-    return { bytes: 4 * tables * (2 + optimizerCopies(o)) + 4 * s.nnz * 4, option: 'dim' };
+    return fromParts({ dim: 4 * tables * (3 + optimizerCopies(o)), data: 4 * s.nnz * 4 });
   },
   ials: (s, o) => {
     const d = num(o, 'dim', 0);
