@@ -5,8 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import * as zlib from 'node:zlib';
 import { decodeModel, encodeModel } from '../src/io/format.js';
 import { loadModel, saveModel } from '../src/io/model-file.js';
@@ -14,11 +13,9 @@ import { crc32 } from '../src/io/crc32.js';
 import { LrmlError } from '../src/errors.js';
 import { main } from '../src/cli/main.js';
 import { createApp, ModelHolder } from '../src/serve/index.js';
-import { captureOutput, editModelHeader, modelHeader } from './helpers.js';
+import { captureOutput, editModelHeader, modelHeader, repoRoot } from './helpers.js';
 import { syntheticTriplet, wrap } from './recommend-fixtures.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = existsSync(resolve(here, '../package.json')) ? resolve(here, '..') : resolve(here, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'lrml-robust-io-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 
@@ -149,7 +146,7 @@ test('issue 17.2: new files carry a crc32; a flipped byte anywhere in the data o
 });
 
 test('issue 17.2: a file written before checksums (committed fixture, old writer) still loads', async () => {
-  const fixture = resolve(root, 'test/fixtures/lrml-v1-no-checksum.lrml');
+  const fixture = resolve(repoRoot(), 'test/fixtures/lrml-v1-no-checksum.lrml');
   const bytes = new Uint8Array(readFileSync(fixture));
   assert.ok(!new TextDecoder().decode(bytes.subarray(8, 8 + headerLength(bytes))).includes('"crc32"'));
   const m = await loadModel(fixture);
