@@ -2,7 +2,8 @@
 // model's own scores, and recommendations from a user's own history against that user's.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { PairState, PairUser, dotPairLoss, pairDistance, pairDistanceGrad, pairSoftmaxLoss, type PairShape } from '../src/kernels/foldin_impl.js';
+import { dotPairLoss, pairSoftmaxLoss } from '../src/kernels/foldin_impl.js';
+import { PairState, PairUser, pairDistance, pairDistanceGrad, type PairShape } from '../src/kernels/pair.js';
 import { Rng } from '../src/rng.js';
 import { LrmlError } from '../src/errors.js';
 import { foldInUser, recommend, recommendForItems } from '../src/recommend/index.js';
@@ -12,9 +13,9 @@ import { hasKind, planted, syntheticTriplet, trainedModel, wrap } from './recomm
 /** D(p, q) through the kernel's forward pass; adds scale·∂D/∂p into grad when given. */
 function dist(p: Float64Array, Q: Float32Array, qo: number, qs: number, K: Float32Array, M: Float32Array, shape: PairShape, grad: Float64Array | null = null, scale = 1): number {
   const user = new PairUser(shape);
-  user.set(p, 0, K, 1);
+  user.set(p, 0, 1);
   const pair = new PairState(shape);
-  const D = pairDistance(user, pair, Q, qo, qs, M);
+  const D = pairDistance(user, pair, Q, qo, qs, K, M);
   if (grad !== null) pairDistanceGrad(pair, K, M, D, grad, scale);
   return D;
 }
@@ -137,7 +138,7 @@ describe('pairSoftmaxLoss', () => {
         const scratch = new Float64Array(4);
         const lossAt = (p: Float64Array, grad: Float64Array): number => {
           const user = new PairUser(shape);
-          user.set(p, 0, K, 1);
+          user.set(p, 0, 1);
           return pairSoftmaxLoss(user, pairs, scratch, Q, qScales, K, M, 2, negs, 3, tau, grad, 1);
         };
         for (let trial = 0; trial < 4; trial++) {

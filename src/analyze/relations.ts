@@ -4,8 +4,8 @@
 // the attention; the items each memory slot is about; a 2-D PCA of r. Pure compute (browser-safe).
 
 import { LrmlError, badOption, numberIn, positiveInt } from '../errors.js';
-import { PairState, PairUser, pairDistance } from '../kernels/foldin_impl.js';
-import { unitBallScale } from '../models/foldin.js';
+import { unitBallScale } from '../kernels/clip.js';
+import { PairState, PairUser, pairDistance } from '../kernels/pair.js';
 import { TripletModel, lookupScales } from '../models/triplet.js';
 import type { LoadedModel } from '../models/types.js';
 import { Rng } from '../rng.js';
@@ -198,10 +198,10 @@ function computeRelations(model: TripletModel, pairs: LabelledPairs, rows: Int32
     item[t] = i;
     if (u !== last) {
       // p as the model sees it: clipped to the unit ball at lookup when the model does that
-      pu.set(P, u * d, K, lookupClip ? unitBallScale(P, u, d) : 1);
+      pu.set(P, u * d, lookupClip ? unitBallScale(P, u * d, d) : 1);
       last = u;
     }
-    pairDistance(pu, pair, Q, i * d, qs === null ? 1 : qs[i], M);
+    pairDistance(pu, pair, Q, i * d, qs === null ? 1 : qs[i], K, M);
     const o = t * d;
     for (let j = 0; j < d; j++) {
       R[o + j] = pair.r[j];

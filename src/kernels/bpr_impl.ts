@@ -1,7 +1,9 @@
 // BPR-MF training step (Rendle et al., UAI 2009): x_ui = p_u · q_i + b_i,
 // loss = −log σ(x_ui − x_uj) + l2·(‖p_u‖² + ‖q_i‖² + ‖q_j‖² + b_i² + b_j²)/2 per triplet,
 // gradients summed over the batch, then lazy Adam on the touched rows (global step for bias
-// correction) or plain SGD. Pure loops over typed arrays; no allocation after construction.
+// correction) or plain SGD (optim.ts). Pure loops over typed arrays; no allocation after construction.
+
+import { adamSecondMomentScale, adamStepSize, adamUpdate, sgdUpdate } from './optim.js';
 
 /** BPR-MF parameters: P (numUsers×dim), Q (numItems×dim), B (numItems item biases). */
 export interface BprParams {
@@ -111,27 +113,13 @@ export class BprStep {
 
   private apply(W: Float32Array, G: Float32Array, Mm: Float32Array, V: Float32Array, rows: Int32Array, n: number, width: number, t: number): void {
     const { learningRate: lr, beta1: b1, beta2: b2, epsilon: eps } = this.cfg;
-    if (this.cfg.optimizer === 'sgd') {
-      for (let r = 0; r < n; r++) {
-        const o = rows[r] * width;
-        for (let c = o; c < o + width; c++) {
-          W[c] -= lr * G[c];
-          G[c] = 0;
-        }
-      }
-      return;
-    }
-    const lrc = lr / (1 - Math.pow(b1, t));
-    const ibc2 = 1 / (1 - Math.pow(b2, t));
+    const sgd = this.cfg.optimizer === 'sgd';
+    const lrc = sgd ? 0 : adamStepSize(lr, b1, t);
+    const ibc2 = sgd ? 0 : adamSecondMomentScale(b2, t);
     for (let r = 0; r < n; r++) {
       const o = rows[r] * width;
-      for (let c = o; c < o + width; c++) {
-        const g = G[c];
-        G[c] = 0;
-        const m = (Mm[c] = b1 * Mm[c] + (1 - b1) * g);
-        const v = (V[c] = b2 * V[c] + (1 - b2) * g * g);
-        W[c] -= (lrc * m) / (Math.sqrt(v * ibc2) + eps);
-      }
+      if (sgd) sgdUpdate(W, G, o, o + width, lr);
+      else adamUpdate(W, G, Mm, V, o, o + width, lrc, ibc2, b1, b2, eps);
     }
   }
 }

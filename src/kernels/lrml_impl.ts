@@ -1,7 +1,8 @@
-// LRML / CML triplet training in plain TypeScript: forward pass, hand-derived backward pass and
-// optimiser step. This is the reference the WASM SIMD kernel (assembly/lrml_train.ts) is checked
-// against, and the fallback where WebAssembly is unavailable. Pure loops over typed arrays;
-// Float64 scratch allocated once per kernel object, nothing allocated per triplet or step.
+// LRML / CML triplet training in plain TypeScript: forward pass (the pair forward of pair.ts),
+// hand-derived backward pass and optimiser step (the updates of optim.ts, the clip of clip.ts).
+// This is the reference the WASM SIMD kernel (assembly/lrml_train.ts) is checked against, and the
+// fallback where WebAssembly is unavailable. Pure loops over typed arrays; Float64 scratch
+// allocated once per kernel object, nothing allocated per triplet or step.
 //
 // One training example is a positive (u, i) with k negatives j₁..j_k. For a side x ∈ {i, j₁..j_k}:
 //   p = look(P[u]), q = look(Q[x])          look = x·min(1, 1/‖x‖) with clip 'lookup', else identity
@@ -27,17 +28,10 @@
 // then, for clip 'lookup', through the clip of each looked-up row x with ‖x‖ > 1 (y = x/‖x‖):
 //   ∂x = (∂y − y (y·∂y)) / ‖x‖
 
+import { clipToBall, unitBallScale } from './clip.js';
+import { attention, relation, residualDistance } from './pair.js';
+import { adagradUpdate, adamSecondMomentScale, adamStepSize, adamUpdate, sgdUpdate } from './optim.js';
 import type { TripletKernelConfig, TripletParams } from './types.js';
-
-/**
- * The ε inside the square root of the `l2` distance: sqrt(Σe² + 1e-3), as in the authors' code.
- *
- * @example
- * ```ts
- * const D = Math.sqrt(sumOfSquares + L2_DISTANCE_EPS);
- * ```
- */
-export const L2_DISTANCE_EPS = 1e-3;
 
 /**
  * The parts of a {@link TripletKernelConfig} that the forward pass uses.
@@ -67,8 +61,8 @@ export interface LrmlScratch {
   readonly pc: Float64Array;
   /** Looked-up q per side ((k+1) × dim). */
   readonly qc: Float64Array;
-  /** Raw norms: p, then one per side (k+2). */
-  readonly norms: Float64Array;
+  /** Lookup clip scales (unitBallScale; 1 without the lookup clip): p, then one per side (k+2). */
+  readonly scales: Float64Array;
   /** p ⊙ q per side ((k+1) × dim). */
   readonly s: Float64Array;
   /** Attention per side ((k+1) × numMemories). */
@@ -110,7 +104,7 @@ export function createLrmlScratch(cfg: Pick<TripletKernelConfig, 'dim' | 'numMem
   const sides = k + 1;
   return {
     dim: d, numMemories: n, negatives: k,
-    pc: new Float64Array(d), qc: new Float64Array(sides * d), norms: new Float64Array(sides + 1),
+    pc: new Float64Array(d), qc: new Float64Array(sides * d), scales: new Float64Array(sides + 1),
     s: new Float64Array(sides * d), a: new Float64Array(sides * n), r: new Float64Array(sides * d),
     e: new Float64Array(sides * d), dist: new Float64Array(sides), hinge: new Float64Array(k),
     contrib: new Uint8Array(k), weight: new Float64Array(k), gp: new Float64Array(d), gq: new Float64Array(sides * d),
@@ -118,90 +112,18 @@ export function createLrmlScratch(cfg: Pick<TripletKernelConfig, 'dim' | 'numMem
   };
 }
 
-/** Copies row `row` of X into out[o, o+d), scaled into the unit ball when `lookup`; returns the raw norm. */
+/** Copies row `row` of X into out[o, o+d), scaled into the unit ball when `lookup`; returns the scale. */
 function lookUp(X: Float32Array, row: number, d: number, lookup: boolean, out: Float64Array, o: number): number {
   const xo = row * d;
-  let ss = 0;
-  for (let c = 0; c < d; c++) {
-    const x = X[xo + c];
-    out[o + c] = x;
-    ss += x * x;
-  }
-  const norm = Math.sqrt(ss);
-  if (lookup && norm > 1) {
-    const f = 1 / norm;
-    for (let c = 0; c < d; c++) out[o + c] *= f;
-  }
-  return norm;
-}
-
-/** A[ao, ao+d) · B[bo, bo+d), four independent partial sums (faster in V8 than one chain). */
-function dot(A: Float32Array, ao: number, B: Float64Array, bo: number, d: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let c = 0;
-  for (; c + 3 < d; c += 4) {
-    s0 += A[ao + c] * B[bo + c];
-    s1 += A[ao + c + 1] * B[bo + c + 1];
-    s2 += A[ao + c + 2] * B[bo + c + 2];
-    s3 += A[ao + c + 3] * B[bo + c + 3];
-  }
-  for (; c < d; c++) s0 += A[ao + c] * B[bo + c];
-  return (s0 + s1) + (s2 + s3);
-}
-
-/** Attention and relation of side `side` from s: a = softmax(K s), r = Σₘ aₘ Mₘ. */
-function relationForward(K: Float32Array, M: Float32Array, d: number, n: number, sc: LrmlScratch, side: number): void {
-  const s = sc.s;
-  const a = sc.a;
-  const r = sc.r;
-  const so = side * d;
-  const ao = side * n;
-  let mx = -Infinity;
-  for (let m = 0; m < n; m++) {
-    const l = dot(K, m * d, s, so, d);
-    a[ao + m] = l;
-    if (l > mx) mx = l;
-  }
-  let z = 0;
-  for (let m = 0; m < n; m++) {
-    const x = Math.exp(a[ao + m] - mx);
-    a[ao + m] = x;
-    z += x;
-  }
-  const iz = 1 / z;
-  for (let m = 0; m < n; m++) a[ao + m] *= iz;
-  // r = Σₘ aₘ Mₘ, four columns at a time in registers
-  let c = 0;
-  for (; c + 3 < d; c += 4) {
-    let r0 = 0;
-    let r1 = 0;
-    let r2 = 0;
-    let r3 = 0;
-    for (let m = 0, o = c; m < n; m++, o += d) {
-      const am = a[ao + m];
-      r0 += am * M[o];
-      r1 += am * M[o + 1];
-      r2 += am * M[o + 2];
-      r3 += am * M[o + 3];
-    }
-    r[so + c] = r0;
-    r[so + c + 1] = r1;
-    r[so + c + 2] = r2;
-    r[so + c + 3] = r3;
-  }
-  for (; c < d; c++) {
-    let r0 = 0;
-    for (let m = 0; m < n; m++) r0 += a[ao + m] * M[m * d + c];
-    r[so + c] = r0;
-  }
+  const f = lookup ? unitBallScale(X, xo, d) : 1;
+  for (let c = 0; c < d; c++) out[o + c] = X[xo + c] * f;
+  return f;
 }
 
 /**
- * Forward of one side: s (own relation), a, r, e = p + r_src − q; returns D.
- * `relSide` is the side whose relation is used (the side itself, or 0 for a copied relation).
+ * Forward of one side through the pair forward of pair.ts: s (own relation), a, r,
+ * e = p + r_src − q; returns D. `relSide` is the side whose relation is used (the side itself,
+ * or 0 for a copied relation).
  */
 function sideForward(cfg: LrmlForwardConfig, K: Float32Array, M: Float32Array, sc: LrmlScratch, side: number, relSide: number): number {
   const d = cfg.dim;
@@ -212,23 +134,10 @@ function sideForward(cfg: LrmlForwardConfig, K: Float32Array, M: Float32Array, s
   if (n > 0 && relSide === side) {
     const s = sc.s;
     for (let c = 0; c < d; c++) s[so + c] = pc[c] * qc[so + c];
-    relationForward(K, M, d, n, sc, side);
+    attention(K, s, so, d, n, sc.a, side * n);
+    relation(sc.a, side * n, M, d, n, sc.r, so);
   }
-  const e = sc.e;
-  const r = sc.r;
-  const ro = relSide * d;
-  let acc = 0;
-  if (n > 0) {
-    for (let c = 0; c < d; c++) e[so + c] = pc[c] + r[ro + c] - qc[so + c];
-  } else {
-    for (let c = 0; c < d; c++) e[so + c] = pc[c] - qc[so + c];
-  }
-  if (cfg.distance === 'l1') {
-    for (let c = 0; c < d; c++) acc += Math.abs(e[so + c]);
-    return acc;
-  }
-  for (let c = 0; c < d; c++) acc += e[so + c] * e[so + c];
-  return cfg.distance === 'l2' ? Math.sqrt(acc + L2_DISTANCE_EPS) : acc;
+  return residualDistance(cfg.distance, pc, 0, n > 0 ? sc.r : null, relSide * d, qc, so, sc.e, so, d);
 }
 
 /** Turns e of `side` into coef · ∂D/∂e in place. */
@@ -346,19 +255,18 @@ function embedFromS(sc: LrmlScratch, d: number, side: number): void {
 }
 
 /**
- * Adds the gradient g[go, go+d) of a looked-up row (after the clip backward for `lookup`, plus
- * 2·l2·times·x for the regulariser) into G's row `row`.
+ * Adds the gradient g[go, go+d) of a looked-up row (after the clip backward when it was clipped,
+ * i.e. its lookup scale is < 1, plus 2·l2·times·x for the regulariser) into G's row `row`.
  */
 function scatterRow(
   X: Float32Array, G: Float32Array, row: number, d: number, g: Float64Array, go: number,
-  y: Float64Array, yo: number, norm: number, lookup: boolean, reg: number,
+  y: Float64Array, yo: number, scale: number, reg: number,
 ): void {
   const xo = row * d;
-  if (lookup && norm > 1) {
+  if (scale < 1) {
     let dot = 0;
     for (let c = 0; c < d; c++) dot += y[yo + c] * g[go + c];
-    const inv = 1 / norm;
-    for (let c = 0; c < d; c++) G[xo + c] += (g[go + c] - dot * y[yo + c]) * inv + reg * X[xo + c];
+    for (let c = 0; c < d; c++) G[xo + c] += (g[go + c] - dot * y[yo + c]) * scale + reg * X[xo + c];
   } else {
     for (let c = 0; c < d; c++) G[xo + c] += g[go + c] + reg * X[xo + c];
   }
@@ -417,10 +325,10 @@ export function lrmlTripletGrad(
   const { P, Q, K, M } = params;
   const lookup = cfg.clip === 'lookup';
   const own = cfg.negativeRelation === 'own';
-  const norms = sc.norms;
+  const scales = sc.scales;
   // forward
-  norms[0] = lookUp(P, u, d, lookup, sc.pc, 0);
-  norms[1] = lookUp(Q, i, d, lookup, sc.qc, 0);
+  scales[0] = lookUp(P, u, d, lookup, sc.pc, 0);
+  scales[1] = lookUp(Q, i, d, lookup, sc.qc, 0);
   const dist = sc.dist;
   dist[0] = sideForward(cfg, K, M, sc, 0, 0);
   const hinge = sc.hinge;
@@ -431,7 +339,7 @@ export function lrmlTripletGrad(
   let top = 0; // largest hinge of any sign
   for (let t = 0; t < k; t++) {
     const side = t + 1;
-    norms[side + 1] = lookUp(Q, neg[negOffset + t], d, lookup, sc.qc, side * d);
+    scales[side + 1] = lookUp(Q, neg[negOffset + t], d, lookup, sc.qc, side * d);
     dist[side] = sideForward(cfg, K, M, sc, side, own ? side : 0);
     const h = cfg.margin + dist[0] - dist[side];
     hinge[t] = h;
@@ -550,24 +458,14 @@ export function lrmlTripletGrad(
     }
   }
   const reg = 2 * cfg.l2;
-  scatterRow(P, grads.P, u, d, gp, 0, sc.pc, 0, norms[0], lookup, reg * cnt);
-  scatterRow(Q, grads.Q, i, d, gq, 0, sc.qc, 0, norms[1], lookup, reg * cnt);
+  scatterRow(P, grads.P, u, d, gp, 0, sc.pc, 0, scales[0], reg * cnt);
+  scatterRow(Q, grads.Q, i, d, gq, 0, sc.qc, 0, scales[1], reg * cnt);
   for (let t = 0; t < k; t++) {
     if (contrib[t] === 0) continue;
     const side = t + 1;
-    scatterRow(Q, grads.Q, neg[negOffset + t], d, gq, side * d, sc.qc, side * d, norms[side + 1], lookup, reg);
+    scatterRow(Q, grads.Q, neg[negOffset + t], d, gq, side * d, sc.qc, side * d, scales[side + 1], reg);
   }
   return loss;
-}
-
-/** Scales row W[o, o+d) into the ball of radius `max` (default 1). */
-function clipRow(W: Float32Array, o: number, d: number, max = 1): void {
-  let ss = 0;
-  for (let c = o; c < o + d; c++) ss += W[c] * W[c];
-  if (ss > max * max) {
-    const f = max / Math.sqrt(ss);
-    for (let c = o; c < o + d; c++) W[c] *= f;
-  }
 }
 
 /**
@@ -658,61 +556,37 @@ export class LrmlTsStep {
     const d = cfg.dim;
     const { params: W, grads: G, state1: S1, state2: S2 } = this;
     const clipRows = cfg.clip === 'rows';
-    const bc1 = 1 - Math.pow(cfg.beta1, t);
-    const bc2 = 1 - Math.pow(cfg.beta2, t);
+    const lrc = adamStepSize(this.learningRate, cfg.beta1, t);
+    const ibc2 = adamSecondMomentScale(cfg.beta2, t);
     for (let r = 0; r < nP; r++) {
       const o = this.touchedP[r] * d;
-      this.update(W.P, G.P, S1.P, S2.P, o, d, bc1, bc2);
-      if (clipRows) clipRow(W.P, o, d);
+      this.update(W.P, G.P, S1.P, S2.P, o, d, lrc, ibc2);
+      if (clipRows) clipToBall(W.P, o, d);
     }
     for (let r = 0; r < nQ; r++) {
       const o = this.touchedQ[r] * d;
-      this.update(W.Q, G.Q, S1.Q, S2.Q, o, d, bc1, bc2);
-      if (clipRows) clipRow(W.Q, o, d);
+      this.update(W.Q, G.Q, S1.Q, S2.Q, o, d, lrc, ibc2);
+      if (clipRows) clipToBall(W.Q, o, d);
     }
     const len = cfg.numMemories * d;
     if (len > 0) {
-      this.update(W.K, G.K, S1.K, S2.K, 0, len, bc1, bc2);
-      this.update(W.M, G.M, S1.M, S2.M, 0, len, bc1, bc2);
+      this.update(W.K, G.K, S1.K, S2.K, 0, len, lrc, ibc2);
+      this.update(W.M, G.M, S1.M, S2.M, 0, len, lrc, ibc2);
       if (cfg.clipMemory) {
         const maxKey = cfg.maxKeyNorm ?? 1;
         for (let o = 0; o < len; o += d) {
-          clipRow(W.K, o, d, maxKey);
-          clipRow(W.M, o, d);
+          clipToBall(W.K, o, d, maxKey);
+          clipToBall(W.M, o, d);
         }
       }
     }
   }
 
-  /** Optimiser update of W[o, o+len) from G (zeroed after use). */
-  private update(W: Float32Array, G: Float32Array, S1: Float32Array, S2: Float32Array, o: number, len: number, bc1: number, bc2: number): void {
-    const { optimizer, beta1: b1, beta2: b2, epsilon: eps } = this.cfg;
-    const lr = this.learningRate;
-    const end = o + len;
-    if (optimizer === 'adam') {
-      const lrc = lr / bc1;
-      const ibc2 = 1 / bc2;
-      const ob1 = 1 - b1;
-      const ob2 = 1 - b2;
-      for (let c = o; c < end; c++) {
-        const g = G[c];
-        G[c] = 0;
-        S1[c] = b1 * S1[c] + ob1 * g;
-        S2[c] = b2 * S2[c] + ob2 * g * g;
-        W[c] -= (lrc * S1[c]) / (Math.sqrt(S2[c] * ibc2) + eps);
-      }
-    } else if (optimizer === 'adagrad') {
-      for (let c = o; c < end; c++) {
-        const g = G[c];
-        G[c] = 0;
-        S1[c] += g * g;
-        W[c] -= (lr * g) / (Math.sqrt(S1[c]) + eps);
-      }
-    } else {
-      for (let c = o; c < end; c++) {
-        W[c] -= lr * G[c];
-        G[c] = 0;
-      }
-    }
+  /** Optimiser update of W[o, o+len) from G (zeroed after use); optim.ts has the maths. */
+  private update(W: Float32Array, G: Float32Array, S1: Float32Array, S2: Float32Array, o: number, len: number, lrc: number, ibc2: number): void {
+    const { optimizer, beta1, beta2, epsilon } = this.cfg;
+    if (optimizer === 'adam') adamUpdate(W, G, S1, S2, o, o + len, lrc, ibc2, beta1, beta2, epsilon);
+    else if (optimizer === 'adagrad') adagradUpdate(W, G, S1, o, o + len, this.learningRate, epsilon);
+    else sgdUpdate(W, G, o, o + len, this.learningRate);
   }
 }

@@ -1,7 +1,9 @@
-// Scoring loops in plain TypeScript: the fallback scorer (Float64 arithmetic, direct formula) and
+// Scoring loops in plain TypeScript: the fallback scorer (the pair forward of pair.ts, Float64) and
 // the host-side preparation of the tables the WASM scorer (assembly/lrml_score.ts) reads.
-// Pure loops over typed arrays; no allocation after construction; imports only kernel types.
+// Pure loops over typed arrays; no allocation after construction; imports only kernels.
 
+import { rowClipScales, unitBallScale } from './clip.js';
+import { PairState, PairUser, pairDistance } from './pair.js';
 import type { ClipMode, Distance } from './types.js';
 
 /** Shapes and choices of a triplet (LRML / CML) scorer. */
@@ -17,34 +19,10 @@ export interface TripletScoreShape {
 }
 
 /**
- * Per-row unit-ball scale min(1, 1/‖x‖) of a row-major matrix, into `out` (length rows).
- *
- * @example
- * ```ts
- * const s = new Float64Array(2);
- * rowClipScales(Float32Array.of(3, 4, 0.1, 0), 2, 2, s); // s = [0.2, 1]
- * ```
- */
-export function rowClipScales(X: Float32Array, rows: number, dim: number, out: Float64Array): void {
-  for (let r = 0; r < rows; r++) {
-    let s = 0;
-    const o = r * dim;
-    for (let j = 0; j < dim; j++) s += X[o + j] * X[o + j];
-    const n = Math.sqrt(s);
-    out[r] = n > 1 ? 1 / n : 1;
-  }
-}
-
-/** Distance of a difference vector's sum of squares / absolute values, as the models define it. */
-function finishDistance(distance: Distance, acc: number): number {
-  if (distance === 'l2') return Math.sqrt(acc + 1e-3);
-  return acc;
-}
-
-/**
- * The TypeScript triplet scorer: score(u, i) = −dist(p + r − q), r = Σₖ softmax(K (p ⊙ q))ₖ Mₖ,
- * computed directly in Float64 (the fallback when WebAssembly is unavailable, and the accurate
- * reference the WASM scorer is measured against). Allocation-free after construction.
+ * The TypeScript triplet scorer: score(u, i) = −D(p, q), the pair forward of pair.ts
+ * (r = Σₖ softmax(K (p ⊙ q))ₖ Mₖ, D = dist(p + r − q)) in Float64: the fallback when
+ * WebAssembly is unavailable, and the accurate reference the WASM scorer is measured against.
+ * Allocation-free after construction.
  *
  * @example
  * ```ts
@@ -55,20 +33,16 @@ function finishDistance(distance: Distance, acc: number): number {
  */
 export class TripletScoreTs {
   private readonly qScale: Float64Array;
-  private readonly pc: Float64Array;
-  private readonly kp: Float64Array;
-  private readonly logits: Float64Array;
-  private readonly r: Float64Array;
+  private readonly user: PairUser;
+  private readonly pair: PairState;
 
   constructor(
     private readonly params: { Q: Float32Array; K: Float32Array; M: Float32Array },
     readonly shape: TripletScoreShape,
   ) {
     this.qScale = new Float64Array(shape.numItems);
-    this.pc = new Float64Array(shape.dim);
-    this.kp = new Float64Array(shape.numMemories * shape.dim);
-    this.logits = new Float64Array(shape.numMemories);
-    this.r = new Float64Array(shape.dim);
+    this.user = new PairUser(shape);
+    this.pair = new PairState(shape);
     this.refresh();
   }
 
@@ -84,54 +58,13 @@ export class TripletScoreTs {
    * when `items` is null) into out[0 .. count).
    */
   score(src: Float32Array, off: number, items: Int32Array | null, count: number, out: Float32Array): void {
-    const { dim: d, numMemories: n, distance, clip } = this.shape;
+    const { dim: d, clip } = this.shape;
     const { Q, K, M } = this.params;
-    const pc = this.pc;
-    let ps = 0;
-    for (let j = 0; j < d; j++) ps += src[off + j] * src[off + j];
-    const pScale = clip === 'lookup' && ps > 1 ? 1 / Math.sqrt(ps) : 1;
-    for (let j = 0; j < d; j++) pc[j] = src[off + j] * pScale;
-    const kp = this.kp;
-    for (let k = 0; k < n; k++) for (let j = 0; j < d; j++) kp[k * d + j] = K[k * d + j] * pc[j];
-    const logits = this.logits;
-    const r = this.r;
+    const { user, pair, qScale } = this;
+    user.set(src, off, clip === 'lookup' ? unitBallScale(src, off, d) : 1);
     for (let t = 0; t < count; t++) {
       const i = items === null ? t : items[t];
-      const qo = i * d;
-      const qs = this.qScale[i];
-      if (n > 0) {
-        let mx = -Infinity;
-        for (let k = 0; k < n; k++) {
-          let l = 0;
-          const ko = k * d;
-          for (let j = 0; j < d; j++) l += kp[ko + j] * Q[qo + j];
-          l *= qs;
-          logits[k] = l;
-          if (l > mx) mx = l;
-        }
-        let sum = 0;
-        for (let k = 0; k < n; k++) {
-          const e = Math.exp(logits[k] - mx);
-          logits[k] = e;
-          sum += e;
-        }
-        r.fill(0);
-        for (let k = 0; k < n; k++) {
-          const a = logits[k] / sum;
-          const mo = k * d;
-          for (let j = 0; j < d; j++) r[j] += a * M[mo + j];
-        }
-      }
-      let acc = 0;
-      if (distance === 'l1') {
-        for (let j = 0; j < d; j++) acc += Math.abs(pc[j] + (n > 0 ? r[j] : 0) - Q[qo + j] * qs);
-      } else {
-        for (let j = 0; j < d; j++) {
-          const e = pc[j] + (n > 0 ? r[j] : 0) - Q[qo + j] * qs;
-          acc += e * e;
-        }
-      }
-      out[t] = -finishDistance(distance, acc);
+      out[t] = -pairDistance(user, pair, Q, i * d, qScale[i], K, M);
     }
   }
 }
@@ -236,9 +169,7 @@ export function fillUserRows(
   src: Float32Array, off: number, dim: number, K: Float32Array, M: Float32Array, n: number,
   clip: boolean, A: Float32Array, mp: Float32Array,
 ): number {
-  let ps = 0;
-  for (let j = 0; j < dim; j++) ps += src[off + j] * src[off + j];
-  const scale = clip && ps > 1 ? 1 / Math.sqrt(ps) : 1;
+  const scale = clip ? unitBallScale(src, off, dim) : 1;
   const po = n * dim;
   let pp = 0;
   for (let j = 0; j < dim; j++) {

@@ -4,7 +4,8 @@
 
 import { compileKernel, LinearAllocator } from './wasm.js';
 import { wasmBase64 } from './generated/lrml_score.js';
-import { dotScoreTs, fillItemTables, fillUserRows, rowClipScales, TripletScoreTs, type ScoreTables, type TripletScoreShape } from './score_impl.js';
+import { rowClipScales } from './clip.js';
+import { dotScoreTs, fillItemTables, fillUserRows, TripletScoreTs, type ScoreTables, type TripletScoreShape } from './score_impl.js';
 import type { ClipMode, Distance, TripletParams } from './types.js';
 
 /** Shapes and choices of a triplet (LRML / CML) model's scorer. */

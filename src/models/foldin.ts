@@ -3,12 +3,15 @@
 // optimised; every model parameter stays frozen.
 
 import { badOption } from '../errors.js';
-import { PairState, PairUser, dotPairLoss, pairDistance, pairDistanceGrad, pairSoftmaxLoss, type PairShape } from '../kernels/foldin_impl.js';
+import { clipToBall } from '../kernels/clip.js';
+import { dotPairLoss, pairSoftmaxLoss } from '../kernels/foldin_impl.js';
+import { adamSecondMomentScale, adamStepSize, adamUpdate } from '../kernels/optim.js';
+import { PairState, PairUser, pairDistance, pairDistanceGrad, type PairShape } from '../kernels/pair.js';
 import type { Distance } from '../kernels/types.js';
 import { Rng } from '../rng.js';
 import type { FoldInFit, FoldInLoss, FoldInSettings, ItemSimilarity } from './types.js';
 
-/** Adam on one vector. */
+/** Adam (kernels/optim.ts) on one vector, with β₁ = 0.9, β₂ = 0.999, ε = 1e-8. */
 class Adam {
   private readonly m: Float64Array;
   private readonly v: Float64Array;
@@ -17,26 +20,10 @@ class Adam {
     this.m = new Float64Array(n);
     this.v = new Float64Array(n);
   }
+  /** One step on x from the gradient g (zeroed). */
   step(x: Float64Array, g: Float64Array): void {
-    this.t++;
-    const b1 = 0.9;
-    const b2 = 0.999;
-    const c1 = 1 - b1 ** this.t;
-    const c2 = 1 - b2 ** this.t;
-    for (let j = 0; j < x.length; j++) {
-      this.m[j] = b1 * this.m[j] + (1 - b1) * g[j];
-      this.v[j] = b2 * this.v[j] + (1 - b2) * g[j] * g[j];
-      x[j] -= (this.lr * (this.m[j] / c1)) / (Math.sqrt(this.v[j] / c2) + 1e-8);
-    }
-  }
-}
-
-function projectUnitBall(x: Float64Array): void {
-  let s = 0;
-  for (let j = 0; j < x.length; j++) s += x[j] * x[j];
-  if (s > 1) {
-    const f = 1 / Math.sqrt(s);
-    for (let j = 0; j < x.length; j++) x[j] *= f;
+    const t = ++this.t;
+    adamUpdate(x, g, this.m, this.v, 0, x.length, adamStepSize(this.lr, 0.9, t), adamSecondMomentScale(0.999, t), 0.9, 0.999, 1e-8);
   }
 }
 
@@ -80,21 +67,6 @@ function meanOfRows(Q: Float32Array, dim: number, items: Int32Array, scales: Flo
   }
   for (let j = 0; j < dim; j++) p[j] /= items.length;
   return p;
-}
-
-/**
- * The factor that brings row `row` of a row-major matrix (d columns) into the unit ball: 1 when
- * its norm is ≤ 1, else 1 / norm (what `clip: 'lookup'` applies when a row is looked up).
- *
- * @example
- * ```ts
- * const s = unitBallScale(model.params.P, u, model.options.dim); // p as the model sees it = s · P[u]
- * ```
- */
-export function unitBallScale(X: Float32Array, row: number, d: number): number {
-  let s = 0;
-  for (let j = 0; j < d; j++) s += X[row * d + j] * X[row * d + j];
-  return s > 1 ? 1 / Math.sqrt(s) : 1;
 }
 
 /**
@@ -151,7 +123,7 @@ export function foldInTriplet(t: TripletFoldIn, numItems: number, items: Int32Ar
   const project = t.clip !== 'none';
   const margin = t.margin;
   const p = meanOfRows(Q, d, items, qs);
-  if (project) projectUnitBall(p);
+  if (project) clipToBall(p, 0, d);
   if (items.length >= numItems) return { method: loss, vector: Float32Array.from(p), steps: 0, loss: Number.NaN };
   const user = new PairUser(shape);
   const grad = new Float64Array(d);
@@ -168,18 +140,18 @@ export function foldInTriplet(t: TripletFoldIn, numItems: number, items: Int32Ar
     grad.fill(0);
     let total = 0;
     const pos = sampler.positives();
-    user.set(p, 0, K, 1);
+    user.set(p, 0, 1);
     for (const i of pos) {
       if (softmax) {
         for (let k = 0; k < o.negatives; k++) negs[k] = sampler.negative();
         total += pairSoftmaxLoss(user, pairs, dist, Q, qs, K, M, i, negs, o.negatives, t.temperature, grad, 1);
         continue;
       }
-      const dp = pairDistance(user, pairPos, Q, i * d, qs === null ? 1 : qs[i], M);
+      const dp = pairDistance(user, pairPos, Q, i * d, qs === null ? 1 : qs[i], K, M);
       let active = 0;
       for (let k = 0; k < o.negatives; k++) {
         const j = sampler.negative();
-        const dn = pairDistance(user, pairNeg, Q, j * d, qs === null ? 1 : qs[j], M);
+        const dn = pairDistance(user, pairNeg, Q, j * d, qs === null ? 1 : qs[j], K, M);
         const h = margin + dp - dn;
         if (h > 0) {
           // the gradient only for active hinges
@@ -194,7 +166,7 @@ export function foldInTriplet(t: TripletFoldIn, numItems: number, items: Int32Ar
     for (let c = 0; c < d; c++) grad[c] *= scale;
     lossValue = total * scale;
     adam.step(p, grad);
-    if (project) projectUnitBall(p);
+    if (project) clipToBall(p, 0, d);
   }
   return { method: loss, vector: Float32Array.from(p), steps: Number.isNaN(lossValue) ? 0 : o.steps, loss: lossValue };
 }

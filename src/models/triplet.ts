@@ -1,8 +1,9 @@
 import { LrmlError, badOption, numberIn, oneOf, positiveInt, withDefaults } from '../errors.js';
 import type { ClipMode, Distance, NegativeMode, NegativeRelation, Optimizer, TripletKernelConfig, TripletLoss, TripletParams } from '../kernels/types.js';
+import { rowClipScales } from '../kernels/clip.js';
 import { lossOptionProblem } from '../kernels/losses.js';
 import { createTripletScorer, type TripletScorer } from '../kernels/scorer.js';
-import { euclideanSimilarity, foldInTriplet, unitBallScale } from './foldin.js';
+import { euclideanSimilarity, foldInTriplet } from './foldin.js';
 import { trainedFamily } from './trainer.js';
 import type { FamilyPreset, FoldInFit, FoldInSettings, ItemSimilarity, ModelFamily, Recommender, Tensor } from './types.js';
 
@@ -283,7 +284,7 @@ export class TripletModel implements Recommender {
 export function lookupScales(model: TripletModel): Float64Array | null {
   if (model.options.clip !== 'lookup') return null;
   const out = new Float64Array(model.numItems);
-  for (let i = 0; i < model.numItems; i++) out[i] = unitBallScale(model.params.Q, i, model.options.dim);
+  rowClipScales(model.params.Q, model.numItems, model.options.dim, out);
   return out;
 }
 

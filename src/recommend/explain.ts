@@ -2,7 +2,8 @@
 // vector, the distance; and which pairs a memory slot is about.
 
 import { LrmlError, badOption, positiveInt } from '../errors.js';
-import { PairState, PairUser, pairDistance, type PairShape } from '../kernels/foldin_impl.js';
+import { unitBallScale } from '../kernels/clip.js';
+import { PairState, PairUser, pairDistance, residualDistance, type PairShape } from '../kernels/pair.js';
 import { TripletModel, lookupScales } from '../models/triplet.js';
 import type { LoadedModel } from '../models/types.js';
 import { Rng } from '../rng.js';
@@ -51,17 +52,11 @@ function needLrml(m: LoadedModel): TripletModel {
   return model;
 }
 
-/** The clipped user vector in float64 (as the model sees it). */
-function userVector(model: TripletModel, u: number): Float64Array {
+/** Sets `user` to user u's vector as the model sees it (clipped into the unit ball at lookup when the model does that). */
+function setUser(model: TripletModel, user: PairUser, u: number): void {
   const d = model.options.dim;
-  const p = new Float64Array(d);
-  for (let j = 0; j < d; j++) p[j] = model.params.P[u * d + j];
-  if (model.options.clip === 'lookup') {
-    let s = 0;
-    for (let j = 0; j < d; j++) s += p[j] * p[j];
-    if (s > 1) for (let j = 0; j < d; j++) p[j] /= Math.sqrt(s);
-  }
-  return p;
+  const P = model.params.P;
+  user.set(P, u * d, model.options.clip === 'lookup' ? unitBallScale(P, u * d, d) : 1);
 }
 
 function shapeOf(model: TripletModel): PairShape {
@@ -89,20 +84,14 @@ export function explain(m: LoadedModel, userId: string, itemId: string): Explana
   if (i === undefined) throw new LrmlError('UNKNOWN_ITEM', `unknown item ${JSON.stringify(itemId)}`);
   const shape = shapeOf(model);
   const d = shape.dim;
-  const p = userVector(model, u);
   const qs = lookupScales(model);
   const user = new PairUser(shape);
   const pair = new PairState(shape);
-  user.set(p, 0, model.params.K, 1);
-  const distance = pairDistance(user, pair, model.params.Q, i * d, qs === null ? 1 : qs[i], model.params.M);
+  setUser(model, user, u);
+  const distance = pairDistance(user, pair, model.params.Q, i * d, qs === null ? 1 : qs[i], model.params.K, model.params.M);
   const attention = Array.from(pair.a);
   const relation = Array.from(pair.r);
-  let acc = 0;
-  for (let j = 0; j < d; j++) {
-    const e = p[j] - pair.q[j];
-    acc += shape.distance === 'l1' ? Math.abs(e) : e * e;
-  }
-  const distanceWithoutRelation = shape.distance === 'l2' ? Math.sqrt(acc + 1e-3) : acc;
+  const distanceWithoutRelation = residualDistance(shape.distance, user.p, 0, null, 0, pair.q, 0, new Float64Array(d), 0, d);
   const slots = attention.map((weight, slot) => ({ slot, weight })).sort((a, b) => b.weight - a.weight || a.slot - b.slot);
   const attentionSignal = pairAttentionStats(attention);
   const seen = m.seen === null ? null : m.seen.has(u, i);
@@ -243,7 +232,6 @@ export function slotProfile(m: LoadedModel, slot: number, options: SlotProfileOp
   const pair = new PairState(shape);
   const weights = new Float64Array(users.length);
   let lastUser = -1;
-  let p: Float64Array = new Float64Array(d);
   let total = 0;
   const itemSum = new Map<number, number>();
   const itemCount = new Map<number, number>();
@@ -253,11 +241,10 @@ export function slotProfile(m: LoadedModel, slot: number, options: SlotProfileOp
     const u = users[t];
     const i = items[t];
     if (u !== lastUser) {
-      p = userVector(model, u);
-      user.set(p, 0, model.params.K, 1);
+      setUser(model, user, u);
       lastUser = u;
     }
-    pairDistance(user, pair, model.params.Q, i * d, qs === null ? 1 : qs[i], model.params.M);
+    pairDistance(user, pair, model.params.Q, i * d, qs === null ? 1 : qs[i], model.params.K, model.params.M);
     const w = pair.a[slot];
     weights[t] = w;
     total += w;

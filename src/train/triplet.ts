@@ -1,5 +1,6 @@
 import type { Csr } from '../data/csr.js';
 import { NegativeSampler } from '../data/samplers.js';
+import { clipToBall } from '../kernels/clip.js';
 import type { TripletParams } from '../kernels/types.js';
 import { TripletModel, kernelConfig, type TripletOptions } from '../models/triplet.js';
 import { provideTrainer } from '../models/trainer.js';
@@ -14,16 +15,9 @@ export function fillNormal(out: Float32Array, std: number, rng: Rng): Float32Arr
   return out;
 }
 
-/** Scales each row of a row-major matrix into the unit ball (norm ≤ 1). */
+/** Scales each row of a row-major matrix into the unit ball (norm ≤ 1; kernels/clip.ts). */
 export function clipRowsToUnitBall(x: Float32Array, dim: number): void {
-  for (let o = 0; o < x.length; o += dim) {
-    let s = 0;
-    for (let c = 0; c < dim; c++) s += x[o + c] * x[o + c];
-    if (s > 1) {
-      const f = 1 / Math.sqrt(s);
-      for (let c = 0; c < dim; c++) x[o + c] *= f;
-    }
-  }
+  for (let o = 0; o < x.length; o += dim) clipToBall(x, o, dim);
 }
 
 /** Seeded initial parameters of a triplet model. */

@@ -1,0 +1,271 @@
+// The LRML / CML pair forward, one home for every use: the TypeScript training kernel
+// (lrml_impl.ts, per side of a training example), the TypeScript scorer (score_impl.ts), fold-in
+// of a new user (foldin_impl.ts, src/recommend/foldin.ts), explanations (src/recommend/explain.ts)
+// and the relation analysis (src/analyze/relations.ts). For looked-up rows p and q:
+//   s = p ⊙ q ; a = softmax(K s) ; r = Σₘ aₘ Mₘ   (r = 0 when numMemories = 0: CML)
+//   e = p + r − q ; D = dist(e)              l2: sqrt(Σe² + 1e-3), l2sq: Σe², l1: Σ|e|
+// Float64 arithmetic on the Float32 parameters; the same pair gives the same bits in every use.
+// The WASM kernels (assembly/lrml_train.ts, assembly/lrml_score.ts) compute the same in float32;
+// test/kernels-crosscheck.test.ts and test/score-kernels.test.ts check them against this file.
+// Pure loops; nothing allocated except by the PairUser / PairState constructors.
+
+import type { Distance } from './types.js';
+
+/**
+ * The ε inside the square root of the `l2` distance: sqrt(Σe² + 1e-3), as in the authors' code.
+ *
+ * @example
+ * ```ts
+ * const D = Math.sqrt(sumOfSquares + L2_DISTANCE_EPS);
+ * ```
+ */
+export const L2_DISTANCE_EPS = 1e-3;
+
+/**
+ * The distance from Σe² (`l2`, `l2sq`) or Σ|e| (`l1`): sqrt(acc + {@link L2_DISTANCE_EPS}) for
+ * `l2`, else acc.
+ *
+ * @example
+ * ```ts
+ * finishDistance('l2', 0.999); // 1
+ * ```
+ */
+export function finishDistance(distance: Distance, acc: number): number {
+  return distance === 'l2' ? Math.sqrt(acc + L2_DISTANCE_EPS) : acc;
+}
+
+/** A[ao, ao+d) · B[bo, bo+d), four independent partial sums (faster in V8 than one chain). */
+function dot(A: Float32Array, ao: number, B: Float64Array, bo: number, d: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let c = 0;
+  for (; c + 3 < d; c += 4) {
+    s0 += A[ao + c] * B[bo + c];
+    s1 += A[ao + c + 1] * B[bo + c + 1];
+    s2 += A[ao + c + 2] * B[bo + c + 2];
+    s3 += A[ao + c + 3] * B[bo + c + 3];
+  }
+  for (; c < d; c++) s0 += A[ao + c] * B[bo + c];
+  return (s0 + s1) + (s2 + s3);
+}
+
+/**
+ * The memory attention a[ao, ao+n) = softmax(K s) of s = s[so, so+d) (K: n × d, row-major).
+ *
+ * @example
+ * ```ts
+ * attention(K, s, 0, dim, numMemories, a, 0);
+ * ```
+ */
+export function attention(K: Float32Array, s: Float64Array, so: number, d: number, n: number, a: Float64Array, ao: number): void {
+  let mx = -Infinity;
+  for (let m = 0; m < n; m++) {
+    const l = dot(K, m * d, s, so, d);
+    a[ao + m] = l;
+    if (l > mx) mx = l;
+  }
+  let z = 0;
+  for (let m = 0; m < n; m++) {
+    const x = Math.exp(a[ao + m] - mx);
+    a[ao + m] = x;
+    z += x;
+  }
+  const iz = 1 / z;
+  for (let m = 0; m < n; m++) a[ao + m] *= iz;
+}
+
+/**
+ * The latent relation r[ro, ro+d) = Σₘ aₘ Mₘ of the attention a[ao, ao+n) (M: n × d, row-major).
+ *
+ * @example
+ * ```ts
+ * relation(a, 0, M, dim, numMemories, r, 0);
+ * ```
+ */
+export function relation(a: Float64Array, ao: number, M: Float32Array, d: number, n: number, r: Float64Array, ro: number): void {
+  // four columns at a time in registers
+  let c = 0;
+  for (; c + 3 < d; c += 4) {
+    let r0 = 0;
+    let r1 = 0;
+    let r2 = 0;
+    let r3 = 0;
+    for (let m = 0, o = c; m < n; m++, o += d) {
+      const am = a[ao + m];
+      r0 += am * M[o];
+      r1 += am * M[o + 1];
+      r2 += am * M[o + 2];
+      r3 += am * M[o + 3];
+    }
+    r[ro + c] = r0;
+    r[ro + c + 1] = r1;
+    r[ro + c + 2] = r2;
+    r[ro + c + 3] = r3;
+  }
+  for (; c < d; c++) {
+    let r0 = 0;
+    for (let m = 0; m < n; m++) r0 += a[ao + m] * M[m * d + c];
+    r[ro + c] = r0;
+  }
+}
+
+/**
+ * e[eo, eo+d) = p + r − q (p − q when r is null) and its distance D = dist(e) (see
+ * {@link finishDistance}); p, r, q read at offsets po, ro, qo.
+ *
+ * @example
+ * ```ts
+ * const D = residualDistance('l2', p, 0, r, 0, q, 0, e, 0, dim);
+ * ```
+ */
+export function residualDistance(
+  distance: Distance, p: Float64Array, po: number, r: Float64Array | null, ro: number,
+  q: Float64Array, qo: number, e: Float64Array, eo: number, d: number,
+): number {
+  let acc = 0;
+  if (r !== null) {
+    for (let c = 0; c < d; c++) e[eo + c] = p[po + c] + r[ro + c] - q[qo + c];
+  } else {
+    for (let c = 0; c < d; c++) e[eo + c] = p[po + c] - q[qo + c];
+  }
+  if (distance === 'l1') {
+    for (let c = 0; c < d; c++) acc += Math.abs(e[eo + c]);
+    return acc;
+  }
+  for (let c = 0; c < d; c++) acc += e[eo + c] * e[eo + c];
+  return finishDistance(distance, acc);
+}
+
+/** Shape of the triplet model a pair is scored in. */
+export interface PairShape {
+  dim: number;
+  /** Memory slots N (0 = CML: r = 0). */
+  numMemories: number;
+  distance: Distance;
+}
+
+/**
+ * The user side of a pair computation: the user vector p (float64 copy), prepared once per p by
+ * {@link PairUser.set} and reused for every item.
+ *
+ * @example
+ * ```ts
+ * const user = new PairUser({ dim: 32, numMemories: 8, distance: 'l2' });
+ * user.set(P, u * 32, unitBallScale(P, u * 32, 32));
+ * ```
+ */
+export class PairUser {
+  /** p (after the caller's clip scale). */
+  readonly p: Float64Array;
+  constructor(readonly shape: PairShape) {
+    this.p = new Float64Array(shape.dim);
+  }
+  /** Sets p = src[off .. off + d) · scale. Call again whenever p changes. */
+  set(src: ArrayLike<number>, off: number, scale: number): void {
+    const d = this.shape.dim;
+    const p = this.p;
+    for (let j = 0; j < d; j++) p[j] = src[off + j] * scale;
+  }
+}
+
+/**
+ * The per-pair state {@link pairDistance} leaves behind: the item vector q (d), s = p ⊙ q (d),
+ * attention a (N), relation r (d), e = p + r − q (d; ∂D/∂e after {@link pairDistanceGrad}),
+ * scratch h (N).
+ *
+ * @example
+ * ```ts
+ * const pair = new PairState({ dim: 32, numMemories: 8, distance: 'l2' });
+ * ```
+ */
+export class PairState {
+  readonly q: Float64Array;
+  readonly s: Float64Array;
+  readonly a: Float64Array;
+  readonly r: Float64Array;
+  readonly e: Float64Array;
+  readonly h: Float64Array;
+  constructor(readonly shape: PairShape) {
+    const d = shape.dim;
+    const n = shape.numMemories;
+    this.q = new Float64Array(d);
+    this.s = new Float64Array(d);
+    this.a = new Float64Array(n);
+    this.r = new Float64Array(d);
+    this.e = new Float64Array(d);
+    this.h = new Float64Array(n);
+  }
+}
+
+/**
+ * D(p, q) = dist(p + r − q), r = Σₖ softmax(K (p ⊙ q))ₖ Mₖ (r = 0 when N = 0), with p from
+ * `user` and q the item row Q[qo .. qo + d) times `qs` (its lookup clip scale, 1 otherwise): the
+ * pair forward of the file header. Leaves q, s, the attention, relation and e in `pair` (for
+ * explanations and for {@link pairDistanceGrad}).
+ *
+ * @example
+ * ```ts
+ * user.set(p, 0, 1);
+ * const D = pairDistance(user, pair, Q, i * dim, 1, K, M);
+ * pair.a; // attention over the memory slots
+ * ```
+ */
+export function pairDistance(user: PairUser, pair: PairState, Q: Float32Array, qo: number, qs: number, K: Float32Array, M: Float32Array): number {
+  const { dim: d, numMemories: n, distance } = user.shape;
+  const p = user.p;
+  const { q, s, a, r, e } = pair;
+  for (let j = 0; j < d; j++) q[j] = Q[qo + j] * qs;
+  if (n === 0) {
+    r.fill(0);
+    return residualDistance(distance, p, 0, null, 0, q, 0, e, 0, d);
+  }
+  for (let j = 0; j < d; j++) s[j] = p[j] * q[j];
+  attention(K, s, 0, d, n, a, 0);
+  relation(a, 0, M, d, n, r, 0);
+  return residualDistance(distance, p, 0, r, 0, q, 0, e, 0, d);
+}
+
+/**
+ * The backward pass of {@link pairDistance}: adds `scale` · ∂D/∂p into `grad` (through e and
+ * through the attention; q, K, M are constants), reading the state the last pairDistance call left
+ * in `pair` and its result D. Lets a caller pay for the gradient only when it is needed (e.g. an
+ * active hinge). Overwrites pair.e with ∂D/∂e.
+ *
+ * @example
+ * ```ts
+ * const D = pairDistance(user, pair, Q, j * dim, 1, K, M);
+ * if (margin + Dpos - D > 0) pairDistanceGrad(pair, K, M, D, grad, -1);
+ * ```
+ */
+export function pairDistanceGrad(pair: PairState, K: Float32Array, M: Float32Array, D: number, grad: Float64Array, scale: number): void {
+  const { dim: d, numMemories: n, distance } = pair.shape;
+  const { a, e, q, h } = pair;
+  // g = ∂D/∂e, kept in e from here on
+  if (distance === 'l2') {
+    const inv = 1 / D;
+    for (let j = 0; j < d; j++) e[j] *= inv;
+  } else if (distance === 'l2sq') {
+    for (let j = 0; j < d; j++) e[j] *= 2;
+  } else {
+    for (let j = 0; j < d; j++) e[j] = e[j] > 0 ? 1 : e[j] < 0 ? -1 : 0;
+  }
+  for (let j = 0; j < d; j++) grad[j] += scale * e[j];
+  if (n === 0) return;
+  // h_k = M_k · g; ∂D/∂l_k = a_k (h_k − Σ a h); ∂l_k/∂p_j = K_kj q_j
+  let hbar = 0;
+  for (let k = 0; k < n; k++) {
+    let s = 0;
+    const mo = k * d;
+    for (let j = 0; j < d; j++) s += M[mo + j] * e[j];
+    h[k] = s;
+    hbar += a[k] * s;
+  }
+  for (let k = 0; k < n; k++) {
+    const b = a[k] * (h[k] - hbar) * scale;
+    if (b === 0) continue;
+    const ko = k * d;
+    for (let j = 0; j < d; j++) grad[j] += b * K[ko + j] * q[j];
+  }
+}
