@@ -1,5 +1,7 @@
 // The WASM SIMD training kernel against the TypeScript reference kernel: same losses and
-// parameters after several optimiser steps for many option combinations; determinism of one
+// parameters after several optimiser steps for many option combinations; its pieces (pair
+// forward, optimiser updates, row clip) against their TypeScript homes (src/kernels/pair.ts,
+// optim.ts, clip.ts) on random inputs; determinism of one
 // thread; Hogwild worker threads that train; progress, cancellation and input checks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -7,6 +9,10 @@ import { LrmlError } from '../src/errors.js';
 import { Rng } from '../src/rng.js';
 import { createTripletKernel } from '../src/train/backends/index.js';
 import type { TripletKernelConfig, TripletParams } from '../src/kernels/types.js';
+import { clipToBall, unitBallScale } from '../src/kernels/clip.js';
+import { adagradUpdate, adamSecondMomentScale, adamStepSize, adamUpdate, sgdUpdate } from '../src/kernels/optim.js';
+import { PairState, PairUser, pairDistance } from '../src/kernels/pair.js';
+import { instantiateTrainer, WasmTrainMemory } from '../src/train/backends/wasm.js';
 import { FINGERPRINT_CONFIGS, fingerprintConfig, kernelFingerprint, type KernelFingerprint } from './kernel-fingerprint.js';
 
 const NUM_USERS = 40;
@@ -149,6 +155,90 @@ test('WASM and TypeScript kernels agree with the softplus, softmax and rank-weig
   let worst = 0;
   for (const over of LOSS_COMBOS) worst = Math.max(worst, await crossCheck(over));
   t.diagnostic(`${LOSS_COMBOS.length} combinations, largest parameter difference ${worst.toExponential(2)}`);
+});
+
+/** |a − b| ≤ tol · max(1, |b|) for every element, else a message naming the first that is not. */
+function close(a: ArrayLike<number>, b: ArrayLike<number>, tol: number, what: string): void {
+  assert.equal(a.length, b.length, `${what}: lengths`);
+  for (let c = 0; c < a.length; c++) {
+    assert.ok(Math.abs(a[c] - b[c]) <= tol * Math.max(1, Math.abs(b[c])), `${what}, element ${c}: wasm ${a[c]} vs ts ${b[c]}`);
+  }
+}
+
+test('the WASM pair forward matches pair.ts on random pairs (l2, l2sq, l1; lookup clip or none; with and without memory)', () => {
+  let checked = 0;
+  for (const distance of ['l2', 'l2sq', 'l1'] as const) {
+    for (const clip of ['lookup', 'none'] as const) {
+      for (const [numMemories, dim] of [[5, 8], [0, 7], [3, 13], [20, 100]]) {
+        const cfg = config({ distance, clip, numMemories, dim });
+        // scale 0.6: rows of norm about 0.6·sqrt(dim) > 1, so the lookup clip acts
+        const params = randomParams(cfg, 41 + dim, 0.6);
+        const mem = WasmTrainMemory.create(cfg, params, 1);
+        const ex = instantiateTrainer(mem.module, mem.memory, cfg, mem.layout, 0);
+        const shape = { dim, numMemories, distance };
+        const user = new PairUser(shape);
+        const pair = new PairState(shape);
+        const rng = new Rng(dim);
+        for (let t = 0; t < 25; t++) {
+          const u = rng.int(cfg.numUsers);
+          const i = rng.int(cfg.numItems);
+          user.set(params.P, u * dim, clip === 'lookup' ? unitBallScale(params.P, u * dim, dim) : 1);
+          const ts = pairDistance(user, pair, params.Q, i * dim, clip === 'lookup' ? unitBallScale(params.Q, i * dim, dim) : 1, params.K, params.M);
+          close([ex.pairDistance(u, i)], [ts], 2e-6, `${distance} ${clip} N=${numMemories} d=${dim} D(${u}, ${i})`);
+          checked++;
+        }
+      }
+    }
+  }
+  assert.equal(checked, 3 * 2 * 4 * 25);
+});
+
+test('the WASM optimiser updates (adam, adagrad, sgd) and row clip match optim.ts and clip.ts on random rows', () => {
+  for (const optimizer of ['adam', 'adagrad', 'sgd'] as const) {
+    for (const dim of [8, 7, 100]) {
+      const cfg = config({ optimizer, dim, learningRate: 0.03, beta1: 0.8, beta2: 0.99, epsilon: 1e-6 });
+      const mem = WasmTrainMemory.create(cfg, randomParams(cfg, 3), 1);
+      const ex = instantiateTrainer(mem.module, mem.memory, cfg, mem.layout, 0);
+      const dp = mem.layout.dimPadded;
+      const { P, s1p, s2p } = mem.layout.shared;
+      const gp = mem.layout.work[0].gp;
+      // the row: user 0's parameters, gradient and optimiser state (padded lanes stay 0)
+      const view = (off: number): Float32Array => new Float32Array(mem.memory.buffer, off, dp);
+      const W = view(P);
+      const G = view(gp);
+      const S1 = s1p === 0 ? null : view(s1p);
+      const S2 = s2p === 0 ? null : view(s2p);
+      const rng = new Rng(dim + 100);
+      const w = Float32Array.from(W.subarray(0, dim));
+      const s1 = new Float32Array(dim);
+      const s2 = new Float32Array(dim);
+      const g = new Float32Array(dim);
+      for (let t = 1; t <= 6; t++) {
+        for (let c = 0; c < dim; c++) g[c] = G[c] = rng.normal() * (t === 3 ? 0 : 0.5); // step 3: a zero gradient
+        const lrc = Math.fround(adamStepSize(cfg.learningRate, cfg.beta1, t));
+        const ibc2 = Math.fround(adamSecondMomentScale(cfg.beta2, t));
+        ex.updateRow(P, gp, s1p, s2p, dp * 4, lrc, ibc2);
+        if (optimizer === 'adam') adamUpdate(w, g, s1, s2, 0, dim, lrc, ibc2, cfg.beta1, cfg.beta2, cfg.epsilon);
+        else if (optimizer === 'adagrad') adagradUpdate(w, g, s1, 0, dim, cfg.learningRate, cfg.epsilon);
+        else sgdUpdate(w, g, 0, dim, cfg.learningRate);
+        const what = `${optimizer} d=${dim} step ${t}`;
+        close(W.subarray(0, dim), w, 2e-6, `${what}: w`);
+        close(G.subarray(0, dp), new Float32Array(dp), 0, `${what}: gradient zeroed`);
+        if (S1 !== null) close(S1.subarray(0, dim), s1, 2e-6, `${what}: first state`);
+        if (S2 !== null) close(S2.subarray(0, dim), s2, 2e-6, `${what}: second state`);
+        assert.ok(W.subarray(dim).every((x) => x === 0), `${what}: padded lanes stay 0`);
+      }
+      // the clip, for rows inside and outside the ball and several radii
+      for (const max of [1, 0.4, 5]) {
+        for (const scale of [0.05, 0.3, 2]) {
+          for (let c = 0; c < dim; c++) w[c] = W[c] = rng.normal() * scale;
+          ex.clipRow(P, max);
+          clipToBall(w, 0, dim, max);
+          close(W.subarray(0, dim), w, 1e-6, `clip d=${dim} max=${max} scale=${scale}`);
+        }
+      }
+    }
+  }
 });
 
 /**

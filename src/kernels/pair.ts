@@ -1,6 +1,6 @@
 // The LRML / CML pair forward, one home for every use: the TypeScript training kernel
 // (lrml_impl.ts, per side of a training example), the TypeScript scorer (score_impl.ts), fold-in
-// of a new user (foldin_impl.ts, src/recommend/foldin.ts), explanations (src/recommend/explain.ts)
+// of a new user (foldin_impl.ts, src/models/foldin.ts), explanations (src/recommend/explain.ts)
 // and the relation analysis (src/analyze/relations.ts). For looked-up rows p and q:
 //   s = p ⊙ q ; a = softmax(K s) ; r = Σₘ aₘ Mₘ   (r = 0 when numMemories = 0: CML)
 //   e = p + r − q ; D = dist(e)              l2: sqrt(Σe² + 1e-3), l2sq: Σe², l1: Σ|e|

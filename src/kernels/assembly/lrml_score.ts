@@ -8,7 +8,9 @@
 //   expanded: ‖p + r − q‖² = ‖p‖² + ‖q‖² − 2 p·q + 2 Σₖ aₖ (Mₖ·p − Mₖ·q) + aᵀ G a   (G = M Mᵀ)
 //   direct:   Σⱼ (pⱼ + Σₖ aₖ Mₖⱼ − qⱼ)²  (or |·| for l1; l1 is always direct)
 // The host (src/kernels/scorer.ts) lays out the memory, fills the per-model tables and the per-user
-// rows, and calls configure() once with the offsets.
+// rows, and calls configure() once with the offsets. fmadd and the l2 ε come from _common.ts.
+
+import { L2_DISTANCE_EPS, fmadd } from './_common';
 
 const B: i32 = 16; // items per block
 const BB: i32 = B * 4; // bytes of one block row
@@ -58,11 +60,6 @@ export function configure(
   QI_PTR = qiPtr; MQI_PTR = mqiPtr;
   L_PTR = lPtr; AT_PTR = atPtr; GQ_PTR = gqPtr; GMQ_PTR = gmqPtr; GQQ_PTR = gqqPtr; GB_PTR = gbPtr;
   ITEMS_PTR = itemsPtr; OUT_PTR = outPtr;
-}
-
-// @ts-ignore: decorator
-@inline function fmadd(acc: v128, a: v128, b: v128): v128 {
-  return f32x4.add(acc, f32x4.mul(a, b));
 }
 
 /**
@@ -230,7 +227,7 @@ function softmax(): void {
 // @ts-ignore: decorator
 @inline function fromSquared(d2: v128): v128 {
   const c = f32x4.pmax(d2, f32x4.splat(0)); // NaN stays NaN
-  if (DIST == 0) return f32x4.neg(f32x4.sqrt(f32x4.add(c, f32x4.splat(1e-3))));
+  if (DIST == 0) return f32x4.neg(f32x4.sqrt(f32x4.add(c, f32x4.splat(L2_DISTANCE_EPS))));
   return f32x4.neg(c);
 }
 

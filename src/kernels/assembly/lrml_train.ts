@@ -22,6 +22,13 @@
 // with the table-free expd / logd below (so the module keeps no data segment); the distances and
 // everything per dimension stay f32 SIMD. The default hinge path is the one that existed before
 // these options (same instructions and rounding).
+//
+// The f32x4 helpers, the l2 ε and the row clip come from _common.ts (shared with lrml_score.ts).
+// The exports pairDistance, updateRow and clipRow run one piece (pair forward, optimiser update,
+// clip) on its own, for test/kernels-crosscheck.test.ts to check against the TypeScript homes
+// (src/kernels/pair.ts, optim.ts, clip.ts).
+
+import { L2_DISTANCE_EPS, clipToBall, fmadd, hsum, rowSq } from './_common';
 
 // ---- shapes ----
 let D: i32 = 0; // padded dim
@@ -213,16 +220,6 @@ export function steps(): i32 {
 }
 
 // ---- helpers ----
-
-// @ts-ignore: decorator
-@inline function hsum(v: v128): f32 {
-  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
-}
-
-// @ts-ignore: decorator
-@inline function fmadd(acc: v128, a: v128, b: v128): v128 {
-  return f32x4.add(acc, f32x4.mul(a, b));
-}
 
 // @ts-ignore: decorator
 @inline function side4(base: usize, x: i32): usize {
@@ -485,7 +482,7 @@ function eSide(x: i32, r: usize): f32 {
     acc = DIST == 2 ? f32x4.add(acc, f32x4.abs(v)) : fmadd(acc, v, v);
   }
   const s = hsum(acc);
-  return DIST == 0 ? Mathf.sqrt(s + <f32>1e-3) : s;
+  return DIST == 0 ? Mathf.sqrt(s + L2_DISTANCE_EPS) : s;
 }
 
 /** Turns e of side x into coef · ∂D/∂e in place. */
@@ -959,37 +956,11 @@ function update(W: usize, G: usize, S1: usize, S2: usize, bytes: usize, lrc: f32
   return hsum(ss);
 }
 
-/** Scales a row into the unit ball given its Σ w². */
-function clipRow(W: usize, ss: f32): void {
-  if (ss > 1) {
-    const f = f32x4.splat(1 / Mathf.sqrt(ss));
-    for (let c: usize = 0; c < RB; c += 16) v128.store(W + c, f32x4.mul(v128.load(W + c), f));
-  }
-}
-
-/** Scales a padded row into the ball of radius max, given its Σ w². */
-function clipRowTo(W: usize, ss: f32, max: f32): void {
-  if (ss > max * max) {
-    const f = f32x4.splat(max / Mathf.sqrt(ss));
-    for (let c: usize = 0; c < RB; c += 16) v128.store(W + c, f32x4.mul(v128.load(W + c), f));
-  }
-}
-
-/** Σ w² of a row. */
-function rowSq(W: usize): f32 {
-  let ss = f32x4.splat(0);
-  for (let c: usize = 0; c < RB; c += 16) {
-    const v = v128.load(W + c);
-    ss = fmadd(ss, v, v);
-  }
-  return hsum(ss);
-}
-
 function updateRows(W: usize, G: usize, S1: usize, S2: usize, rows: usize, n: i32, lrc: f32, ibc2: f32): void {
   for (let r = 0; r < n; r++) {
     const o = <usize>load<i32>(rows + (<usize>r << 2)) * RB;
     const ss = update(W + o, G + o, S1 + o, S2 + o, RB, lrc, ibc2);
-    if (CLIPROWS) clipRow(W + o, ss);
+    if (CLIPROWS) clipToBall(W + o, RB, ss, 1);
   }
 }
 
@@ -1033,10 +1004,49 @@ export function step(users: usize, pos: usize, negs: usize, count: i32): f64 {
     if (CLIPMEM) {
       for (let m = 0; m < NM; m++) {
         const o = <usize>m * RB;
-        clipRowTo(K + o, rowSq(K + o), MAXKEY);
-        clipRow(M + o, rowSq(M + o));
+        clipToBall(K + o, RB, rowSq(K + o, RB), MAXKEY);
+        clipToBall(M + o, RB, rowSq(M + o, RB), 1);
       }
     }
   }
   return loss;
+}
+
+// ---- single pieces, for the cross-check against the TypeScript homes ----
+
+/**
+ * D(u, i) of one pair with the pair's own attention (the forward of the positive side of an
+ * example; uses side 0 of the scratch): the twin of pairDistance in src/kernels/pair.ts.
+ */
+export function pairDistance(u: i32, i: i32): f32 {
+  const rawP = P + <usize>u * RB;
+  if (LOOKUP) {
+    lookUp(rawP, PC);
+    PP = PC;
+  } else {
+    PP = rawP;
+  }
+  const raw = Q + <usize>i * RB;
+  if (LOOKUP) {
+    lookUp(raw, QC);
+    store<u32>(QP, <u32>QC);
+  } else {
+    store<u32>(QP, <u32>raw);
+  }
+  if (NM > 0) attend1(0);
+  return eSide(0, NM > 0 ? RR : 0);
+}
+
+/**
+ * One update of the optimiser of setOptions on the padded row(s) W[0, bytes) with gradient G
+ * (zeroed) and state S1, S2, Adam's step size lrc and second-moment scale ibc2 given: the twin
+ * of adamUpdate / adagradUpdate / sgdUpdate in src/kernels/optim.ts. Returns Σ w² afterwards.
+ */
+export function updateRow(W: usize, G: usize, S1: usize, S2: usize, bytes: usize, lrc: f32, ibc2: f32): f32 {
+  return update(W, G, S1, S2, bytes, lrc, ibc2);
+}
+
+/** Clips the padded row at W into the ball of radius max: the twin of clipToBall in src/kernels/clip.ts. */
+export function clipRow(W: usize, max: f32): void {
+  clipToBall(W, RB, rowSq(W, RB), max);
 }

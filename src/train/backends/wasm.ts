@@ -32,6 +32,12 @@ export interface TrainExports {
   setLearningRate(lr: number): void;
   steps(): number;
   step(users: number, pos: number, negs: number, count: number): number;
+  /** D(u, i) with the pair's own attention (the pair forward alone; for cross-checks). */
+  pairDistance(u: number, i: number): number;
+  /** One optimiser update of the padded row(s) W[0, bytes) (for cross-checks); returns Σ w². */
+  updateRow(w: number, g: number, s1: number, s2: number, bytes: number, lrc: number, ibc2: number): number;
+  /** Clips the padded row at `w` into the ball of radius max (for cross-checks). */
+  clipRow(w: number, max: number): void;
 }
 
 /**
