@@ -93,4 +93,6 @@ export const coocFamily: ModelFamily<CoocOptions, CoocModel> = {
     return new CoocModel(numUsers as number, numItems as number, resolveCoocOptions(rest as Partial<CoocOptions>), S.data, indptr.data, indices.data);
   },
   flags: [{ flag: '--shrink <x>', option: 'shrink', type: 'number', description: 'cooc: added to the cosine\'s denominator' }],
+  // the float64 counts and the float32 similarities
+  estimateMemory: (shape) => ({ bytes: 12 * shape.numItems * shape.numItems, option: null }),
 };

@@ -13,6 +13,7 @@ import { evaluate } from '../src/eval/evaluate.js';
 import { evaluateParallel } from '../src/io/eval-parallel.js';
 import { loadModel, saveModel } from '../src/io/model-file.js';
 import { trainWith } from '../src/models/trainer.js';
+import { estimateTrainingMemory } from '../src/train/memory.js';
 import { recommend, recommendForItems, similarItems } from '../src/recommend/index.js';
 import { getFamily, isBuiltInFamily, modelKinds, registerFamily } from '../src/train/families.js';
 import { lrmlFamily } from '../src/train/triplet.js';
@@ -70,6 +71,11 @@ test('plug-in family: its --flags reach train, and the typed built-in families n
   assert.equal(lrml.options.dim, 4); // getFamily('lrml') is ModelFamily<TripletOptions, TripletModel>
   // @ts-expect-error: the options are type-checked per family (and refused at run time too)
   await assert.rejects(lrmlFamily.fit(data.train, { dimm: 4 }), { code: 'BAD_OPTION' });
+});
+
+test('plug-in family: its memory estimate comes from its descriptor (the CLI checks it before training)', () => {
+  assert.deepEqual(estimateTrainingMemory('cooc', { numUsers: 10, numItems: 1000, nnz: 50 }, {}), { bytes: 12e6, option: null });
+  assert.equal(estimateTrainingMemory('no-such-kind', { numUsers: 1, numItems: 1, nnz: 1 }, {}), null);
 });
 
 test('registerFamily refuses an incomplete descriptor; a family whose training code is absent says so', async () => {

@@ -302,4 +302,10 @@ export interface ModelFamily<Options extends object = Record<string, unknown>, M
   readonly flags?: readonly FamilyFlag[];
   /** Named recipes for `--preset`. */
   readonly presets?: Readonly<Record<string, FamilyPreset<Options>>>;
+  /**
+   * About how many bytes training needs on data of this shape with these (resolved) options, and
+   * the option that drives them (null: the data alone); the CLI refuses a training that would not
+   * fit (`--max-memory`). Families without one are not checked.
+   */
+  estimateMemory?(shape: { numUsers: number; numItems: number; nnz: number }, options: Record<string, unknown>): { bytes: number; option: string | null };
 }

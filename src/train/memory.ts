@@ -2,6 +2,8 @@
 // so that a command can refuse `--dim 1000000000` at once instead of swapping for minutes.
 // Pure arithmetic (browser-safe); the limit to compare with is the caller's (the CLI's).
 
+import { getFamily, modelKinds } from '../models/registry.js';
+
 /** The size of the training data: users, items and interactions (nnz). */
 export interface TrainingShape {
   numUsers: number;
@@ -92,6 +94,9 @@ export const MEMORY_ESTIMATORS: Readonly<Record<string, MemoryEstimator>> = Obje
  * ```
  */
 export function estimateTrainingMemory(kind: string, shape: TrainingShape, options: Record<string, unknown>): MemoryEstimate | null {
+  // a family's own estimate (a plug-in's descriptor carries it), else the built-ins' table
+  const family = modelKinds().includes(kind) ? getFamily(kind) : undefined;
+  if (family?.estimateMemory !== undefined) return family.estimateMemory(shape, options);
   const f = MEMORY_ESTIMATORS[kind];
   return f === undefined ? null : f(shape, options);
 }
