@@ -11,6 +11,7 @@
 import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { readFlags } from './flags.js';
 
 interface Args {
   model: string;
@@ -23,21 +24,18 @@ interface Args {
 
 function parseArgs(argv: string[]): Args {
   const a: Args = { model: '', posts: 50, gets: 120, late: 20, lrml: fileURLToPath(new URL('../../bin/lrml.js', import.meta.url)), json: false };
-  for (let t = 0; t < argv.length; t++) {
-    const f = argv[t];
-    const next = (): string => {
-      const v = argv[++t];
-      if (v === undefined) throw new Error(`${f} needs a value`);
-      return v;
-    };
-    if (f === '--model') a.model = next();
-    else if (f === '--posts') a.posts = Number(next());
-    else if (f === '--gets') a.gets = Number(next());
-    else if (f === '--late') a.late = Number(next());
-    else if (f === '--lrml') a.lrml = next();
-    else if (f === '--json') a.json = true;
-    else throw new Error(`unknown argument ${f} (use --model M [--posts 50] [--gets 120] [--late 20] [--lrml bin/lrml.js] [--json])`);
-  }
+  readFlags(
+    argv,
+    {
+      '--model': (v) => (a.model = v()),
+      '--posts': (v) => (a.posts = Number(v())),
+      '--gets': (v) => (a.gets = Number(v())),
+      '--late': (v) => (a.late = Number(v())),
+      '--lrml': (v) => (a.lrml = v()),
+      '--json': () => (a.json = true),
+    },
+    '--model M [--posts 50] [--gets 120] [--late 20] [--lrml bin/lrml.js] [--json]',
+  );
   if (a.model === '') throw new Error('--model <file> is required');
   for (const [name, v] of [['--posts', a.posts], ['--gets', a.gets], ['--late', a.late]] as const) {
     if (!(Number.isInteger(v) && v >= 1 && v <= 500)) throw new Error(`${name} must be an integer in [1, 500]`);

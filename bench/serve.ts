@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { loadModel } from '../src/io/model-file.js';
 import { startServer } from '../src/serve/index.js';
 import { Rng } from '../src/rng.js';
+import { readFlags } from './flags.js';
 
 interface Args {
   model: string;
@@ -31,24 +32,21 @@ interface Args {
 
 function parseArgs(argv: string[]): Args {
   const a: Args = { model: '', rate: 200, duration: 30, k: 10, postRatio: 0, concurrentPosts: 0, warmup: 2, json: false, child: false };
-  for (let t = 0; t < argv.length; t++) {
-    const f = argv[t];
-    const next = (): string => {
-      const v = argv[++t];
-      if (v === undefined) throw new Error(`${f} needs a value`);
-      return v;
-    };
-    if (f === '--model') a.model = next();
-    else if (f === '--rate') a.rate = Number(next());
-    else if (f === '--duration') a.duration = Number(next());
-    else if (f === '--k') a.k = Number(next());
-    else if (f === '--post-ratio') a.postRatio = Number(next());
-    else if (f === '--concurrent-posts') a.concurrentPosts = Number(next());
-    else if (f === '--warmup') a.warmup = Number(next());
-    else if (f === '--json') a.json = true;
-    else if (f === '--child') a.child = true;
-    else throw new Error(`unknown argument ${f} (use --model M [--rate 200] [--duration 30] [--k 10] [--post-ratio 0] [--concurrent-posts 0] [--warmup 2] [--json])`);
-  }
+  readFlags(
+    argv,
+    {
+      '--model': (v) => (a.model = v()),
+      '--rate': (v) => (a.rate = Number(v())),
+      '--duration': (v) => (a.duration = Number(v())),
+      '--k': (v) => (a.k = Number(v())),
+      '--post-ratio': (v) => (a.postRatio = Number(v())),
+      '--concurrent-posts': (v) => (a.concurrentPosts = Number(v())),
+      '--warmup': (v) => (a.warmup = Number(v())),
+      '--json': () => (a.json = true),
+      '--child': () => (a.child = true),
+    },
+    '--model M [--rate 200] [--duration 30] [--k 10] [--post-ratio 0] [--concurrent-posts 0] [--warmup 2] [--json]',
+  );
   if (a.model === '') throw new Error('--model <file> is required');
   if (!(a.rate > 0 && a.rate <= 5000)) throw new Error('--rate must be in (0, 5000]');
   if (!(a.duration > 0 && a.duration <= 600)) throw new Error('--duration must be in (0, 600] seconds');
