@@ -85,6 +85,12 @@ test('lrml evaluate: --json for each protocol equals the library result; --per-u
     assert.equal(full.users, numUsers);
     for (const key of Object.keys(lib.metrics)) assert.equal(full[key], lib.metrics[key], key);
     assert.deepEqual(full.intervals, lib.intervals);
+    assert.equal(full['coverage@5'], undefined);
+    const beyond = JSON.parse(await run([...base, '--full', '--k', '5', '--bootstrap', '50', '--beyond-accuracy', '--json']));
+    const libB = evaluate(w.model, w.train, w.test, { kind: 'full' }, { k: [5], bootstrap: 50, beyondAccuracy: true });
+    for (const key of ['coverage@5', 'diversity@5', 'novelty@5']) assert.equal(beyond[key], libB.metrics[key], key);
+    assert.deepEqual(beyond.intervals['novelty@5'], libB.intervals['novelty@5']);
+    assert.match(await run([...base, '--full', '--bootstrap', '20', '--beyond-accuracy']), /diversity@10\s+\d\.\d{4}\s+\[/);
 
     const sampled = JSON.parse(await run([...base, '--sampled', '20', '--seed', '3', '--json', '--per-user', join(dir, 'pu.jsonl')]));
     const libS = evaluate(w.model, w.train, w.test, { kind: 'sampled', negatives: 20, seed: 3 }, { seed: 3 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Csr } from '../src/data/csr.js';
+import { close, csr } from './helpers.js';
 import { IdMap } from '../src/data/idmap.js';
 import { LrmlError } from '../src/errors.js';
 import { Rng } from '../src/rng.js';
@@ -28,13 +28,6 @@ export function matrixModel(numUsers: number, numItems: number, S: ArrayLike<num
   };
 }
 
-function csr(numUsers: number, numItems: number, pairs: [number, number][]): Csr {
-  return Csr.fromPairs(numUsers, numItems, Int32Array.from(pairs.map((p) => p[0])), Int32Array.from(pairs.map((p) => p[1])));
-}
-
-function close(actual: number, expected: number, what: string): void {
-  assert.ok(Math.abs(actual - expected) < 1e-12, `${what}: ${actual} vs ${expected}`);
-}
 
 function cases(users: number[], positives: number[], negatives: number[][]): GivenNegatives {
   const offsets = [0];

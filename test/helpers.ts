@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
 import { Csr } from '../src/data/csr.js';
 import { Rng } from '../src/rng.js';
 
@@ -123,4 +124,14 @@ export function repoRoot(): string {
     d = up;
   }
   return d;
+}
+
+/** A users × items 0/1 matrix from (user, item) pairs. */
+export function csr(numUsers: number, numItems: number, pairs: [number, number][]): Csr {
+  return Csr.fromPairs(numUsers, numItems, Int32Array.from(pairs.map((p) => p[0])), Int32Array.from(pairs.map((p) => p[1])));
+}
+
+/** Asserts |actual − expected| < 1e-12. */
+export function close(actual: number, expected: number, what: string): void {
+  assert.ok(Math.abs(actual - expected) < 1e-12, `${what}: ${actual} vs ${expected}`);
 }

@@ -5,6 +5,7 @@ import type { Csr } from '../data/csr.js';
 import { LrmlError } from '../errors.js';
 import type { Recommender } from '../models/types.js';
 import { Rng } from '../rng.js';
+import { beyondAccuracy } from './beyond.js';
 import { bootstrapIntervals } from './bootstrap.js';
 import { aheadOfMany, checkCutoffs, metricKeys, rankingMetrics } from './metrics.js';
 import type { EvalOptions, EvalProgress, EvalResult, GivenNegatives, PerUserMetrics, Protocol, ProtocolKind, TestOverlap, TestSet } from './types.js';
@@ -392,14 +393,15 @@ export function evaluateUsers(
 
 /**
  * Joins the parts of an evaluation (in user order) into its result: means over users, bootstrap
- * intervals, per-user metrics when asked.
+ * intervals, per-user metrics when asked, and with `options.beyondAccuracy` the beyond-accuracy
+ * metrics of the evaluated users' top-K lists (which need `ranked`: the model and train matrix).
  *
  * @example
  * ```ts
  * const result = finishEvaluation(plan, [part], { perUser: true }, performance.now());
  * ```
  */
-export function finishEvaluation(plan: EvalPlan, parts: EvalPart[], options: EvalOptions, startMs: number): EvalResult {
+export function finishEvaluation(plan: EvalPlan, parts: EvalPart[], options: EvalOptions, startMs: number, ranked?: { model: Recommender; train: Csr }): EvalResult {
   const m = plan.keys.length;
   const rows = parts.reduce((a, p) => a + p.rows, 0);
   const users = new Int32Array(rows);
@@ -446,6 +448,13 @@ export function finishEvaluation(plan: EvalPlan, parts: EvalPart[], options: Eva
     }
     perUser = { users, positives, metrics: cols };
   }
+  if (options.beyondAccuracy === true) {
+    if (ranked === undefined) throw new LrmlError('BAD_OPTION', 'beyondAccuracy needs the model and the train matrix (finishEvaluation\'s last argument)');
+    const b = beyondAccuracy(ranked.model, ranked.train, users, plan.k, { bootstrap: plan.bootstrap, seed: plan.seed });
+    Object.assign(metrics, b.metrics);
+    Object.assign(intervals, b.intervals);
+    if (perUser !== null) Object.assign(perUser.metrics, b.perUser);
+  }
   return {
     protocol: plan.kind,
     tieRule: 'pessimistic',
@@ -483,5 +492,5 @@ export function evaluate(model: Recommender, train: Csr, test: TestSet, protocol
   const t0 = performance.now();
   const plan = planEvaluation(model, train, test, protocol, options);
   const part = evaluateUsers(model, train, test, protocol, plan, 0, plan.users.length, options.onProgress);
-  return finishEvaluation(plan, [part], options, t0);
+  return finishEvaluation(plan, [part], options, t0, { model, train });
 }

@@ -4,6 +4,8 @@
 
 export { evaluate, testOverlap, planEvaluation, evaluateUsers, finishEvaluation, sampledRng, sampleNegatives, DEFAULT_BOOTSTRAP, DEFAULT_SAMPLED_NEGATIVES } from './evaluate.js';
 export type { EvalPlan, EvalPart } from './evaluate.js';
+export { beyondAccuracy, beyondAccuracyKeys } from './beyond.js';
+export type { BeyondAccuracyResult, BeyondAccuracyOptions } from './beyond.js';
 export { metricKeys, checkCutoffs, rankingMetrics, aheadOfOne, aheadOfMany } from './metrics.js';
 export { bootstrapMeans, bootstrapIntervals, quantileSorted, compareModels } from './bootstrap.js';
 export type { CompareOptions } from './bootstrap.js';

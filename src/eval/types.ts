@@ -80,6 +80,11 @@ export interface EvalOptions {
    * as the model: test pairs found there are counted in `overlap.inSeen` (default: not checked).
    */
   seen?: Csr | null;
+  /**
+   * Also compute the beyond-accuracy metrics `coverage@K`, `diversity@K`, `novelty@K` of each
+   * evaluated user's top-K list (see `beyondAccuracy`; default false).
+   */
+  beyondAccuracy?: boolean;
 }
 
 /**
@@ -123,7 +128,11 @@ export interface EvalResult {
   skipped: number;
   /** Cut-offs of the @K metrics. */
   k: number[];
-  /** Metric key (`hits@10`, `ndcg@10`, `recall@10`, `precision@10`, `mrr`, `auc`) → mean over users. */
+  /**
+   * Metric key (`hits@10`, `ndcg@10`, `recall@10`, `precision@10`, `mrr`, `auc`; with
+   * `beyondAccuracy`, also `coverage@10`, `diversity@10`, `novelty@10`) → mean over users
+   * (coverage: share of the catalogue).
+   */
   metrics: Record<string, number>;
   /** Metric key → bootstrap 95% interval of the mean (empty when bootstrap = 0). */
   intervals: Record<string, [number, number]>;

@@ -104,7 +104,7 @@ export async function evaluateParallel(model: Recommender, train: Csr, test: Csr
   // workers know the built-in families only (a plug-in registered here is not registered there)
   if (t <= 1 || !isBuiltInFamily(base.kind)) {
     const part = evaluateUsers(model, train, test, protocol, plan, 0, n, options.onProgress);
-    return finishEvaluation(plan, [part], options, t0);
+    return finishEvaluation(plan, [part], options, t0, { model, train });
   }
   const tensors: Record<string, Tensor> = {};
   for (const [name, x] of Object.entries(base.tensors())) tensors[name] = { shape: x.shape.slice(), data: x.data.slice() };
@@ -125,5 +125,5 @@ export async function evaluateParallel(model: Recommender, train: Csr, test: Csr
     }));
   }
   const parts = await Promise.all(jobs);
-  return finishEvaluation(plan, parts, options, t0);
+  return finishEvaluation(plan, parts, options, t0, { model, train });
 }

@@ -164,7 +164,7 @@ function evaluationText(r: EvalResult, negatives: GivenNegativesSummary | null, 
   const rows: (string | number)[][] = [head];
   for (const [key, v] of Object.entries(r.metrics)) {
     const iv = r.intervals[key];
-    rows.push(iv === undefined ? [key, v.toFixed(4)] : [key, v.toFixed(4), `[${iv[0].toFixed(4)}, ${iv[1].toFixed(4)}]`]);
+    rows.push(Number.isNaN(v) ? [key, 'n/a'] : iv === undefined ? [key, v.toFixed(4)] : [key, v.toFixed(4), `[${iv[0].toFixed(4)}, ${iv[1].toFixed(4)}]`]);
   }
   lines.push('', formatTable(rows), '', `${r.seconds.toFixed(2)} s`);
   return `${lines.join('\n')}\n`;
@@ -199,6 +199,7 @@ export function registerEvaluate(program: Command): void {
     .option('--seed <n>', 'seed of the sampled negatives and of the bootstrap (default 0)', parseInteger('--seed'))
     .option('--k <list>', 'cut-offs of hits/ndcg/recall/precision, e.g. 1,5,10 (default 10)', parseIntList('--k'))
     .option('--bootstrap <n>', 'bootstrap resamples over users for 95% intervals; 0 = none (default 1000)', parseInteger('--bootstrap'))
+    .option('--beyond-accuracy', 'also report coverage@K, diversity@K and novelty@K of each evaluated user\'s top-K list (unseen items; definitions in docs/evaluation.md)')
     .option('--per-user <file>', 'write per-user metrics: TSV, or JSON lines when the name ends in .jsonl')
     .option('--threads <n>', `worker threads (default ${availableParallelism()}: all cores)`, parseInteger('--threads'))
     .option('--skip-unknown', 'skip negatives-file lines and negatives whose ids the model does not know (default: stop with an error)')
@@ -257,6 +258,7 @@ export function registerEvaluate(program: Command): void {
         bootstrap: opts.bootstrap as number | undefined,
         seed,
         perUser: opts.perUser !== undefined || reportDir !== null || compareFiles.length > 0,
+        beyondAccuracy: opts.beyondAccuracy === true,
         threads: opts.threads as number | undefined,
         seen: lm.seen === null ? null : widenItems(lm.seen, d.numItems),
         onProgress: showProgress
