@@ -16,7 +16,7 @@ export { describeInteractions, type DataStats, type CountStats } from './data/st
 // models and training
 export type {
   Recommender, ModelFamily, ModelKind, BuiltInKind, FamilyFlag, FamilyPreset, Tensor, TrainHooks, TrainProgress, TrainReport, EpochSummary, ValidationControl,
-  FoldInSettings, FoldInFit, ItemSimilarity,
+  FoldInSettings, FoldInFit, ItemSimilarity, ModelVectors,
 } from './models/types.js';
 export { TripletModel, LRML_DEFAULTS, CML_DEFAULTS, LRML_PAPER_CODE, type TripletOptions } from './models/triplet.js';
 export type { TripletLoss, Distance, NegativeRelation, ClipMode, Optimizer, NegativeMode } from './kernels/types.js';
@@ -43,6 +43,7 @@ export { tuneFolder } from './io/tune-folder.js';
 export * from './eval/index.js';
 export { loadGivenNegatives } from './io/negatives-file.js';
 export { evaluateParallel, type ParallelEvalOptions } from './io/eval-parallel.js';
+export { exportVectors, vectorFiles, vectorPaths, encodeNpy, type VectorFormat, type VectorFile } from './io/vectors-file.js';
 
 // model files and recommending
 export { encodeModel, decodeModel, MODEL_FORMAT_VERSION, type LoadedModel } from './io/format.js';

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main, buildProgram } from '../src/cli/main.js';
+import { buildProgram } from '../src/cli/main.js';
 import { checkOutputFile, removeStaleTemps, tempPathFor, writeFileAtomic } from '../src/fs-atomic.js';
 import { writeInteractions, loadInteractions } from '../src/data/load.js';
 import { LrmlError } from '../src/errors.js';
@@ -15,7 +15,7 @@ import { estimateTrainingMemory, formatBytes } from '../src/train/memory.js';
 import { checkTrainingMemory } from '../src/cli/limits.js';
 import { parseSize } from '../src/cli/options.js';
 import { formatDuration, overallEta } from '../src/cli/progress.js';
-import { captureOutput } from './helpers.js';
+import { runCli } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lrml-robust-cli-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -24,14 +24,7 @@ process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 const data = join(dir, 'small.csv');
 writeFileSync(data, `user,item\n${Array.from({ length: 240 }, (_, k) => `u${k % 30},i${(k * 7 + Math.floor(k / 30)) % 20}`).join('\n')}\n`);
 
-/** Runs the CLI in-process; returns its exit code and output (and resets process.exitCode). */
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  process.exitCode = 0;
-  const out = await captureOutput(() => main(['node', 'lrml', ...args]));
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { code, ...out };
-}
+const cli = runCli;
 
 test('issue 17.6: parser errors are error [USAGE] with exit 2; --help and --version exit 0', async () => {
   for (const [args, pattern] of [

@@ -135,3 +135,13 @@ export function csr(numUsers: number, numItems: number, pairs: [number, number][
 export function close(actual: number, expected: number, what: string): void {
   assert.ok(Math.abs(actual - expected) < 1e-12, `${what}: ${actual} vs ${expected}`);
 }
+
+/** Runs the CLI in-process; returns its exit code and output (and resets process.exitCode). */
+export async function runCli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { main } = await import('../src/cli/main.js');
+  process.exitCode = 0;
+  const out = await captureOutput(() => main(['node', 'lrml', ...args]));
+  const code = Number(process.exitCode ?? 0);
+  process.exitCode = 0;
+  return { code, ...out };
+}

@@ -5,6 +5,7 @@ import { registerAnalyze } from './commands/analyze.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEvaluate } from './commands/evaluate.js';
 import { registerExplain } from './commands/explain.js';
+import { registerExport } from './commands/export.js';
 import { registerInfo } from './commands/info.js';
 import { registerRecommend } from './commands/recommend.js';
 import { registerServe } from './commands/serve.js';
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerRecommend(program);
   registerSimilar(program);
   registerExplain(program);
+  registerExport(program);
   registerAnalyze(program);
   registerServe(program);
   return program;

@@ -2,7 +2,7 @@ import { LrmlError, numberIn, oneOf, positiveInt, badOption, withDefaults } from
 import type { BprParams } from '../kernels/bpr_impl.js';
 import { cosineSimilarity, foldInLogistic, noFoldInLoss } from './foldin.js';
 import { trainedFamily } from './trainer.js';
-import type { FoldInFit, FoldInSettings, ItemSimilarity, Recommender, Tensor } from './types.js';
+import type { FoldInFit, FoldInSettings, ItemSimilarity, ModelVectors, Recommender, Tensor } from './types.js';
 
 /** Options of BPR-MF (Rendle et al., UAI 2009). */
 export interface BprOptions {
@@ -119,6 +119,11 @@ export class BprModel implements Recommender {
   /** Item–item similarity: `cosine` of the item vectors (biases play no part). */
   itemSimilarity(): ItemSimilarity {
     return cosineSimilarity(this.params.Q, this.numItems, this.options.dim);
+  }
+
+  /** User and item vectors (`dot`, with the item biases). */
+  vectors(): ModelVectors {
+    return { dim: this.options.dim, users: this.params.P, items: this.params.Q, geometry: 'dot', itemBias: this.params.B };
   }
 
   config(): Record<string, unknown> {

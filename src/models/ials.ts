@@ -20,7 +20,7 @@ import { cgWorkspace, choleskyFactor, choleskySolve, conjugateGradient, gramian,
 import { Rng } from '../rng.js';
 import { cosineSimilarity, noFoldInLoss } from './foldin.js';
 import { trainedFamily } from './trainer.js';
-import type { FoldInFit, FoldInSettings, ItemSimilarity, Recommender, Tensor } from './types.js';
+import type { FoldInFit, FoldInSettings, ItemSimilarity, ModelVectors, Recommender, Tensor } from './types.js';
 
 /**
  * Options of iALS (see docs/baselines.md).
@@ -414,6 +414,11 @@ export class IalsModel implements Recommender {
   /** Item–item similarity: `cosine` of the item vectors. */
   itemSimilarity(): ItemSimilarity {
     return cosineSimilarity(this.Q, this.numItems, this.options.dim);
+  }
+
+  /** User and item vectors (`dot`). */
+  vectors(): ModelVectors {
+    return { dim: this.options.dim, users: this.P, items: this.Q, geometry: 'dot', itemBias: null };
   }
 
   config(): Record<string, unknown> {

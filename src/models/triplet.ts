@@ -5,7 +5,7 @@ import { lossOptionProblem } from '../kernels/losses.js';
 import { createTripletScorer, type TripletScorer } from '../kernels/scorer.js';
 import { euclideanSimilarity, foldInTriplet } from './foldin.js';
 import { trainedFamily } from './trainer.js';
-import type { FamilyPreset, FoldInFit, FoldInSettings, ItemSimilarity, ModelFamily, Recommender, Tensor } from './types.js';
+import type { FamilyPreset, FoldInFit, FoldInSettings, ItemSimilarity, ModelFamily, ModelVectors, Recommender, Tensor } from './types.js';
 
 /**
  * How the learning rate changes over the epochs e = 1..E of training (docs/lrml.md):
@@ -232,6 +232,22 @@ export class TripletModel implements Recommender {
   /** Item–item similarity: `euclidean` between the items' embeddings (as the model looks them up). */
   itemSimilarity(): ItemSimilarity {
     return euclideanSimilarity(this.params.Q, this.numItems, this.options.dim, lookupScales(this));
+  }
+
+  /** User and item vectors (`euclidean`): as looked up, i.e. scaled into the unit ball when the model clips at lookup. */
+  vectors(): ModelVectors {
+    const d = this.options.dim;
+    const { P, Q } = this.params;
+    const looked = (X: Float32Array, rows: number): Float32Array => {
+      if (this.options.clip !== 'lookup') return X;
+      const out = new Float32Array(X.length);
+      for (let r = 0; r < rows; r++) {
+        const s = unitBallScale(X, r, d);
+        for (let c = 0; c < d; c++) out[r * d + c] = X[r * d + c] * s;
+      }
+      return out;
+    };
+    return { dim: d, users: looked(P, this.numUsers), items: looked(Q, this.numItems), geometry: 'euclidean', itemBias: null };
   }
 
   config(): Record<string, unknown> {

@@ -112,6 +112,29 @@ export interface ItemSimilarity {
 }
 
 /**
+ * A model's user and item vectors, as it scores with them (what `lrml export` writes):
+ * row-major float32, `users` numUsers × dim and `items` numItems × dim.
+ * - `euclidean` (LRML, CML): lower ‖p − q‖ = better; for CML that is the whole score, for LRML
+ *   the score adds the pair's memory relation r(p, q), which a vector index cannot reproduce
+ *   (nearest items by ‖p − q‖ are an approximation of LRML's ranking).
+ * - `dot` (BPR-MF, iALS): higher p·q (+ `itemBias[i]` when not null) = better.
+ *
+ * @example
+ * ```ts
+ * const v = model.vectors?.();
+ * if (v !== undefined) v.items.subarray(3 * v.dim, 4 * v.dim); // item 3's vector
+ * ```
+ */
+export interface ModelVectors {
+  readonly dim: number;
+  readonly users: Float32Array;
+  readonly items: Float32Array;
+  readonly geometry: 'euclidean' | 'dot';
+  /** Per-item bias added to the dot product (BPR-MF), else null. */
+  readonly itemBias: Float32Array | null;
+}
+
+/**
  * What every trained model offers, whatever its family: scores for a user's
  * candidate items (higher = better), its configuration and its tensors.
  * Users and items are dense indices here; string ids live at the API boundary.
@@ -149,6 +172,8 @@ export interface Recommender {
   scoreItemSet?(items: Int32Array, out: Float32Array): void;
   /** Capability: the model's item–item similarity ("more like this"). */
   itemSimilarity?(): ItemSimilarity;
+  /** Capability: the user and item vectors the model scores with (families with embeddings). */
+  vectors?(): ModelVectors;
 }
 
 /**
