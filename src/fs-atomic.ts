@@ -1,7 +1,7 @@
 // Node-only: atomic file writes, shared by io, eval and the CLI (the library's browser-safe
 // core never imports this).
 import { constants } from 'node:fs';
-import { access, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { access, open, readdir, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { LrmlError } from './errors.js';
 
@@ -110,5 +110,55 @@ export async function checkOutputFile(path: string, label: string): Promise<void
     await access(dir, constants.W_OK);
   } catch {
     throw fail(`the folder ${dir} is not writable`);
+  }
+}
+
+/**
+ * Writes the text chunks of an iterable to `path` atomically, streamed (never the whole text in
+ * memory): into a temporary file in the same folder, renamed over `path` when every chunk is
+ * written. When the iterable throws or a write fails, the temporary file is removed and `path` is
+ * left as it was; failures to write are WRITE_FAILED errors naming the file, errors of the
+ * iterable propagate unchanged.
+ *
+ * @example
+ * ```ts
+ * await writeChunksAtomic('recs.jsonl', (function* () { yield '{"user":"1"}\n'; })());
+ * ```
+ */
+export async function writeChunksAtomic(path: string, chunks: Iterable<string>): Promise<void> {
+  await removeStaleTemps(path);
+  const tmp = tempPathFor(path);
+  const failed = (e: unknown): LrmlError => new LrmlError('WRITE_FAILED', `cannot write ${path}: ${(e as Error).message}`, { file: path });
+  let handle: FileHandle;
+  try {
+    handle = await open(tmp, 'w');
+  } catch (e) {
+    throw failed(e);
+  }
+  try {
+    let buffer = '';
+    const flush = async (): Promise<void> => {
+      try {
+        await handle.write(buffer);
+      } catch (e) {
+        throw failed(e);
+      }
+      buffer = '';
+    };
+    for (const chunk of chunks) {
+      buffer += chunk;
+      if (buffer.length >= 1 << 16) await flush();
+    }
+    if (buffer.length > 0) await flush();
+    try {
+      await handle.close();
+      await rename(tmp, path);
+    } catch (e) {
+      throw failed(e);
+    }
+  } catch (e) {
+    await handle.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw e;
   }
 }

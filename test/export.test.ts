@@ -11,10 +11,9 @@ import { encodeNpy, exportVectors } from '../src/io/vectors-file.js';
 import { saveModel } from '../src/io/model-file.js';
 import { bprFamily } from '../src/models/bpr.js';
 import { PopularityModel } from '../src/models/popularity.js';
-import { lrmlFamily } from '../src/train/triplet.js';
 import type { LoadedModel } from '../src/models/types.js';
 import { Rng } from '../src/rng.js';
-import { runCli } from './helpers.js';
+import { randomLrml, runCli } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lrml-export-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -40,17 +39,9 @@ function readNpy(bytes: Uint8Array): { shape: number[]; data: Float32Array; data
 }
 
 function world(clip: 'lookup' | 'rows'): LoadedModel {
-  const rng = new Rng(4);
-  const numUsers = 5;
-  const numItems = 7;
-  const dim = 3;
-  const f = (len: number, s: number): Float32Array => Float32Array.from({ length: len }, () => rng.normal() * s);
-  const model = lrmlFamily.fromTensors(
-    { numUsers, numItems, dim, numMemories: 2, distance: 'l2', clip },
-    { P: { shape: [numUsers, dim], data: f(numUsers * dim, 1) }, Q: { shape: [numItems, dim], data: f(numItems * dim, 1) }, K: { shape: [2, dim], data: f(2 * dim, 1) }, M: { shape: [2, dim], data: f(2 * dim, 0.3) } },
-  );
+  const model = randomLrml(5, 7, 3, 4, clip, 1);
   const users = IdMap.fromIds(['alice', 'bob', 'u,3', 'dé"j', '5']);
-  const items = IdMap.fromIds(Array.from({ length: numItems }, (_, i) => `item-${i}`));
+  const items = IdMap.fromIds(Array.from({ length: 7 }, (_, i) => `item-${i}`));
   return { model, users, items, meta: {}, seen: null };
 }
 

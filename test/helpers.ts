@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { Csr } from '../src/data/csr.js';
+import { LRML_DEFAULTS, TripletModel } from '../src/models/triplet.js';
 import { Rng } from '../src/rng.js';
 
 /** A planted-structure dataset: users in clusters, each cluster preferring its own block of items. */
@@ -144,4 +145,16 @@ export async function runCli(...args: string[]): Promise<{ code: number; stdout:
   const code = Number(process.exitCode ?? 0);
   process.exitCode = 0;
   return { code, ...out };
+}
+
+/** A small LRML model with random weights (normal × `scale` for P and Q), for product-API tests. */
+export function randomLrml(numUsers: number, numItems: number, dim: number, seed: number, clip: 'rows' | 'lookup', scale: number): TripletModel {
+  const rng = new Rng(seed);
+  const f = (len: number, s: number): Float32Array => Float32Array.from({ length: len }, () => rng.normal() * s);
+  return TripletModel.fromTensors(
+    'lrml',
+    { numUsers, numItems, dim, numMemories: 2, distance: 'l2', clip },
+    { P: { shape: [numUsers, dim], data: f(numUsers * dim, scale) }, Q: { shape: [numItems, dim], data: f(numItems * dim, scale) }, K: { shape: [2, dim], data: f(2 * dim, 1) }, M: { shape: [2, dim], data: f(2 * dim, 0.3) } },
+    LRML_DEFAULTS,
+  );
 }

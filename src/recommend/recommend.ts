@@ -121,3 +121,59 @@ export function recommendMany(m: LoadedModel, userIds: readonly string[], option
   for (const id of userIds) if (!m.users.has(id)) throw new LrmlError('UNKNOWN_USER', `unknown user ${JSON.stringify(id)}`);
   return userIds.map((id) => recommend(m, id, options));
 }
+
+/** Text formats of {@link recommendationLines}. */
+export type RecommendationsFormat = 'jsonl' | 'csv';
+
+/**
+ * {@link recommend} for each user id in turn (every user of the model, in index order, when
+ * `userIds` is null), lazily: one user scored per step, so a caller can stream the results.
+ * Throws BAD_OPTION for a bad k at once, UNKNOWN_USER when it reaches an unknown id (check ids
+ * first with `m.users.has`).
+ *
+ * @example
+ * ```ts
+ * for (const r of recommendEach(m, null, { k: 10 })) console.log(r.user, r.items[0]?.item);
+ * ```
+ */
+export function recommendEach(m: LoadedModel, userIds: Iterable<string> | null, options: RecommendOptions = {}): Generator<Recommendations> {
+  checkK(options.k ?? 10); // at the call, not at the first step
+  function* each(): Generator<Recommendations> {
+    if (userIds === null) {
+      for (let u = 0; u < m.users.size; u++) yield recommend(m, m.users.id(u), options);
+      return;
+    }
+    for (const id of userIds) yield recommend(m, id, options);
+  }
+  return each();
+}
+
+/** A CSV field, quoted when it holds a comma, a quote or a line break (RFC 4180). */
+function csvField(s: string): string {
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/**
+ * Recommendations as text lines (each ending in a newline), lazily:
+ * - `jsonl`: one `{"user", "items": [{"item", "score"}, …], "k", "complete"}` object per user;
+ * - `csv`: a header `user,rank,item,score`, then one row per recommended item (rank from 1).
+ *
+ * @example
+ * ```ts
+ * const lines = recommendationLines(recommendEach(m, null), 'csv'); // 'user,rank,item,score\n', '42,1,260,-0.31\n', …
+ * ```
+ */
+export function* recommendationLines(recs: Iterable<Recommendations>, format: RecommendationsFormat): Generator<string> {
+  if (format !== 'jsonl' && format !== 'csv') throw new LrmlError('BAD_OPTION', `invalid recommendations format: ${JSON.stringify(format)} (expected jsonl or csv)`);
+  if (format === 'csv') yield 'user,rank,item,score\n';
+  for (const r of recs) {
+    if (format === 'jsonl') {
+      yield `${JSON.stringify(r)}\n`;
+      continue;
+    }
+    const user = csvField(r.user);
+    let text = '';
+    for (let t = 0; t < r.items.length; t++) text += `${user},${t + 1},${csvField(r.items[t].item)},${r.items[t].score}\n`;
+    yield text;
+  }
+}

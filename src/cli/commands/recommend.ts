@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
 import { LrmlError } from '../../errors.js';
 import { loadModel } from '../../io/model-file.js';
-import { recommend, recommendForItems, type Recommendations } from '../../recommend/index.js';
+import { readFile } from 'node:fs/promises';
+import { checkOutputFile, writeChunksAtomic } from '../../fs-atomic.js';
+import type { LoadedModel } from '../../models/types.js';
+import { recommend, recommendEach, recommendForItems, recommendationLines, type Recommendations } from '../../recommend/index.js';
 import { parseInteger } from '../options.js';
 import { formatTable } from '../progress.js';
 
@@ -56,11 +59,20 @@ export function registerRecommend(program: Command, out: (text: string) => void 
     .option('--steps <n>', 'fold-in: optimiser steps (default 50)', parseInteger('--steps'))
     .option('--seed <n>', 'fold-in: seed (default 0)', parseInteger('--seed'))
     .option('--ignore-unknown', 'fold-in: skip --items the model does not know instead of failing')
+    .option('--all', 'every user of the model, written to --out (streamed)')
+    .option('--users-file <file>', 'the users listed in this file (one id a line), written to --out (streamed)')
+    .option('--out <file>', 'with --all / --users-file: recommendations file, JSON lines (.jsonl) or CSV (.csv: user,rank,item,score)')
+    .option('--quiet', 'with --out: no progress on stderr')
     .option('--json', 'print JSON')
     .action(async (opts: Record<string, unknown>) => {
       const hasUser = opts.user !== undefined;
       const hasItems = opts.items !== undefined;
-      if (hasUser === hasItems) throw new LrmlError('BAD_OPTION', 'give exactly one of --user <id> and --items <a,b,c>');
+      const many = [opts.all === true ? '--all' : null, opts.usersFile !== undefined ? '--users-file' : null].filter((x) => x !== null);
+      if (many.length > 0 || opts.out !== undefined) {
+        await recommendToFile(opts, many as string[], hasUser || hasItems);
+        return;
+      }
+      if (hasUser === hasItems) throw new LrmlError('BAD_OPTION', 'give exactly one of --user <id>, --items <a,b,c>, --all or --users-file <file> (the last two with --out <file>)');
       if (hasUser && (opts.steps !== undefined || opts.seed !== undefined || opts.ignoreUnknown !== undefined)) {
         throw new LrmlError('BAD_OPTION', '--steps, --seed and --ignore-unknown apply to --items (fold-in) only');
       }
@@ -91,4 +103,58 @@ export function registerRecommend(program: Command, out: (text: string) => void 
       const note = r.complete ? '' : ` (only ${r.items.length} candidates left)`;
       out(formatRanked(`top ${r.k} for ${who} (${m.model.kind})${note}`, r.items));
     });
+}
+
+/** The users of a --users-file: one id a line (blank lines skipped), each known to the model. */
+async function readUsersFile(path: string, m: LoadedModel): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new LrmlError(code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'BAD_OPTION', `--users-file: cannot read ${path}: ${(e as Error).message}`, { file: path });
+  }
+  const ids: string[] = [];
+  const lines = text.split('\n');
+  for (let t = 0; t < lines.length; t++) {
+    const id = lines[t].replace(/\r$/, '').trim();
+    if (id === '') continue;
+    if (!m.users.has(id)) throw new LrmlError('UNKNOWN_USER', `--users-file ${path}, line ${t + 1}: unknown user ${JSON.stringify(id)} (not in the model)`, { file: path, line: t + 1 });
+    ids.push(id);
+  }
+  return ids;
+}
+
+/** `recommend --all | --users-file F --out FILE`: streamed to FILE (atomically), with progress. */
+async function recommendToFile(opts: Record<string, unknown>, many: string[], single: boolean): Promise<void> {
+  if (many.length !== 1 || single) throw new LrmlError('BAD_OPTION', 'give exactly one of --user <id>, --items <a,b,c>, --all or --users-file <file> (the last two with --out <file>)');
+  if (opts.out === undefined) throw new LrmlError('BAD_OPTION', `${many[0]} needs --out <file> (.jsonl or .csv)`);
+  for (const f of ['steps', 'seed', 'ignoreUnknown', 'json'] as const) {
+    if (opts[f] !== undefined) throw new LrmlError('BAD_OPTION', `--${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} does not apply to ${many[0]}`);
+  }
+  const out = String(opts.out);
+  const format = out.endsWith('.jsonl') ? 'jsonl' : out.endsWith('.csv') ? 'csv' : null;
+  if (format === null) throw new LrmlError('BAD_OPTION', `--out ${out}: the name must end in .jsonl (JSON lines) or .csv`);
+  await checkOutputFile(out, '--out');
+  const m = await loadModel(String(opts.model));
+  const users = opts.usersFile === undefined ? null : await readUsersFile(String(opts.usersFile), m);
+  const options = { k: opts.k as number, excludeSeen: opts.includeSeen !== true, ...(opts.exclude === undefined ? {} : { exclude: opts.exclude as string[] }) };
+  const total = users === null ? m.users.size : users.length;
+  const showProgress = opts.quiet !== true && process.stderr.isTTY === true;
+  let done = 0;
+  let last = 0;
+  function* counted(): Generator<Recommendations> {
+    for (const r of recommendEach(m, users, options)) {
+      done++;
+      const now = performance.now();
+      if (showProgress && (now - last > 200 || done === total)) {
+        last = now;
+        process.stderr.write(`\rrecommending: ${done}/${total} users`);
+      }
+      yield r;
+    }
+  }
+  await writeChunksAtomic(out, recommendationLines(counted(), format));
+  if (showProgress) process.stderr.write('\r\x1b[K');
+  if (opts.quiet !== true) process.stderr.write(`${total} users: top ${options.k} written to ${out}\n`);
 }

@@ -1,0 +1,102 @@
+// `lrml recommend --all | --users-file --out FILE` (issue #20 item 3): every user (or a list),
+// streamed to JSON lines or CSV, seen items filtered; bad input exits 2 with nothing written.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Csr } from '../src/data/csr.js';
+import { IdMap } from '../src/data/idmap.js';
+import { LrmlError } from '../src/errors.js';
+import { writeChunksAtomic } from '../src/fs-atomic.js';
+import { saveModel } from '../src/io/model-file.js';
+import type { LoadedModel } from '../src/models/types.js';
+import { recommend, recommendationLines, recommendEach } from '../src/recommend/recommend.js';
+import { randomLrml, runCli } from './helpers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'lrml-recall-'));
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+
+function world(): LoadedModel {
+  const numUsers = 6;
+  const numItems = 9;
+  const model = randomLrml(numUsers, numItems, 4, 11, 'rows', 0.5);
+  const pairs: [number, number][] = [];
+  for (let u = 0; u < numUsers; u++) for (let t = 0; t < 3; t++) pairs.push([u, (u * 2 + t * 3) % numItems]);
+  const seen = Csr.fromPairs(numUsers, numItems, Int32Array.from(pairs, (p) => p[0]), Int32Array.from(pairs, (p) => p[1]));
+  const users = IdMap.fromIds(['u0', 'u,1', 'u2', 'u3', 'u4', 'u5']);
+  const items = IdMap.fromIds(Array.from({ length: numItems }, (_, i) => `i${i}`));
+  return { model, users, items, meta: {}, seen };
+}
+
+test('recommendEach / recommendationLines: every user in index order, the same as recommend; CSV rows with ranks', () => {
+  const m = world();
+  const all = [...recommendEach(m, null, { k: 3 })];
+  assert.deepEqual(all.map((r) => r.user), m.users.ids());
+  for (const r of all) assert.deepEqual(r, recommend(m, r.user, { k: 3 }));
+  const csv = [...recommendationLines(all.slice(0, 2), 'csv')].join('');
+  const rows = csv.trim().split('\n');
+  assert.equal(rows[0], 'user,rank,item,score');
+  assert.equal(rows.length, 1 + 6);
+  assert.equal(rows[4], `"u,1",1,${all[1].items[0].item},${all[1].items[0].score}`);
+  assert.throws(() => recommendEach(m, null, { k: 0 }), (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION');
+  assert.throws(() => [...recommendationLines(all, 'xml' as 'csv')], (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION');
+});
+
+test('writeChunksAtomic: streams chunks; an iterable that throws leaves the old file and no temp file', async () => {
+  const sub = mkdtempSync(join(dir, 'chunks-'));
+  const path = join(sub, 'f.txt');
+  await writeChunksAtomic(path, ['a', 'b'.repeat(70000), 'c\n']);
+  assert.equal(readFileSync(path, 'utf8'), `a${'b'.repeat(70000)}c\n`);
+  function* failing(): Generator<string> {
+    yield 'x'.repeat(70000); // flushed to the temp file before the failure
+    throw new LrmlError('UNKNOWN_USER', 'boom');
+  }
+  await assert.rejects(writeChunksAtomic(path, failing()), (e: unknown) => e instanceof LrmlError && e.code === 'UNKNOWN_USER');
+  assert.equal(readFileSync(path, 'utf8'), `a${'b'.repeat(70000)}c\n`);
+  assert.deepEqual(readdirSync(sub), ['f.txt']);
+});
+
+test('lrml recommend --all / --users-file --out: JSON lines and CSV, seen items filtered; bad input exits 2, nothing written', async () => {
+  const sub = mkdtempSync(join(dir, 'cli-'));
+  const m = world();
+  const modelPath = join(sub, 'm.lrml');
+  await saveModel(modelPath, m);
+  const r1 = await runCli('recommend', '--model', modelPath, '--all', '--k', '4', '--out', join(sub, 'recs.jsonl'), '--quiet');
+  assert.equal(r1.code, 0, r1.stderr);
+  const lines = readFileSync(join(sub, 'recs.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(lines.length, 6);
+  for (let u = 0; u < 6; u++) {
+    assert.deepEqual(lines[u], JSON.parse(JSON.stringify(recommend(m, m.users.id(u), { k: 4 }))));
+    const seen = new Set(Array.from(m.seen!.row(u), (i) => m.items.id(i)));
+    assert.ok(lines[u].items.every((x: { item: string }) => !seen.has(x.item)), 'seen items filtered');
+  }
+  writeFileSync(join(sub, 'users.txt'), 'u3\n\nu,1\r\n');
+  const r2 = await runCli('recommend', '--model', modelPath, '--users-file', join(sub, 'users.txt'), '--out', join(sub, 'recs.csv'));
+  assert.equal(r2.code, 0, r2.stderr);
+  assert.match(r2.stderr, /2 users: top 10 written/);
+  const csv = readFileSync(join(sub, 'recs.csv'), 'utf8').trim().split('\n');
+  assert.equal(csv[0], 'user,rank,item,score');
+  assert.equal(csv.length, 1 + 2 * 6); // 9 items − 3 seen = 6 per user
+  assert.ok(csv[1].startsWith('u3,1,'));
+  assert.ok(csv[7].startsWith('"u,1",1,'));
+
+  writeFileSync(join(sub, 'bad-users.txt'), 'u3\nnobody\n');
+  const before = readdirSync(sub).sort();
+  for (const [args, pattern] of [
+    [['--users-file', join(sub, 'bad-users.txt'), '--out', join(sub, 'x.jsonl')], /^error \[UNKNOWN_USER\]: --users-file .*line 2: unknown user "nobody"/],
+    [['--users-file', join(sub, 'missing.txt'), '--out', join(sub, 'x.jsonl')], /^error \[FILE_NOT_FOUND\]/],
+    [['--all', '--out', join(sub, 'x.txt')], /^error \[BAD_OPTION\]: --out .*\.jsonl .*\.csv/],
+    [['--all'], /^error \[BAD_OPTION\]: --all needs --out/],
+    [['--all', '--user', 'u3', '--out', join(sub, 'x.jsonl')], /^error \[BAD_OPTION\]: give exactly one of/],
+    [['--all', '--users-file', join(sub, 'users.txt'), '--out', join(sub, 'x.jsonl')], /^error \[BAD_OPTION\]: give exactly one of/],
+    [['--all', '--out', join(sub, 'no', 'such', 'x.jsonl')], /^error \[WRITE_FAILED\]: --out: .*does not exist/],
+    [['--all', '--k', '0', '--out', join(sub, 'x.jsonl')], /^error \[BAD_OPTION\]: invalid k/],
+  ] as const) {
+    const r = await runCli('recommend', '--model', modelPath, ...args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, pattern);
+    assert.deepEqual(readdirSync(sub).sort(), before, 'nothing written');
+  }
+  assert.equal(existsSync(join(sub, 'x.jsonl')), false);
+});
