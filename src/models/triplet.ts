@@ -1,6 +1,6 @@
 import { LrmlError, badOption, numberIn, oneOf, positiveInt, withDefaults } from '../errors.js';
 import type { ClipMode, Distance, NegativeMode, NegativeRelation, Optimizer, TripletKernelConfig, TripletLoss, TripletParams } from '../kernels/types.js';
-import { rowClipScales } from '../kernels/clip.js';
+import { rowClipScales, unitBallScale } from '../kernels/clip.js';
 import { lossOptionProblem } from '../kernels/losses.js';
 import { createTripletScorer, type TripletScorer } from '../kernels/scorer.js';
 import { euclideanSimilarity, foldInTriplet } from './foldin.js';
@@ -242,7 +242,7 @@ export class TripletModel implements Recommender {
       if (this.options.clip !== 'lookup') return X;
       const out = new Float32Array(X.length);
       for (let r = 0; r < rows; r++) {
-        const s = unitBallScale(X, r, d);
+        const s = unitBallScale(X, r * d, d);
         for (let c = 0; c < d; c++) out[r * d + c] = X[r * d + c] * s;
       }
       return out;
