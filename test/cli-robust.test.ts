@@ -103,6 +103,10 @@ test('issue 17.4: a model too large for memory is refused before allocation, nam
   // (ML-1M: the 20 negatives per positive are the largest part)
   assert.deepEqual(e, { bytes: 4 * ((6040 + 3706) * 100 + 2 * 20 * 100) * 6 + 4 * 1_000_000 * 25, option: 'negatives' });
   assert.equal(estimateTrainingMemory('plugin-kind', { numUsers: 1, numItems: 1, nnz: 1 }, {}), null);
+  // every built-in family carries its own estimate in its descriptor
+  for (const kind of ['lrml', 'cml', 'bpr', 'pop', 'ease', 'ials']) {
+    assert.ok((estimateTrainingMemory(kind, { numUsers: 10, numItems: 10, nnz: 50 }, { dim: 8 })?.bytes ?? 0) > 0, kind);
+  }
   assert.throws(() => checkTrainingMemory('bpr', { numUsers: 100, numItems: 100, nnz: 1000 }, { dim: 1000, optimizer: 'adam' }, 1 << 20), /--dim 1000: training bpr/);
   checkTrainingMemory('bpr', { numUsers: 100, numItems: 100, nnz: 1000 }, { dim: 8, optimizer: 'adam' }, 1 << 20);
   assert.equal(parseSize('--max-memory')('8G'), 8 * 2 ** 30);

@@ -2,6 +2,7 @@ import { LrmlError, numberIn, oneOf, positiveInt, badOption, withDefaults } from
 import type { BprParams } from '../kernels/bpr_impl.js';
 import { cosineSimilarity, foldInLogistic, noFoldInLoss } from './foldin.js';
 import { trainedFamily } from './trainer.js';
+import { estimateFromParts, numOption, optimizerCopies } from './memory-estimate.js';
 import type { FoldInFit, FoldInSettings, ItemSimilarity, ModelVectors, Recommender, Tensor } from './types.js';
 
 /** Options of BPR-MF (Rendle et al., UAI 2009). */
@@ -173,4 +174,9 @@ export const bprFamily = trainedFamily<BprOptions, BprModel>({
   defaults: BPR_DEFAULTS,
   resolveOptions: resolveBprOptions,
   fromTensors: (config, tensors) => BprModel.fromTensors(config, tensors),
+  estimateMemory: (s, o) => {
+    // weights, gradients, optimiser state and the best-epoch snapshot; per-epoch pair arrays
+    const tables = (s.numUsers + s.numItems) * numOption(o, 'dim', 0) + s.numItems;
+    return estimateFromParts({ dim: 4 * tables * (3 + optimizerCopies(o)), data: 4 * s.nnz * 4 });
+  },
 });

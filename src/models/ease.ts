@@ -209,4 +209,6 @@ export const easeFamily = trainedFamily<EaseOptions, EaseModel>({
   resolveOptions: resolveEaseOptions,
   // the training code (Gram matrix, blocked inverse) lives in src/train/ease.ts
   fromTensors: (config, tensors) => EaseModel.fromTensors(config, tensors),
+  // the item-item Gram matrix (float64) and the weights B (float32)
+  estimateMemory: (s) => ({ bytes: 12 * s.numItems * s.numItems, option: null }),
 });

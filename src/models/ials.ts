@@ -18,6 +18,7 @@ import { badOption, LrmlError, numberIn, oneOf, positiveInt, withDefaults } from
 import type { Csr } from '../data/csr.js';
 import { cgWorkspace, choleskyFactor, choleskySolve, conjugateGradient, gramian, type CgWorkspace } from '../kernels/linalg_impl.js';
 import { Rng } from '../rng.js';
+import { numOption } from './memory-estimate.js';
 import { cosineSimilarity, noFoldInLoss } from './foldin.js';
 import { trainedFamily } from './trainer.js';
 import type { FoldInFit, FoldInSettings, ItemSimilarity, ModelVectors, Recommender, Tensor } from './types.js';
@@ -473,4 +474,9 @@ export const ialsFamily = trainedFamily<IalsOptions, IalsModel>({
   defaults: IALS_DEFAULTS,
   resolveOptions: resolveIalsOptions,
   fromTensors: (config, tensors) => IalsModel.fromTensors(config, tensors),
+  estimateMemory: (s, o) => {
+    const d = numOption(o, 'dim', 0);
+    // P, Q and a snapshot; the d×d Gram matrix and solver scratch in float64
+    return { bytes: 4 * (s.numUsers + s.numItems) * d * 2 + 8 * d * d * 4, option: 'dim' };
+  },
 });

@@ -73,6 +73,7 @@ export const popularityFamily: ModelFamily<PopularityOptions, PopularityModel> =
   async fit(data) {
     return PopularityModel.fit(data);
   },
+  estimateMemory: (s) => ({ bytes: 4 * s.numItems, option: null }),
   fromTensors(config, tensors) {
     const c = tensors.counts;
     if (c === undefined || !(c.data instanceof Float32Array) || !Number.isInteger(config.numUsers)) {

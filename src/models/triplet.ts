@@ -5,6 +5,7 @@ import { lossOptionProblem } from '../kernels/losses.js';
 import { createTripletScorer, type TripletScorer } from '../kernels/scorer.js';
 import { euclideanSimilarity, foldInTriplet } from './foldin.js';
 import { trainedFamily } from './trainer.js';
+import { estimateFromParts, numOption, optimizerCopies } from './memory-estimate.js';
 import type { FamilyPreset, FoldInFit, FoldInSettings, ItemSimilarity, ModelFamily, ModelVectors, Recommender, Tensor } from './types.js';
 
 /**
@@ -439,6 +440,20 @@ function tripletFamily(
     resolveOptions,
     fromTensors: (config, tensors) => TripletModel.fromTensors(kind, config, tensors, defaults),
     presets,
+    estimateMemory: (s, o) => {
+      const d = numOption(o, 'dim', 0);
+      const n = kind === 'lrml' ? numOption(o, 'numMemories', 0) : 0;
+      // the weights in JS and in the kernel, the kernel's gradients and optimiser state, and the
+      // best-epoch snapshot
+      const copies = 4 + optimizerCopies(o);
+      return estimateFromParts({
+        dim: 4 * (s.numUsers + s.numItems) * d * copies,
+        numMemories: 4 * 2 * n * d * copies,
+        // per-epoch triplet arrays: pairs, order, users, items (int32) and the negatives
+        data: 4 * s.nnz * 5,
+        negatives: 4 * s.nnz * numOption(o, 'negatives', 1),
+      });
+    },
   });
 }
 

@@ -1,3 +1,4 @@
+import type { MemoryEstimate, TrainingShape } from './memory-estimate.js';
 import type { Csr } from '../data/csr.js';
 import type { IdMap } from '../data/idmap.js';
 
@@ -332,5 +333,5 @@ export interface ModelFamily<Options extends object = Record<string, unknown>, M
    * the option that drives them (null: the data alone); the CLI refuses a training that would not
    * fit (`--max-memory`). Families without one are not checked.
    */
-  estimateMemory?(shape: { numUsers: number; numItems: number; nnz: number }, options: Record<string, unknown>): { bytes: number; option: string | null };
+  estimateMemory?(shape: TrainingShape, options: Record<string, unknown>): MemoryEstimate;
 }
