@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { close, csr } from './helpers.js';
 import { LrmlError } from '../src/errors.js';
+import { IdMap } from '../src/data/idmap.js';
 import { beyondAccuracy } from '../src/eval/beyond.js';
+import { parseGivenNegatives } from '../src/eval/negatives.js';
 import { evaluate } from '../src/eval/evaluate.js';
 import { evaluateParallel } from '../src/io/eval-parallel.js';
 import type { Recommender } from '../src/models/types.js';
@@ -34,7 +36,7 @@ const L15 = Math.log2(1.5); // item 0 (2 of 3 users)
 
 test('beyondAccuracy: coverage, diversity (Jaccard distance), novelty (self-information) against hand-computed values', () => {
   const b = beyondAccuracy(model, train, Int32Array.of(0, 1, 2), [1, 2]);
-  assert.deepEqual(Object.keys(b.metrics), ['coverage@1', 'diversity@1', 'novelty@1', 'coverage@2', 'diversity@2', 'novelty@2']);
+  assert.deepEqual(Object.keys(b.metrics), ['coverage@1', 'novelty@1', 'coverage@2', 'diversity@2', 'novelty@2']);
   close(b.metrics['coverage@1'], 3 / 4, 'coverage@1'); // items 1, 2, 0
   close(b.metrics['coverage@2'], 4 / 4, 'coverage@2');
   // novelty@1: u0 item 1, u1 item 2, u2 item 0
@@ -44,9 +46,9 @@ test('beyondAccuracy: coverage, diversity (Jaccard distance), novelty (self-info
   // diversity@2: u0 (1,2): |∅|/|{u0,u1… }| → 1 − 0/2 = 1; u1 (2,3): union {u2} → 1; u2 (0,1): 1 − 1/2 = 0.5
   close(b.metrics['diversity@2'], (1 + 1 + 0.5) / 3, 'diversity@2');
   assert.deepEqual(Array.from(b.perUser['diversity@2']), [1, 1, 0.5]);
-  // a one-item list has no pairs: diversity undefined (NaN), left out of the mean
-  assert.ok(Number.isNaN(b.metrics['diversity@1']));
-  assert.ok(b.perUser['diversity@1'].every(Number.isNaN));
+  // a one-item list has no pairs: no diversity@1
+  assert.equal(b.metrics['diversity@1'], undefined);
+  assert.equal(b.perUser['diversity@1'], undefined);
   assert.deepEqual(b.intervals, {});
 });
 
@@ -84,4 +86,18 @@ test('beyondAccuracy: bad shapes, cut-offs and users are typed errors', () => {
   assert.throws(() => beyondAccuracy(model, csr(2, 4, []), Int32Array.of(0), [2]), (e: unknown) => e instanceof LrmlError && e.code === 'BAD_VALUE');
   assert.throws(() => beyondAccuracy(model, train, Int32Array.of(0), [0]), (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION');
   assert.throws(() => beyondAccuracy(model, train, Int32Array.of(7), [2]), (e: unknown) => e instanceof LrmlError && e.code === 'BAD_VALUE');
+});
+
+test('evaluate with beyondAccuracy: a per-user column with an undefined value (a one-item list) is left out of perUser, so paired comparisons stay finite', () => {
+  // user 2 has seen 3 of 4 items: a one-item list, no diversity (ranked against a given seen item)
+  const tr = csr(3, 4, [[0, 0], [2, 0], [2, 1], [2, 2]]);
+  const te = csr(3, 4, [[0, 3], [1, 3], [2, 3]]);
+  const ids = (p: string, n: number): IdMap => IdMap.fromIds(Array.from({ length: n }, (_, i) => `${p}${i}`));
+  const cases = parseGivenNegatives('(u0,i3)\ti1\n(u1,i3)\ti0\n(u2,i3)\ti0\n', ids('u', 3), ids('i', 4));
+  const r = evaluate(model, tr, te, { kind: 'given', cases }, { k: [2], bootstrap: 0, perUser: true, beyondAccuracy: true });
+  assert.equal(r.users, 3);
+  close(r.metrics['diversity@2'], (0 + 0.5) / 2, 'diversity over the users with two-item lists');
+  assert.ok(Number.isFinite(r.metrics['diversity@2']));
+  assert.equal(r.perUser!.metrics['diversity@2'], undefined);
+  assert.ok(r.perUser!.metrics['novelty@2'].every(Number.isFinite));
 });

@@ -14,7 +14,7 @@ export interface BeyondAccuracyResult {
   metrics: Record<string, number>;
   /** `diversity@K`, `novelty@K` → bootstrap 95% interval over users (empty when bootstrap = 0). */
   intervals: Record<string, [number, number]>;
-  /** Per-user `diversity@K` and `novelty@K`, one value per user given (NaN where undefined). */
+  /** Per-user `diversity@K` (K ≥ 2) and `novelty@K`, one value per user given (NaN where undefined). */
   perUser: Record<string, Float64Array>;
 }
 
@@ -27,15 +27,16 @@ export interface BeyondAccuracyOptions {
 }
 
 /**
- * Metric keys of the beyond-accuracy metrics at cut-offs `k`, in result order.
+ * Metric keys of the beyond-accuracy metrics at cut-offs `k`, in result order (no `diversity@1`:
+ * a one-item list has no pairs).
  *
  * @example
  * ```ts
- * beyondAccuracyKeys([10]); // ['coverage@10', 'diversity@10', 'novelty@10']
+ * beyondAccuracyKeys([1, 10]); // ['coverage@1', 'novelty@1', 'coverage@10', 'diversity@10', 'novelty@10']
  * ```
  */
 export function beyondAccuracyKeys(k: number[]): string[] {
-  return k.flatMap((c) => [`coverage@${c}`, `diversity@${c}`, `novelty@${c}`]);
+  return k.flatMap((c) => (c >= 2 ? [`coverage@${c}`, `diversity@${c}`, `novelty@${c}`] : [`coverage@${c}`, `novelty@${c}`]));
 }
 
 /**
@@ -88,7 +89,7 @@ class JaccardDistance {
  * - `diversity@K`: per user, mean over the list's item pairs of the Jaccard distance
  *   1 − |Uᵢ ∩ Uⱼ| / |Uᵢ ∪ Uⱼ| between the items' training users (1 when both have none); the
  *   same definition for every family (no item vectors needed), averaged over users whose list
- *   has ≥ 2 items;
+ *   has ≥ 2 items (no `diversity@1`);
  * - `novelty@K`: per user, mean over the list of the self-information −log₂(max(cᵢ, 1) / numUsers)
  *   of item i, cᵢ = its training users (`train.numRows` users), averaged over users with a
  *   non-empty list.
@@ -155,7 +156,7 @@ export function beyondAccuracy(model: Recommender, train: Csr, users: Int32Array
   };
   for (let c = 0; c < cuts.length; c++) {
     metrics[`coverage@${cuts[c]}`] = covered[c].reduce((s, x) => s + x, 0) / Math.max(numItems, 1);
-    summarise(`diversity@${cuts[c]}`, diversity[c]);
+    if (cuts[c] >= 2) summarise(`diversity@${cuts[c]}`, diversity[c]);
     summarise(`novelty@${cuts[c]}`, novelty[c]);
   }
   // result order: coverage, diversity, novelty per cut-off

@@ -453,7 +453,8 @@ export function finishEvaluation(plan: EvalPlan, parts: EvalPart[], options: Eva
     const b = beyondAccuracy(ranked.model, ranked.train, users, plan.k, { bootstrap: plan.bootstrap, seed: plan.seed });
     Object.assign(metrics, b.metrics);
     Object.assign(intervals, b.intervals);
-    if (perUser !== null) Object.assign(perUser.metrics, b.perUser);
+    // per-user columns only where every user has a value (a NaN would make paired comparisons NaN)
+    if (perUser !== null) for (const [key, col] of Object.entries(b.perUser)) if (!col.some(Number.isNaN)) perUser.metrics[key] = col;
   }
   return {
     protocol: plan.kind,
