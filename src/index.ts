@@ -15,7 +15,7 @@ export { describeInteractions, type DataStats, type CountStats } from './data/st
 
 // models and training
 export type {
-  Recommender, ModelFamily, ModelKind, BuiltInKind, FamilyFlag, FamilyPreset, Tensor, TrainHooks, TrainProgress, TrainReport, EpochSummary, ValidationControl,
+  Recommender, ModelFamily, ModelKind, FamilyFlag, FamilyPreset, Tensor, TrainHooks, TrainProgress, TrainReport, EpochSummary, ValidationControl,
   FoldInSettings, FoldInFit, ItemSimilarity, ModelVectors,
 } from './models/types.js';
 export { TripletModel, LRML_DEFAULTS, CML_DEFAULTS, LRML_PAPER_CODE, type TripletOptions } from './models/triplet.js';
@@ -31,7 +31,7 @@ export { bprFamily } from './train/bpr.js';
 export { ialsFamily } from './train/ials.js';
 export { easeFamily } from './train/ease.js';
 export { popularityFamily } from './models/popularity.js';
-export { getFamily, modelKinds, registerFamily, isBuiltInFamily, type AnyFamily, type BuiltInFamilies } from './train/families.js';
+export { getFamily, modelKinds, registerFamily, isBuiltInFamily, type AnyFamily, type BuiltInFamilies, type BuiltInKind } from './train/families.js';
 export { trainEpochs, type EpochRunner } from './train/loop.js';
 export {
   planPoints, planTrials, bestTrial, pointKey, resultsCsv, readTrialLog, tune, memoryTuneStore,

@@ -11,23 +11,6 @@ import { cmlFamily, lrmlFamily } from './triplet.js';
 import type { ModelFamily, Recommender, Tensor } from './types.js';
 
 /**
- * The built-in families by kind: the type `getFamily(kind)` returns for a built-in kind.
- *
- * @example
- * ```ts
- * const f: BuiltInFamilies['lrml'] = getFamily('lrml'); // ModelFamily<TripletOptions, TripletModel>
- * ```
- */
-export interface BuiltInFamilies {
-  lrml: typeof lrmlFamily;
-  cml: typeof cmlFamily;
-  bpr: typeof bprFamily;
-  pop: typeof popularityFamily;
-  ease: typeof easeFamily;
-  ials: typeof ialsFamily;
-}
-
-/**
  * A family of any options and model type (what the registry holds).
  *
  * @example
@@ -38,10 +21,43 @@ export interface BuiltInFamilies {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyFamily = ModelFamily<any, Recommender>;
 
-/** The built-in families, one entry each (the order of `modelKinds()` and of --help). */
-const BUILT_IN: readonly AnyFamily[] = [lrmlFamily, cmlFamily, bprFamily, popularityFamily, easeFamily, ialsFamily];
+/**
+ * The built-in families, one entry each by kind (the order of `modelKinds()` and of --help). The
+ * types {@link BuiltInFamilies} and {@link BuiltInKind} derive from it: adding a family here is
+ * the only edit the registry needs.
+ */
+const BUILT_IN = {
+  lrml: lrmlFamily,
+  cml: cmlFamily,
+  bpr: bprFamily,
+  pop: popularityFamily,
+  ease: easeFamily,
+  ials: ialsFamily,
+} as const;
 
-const FAMILIES = new Map<string, AnyFamily>(BUILT_IN.map((f) => [f.kind, f]));
+/**
+ * The built-in families by kind: the type `getFamily(kind)` returns for a built-in kind.
+ *
+ * @example
+ * ```ts
+ * const f: BuiltInFamilies['lrml'] = getFamily('lrml'); // ModelFamily<TripletOptions, TripletModel>
+ * ```
+ */
+export type BuiltInFamilies = typeof BUILT_IN;
+
+/**
+ * The kinds of the built-in families.
+ *
+ * @example
+ * ```ts
+ * const k: BuiltInKind = 'lrml';
+ * ```
+ */
+export type BuiltInKind = keyof BuiltInFamilies;
+
+const BUILT_IN_LIST: readonly AnyFamily[] = Object.values(BUILT_IN);
+
+const FAMILIES = new Map<string, AnyFamily>(BUILT_IN_LIST.map((f) => [f.kind, f]));
 
 /**
  * Names of the registered model families (built-in first, then plug-ins in registration order).
@@ -104,7 +120,7 @@ export function registerFamily(family: AnyFamily): void {
  */
 export function isBuiltInFamily(kind: string): boolean {
   const f = FAMILIES.get(kind);
-  return f !== undefined && BUILT_IN.includes(f);
+  return f !== undefined && BUILT_IN_LIST.includes(f);
 }
 
 /**

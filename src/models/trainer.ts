@@ -1,6 +1,6 @@
 // The seam between a family's descriptor (here, browser-safe) and its training code (src/train):
-// families trained by the shared epoch loop and training kernels declare `fit` as
-// `trainWith(kind, …)`, and the src/train module of that trainer provides the implementation
+// families trained by the shared epoch loop and training kernels are declared with
+// `trainedFamily({ … })` (its `fit` calls `trainWith(kind, …)`), and the src/train module of that trainer provides the implementation
 // when it is imported (`import 'lrml'` or src/train/families.ts does). The inference path
 // (model files, recommend) never loads training code.
 

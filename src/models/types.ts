@@ -4,7 +4,7 @@ import type { IdMap } from '../data/idmap.js';
 
 /**
  * The name of a model family, as stored in model files: one of the built-in kinds
- * ({@link BuiltInKind}) or any kind registered with `registerFamily`.
+ * (`BuiltInKind` in registry.ts) or any kind registered with `registerFamily`.
  *
  * @example
  * ```ts
@@ -12,16 +12,6 @@ import type { IdMap } from '../data/idmap.js';
  * ```
  */
 export type ModelKind = string;
-
-/**
- * The kinds of the built-in families.
- *
- * @example
- * ```ts
- * const k: BuiltInKind = 'lrml';
- * ```
- */
-export type BuiltInKind = 'lrml' | 'cml' | 'bpr' | 'pop' | 'ease' | 'ials';
 
 /** A named parameter tensor: row-major float32 (or int32, e.g. CSR indices) data and its shape. */
 export interface Tensor {

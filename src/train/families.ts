@@ -8,4 +8,4 @@ import './bpr.js';
 import './ials.js';
 import './ease.js';
 
-export { getFamily, modelKinds, registerFamily, isBuiltInFamily, type AnyFamily, type BuiltInFamilies } from '../models/registry.js';
+export { getFamily, modelKinds, registerFamily, isBuiltInFamily, type AnyFamily, type BuiltInFamilies, type BuiltInKind } from '../models/registry.js';
