@@ -75,8 +75,8 @@ const CASES: Case[] = [
     message: /^ratings\.csv:4: column "rating" \(3\): "abc" is not a number$/,
   },
   {
-    what: 'non-numeric timestamp', name: 'ts.tsv', content: '1\t2\t4\t2001-09-09\n', code: 'BAD_VALUE', line: 1,
-    message: /ts\.tsv:1: column "timestamp" \(4\): "2001-09-09" is not a number/,
+    what: 'timestamp neither a number nor ISO-8601', name: 'ts.tsv', content: '1\t2\t4\t09/09/2001\n', code: 'BAD_VALUE', line: 1,
+    message: /ts\.tsv:1: column "timestamp" \(4\): "09\/09\/2001" is neither a number nor an ISO-8601 date\/time/,
   },
   { what: 'empty rating', name: 'er.csv', content: 'userId,movieId,rating\n1,2,\n', code: 'BAD_VALUE', line: 2, message: /column "rating" \(3\): "" is not a number/ },
   { what: 'rating NaN', name: 'nan.csv', content: 'userId,movieId,rating\n1,2,NaN\n', code: 'BAD_VALUE' },

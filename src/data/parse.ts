@@ -3,7 +3,7 @@
 // for bad lines (line-accounting.ts) and ends with the loader's filters (filters.ts).
 // Browser-safe: no Node imports here. `load.ts` adds files, streams and gzip.
 import { LrmlError } from '../errors.js';
-import { CR, NL, QUOTE, SPACE, TAB, isBlank, parseNumber, splitFields } from './byte-fields.js';
+import { CR, ISO_FORMS, NL, QUOTE, SPACE, TAB, isBlank, parseIsoTimestamp, parseNumber, splitFields } from './byte-fields.js';
 import { ColumnBuffer } from './column-buffer.js';
 import type { Role } from './column-names.js';
 import { filterLog } from './filters.js';
@@ -302,6 +302,8 @@ export class InteractionParser {
     }
     if (timestampCol >= 0) {
       t = parseNumber(b, fieldStart[timestampCol], fieldEnd[timestampCol]);
+      // Not a number: an ISO-8601 date/time, in seconds since the epoch (off the numeric fast path).
+      if (t !== t) t = parseIsoTimestamp(b, fieldStart[timestampCol], fieldEnd[timestampCol]);
       if (t !== t) {
         this.badNumber(b, lineNo, 'timestamp', timestampCol);
         return;
@@ -337,7 +339,8 @@ export class InteractionParser {
 
   private badNumber(b: Uint8Array, lineNo: number, role: Role, col: number): void {
     const v = decoder.decode(b.subarray(this.fieldStart[col], this.fieldEnd[col]));
-    this.badLines.report('BAD_VALUE', lineNo, `${this.colName(role)}: ${preview(v)} is not a number`, col + 1, v);
+    const what = role === 'timestamp' ? `is neither a number nor an ISO-8601 date/time (${ISO_FORMS})` : 'is not a number';
+    this.badLines.report('BAD_VALUE', lineNo, `${this.colName(role)}: ${preview(v)} ${what}`, col + 1, v);
   }
 
   // ---- finishing ------------------------------------------------------------------
