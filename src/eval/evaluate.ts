@@ -8,7 +8,7 @@ import { Rng } from '../rng.js';
 import { beyondAccuracy } from './beyond.js';
 import { bootstrapIntervals } from './bootstrap.js';
 import { aheadOfMany, checkCutoffs, metricKeys, rankingMetrics } from './metrics.js';
-import type { EvalOptions, EvalProgress, EvalResult, GivenNegatives, PerUserMetrics, Protocol, ProtocolKind, TestOverlap, TestSet } from './types.js';
+import type { EvalOptions, EvalProgress, EvalResult, GivenNegatives, PerUserMetrics, Protocol, ProtocolKind, TestOverlap, TestSet, UserSample } from './types.js';
 
 /** Default sampled negatives per positive. */
 export const DEFAULT_SAMPLED_NEGATIVES = 100;
@@ -38,6 +38,8 @@ export interface EvalPlan {
   seed: number;
   /** Test pairs that are also training pairs. */
   overlap: TestOverlap;
+  /** The user sample (options.users), or null: all users. */
+  sample: UserSample | null;
 }
 
 /** Per-user rows computed for a range of a plan's users (see {@link evaluateUsers}). */
@@ -118,10 +120,17 @@ export function planEvaluation(model: Recommender, train: Csr, test: Csr, protoc
   const k = checkCutoffs(options.k ?? [10]);
   const bootstrap = nonNegInt('bootstrap', options.bootstrap ?? DEFAULT_BOOTSTRAP);
   const seed = integer('seed', options.seed ?? 0);
+  const sampleSize = options.users ?? null;
+  if (sampleSize !== null && (!Number.isInteger(sampleSize) || sampleSize < 1)) {
+    throw new LrmlError('BAD_OPTION', `invalid users: ${JSON.stringify(sampleSize)} (expected an integer ≥ 1: the number of test users to sample, e.g. 1000)`);
+  }
+  if (sampleSize !== null && protocol.kind === 'given') {
+    throw new LrmlError('BAD_OPTION', 'users: a user sample applies to the full and sampled protocols (given negatives fix their cases; give a smaller negatives file instead)');
+  }
   const empty = new Int32Array(0);
   const plan: EvalPlan = {
     kind: protocol.kind, k, keys: metricKeys(k), users: empty, caseOrder: empty, caseStart: Int32Array.of(0),
-    negatives: 0, sampleSeed: 0, uncovered: 0, bootstrap, seed, overlap: testOverlap(train, test, options.seen ?? null),
+    negatives: 0, sampleSeed: 0, uncovered: 0, bootstrap, seed, overlap: testOverlap(train, test, options.seen ?? null), sample: null,
   };
   const testUsers = (): Int32Array => {
     const us: number[] = [];
@@ -141,7 +150,33 @@ export function planEvaluation(model: Recommender, train: Csr, test: Csr, protoc
   } else {
     throw new LrmlError('BAD_OPTION', `unknown protocol ${JSON.stringify((protocol as { kind: unknown }).kind)} (expected given, sampled or full)`);
   }
+  if (sampleSize !== null) {
+    plan.sample = { users: Math.min(sampleSize, plan.users.length), of: plan.users.length, seed };
+    plan.users = sampleUsers(plan.users, sampleSize, seed);
+  }
   return plan;
+}
+
+/**
+ * A seeded random sample of `n` of `users` (all of them when n ≥ their number), ascending: a
+ * partial Fisher–Yates shuffle drawn from a stream derived from `seed` (not the bootstrap's).
+ *
+ * @example
+ * ```ts
+ * sampleUsers(Int32Array.of(0, 2, 5, 7, 9), 2, 0); // two of them, ascending, the same for seed 0 every time
+ * ```
+ */
+export function sampleUsers(users: Int32Array, n: number, seed: number): Int32Array {
+  if (n >= users.length) return users;
+  const pool = users.slice();
+  const rng = new Rng(Math.imul(seed, 0x27d4eb2f) ^ 0x165667b1);
+  for (let t = 0; t < n; t++) {
+    const j = t + rng.int(pool.length - t);
+    const x = pool[t];
+    pool[t] = pool[j];
+    pool[j] = x;
+  }
+  return pool.slice(0, n).sort();
 }
 
 function planGiven(plan: EvalPlan, cases: GivenNegatives, test: Csr, model: Recommender): void {
@@ -472,6 +507,7 @@ export function finishEvaluation(plan: EvalPlan, parts: EvalPart[], options: Eva
     nanScores: nan,
     overlap: plan.overlap,
     perUser,
+    sample: plan.sample,
     seconds: (performance.now() - startMs) / 1000,
   };
 }

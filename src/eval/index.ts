@@ -2,7 +2,7 @@
 // negatives-file.ts (loadGivenNegatives), per-user-file.ts (writePerUser),
 // eval-parallel.ts (evaluateParallel on worker threads).
 
-export { evaluate, testOverlap, planEvaluation, evaluateUsers, finishEvaluation, sampledRng, sampleNegatives, DEFAULT_BOOTSTRAP, DEFAULT_SAMPLED_NEGATIVES } from './evaluate.js';
+export { evaluate, testOverlap, planEvaluation, evaluateUsers, finishEvaluation, sampledRng, sampleNegatives, sampleUsers, DEFAULT_BOOTSTRAP, DEFAULT_SAMPLED_NEGATIVES } from './evaluate.js';
 export type { EvalPlan, EvalPart } from './evaluate.js';
 export { beyondAccuracy, beyondAccuracyKeys } from './beyond.js';
 export type { BeyondAccuracyResult, BeyondAccuracyOptions } from './beyond.js';

@@ -76,6 +76,13 @@ export interface EvalOptions {
   /** Called now and then with users done / total. */
   onProgress?: (p: EvalProgress) => void;
   /**
+   * Evaluate a seeded random sample of this many test users (an integer ≥ 1; default: all). The
+   * sample is drawn with `seed` and does not depend on threads; with `users` ≥ the number of test
+   * users every user is evaluated and the result equals the unsampled one. Protocols `full` and
+   * `sampled` only (given negatives fix their cases).
+   */
+  users?: number;
+  /**
    * The pairs the model was trained on (e.g. `LoadedModel.seen` from its model file), same shape
    * as the model: test pairs found there are counted in `overlap.inSeen` (default: not checked).
    */
@@ -85,6 +92,16 @@ export interface EvalOptions {
    * evaluated user's top-K list (see `beyondAccuracy`; default false).
    */
   beyondAccuracy?: boolean;
+}
+
+/** The user sample of an evaluation with `users` (see {@link EvalOptions.users}). */
+export interface UserSample {
+  /** Test users drawn (min(users, of)). */
+  users: number;
+  /** Test users there were to draw from. */
+  of: number;
+  /** Seed the sample was drawn with (the evaluation's `seed`). */
+  seed: number;
 }
 
 /**
@@ -150,6 +167,8 @@ export interface EvalResult {
   overlap: TestOverlap;
   /** Per-user metrics when `perUser` was asked, else null. */
   perUser: PerUserMetrics | null;
+  /** The user sample when `users` was given (metrics are over the sampled users only), else null. */
+  sample: UserSample | null;
   /** Wall-clock seconds. */
   seconds: number;
 }

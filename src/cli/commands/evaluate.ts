@@ -13,7 +13,7 @@ import { evaluateParallel } from '../../io/eval-parallel.js';
 import { writePerUser } from '../../io/per-user-file.js';
 import { LRML_VERSION } from '../../version.js';
 import { requireReportPackages } from '../report-deps.js';
-import type { Comparison, EvalResult, GivenNegativesSummary, Protocol } from '../../eval/types.js';
+import type { Comparison, EvalResult, GivenNegativesSummary, Protocol, UserSample } from '../../eval/types.js';
 import { loadModel } from '../../io/model-file.js';
 import type { LoadedModel } from '../../io/format.js';
 import { addDataOptions, dataOptionsFrom } from '../data-options.js';
@@ -78,6 +78,7 @@ export function evaluationJson(
     droppedCandidates: r.droppedCandidates,
     nanScores: r.nanScores,
     overlap: r.overlap,
+    sample: r.sample,
     negatives: extra.negatives,
     trainUnknownLines: extra.trainUnknownLines,
     testUnknownLines: extra.testUnknownLines,
@@ -142,11 +143,25 @@ export function overlapWarning(r: EvalResult): string | null {
   return `warning: ${n} of ${o.pairs} test pairs (${(100 * o.fraction).toFixed(1)}%) are training pairs (${where}): figures on them are training scores, not test scores (train and test files swapped?)`;
 }
 
+/**
+ * The line saying that an evaluation ran on a user sample (`--users`).
+ *
+ * @example
+ * ```ts
+ * sampleText({ users: 500, of: 6040, seed: 0 }); // 'user sample: 500 of 6040 test users drawn at random (seed 0); metrics and intervals are over the sample'
+ * ```
+ */
+export function sampleText(s: UserSample): string {
+  if (s.users >= s.of) return `user sample: all ${s.of} test users (--users is at least their number: no sampling)`;
+  return `user sample: ${s.users} of ${s.of} test users drawn at random (seed ${s.seed}); metrics and intervals are over the sample`;
+}
+
 /** The readable report of `lrml evaluate`. */
 function evaluationText(r: EvalResult, negatives: GivenNegativesSummary | null, unknown: { train: number; test: number }): string {
   const proto = r.protocol === 'given' ? `given negatives (${negatives?.file ?? ''})` : r.protocol === 'sampled' ? 'sampled negatives' : 'full ranking';
   const lines = [
     `protocol: ${proto}; ties: ${r.tieRule} (a candidate scoring equal to a positive ranks above it)`,
+    ...(r.sample === null ? [] : [sampleText(r.sample)]),
     `${r.users} users, ${r.positives} positives ranked, ${r.meanCandidates.toFixed(2)} candidates per ranking${r.skipped > 0 ? `, ${r.skipped} test positives not ranked` : ''}`,
   ];
   if (r.droppedCandidates > 0) lines.push(`${r.droppedCandidates} given negatives dropped (equal to their own positive, or repeated)`);
@@ -198,6 +213,7 @@ export function registerEvaluate(program: Command): void {
     .option('--full', 'protocol full: rank all items except the user\'s training items (the default)')
     .option('--seed <n>', 'seed of the sampled negatives and of the bootstrap (default 0)', parseInteger('--seed'))
     .option('--k <list>', 'cut-offs of hits/ndcg/recall/precision, e.g. 1,5,10 (default 10)', parseIntList('--k'))
+    .option('--users <n>', 'evaluate a random sample of n test users, drawn with --seed (default: all; n ≥ the test users = all of them)', parseInteger('--users'))
     .option('--bootstrap <n>', 'bootstrap resamples over users for 95% intervals; 0 = none (default 1000)', parseInteger('--bootstrap'))
     .option('--beyond-accuracy', 'also report coverage@K, diversity@K and novelty@K of each evaluated user\'s top-K list (unseen items; definitions in docs/evaluation.md)')
     .option('--per-user <file>', 'write per-user metrics: TSV, or JSON lines when the name ends in .jsonl')
@@ -212,6 +228,8 @@ export function registerEvaluate(program: Command): void {
   cmd.action(async (opts: Record<string, unknown>) => {
     const kind = protocolFlag(opts);
     if (opts.sampled !== undefined && (opts.sampled as number) <= 0) throw new LrmlError('BAD_OPTION', `--sampled: ${String(opts.sampled)} is not a positive integer (e.g. --sampled 100)`);
+    if (opts.users !== undefined && (opts.users as number) < 1) throw new LrmlError('BAD_OPTION', `--users: ${String(opts.users)} is not a positive integer (the number of test users to sample, an integer ≥ 1, e.g. --users 1000)`);
+    if (opts.users !== undefined && kind === 'given') throw new LrmlError('BAD_OPTION', '--users: a user sample applies to --full and --sampled (given negatives fix their cases)');
     const compareFiles = (opts.compare as string[] | undefined) ?? [];
     if (compareFiles.length > 0 && opts.bootstrap === 0) {
       throw new LrmlError('BAD_OPTION', '--compare: paired differences need bootstrap resamples, but --bootstrap 0 was given (use --bootstrap N with N > 0, default 1000)');
@@ -257,6 +275,7 @@ export function registerEvaluate(program: Command): void {
         k: opts.k as number[] | undefined,
         bootstrap: opts.bootstrap as number | undefined,
         seed,
+        users: opts.users as number | undefined,
         perUser: opts.perUser !== undefined || reportDir !== null || compareFiles.length > 0,
         beyondAccuracy: opts.beyondAccuracy === true,
         threads: opts.threads as number | undefined,
@@ -308,6 +327,7 @@ export function registerEvaluate(program: Command): void {
       const overlap = overlapWarning(result);
       if (overlap !== null) notes.push(`${overlap.replace(/^warning: /, 'Warning: ')}.`);
       if (data.negatives !== null && data.negatives.addedItems > 0) notes.push(`${data.negatives.addedItems} items of the negatives file unknown to ${modelPath} added to the catalogue as never-trained items, ranked below every known item.`);
+      if (result.sample !== null) notes.push(`${sampleText(result.sample).replace(/^user sample/, 'User sample')}.`);
       if (result.droppedCandidates > 0) notes.push(`${result.droppedCandidates} given negatives dropped (equal to their own positive, or repeated).`);
       const names = uniqueNames([modelPath, ...compared.map((c) => c.model)].map((f) => basename(f).replace(/\.lrml$/, '')));
       const report = await evaluationReport({
