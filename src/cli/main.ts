@@ -6,6 +6,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerEvaluate } from './commands/evaluate.js';
 import { registerExplain } from './commands/explain.js';
 import { registerExport } from './commands/export.js';
+import { registerGenerate } from './commands/generate.js';
 import { registerInfo } from './commands/info.js';
 import { registerRecommend } from './commands/recommend.js';
 import { registerServe } from './commands/serve.js';
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerInfo(program);
   registerSplit(program);
+  registerGenerate(program);
   registerTrain(program);
   registerEvaluate(program);
   registerTune(program);
