@@ -1,4 +1,4 @@
-// Finite-difference check of the hand-derived LRML / CML gradient (src/kernels/lrml_impl.ts)
+// Finite-difference check of the hand-derived LRML / CML gradient (src/kernels/lrml-impl.ts)
 // against a slow, obvious Float64 reference of the objective written here, for every option
 // combination on tiny random cases (the hinge of the original kernel, and the losses of
 // docs/lrml-losses.md: softplus, softmax / InfoNCE, rank-weighted hinge); plus the SGD step
@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../src/rng.js';
 import { LrmlError } from '../src/errors.js';
-import { LrmlTsStep, createLrmlScratch, lrmlDistance, lrmlRankWeight, lrmlTripletGrad } from '../src/kernels/lrml_impl.js';
+import { LrmlTsStep, createLrmlScratch, lrmlDistance, lrmlRankWeight, lrmlTripletGrad } from '../src/kernels/lrml-impl.js';
 import type { ClipMode, Distance, NegativeMode, NegativeRelation, TripletKernelConfig, TripletLoss, TripletParams } from '../src/kernels/types.js';
 import { checkKernelConfig } from '../src/train/backends/common.js';
 

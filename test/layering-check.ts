@@ -47,7 +47,7 @@ export const NODE_ALLOWED: readonly string[] = ['data', 'io', 'serve', 'cli', 'r
  */
 export const NODE_EXCEPTIONS: Readonly<Record<string, string>> = {
   'train/backends/hogwild.ts': 'the Hogwild worker-thread backend, loaded on demand (threads > 1)',
-  'train/backends/hogwild_worker.ts': 'the Hogwild worker entry, started by hogwild.ts',
+  'train/backends/hogwild-worker.ts': 'the Hogwild worker entry, started by hogwild.ts',
 };
 
 /** The kernels import nothing from the project but each other. */

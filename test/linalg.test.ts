@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import {
   cgWorkspace, choleskyFactor, choleskySolve, conjugateGradient, gramian, matVec, runSpdInverseStep, spdInverse, spdInversePlan,
   symmetrizeFromLower,
-} from '../src/kernels/linalg_impl.js';
-import { WasmSpdMatrix } from '../src/kernels/linalg_wasm.js';
+} from '../src/kernels/linalg-impl.js';
+import { WasmSpdMatrix } from '../src/kernels/linalg-wasm.js';
 import { Rng } from '../src/rng.js';
 import { naiveInverse } from './dense-helpers.js';
 

@@ -2,7 +2,7 @@
 // model's own scores, and recommendations from a user's own history against that user's.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { dotPairLoss, pairSoftmaxLoss } from '../src/kernels/foldin_impl.js';
+import { dotPairLoss, pairSoftmaxLoss } from '../src/kernels/foldin-impl.js';
 import { PairState, PairUser, pairDistance, pairDistanceGrad, type PairShape } from '../src/kernels/pair.js';
 import { Rng } from '../src/rng.js';
 import { LrmlError } from '../src/errors.js';

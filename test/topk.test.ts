@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { topK } from '../src/kernels/topk_impl.js';
+import { topK } from '../src/kernels/topk-impl.js';
 import { Rng } from '../src/rng.js';
 
 /** Obvious reference: sort all candidates by (score desc, index asc). */

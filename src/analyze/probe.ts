@@ -3,7 +3,7 @@
 // Pure compute over typed arrays (browser-safe, prints nothing).
 
 import { LrmlError, badOption, numberIn, positiveInt } from '../errors.js';
-import { choleskyFactor, choleskySolve } from '../kernels/linalg_impl.js';
+import { choleskyFactor, choleskySolve } from '../kernels/linalg-impl.js';
 import { Rng } from '../rng.js';
 import type { ProbeScore } from './types.js';
 

@@ -3,7 +3,7 @@
 
 import type { Csr } from '../data/csr.js';
 import { LrmlError } from '../errors.js';
-import { topK } from '../kernels/topk_impl.js';
+import { topK } from '../kernels/topk-impl.js';
 import type { Recommender } from '../models/types.js';
 import { bootstrapIntervals } from './bootstrap.js';
 import { checkCutoffs } from './metrics.js';

@@ -1,6 +1,6 @@
 // The optimisers' element-wise updates, one home for every trainer: the LRML / CML TypeScript
-// kernel (lrml_impl.ts), BPR-MF (bpr_impl.ts) and the fold-in of a new user
-// (src/models/foldin.ts). The WASM training kernel (assembly/lrml_train.ts, f32 SIMD) has
+// kernel (lrml-impl.ts), BPR-MF (bpr-impl.ts) and the fold-in of a new user
+// (src/models/foldin.ts). The WASM training kernel (assembly/lrml-train.ts, f32 SIMD) has
 // the same updates; test/kernels-crosscheck.test.ts checks it against these. Each update works
 // on W[o, end) in place, reads and then zeroes the gradient G there, and keeps its state at the
 // state arrays' own precision (Float32Array: the update uses the float32-rounded moments, as the

@@ -1,11 +1,11 @@
 // The LRML / CML pair forward, one home for every use: the TypeScript training kernel
-// (lrml_impl.ts, per side of a training example), the TypeScript scorer (score_impl.ts), fold-in
-// of a new user (foldin_impl.ts, src/models/foldin.ts), explanations (src/recommend/explain.ts)
+// (lrml-impl.ts, per side of a training example), the TypeScript scorer (score-impl.ts), fold-in
+// of a new user (foldin-impl.ts, src/models/foldin.ts), explanations (src/recommend/explain.ts)
 // and the relation analysis (src/analyze/relations.ts). For looked-up rows p and q:
 //   s = p ⊙ q ; a = softmax(K s) ; r = Σₘ aₘ Mₘ   (r = 0 when numMemories = 0: CML)
 //   e = p + r − q ; D = dist(e)              l2: sqrt(Σe² + 1e-3), l2sq: Σe², l1: Σ|e|
 // Float64 arithmetic on the Float32 parameters; the same pair gives the same bits in every use.
-// The WASM kernels (assembly/lrml_train.ts, assembly/lrml_score.ts) compute the same in float32;
+// The WASM kernels (assembly/lrml-train.ts, assembly/lrml-score.ts) compute the same in float32;
 // test/kernels-crosscheck.test.ts and test/score-kernels.test.ts check them against this file.
 // Pure loops; nothing allocated except by the PairUser / PairState constructors.
 

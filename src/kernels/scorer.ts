@@ -1,11 +1,11 @@
-// Scorer objects that models call from scoreAll / scoreItems: WASM SIMD (assembly/lrml_score.ts)
-// when it can be compiled, the TypeScript loops of score_impl.ts otherwise. Synchronous, usable in
+// Scorer objects that models call from scoreAll / scoreItems: WASM SIMD (assembly/lrml-score.ts)
+// when it can be compiled, the TypeScript loops of score-impl.ts otherwise. Synchronous, usable in
 // browsers (only the WebAssembly global), no allocation per call.
 
 import { compileKernel, LinearAllocator } from './wasm.js';
-import { wasmBase64 } from './generated/lrml_score.js';
+import { wasmBase64 } from './generated/lrml-score.js';
 import { rowClipScales } from './clip.js';
-import { dotScoreTs, fillItemTables, fillUserRows, TripletScoreTs, type ScoreTables, type TripletScoreShape } from './score_impl.js';
+import { dotScoreTs, fillItemTables, fillUserRows, TripletScoreTs, type ScoreTables, type TripletScoreShape } from './score-impl.js';
 import type { ClipMode, Distance, TripletParams } from './types.js';
 
 /** Shapes and choices of a triplet (LRML / CML) model's scorer. */
@@ -111,8 +111,8 @@ class WasmScorer implements Scorer {
     dist: number,
     private readonly src: WasmSource,
   ) {
-    const mod = compileKernel('lrml_score', wasmBase64);
-    const inst = new WebAssembly.Instance(mod, { env: { abort: () => { throw new Error('lrml_score: abort'); } } });
+    const mod = compileKernel('lrml-score', wasmBase64);
+    const inst = new WebAssembly.Instance(mod, { env: { abort: () => { throw new Error('lrml-score: abort'); } } });
     const ex = inst.exports as unknown as ScoreExports;
     this.ex = ex;
     const d = dim;

@@ -18,8 +18,8 @@ export function base64ToBytes(b64: string): Uint8Array {
  *
  * @example
  * ```ts
- * import { wasmBase64 } from './generated/lrml_train.js';
- * const mod = compileKernel('lrml_train', wasmBase64);
+ * import { wasmBase64 } from './generated/lrml-train.js';
+ * const mod = compileKernel('lrml-train', wasmBase64);
  * ```
  */
 export function compileKernel(name: string, b64: string): WebAssembly.Module {

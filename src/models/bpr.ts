@@ -1,5 +1,5 @@
 import { LrmlError, numberIn, oneOf, positiveInt, badOption, withDefaults } from '../errors.js';
-import type { BprParams } from '../kernels/bpr_impl.js';
+import type { BprParams } from '../kernels/bpr-impl.js';
 import { cosineSimilarity, foldInLogistic, noFoldInLoss } from './foldin.js';
 import { trainedFamily } from './trainer.js';
 import { estimateFromParts, numOption, optimizerCopies } from './memory-estimate.js';

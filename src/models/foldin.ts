@@ -4,7 +4,7 @@
 
 import { badOption } from '../errors.js';
 import { clipToBall } from '../kernels/clip.js';
-import { dotPairLoss, pairSoftmaxLoss } from '../kernels/foldin_impl.js';
+import { dotPairLoss, pairSoftmaxLoss } from '../kernels/foldin-impl.js';
 import { adamSecondMomentScale, adamStepSize, adamUpdate } from '../kernels/optim.js';
 import { PairState, PairUser, pairDistance, pairDistanceGrad, type PairShape } from '../kernels/pair.js';
 import type { Distance } from '../kernels/types.js';

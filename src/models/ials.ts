@@ -16,7 +16,7 @@
 
 import { badOption, LrmlError, numberIn, oneOf, positiveInt, withDefaults } from '../errors.js';
 import type { Csr } from '../data/csr.js';
-import { cgWorkspace, choleskyFactor, choleskySolve, conjugateGradient, gramian, type CgWorkspace } from '../kernels/linalg_impl.js';
+import { cgWorkspace, choleskyFactor, choleskySolve, conjugateGradient, gramian, type CgWorkspace } from '../kernels/linalg-impl.js';
 import { Rng } from '../rng.js';
 import { numOption } from './memory-estimate.js';
 import { cosineSimilarity, noFoldInLoss } from './foldin.js';

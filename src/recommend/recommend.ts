@@ -1,7 +1,7 @@
 // Recommendations for known users: the top k of a user's scores, as external ids.
 
 import { LrmlError, positiveInt } from '../errors.js';
-import { topK } from '../kernels/topk_impl.js';
+import { topK } from '../kernels/topk-impl.js';
 import type { LoadedModel } from '../models/types.js';
 
 /** Options of {@link recommend}. */

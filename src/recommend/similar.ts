@@ -1,7 +1,7 @@
 // Items similar to an item ("more like this"), by the model's itemSimilarity capability.
 
 import { LrmlError } from '../errors.js';
-import { topK } from '../kernels/topk_impl.js';
+import { topK } from '../kernels/topk-impl.js';
 import type { ItemSimilarity, LoadedModel, Recommender, SimilarityMeasure } from '../models/types.js';
 import { checkK, type ScoredItem } from './recommend.js';
 

@@ -1,6 +1,6 @@
 import type { Csr } from '../data/csr.js';
 import { NegativeSampler } from '../data/samplers.js';
-import { BprStep, type BprParams } from '../kernels/bpr_impl.js';
+import { BprStep, type BprParams } from '../kernels/bpr-impl.js';
 import { BprModel, type BprOptions } from '../models/bpr.js';
 import { provideTrainer } from '../models/trainer.js';
 import type { TrainHooks } from '../models/types.js';

@@ -4,8 +4,8 @@
 
 import type { Csr } from '../data/csr.js';
 import { LrmlError } from '../errors.js';
-import { LINALG_BLOCK, runSpdInverseStep, spdInversePlan, symmetrizeFromLower } from '../kernels/linalg_impl.js';
-import { WasmSpdMatrix } from '../kernels/linalg_wasm.js';
+import { LINALG_BLOCK, runSpdInverseStep, spdInversePlan, symmetrizeFromLower } from '../kernels/linalg-impl.js';
+import { WasmSpdMatrix } from '../kernels/linalg-wasm.js';
 import { EaseModel, easeMemoryBytes, type EaseOptions } from '../models/ease.js';
 import { provideTrainer } from '../models/trainer.js';
 import type { EpochSummary, TrainHooks, TrainReport } from '../models/types.js';

@@ -1,4 +1,4 @@
-// Pieces the WASM kernels share (lrml_train.ts, lrml_score.ts): the f32x4 helpers, the ε of the
+// Pieces the WASM kernels share (lrml-train.ts, lrml-score.ts): the f32x4 helpers, the ε of the
 // l2 distance and the unit-ball clip of a padded row. Not a module of its own: scripts/build.mjs
 // compiles only the files not starting with `_`, and each kernel that imports from here gets its
 // own (inlined) copy. The TypeScript homes of the same maths are src/kernels/pair.ts

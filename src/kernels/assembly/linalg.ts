@@ -1,5 +1,5 @@
 // Dense SPD inverse in AssemblyScript with WebAssembly SIMD (f64x2): the same blocked three-phase
-// algorithm as src/kernels/linalg_impl.ts (Cholesky by block columns, V = L⁻ᵀ by block rows,
+// algorithm as src/kernels/linalg-impl.ts (Cholesky by block columns, V = L⁻ᵀ by block rows,
 // P = V·Vᵀ by block rows), on one row-major n×n float64 matrix at offset `a` of this module's own
 // (non-shared) memory. The host grows the memory, writes the matrix, then calls the steps in
 // order; nothing is allocated here. The heavy loops are dot products of contiguous row

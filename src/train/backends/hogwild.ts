@@ -84,9 +84,9 @@ function workerExecArgv(): string[] {
 /** Starts a worker on the compiled worker script, or on the TypeScript source under tsx. */
 function spawnWorker(data: HogwildWorkerData): Worker {
   const execArgv = workerExecArgv();
-  const js = new URL('./hogwild_worker.js', import.meta.url);
+  const js = new URL('./hogwild-worker.js', import.meta.url);
   if (existsSync(fileURLToPath(js))) return new Worker(js, { workerData: data, execArgv });
-  const ts = new URL('./hogwild_worker.ts', import.meta.url);
+  const ts = new URL('./hogwild-worker.ts', import.meta.url);
   if (existsSync(fileURLToPath(ts))) {
     // running from src/ under tsx: workers do not inherit tsx's hooks in Node 20, register them first
     let api: string;

@@ -51,7 +51,7 @@ export interface TripletKernelWithBackend extends TripletKernel {
  * Creates a training kernel for an LRML / CML model over its own copy of `params` (call
  * `read(out)` to get the trained values back, `dispose()` when done).
  *
- * - `ts`: the TypeScript kernel (src/kernels/lrml_impl.ts), one thread.
+ * - `ts`: the TypeScript kernel (src/kernels/lrml-impl.ts), one thread.
  * - `wasm`: the AssemblyScript SIMD kernel; throws INTERNAL when WebAssembly SIMD or shared
  *   memory is unavailable (browsers need cross-origin isolation), TOO_LARGE beyond 4 GiB.
  * - `auto` (default): `wasm` when it can be created, else `ts` (then with one thread).

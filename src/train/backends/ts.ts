@@ -1,6 +1,6 @@
 // The TypeScript training kernel behind the TripletKernel interface (single thread, deterministic).
 
-import { LrmlTsStep } from '../../kernels/lrml_impl.js';
+import { LrmlTsStep } from '../../kernels/lrml-impl.js';
 import type { TripletKernelConfig, TripletParams } from '../../kernels/types.js';
 import { SingleThreadKernel, copyParams } from './common.js';
 

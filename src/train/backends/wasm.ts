@@ -1,17 +1,17 @@
-// The WebAssembly SIMD training kernel (src/kernels/assembly/lrml_train.ts) on the host side:
+// The WebAssembly SIMD training kernel (src/kernels/assembly/lrml-train.ts) on the host side:
 // memory layout, padded parameter copies, epoch staging, and the single-thread TripletKernel.
 // The module imports a shared memory so that Hogwild workers (hogwild.ts) can share it; in a
 // browser that needs cross-origin isolation (SharedArrayBuffer), otherwise creation throws and
 // `auto` falls back to the TypeScript kernel. No Node-only imports here.
 
 import { LrmlError } from '../../errors.js';
-import { wasmBase64 } from '../../kernels/generated/lrml_train.js';
+import { wasmBase64 } from '../../kernels/generated/lrml-train.js';
 import type { TripletKernelConfig, TripletParams } from '../../kernels/types.js';
 import { compileKernel, LinearAllocator, WASM_PAGE } from '../../kernels/wasm.js';
 import { SingleThreadKernel } from './common.js';
 
 /**
- * Exports of the lrml_train module (offsets are byte offsets into the shared memory).
+ * Exports of the lrml-train module (offsets are byte offsets into the shared memory).
  *
  * @example
  * ```ts
@@ -95,7 +95,7 @@ const MAX_PAGES = 65536;
  * ```
  */
 export function trainModule(): WebAssembly.Module {
-  return compileKernel('lrml_train', wasmBase64);
+  return compileKernel('lrml-train', wasmBase64);
 }
 
 /**

@@ -1,5 +1,5 @@
 // Scoring loops in plain TypeScript: the fallback scorer (the pair forward of pair.ts, Float64) and
-// the host-side preparation of the tables the WASM scorer (assembly/lrml_score.ts) reads.
+// the host-side preparation of the tables the WASM scorer (assembly/lrml-score.ts) reads.
 // Pure loops over typed arrays; no allocation after construction; imports only kernels.
 
 import { rowClipScales, unitBallScale } from './clip.js';

@@ -3,7 +3,7 @@
 // globals, so it runs in Node and in browsers.
 
 import { wasmBase64 } from './generated/linalg.js';
-import { LINALG_BLOCK, type SpdInverseStep } from './linalg_impl.js';
+import { LINALG_BLOCK, type SpdInverseStep } from './linalg-impl.js';
 import { compileKernel, LinearAllocator } from './wasm.js';
 
 interface LinalgExports {
@@ -39,7 +39,7 @@ export function wasmSpdBytes(n: number): number {
 
 /**
  * A symmetric positive definite matrix in WASM memory, inverted in place by the SIMD kernels
- * step by step ({@link spdInversePlan} from linalg_impl.ts gives the steps). Fill `a` (its lower
+ * step by step ({@link spdInversePlan} from linalg-impl.ts gives the steps). Fill `a` (its lower
  * triangle is what counts), run the steps in order, then `symmetrize()`.
  *
  * @example

@@ -1,6 +1,6 @@
 // LRML / CML triplet training in plain TypeScript: forward pass (the pair forward of pair.ts),
 // hand-derived backward pass and optimiser step (the updates of optim.ts, the clip of clip.ts).
-// This is the reference the WASM SIMD kernel (assembly/lrml_train.ts) is checked against, and the
+// This is the reference the WASM SIMD kernel (assembly/lrml-train.ts) is checked against, and the
 // fallback where WebAssembly is unavailable. Pure loops over typed arrays; Float64 scratch
 // allocated once per kernel object, nothing allocated per triplet or step.
 //

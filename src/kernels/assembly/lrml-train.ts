@@ -1,7 +1,7 @@
 // @lrml-shared-memory
 // LRML / CML training step in AssemblyScript with WebAssembly SIMD (f32x4): forward pass,
 // hand-derived backward pass, optimiser and clipping, one batch per step() call. The same maths
-// as src/kernels/lrml_impl.ts (the TypeScript reference; see its header for the formulas), in
+// as src/kernels/lrml-impl.ts (the TypeScript reference; see its header for the formulas), in
 // float32. Every option of TripletKernelConfig is a runtime switch set once by setOptions().
 //
 // Memory: the host (src/train/backends/wasm.ts) lays out every buffer in the imported (shared)
@@ -23,7 +23,7 @@
 // everything per dimension stay f32 SIMD. The default hinge path is the one that existed before
 // these options (same instructions and rounding).
 //
-// The f32x4 helpers, the l2 ε and the row clip come from _common.ts (shared with lrml_score.ts).
+// The f32x4 helpers, the l2 ε and the row clip come from _common.ts (shared with lrml-score.ts).
 // The exports pairDistance, updateRow and clipRow run one piece (pair forward, optimiser update,
 // clip) on its own, for test/kernels-crosscheck.test.ts to check against the TypeScript homes
 // (src/kernels/pair.ts, optim.ts, clip.ts).

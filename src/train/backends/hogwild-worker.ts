@@ -8,7 +8,7 @@ import { instantiateTrainer } from './wasm.js';
 
 const data = workerData as HogwildWorkerData;
 const port = parentPort;
-if (port === null) throw new Error('hogwild_worker.js must run in a worker thread');
+if (port === null) throw new Error('hogwild-worker.js must run in a worker thread');
 const ex = instantiateTrainer(data.module, data.memory, data.cfg, data.layout, data.index);
 const flags = new Int32Array(data.flags);
 const progress = new Float64Array(data.progress);
