@@ -388,17 +388,23 @@ test('aborting during an epoch stops it with CANCELLED before the end (one threa
     const kernel = await createTripletKernel(cfg, init, { backend: 'wasm', threads });
     try {
       const ac = new AbortController();
-      let seen = 0;
-      const t0 = performance.now();
+      let seen = -1;
+      let at = -1;
       await assert.rejects(
         kernel.runEpoch(ep.users, ep.pos, ep.neg, n, 16, (p) => {
           seen = p.done;
           ac.abort();
         }, ac.signal),
-        (e: unknown) => e instanceof LrmlError && e.code === 'CANCELLED' && /cancelled at example \d+ of 400000/.test(e.message),
+        (e: unknown) => {
+          const m = e instanceof LrmlError && e.code === 'CANCELLED' ? /cancelled at example (\d+) of 400000/.exec(e.message) : null;
+          if (m !== null) at = Number(m[1]);
+          return m !== null;
+        },
       );
-      assert.ok(seen > 0 && seen < n, `threads=${threads}: progress ${seen} before the abort`);
-      assert.ok(performance.now() - t0 < 20_000);
+      // progress was reported (Hogwild may poll before its workers finish a batch: done ≥ 0), and
+      // the epoch stopped before its end
+      assert.ok(seen >= 0 && seen < n, `threads=${threads}: progress ${seen} before the abort`);
+      assert.ok(at >= 0 && at < n, `threads=${threads}: cancelled at example ${at} of ${n}`);
     } finally {
       await kernel.dispose();
     }
