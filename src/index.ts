@@ -15,10 +15,11 @@ export { describeInteractions, type DataStats, type CountStats } from './data/st
 
 // models and training
 export type {
-  Recommender, ModelFamily, ModelKind, FamilyFlag, FamilyPreset, Tensor, TrainHooks, TrainProgress, TrainReport, EpochSummary, ValidationControl,
+  Recommender, ModelFamily, ModelKind, FamilyFlag, FamilyPreset, Tensor, TrainHooks, TrainProgress, TrainReport, EpochSummary, EpochAttention, ValidationControl,
   FoldInSettings, FoldInFit, ItemSimilarity, ModelVectors,
 } from './models/types.js';
 export { TripletModel, LRML_DEFAULTS, CML_DEFAULTS, LRML_PAPER_CODE, type TripletOptions } from './models/triplet.js';
+export { attentionSample, measureEpochAttention, type AttentionSample, type AttentionSampleOptions } from './models/attention-epoch.js';
 export type { TripletLoss, Distance, NegativeRelation, ClipMode, Optimizer, NegativeMode } from './kernels/types.js';
 export { BprModel, BPR_DEFAULTS, type BprOptions } from './models/bpr.js';
 export { PopularityModel } from './models/popularity.js';

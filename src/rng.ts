@@ -80,6 +80,28 @@ export class Rng {
     return arr;
   }
 
+  /**
+   * k distinct integers of [0, n) in increasing order (all of them when k ≥ n, drawing nothing):
+   * a partial Fisher–Yates shuffle, k draws.
+   *
+   * @example
+   * ```ts
+   * new Rng(1).sampleIndices(100, 5); // five distinct indices, sorted
+   * ```
+   */
+  sampleIndices(n: number, k: number): Int32Array {
+    const idx = new Int32Array(n);
+    for (let t = 0; t < n; t++) idx[t] = t;
+    if (k >= n) return idx;
+    for (let t = 0; t < k; t++) {
+      const j = t + this.int(n - t);
+      const x = idx[t];
+      idx[t] = idx[j];
+      idx[j] = x;
+    }
+    return idx.slice(0, k).sort();
+  }
+
   /** A new generator whose stream is derived from this one (for sub-tasks). */
   fork(): Rng {
     return new Rng(this.u32());

@@ -90,20 +90,6 @@ function hash32(s: string): number {
   return h >>> 0;
 }
 
-/** k distinct indices of [0, n), seeded (partial Fisher–Yates), in increasing order. */
-function sampleIndices(n: number, k: number, rng: Rng): Int32Array {
-  const idx = new Int32Array(n);
-  for (let t = 0; t < n; t++) idx[t] = t;
-  if (k >= n) return idx;
-  for (let t = 0; t < k; t++) {
-    const j = t + rng.int(n - t);
-    const x = idx[t];
-    idx[t] = idx[j];
-    idx[j] = x;
-  }
-  return idx.slice(0, k).sort();
-}
-
 interface Resolved {
   seed: number;
   maxPairs: number;
@@ -328,7 +314,7 @@ function probeRows(labels: Int8Array, cap: number, rng: Rng): Int32Array {
   if (pos.length + neg.length <= cap) return Int32Array.from([...pos, ...neg].sort((a, b) => a - b));
   const kp = Math.min(pos.length, Math.max(Math.floor(cap / 2), cap - neg.length));
   const kn = Math.min(neg.length, cap - kp);
-  const pick = (a: number[], k: number): number[] => Array.from(sampleIndices(a.length, k, rng), (x) => a[x]);
+  const pick = (a: number[], k: number): number[] => Array.from(rng.sampleIndices(a.length, k), (x) => a[x]);
   return Int32Array.from([...pick(pos, kp), ...pick(neg, kn)].sort((a, b) => a - b));
 }
 
@@ -446,7 +432,7 @@ export function analyzeRelations(lm: LoadedModel, pairs: LabelledPairs, options:
 
   // the analysed pairs, grouped by user
   const n = pairs.user.length;
-  const picked = sampleIndices(n, o.maxPairs, sampleRng);
+  const picked = sampleRng.sampleIndices(n, o.maxPairs);
   const rows = Int32Array.from(Array.from(picked).sort((a, b) => pairs.user[a] - pairs.user[b] || a - b));
   const m = rows.length;
   if (m < n) notes.push(`analysed a seeded sample of ${m} of the ${n} pairs`);
@@ -498,7 +484,7 @@ export function analyzeRelations(lm: LoadedModel, pairs: LabelledPairs, options:
   const attention = attentionSummary(s.A, s.R, m, N, d);
   const slots = slotItems(s, N, pairs, lm, o);
   const pca = pca2(s.R, m, d);
-  const pointRows = sampleIndices(m, o.maxPoints, pointRng);
+  const pointRows = pointRng.sampleIndices(m, o.maxPoints);
   const rating = pairs.rating ?? null;
   const itemInfo = pairs.itemInfo ?? null;
   const points: ProjectedPair[] = Array.from(pointRows, (t) => {

@@ -6,7 +6,7 @@
 
 import { NEAR_UNIFORM_ENTROPY, type PairAttentionStats } from '../models/attention-stats.js';
 
-export { NEAR_UNIFORM_ENTROPY, pairAttentionStats, type PairAttentionStats } from '../models/attention-stats.js';
+export { NEAR_UNIFORM_ENTROPY, pairAttentionStats, relationSpread, type PairAttentionStats } from '../models/attention-stats.js';
 
 /** How much signal a model's attention carries over a set of pairs. */
 export interface AttentionSignal {
@@ -60,25 +60,6 @@ export function attentionSignal(att: {
     relationSpread: att.relationSpread ?? Number.NaN,
     nearUniform: att.numMemories <= 1 || meanNormalizedEntropy >= NEAR_UNIFORM_ENTROPY,
   };
-}
-
-/**
- * √(mean ‖r − r̄‖²) / ‖r̄‖ over m relation vectors of length d stored row by row (see
- * {@link AttentionSignal.relationSpread}).
- *
- * @example
- * ```ts
- * relationSpread(Float64Array.of(1, 0, 1, 0), 2, 2); // 0: the same vector twice
- * ```
- */
-export function relationSpread(R: ArrayLike<number>, m: number, d: number): number {
-  if (m === 0) return Number.NaN;
-  const centre = new Float64Array(d);
-  for (let t = 0; t < m; t++) for (let j = 0; j < d; j++) centre[j] += R[t * d + j] / m;
-  let v = 0;
-  for (let t = 0; t < m; t++) for (let j = 0; j < d; j++) v += (R[t * d + j] - centre[j]) ** 2;
-  const norm = Math.hypot(...centre);
-  return norm > 0 ? Math.sqrt(v / m) / norm : Number.POSITIVE_INFINITY;
 }
 
 /**

@@ -43,3 +43,22 @@ export function pairAttentionStats(a: ArrayLike<number>, offset = 0, n = a.lengt
   const logitRange = n > 1 ? (min > 0 ? Math.log(max / min) : Infinity) : 0;
   return { normalizedEntropy, maxWeight: max, minWeight: min, logitRange, nearUniform: n <= 1 || normalizedEntropy >= NEAR_UNIFORM_ENTROPY };
 }
+
+/**
+ * √(mean ‖r − r̄‖²) / ‖r̄‖ over m relation vectors of length d stored row by row (see
+ * `AttentionSignal.relationSpread` in src/analyze/signal.ts).
+ *
+ * @example
+ * ```ts
+ * relationSpread(Float64Array.of(1, 0, 1, 0), 2, 2); // 0: the same vector twice
+ * ```
+ */
+export function relationSpread(R: ArrayLike<number>, m: number, d: number): number {
+  if (m === 0) return Number.NaN;
+  const centre = new Float64Array(d);
+  for (let t = 0; t < m; t++) for (let j = 0; j < d; j++) centre[j] += R[t * d + j] / m;
+  let v = 0;
+  for (let t = 0; t < m; t++) for (let j = 0; j < d; j++) v += (R[t * d + j] - centre[j]) ** 2;
+  const norm = Math.hypot(...centre);
+  return norm > 0 ? Math.sqrt(v / m) / norm : Number.POSITIVE_INFINITY;
+}

@@ -209,6 +209,38 @@ export interface EpochSummary {
   perSecond: number;
   /** Validation metrics of this epoch, when validation ran. */
   validation?: Record<string, number>;
+  /** LRML only (models with memory slots): how sharp the memory attention is after this epoch. */
+  attention?: EpochAttention;
+}
+
+/**
+ * The memory attention of an LRML model after an epoch, measured on a fixed seeded sample of
+ * training pairs (`models/attention-epoch.ts`): the same pairs every epoch, so the figures are
+ * comparable along the training.
+ *
+ * @example
+ * ```ts
+ * await family.fit(csr, options, { onEpoch: (s) => console.log(s.attention?.meanLogitRange) });
+ * ```
+ */
+export interface EpochAttention {
+  /** Training pairs measured. */
+  pairs: number;
+  /** Mean normalised attention entropy (entropy / log N: 1 = uniform, 0 = one slot). */
+  meanNormalizedEntropy: number;
+  /** Mean of the pairs' largest weights (1/N = uniform). */
+  meanMaxWeight: number;
+  /** Mean of the pairs' logit ranges (max − min of K (p ⊙ q)). */
+  meanLogitRange: number;
+  /** The largest logit range over the pairs. */
+  maxLogitRange: number;
+  /** Fixed users whose relations over items are measured. */
+  users: number;
+  /**
+   * Spread of r across items for a fixed user, √(mean ‖r − r̄‖²) / ‖r̄‖ with r̄ the user's mean
+   * relation (0 = the same r for every item), averaged over the fixed users.
+   */
+  relationSpread: number;
 }
 
 /**

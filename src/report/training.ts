@@ -1,7 +1,8 @@
-// The training report: learning curves (loss and validation metrics per epoch), the epochs table,
+// The training report: learning curves (loss and validation metrics per epoch; LRML's attention
+// entropy and logit range per epoch), the epochs table,
 // the options used and the data summary. Node-side (src/report).
 
-import type { TrainReport } from '../models/types.js';
+import type { EpochAttention, TrainReport } from '../models/types.js';
 import { lineChart } from './charts.js';
 import { figure } from './html.js';
 import type { Cell, Figure, Report, Section, Table } from './html.js';
@@ -99,10 +100,38 @@ export async function trainingReport(input: TrainingReportInput): Promise<Report
     })));
   }
 
+  const att = r.epochs.filter((e) => e.attention !== undefined);
+  if (att.length > 0) {
+    const pts = (f: (a: EpochAttention) => number): { x: number; y: number }[] => att.map((e) => ({ x: e.epoch, y: f(e.attention as EpochAttention) }));
+    const first = att[0].attention as EpochAttention;
+    figures.push(await figure(figureName('attention', 'entropy', taken), `Memory attention after each epoch, on the same ${first.pairs} training pairs every epoch: mean normalised entropy (1 = uniform) and mean largest weight (1/N = uniform); the memory can only make the relation pair-specific when these fall.`, lineChart({
+      title: `Attention entropy — ${input.kind}`,
+      subtitle: `${first.pairs} fixed training pairs`,
+      xTitle: 'epoch', yTitle: 'mean per pair', integerX: true,
+      series: [
+        { name: 'normalised entropy', points: pts((a) => a.meanNormalizedEntropy) },
+        { name: 'largest weight', points: pts((a) => a.meanMaxWeight) },
+      ],
+    })));
+    figures.push(await figure(figureName('attention', 'logit range', taken), `Logit range max − min of K (p ⊙ q) per pair after each epoch (mean and largest over the ${first.pairs} pairs), and the spread of r across ${first.users} fixed users' items (√(mean ‖r − r̄‖²) / ‖r̄‖).`, lineChart({
+      title: `Attention logit range — ${input.kind}`,
+      subtitle: `${first.pairs} fixed training pairs, ${first.users} fixed users`,
+      xTitle: 'epoch', yTitle: 'logit range / relative spread', integerX: true,
+      series: [
+        { name: 'mean logit range', points: pts((a) => a.meanLogitRange) },
+        { name: 'largest logit range', points: pts((a) => a.maxLogitRange) },
+        { name: 'r spread across items', points: pts((a) => a.relationSpread) },
+      ],
+    })));
+  }
+
+  const attCols = att.length > 0 ? ['attention entropy', 'mean logit range', 'max logit range', 'r spread'] : [];
   const epochs: Table = {
     caption: 'Epochs',
-    columns: ['epoch', 'loss', 'seconds', 'per second', ...keys, 'best'],
-    rows: r.epochs.map((e) => [e.epoch, e.loss, e.seconds, Math.round(e.perSecond), ...keys.map((k) => e.validation?.[k]), e.epoch === r.bestEpoch ? 'best' : '']),
+    columns: ['epoch', 'loss', 'seconds', 'per second', ...keys, ...attCols, 'best'],
+    rows: r.epochs.map((e) => [e.epoch, e.loss, e.seconds, Math.round(e.perSecond), ...keys.map((k) => e.validation?.[k]),
+      ...(attCols.length === 0 ? [] : [e.attention?.meanNormalizedEntropy, e.attention?.meanLogitRange, e.attention?.maxLogitRange, e.attention?.relationSpread]),
+      e.epoch === r.bestEpoch ? 'best' : '']),
   };
   const summaryRows: Cell[][] = [
     ['model', input.kind],

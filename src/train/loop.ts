@@ -1,5 +1,5 @@
 import { LrmlError } from '../errors.js';
-import type { EpochSummary, Recommender, TrainHooks, TrainProgress, TrainReport } from '../models/types.js';
+import type { EpochAttention, EpochSummary, Recommender, TrainHooks, TrainProgress, TrainReport } from '../models/types.js';
 
 /** One model's training, seen epoch by epoch by {@link trainEpochs}. */
 export interface EpochRunner<Snapshot> {
@@ -13,6 +13,8 @@ export interface EpochRunner<Snapshot> {
   snapshot(): Snapshot;
   /** Puts a snapshot back. */
   restore(s: Snapshot): void;
+  /** The attention statistics of the model as it is after an epoch (LRML), recorded in the epoch's summary. */
+  attention?(): EpochAttention;
 }
 
 
@@ -62,6 +64,8 @@ export async function trainEpochs<S>(runner: EpochRunner<S>, epochs: number, hoo
     report(count, loss, count);
     lastEpoch = epoch;
     const summary: EpochSummary = { epoch, loss: mean, seconds, perSecond: seconds > 0 ? count / seconds : 0 };
+    const attention = runner.attention?.();
+    if (attention !== undefined) summary.attention = attention;
     if (val !== undefined && (epoch % every === 0 || epoch === epochs)) {
       const metrics = await val.evaluate(runner.model(), epoch);
       summary.validation = metrics;

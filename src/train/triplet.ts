@@ -2,6 +2,7 @@ import type { Csr } from '../data/csr.js';
 import { NegativeSampler } from '../data/samplers.js';
 import { clipToBall } from '../kernels/clip.js';
 import type { TripletParams } from '../kernels/types.js';
+import { attentionSample, measureEpochAttention } from '../models/attention-epoch.js';
 import { TripletModel, kernelConfig, type TripletOptions } from '../models/triplet.js';
 import { provideTrainer } from '../models/trainer.js';
 import type { TrainHooks } from '../models/types.js';
@@ -75,6 +76,9 @@ export async function fitTriplet(kind: 'lrml' | 'cml', data: Csr, o: TripletOpti
   const eu = new Int32Array(n);
   const ei = new Int32Array(n);
   const en = new Int32Array(n * o.negatives);
+  // the attention statistics of each epoch (LRML): a fixed sample, its own generator (the
+  // training's random streams are untouched)
+  const sample = kind === 'lrml' && o.numMemories > 0 ? attentionSample(data, (o.seed ^ 0x5a17e57) >>> 0) : null;
   const runner: EpochRunner<TripletParams> = {
     epochSize: n,
     async runEpoch(epoch, onProgress, signal) {
@@ -91,6 +95,7 @@ export async function fitTriplet(kind: 'lrml' | 'cml', data: Csr, o: TripletOpti
       return { loss, count: n };
     },
     model: () => model,
+    ...(sample === null ? {} : { attention: () => measureEpochAttention(model, sample) }),
     snapshot: () => ({ P: params.P.slice(), Q: params.Q.slice(), K: params.K.slice(), M: params.M.slice() }),
     restore: (s) => {
       params.P.set(s.P);

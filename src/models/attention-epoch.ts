@@ -1,0 +1,120 @@
+// The LRML attention statistics recorded after each training epoch (EpochSummary.attention): a
+// fixed seeded sample of training pairs and of items for a few fixed users, measured through the
+// one pair forward (kernels/pair.ts) and the per-pair measure (attention-stats.ts). Pure compute.
+
+import type { Csr } from '../data/csr.js';
+import { unitBallScale } from '../kernels/clip.js';
+import { PairState, PairUser, pairDistance } from '../kernels/pair.js';
+import { Rng } from '../rng.js';
+import { pairAttentionStats, relationSpread } from './attention-stats.js';
+import { lookupScales, type TripletModel } from './triplet.js';
+import type { EpochAttention } from './types.js';
+
+/** The pairs {@link measureEpochAttention} measures: the same every epoch. */
+export interface AttentionSample {
+  /** Training pairs (user, item). */
+  users: Int32Array;
+  items: Int32Array;
+  /** Fixed users, and the items whose relation r is measured for each of them (the same items for all). */
+  fixedUsers: Int32Array;
+  fixedItems: Int32Array;
+}
+
+/** Sizes of an {@link AttentionSample}. */
+export interface AttentionSampleOptions {
+  /** Training pairs (default 256; all when there are fewer). */
+  pairs?: number;
+  /** Fixed users (default 4). */
+  users?: number;
+  /** Items per fixed user (default 128; all when there are fewer). */
+  itemsPerUser?: number;
+}
+
+/**
+ * A seeded sample for {@link measureEpochAttention}: training pairs drawn from `data` without
+ * replacement, fixed users drawn among those with training pairs, and items for them drawn among
+ * all items. Its own generator (from `seed`): drawing it changes no other random stream.
+ *
+ * @example
+ * ```ts
+ * const sample = attentionSample(csr, 42); // 256 pairs, 4 users × 128 items
+ * ```
+ */
+export function attentionSample(data: Csr, seed: number, o: AttentionSampleOptions = {}): AttentionSample {
+  const rng = new Rng(seed);
+  const picks = rng.sampleIndices(data.nnz, o.pairs ?? 256);
+  const users = new Int32Array(picks.length);
+  const items = new Int32Array(picks.length);
+  let u = 0;
+  for (let t = 0; t < picks.length; t++) {
+    while (data.indptr[u + 1] <= picks[t]) u++;
+    users[t] = u;
+    items[t] = data.indices[picks[t]];
+  }
+  const active: number[] = [];
+  for (let v = 0; v < data.numRows; v++) if (data.indptr[v + 1] > data.indptr[v]) active.push(v);
+  const fixedUsers = Int32Array.from(rng.sampleIndices(active.length, o.users ?? 4), (t) => active[t]);
+  const fixedItems = rng.sampleIndices(data.numCols, o.itemsPerUser ?? 128);
+  return { users, items, fixedUsers, fixedItems };
+}
+
+/**
+ * The attention statistics of an LRML model (with memory slots) on a sample: the mean normalised
+ * entropy, mean largest weight, mean and largest logit range over the sample's pairs, and the
+ * spread of r across the fixed items for each fixed user (averaged over users). Users and items
+ * are seen as the model sees them (clipped at lookup when it does that).
+ *
+ * @example
+ * ```ts
+ * const a = measureEpochAttention(model, attentionSample(csr, 42));
+ * a.meanLogitRange; // ≈ 0.1 when the softmax cannot sharpen
+ * ```
+ */
+export function measureEpochAttention(model: TripletModel, sample: AttentionSample): EpochAttention {
+  const { dim: d, numMemories: n, distance } = model.options;
+  const shape = { dim: d, numMemories: n, distance };
+  const { P, Q, K, M } = model.params;
+  const lookup = model.options.clip === 'lookup';
+  const qs = lookupScales(model);
+  const user = new PairUser(shape);
+  const pair = new PairState(shape);
+  const setUser = (u: number): void => user.set(P, u * d, lookup ? unitBallScale(P, u * d, d) : 1);
+  const forward = (i: number): void => {
+    pairDistance(user, pair, Q, i * d, qs === null ? 1 : qs[i], K, M);
+  };
+  let h = 0;
+  let w = 0;
+  let range = 0;
+  let maxRange = 0;
+  const m = sample.users.length;
+  for (let t = 0; t < m; t++) {
+    setUser(sample.users[t]);
+    forward(sample.items[t]);
+    const s = pairAttentionStats(pair.a);
+    h += s.normalizedEntropy;
+    w += s.maxWeight;
+    range += s.logitRange;
+    if (s.logitRange > maxRange) maxRange = s.logitRange;
+  }
+  const ni = sample.fixedItems.length;
+  const R = new Float64Array(ni * d);
+  let spread = 0;
+  for (const u of sample.fixedUsers) {
+    setUser(u);
+    for (let t = 0; t < ni; t++) {
+      forward(sample.fixedItems[t]);
+      R.set(pair.r, t * d);
+    }
+    spread += relationSpread(R, ni, d);
+  }
+  const nu = sample.fixedUsers.length;
+  return {
+    pairs: m,
+    meanNormalizedEntropy: m > 0 ? h / m : Number.NaN,
+    meanMaxWeight: m > 0 ? w / m : Number.NaN,
+    meanLogitRange: m > 0 ? range / m : Number.NaN,
+    maxLogitRange: m > 0 ? maxRange : Number.NaN,
+    users: nu,
+    relationSpread: nu > 0 ? spread / nu : Number.NaN,
+  };
+}
