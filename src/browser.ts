@@ -14,7 +14,7 @@
  */
 export { decodeModel, encodeModel, MODEL_FORMAT_VERSION, type LoadedModel } from './io/format.js';
 export {
-  recommend, recommendMany, recommendForItems, foldInUser, similarItems, explain, slotProfile, MAX_K,
+  recommend, recommendMany, recommendForItems, recommendForSession, foldInUser, similarItems, explain, slotProfile, MAX_K,
   type Recommendations, type ScoredItem, type RecommendOptions, type ItemsRecommendOptions, type FoldInOptions,
   type SimilarItems, type Explanation, type SlotProfile,
 } from './recommend/index.js';

@@ -92,6 +92,11 @@ test('lrml recommend --all / --users-file --out: JSON lines and CSV, seen items 
     [['--all', '--users-file', join(sub, 'users.txt'), '--out', join(sub, 'x.jsonl')], /^error \[BAD_OPTION\]: give exactly one of/],
     [['--all', '--out', join(sub, 'no', 'such', 'x.jsonl')], /^error \[WRITE_FAILED\]: --out: .*does not exist/],
     [['--all', '--k', '0', '--out', join(sub, 'x.jsonl')], /^error \[BAD_OPTION\]: invalid k/],
+    [['--all', '--include', 'i1,zzz', '--out', join(sub, 'x.jsonl')], /^error \[UNKNOWN_ITEM\]: unknown item "zzz" in include/],
+    [['--all', '--exclude', 'zzz', '--out', join(sub, 'x.jsonl')], /^error \[UNKNOWN_ITEM\]: unknown item "zzz" in exclude/],
+    [['--all', '--exclude-file', join(sub, 'missing.txt'), '--out', join(sub, 'x.jsonl')], /^error \[FILE_NOT_FOUND\]: --exclude-file/],
+    [['--all', '--include', 'i1', '--include-file', join(sub, 'users.txt'), '--out', join(sub, 'x.jsonl')], /^error \[BAD_OPTION\]: give --include or --include-file, not both/],
+    [['--all', '--include', ',', '--out', join(sub, 'x.jsonl')], /^error \[BAD_OPTION\]: --include: "," holds no ids/],
   ] as const) {
     const r = await runCli('recommend', '--model', modelPath, ...args);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
@@ -99,4 +104,11 @@ test('lrml recommend --all / --users-file --out: JSON lines and CSV, seen items 
     assert.deepEqual(readdirSync(sub).sort(), before, 'nothing written');
   }
   assert.equal(existsSync(join(sub, 'x.jsonl')), false);
+
+  // filters apply to every user; unknown ids skipped with --skip-unknown
+  const r3 = await runCli('recommend', '--model', modelPath, '--all', '--include', 'i0,i1,i2,zzz', '--exclude', 'i2', '--skip-unknown', '--out', join(sub, 'f.jsonl'));
+  assert.equal(r3.code, 0, r3.stderr);
+  for (const line of readFileSync(join(sub, 'f.jsonl'), 'utf8').trim().split('\n')) {
+    assert.ok(JSON.parse(line).items.every((x: { item: string }) => x.item === 'i0' || x.item === 'i1'));
+  }
 });

@@ -8,7 +8,7 @@ import { createApp, ModelHolder } from '../src/serve/index.js';
 import { JobQueue } from '../src/serve/queue.js';
 import { saveModel } from '../src/io/model-file.js';
 import { Csr } from '../src/data/csr.js';
-import { explain, recommend, recommendForItems, similarItems } from '../src/recommend/index.js';
+import { explain, recommend, recommendForItems, recommendForSession, similarItems } from '../src/recommend/index.js';
 import type { LoadedModel } from '../src/io/format.js';
 import { syntheticTriplet, trainedModel, wrap } from './recommend-fixtures.js';
 
@@ -101,7 +101,7 @@ describe('HTTP API (LRML model)', () => {
     await assertError(await post('{"items": []}'), 400, 'BAD_OPTION');
     await assertError(await post('{"items": ["i1"], "k": 0}'), 400, 'BAD_OPTION');
     await assertError(await post('{"items": ["i1"], "k": 51}'), 400, 'BAD_OPTION');
-    await assertError(await post('{"items": ["i1"], "user": "x"}'), 400, 'BAD_OPTION');
+    assert.match(await assertError(await post('{"items": ["i1"], "color": "x"}'), 400, 'BAD_OPTION'), /unknown field "color" \(known: items, user, k, include, exclude/);
     await assertError(await post('{"items": ["i1", "nope"]}'), 404, 'UNKNOWN_ITEM');
     const ok = await json(await post('{"items": ["i1", "nope"], "ignoreUnknown": true}'));
     assert.equal(ok.status, 200);
@@ -118,6 +118,53 @@ describe('HTTP API (LRML model)', () => {
     });
     const req = new Request('http://localhost/recommend', { method: 'POST', body: stream, duplex: 'half' } as RequestInit);
     await assertError(await app.request(req), 413, 'TOO_LARGE');
+  });
+
+  test('GET /recommend: include / exclude / skipUnknown as the library', async () => {
+    const r = await json(await app.request('/recommend?user=u0&k=10&include=i3,i4,i5,i6,i7&exclude=i4'));
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.body, roundTrip(recommend(m, 'u0', { k: 10, include: ['i3', 'i4', 'i5', 'i6', 'i7'], exclude: ['i4'] })));
+    assert.deepEqual(r.body.items.map((x: { item: string }) => x.item).sort(), ['i5', 'i6', 'i7'], 'seen i3 and excluded i4 removed');
+    const s = await json(await app.request('/recommend?user=u0&k=10&include=i5,nope&exclude=zz&skipUnknown=true'));
+    assert.deepEqual(s.body.items.map((x: { item: string }) => x.item), ['i5']);
+  });
+
+  test('GET routes refuse unknown query parameters and malformed filters (nothing answered but the error)', async () => {
+    assert.match(await assertError(await app.request('/recommend?user=u0&kk=5'), 400, 'BAD_OPTION'), /unknown query parameter "kk" \(known: user, k, include, exclude, includeSeen, skipUnknown\)/);
+    await assertError(await app.request('/recommend?user=u0&candidates=i1'), 400, 'BAD_OPTION');
+    await assertError(await app.request('/similar?item=i5&user=u0'), 400, 'BAD_OPTION');
+    await assertError(await app.request('/explain?user=u2&item=i7&k=3'), 400, 'BAD_OPTION');
+    await assertError(await app.request('/recommend?user=u0&include='), 400, 'BAD_OPTION');
+    await assertError(await app.request('/recommend?user=u0&skipUnknown=perhaps'), 400, 'BAD_OPTION');
+    assert.match(await assertError(await app.request('/recommend?user=u0&include=i1,nope'), 404, 'UNKNOWN_ITEM'), /"nope" in include/);
+    assert.match(await assertError(await app.request('/recommend?user=u0&exclude=nope'), 404, 'UNKNOWN_ITEM'), /"nope" in exclude/);
+    await assertError(await app.request(`/recommend?user=u0&include=${Array.from({ length: 21 }, (_, i) => `i${i}`).join(',')}`), 413, 'TOO_LARGE');
+  });
+
+  test('POST /recommend: filters, and a known user with recent items (the library\'s recommendForSession)', async () => {
+    const post = (body: unknown) => app.request('/recommend', { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+    const f = await json(await post({ items: ['i12'], k: 10, include: ['i12', 'i20', 'i21', 'i22'], exclude: ['i22'] }));
+    assert.equal(f.status, 200);
+    assert.deepEqual(f.body, roundTrip(recommendForItems(m, ['i12'], { k: 10, include: ['i12', 'i20', 'i21', 'i22'], exclude: ['i22'], foldIn: { steps: 20, seed: 0 } })));
+    assert.deepEqual(f.body.items.map((x: { item: string }) => x.item).sort(), ['i20', 'i21']);
+    const s = await json(await post({ user: 'u0', items: ['i12', 'i13'], k: 8, seed: 3 }));
+    assert.equal(s.status, 200);
+    assert.deepEqual(s.body, roundTrip(recommendForSession(m, 'u0', ['i12', 'i13'], { k: 8, foldIn: { steps: 20, seed: 3 } })));
+    assert.equal(s.body.user, 'u0');
+    for (const x of s.body.items) assert.ok(!['i3', 'i4', 'i12', 'i13'].includes(x.item), 'history and recent items excluded');
+    // malformed
+    await assertError(await post({ user: 'nobody', items: ['i12'] }), 404, 'UNKNOWN_USER');
+    await assertError(await post({ user: 5, items: ['i12'] }), 400, 'BAD_OPTION');
+    await assertError(await post({ user: '', items: ['i12'] }), 400, 'BAD_OPTION');
+    await assertError(await post({ user: 'u0' }), 400, 'BAD_OPTION');
+    await assertError(await post({ items: ['i12'], include: 'i1' }), 400, 'BAD_OPTION');
+    await assertError(await post({ items: ['i12'], exclude: [1] }), 400, 'BAD_OPTION');
+    await assertError(await post({ items: ['i12'], skipUnknown: 'yes' }), 400, 'BAD_OPTION');
+    assert.match(await assertError(await post({ items: ['i12'], include: ['nope'] }), 404, 'UNKNOWN_ITEM'), /in include/);
+    assert.match(await assertError(await post({ user: 'u0', items: ['i12'], exclude: ['nope'] }), 404, 'UNKNOWN_ITEM'), /in exclude/);
+    const skipped = await json(await post({ items: ['i12'], include: ['nope', 'i20'], skipUnknown: true }));
+    assert.deepEqual(skipped.body.items.map((x: { item: string }) => x.item), ['i20']);
+    await assertError(await post({ items: ['i12'], include: Array.from({ length: 21 }, (_, i) => `i${i}`) }), 413, 'TOO_LARGE');
   });
 
   test('GET /similar and GET /explain', async () => {

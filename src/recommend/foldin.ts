@@ -168,3 +168,33 @@ export function recommendForItems(m: LoadedModel, itemIds: readonly string[], op
   scoreFoldIn(m, f, scores);
   return pickTop(m, options.user ?? '', scores, skip, k);
 }
+
+/**
+ * Session-aware recommendations for a known user with a few recent items the model has not seen
+ * for them: a fold-in (as {@link foldInUser}, seeded, model frozen) over the user's training items
+ * plus the given ones, then the same ranking and result shape as `recommend` (`user` is the id).
+ * Both the training items and the given items are excluded unless `excludeSeen` is false;
+ * `include`, `exclude` and `skipUnknown` work as in recommend. Throws UNKNOWN_USER for an unknown
+ * user, UNKNOWN_ITEM for an unknown item (unless `foldIn.ignoreUnknown`), BAD_OPTION for a model
+ * saved without its training interactions (nothing to start from) or without `foldIn`.
+ *
+ * @example
+ * ```ts
+ * const r = recommendForSession(m, '42', ['1', '260'], { k: 5 }); // user 42's history + 2 recent items
+ * ```
+ */
+export function recommendForSession(m: LoadedModel, userId: string, itemIds: readonly string[], options: Omit<ItemsRecommendOptions, 'user'> = {}): Recommendations {
+  const k = checkK(options.k ?? 10);
+  const u = m.users.get(userId);
+  if (u === undefined) throw new LrmlError('UNKNOWN_USER', `unknown user ${JSON.stringify(userId)}`);
+  if (m.seen === null) throw new LrmlError('BAD_OPTION', 'session recommendations need the training interactions, and this model was saved without them');
+  const given = resolveItems(m, itemIds, options.foldIn?.ignoreUnknown === true);
+  const history = m.seen.row(u);
+  const ids = [...Array.from(history, (i) => m.items.id(i)), ...given.ids];
+  if (ids.length > MAX_FOLD_IN_ITEMS) throw new LrmlError('TOO_LARGE', `user ${JSON.stringify(userId)} has ${ids.length} items with the given ones; at most ${MAX_FOLD_IN_ITEMS} are accepted`);
+  const f = foldInUser(m, ids, { ...(options.foldIn ?? {}), ignoreUnknown: false });
+  const skip = buildSkipMask(m, u, options, given.indices);
+  const scores = new Float32Array(m.model.numItems);
+  scoreFoldIn(m, f, scores);
+  return pickTop(m, userId, scores, skip, k);
+}

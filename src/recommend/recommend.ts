@@ -1,6 +1,6 @@
 // Recommendations for known users: the top k of a user's scores, as external ids.
 
-import { LrmlError, positiveInt } from '../errors.js';
+import { LrmlError, badOption, positiveInt } from '../errors.js';
 import { topK } from '../kernels/topk-impl.js';
 import type { LoadedModel } from '../models/types.js';
 
@@ -10,9 +10,13 @@ export interface RecommendOptions {
   k?: number;
   /** Exclude the user's training items (default true). */
   excludeSeen?: boolean;
-  /** Further item ids never to return. Unknown ids are ignored. */
+  /** Only these item ids are candidates (seen and excluded items still removed). Unknown ids throw UNKNOWN_ITEM unless `skipUnknown`. */
+  include?: readonly string[];
+  /** Further item ids never to return. Unknown ids throw UNKNOWN_ITEM unless `skipUnknown`. */
   exclude?: readonly string[];
-  /** Only rank these item ids (unknown ids throw UNKNOWN_ITEM). */
+  /** Ignore item ids of `include` / `exclude` the model does not know instead of throwing UNKNOWN_ITEM (default false). */
+  skipUnknown?: boolean;
+  /** The former name of `include` (kept for compatibility; giving both is BAD_OPTION). */
   candidates?: readonly string[];
 }
 
@@ -37,29 +41,69 @@ export interface Recommendations {
 /** Maximum k accepted. */
 export const MAX_K = 10000;
 
+/** Item indices of a filter list (`include` / `exclude`); unknown ids throw UNKNOWN_ITEM naming the option unless `skipUnknown`. */
+function filterIndices(m: LoadedModel, name: string, ids: readonly string[], skipUnknown: boolean): number[] {
+  if (!Array.isArray(ids)) throw badOption(name, ids, 'an array of item ids');
+  const out: number[] = [];
+  for (const id of ids) {
+    if (typeof id !== 'string') throw badOption(name, id, 'item ids as strings');
+    const i = m.items.get(id);
+    if (i === undefined) {
+      if (skipUnknown) continue;
+      throw new LrmlError('UNKNOWN_ITEM', `unknown item ${JSON.stringify(id)} in ${name} (not in the model; skipUnknown ignores such ids)`);
+    }
+    out.push(i);
+  }
+  return out;
+}
+
+/** The candidate list of the options (`include`, or its former name `candidates`); BAD_OPTION when both are given. */
+function includeOf(o: RecommendOptions): readonly string[] | undefined {
+  if (o.include !== undefined && o.candidates !== undefined) throw new LrmlError('BAD_OPTION', 'give include or candidates (its former name), not both');
+  return o.include ?? o.candidates;
+}
+
 /**
- * Builds the skip mask (1 = never recommend) for a user index (or null for a new user) and options.
- * Exposed for the fold-in and HTTP paths.
+ * Checks the item filters of options (`include` / `candidates`, `exclude`, `skipUnknown`) against
+ * a model up front: UNKNOWN_ITEM for an unknown id (unless `skipUnknown`), BAD_OPTION for a
+ * malformed list. {@link recommend} checks them too; this lets a caller fail before writing anything.
+ *
+ * @example
+ * ```ts
+ * checkFilters(m, { include: ['1', '2'], exclude: ['3'] }); // throws UNKNOWN_ITEM for an unknown id
+ * ```
+ */
+export function checkFilters(m: LoadedModel, o: RecommendOptions): void {
+  const skipUnknown = o.skipUnknown === true;
+  const inc = includeOf(o);
+  if (inc !== undefined) filterIndices(m, o.include !== undefined ? 'include' : 'candidates', inc, skipUnknown);
+  if (o.exclude !== undefined) filterIndices(m, 'exclude', o.exclude, skipUnknown);
+}
+
+/**
+ * Builds the skip mask (1 = never recommend) for a user index (or null for a new user) and options:
+ * everything outside `include` (when given), the user's training items (and `extraSeen`) unless
+ * `excludeSeen` is false, and `exclude`. Exposed for the fold-in and HTTP paths.
+ *
+ * @example
+ * ```ts
+ * const skip = buildSkipMask(m, m.users.get('42') ?? null, { include: ['1', '2'] });
+ * ```
  */
 export function buildSkipMask(m: LoadedModel, u: number | null, o: RecommendOptions, extraSeen: Int32Array | null = null): Uint8Array {
   const n = m.model.numItems;
   const skip = new Uint8Array(n);
-  if (o.candidates !== undefined) {
+  const skipUnknown = o.skipUnknown === true;
+  const inc = includeOf(o);
+  if (inc !== undefined) {
     skip.fill(1);
-    for (const id of o.candidates) {
-      const i = m.items.get(id);
-      if (i === undefined) throw new LrmlError('UNKNOWN_ITEM', `unknown item ${JSON.stringify(id)} in candidates`);
-      skip[i] = 0;
-    }
+    for (const i of filterIndices(m, o.include !== undefined ? 'include' : 'candidates', inc, skipUnknown)) skip[i] = 0;
   }
   if (o.excludeSeen !== false) {
     if (u !== null && m.seen !== null) for (const i of m.seen.row(u)) skip[i] = 1;
     if (extraSeen !== null) for (const i of extraSeen) skip[i] = 1;
   }
-  for (const id of o.exclude ?? []) {
-    const i = m.items.get(id);
-    if (i !== undefined) skip[i] = 1;
-  }
+  if (o.exclude !== undefined) for (const i of filterIndices(m, 'exclude', o.exclude, skipUnknown)) skip[i] = 1;
   return skip;
 }
 
@@ -90,13 +134,15 @@ export function checkK(k: number): number {
 /**
  * The k best items for a known user (by external id), excluding the user's training items
  * by default. Returns exactly k items unless fewer candidates remain (then `complete` is false).
- * Throws UNKNOWN_USER for an id the model was not trained on.
+ * `include` restricts the candidates, `exclude` removes items (unknown ids: UNKNOWN_ITEM unless
+ * `skipUnknown`). Throws UNKNOWN_USER for an id the model was not trained on.
  *
  * @example
  * ```ts
  * const m = await loadModel('movies.lrml');
  * const r = recommend(m, '42', { k: 5 });
  * for (const { item, score } of r.items) console.log(item, score);
+ * recommend(m, '42', { k: 3, include: ['1', '2', '3', '4'], exclude: ['2'] }); // among 1, 3, 4 (unseen)
  * ```
  */
 export function recommend(m: LoadedModel, userId: string, options: RecommendOptions = {}): Recommendations {
@@ -119,6 +165,7 @@ export function recommend(m: LoadedModel, userId: string, options: RecommendOpti
  */
 export function recommendMany(m: LoadedModel, userIds: readonly string[], options: RecommendOptions = {}): Recommendations[] {
   for (const id of userIds) if (!m.users.has(id)) throw new LrmlError('UNKNOWN_USER', `unknown user ${JSON.stringify(id)}`);
+  checkFilters(m, options);
   return userIds.map((id) => recommend(m, id, options));
 }
 
@@ -128,8 +175,8 @@ export type RecommendationsFormat = 'jsonl' | 'csv';
 /**
  * {@link recommend} for each user id in turn (every user of the model, in index order, when
  * `userIds` is null), lazily: one user scored per step, so a caller can stream the results.
- * Throws BAD_OPTION for a bad k at once, UNKNOWN_USER when it reaches an unknown id (check ids
- * first with `m.users.has`).
+ * Throws BAD_OPTION for a bad k and UNKNOWN_ITEM for an unknown filter id at once, UNKNOWN_USER
+ * when it reaches an unknown id (check ids first with `m.users.has`).
  *
  * @example
  * ```ts
@@ -138,6 +185,7 @@ export type RecommendationsFormat = 'jsonl' | 'csv';
  */
 export function recommendEach(m: LoadedModel, userIds: Iterable<string> | null, options: RecommendOptions = {}): Generator<Recommendations> {
   checkK(options.k ?? 10); // at the call, not at the first step
+  checkFilters(m, options);
   function* each(): Generator<Recommendations> {
     if (userIds === null) {
       for (let u = 0; u < m.users.size; u++) yield recommend(m, m.users.id(u), options);

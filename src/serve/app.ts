@@ -3,7 +3,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { LrmlError, badOption } from '../errors.js';
-import { explain, recommend, recommendForItems, similarItems, slotProfile, MAX_K } from '../recommend/index.js';
+import { checkFilters, explain, recommend, recommendForItems, recommendForSession, similarItems, slotProfile, MAX_K } from '../recommend/index.js';
 import { HttpError, type HttpErrorCode } from './http-error.js';
 import { JobQueue } from './queue.js';
 import type { ModelHolder, ModelSnapshot } from './state.js';
@@ -107,6 +107,13 @@ type Env = {
 function isLoopback(addr: string | undefined): boolean {
   if (addr === undefined) return false;
   return addr === '::1' || addr.startsWith('127.') || addr.startsWith('::ffff:127.');
+}
+
+/** Refuses query parameters a route does not know (as POST refuses unknown body fields): BAD_OPTION naming them and the known ones. */
+function knownQuery(c: Context<Env>, known: readonly string[]): void {
+  for (const key of Object.keys(c.req.queries())) {
+    if (!known.includes(key)) throw new LrmlError('BAD_OPTION', `unknown query parameter "${key}" (known: ${known.join(', ')})`);
+  }
 }
 
 function queryInt(c: Context<Env>, name: string, def: number, max: number): number {
@@ -275,9 +282,10 @@ function sameToken(given: string, expected: string): boolean {
  * The HTTP API as a hono app (no socket: tests call `app.request(...)`; {@link startServer} serves
  * it). Every response carries `x-lrml-model-generation`, the generation of the model that answered.
  *
- * Routes: `GET /health`, `GET /model`, `GET /recommend?user=ID&k=10[&exclude=a,b][&includeSeen=true]`,
- * `POST /recommend` with `{"items": [...], "k": 10}` (new user via fold-in, queued: at most
- * `limits.foldInQueue` waiting), `GET /similar?item=ID&k=10`, `GET /explain?user=ID&item=ID[&profile=true]`,
+ * Routes: `GET /health`, `GET /model`,
+ * `GET /recommend?user=ID&k=10[&include=a,b][&exclude=c][&includeSeen=true][&skipUnknown=true]`,
+ * `POST /recommend` with `{"items": [...], "k": 10}` (new user via fold-in; with `"user": ID`, that
+ * known user's history plus the items; queued: at most `limits.foldInQueue` waiting), `GET /similar?item=ID&k=10`, `GET /explain?user=ID&item=ID[&profile=true]`,
  * `POST /admin/reload` (loopback peers, loopback Host, `Authorization: Bearer <adminToken>`).
  *
  * @example
@@ -324,10 +332,13 @@ export function createApp(state: ServeState): Hono<Env> {
 
   app.get('/recommend', (c) => {
     const m = snap(c).model;
+    knownQuery(c, ['user', 'k', 'include', 'exclude', 'includeSeen', 'skipUnknown']);
     const user = requiredQuery(c, 'user');
     const k = queryInt(c, 'k', 10, limits.maxK);
+    const include = queryList(c, 'include', limits.maxItems);
+    if (c.req.query('include') === '') throw new LrmlError('BAD_OPTION', 'include is empty (expected comma-separated item ids)');
     const exclude = queryList(c, 'exclude', limits.maxItems);
-    return c.json(recommend(m, user, { k, excludeSeen: !queryBool(c, 'includeSeen'), ...(exclude ? { exclude } : {}) }));
+    return c.json(recommend(m, user, { k, excludeSeen: !queryBool(c, 'includeSeen'), skipUnknown: queryBool(c, 'skipUnknown'), ...(include ? { include } : {}), ...(exclude ? { exclude } : {}) }));
   });
 
   app.post('/recommend', async (c) => {
@@ -335,32 +346,42 @@ export function createApp(state: ServeState): Hono<Env> {
     const deadline = c.get('deadline');
     queue.refuseIfFull(); // before reading the body: refusing costs little under overload
     const body = await readJson(c, limits.maxBodyBytes, deadline);
+    const fields = ['items', 'user', 'k', 'include', 'exclude', 'skipUnknown', 'seed', 'ignoreUnknown'];
     for (const key of Object.keys(body)) {
-      if (!['items', 'k', 'exclude', 'seed', 'ignoreUnknown'].includes(key)) {
-        throw new LrmlError('BAD_OPTION', `unknown field "${key}" (known: items, k, exclude, seed, ignoreUnknown)`);
-      }
+      if (!fields.includes(key)) throw new LrmlError('BAD_OPTION', `unknown field "${key}" (known: ${fields.join(', ')})`);
     }
     if (body.items === undefined) throw new LrmlError('BAD_OPTION', 'missing field "items" (an array of item ids)');
+    if (body.user !== undefined && (typeof body.user !== 'string' || body.user === '')) throw new LrmlError('BAD_OPTION', '"user" must be a non-empty string (a user id of the model)');
     const items = stringList(body.items, 'items', limits.maxItems);
+    const include = body.include === undefined ? undefined : stringList(body.include, 'include', limits.maxItems);
     const exclude = body.exclude === undefined ? undefined : stringList(body.exclude, 'exclude', limits.maxItems);
     const k = bodyInt(body.k, 'k', 10, 1, limits.maxK);
     const seed = bodyInt(body.seed, 'seed', 0, 0, 2 ** 31 - 1);
-    if (body.ignoreUnknown !== undefined && typeof body.ignoreUnknown !== 'boolean') throw new LrmlError('BAD_OPTION', '"ignoreUnknown" must be true or false');
+    for (const f of ['ignoreUnknown', 'skipUnknown'] as const) {
+      if (body[f] !== undefined && typeof body[f] !== 'boolean') throw new LrmlError('BAD_OPTION', `"${f}" must be true or false`);
+    }
+    const options = {
+      k,
+      skipUnknown: body.skipUnknown === true,
+      ...(include ? { include } : {}),
+      ...(exclude ? { exclude } : {}),
+      foldIn: { seed, steps: limits.foldInSteps, ignoreUnknown: body.ignoreUnknown === true },
+    };
+    // refuse bad ids and unknown users before queueing
+    checkFilters(m, options);
+    const user = body.user as string | undefined;
+    if (user !== undefined && !m.users.has(user)) throw new LrmlError('UNKNOWN_USER', `unknown user ${JSON.stringify(user)}`);
     // the fold-in is CPU-heavy and synchronous: one at a time, GETs answered in between
-    const r = await queue.run(
-      () =>
-        recommendForItems(m, items, {
-          k,
-          ...(exclude ? { exclude } : {}),
-          foldIn: { seed, steps: limits.foldInSteps, ignoreUnknown: body.ignoreUnknown === true },
-        }),
-      { deadline, signal: c.req.raw.signal },
-    );
+    const r = await queue.run(() => (user === undefined ? recommendForItems(m, items, options) : recommendForSession(m, user, items, options)), {
+      deadline,
+      signal: c.req.raw.signal,
+    });
     return c.json(r);
   });
 
   app.get('/similar', (c) => {
     const m = snap(c).model;
+    knownQuery(c, ['item', 'k']);
     const item = requiredQuery(c, 'item');
     const k = queryInt(c, 'k', 10, limits.maxK);
     return c.json(similarItems(m, item, { k }));
@@ -368,6 +389,7 @@ export function createApp(state: ServeState): Hono<Env> {
 
   app.get('/explain', (c) => {
     const m = snap(c).model;
+    knownQuery(c, ['user', 'item', 'profile']);
     const e = explain(m, requiredQuery(c, 'user'), requiredQuery(c, 'item'));
     if (!queryBool(c, 'profile')) return c.json(e);
     const profile = slotProfile(m, e.slots[0].slot, { k: 5, sample: 2000 });

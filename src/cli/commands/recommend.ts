@@ -4,7 +4,7 @@ import { loadModel } from '../../io/model-file.js';
 import { readFile } from 'node:fs/promises';
 import { checkOutputFile, writeChunksAtomic } from '../../fs-atomic.js';
 import type { LoadedModel } from '../../models/types.js';
-import { recommend, recommendEach, recommendForItems, recommendationLines, type Recommendations } from '../../recommend/index.js';
+import { checkFilters, recommend, recommendEach, recommendForItems, recommendForSession, recommendationLines, type RecommendOptions, type Recommendations } from '../../recommend/index.js';
 import { parseInteger } from '../options.js';
 import { formatTable } from '../progress.js';
 
@@ -15,6 +15,42 @@ export function parseIdList(flag: string): (v: string) => string[] {
     if (ids.length === 0) throw new LrmlError('BAD_OPTION', `${flag}: "${v}" holds no ids (expected a comma-separated list)`);
     return ids;
   };
+}
+
+/** An id list file (`--include-file`, `--exclude-file`): one id a line, blank lines skipped; at least one id. */
+async function readIdFile(flag: string, path: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new LrmlError(code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'BAD_OPTION', `${flag}: cannot read ${path}: ${(e as Error).message}`, { file: path });
+  }
+  const ids = text.split('\n').map((l) => l.replace(/\r$/, '').trim()).filter((l) => l !== '');
+  if (ids.length === 0) throw new LrmlError('BAD_OPTION', `${flag} ${path} holds no ids (expected one item id a line)`, { file: path });
+  return ids;
+}
+
+/**
+ * The item filters of `lrml recommend` (--include / --include-file, --exclude / --exclude-file,
+ * --skip-unknown) as RecommendOptions fields; BAD_OPTION when a list is given both ways.
+ *
+ * @example
+ * ```ts
+ * const filters = await filterOptions({ include: ['1', '2'], excludeFile: 'seen.txt' });
+ * ```
+ */
+export async function filterOptions(opts: Record<string, unknown>): Promise<Pick<RecommendOptions, 'include' | 'exclude' | 'skipUnknown'>> {
+  const out: Pick<RecommendOptions, 'include' | 'exclude' | 'skipUnknown'> = {};
+  for (const name of ['include', 'exclude'] as const) {
+    const list = opts[name] as string[] | undefined;
+    const file = opts[`${name}File`] as string | undefined;
+    if (list !== undefined && file !== undefined) throw new LrmlError('BAD_OPTION', `give --${name} or --${name}-file, not both`);
+    if (list !== undefined) out[name] = list;
+    if (file !== undefined) out[name] = await readIdFile(`--${name}-file`, file);
+  }
+  if (opts.skipUnknown === true) out.skipUnknown = true;
+  return out;
 }
 
 /** Writes to stdout (the default output of the product commands; tests pass their own). */
@@ -38,7 +74,8 @@ export function formatRanked(title: string, items: { item: string; score: number
 
 /**
  * Registers `lrml recommend --model M --user ID [--k 10] [--json]`, or `--items a,b,c` for a new
- * user (fold-in). Prints a table, or the Recommendations JSON with --json.
+ * user (fold-in), or both for a known user with recent items (session fold-in); item filters
+ * `--include` / `--exclude` (or their `-file` forms). Prints a table, or the Recommendations JSON with --json.
  *
  * @example
  * ```ts
@@ -49,12 +86,16 @@ export function formatRanked(title: string, items: { item: string; score: number
 export function registerRecommend(program: Command, out: (text: string) => void = writeStdout): void {
   program
     .command('recommend')
-    .description('recommend items for a known user (--user) or for a new user given by items (--items, fold-in)')
+    .description('recommend items for a known user (--user), a new user given by items (--items, fold-in), or a known user with recent items (both)')
     .requiredOption('--model <file>', 'model file')
     .option('--user <id>', 'a user the model was trained on')
-    .option('--items <ids>', 'comma-separated item ids of a new user (fold-in)', parseIdList('--items'))
+    .option('--items <ids>', 'comma-separated item ids of a new user (fold-in); with --user: that user\'s recent items', parseIdList('--items'))
     .option('--k <n>', 'how many items', parseInteger('--k'), 10)
+    .option('--include <ids>', 'comma-separated item ids: only these are candidates', parseIdList('--include'))
+    .option('--include-file <file>', 'as --include, one item id a line')
     .option('--exclude <ids>', 'comma-separated item ids never to recommend', parseIdList('--exclude'))
+    .option('--exclude-file <file>', 'as --exclude, one item id a line')
+    .option('--skip-unknown', 'ignore --include / --exclude ids the model does not know instead of failing')
     .option('--include-seen', 'also recommend the user\'s training items (or the given --items)')
     .option('--steps <n>', 'fold-in: optimiser steps (default 50)', parseInteger('--steps'))
     .option('--seed <n>', 'fold-in: seed (default 0)', parseInteger('--seed'))
@@ -72,34 +113,29 @@ export function registerRecommend(program: Command, out: (text: string) => void 
         await recommendToFile(opts, many as string[], hasUser || hasItems);
         return;
       }
-      if (hasUser === hasItems) throw new LrmlError('BAD_OPTION', 'give exactly one of --user <id>, --items <a,b,c>, --all or --users-file <file> (the last two with --out <file>)');
-      if (hasUser && (opts.steps !== undefined || opts.seed !== undefined || opts.ignoreUnknown !== undefined)) {
+      if (!hasUser && !hasItems) throw new LrmlError('BAD_OPTION', 'give one of --user <id>, --items <a,b,c> (both: a known user with recent items), --all or --users-file <file> (the last two with --out <file>)');
+      if (hasUser && !hasItems && (opts.steps !== undefined || opts.seed !== undefined || opts.ignoreUnknown !== undefined)) {
         throw new LrmlError('BAD_OPTION', '--steps, --seed and --ignore-unknown apply to --items (fold-in) only');
       }
+      const filters = await filterOptions(opts);
       const m = await loadModel(String(opts.model));
-      const common = {
-        k: opts.k as number,
-        excludeSeen: opts.includeSeen !== true,
-        ...(opts.exclude === undefined ? {} : { exclude: opts.exclude as string[] }),
-      };
+      const common = { k: opts.k as number, excludeSeen: opts.includeSeen !== true, ...filters };
       let r: Recommendations;
-      if (hasUser) {
+      if (hasUser && !hasItems) {
         r = recommend(m, String(opts.user), common);
       } else {
-        r = recommendForItems(m, opts.items as string[], {
-          ...common,
-          foldIn: {
-            ...(opts.steps === undefined ? {} : { steps: opts.steps as number }),
-            ...(opts.seed === undefined ? {} : { seed: opts.seed as number }),
-            ignoreUnknown: opts.ignoreUnknown === true,
-          },
-        });
+        const foldIn = {
+          ...(opts.steps === undefined ? {} : { steps: opts.steps as number }),
+          ...(opts.seed === undefined ? {} : { seed: opts.seed as number }),
+          ignoreUnknown: opts.ignoreUnknown === true,
+        };
+        r = hasUser ? recommendForSession(m, String(opts.user), opts.items as string[], { ...common, foldIn }) : recommendForItems(m, opts.items as string[], { ...common, foldIn });
       }
       if (opts.json === true) {
         out(`${JSON.stringify(r)}\n`);
         return;
       }
-      const who = hasUser ? `user ${r.user}` : `a new user with ${(opts.items as string[]).length} items`;
+      const who = hasUser ? (hasItems ? `user ${r.user} with ${(opts.items as string[]).length} recent items` : `user ${r.user}`) : `a new user with ${(opts.items as string[]).length} items`;
       const note = r.complete ? '' : ` (only ${r.items.length} candidates left)`;
       out(formatRanked(`top ${r.k} for ${who} (${m.model.kind})${note}`, r.items));
     });
@@ -136,9 +172,11 @@ async function recommendToFile(opts: Record<string, unknown>, many: string[], si
   const format = out.endsWith('.jsonl') ? 'jsonl' : out.endsWith('.csv') ? 'csv' : null;
   if (format === null) throw new LrmlError('BAD_OPTION', `--out ${out}: the name must end in .jsonl (JSON lines) or .csv`);
   await checkOutputFile(out, '--out');
+  const filters = await filterOptions(opts);
   const m = await loadModel(String(opts.model));
   const users = opts.usersFile === undefined ? null : await readUsersFile(String(opts.usersFile), m);
-  const options = { k: opts.k as number, excludeSeen: opts.includeSeen !== true, ...(opts.exclude === undefined ? {} : { exclude: opts.exclude as string[] }) };
+  const options = { k: opts.k as number, excludeSeen: opts.includeSeen !== true, ...filters };
+  checkFilters(m, options); // before anything is written
   const total = users === null ? m.users.size : users.length;
   const showProgress = opts.quiet !== true && process.stderr.isTTY === true;
   let done = 0;
