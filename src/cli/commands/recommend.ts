@@ -18,14 +18,18 @@ export function parseIdList(flag: string): (v: string) => string[] {
 }
 
 /** An id list file (`--include-file`, `--exclude-file`): one id a line, blank lines skipped; at least one id. */
-async function readIdFile(flag: string, path: string): Promise<string[]> {
-  let text: string;
+/** The text of a list file named by a flag: FILE_NOT_FOUND (or BAD_OPTION) naming the flag and the file. */
+async function readListFile(flag: string, path: string): Promise<string> {
   try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new LrmlError(code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'BAD_OPTION', `${flag}: cannot read ${path}: ${(e as Error).message}`, { file: path });
   }
+}
+
+async function readIdFile(flag: string, path: string): Promise<string[]> {
+  const text = await readListFile(flag, path);
   const ids = text.split('\n').map((l) => l.replace(/\r$/, '').trim()).filter((l) => l !== '');
   if (ids.length === 0) throw new LrmlError('BAD_OPTION', `${flag} ${path} holds no ids (expected one item id a line)`, { file: path });
   return ids;
@@ -143,13 +147,7 @@ export function registerRecommend(program: Command, out: (text: string) => void 
 
 /** The users of a --users-file: one id a line (blank lines skipped), each known to the model. */
 async function readUsersFile(path: string, m: LoadedModel): Promise<string[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new LrmlError(code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'BAD_OPTION', `--users-file: cannot read ${path}: ${(e as Error).message}`, { file: path });
-  }
+  const text = await readListFile('--users-file', path);
   const ids: string[] = [];
   const lines = text.split('\n');
   for (let t = 0; t < lines.length; t++) {
