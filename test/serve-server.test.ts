@@ -38,6 +38,18 @@ function slowPost(url: string, first: string, rest: string, afterFirst: () => Pr
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+test('startServer on another loopback address answers requests addressed to it (Host check)', async () => {
+  const path = join(dir, 'loop2.lrml');
+  await saveModel(path, wrap(syntheticTriplet('lrml'), null));
+  const srv = await startServer({ modelPath: path, host: '127.0.0.2', port: 0 });
+  try {
+    const r = await fetch(`${srv.url}/health`);
+    assert.equal(r.status, 200, `GET ${srv.url}/health`);
+  } finally {
+    await srv.close();
+  }
+});
+
 test('startServer: 127.0.0.1 by default, requests, reload, graceful close with a request in flight', async () => {
   const path = join(dir, 'a.lrml');
   await saveModel(path, wrap(syntheticTriplet('lrml'), null));

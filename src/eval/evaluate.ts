@@ -168,15 +168,9 @@ export function planEvaluation(model: Recommender, train: Csr, test: Csr, protoc
  */
 export function sampleUsers(users: Int32Array, n: number, seed: number): Int32Array {
   if (n >= users.length) return users;
-  const pool = users.slice();
-  const rng = new Rng(Math.imul(seed, 0x27d4eb2f) ^ 0x165667b1);
-  for (let t = 0; t < n; t++) {
-    const j = t + rng.int(pool.length - t);
-    const x = pool[t];
-    pool[t] = pool[j];
-    pool[j] = x;
-  }
-  return pool.slice(0, n).sort();
+  // users are ascending, so the sorted sample of their positions maps to ascending users
+  const picks = new Rng(Math.imul(seed, 0x27d4eb2f) ^ 0x165667b1).sampleIndices(users.length, n);
+  return Int32Array.from(picks, (t) => users[t]);
 }
 
 function planGiven(plan: EvalPlan, cases: GivenNegatives, test: Csr, model: Recommender): void {

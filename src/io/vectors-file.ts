@@ -1,6 +1,7 @@
 // User and item vectors of a model to files (`lrml export`): NumPy .npy (format 1.0) with id
 // sidecars, or CSV. See docs/api.md ("Exporting vectors").
 
+import { csvField } from '../data/csv-field.js';
 import { LrmlError } from '../errors.js';
 import { checkOutputFile, writeFileAtomic } from '../fs-atomic.js';
 import type { LoadedModel, ModelVectors } from '../models/types.js';
@@ -42,11 +43,6 @@ export function encodeNpy(data: Float32Array, shape: number[]): Uint8Array {
   const o = 10 + header.length;
   for (let k = 0; k < data.length; k++) view.setFloat32(o + 4 * k, data[k], true);
   return out;
-}
-
-/** A CSV field, quoted when it holds a comma, a quote or a line break (RFC 4180). */
-function csvField(s: string): string {
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 /** The model's vectors, or BAD_OPTION naming the family when it offers none. */

@@ -1,5 +1,6 @@
 // Recommendations for known users: the top k of a user's scores, as external ids.
 
+import { csvField } from '../data/csv-field.js';
 import { LrmlError, badOption, positiveInt } from '../errors.js';
 import { topK } from '../kernels/topk-impl.js';
 import type { LoadedModel } from '../models/types.js';
@@ -194,11 +195,6 @@ export function recommendEach(m: LoadedModel, userIds: Iterable<string> | null, 
     for (const id of userIds) yield recommend(m, id, options);
   }
   return each();
-}
-
-/** A CSV field, quoted when it holds a comma, a quote or a line break (RFC 4180). */
-function csvField(s: string): string {
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 /**

@@ -3,7 +3,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { LrmlError, badOption } from '../errors.js';
-import { checkFilters, explain, recommend, recommendForItems, recommendForSession, similarItems, slotProfile, MAX_K } from '../recommend/index.js';
+import { checkFilters, explain, recommend, recommendForItems, recommendForSession, resolveItems, similarItems, slotProfile, MAX_K } from '../recommend/index.js';
 import { HttpError, type HttpErrorCode } from './http-error.js';
 import { JobQueue } from './queue.js';
 import type { ModelHolder, ModelSnapshot } from './state.js';
@@ -371,6 +371,7 @@ export function createApp(state: ServeState): Hono<Env> {
     checkFilters(m, options);
     const user = body.user as string | undefined;
     if (user !== undefined && !m.users.has(user)) throw new LrmlError('UNKNOWN_USER', `unknown user ${JSON.stringify(user)}`);
+    resolveItems(m, items, body.ignoreUnknown === true); // unknown or no usable items: refused before queueing too
     // the fold-in is CPU-heavy and synchronous: one at a time, GETs answered in between
     const r = await queue.run(() => (user === undefined ? recommendForItems(m, items, options) : recommendForSession(m, user, items, options)), {
       deadline,

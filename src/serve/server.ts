@@ -81,7 +81,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const log = options.log ?? (() => undefined);
   const holder = new ModelHolder(model, path);
   const extra = options.allowedHosts ?? [];
-  const allowedHosts = isLoopbackHost(host) ? [...LOOPBACK_HOSTS, ...extra] : extra.length > 0 ? [...LOOPBACK_HOSTS, ...extra] : null;
+  // a loopback bind (any 127.x address, ::1) answers the loopback names and its own address
+  const allowedHosts = isLoopbackHost(host) || extra.length > 0 ? [...new Set([...LOOPBACK_HOSTS, ...(isLoopbackHost(host) ? [host.includes(':') && !host.startsWith('[') ? `[${host}]` : host] : []), ...extra])] : null;
   // fold-ins wait while close accepts the backlog of connections (see Drainer.drain)
   const hold = { foldIns: false };
   const app = createApp({ holder, limits: options.limits, log, allowedHosts, holdFoldIns: () => hold.foldIns, ...(options.adminToken === undefined ? {} : { adminToken: options.adminToken }) });

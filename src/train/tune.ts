@@ -1,5 +1,6 @@
 // Hyper-parameter search: plans (grid / seeded random), the resumable trial loop over a
 // TuneStore (Node folder: src/io/tune-folder.ts), result files. Browser-safe: no Node imports.
+import { csvField } from '../data/csv-field.js';
 import type { Csr } from '../data/csr.js';
 import { LrmlError } from '../errors.js';
 import type { TrainProgress, TrainReport, ValidationControl } from '../models/types.js';
@@ -103,10 +104,7 @@ export function bestTrial(results: readonly TrialResult[], metric: string): Tria
 /** Results as CSV: one row per trial, columns = trial, the searched options, metrics, bestEpoch, seconds, error. */
 export function resultsCsv(results: readonly TrialResult[], optionNames: readonly string[]): string {
   const metricNames = [...new Set(results.flatMap((r) => Object.keys(r.metrics)))].sort();
-  const esc = (v: unknown): string => {
-    const s = v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
-    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
+  const esc = (v: unknown): string => csvField(v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v));
   const head = ['trial', ...optionNames, ...metricNames, 'bestEpoch', 'seconds', 'error'];
   const rows = results.map((r) => [r.trial, ...optionNames.map((n) => r.options[n]), ...metricNames.map((m) => r.metrics[m]), r.bestEpoch, r.seconds.toFixed(1), r.error].map(esc).join(','));
   return [head.join(','), ...rows].join('\n') + '\n';
