@@ -2,7 +2,6 @@
 
 import { writeFileAtomic } from '../fs-atomic.js';
 import type { IdMap } from '../data/idmap.js';
-import { LrmlError } from '../errors.js';
 import { formatPerUser, type PerUserFormat } from '../eval/per-user.js';
 import type { EvalResult } from '../eval/types.js';
 
@@ -18,9 +17,5 @@ import type { EvalResult } from '../eval/types.js';
 export async function writePerUser(path: string, result: EvalResult, users: IdMap | null, format?: PerUserFormat): Promise<void> {
   const f = format ?? (/\.jsonl?$/i.test(path) ? 'jsonl' : 'tsv');
   const text = formatPerUser(result, users, f);
-  try {
-    await writeFileAtomic(path, text);
-  } catch (e) {
-    throw new LrmlError('BAD_OPTION', `cannot write per-user metrics to ${path}: ${(e as Error).message}`, { file: path });
-  }
+  await writeFileAtomic(path, text); // WRITE_FAILED naming the file, as the CLI's check up front
 }
