@@ -17,9 +17,10 @@ export {
   recommend, recommendMany, recommendForItems, recommendForSession, foldInUser, similarItems, explain, slotProfile, MAX_K,
   type Recommendations, type ScoredItem, type RecommendOptions, type ItemsRecommendOptions, type FoldInOptions,
   type SimilarItems, type Explanation, type SlotProfile,
+  titleFields, withTitles, titledRecommendations, titledSimilar, titledExplanation, titleCoverage, type ItemTitles, type TitleFields,
 } from './recommend/index.js';
 // the family registry, so a page can register a plug-in family and load its model files (training
 // code is not in this build: fit says so)
 export { registerFamily, modelKinds, getFamily } from './models/registry.js';
 export { LrmlError, relabelOption, type ErrorCode, type ErrorLocation, type OptionProblem } from './errors.js';
-export { parseItemsText, type ItemInfo } from './data/side-text.js';
+export { parseItemsText, ITEMS_FORMATS, type ItemInfo, type ItemsFormat } from './data/side-text.js';

@@ -54,4 +54,4 @@ export * from './serve/index.js';
 
 // what the relations learn (issue #6); the HTML/SVG reports live in src/report (imported on demand by the CLI)
 export * from './analyze/index.js';
-export { loadItemsFile, loadUsersFile, loadIdMapFile, readSideText, ML100K_GENRES, parseItemsText } from './data/side-info.js';
+export { loadItemsFile, loadUsersFile, loadIdMapFile, readSideText, ML100K_GENRES, ITEMS_FORMATS, parseItemsText, sniffItemsFormat, type ItemsFormat } from './data/side-info.js';

@@ -85,3 +85,14 @@ test('web page: a good model clears an earlier error; titles replace ids once an
   $('explain').click();
   assert.match($('out').innerHTML, /item Film 9, The \(1999\)/);
 });
+
+test('web page: an items file (u.item here) with ids the model does not know says how many are ignored, as the CLI does', async () => {
+  const el = loadPage(browser);
+  const $ = (id: string): FakeElement => el.get(id) as FakeElement;
+  await pick($('file'), file('m.lrml', encodeModel(wrap(syntheticTriplet('lrml'), null))));
+  const flags = (g: number) => Array.from({ length: 19 }, (_, k) => (k === g ? '1' : '0')).join('|');
+  const uitem = [...Array.from({ length: 30 }, (_, i) => `i${i}|Film ${i} (1995)|01-Jan-1995||http://x|${flags(1)}`), `z9|Other (1990)|01-Jan-1990||http://x|${flags(2)}`].join('\n');
+  await pick($('titles'), file('u.item', new TextEncoder().encode(uitem)));
+  assert.equal($('error').textContent, '');
+  assert.equal($('titles-info').textContent, "u.item: 31 titles, 30 of the model's 48 items; 1 ids not in the model (ignored)");
+});

@@ -79,11 +79,20 @@ export class TrainProgressBar {
   }
 }
 
-/** Prints a simple aligned table (first row = header) to a string. */
-export function formatTable(rows: (string | number)[][]): string {
+/**
+ * Prints a simple aligned table (first row = header) to a string: the first column and the columns
+ * listed in `leftAligned` (text such as titles) aligned left, the others right.
+ *
+ * @example
+ * ```ts
+ * formatTable([['rank', 'item', 'title'], [1, '260', 'Star Wars (1977)']], [2]);
+ * ```
+ */
+export function formatTable(rows: (string | number)[][], leftAligned: readonly number[] = []): string {
   const cells = rows.map((r) => r.map((c) => (typeof c === 'number' ? (Number.isInteger(c) ? String(c) : c.toFixed(4)) : c)));
   const widths = cells[0].map((_, j) => Math.max(...cells.map((r) => (r[j] ?? '').length)));
-  const line = (r: string[]): string => r.map((c, j) => (j === 0 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join('  ');
+  const last = widths.length - 1;
+  const line = (r: string[]): string => r.map((c, j) => (j === 0 || leftAligned.includes(j) ? (j === last ? c : c.padEnd(widths[j])) : c.padStart(widths[j]))).join('  ');
   const out = [line(cells[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)];
   return out.join('\n');
 }

@@ -4,9 +4,9 @@
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { LrmlError } from '../errors.js';
-import { firstLine, lineError, parseItemsText, plainRecords, type ItemInfo } from './side-text.js';
+import { firstLine, lineError, parseItemsText, plainRecords, type ItemInfo, type ItemsFormat } from './side-text.js';
 
-export { parseItemsText, ML100K_GENRES, type ItemInfo } from './side-text.js';
+export { parseItemsText, sniffItemsFormat, ML100K_GENRES, ITEMS_FORMATS, type ItemInfo, type ItemsFormat } from './side-text.js';
 
 /** What a users file says about one user. */
 export interface UserInfo {
@@ -60,8 +60,8 @@ export async function readSideText(path: string): Promise<string> {
 
 /**
  * Reads an items file into a map from item id to title and genres ({@link parseItemsText} gives the
- * formats). Gzip is detected by magic bytes. BAD_VALUE with file:line for malformed lines or a
- * repeated id.
+ * formats; `format` forces one, default `auto`). Gzip is detected by magic bytes. BAD_VALUE with
+ * file:line for malformed lines or a repeated id.
  *
  * @example
  * ```ts
@@ -69,8 +69,8 @@ export async function readSideText(path: string): Promise<string> {
  * items.get('1'); // { title: 'Toy Story (1995)', genres: ['Adventure', 'Animation', …] }
  * ```
  */
-export async function loadItemsFile(path: string): Promise<Map<string, ItemInfo>> {
-  return parseItemsText(await readSideText(path), path);
+export async function loadItemsFile(path: string, format: ItemsFormat = 'auto'): Promise<Map<string, ItemInfo>> {
+  return parseItemsText(await readSideText(path), path, format);
 }
 
 /**

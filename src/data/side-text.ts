@@ -1,7 +1,7 @@
 // The text formats of side files (items files: MovieLens movies.dat / u.item / movies.csv; the
 // records of delimited files). Browser-safe: no Node imports (src/data/side-info.ts reads the files).
 
-import { LrmlError } from '../errors.js';
+import { LrmlError, badOption } from '../errors.js';
 
 /** What an items file says about one item. */
 export interface ItemInfo {
@@ -202,14 +202,46 @@ function norm(s: string): string {
 }
 
 /**
- * Parses the text of an items file into a map from item id to title and genres. Formats (sniffed from the first
- * line): MovieLens `movies.dat` (`MovieID::Title::Genres`, Latin-1), MovieLens 100K `u.item`
+ * Layouts of an items file: `csv` (MovieLens `movies.csv`, a header naming id and title columns,
+ * or headerless id,title[,genres]), `dat` (MovieLens 1M `movies.dat`: `MovieID::Title::Genres`),
+ * `uitem` (MovieLens 100K `u.item`: `|`-separated); `auto` tells them apart by the first line.
+ *
+ * @example
+ * ```ts
+ * ITEMS_FORMATS.includes('uitem'); // true
+ * ```
+ */
+export const ITEMS_FORMATS = ['auto', 'csv', 'dat', 'uitem'] as const;
+
+/** One of {@link ITEMS_FORMATS}. */
+export type ItemsFormat = (typeof ITEMS_FORMATS)[number];
+
+/**
+ * The layout `auto` chooses for an items text: `dat` when the first line holds `::`, `uitem` when it
+ * has the 24 `|`-separated fields of `u.item` ending in 19 0/1 flags, else `csv`.
+ *
+ * @example
+ * ```ts
+ * sniffItemsFormat('1::Toy Story (1995)::Animation\n'); // 'dat'
+ * ```
+ */
+export function sniffItemsFormat(text: string): Exclude<ItemsFormat, 'auto'> {
+  const first = firstLine(text);
+  if (first.includes('::')) return 'dat';
+  if (isUItemLine(first)) return 'uitem';
+  return 'csv';
+}
+
+/**
+ * Parses the text of an items file into a map from item id to title and genres. Formats
+ * ({@link ITEMS_FORMATS}; `format` `auto`, the default, sniffs the first line): MovieLens `movies.dat` (`MovieID::Title::Genres`, Latin-1), MovieLens 100K `u.item`
  * (`movie id|title|release date|video release date|IMDb URL|` and 19 0/1 genre flags in the order of
  * {@link ML100K_GENRES}, Latin-1; the flag "unknown" counts as no genre) and CSV with a header
  * (`movies.csv` of ml-latest / ml-latest-small: `movieId,title,genres`, quoted titles with commas;
  * columns found by name: movieId / itemId / item / id, title / name, genres / genre), or a headerless
  * CSV read as id, title, genres. Genres are `|`-separated; "(no genres listed)" means none.
- * BAD_VALUE with `path`:line for malformed lines or a repeated id. Browser-safe (the web page
+ * BAD_VALUE with `path`:line for malformed lines or a repeated id (with a `format` given, a line not of
+ * that layout is one), BAD_OPTION for an unknown `format`. Browser-safe (the web page
  * reads titles with it); {@link loadItemsFile} reads a file (gzip, Latin-1) and calls it.
  *
  * @example
@@ -218,14 +250,16 @@ function norm(s: string): string {
  * // { title: 'Toy Story (1995)', genres: ['Animation', 'Comedy'] }
  * ```
  */
-export function parseItemsText(text: string, path = 'items'): Map<string, ItemInfo> {
+export function parseItemsText(text: string, path = 'items', format: ItemsFormat = 'auto'): Map<string, ItemInfo> {
+  if (!(ITEMS_FORMATS as readonly string[]).includes(format)) throw badOption('items format', format, ITEMS_FORMATS.join(', '));
+  const layout = format === 'auto' ? sniffItemsFormat(text) : format;
   const out = new Map<string, ItemInfo>();
   const add = (id: string, title: string, genres: string[], line: number): void => {
     if (id === '') throw lineError(path, line, 'empty item id');
     if (out.has(id)) throw lineError(path, line, `item id ${JSON.stringify(id)} appears twice`, id);
     out.set(id, { title, genres });
   };
-  if (firstLine(text).includes('::')) {
+  if (layout === 'dat') {
     for (const r of plainRecords(text, '::')) {
       if (r.fields.length !== 3) {
         throw lineError(path, r.line, `expected MovieID::Title::Genres (3 fields), found ${r.fields.length}`, r.fields.join('::'));
@@ -234,7 +268,7 @@ export function parseItemsText(text: string, path = 'items'): Map<string, ItemIn
     }
     return out;
   }
-  if (isUItemLine(firstLine(text))) {
+  if (layout === 'uitem') {
     uItemRecords(text, path, add);
     return out;
   }

@@ -5,3 +5,4 @@ export { recommend, recommendMany, recommendEach, recommendationLines, type Reco
 export { foldInUser, recommendForItems, recommendForSession, scoreFoldIn, resolveItems, MAX_FOLD_IN_ITEMS, type FoldInOptions, type FoldInMethod, type FoldInLoss, type FoldedUser, type ItemsRecommendOptions } from './foldin.js';
 export { similarItems, similarityMeasure, similarityScores, type SimilarItems, type SimilarOptions, type SimilarityMeasure } from './similar.js';
 export { explain, slotProfile, type Explanation, type SlotWeight, type SlotProfile, type SlotProfileOptions, type PairWeight, type MeanWeight } from './explain.js';
+export { titleFields, withTitles, titledRecommendations, titledSimilar, titledExplanation, titleCoverage, type ItemTitles, type TitleFields } from './titles.js';

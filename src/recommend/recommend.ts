@@ -4,6 +4,7 @@ import { csvField } from '../data/csv-field.js';
 import { LrmlError, badOption, positiveInt } from '../errors.js';
 import { topK } from '../kernels/topk-impl.js';
 import type { LoadedModel } from '../models/types.js';
+import { titledRecommendations, type ItemTitles } from './titles.js';
 
 /** Options of {@link recommend}. */
 export interface RecommendOptions {
@@ -201,23 +202,29 @@ export function recommendEach(m: LoadedModel, userIds: Iterable<string> | null, 
  * Recommendations as text lines (each ending in a newline), lazily:
  * - `jsonl`: one `{"user", "items": [{"item", "score"}, …], "k", "complete"}` object per user;
  * - `csv`: a header `user,rank,item,score`, then one row per recommended item (rank from 1).
+ * With `titles` (an items file's id → title and genres), JSON items gain `title` and `genres` and the
+ * CSV a `title` column (empty for items without one).
  *
  * @example
  * ```ts
  * const lines = recommendationLines(recommendEach(m, null), 'csv'); // 'user,rank,item,score\n', '42,1,260,-0.31\n', …
  * ```
  */
-export function* recommendationLines(recs: Iterable<Recommendations>, format: RecommendationsFormat): Generator<string> {
+export function* recommendationLines(recs: Iterable<Recommendations>, format: RecommendationsFormat, titles?: ItemTitles): Generator<string> {
   if (format !== 'jsonl' && format !== 'csv') throw new LrmlError('BAD_OPTION', `invalid recommendations format: ${JSON.stringify(format)} (expected jsonl or csv)`);
-  if (format === 'csv') yield 'user,rank,item,score\n';
+  if (format === 'csv') yield titles === undefined ? 'user,rank,item,score\n' : 'user,rank,item,score,title\n';
   for (const r of recs) {
     if (format === 'jsonl') {
-      yield `${JSON.stringify(r)}\n`;
+      yield `${JSON.stringify(titles === undefined ? r : titledRecommendations(r, titles))}\n`;
       continue;
     }
     const user = csvField(r.user);
     let text = '';
-    for (let t = 0; t < r.items.length; t++) text += `${user},${t + 1},${csvField(r.items[t].item)},${r.items[t].score}\n`;
+    for (let t = 0; t < r.items.length; t++) {
+      const x = r.items[t];
+      text += `${user},${t + 1},${csvField(x.item)},${x.score}`;
+      text += titles === undefined ? '\n' : `,${csvField(titles.get(x.item)?.title ?? '')}\n`;
+    }
     yield text;
   }
 }

@@ -3,7 +3,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { LrmlError, badOption } from '../errors.js';
-import { checkFilters, explain, recommend, recommendForItems, recommendForSession, resolveItems, similarItems, slotProfile, MAX_K } from '../recommend/index.js';
+import { checkFilters, explain, recommend, recommendForItems, recommendForSession, resolveItems, similarItems, slotProfile, titleCoverage, titledExplanation, titledRecommendations, titledSimilar, MAX_K, type ItemTitles } from '../recommend/index.js';
 import { HttpError, type HttpErrorCode } from './http-error.js';
 import { JobQueue } from './queue.js';
 import type { ModelHolder, ModelSnapshot } from './state.js';
@@ -67,6 +67,12 @@ export interface ServeState {
   holdFoldIns?: () => boolean;
   /** Receives one line per notable event (reloads, aborted requests, internal errors), led by its level (info / warn / error); nothing is printed otherwise. */
   log?: (line: string) => void;
+  /**
+   * Item titles (an items file's id → title and genres, e.g. from `loadItemsFile`): the items of
+   * /recommend, /similar and /explain answers gain `title` and `genres` (items it does not name: none),
+   * and /model says how many of the model's items have one. Kept across model reloads.
+   */
+  titles?: ItemTitles;
 }
 
 /** HTTP status of an error code. */
@@ -328,7 +334,11 @@ export function createApp(state: ServeState): Hono<Env> {
     return c.json({ status: 'ok', version: LRML_VERSION, generation: s.generation, loadedAt: s.loadedAt });
   });
 
-  app.get('/model', (c) => c.json({ ...describe(snap(c)), limits }));
+  const titles = state.titles;
+  app.get('/model', (c) => {
+    const s = snap(c);
+    return c.json({ ...describe(s), limits, ...(titles === undefined ? {} : { titles: { entries: titles.size, matched: titleCoverage(s.model, titles).matched } }) });
+  });
 
   app.get('/recommend', (c) => {
     const m = snap(c).model;
@@ -338,7 +348,8 @@ export function createApp(state: ServeState): Hono<Env> {
     const include = queryList(c, 'include', limits.maxItems);
     if (c.req.query('include') === '') throw new LrmlError('BAD_OPTION', 'include is empty (expected comma-separated item ids)');
     const exclude = queryList(c, 'exclude', limits.maxItems);
-    return c.json(recommend(m, user, { k, excludeSeen: !queryBool(c, 'includeSeen'), skipUnknown: queryBool(c, 'skipUnknown'), ...(include ? { include } : {}), ...(exclude ? { exclude } : {}) }));
+    const r = recommend(m, user, { k, excludeSeen: !queryBool(c, 'includeSeen'), skipUnknown: queryBool(c, 'skipUnknown'), ...(include ? { include } : {}), ...(exclude ? { exclude } : {}) });
+    return c.json(titles === undefined ? r : titledRecommendations(r, titles));
   });
 
   app.post('/recommend', async (c) => {
@@ -377,7 +388,7 @@ export function createApp(state: ServeState): Hono<Env> {
       deadline,
       signal: c.req.raw.signal,
     });
-    return c.json(r);
+    return c.json(titles === undefined ? r : titledRecommendations(r, titles));
   });
 
   app.get('/similar', (c) => {
@@ -385,16 +396,17 @@ export function createApp(state: ServeState): Hono<Env> {
     knownQuery(c, ['item', 'k']);
     const item = requiredQuery(c, 'item');
     const k = queryInt(c, 'k', 10, limits.maxK);
-    return c.json(similarItems(m, item, { k }));
+    const s = similarItems(m, item, { k });
+    return c.json(titles === undefined ? s : titledSimilar(s, titles));
   });
 
   app.get('/explain', (c) => {
     const m = snap(c).model;
     knownQuery(c, ['user', 'item', 'profile']);
     const e = explain(m, requiredQuery(c, 'user'), requiredQuery(c, 'item'));
-    if (!queryBool(c, 'profile')) return c.json(e);
-    const profile = slotProfile(m, e.slots[0].slot, { k: 5, sample: 2000 });
-    return c.json({ ...e, profile });
+    const profile = queryBool(c, 'profile') ? slotProfile(m, e.slots[0].slot, { k: 5, sample: 2000 }) : undefined;
+    if (titles !== undefined) return c.json(titledExplanation(e, titles, profile));
+    return c.json(profile === undefined ? e : { ...e, profile });
   });
 
   // admin: a loopback peer, a loopback (or allowed) Host, no Origin (not a browser page), the token

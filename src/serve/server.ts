@@ -8,6 +8,7 @@ import type { LoadedModel } from '../io/format.js';
 import { loadModel } from '../io/model-file.js';
 import { createApp, LOOPBACK_HOSTS, type ServeLimits } from './app.js';
 import { ModelHolder } from './state.js';
+import type { ItemTitles } from '../recommend/index.js';
 
 /** Options of {@link startServer}: a model file (reloadable) or a model in memory. */
 export interface StartOptions {
@@ -32,6 +33,8 @@ export interface StartOptions {
   graceMs?: number;
   /** One line per notable event (start, reload, errors, shutdown). Default: silent. */
   log?: (line: string) => void;
+  /** Item titles attached to the answers (see `ServeState.titles`), e.g. `await loadItemsFile('movies.csv')`. */
+  titles?: ItemTitles;
 }
 
 /** A started server. */
@@ -85,7 +88,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const allowedHosts = isLoopbackHost(host) || extra.length > 0 ? [...new Set([...LOOPBACK_HOSTS, ...(isLoopbackHost(host) ? [host.includes(':') && !host.startsWith('[') ? `[${host}]` : host] : []), ...extra])] : null;
   // fold-ins wait while close accepts the backlog of connections (see Drainer.drain)
   const hold = { foldIns: false };
-  const app = createApp({ holder, limits: options.limits, log, allowedHosts, holdFoldIns: () => hold.foldIns, ...(options.adminToken === undefined ? {} : { adminToken: options.adminToken }) });
+  const app = createApp({
+    holder, limits: options.limits, log, allowedHosts, holdFoldIns: () => hold.foldIns,
+    ...(options.adminToken === undefined ? {} : { adminToken: options.adminToken }),
+    ...(options.titles === undefined ? {} : { titles: options.titles }),
+  });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s as Server)) as Server;
     s.once('error', (e: NodeJS.ErrnoException) => {

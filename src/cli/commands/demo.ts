@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { loadInteractions } from '../../data/load.js';
+import { loadItemsFile } from '../../data/side-info.js';
 import { leaveLatestOut } from '../../data/split.js';
 import { toCsr } from '../../data/interactions.js';
 import { evaluate } from '../../eval/evaluate.js';
@@ -20,37 +20,10 @@ function embedded(file: string): string {
   return `${root}/data/ml-latest-small/${file}`;
 }
 
-/** Parses MovieLens movies.csv (movieId,title,genres; titles may be quoted) into id → "Title (genres)". */
-export function parseMovieTitles(text: string): Map<string, string> {
+/** Reads MovieLens movies.csv (the one items-file reader, data/side-info.ts) into id → "Title  [genres]". */
+async function movieTitles(path: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  const lines = text.split(/\r?\n/);
-  for (let n = 1; n < lines.length; n++) {
-    const line = lines[n];
-    if (line === '') continue;
-    const c1 = line.indexOf(',');
-    const id = line.slice(0, c1);
-    let rest = line.slice(c1 + 1);
-    let title: string;
-    if (rest.startsWith('"')) {
-      let k = 1;
-      let t = '';
-      for (; k < rest.length; k++) {
-        if (rest[k] === '"') {
-          if (rest[k + 1] === '"') {
-            t += '"';
-            k++;
-          } else break;
-        } else t += rest[k];
-      }
-      title = t;
-      rest = rest.slice(k + 2);
-    } else {
-      const c2 = rest.indexOf(',');
-      title = rest.slice(0, c2);
-      rest = rest.slice(c2 + 1);
-    }
-    out.set(id, `${title}  [${rest.split('|').join(', ')}]`);
-  }
+  for (const [id, t] of await loadItemsFile(path)) out.set(id, t.genres.length === 0 ? t.title : `${t.title}  [${t.genres.join(', ')}]`);
   return out;
 }
 
@@ -111,7 +84,7 @@ export function registerDemo(program: Command): void {
       say(formatTable(rows));
       say('(sampled: the held-out movie against 100 unseen movies; full: against every unseen movie; ties count against the model)\n');
 
-      const titles = parseMovieTitles(await readFile(embedded('movies.csv'), 'utf8'));
+      const titles = await movieTitles(embedded('movies.csv'));
       const loaded = { model: lrml, users: data.users, items: data.items, meta: {}, seen: train };
       const u = data.users.get(opts.user);
       if (u !== undefined) {

@@ -4,7 +4,8 @@ import { loadModel } from '../../io/model-file.js';
 import { readFile } from 'node:fs/promises';
 import { checkOutputFile, writeChunksAtomic } from '../../fs-atomic.js';
 import type { LoadedModel } from '../../models/types.js';
-import { checkFilters, recommend, recommendEach, recommendForItems, recommendForSession, recommendationLines, type RecommendOptions, type Recommendations } from '../../recommend/index.js';
+import { checkFilters, recommend, recommendEach, recommendForItems, recommendForSession, recommendationLines, titledRecommendations, type ItemTitles, type RecommendOptions, type Recommendations } from '../../recommend/index.js';
+import { addTitleOptions, noteTitleCoverage, titlesFrom } from '../titles.js';
 import { parseInteger } from '../options.js';
 import { formatTable } from '../progress.js';
 
@@ -63,17 +64,24 @@ export function writeStdout(text: string): void {
 }
 
 /**
- * A ranked list as an aligned table (rank, item, score) with a title line.
+ * A ranked list as an aligned table (rank, item, score, and with `titles` a title column: empty for
+ * items the items file does not name) with a title line.
  *
  * @example
  * ```ts
  * process.stdout.write(formatRanked('recommendations for 42', r.items));
  * ```
  */
-export function formatRanked(title: string, items: { item: string; score: number }[]): string {
+export function formatRanked(title: string, items: { item: string; score: number }[], titles: ItemTitles | null = null): string {
   if (items.length === 0) return `${title}\n(no items)\n`;
-  const rows: (string | number)[][] = [['rank', 'item', 'score'], ...items.map((x, r) => [r + 1, x.item, x.score.toFixed(4)])];
-  return `${title}\n${formatTable(rows)}\n`;
+  const rows: (string | number)[][] = [['rank', 'item', 'score', ...(titles === null ? [] : ['title'])]];
+  items.forEach((x, r) => rows.push([r + 1, x.item, x.score.toFixed(4), ...(titles === null ? [] : [titles.get(x.item)?.title ?? ''])]));
+  return `${title}\n${formatTable(rows, [3])}\n`;
+}
+
+/** Writes to stderr (notes of the product commands). */
+export function writeStderr(text: string): void {
+  process.stderr.write(text);
 }
 
 /**
@@ -88,7 +96,7 @@ export function formatRanked(title: string, items: { item: string; score: number
  * ```
  */
 export function registerRecommend(program: Command, out: (text: string) => void = writeStdout): void {
-  program
+  const cmd = program
     .command('recommend')
     .description('recommend items for a known user (--user), a new user given by items (--items, fold-in), or a known user with recent items (both)')
     .requiredOption('--model <file>', 'model file')
@@ -108,7 +116,8 @@ export function registerRecommend(program: Command, out: (text: string) => void 
     .option('--users-file <file>', 'the users listed in this file (one id a line), written to --out (streamed)')
     .option('--out <file>', 'with --all / --users-file: recommendations file, JSON lines (.jsonl) or CSV (.csv: user,rank,item,score)')
     .option('--quiet', 'with --out: no progress on stderr')
-    .option('--json', 'print JSON')
+    .option('--json', 'print JSON (with --titles: items gain title and genres)');
+  addTitleOptions(cmd)
     .action(async (opts: Record<string, unknown>) => {
       const hasUser = opts.user !== undefined;
       const hasItems = opts.items !== undefined;
@@ -122,7 +131,9 @@ export function registerRecommend(program: Command, out: (text: string) => void 
         throw new LrmlError('BAD_OPTION', '--steps, --seed and --ignore-unknown apply to --items (fold-in) only');
       }
       const filters = await filterOptions(opts);
+      const titles = await titlesFrom(opts);
       const m = await loadModel(String(opts.model));
+      if (titles !== null) noteTitleCoverage(opts, m, titles, writeStderr);
       const common = { k: opts.k as number, excludeSeen: opts.includeSeen !== true, ...filters };
       let r: Recommendations;
       if (hasUser && !hasItems) {
@@ -136,12 +147,12 @@ export function registerRecommend(program: Command, out: (text: string) => void 
         r = hasUser ? recommendForSession(m, String(opts.user), opts.items as string[], { ...common, foldIn }) : recommendForItems(m, opts.items as string[], { ...common, foldIn });
       }
       if (opts.json === true) {
-        out(`${JSON.stringify(r)}\n`);
+        out(`${JSON.stringify(titles === null ? r : titledRecommendations(r, titles))}\n`);
         return;
       }
       const who = hasUser ? (hasItems ? `user ${r.user} with ${(opts.items as string[]).length} recent items` : `user ${r.user}`) : `a new user with ${(opts.items as string[]).length} items`;
       const note = r.complete ? '' : ` (only ${r.items.length} candidates left)`;
-      out(formatRanked(`top ${r.k} for ${who} (${m.model.kind})${note}`, r.items));
+      out(formatRanked(`top ${r.k} for ${who} (${m.model.kind})${note}`, r.items, titles));
     });
 }
 
@@ -171,7 +182,9 @@ async function recommendToFile(opts: Record<string, unknown>, many: string[], si
   if (format === null) throw new LrmlError('BAD_OPTION', `--out ${out}: the name must end in .jsonl (JSON lines) or .csv`);
   await checkOutputFile(out, '--out');
   const filters = await filterOptions(opts);
+  const titles = await titlesFrom(opts);
   const m = await loadModel(String(opts.model));
+  if (titles !== null && opts.quiet !== true) noteTitleCoverage(opts, m, titles, writeStderr);
   const users = opts.usersFile === undefined ? null : await readUsersFile(String(opts.usersFile), m);
   const options = { k: opts.k as number, excludeSeen: opts.includeSeen !== true, ...filters };
   checkFilters(m, options); // before anything is written
@@ -190,7 +203,7 @@ async function recommendToFile(opts: Record<string, unknown>, many: string[], si
       yield r;
     }
   }
-  await writeChunksAtomic(out, recommendationLines(counted(), format));
+  await writeChunksAtomic(out, recommendationLines(counted(), format, titles ?? undefined));
   if (showProgress) process.stderr.write('\r\x1b[K');
   if (opts.quiet !== true) process.stderr.write(`${total} users: top ${options.k} written to ${out}\n`);
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { startServer } from '../../serve/index.js';
 import { LrmlError } from '../../errors.js';
 import { parseInteger } from '../options.js';
+import { addTitleOptions, noteTitleCoverage, titlesFrom } from '../titles.js';
 
 /** An integer flag of at least `min`. */
 function atLeast(flag: string, min: number): (v: string) => number {
@@ -27,7 +28,7 @@ function atLeast(flag: string, min: number): (v: string) => number {
  * ```
  */
 export function registerServe(program: Command): void {
-  program
+  const cmd = program
     .command('serve')
     .description('serve a model over HTTP (JSON): /recommend, /similar, /explain, /model, /health')
     .requiredOption('--model <file>', 'model file (re-read on SIGHUP or POST /admin/reload)')
@@ -42,8 +43,10 @@ export function registerServe(program: Command): void {
     .option('--admin-token <token>', 'enables POST /admin/reload with "Authorization: Bearer <token>" (better: env LRML_ADMIN_TOKEN, not visible in ps)')
     .option('--allow-host <names>', 'more Host names to answer to, comma-separated (loopback names always)', (v: string) => v.split(',').map((x) => x.trim()).filter((x) => x !== ''))
     .option('--grace <ms>', 'on SIGTERM, connections still busy after this long are cut', atLeast('--grace', 0), 10000)
-    .option('--quiet', 'log nothing')
+    .option('--quiet', 'log nothing');
+  addTitleOptions(cmd)
     .action(async (opts: Record<string, unknown>) => {
+      const titles = await titlesFrom(opts);
       const log = opts.quiet === true ? () => undefined : (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
       const fromEnv = process.env.LRML_ADMIN_TOKEN;
       const adminToken = opts.adminToken !== undefined ? String(opts.adminToken) : fromEnv !== undefined && fromEnv !== '' ? fromEnv : undefined;
@@ -63,7 +66,9 @@ export function registerServe(program: Command): void {
         ...(opts.allowHost === undefined ? {} : { allowedHosts: opts.allowHost as string[] }),
         graceMs: opts.grace as number,
         log,
+        ...(titles === null ? {} : { titles }),
       });
+      if (titles !== null && opts.quiet !== true) noteTitleCoverage(opts, srv.holder.current.model, titles, (s) => process.stderr.write(s));
       const onHup = (): void => {
         srv.reload().catch(() => undefined); // logged by the server; the old model keeps serving
       };
