@@ -12,6 +12,7 @@ import type { TripletKernelConfig, TripletParams } from '../src/kernels/types.js
 import { clipToBall, unitBallScale } from '../src/kernels/clip.js';
 import { adagradUpdate, adamSecondMomentScale, adamStepSize, adamUpdate, sgdUpdate } from '../src/kernels/optim.js';
 import { PairState, PairUser, pairDistance } from '../src/kernels/pair.js';
+import { LrmlTsStep } from '../src/kernels/lrml-impl.js';
 import { instantiateTrainer, WasmTrainMemory } from '../src/train/backends/wasm.js';
 import { FINGERPRINT_CONFIGS, fingerprintConfig, kernelFingerprint, type KernelFingerprint } from './kernel-fingerprint.js';
 
@@ -101,8 +102,9 @@ async function crossCheck(over: Partial<TripletKernelConfig>, paramTol = 2e-6): 
       diff = Math.max(diff, Math.abs(ts.params[name][c] - wasm.params[name][c]));
     }
     worst = Math.max(worst, diff);
-    // (with one memory slot the attention is constant: K gets no gradient)
-    if (init[name].length > 0 && !(name === 'K' && cfg.numMemories === 1)) assert.ok(moved > 1e-3, `${what}: ${name} did not train (moved ${moved})`);
+    // (with one memory slot the attention is constant, and the fit attentions do not use K: K gets no gradient)
+    const keyless = cfg.numMemories === 1 || cfg.attention === 'fit' || cfg.attention === 'fit-hard';
+    if (init[name].length > 0 && !(name === 'K' && keyless)) assert.ok(moved > 1e-3, `${what}: ${name} did not train (moved ${moved})`);
     assert.ok(diff <= paramTol, `${what}: ${name} differs by up to ${diff.toExponential(2)} between ts and wasm`);
   }
   if (cfg.clipMemory) {
@@ -157,6 +159,104 @@ test('WASM and TypeScript kernels agree with the softplus, softmax and rank-weig
   t.diagnostic(`${LOSS_COMBOS.length} combinations, largest parameter difference ${worst.toExponential(2)}`);
 });
 
+/** The attentions other than dot, relation centering and the embedding rate scale across the other options. */
+const ATTENTION_COMBOS: Partial<TripletKernelConfig>[] = [
+  { attention: 'cosine', attentionScale: 10 },
+  { attention: 'cosine', attentionScale: 30, distance: 'l2', clip: 'lookup', negativeRelation: 'copy', negatives: 3, dim: 7 },
+  { attention: 'cosine', attentionScale: 5, loss: 'softmax', temperature: 0.2, negatives: 4, clipMemory: true, optimizer: 'adagrad', distance: 'l1' },
+  { attention: 'cosine', attentionScale: 10, optimizer: 'sgd', learningRate: 0.05, numMemories: 1, negatives: 2, negativeMode: 'hardest', l2: 0.01 },
+  { attention: 'fit', attentionTemperature: 0.1 },
+  { attention: 'fit', attentionTemperature: 0.5, distance: 'l2', clip: 'lookup', negativeRelation: 'copy', negatives: 3, dim: 6 },
+  { attention: 'fit', attentionTemperature: 0.2, loss: 'softmax', temperature: 0.3, negatives: 4, clipMemory: true, optimizer: 'sgd', learningRate: 0.01, dim: 9 },
+  { attention: 'fit-hard', attentionTemperature: 0.1, negatives: 2, distance: 'l2' },
+  { attention: 'fit-hard', attentionTemperature: 0.1, loss: 'softmax', temperature: 0.3, negatives: 3, negativeRelation: 'copy', clip: 'lookup' },
+  { relationCentering: true },
+  { relationCentering: true, attention: 'cosine', clipMemory: true, loss: 'softmax', temperature: 0.2, negatives: 3 },
+  { embeddingLearningRateScale: 0.5, optimizer: 'adam' },
+  { embeddingLearningRateScale: 0.25, optimizer: 'sgd', learningRate: 0.01, attention: 'fit', attentionTemperature: 0.2 },
+  { embeddingLearningRateScale: 2, optimizer: 'adagrad', attention: 'cosine', relationCentering: true },
+  // the ML-1M shape (LRML d=100, N=20)
+  { attention: 'cosine', attentionScale: 10, numMemories: 20, distance: 'l2sq', dim: 100, learningRate: 1e-3, loss: 'softmax', temperature: 0.2, negatives: 10, clipMemory: true },
+];
+
+/**
+ * Sharp fit attention at the ML-1M shape: logits spanning ~20 amplify float32 rounding over the
+ * steps (one step agrees to 3e-8), so the parameters are held to 1e-5.
+ */
+const SHARP_COMBOS: Partial<TripletKernelConfig>[] = [
+  { attention: 'fit', attentionTemperature: 0.1, numMemories: 20, distance: 'l2sq', dim: 100, learningRate: 1e-3, loss: 'softmax', temperature: 0.2, negatives: 10, clipMemory: true, relationCentering: true },
+];
+
+test('WASM and TypeScript kernels agree with the cosine / fit / fit-hard attentions, relation centering and the embedding rate scale', async (t) => {
+  let worst = 0;
+  for (const over of ATTENTION_COMBOS) worst = Math.max(worst, await crossCheck(over));
+  for (const over of SHARP_COMBOS) await crossCheck(over, 1e-5);
+  t.diagnostic(`${ATTENTION_COMBOS.length} combinations, largest parameter difference ${worst.toExponential(2)}`);
+});
+
+test('embeddingLearningRateScale 0 freezes P and Q (rows and optimiser state) while K and M train (ts and wasm)', async () => {
+  for (const optimizer of ['adam', 'adagrad', 'sgd'] as const) {
+    const cfg = config({ optimizer, embeddingLearningRateScale: 0, attention: 'cosine', learningRate: 0.05 });
+    const init = randomParams(cfg, 12);
+    const ts = await train(cfg, init, 'ts', 2, 240, 60);
+    const wasm = await train(cfg, init, 'wasm', 2, 240, 60);
+    for (const r of [ts, wasm]) {
+      assert.deepEqual(r.params.P, init.P, `${optimizer} ${r.backend}: P changed`);
+      assert.deepEqual(r.params.Q, init.Q, `${optimizer} ${r.backend}: Q changed`);
+      assert.notDeepEqual(r.params.M, init.M, `${optimizer} ${r.backend}: M did not train`);
+      assert.notDeepEqual(r.params.K, init.K, `${optimizer} ${r.backend}: K did not train`);
+    }
+    // the optimiser state of P and Q stays 0 (TS kernel state, WASM memory)
+    const step = new LrmlTsStep(cfg, { P: init.P.slice(), Q: init.Q.slice(), K: init.K.slice(), M: init.M.slice() });
+    const ep = epoch(cfg, 120, 3);
+    for (let off = 0; off < 120; off += 40) step.step(ep.users, ep.pos, ep.neg, off, 40);
+    for (const st of [step.state1, step.state2]) {
+      assert.ok(st.P.every((v) => v === 0) && st.Q.every((v) => v === 0), `${optimizer}: ts state of P / Q changed`);
+    }
+    assert.ok(step.grads.P.every((v) => v === 0) && step.grads.Q.every((v) => v === 0), `${optimizer}: gradients not cleared`);
+    if (optimizer !== 'sgd') assert.ok(step.state1.M.some((v) => v !== 0), `${optimizer}: memory state did not move`);
+    const mem = WasmTrainMemory.create(cfg, init, 1);
+    const ex = instantiateTrainer(mem.module, mem.memory, cfg, mem.layout, 0);
+    const at = mem.stageEpoch(ep.users, ep.pos, ep.neg, 120);
+    ex.step(at.users, at.pos, at.neg, 120);
+    const { s1p, s2p, s1q, s2q } = mem.layout.shared;
+    const dp = mem.layout.dimPadded;
+    for (const [off, rows] of [[s1p, cfg.numUsers], [s2p, cfg.numUsers], [s1q, cfg.numItems], [s2q, cfg.numItems]]) {
+      if (off !== 0) assert.ok(new Float32Array(mem.memory.buffer, off, rows * dp).every((v) => v === 0), `${optimizer}: wasm state of P / Q changed`);
+    }
+  }
+});
+
+test('relationCentering leaves the memory values with a zero mean row after training (ts and wasm)', async () => {
+  const cfg = config({ relationCentering: true });
+  const init = randomParams(cfg, 14);
+  // a common offset in every value row: centering removes it at the first step
+  for (let c = 0; c < init.M.length; c++) init.M[c] += 0.5;
+  for (const backend of ['ts', 'wasm'] as const) {
+    const r = await train(cfg, init, backend, 1, 120, 40);
+    for (let c = 0; c < cfg.dim; c++) {
+      let m = 0;
+      for (let k = 0; k < cfg.numMemories; k++) m += r.params.M[k * cfg.dim + c];
+      assert.ok(Math.abs(m / cfg.numMemories) < 1e-6, `${backend}: column ${c} of M has mean ${m / cfg.numMemories}`);
+    }
+  }
+});
+
+test('one thread is bit-for-bit deterministic with the new attentions and centering (wasm and ts)', async () => {
+  for (const over of [{ attention: 'cosine' }, { attention: 'fit', relationCentering: true }, { attention: 'fit-hard' }] as Partial<TripletKernelConfig>[]) {
+    for (const backend of ['wasm', 'ts'] as const) {
+      const cfg = config({ distance: 'l2', negatives: 2, ...over });
+      const init = randomParams(cfg, 9);
+      const a = await train(cfg, init, backend, 2, 300, 64);
+      const b = await train(cfg, init, backend, 2, 300, 64);
+      assert.deepEqual(a.losses, b.losses);
+      for (const name of ['P', 'Q', 'K', 'M'] as const) {
+        assert.deepEqual(new Uint32Array(a.params[name].buffer), new Uint32Array(b.params[name].buffer), `${JSON.stringify(over)} ${backend} ${name}`);
+      }
+    }
+  }
+});
+
 /** |a − b| ≤ tol · max(1, |b|) for every element, else a message naming the first that is not. */
 function close(a: ArrayLike<number>, b: ArrayLike<number>, tol: number, what: string): void {
   assert.equal(a.length, b.length, `${what}: lengths`);
@@ -165,17 +265,25 @@ function close(a: ArrayLike<number>, b: ArrayLike<number>, tol: number, what: st
   }
 }
 
-test('the WASM pair forward matches pair.ts on random pairs (l2, l2sq, l1; lookup clip or none; with and without memory)', () => {
+/** Memory slots, dim and attention of the pair-forward cross-check. */
+const PAIR_SHAPES: [number, number, Partial<TripletKernelConfig>][] = [
+  [5, 8, {}], [0, 7, {}], [3, 13, {}], [20, 100, {}],
+  [5, 8, { attention: 'cosine', attentionScale: 10 }], [20, 100, { attention: 'cosine', attentionScale: 30 }],
+  [5, 8, { attention: 'fit', attentionTemperature: 0.5 }], [20, 100, { attention: 'fit', attentionTemperature: 2 }],
+  [3, 13, { attention: 'fit-hard', attentionTemperature: 0.1 }],
+];
+
+test('the WASM pair forward matches pair.ts on random pairs (l2, l2sq, l1; lookup clip or none; with and without memory; every attention)', () => {
   let checked = 0;
   for (const distance of ['l2', 'l2sq', 'l1'] as const) {
     for (const clip of ['lookup', 'none'] as const) {
-      for (const [numMemories, dim] of [[5, 8], [0, 7], [3, 13], [20, 100]]) {
-        const cfg = config({ distance, clip, numMemories, dim });
+      for (const [numMemories, dim, att] of PAIR_SHAPES) {
+        const cfg = config({ distance, clip, numMemories, dim, ...att });
         // scale 0.6: rows of norm about 0.6·sqrt(dim) > 1, so the lookup clip acts
         const params = randomParams(cfg, 41 + dim, 0.6);
         const mem = WasmTrainMemory.create(cfg, params, 1);
         const ex = instantiateTrainer(mem.module, mem.memory, cfg, mem.layout, 0);
-        const shape = { dim, numMemories, distance };
+        const shape = { dim, numMemories, distance, ...att };
         const user = new PairUser(shape);
         const pair = new PairState(shape);
         const rng = new Rng(dim);
@@ -184,13 +292,13 @@ test('the WASM pair forward matches pair.ts on random pairs (l2, l2sq, l1; looku
           const i = rng.int(cfg.numItems);
           user.set(params.P, u * dim, clip === 'lookup' ? unitBallScale(params.P, u * dim, dim) : 1);
           const ts = pairDistance(user, pair, params.Q, i * dim, clip === 'lookup' ? unitBallScale(params.Q, i * dim, dim) : 1, params.K, params.M);
-          close([ex.pairDistance(u, i)], [ts], 2e-6, `${distance} ${clip} N=${numMemories} d=${dim} D(${u}, ${i})`);
+          close([ex.pairDistance(u, i)], [ts], 2e-6, `${distance} ${clip} N=${numMemories} d=${dim} ${JSON.stringify(att)} D(${u}, ${i})`);
           checked++;
         }
       }
     }
   }
-  assert.equal(checked, 3 * 2 * 4 * 25);
+  assert.equal(checked, 3 * 2 * PAIR_SHAPES.length * 25);
 });
 
 test('the WASM optimiser updates (adam, adagrad, sgd) and row clip match optim.ts and clip.ts on random rows', () => {

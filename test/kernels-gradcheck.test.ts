@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { Rng } from '../src/rng.js';
 import { LrmlError } from '../src/errors.js';
 import { LrmlTsStep, createLrmlScratch, lrmlDistance, lrmlRankWeight, lrmlTripletGrad } from '../src/kernels/lrml-impl.js';
-import type { ClipMode, Distance, NegativeMode, NegativeRelation, TripletKernelConfig, TripletLoss, TripletParams } from '../src/kernels/types.js';
+import type { AttentionKind, ClipMode, Distance, NegativeMode, NegativeRelation, TripletKernelConfig, TripletLoss, TripletParams } from '../src/kernels/types.js';
 import { checkKernelConfig } from '../src/train/backends/common.js';
 
 type Vec = number[];
@@ -29,14 +29,35 @@ function reference(cfg: TripletKernelConfig, p: Params64, examples: Example[], p
     kink = Math.min(kink, Math.abs(n - 1));
     return n > 1 ? x.map((v) => v / n) : x;
   };
+  const sq = (x: Vec): number => x.reduce((a, v) => a + v * v, 0);
   const relation = (pv: Vec, qv: Vec): Vec => {
     const r: Vec = new Array<number>(d).fill(0);
     if (N === 0) return r;
     const logits: Vec = [];
+    const kind = cfg.attention ?? 'dot';
+    const sv = pv.map((v, c) => v * qv[c]);
     for (let m = 0; m < N; m++) {
+      const key = row(p.K, m, d);
+      const val = row(p.M, m, d);
       let l = 0;
-      for (let c = 0; c < d; c++) l += p.K[m * d + c] * pv[c] * qv[c];
+      if (kind === 'dot') {
+        for (let c = 0; c < d; c++) l += key[c] * sv[c];
+      } else if (kind === 'cosine') {
+        // σ · cos(Kₘ, s), written out
+        for (let c = 0; c < d; c++) l += key[c] * sv[c];
+        l = ((cfg.attentionScale ?? 10) * l) / (norm(key) * norm(sv) + 1e-8);
+      } else {
+        // −‖p + Mₘ − q‖² / τₐ in full (the kernel drops the slot-independent ‖p − q‖²)
+        l = -sq(pv.map((v, c) => v + val[c] - qv[c])) / (cfg.attentionTemperature ?? 0.1);
+      }
       logits.push(l);
+    }
+    if (kind === 'fit-hard') {
+      const sorted = [...logits].sort((a, b) => b - a);
+      if (sorted.length > 1) kink = Math.min(kink, sorted[0] - sorted[1]);
+      const best = logits.indexOf(sorted[0]);
+      for (let c = 0; c < d; c++) r[c] = p.M[best * d + c];
+      return r;
     }
     const mx = Math.max(...logits);
     const ex = logits.map((l) => Math.exp(l - mx));
@@ -52,7 +73,6 @@ function reference(cfg: TripletKernelConfig, p: Params64, examples: Example[], p
     const sq = e.reduce((a, v) => a + v * v, 0);
     return cfg.distance === 'l2' ? Math.sqrt(sq + 1e-3) : sq;
   };
-  const sq = (x: Vec): number => x.reduce((a, v) => a + v * v, 0);
   let pairD = NaN;
   if (pair !== undefined) {
     const pv = look(row(p.P, pair.u, d));
@@ -293,6 +313,51 @@ test('new losses (softplus, softmax, rank-weighted hinge) match central differen
   assert.ok(stats.worstRel < 1e-3);
 });
 
+/** The attentions other than dot (docs/lrml.md): their logits' backward, across the other options. */
+const ATTENTIONS: { attention: AttentionKind; attentionScale?: number; attentionTemperature?: number }[] = [
+  { attention: 'cosine', attentionScale: 10 },
+  { attention: 'cosine', attentionScale: 2.5 },
+  { attention: 'fit', attentionTemperature: 0.1 },
+  { attention: 'fit', attentionTemperature: 1 },
+  { attention: 'fit-hard', attentionTemperature: 0.1 },
+];
+
+test('cosine, fit and fit-hard attentions match central differences for every distance, relation, clip and loss', (t) => {
+  let combos = 0;
+  const stats: CheckStats = { worstRel: 0, active: 0, inactive: 0 };
+  for (const att of ATTENTIONS) {
+    for (const distance of DISTANCES) {
+      for (const negativeRelation of RELATIONS) {
+        for (const clip of CLIPS) {
+          for (const loss of ['hinge', 'softmax'] as const) {
+            combos++;
+            const dim = 4 + (combos % 3); // 4..6
+            const negatives = combos % 2 === 0 ? 3 : 1;
+            const l2 = combos % 4 === 1 ? 0.05 : 0;
+            const temperature = loss === 'softmax' ? 0.3 : undefined;
+            const cfg = config({ ...att, distance, negativeRelation, clip, loss, temperature, negatives, dim, l2, numMemories: 3 });
+            const what = JSON.stringify({ ...att, distance, negativeRelation, clip, loss, negatives, dim, l2 });
+            checkCombo(cfg, what, 900_000 + 1000 * combos, stats);
+          }
+        }
+      }
+    }
+  }
+  assert.equal(combos, ATTENTIONS.length * 24);
+  t.diagnostic(`${combos} combinations, worst relative error ${stats.worstRel.toExponential(2)}, examples with loss ${stats.active} / without ${stats.inactive}`);
+  assert.ok(stats.worstRel < 1e-3);
+});
+
+test('the fit attentions leave the keys K without gradient', () => {
+  for (const attention of ['fit', 'fit-hard'] as const) {
+    const cfg = config({ attention, loss: 'softmax', temperature: 0.5, negatives: 3 });
+    const params = randomParams(cfg, new Rng(21));
+    const a = analytic(cfg, params, examples(cfg, new Rng(22)));
+    assert.ok(a.g.K.every((v) => v === 0), `${attention}: K has a gradient`);
+    assert.ok(a.g.M.some((v) => v !== 0) && a.g.P.some((v) => v !== 0));
+  }
+});
+
 test('hinge-inactive examples give zero loss and leave the gradients untouched', () => {
   for (const negativeRelation of RELATIONS) {
     for (const negativeMode of MODES) {
@@ -311,11 +376,11 @@ test('hinge-inactive examples give zero loss and leave the gradients untouched',
   }
 });
 
-test('lrmlDistance equals the reference distance for every distance and clip', () => {
+test('lrmlDistance equals the reference distance for every distance, clip and attention', () => {
   for (const distance of DISTANCES) {
     for (const clip of CLIPS) {
-      for (const numMemories of [3, 0]) {
-        const cfg = config({ distance, clip, numMemories });
+      for (const [numMemories, att] of [[3, {}], [0, {}], ...ATTENTIONS.map((x) => [3, x] as const)] as const) {
+        const cfg = config({ distance, clip, numMemories, ...att });
         const params = randomParams(cfg, new Rng(3));
         const p64 = to64(params);
         const sc = createLrmlScratch(cfg);
@@ -323,7 +388,7 @@ test('lrmlDistance equals the reference distance for every distance and clip', (
           for (let i = 0; i < cfg.numItems; i++) {
             const want = reference(cfg, p64, [], { u, i }).pair;
             const got = lrmlDistance(cfg, params, u, i, sc);
-            assert.ok(Math.abs(got - want) <= 1e-12 * (1 + want), `${distance}/${clip}/N=${numMemories} D(${u},${i}) = ${got}, reference ${want}`);
+            assert.ok(Math.abs(got - want) <= 1e-12 * (1 + want), `${distance}/${clip}/N=${numMemories} ${JSON.stringify(att)} D(${u},${i}) = ${got}, reference ${want}`);
           }
         }
       }

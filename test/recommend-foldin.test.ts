@@ -65,6 +65,27 @@ describe('pairDistance', () => {
     }
   }
 
+  for (const att of [{ attention: 'cosine', attentionScale: 10 }, { attention: 'fit', attentionTemperature: 0.2 }, { attention: 'fit-hard', attentionTemperature: 0.2 }] as const) {
+    for (const distance of ['l2', 'l2sq', 'l1'] as const) {
+      test(`∂D/∂p matches central finite differences (${att.attention} attention, ${distance})`, () => {
+        const rng = new Rng(12);
+        const dim = 6;
+        const base = randomPairModel(rng, dim, 4, 3, distance);
+        const shape: PairShape = { ...base.shape, ...att };
+        const { Q, K, M } = base;
+        for (let trial = 0; trial < 5; trial++) {
+          const p = Float64Array.from(randomArray(dim, rng));
+          const qo = (trial % 4) * dim;
+          const qs = trial % 2 === 0 ? 1 : 0.7;
+          const g = new Float64Array(dim);
+          dist(p, Q, qo, qs, K, M, shape, g, -1.5);
+          for (let j = 0; j < dim; j++) g[j] /= -1.5;
+          assertGradient((x) => dist(x, Q, qo, qs, K, M, shape), p, g, `${att.attention} trial ${trial}`);
+        }
+      });
+    }
+  }
+
   test('scale multiplies the gradient and accumulates into grad', () => {
     const rng = new Rng(2);
     const shape: PairShape = { dim: 4, numMemories: 2, distance: 'l2' };

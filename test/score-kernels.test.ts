@@ -2,10 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../src/rng.js';
 import { createDotScorer, createTripletScorer } from '../src/kernels/scorer.js';
-import type { ClipMode, Distance, TripletParams } from '../src/kernels/types.js';
+import type { AttentionKind, ClipMode, Distance, TripletParams } from '../src/kernels/types.js';
 
-/** Slow, obvious Float64 reference of the LRML score −dist(p + r − q). */
-function refScore(params: TripletParams, d: number, n: number, distance: Distance, clip: ClipMode, p0: Float32Array | number[], i: number): number {
+interface Att { attention?: AttentionKind; attentionScale?: number; attentionTemperature?: number }
+
+/** Slow, obvious Float64 reference of the LRML score −dist(p + r − q); `gap` gets the fit-hard top-2 logit gap. */
+function refScore(params: TripletParams, d: number, n: number, distance: Distance, clip: ClipMode, p0: Float32Array | number[], i: number, att: Att = {}, gap: number[] = []): number {
   const p = Array.from(p0, Number);
   const q = Array.from(params.Q.subarray(i * d, (i + 1) * d), Number);
   if (clip === 'lookup') {
@@ -18,15 +20,32 @@ function refScore(params: TripletParams, d: number, n: number, distance: Distanc
   if (n > 0) {
     const s = p.map((pj, j) => pj * q[j]);
     const logits: number[] = [];
+    const kind = att.attention ?? 'dot';
+    const len = (x: number[]): number => Math.sqrt(x.reduce((a, b) => a + b * b, 0));
     for (let k = 0; k < n; k++) {
+      const key = Array.from(params.K.subarray(k * d, (k + 1) * d), Number);
+      const val = Array.from(params.M.subarray(k * d, (k + 1) * d), Number);
       let l = 0;
-      for (let j = 0; j < d; j++) l += params.K[k * d + j] * s[j];
+      if (kind === 'fit' || kind === 'fit-hard') {
+        for (let j = 0; j < d; j++) l -= (p[j] + val[j] - q[j]) ** 2;
+        l /= att.attentionTemperature ?? 0.1;
+      } else {
+        for (let j = 0; j < d; j++) l += key[j] * s[j];
+        if (kind === 'cosine') l = ((att.attentionScale ?? 10) * l) / (len(key) * len(s) + 1e-8);
+      }
       logits.push(l);
     }
     const mx = Math.max(...logits);
-    const e = logits.map((l) => Math.exp(l - mx));
-    const z = e.reduce((a, b) => a + b, 0);
-    for (let k = 0; k < n; k++) for (let j = 0; j < d; j++) r[j] += (e[k] / z) * params.M[k * d + j];
+    if (kind === 'fit-hard') {
+      const best = logits.indexOf(mx);
+      const sorted = [...logits].sort((a, b) => b - a);
+      gap.push(n > 1 ? sorted[0] - sorted[1] : Infinity);
+      for (let j = 0; j < d; j++) r[j] = params.M[best * d + j];
+    } else {
+      const e = logits.map((l) => Math.exp(l - mx));
+      const z = e.reduce((a, b) => a + b, 0);
+      for (let k = 0; k < n; k++) for (let j = 0; j < d; j++) r[j] += (e[k] / z) * params.M[k * d + j];
+    }
   }
   const diff = p.map((pj, j) => pj + r[j] - q[j]);
   if (distance === 'l1') return -diff.reduce((a, b) => a + Math.abs(b), 0);
@@ -73,7 +92,60 @@ for (const backend of ['ts', 'wasm'] as const) {
   }
 }
 
-test('scoreItems and scoreVector give bit-identical scores to scoreAll (wasm and ts, lists with repeats, > 1 chunk)', () => {
+const ATTENTIONS: Att[] = [
+  { attention: 'cosine', attentionScale: 10 },
+  { attention: 'cosine', attentionScale: 30 },
+  { attention: 'fit', attentionTemperature: 0.1 },
+  { attention: 'fit', attentionTemperature: 1 },
+  { attention: 'fit-hard', attentionTemperature: 0.1 },
+];
+
+for (const backend of ['ts', 'wasm'] as const) {
+  for (const formula of ['expanded', 'direct'] as const) {
+    if (backend === 'ts' && formula === 'direct') continue;
+    test(`triplet scorer (${backend === 'ts' ? 'ts' : `wasm, ${formula}`}) matches the Float64 reference with the cosine, fit and fit-hard attentions`, () => {
+      const numUsers = 4;
+      const numItems = 37;
+      let skipped = 0;
+      let checked = 0;
+      for (const att of ATTENTIONS) {
+        for (const d of [7, 16]) {
+          for (const n of [1, 3, 6, 20]) {
+            const params = randomParams(numUsers, numItems, d, n, d * 100 + n + 7);
+            for (const distance of DISTANCES) {
+              for (const clip of CLIPS) {
+                const s = createTripletScorer(params, { numUsers, numItems, dim: d, numMemories: n, distance, clip, ...att }, { backend, formula });
+                assert.equal(s.backend, backend);
+                const out = new Float32Array(numItems);
+                const vec = new Float32Array(numItems);
+                for (let u = 0; u < numUsers; u++) {
+                  s.scoreAll(u, out);
+                  s.scoreVector(params.P.slice(u * d, (u + 1) * d), vec);
+                  assert.deepEqual(vec, out);
+                  for (let i = 0; i < numItems; i++) {
+                    const gap: number[] = [];
+                    const ref = refScore(params, d, n, distance, clip, params.P.subarray(u * d, (u + 1) * d), i, att, gap);
+                    // fit-hard: a near tie may pick the other slot in float32
+                    if (gap.length > 0 && gap[0] < 1e-3) {
+                      skipped++;
+                      continue;
+                    }
+                    checked++;
+                    const tol = backend === 'ts' ? 1e-6 * (1 + Math.abs(ref)) : 5e-5 * (1 + Math.abs(ref));
+                    assert.ok(Math.abs(out[i] - ref) <= tol, `${backend}/${formula} ${JSON.stringify(att)} d=${d} n=${n} ${distance} ${clip} u=${u} i=${i}: ${out[i]} vs ${ref}`);
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+      assert.ok(skipped < checked / 100, `${skipped} near ties skipped of ${checked}`);
+    });
+  }
+}
+
+test('scoreItems and scoreVector give bit-identical scores to scoreAll (wasm and ts, lists with repeats, > 1 chunk, every attention)', () => {
   const numUsers = 3;
   const numItems = 53;
   const d = 12;
@@ -82,8 +154,8 @@ test('scoreItems and scoreVector give bit-identical scores to scoreAll (wasm and
   const rng = new Rng(3);
   const items = Int32Array.from({ length: 9000 }, () => rng.int(numItems));
   for (const backend of ['ts', 'wasm'] as const) {
-    for (const distance of DISTANCES) {
-      const s = createTripletScorer(params, { numUsers, numItems, dim: d, numMemories: n, distance, clip: 'lookup' }, { backend });
+    for (const [distance, att] of [...DISTANCES.map((x) => [x, {}] as const), ...ATTENTIONS.map((a) => ['l2sq', a] as const)]) {
+      const s = createTripletScorer(params, { numUsers, numItems, dim: d, numMemories: n, distance, clip: 'lookup', ...att }, { backend });
       const all = new Float32Array(numItems);
       const some = new Float32Array(items.length);
       const vec = new Float32Array(numItems);

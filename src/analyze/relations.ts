@@ -6,7 +6,7 @@
 import { LrmlError, badOption, numberIn, positiveInt } from '../errors.js';
 import { unitBallScale } from '../kernels/clip.js';
 import { PairState, PairUser, pairDistance } from '../kernels/pair.js';
-import { TripletModel, lookupScales } from '../models/triplet.js';
+import { TripletModel, lookupScales, pairShapeOf } from '../models/triplet.js';
 import type { LoadedModel } from '../models/types.js';
 import { Rng } from '../rng.js';
 import type { LabelledPairs } from './pairs.js';
@@ -162,7 +162,7 @@ interface Sample {
 }
 
 function computeRelations(model: TripletModel, pairs: LabelledPairs, rows: Int32Array, report: (done: number) => void): Sample {
-  const shape = { dim: model.options.dim, numMemories: model.options.numMemories, distance: model.options.distance };
+  const shape = pairShapeOf(model.options);
   const d = shape.dim;
   const N = shape.numMemories;
   const m = rows.length;

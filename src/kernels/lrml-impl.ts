@@ -21,6 +21,11 @@
 // K and M are not regularised; never weighted). The returned loss is without the l2 terms.
 // Examples with no contributing triplet (hinge only) skip the backward pass entirely.
 //
+// Other attentions (`attention` option; types.ts AttentionKind) replace a = softmax(K s): the
+// logits, and their backward from dl, are pairAttention / attentionLogitsBackward of pair.ts
+// (s is then v = p − q for `fit`, whose ds flows as ∂p += dv, ∂q −= dv).
+// After each step: relationCentering subtracts the mean value row from every Mₖ (before the
+// memory clip); embeddingLearningRateScale multiplies the rate of P and Q (0: not updated).
 // Backward of a side with upstream dE = ∂obj/∂e:
 //   ∂p += dE ; ∂q −= dE ; dr = dE
 //   ∂Mₘ += aₘ dr ; daₘ = Mₘ·dr ; dlₘ = aₘ (daₘ − Σₗ aₗ daₗ) ; ∂Kₘ += dlₘ s ; ds = Kᵀ dl
@@ -29,7 +34,7 @@
 //   ∂x = (∂y − y (y·∂y)) / ‖x‖
 
 import { clipToBall, unitBallScale } from './clip.js';
-import { attention, relation, residualDistance } from './pair.js';
+import { attention, attentionLogitsBackward, pairAttention, relation, residualDistance } from './pair.js';
 import { adagradUpdate, adamSecondMomentScale, adamStepSize, adamUpdate, sgdUpdate } from './optim.js';
 import type { TripletKernelConfig, TripletParams } from './types.js';
 
@@ -41,7 +46,7 @@ import type { TripletKernelConfig, TripletParams } from './types.js';
  * const fwd: LrmlForwardConfig = { dim: 64, numMemories: 10, distance: 'l2', clip: 'lookup' };
  * ```
  */
-export type LrmlForwardConfig = Pick<TripletKernelConfig, 'dim' | 'numMemories' | 'distance' | 'clip'>;
+export type LrmlForwardConfig = Pick<TripletKernelConfig, 'dim' | 'numMemories' | 'distance' | 'clip' | 'attention' | 'attentionScale' | 'attentionTemperature'>;
 
 /**
  * Per-kernel scratch of the TypeScript LRML kernel (Float64, allocated once).
@@ -67,6 +72,10 @@ export interface LrmlScratch {
   readonly s: Float64Array;
   /** Attention per side ((k+1) × numMemories). */
   readonly a: Float64Array;
+  /** Logits per side ((k+1) × numMemories; attentions other than `dot`). */
+  readonly l: Float64Array;
+  /** ‖s‖ per side (k+1; `cosine`). */
+  readonly ns: Float64Array;
   /** Relation per side ((k+1) × dim). */
   readonly r: Float64Array;
   /** e = p + r − q per side, then ∂obj/∂e ((k+1) × dim). */
@@ -105,7 +114,7 @@ export function createLrmlScratch(cfg: Pick<TripletKernelConfig, 'dim' | 'numMem
   return {
     dim: d, numMemories: n, negatives: k,
     pc: new Float64Array(d), qc: new Float64Array(sides * d), scales: new Float64Array(sides + 1),
-    s: new Float64Array(sides * d), a: new Float64Array(sides * n), r: new Float64Array(sides * d),
+    s: new Float64Array(sides * d), a: new Float64Array(sides * n), l: new Float64Array(sides * n), ns: new Float64Array(sides), r: new Float64Array(sides * d),
     e: new Float64Array(sides * d), dist: new Float64Array(sides), hinge: new Float64Array(k),
     contrib: new Uint8Array(k), weight: new Float64Array(k), gp: new Float64Array(d), gq: new Float64Array(sides * d),
     dr: new Float64Array(d), ds: new Float64Array(d), da: new Float64Array(n),
@@ -132,9 +141,13 @@ function sideForward(cfg: LrmlForwardConfig, K: Float32Array, M: Float32Array, s
   const qc = sc.qc;
   const so = side * d;
   if (n > 0 && relSide === side) {
-    const s = sc.s;
-    for (let c = 0; c < d; c++) s[so + c] = pc[c] * qc[so + c];
-    attention(K, s, so, d, n, sc.a, side * n);
+    if ((cfg.attention ?? 'dot') === 'dot') {
+      const s = sc.s;
+      for (let c = 0; c < d; c++) s[so + c] = pc[c] * qc[so + c];
+      attention(K, s, so, d, n, sc.a, side * n);
+    } else {
+      sc.ns[side] = pairAttention(cfg, K, M, pc, 0, qc, so, sc.s, so, d, n, sc.l, side * n, sc.a, side * n);
+    }
     relation(sc.a, side * n, M, d, n, sc.r, so);
   }
   return residualDistance(cfg.distance, pc, 0, n > 0 ? sc.r : null, relSide * d, qc, so, sc.e, so, d);
@@ -160,7 +173,7 @@ function distanceGrad(cfg: LrmlForwardConfig, sc: LrmlScratch, side: number, coe
  * Backward through the relation of side `side` with upstream sc.dr: accumulates ∂K, ∂M and
  * writes ds = ∂obj/∂s into sc.ds.
  */
-function relationBackward(K: Float32Array, M: Float32Array, gK: Float32Array, gM: Float32Array, d: number, n: number, sc: LrmlScratch, side: number): void {
+function relationBackward(cfg: LrmlForwardConfig, K: Float32Array, M: Float32Array, gK: Float32Array, gM: Float32Array, d: number, n: number, sc: LrmlScratch, side: number): void {
   const a = sc.a;
   const s = sc.s;
   const dr = sc.dr;
@@ -202,6 +215,13 @@ function relationBackward(K: Float32Array, M: Float32Array, gK: Float32Array, gM
     sa += am * x;
   }
   for (let m = 0; m < n; m++) da[m] = a[ao + m] * (da[m] - sa);
+  const kind = cfg.attention ?? 'dot';
+  if (kind !== 'dot') {
+    // fit-hard: one-hot attention, dl = 0, no gradient through the choice
+    if (kind === 'fit-hard') ds.fill(0);
+    else attentionLogitsBackward(cfg, K, M, s, so, d, n, sc.l, ao, sc.ns[side], da, 0, ds, 0, kind === 'cosine' ? gK : gM);
+    return;
+  }
   // ds = Kᵀ dl four columns at a time in registers; ∂Kₘ += dlₘ s
   let c = 0;
   for (; c + 3 < d; c += 4) {
@@ -240,14 +260,22 @@ function relationBackward(K: Float32Array, M: Float32Array, gK: Float32Array, gM
   }
 }
 
-/** ∂p += ds ⊙ q_side ; ∂q_side += ds ⊙ p. */
-function embedFromS(sc: LrmlScratch, d: number, side: number): void {
+/** ∂p += ds ⊙ q_side ; ∂q_side += ds ⊙ p (fit attentions, ds = ∂obj/∂v: ∂p += ds ; ∂q_side −= ds). */
+function embedFromS(cfg: LrmlForwardConfig, sc: LrmlScratch, d: number, side: number): void {
   const ds = sc.ds;
   const gp = sc.gp;
   const gq = sc.gq;
   const pc = sc.pc;
   const qc = sc.qc;
   const o = side * d;
+  const kind = cfg.attention ?? 'dot';
+  if (kind === 'fit' || kind === 'fit-hard') {
+    for (let c = 0; c < d; c++) {
+      gp[c] += ds[c];
+      gq[o + c] -= ds[c];
+    }
+    return;
+  }
   for (let c = 0; c < d; c++) {
     gp[c] += ds[c] * qc[o + c];
     gq[o + c] += ds[c] * pc[c];
@@ -442,8 +470,8 @@ export function lrmlTripletGrad(
         if (side > 0 && contrib[side - 1] === 0) continue;
         const o = side * d;
         for (let c = 0; c < d; c++) dr[c] = e[o + c];
-        relationBackward(K, M, grads.K, grads.M, d, n, sc, side);
-        embedFromS(sc, d, side);
+        relationBackward(cfg, K, M, grads.K, grads.M, d, n, sc, side);
+        embedFromS(cfg, sc, d, side);
       }
     } else {
       // copied relation: every contributing side's upstream flows into the positive's r
@@ -453,8 +481,8 @@ export function lrmlTripletGrad(
         const o = (t + 1) * d;
         for (let c = 0; c < d; c++) dr[c] += e[o + c];
       }
-      relationBackward(K, M, grads.K, grads.M, d, n, sc, 0);
-      embedFromS(sc, d, 0);
+      relationBackward(cfg, K, M, grads.K, grads.M, d, n, sc, 0);
+      embedFromS(cfg, sc, d, 0);
     }
   }
   const reg = 2 * cfg.l2;
@@ -469,6 +497,25 @@ export function lrmlTripletGrad(
 }
 
 /**
+ * `relationCentering`: subtracts the mean row from every row of X (rows × d; the column means in
+ * Float64, rounded once per entry).
+ *
+ * @example
+ * ```ts
+ * centerRows(params.M, numMemories, dim); // Σₖ Mₖ = 0 (up to rounding)
+ * ```
+ */
+export function centerRows(X: Float32Array, rows: number, d: number): void {
+  if (rows === 0) return;
+  for (let c = 0; c < d; c++) {
+    let m = 0;
+    for (let r = 0; r < rows; r++) m += X[r * d + c];
+    m /= rows;
+    for (let r = 0; r < rows; r++) X[r * d + c] -= m;
+  }
+}
+
+/**
  * One LRML / CML optimiser step per call: gradients summed over the batch's examples
  * ({@link lrmlTripletGrad}), then the optimiser on the touched rows of P and Q and on all of K
  * and M, then clipping.
@@ -479,7 +526,8 @@ export function lrmlTripletGrad(
  * - `adagrad`: h += g², w −= lr·g / (sqrt(h) + ε) (h starts at 0).
  * - `sgd`: w −= lr·g.
  * - clip `rows`: touched P/Q rows scaled to norm ≤ 1 after the update; `clipMemory`: every row of
- *   K and M too.
+ *   K and M too (after `relationCentering` when set).
+ * - `embeddingLearningRateScale` multiplies the step of P and Q (0: they keep rows and state).
  *
  * Works in place on `params` (the caller's arrays). Deterministic.
  *
@@ -556,22 +604,34 @@ export class LrmlTsStep {
     const d = cfg.dim;
     const { params: W, grads: G, state1: S1, state2: S2 } = this;
     const clipRows = cfg.clip === 'rows';
-    const lrc = adamStepSize(this.learningRate, cfg.beta1, t);
+    const lr = this.learningRate;
+    const lrc = adamStepSize(lr, cfg.beta1, t);
     const ibc2 = adamSecondMomentScale(cfg.beta2, t);
+    // embeddingLearningRateScale: the rates of P and Q (0: gradients dropped, rows and state kept)
+    const es = cfg.embeddingLearningRateScale ?? 1;
     for (let r = 0; r < nP; r++) {
       const o = this.touchedP[r] * d;
-      this.update(W.P, G.P, S1.P, S2.P, o, d, lrc, ibc2);
+      if (es === 0) {
+        G.P.fill(0, o, o + d);
+        continue;
+      }
+      this.update(W.P, G.P, S1.P, S2.P, o, d, lrc * es, ibc2, lr * es);
       if (clipRows) clipToBall(W.P, o, d);
     }
     for (let r = 0; r < nQ; r++) {
       const o = this.touchedQ[r] * d;
-      this.update(W.Q, G.Q, S1.Q, S2.Q, o, d, lrc, ibc2);
+      if (es === 0) {
+        G.Q.fill(0, o, o + d);
+        continue;
+      }
+      this.update(W.Q, G.Q, S1.Q, S2.Q, o, d, lrc * es, ibc2, lr * es);
       if (clipRows) clipToBall(W.Q, o, d);
     }
     const len = cfg.numMemories * d;
     if (len > 0) {
-      this.update(W.K, G.K, S1.K, S2.K, 0, len, lrc, ibc2);
-      this.update(W.M, G.M, S1.M, S2.M, 0, len, lrc, ibc2);
+      this.update(W.K, G.K, S1.K, S2.K, 0, len, lrc, ibc2, lr);
+      this.update(W.M, G.M, S1.M, S2.M, 0, len, lrc, ibc2, lr);
+      if (cfg.relationCentering === true) centerRows(W.M, cfg.numMemories, d);
       if (cfg.clipMemory) {
         const maxKey = cfg.maxKeyNorm ?? 1;
         for (let o = 0; o < len; o += d) {
@@ -583,10 +643,10 @@ export class LrmlTsStep {
   }
 
   /** Optimiser update of W[o, o+len) from G (zeroed after use); optim.ts has the maths. */
-  private update(W: Float32Array, G: Float32Array, S1: Float32Array, S2: Float32Array, o: number, len: number, lrc: number, ibc2: number): void {
+  private update(W: Float32Array, G: Float32Array, S1: Float32Array, S2: Float32Array, o: number, len: number, lrc: number, ibc2: number, lr: number): void {
     const { optimizer, beta1, beta2, epsilon } = this.cfg;
     if (optimizer === 'adam') adamUpdate(W, G, S1, S2, o, o + len, lrc, ibc2, beta1, beta2, epsilon);
-    else if (optimizer === 'adagrad') adagradUpdate(W, G, S1, o, o + len, this.learningRate, epsilon);
-    else sgdUpdate(W, G, o, o + len, this.learningRate);
+    else if (optimizer === 'adagrad') adagradUpdate(W, G, S1, o, o + len, lr, epsilon);
+    else sgdUpdate(W, G, o, o + len, lr);
   }
 }

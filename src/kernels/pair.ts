@@ -4,12 +4,47 @@
 // and the relation analysis (src/analyze/relations.ts). For looked-up rows p and q:
 //   s = p ⊙ q ; a = softmax(K s) ; r = Σₘ aₘ Mₘ   (r = 0 when numMemories = 0: CML)
 //   e = p + r − q ; D = dist(e)              l2: sqrt(Σe² + 1e-3), l2sq: Σe², l1: Σ|e|
+// The logits K s are those of the default attention `dot`; `cosine`, `fit` and `fit-hard`
+// (types.ts: AttentionKind) compute theirs in pairAttention and go back through them in
+// attentionLogitsBackward.
 // Float64 arithmetic on the Float32 parameters; the same pair gives the same bits in every use.
 // The WASM kernels (assembly/lrml-train.ts, assembly/lrml-score.ts) compute the same in float32;
 // test/kernels-crosscheck.test.ts and test/score-kernels.test.ts check them against this file.
 // Pure loops; nothing allocated except by the PairUser / PairState constructors.
 
-import type { Distance } from './types.js';
+import type { AttentionKind, Distance } from './types.js';
+
+/**
+ * The ε of the `cosine` attention logits: lₖ = σ (Kₖ · s) / (‖Kₖ‖ ‖s‖ + ε).
+ *
+ * @example
+ * ```ts
+ * const l = scale * c / (keyNorm * sNorm + COSINE_ATTENTION_EPS);
+ * ```
+ */
+export const COSINE_ATTENTION_EPS = 1e-8;
+
+/** Default σ of the `cosine` attention. */
+export const DEFAULT_ATTENTION_SCALE = 10;
+/** Default τₐ of the `fit` attention. */
+export const DEFAULT_ATTENTION_TEMPERATURE = 0.1;
+
+/**
+ * How a pair's attention gets its logits (absent = `dot`, the paper's): see AttentionKind in
+ * types.ts.
+ *
+ * @example
+ * ```ts
+ * const o: AttentionOptions = { attention: 'cosine', attentionScale: 10 };
+ * ```
+ */
+export interface AttentionOptions {
+  attention?: AttentionKind;
+  /** σ of `cosine` (default {@link DEFAULT_ATTENTION_SCALE}). */
+  attentionScale?: number;
+  /** τₐ of `fit` / `fit-hard` (default {@link DEFAULT_ATTENTION_TEMPERATURE}). */
+  attentionTemperature?: number;
+}
 
 /**
  * The ε inside the square root of the `l2` distance: sqrt(Σe² + 1e-3), as in the authors' code.
@@ -76,6 +111,136 @@ export function attention(K: Float32Array, s: Float64Array, so: number, d: numbe
   for (let m = 0; m < n; m++) a[ao + m] *= iz;
 }
 
+/** a[ao, ao+n) = softmax(l[lo, lo+n)) (the same operations as {@link attention}). */
+function softmaxInto(l: Float64Array, lo: number, n: number, a: Float64Array, ao: number): void {
+  let mx = -Infinity;
+  for (let m = 0; m < n; m++) if (l[lo + m] > mx) mx = l[lo + m];
+  let z = 0;
+  for (let m = 0; m < n; m++) {
+    const x = Math.exp(l[lo + m] - mx);
+    a[ao + m] = x;
+    z += x;
+  }
+  const iz = 1 / z;
+  for (let m = 0; m < n; m++) a[ao + m] *= iz;
+}
+
+/** a[ao, ao+n) one-hot on the largest logit (the first of equal ones). */
+function hardmaxInto(l: Float64Array, lo: number, n: number, a: Float64Array, ao: number): void {
+  let best = 0;
+  for (let m = 1; m < n; m++) if (l[lo + m] > l[lo + best]) best = m;
+  for (let m = 0; m < n; m++) a[ao + m] = m === best ? 1 : 0;
+}
+
+/** Σ A[ao, ao+d)². */
+function sumSq(A: Float32Array, ao: number, d: number): number {
+  let s = 0;
+  for (let c = 0; c < d; c++) s += A[ao + c] * A[ao + c];
+  return s;
+}
+
+/**
+ * The attention of one pair for any {@link AttentionOptions}: writes the attention input x
+ * (x = s = p ⊙ q for `dot` / `cosine`; x = v = p − q for `fit` / `fit-hard`) at x[xo, xo+d), the
+ * logits at l[lo, lo+n) and the weights at a[ao, ao+n) (softmax, or one-hot for `fit-hard`);
+ * returns ‖s‖ for `cosine` (0 otherwise), which {@link attentionLogitsBackward} needs. The logits:
+ * dot Kₖ·s; cosine σ (Kₖ·s) / (‖Kₖ‖ ‖s‖ + {@link COSINE_ATTENTION_EPS}); fit −(2 v·Mₖ + ‖Mₖ‖²)/τₐ
+ * (= −‖p + Mₖ − q‖²/τₐ up to the per-pair constant ‖v‖²/τₐ, which the softmax ignores).
+ *
+ * @example
+ * ```ts
+ * const ns = pairAttention({ attention: 'cosine' }, K, M, p, 0, q, 0, s, 0, dim, numMemories, l, 0, a, 0);
+ * ```
+ */
+export function pairAttention(
+  o: AttentionOptions, K: Float32Array, M: Float32Array, p: Float64Array, po: number, q: Float64Array, qo: number,
+  x: Float64Array, xo: number, d: number, n: number, l: Float64Array, lo: number, a: Float64Array, ao: number,
+): number {
+  const kind = o.attention ?? 'dot';
+  let ns = 0;
+  if (kind === 'fit' || kind === 'fit-hard') {
+    for (let c = 0; c < d; c++) x[xo + c] = p[po + c] - q[qo + c];
+    const f = -1 / (o.attentionTemperature ?? DEFAULT_ATTENTION_TEMPERATURE);
+    for (let m = 0; m < n; m++) l[lo + m] = (2 * dot(M, m * d, x, xo, d) + sumSq(M, m * d, d)) * f;
+  } else {
+    for (let c = 0; c < d; c++) x[xo + c] = p[po + c] * q[qo + c];
+    if (kind === 'cosine') {
+      let ss = 0;
+      for (let c = 0; c < d; c++) ss += x[xo + c] * x[xo + c];
+      ns = Math.sqrt(ss);
+      const scale = o.attentionScale ?? DEFAULT_ATTENTION_SCALE;
+      for (let m = 0; m < n; m++) {
+        l[lo + m] = (scale * dot(K, m * d, x, xo, d)) / (Math.sqrt(sumSq(K, m * d, d)) * ns + COSINE_ATTENTION_EPS);
+      }
+    } else {
+      for (let m = 0; m < n; m++) l[lo + m] = dot(K, m * d, x, xo, d);
+    }
+  }
+  if (kind === 'fit-hard') hardmaxInto(l, lo, n, a, ao);
+  else softmaxInto(l, lo, n, a, ao);
+  return ns;
+}
+
+/**
+ * The backward pass of the logits of {@link pairAttention}: from dl[dlo, dlo+n) = ∂obj/∂l, writes
+ * dx[dxo, dxo+d) = ∂obj/∂x (x as pairAttention left it: s, or v = p − q for fit) and, unless gKey
+ * is null, adds ∂obj/∂keys into gKey (K for dot / cosine, M for fit; the fit logits' own ∂/∂M,
+ * the caller adds aₖ ∂r). `ns` is what pairAttention returned. With w = dl σ / (‖Kₖ‖ ‖s‖ + ε) and
+ * cₖ = lₖ/σ, cosine gives ds = Σₖ wₖ Kₖ − (Σₖ wₖ cₖ ‖Kₖ‖) s/‖s‖ and ∂Kₖ = wₖ s − wₖ cₖ (‖s‖/‖Kₖ‖) Kₖ;
+ * fit, with bₖ = −2 dlₖ/τₐ: dv = Σₖ bₖ Mₖ and ∂Mₖ = bₖ (v + Mₖ). (For fit-hard dl is 0.)
+ *
+ * @example
+ * ```ts
+ * attentionLogitsBackward(o, K, M, s, 0, dim, numMemories, l, 0, ns, dl, 0, ds, 0, gK);
+ * ```
+ */
+export function attentionLogitsBackward(
+  o: AttentionOptions, K: Float32Array, M: Float32Array, x: Float64Array, xo: number, d: number, n: number,
+  l: Float64Array, lo: number, ns: number, dl: Float64Array, dlo: number, dx: Float64Array, dxo: number, gKey: Float32Array | null,
+): void {
+  const kind = o.attention ?? 'dot';
+  for (let c = 0; c < d; c++) dx[dxo + c] = 0;
+  if (kind === 'fit' || kind === 'fit-hard') {
+    const f = -2 / (o.attentionTemperature ?? DEFAULT_ATTENTION_TEMPERATURE);
+    for (let m = 0; m < n; m++) {
+      const b = dl[dlo + m] * f;
+      if (b === 0) continue;
+      const mo = m * d;
+      for (let c = 0; c < d; c++) dx[dxo + c] += b * M[mo + c];
+      if (gKey !== null) for (let c = 0; c < d; c++) gKey[mo + c] += b * (x[xo + c] + M[mo + c]);
+    }
+    return;
+  }
+  if (kind === 'dot') {
+    for (let m = 0; m < n; m++) {
+      const b = dl[dlo + m];
+      const ko = m * d;
+      for (let c = 0; c < d; c++) dx[dxo + c] += b * K[ko + c];
+      if (gKey !== null) for (let c = 0; c < d; c++) gKey[ko + c] += b * x[xo + c];
+    }
+    return;
+  }
+  const scale = o.attentionScale ?? DEFAULT_ATTENTION_SCALE;
+  let corr = 0;
+  for (let m = 0; m < n; m++) {
+    const ko = m * d;
+    const nk = Math.sqrt(sumSq(K, ko, d));
+    const w = (dl[dlo + m] * scale) / (nk * ns + COSINE_ATTENTION_EPS);
+    if (w === 0) continue;
+    const cm = l[lo + m] / scale;
+    corr += w * cm * nk;
+    for (let c = 0; c < d; c++) dx[dxo + c] += w * K[ko + c];
+    if (gKey !== null) {
+      const kf = nk > 0 ? (w * cm * ns) / nk : 0;
+      for (let c = 0; c < d; c++) gKey[ko + c] += w * x[xo + c] - kf * K[ko + c];
+    }
+  }
+  if (ns > 0) {
+    const f = corr / ns;
+    for (let c = 0; c < d; c++) dx[dxo + c] -= f * x[xo + c];
+  }
+}
+
 /**
  * The latent relation r[ro, ro+d) = Σₘ aₘ Mₘ of the attention a[ao, ao+n) (M: n × d, row-major).
  *
@@ -139,7 +304,7 @@ export function residualDistance(
 }
 
 /** Shape of the triplet model a pair is scored in. */
-export interface PairShape {
+export interface PairShape extends AttentionOptions {
   dim: number;
   /** Memory slots N (0 = CML: r = 0). */
   numMemories: number;
@@ -171,9 +336,10 @@ export class PairUser {
 }
 
 /**
- * The per-pair state {@link pairDistance} leaves behind: the item vector q (d), s = p ⊙ q (d),
- * attention a (N), relation r (d), e = p + r − q (d; ∂D/∂e after {@link pairDistanceGrad}),
- * scratch h (N).
+ * The per-pair state {@link pairDistance} leaves behind: the item vector q (d), s = p ⊙ q (d; the
+ * attention input v = p − q for the `fit` attentions), attention a (N), relation r (d),
+ * e = p + r − q (d; ∂D/∂e after {@link pairDistanceGrad}), scratch h (N); for the attentions other
+ * than `dot` also the logits l (N), ‖s‖ (`cosine`) and scratch ds (d).
  *
  * @example
  * ```ts
@@ -187,9 +353,15 @@ export class PairState {
   readonly r: Float64Array;
   readonly e: Float64Array;
   readonly h: Float64Array;
+  readonly l: Float64Array;
+  readonly ds: Float64Array;
+  /** ‖s‖ of the last pair (`cosine` attention). */
+  ns = 0;
   constructor(readonly shape: PairShape) {
     const d = shape.dim;
     const n = shape.numMemories;
+    this.l = new Float64Array(n);
+    this.ds = new Float64Array(d);
     this.q = new Float64Array(d);
     this.s = new Float64Array(d);
     this.a = new Float64Array(n);
@@ -221,8 +393,12 @@ export function pairDistance(user: PairUser, pair: PairState, Q: Float32Array, q
     r.fill(0);
     return residualDistance(distance, p, 0, null, 0, q, 0, e, 0, d);
   }
-  for (let j = 0; j < d; j++) s[j] = p[j] * q[j];
-  attention(K, s, 0, d, n, a, 0);
+  if ((user.shape.attention ?? 'dot') === 'dot') {
+    for (let j = 0; j < d; j++) s[j] = p[j] * q[j];
+    attention(K, s, 0, d, n, a, 0);
+  } else {
+    pair.ns = pairAttention(user.shape, K, M, p, 0, q, 0, s, 0, d, n, pair.l, 0, a, 0);
+  }
   relation(a, 0, M, d, n, r, 0);
   return residualDistance(distance, p, 0, r, 0, q, 0, e, 0, d);
 }
@@ -253,6 +429,25 @@ export function pairDistanceGrad(pair: PairState, K: Float32Array, M: Float32Arr
   }
   for (let j = 0; j < d; j++) grad[j] += scale * e[j];
   if (n === 0) return;
+  const kind = pair.shape.attention ?? 'dot';
+  if (kind !== 'dot') {
+    if (kind === 'fit-hard') return; // one-hot attention: no gradient through the choice
+    // dl_k = a_k (h_k − Σ a h), h_k = M_k · g; then back through the logits
+    let hb = 0;
+    for (let k = 0; k < n; k++) {
+      let t = 0;
+      const mo = k * d;
+      for (let j = 0; j < d; j++) t += M[mo + j] * e[j];
+      h[k] = t;
+      hb += a[k] * t;
+    }
+    for (let k = 0; k < n; k++) h[k] = a[k] * (h[k] - hb) * scale;
+    const ds = pair.ds;
+    attentionLogitsBackward(pair.shape, K, M, pair.s, 0, d, n, pair.l, 0, pair.ns, h, 0, ds, 0, null);
+    if (kind === 'fit') for (let j = 0; j < d; j++) grad[j] += ds[j];
+    else for (let j = 0; j < d; j++) grad[j] += ds[j] * q[j];
+    return;
+  }
   // h_k = M_k · g; ∂D/∂l_k = a_k (h_k − Σ a h); ∂l_k/∂p_j = K_kj q_j
   let hbar = 0;
   for (let k = 0; k < n; k++) {

@@ -4,10 +4,14 @@
 
 import { rowClipScales, unitBallScale } from './clip.js';
 import { PairState, PairUser, pairDistance } from './pair.js';
-import type { ClipMode, Distance } from './types.js';
+import type { AttentionKind, ClipMode, Distance } from './types.js';
 
 /** Shapes and choices of a triplet (LRML / CML) scorer. */
 export interface TripletScoreShape {
+  /** The attention (absent = `dot`) and its σ / τₐ (pair.ts: AttentionOptions). */
+  attention?: AttentionKind;
+  attentionScale?: number;
+  attentionTemperature?: number;
   numUsers: number;
   numItems: number;
   dim: number;
@@ -153,6 +157,23 @@ export function fillItemTables(t: ScoreTables, Q: Float32Array, M: Float32Array,
       for (let j = 0; j < d; j++) s += t.m[k * d + j] * t.m[l * d + j];
       t.g[k * n + l] = s;
     }
+  }
+}
+
+/**
+ * Fills the WASM scorer's KN table from the rows of X (n × dim): ‖Xₖ‖ when `norm` (the keys, for
+ * the `cosine` attention), else ‖Xₖ‖² (the values, for `fit`); Float64 sums rounded once.
+ *
+ * @example
+ * ```ts
+ * fillKeyNorms(kn, params.K, numMemories, dim, true);
+ * ```
+ */
+export function fillKeyNorms(out: Float32Array, X: Float32Array, n: number, dim: number, norm: boolean): void {
+  for (let k = 0; k < n; k++) {
+    let s = 0;
+    for (let j = 0; j < dim; j++) s += X[k * dim + j] * X[k * dim + j];
+    out[k] = norm ? Math.sqrt(s) : s;
   }
 }
 

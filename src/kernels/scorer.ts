@@ -5,11 +5,16 @@
 import { compileKernel, LinearAllocator } from './wasm.js';
 import { wasmBase64 } from './generated/lrml-score.js';
 import { rowClipScales } from './clip.js';
-import { dotScoreTs, fillItemTables, fillUserRows, TripletScoreTs, type ScoreTables, type TripletScoreShape } from './score-impl.js';
-import type { ClipMode, Distance, TripletParams } from './types.js';
+import { DEFAULT_ATTENTION_SCALE, DEFAULT_ATTENTION_TEMPERATURE, type AttentionOptions } from './pair.js';
+import { dotScoreTs, fillItemTables, fillKeyNorms, fillUserRows, TripletScoreTs, type ScoreTables, type TripletScoreShape } from './score-impl.js';
+import type { AttentionKind, ClipMode, Distance, TripletParams } from './types.js';
 
 /** Shapes and choices of a triplet (LRML / CML) model's scorer. */
 export interface TripletScorerConfig {
+  /** The attention (absent = `dot`) and its σ (`cosine`) / τₐ (`fit`, `fit-hard`). */
+  attention?: AttentionKind;
+  attentionScale?: number;
+  attentionTemperature?: number;
   numUsers: number;
   numItems: number;
   dim: number;
@@ -79,6 +84,7 @@ interface ScoreExports {
   configure(...args: number[]): void;
   scoreAll(count: number, pp: number): void;
   scoreList(count: number, pp: number): void;
+  setAttention(att: number, scale: number, temperature: number, knPtr: number): void;
 }
 
 /** What the WASM scorer reads: user vectors, memory keys/values, item vectors and bias. */
@@ -100,6 +106,8 @@ class WasmScorer implements Scorer {
   private readonly items: Int32Array;
   private readonly out: Float32Array;
   private readonly qScale: Float64Array;
+  private readonly kn: Float32Array;
+  private readonly att: number;
 
   constructor(
     readonly numUsers: number,
@@ -110,6 +118,7 @@ class WasmScorer implements Scorer {
     mode: number,
     dist: number,
     private readonly src: WasmSource,
+    attention: AttentionOptions = {},
   ) {
     const mod = compileKernel('lrml-score', wasmBase64);
     const inst = new WebAssembly.Instance(mod, { env: { abort: () => { throw new Error('lrml-score: abort'); } } });
@@ -125,7 +134,7 @@ class WasmScorer implements Scorer {
       qt: f(d * ipad), mqt: f(n * ipad), qq: f(ipad), bias: f(ipad),
       qi: f(numItems * d), mqi: f(numItems * n),
       l: f((n + 1) * 16), at: f(n * 16), gq: f(d * 16), gmq: f(n * 16), gqq: f(16), gb: f(16),
-      items: f(CHUNK), out: f(outLen),
+      items: f(CHUNK), out: f(outLen), kn: f(n),
     };
     al.commit();
     const buf = ex.memory.buffer;
@@ -140,10 +149,17 @@ class WasmScorer implements Scorer {
     this.items = new Int32Array(buf, off.items, CHUNK);
     this.out = view(off.out, outLen);
     this.qScale = new Float64Array(clip ? numItems : 0);
+    this.kn = view(off.kn, n);
+    const kind = attention.attention ?? 'dot';
+    this.att = kind === 'cosine' ? 1 : kind === 'fit' ? 2 : kind === 'fit-hard' ? 3 : 0;
     ex.configure(
       d, n, mode, dist, ipad,
       off.a, off.mp, off.m, off.g, off.qt, off.mqt, off.qq, off.bias, off.qi, off.mqi,
       off.l, off.at, off.gq, off.gmq, off.gqq, off.gb, off.items, off.out,
+    );
+    ex.setAttention(
+      this.att, attention.attentionScale ?? DEFAULT_ATTENTION_SCALE,
+      attention.attentionTemperature ?? DEFAULT_ATTENTION_TEMPERATURE, off.kn,
     );
     this.refresh();
   }
@@ -152,6 +168,7 @@ class WasmScorer implements Scorer {
     const Q = this.src.Q();
     if (this.clip) rowClipScales(Q, this.numItems, this.dim, this.qScale);
     fillItemTables(this.tables, Q, this.src.M(), this.src.bias(), this.clip ? this.qScale : null);
+    if (this.att !== 0) fillKeyNorms(this.kn, this.att === 1 ? this.src.K() : this.src.M(), this.n, this.dim, this.att === 1);
   }
 
   private user(src: Float32Array, off: number): number {
@@ -293,8 +310,11 @@ export function createTripletScorer(params: TripletParams, config: TripletScorer
     options.backend,
     () => new WasmScorer(numUsers, numItems, dim, n, clip === 'lookup', mode, dist, {
       P: () => params.P, Q: () => params.Q, K: () => params.K, M: () => params.M, bias: () => null,
+    }, config),
+    () => new TsTripletScorer(params, {
+      numUsers, numItems, dim, numMemories: n, distance, clip,
+      attention: config.attention, attentionScale: config.attentionScale, attentionTemperature: config.attentionTemperature,
     }),
-    () => new TsTripletScorer(params, { numUsers, numItems, dim, numMemories: n, distance, clip }),
   );
 }
 

@@ -19,6 +19,19 @@ export type NegativeMode = 'sum' | 'hardest';
  *   −log(exp(−D(u,i)/τ) / (exp(−D(u,i)/τ) + Σₙ exp(−D(u,jₙ)/τ))); needs negativeMode `sum`.
  */
 export type TripletLoss = 'hinge' | 'softplus' | 'softmax';
+/**
+ * How the memory attention a = softmax(l) gets its logits l (docs/lrml.md, docs/lrml-study.md §16);
+ * s = p ⊙ q, σ = `attentionScale`, τₐ = `attentionTemperature`:
+ * - `dot`: lₖ = Kₖ · s (the paper's; the default);
+ * - `cosine`: lₖ = σ · (Kₖ · s) / (‖Kₖ‖ ‖s‖ + 1e-8) (pair.ts: `COSINE_ATTENTION_EPS`), logits in [−σ, σ]
+ *   whatever the norms;
+ * - `fit`: lₖ = −‖p + Mₖ − q‖² / τₐ, a soft-min over the slots of how well each value fits the pair
+ *   (computed as −(2 (p − q) · Mₖ + ‖Mₖ‖²) / τₐ: the dropped −‖p − q‖²/τₐ is the same for every
+ *   slot, and the softmax does not see it); the keys K are not used;
+ * - `fit-hard`: the fit logits, but a is one-hot on the best slot (the first of equal ones), so
+ *   r = M_best; no gradient flows through the choice (a subgradient).
+ */
+export type AttentionKind = 'dot' | 'cosine' | 'fit' | 'fit-hard';
 
 /** Everything a triplet training kernel needs to know (LRML; CML is LRML with numMemories = 0). */
 export interface TripletKernelConfig {
@@ -59,6 +72,24 @@ export interface TripletKernelConfig {
    * gradient; the l2 term is not weighted.
    */
   rankWeighting?: boolean;
+  /** How the attention gets its logits (default `dot`); see {@link AttentionKind}. */
+  attention?: AttentionKind;
+  /** σ > 0 of the `cosine` attention (default 10). */
+  attentionScale?: number;
+  /** τₐ > 0 of the `fit` / `fit-hard` attention (default 0.1). */
+  attentionTemperature?: number;
+  /**
+   * After each optimiser step, subtract the mean of the memory value rows from every row
+   * (Mₖ −= (1/N) Σₗ Mₗ, before clipMemory), so that no common offset survives in M: a uniform
+   * attention then gives r = 0, and a relation can only come from pair-specific attention.
+   * Default false.
+   */
+  relationCentering?: boolean;
+  /**
+   * Multiplies the learning rate of P and Q (default 1); 0 freezes them: no update and no change
+   * of their optimiser state, while K and M train (e.g. from a CML warm start).
+   */
+  embeddingLearningRateScale?: number;
   optimizer: Optimizer;
   learningRate: number;
   beta1: number;

@@ -7,7 +7,7 @@ import { unitBallScale } from '../kernels/clip.js';
 import { PairState, PairUser, pairDistance } from '../kernels/pair.js';
 import { Rng } from '../rng.js';
 import { pairAttentionStats, relationSpread } from './attention-stats.js';
-import { lookupScales, type TripletModel } from './triplet.js';
+import { lookupScales, pairShapeOf, type TripletModel } from './triplet.js';
 import type { EpochAttention } from './types.js';
 
 /** The pairs {@link measureEpochAttention} measures: the same every epoch. */
@@ -58,6 +58,17 @@ export function attentionSample(data: Csr, seed: number, o: AttentionSampleOptio
   return { users, items, fixedUsers, fixedItems };
 }
 
+/** max − min of the logits l. */
+function logitSpan(l: Float64Array): number {
+  let mx = -Infinity;
+  let mn = Infinity;
+  for (const x of l) {
+    if (x > mx) mx = x;
+    if (x < mn) mn = x;
+  }
+  return l.length > 1 ? mx - mn : 0;
+}
+
 /**
  * The attention statistics of an LRML model (with memory slots) on a sample: the mean normalised
  * entropy, mean largest weight, mean and largest logit range over the sample's pairs, and the
@@ -71,8 +82,8 @@ export function attentionSample(data: Csr, seed: number, o: AttentionSampleOptio
  * ```
  */
 export function measureEpochAttention(model: TripletModel, sample: AttentionSample): EpochAttention {
-  const { dim: d, numMemories: n, distance } = model.options;
-  const shape = { dim: d, numMemories: n, distance };
+  const { dim: d } = model.options;
+  const shape = pairShapeOf(model.options);
   const { P, Q, K, M } = model.params;
   const lookup = model.options.clip === 'lookup';
   const qs = lookupScales(model);
@@ -82,6 +93,7 @@ export function measureEpochAttention(model: TripletModel, sample: AttentionSamp
   const forward = (i: number): void => {
     pairDistance(user, pair, Q, i * d, qs === null ? 1 : qs[i], K, M);
   };
+  const ownLogits = (shape.attention ?? 'dot') !== 'dot';
   let h = 0;
   let w = 0;
   let range = 0;
@@ -93,8 +105,10 @@ export function measureEpochAttention(model: TripletModel, sample: AttentionSamp
     const s = pairAttentionStats(pair.a);
     h += s.normalizedEntropy;
     w += s.maxWeight;
-    range += s.logitRange;
-    if (s.logitRange > maxRange) maxRange = s.logitRange;
+    // attentions other than dot keep their logits: the range of a one-hot (fit-hard) is finite there
+    const lr = ownLogits ? logitSpan(pair.l) : s.logitRange;
+    range += lr;
+    if (lr > maxRange) maxRange = lr;
   }
   const ni = sample.fixedItems.length;
   const R = new Float64Array(ni * d);

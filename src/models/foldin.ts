@@ -6,7 +6,7 @@ import { badOption } from '../errors.js';
 import { clipToBall } from '../kernels/clip.js';
 import { dotPairLoss, pairSoftmaxLoss } from '../kernels/foldin-impl.js';
 import { adamSecondMomentScale, adamStepSize, adamUpdate } from '../kernels/optim.js';
-import { PairState, PairUser, pairDistance, pairDistanceGrad, type PairShape } from '../kernels/pair.js';
+import { PairState, PairUser, pairDistance, pairDistanceGrad, type AttentionOptions, type PairShape } from '../kernels/pair.js';
 import type { Distance } from '../kernels/types.js';
 import { Rng } from '../rng.js';
 import type { FoldInFit, FoldInLoss, FoldInSettings, ItemSimilarity } from './types.js';
@@ -91,7 +91,7 @@ export function noFoldInLoss(kind: string, s: FoldInSettings): void {
  * const t: TripletFoldIn = { dim: 8, numMemories: 4, distance: 'l2sq', clip: 'rows', margin: 0.5, temperature: 0.25, Q, K, M, itemScales: null };
  * ```
  */
-export interface TripletFoldIn {
+export interface TripletFoldIn extends AttentionOptions {
   dim: number;
   numMemories: number;
   distance: Distance;
@@ -117,7 +117,10 @@ export interface TripletFoldIn {
  */
 export function foldInTriplet(t: TripletFoldIn, numItems: number, items: Int32Array, loss: FoldInLoss, o: FoldInSettings): FoldInFit {
   const d = t.dim;
-  const shape: PairShape = { dim: d, numMemories: t.numMemories, distance: t.distance };
+  const shape: PairShape = {
+    dim: d, numMemories: t.numMemories, distance: t.distance,
+    attention: t.attention, attentionScale: t.attentionScale, attentionTemperature: t.attentionTemperature,
+  };
   const { Q, K, M } = t;
   const qs = t.itemScales;
   const project = t.clip !== 'none';

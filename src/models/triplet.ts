@@ -1,7 +1,8 @@
 import { LrmlError, badOption, numberIn, oneOf, positiveInt, withDefaults } from '../errors.js';
-import type { ClipMode, Distance, NegativeMode, NegativeRelation, Optimizer, TripletKernelConfig, TripletLoss, TripletParams } from '../kernels/types.js';
+import type { AttentionKind, ClipMode, Distance, NegativeMode, NegativeRelation, Optimizer, TripletKernelConfig, TripletLoss, TripletParams } from '../kernels/types.js';
 import { rowClipScales, unitBallScale } from '../kernels/clip.js';
 import { lossOptionProblem } from '../kernels/losses.js';
+import type { PairShape } from '../kernels/pair.js';
 import { createTripletScorer, type TripletScorer } from '../kernels/scorer.js';
 import { euclideanSimilarity, foldInTriplet } from './foldin.js';
 import { trainedFamily } from './trainer.js';
@@ -46,6 +47,43 @@ export interface TripletOptions {
    * ```
    */
   maxKeyNorm: number;
+  /**
+   * How the memory attention gets its logits (docs/lrml.md): `dot` Kₖ·(p ⊙ q) (default, the
+   * paper's), `cosine` σ·cos(Kₖ, p ⊙ q) (σ = `attentionScale`), `fit` −‖p + Mₖ − q‖²/τₐ (a soft-min
+   * over how well each slot's value fits the pair; τₐ = `attentionTemperature`; keys unused) or
+   * `fit-hard` (the best-fitting slot alone).
+   *
+   * @example
+   * ```ts
+   * resolveTripletOptions({ attention: 'cosine', attentionScale: 10 }, LRML_DEFAULTS);
+   * ```
+   */
+  attention: AttentionKind;
+  /** σ > 0 of the `cosine` attention: its logits lie in [−σ, σ] (default 10). */
+  attentionScale: number;
+  /** τₐ > 0 of the `fit` / `fit-hard` attention (default 0.1). */
+  attentionTemperature: number;
+  /**
+   * After each optimiser step, subtract the mean memory value row from every row of M (default
+   * false): with no common offset left, a uniform attention gives r = 0 and the relation can only
+   * come from pair-specific attention.
+   *
+   * @example
+   * ```ts
+   * resolveTripletOptions({ relationCentering: true }, LRML_DEFAULTS);
+   * ```
+   */
+  relationCentering: boolean;
+  /**
+   * Multiplies the learning rate of the user and item embeddings P and Q (default 1); 0 freezes
+   * them (no update, no optimiser state change) while the memory K, M trains.
+   *
+   * @example
+   * ```ts
+   * resolveTripletOptions({ embeddingLearningRateScale: 0 }, LRML_DEFAULTS);
+   * ```
+   */
+  embeddingLearningRateScale: number;
   /** L2 regularisation weight (0 = none). */
   l2: number;
   /** Negatives per positive. */
@@ -109,7 +147,8 @@ export interface TripletOptions {
 
 /** The option names of {@link TripletOptions}, for validation and the tuner. */
 export const TRIPLET_OPTION_NAMES: readonly (keyof TripletOptions)[] = [
-  'dim', 'numMemories', 'margin', 'negativeRelation', 'distance', 'clip', 'clipMemory', 'maxKeyNorm', 'l2', 'negatives',
+  'dim', 'numMemories', 'margin', 'negativeRelation', 'distance', 'clip', 'clipMemory', 'maxKeyNorm',
+  'attention', 'attentionScale', 'attentionTemperature', 'relationCentering', 'embeddingLearningRateScale', 'l2', 'negatives',
   'negativeMode', 'loss', 'temperature', 'rankWeighting', 'samplerAlpha', 'optimizer', 'learningRate', 'learningRateSchedule', 'beta1', 'beta2', 'epsilon', 'batchSize',
   'epochs', 'seed', 'initScale', 'memoryInitScale', 'threads', 'backend',
 ];
@@ -133,6 +172,11 @@ export function resolveTripletOptions(given: Partial<TripletOptions>, defaults: 
   oneOf('clip', o.clip, ['rows', 'lookup', 'none'] as const);
   if (typeof o.clipMemory !== 'boolean') throw badOption('clipMemory', o.clipMemory, 'true or false');
   numberIn('maxKeyNorm', o.maxKeyNorm, 1e-6, 1e6);
+  oneOf('attention', o.attention, ['dot', 'cosine', 'fit', 'fit-hard'] as const);
+  numberIn('attentionScale', o.attentionScale, 1e-6, 1e6);
+  numberIn('attentionTemperature', o.attentionTemperature, 1e-6, 1e6);
+  if (typeof o.relationCentering !== 'boolean') throw badOption('relationCentering', o.relationCentering, 'true or false');
+  numberIn('embeddingLearningRateScale', o.embeddingLearningRateScale, 0, 1e6);
   numberIn('l2', o.l2, 0, 1e6);
   positiveInt('negatives', o.negatives);
   oneOf('negativeMode', o.negativeMode, ['sum', 'hardest'] as const);
@@ -166,7 +210,9 @@ export function resolveTripletOptions(given: Partial<TripletOptions>, defaults: 
 export function kernelConfig(o: TripletOptions, numUsers: number, numItems: number): TripletKernelConfig {
   return {
     numUsers, numItems, dim: o.dim, numMemories: o.numMemories, negativeRelation: o.negativeRelation,
-    distance: o.distance, clip: o.clip, clipMemory: o.clipMemory, maxKeyNorm: o.maxKeyNorm, margin: o.margin, l2: o.l2,
+    distance: o.distance, clip: o.clip, clipMemory: o.clipMemory, maxKeyNorm: o.maxKeyNorm,
+    attention: o.attention, attentionScale: o.attentionScale, attentionTemperature: o.attentionTemperature,
+    relationCentering: o.relationCentering, embeddingLearningRateScale: o.embeddingLearningRateScale, margin: o.margin, l2: o.l2,
     negatives: o.negatives, negativeMode: o.negativeMode, loss: o.loss, temperature: o.temperature,
     rankWeighting: o.rankWeighting, optimizer: o.optimizer,
     learningRate: o.learningRate, beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon,
@@ -197,7 +243,7 @@ export class TripletModel implements Recommender {
     if (params.P.length !== numUsers * d || params.Q.length !== numItems * d || params.K.length !== n * d || params.M.length !== n * d) {
       throw new LrmlError('BAD_MODEL_FILE', `${kind}: parameter shapes do not match numUsers=${numUsers}, numItems=${numItems}, dim=${d}, numMemories=${n}`);
     }
-    this.scorer = createTripletScorer(params, { numUsers, numItems, dim: d, numMemories: n, distance: options.distance, clip: options.clip }, { backend: 'auto' });
+    this.scorer = createTripletScorer(params, { numUsers, numItems, ...pairShapeOf(options), clip: options.clip }, { backend: 'auto' });
   }
 
   /** Call after the parameters changed in place (e.g. after an epoch). */
@@ -226,7 +272,7 @@ export class TripletModel implements Recommender {
     const o = this.options;
     const loss = settings.loss ?? (o.loss === 'softmax' ? 'softmax' : 'hinge');
     const { Q, K, M } = this.params;
-    const t = { dim: o.dim, numMemories: o.numMemories, distance: o.distance, clip: o.clip, margin: o.margin, temperature: o.temperature, Q, K, M, itemScales: lookupScales(this) };
+    const t = { ...pairShapeOf(o), clip: o.clip, margin: o.margin, temperature: o.temperature, Q, K, M, itemScales: lookupScales(this) };
     return foldInTriplet(t, this.numItems, items, loss, settings);
   }
 
@@ -291,6 +337,21 @@ export class TripletModel implements Recommender {
 }
 
 /**
+ * The shape of a model's pair forward (kernels/pair.ts): dim, memory slots, distance and attention.
+ *
+ * @example
+ * ```ts
+ * const pair = new PairState(pairShapeOf(model.options));
+ * ```
+ */
+export function pairShapeOf(o: Readonly<TripletOptions>): PairShape {
+  return {
+    dim: o.dim, numMemories: o.numMemories, distance: o.distance,
+    attention: o.attention, attentionScale: o.attentionScale, attentionTemperature: o.attentionTemperature,
+  };
+}
+
+/**
  * Unit-ball scales of a triplet model's item rows when it clips at lookup, else null.
  *
  * @example
@@ -318,6 +379,11 @@ export const LRML_DEFAULTS: Readonly<TripletOptions> = Object.freeze({
   clip: 'rows',
   clipMemory: true,
   maxKeyNorm: 1,
+  attention: 'dot',
+  attentionScale: 10,
+  attentionTemperature: 0.1,
+  relationCentering: false,
+  embeddingLearningRateScale: 1,
   l2: 0,
   negatives: 20,
   negativeMode: 'sum',

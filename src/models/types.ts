@@ -230,7 +230,7 @@ export interface EpochAttention {
   meanNormalizedEntropy: number;
   /** Mean of the pairs' largest weights (1/N = uniform). */
   meanMaxWeight: number;
-  /** Mean of the pairs' logit ranges (max − min of K (p ⊙ q)). */
+  /** Mean of the pairs' logit ranges (max − min of the attention logits: K (p ⊙ q) for `dot`). */
   meanLogitRange: number;
   /** The largest logit range over the pairs. */
   maxLogitRange: number;

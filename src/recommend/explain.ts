@@ -4,7 +4,7 @@
 import { LrmlError, badOption, positiveInt } from '../errors.js';
 import { unitBallScale } from '../kernels/clip.js';
 import { PairState, PairUser, pairDistance, residualDistance, type PairShape } from '../kernels/pair.js';
-import { TripletModel, lookupScales } from '../models/triplet.js';
+import { TripletModel, lookupScales, pairShapeOf } from '../models/triplet.js';
 import type { LoadedModel } from '../models/types.js';
 import { Rng } from '../rng.js';
 import { pairAttentionStats, type PairAttentionStats } from '../models/attention-stats.js';
@@ -26,7 +26,7 @@ export interface Explanation {
   distance: number;
   /** dist(p − q): the distance the pair would have without its relation vector. */
   distanceWithoutRelation: number;
-  /** a = softmax(K (p ⊙ q)), one weight per memory slot (slot order; sums to 1). */
+  /** The attention a (softmax(K (p ⊙ q)) for the default `dot` attention; the model's own otherwise), one weight per memory slot (slot order; sums to 1). */
   attention: number[];
   /** r = Σₖ aₖ Mₖ (length dim). */
   relation: number[];
@@ -60,7 +60,7 @@ function setUser(model: TripletModel, user: PairUser, u: number): void {
 }
 
 function shapeOf(model: TripletModel): PairShape {
-  return { dim: model.options.dim, numMemories: model.options.numMemories, distance: model.options.distance };
+  return pairShapeOf(model.options);
 }
 
 /**

@@ -9,6 +9,12 @@
 //   direct:   Σⱼ (pⱼ + Σₖ aₖ Mₖⱼ − qⱼ)²  (or |·| for l1; l1 is always direct)
 // The host (src/kernels/scorer.ts) lays out the memory, fills the per-model tables and the per-user
 // rows, and calls configure() once with the offsets. fmadd and the l2 ε come from _common.ts.
+//
+// Attention (setAttention; src/kernels/types.ts AttentionKind, pair.ts pairAttention): 0 = dot
+// (the logits of the GEMM), 1 = cosine (the GEMM's Kₖ·s divided per lane by ‖Kₖ‖ ‖s‖ + ε, times σ;
+// ‖s‖² = Σⱼ pⱼ² qⱼ² from the block), 2 = fit (no GEMM rows for the keys: the logits
+// −(2 (Mₖ·p − Mₖ·q) + ‖Mₖ‖²)/τₐ come from the tables Mp and Mq), 3 = fit-hard (fit logits,
+// one-hot on the first largest). KN holds ‖Kₖ‖ (cosine) or ‖Mₖ‖² (fit), filled by the host.
 
 import { L2_DISTANCE_EPS, fmadd } from './_common';
 
@@ -39,6 +45,11 @@ let GQQ_PTR: usize = 0; // B gathered ‖q‖²
 let GB_PTR: usize = 0; // B gathered bias
 let ITEMS_PTR: usize = 0; // candidate item indices (i32)
 let OUT_PTR: usize = 0; // scores out
+let ATT: i32 = 0; // 0 = dot, 1 = cosine, 2 = fit, 3 = fit-hard
+let ASCALE: f32 = 10; // σ of cosine
+let ATEMP: f32 = 0.1; // τₐ of fit
+let KN_PTR: usize = 0; // N: ‖Kₖ‖ (cosine) or ‖Mₖ‖² (fit)
+const COSINE_EPS: f32 = 1e-8; // pair.ts: COSINE_ATTENTION_EPS
 
 /** Start of free memory for the host's allocator. */
 export function heapBase(): usize {
@@ -60,6 +71,14 @@ export function configure(
   QI_PTR = qiPtr; MQI_PTR = mqiPtr;
   L_PTR = lPtr; AT_PTR = atPtr; GQ_PTR = gqPtr; GMQ_PTR = gmqPtr; GQQ_PTR = gqqPtr; GB_PTR = gbPtr;
   ITEMS_PTR = itemsPtr; OUT_PTR = outPtr;
+}
+
+/** Sets the attention (0 = dot, 1 = cosine, 2 = fit, 3 = fit-hard), σ, τₐ and the KN table's offset. */
+export function setAttention(att: i32, scale: f32, temperature: f32, knPtr: usize): void {
+  ATT = att;
+  ASCALE = scale;
+  ATEMP = temperature;
+  KN_PTR = knPtr;
 }
 
 /**
@@ -223,6 +242,64 @@ function softmax(): void {
   inv0 = f32x4.div(one, s0); inv1 = f32x4.div(one, s1); inv2 = f32x4.div(one, s2); inv3 = f32x4.div(one, s3);
 }
 
+/** Fit logits of the block: L[k] = −(2 (Mₖ·p − Mₖ·q) + ‖Mₖ‖²)/τₐ from the Mq table at mqt (stride ms per slot). */
+function fitLogits(mqt: usize, ms: usize): void {
+  const f = f32x4.splat(<f32>-1 / ATEMP);
+  const two = f32x4.splat(2);
+  for (let k: i32 = 0; k < N; k++) {
+    const mp = v128.load32_splat(MP_PTR + <usize>k * 4);
+    const kn = v128.load32_splat(KN_PTR + <usize>k * 4);
+    const mq = mqt + <usize>k * ms;
+    const l = L_PTR + <usize>(k * BB);
+    for (let v: usize = 0; v < 4; v++) {
+      v128.store(l + v * 16, f32x4.mul(fmadd(kn, two, f32x4.sub(mp, v128.load(mq + v * 16))), f));
+    }
+  }
+}
+
+/** Cosine logits of the block: L[k] = σ L[k] / (‖Kₖ‖ ‖s‖ + ε), ‖s‖² = Σⱼ pⱼ² qⱼ² per lane. */
+function cosineLogits(qt: usize, qs: usize): void {
+  const p = A_PTR + <usize>(N * D) * 4;
+  let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+  let q = qt;
+  for (let j: usize = 0; j < <usize>D; j++) {
+    const pj = v128.load32_splat(p + j * 4);
+    const pp = f32x4.mul(pj, pj);
+    const q0 = v128.load(q), q1 = v128.load(q, 16), q2 = v128.load(q, 32), q3 = v128.load(q, 48);
+    s0 = fmadd(s0, pp, f32x4.mul(q0, q0));
+    s1 = fmadd(s1, pp, f32x4.mul(q1, q1));
+    s2 = fmadd(s2, pp, f32x4.mul(q2, q2));
+    s3 = fmadd(s3, pp, f32x4.mul(q3, q3));
+    q += qs;
+  }
+  const n0 = f32x4.sqrt(s0), n1 = f32x4.sqrt(s1), n2 = f32x4.sqrt(s2), n3 = f32x4.sqrt(s3);
+  const sc = f32x4.splat(ASCALE), eps = f32x4.splat(COSINE_EPS);
+  for (let k: i32 = 0; k < N; k++) {
+    const kn = v128.load32_splat(KN_PTR + <usize>k * 4);
+    const l = L_PTR + <usize>(k * BB);
+    v128.store(l, f32x4.div(f32x4.mul(sc, v128.load(l)), fmadd(eps, kn, n0)));
+    v128.store(l, f32x4.div(f32x4.mul(sc, v128.load(l, 16)), fmadd(eps, kn, n1)), 16);
+    v128.store(l, f32x4.div(f32x4.mul(sc, v128.load(l, 32)), fmadd(eps, kn, n2)), 32);
+    v128.store(l, f32x4.div(f32x4.mul(sc, v128.load(l, 48)), fmadd(eps, kn, n3)), 48);
+  }
+}
+
+/** One-hot attention on the first largest logit of each lane (fit-hard); inv0 .. inv3 = 1. */
+function hardmax(): void {
+  const one = f32x4.splat(1.0);
+  for (let v: usize = 0; v < 4; v++) {
+    let m = v128.load(L_PTR + v * 16);
+    for (let k: i32 = 1; k < N; k++) m = f32x4.pmax(m, v128.load(L_PTR + <usize>(k * BB) + v * 16));
+    let found = i32x4.splat(0);
+    for (let k: i32 = 0; k < N; k++) {
+      const eq = v128.andnot(f32x4.eq(v128.load(L_PTR + <usize>(k * BB) + v * 16), m), found);
+      v128.store(AT_PTR + <usize>(k * BB) + v * 16, v128.and(eq, one));
+      found = v128.or(found, eq);
+    }
+  }
+  inv0 = one; inv1 = one; inv2 = one; inv3 = one;
+}
+
 /** −distance from the squared distance. */
 // @ts-ignore: decorator
 @inline function fromSquared(d2: v128): v128 {
@@ -244,11 +321,18 @@ function softmax(): void {
 /** Scores of the 16 items of one block: item tables at qt (stride qs bytes per dim), mqt (stride ms per slot), qq, bias. */
 function block(qt: usize, qs: usize, mqt: usize, ms: usize, qq: usize, bias: usize, out: usize, pp: f32): void {
   const rows = MODE == 2 ? 1 : N + 1;
-  let r = 0;
-  for (; r + 4 <= rows; r += 4) gemm4(r, qt, qs);
-  for (; r + 3 <= rows; r += 3) gemm3(r, qt, qs);
-  for (; r + 2 <= rows; r += 2) gemm2(r, qt, qs);
-  for (; r < rows; r++) gemm1(r, qt, qs);
+  if (MODE != 2 && ATT >= 2 && N > 0) {
+    // fit: only p·q from the GEMM; the logits from the Mp / Mq tables
+    gemm1(N, qt, qs);
+    fitLogits(mqt, ms);
+  } else {
+    let r = 0;
+    for (; r + 4 <= rows; r += 4) gemm4(r, qt, qs);
+    for (; r + 3 <= rows; r += 3) gemm3(r, qt, qs);
+    for (; r + 2 <= rows; r += 2) gemm2(r, qt, qs);
+    for (; r < rows; r++) gemm1(r, qt, qs);
+    if (MODE != 2 && ATT == 1 && N > 0) cosineLogits(qt, qs);
+  }
   const pqRow = L_PTR + <usize>((rows - 1) * BB);
   if (MODE == 2) {
     for (let v: usize = 0; v < 4; v++) {
@@ -257,7 +341,8 @@ function block(qt: usize, qs: usize, mqt: usize, ms: usize, qq: usize, bias: usi
     return;
   }
   if (N > 0) {
-    softmax();
+    if (ATT == 3) hardmax();
+    else softmax();
   } else {
     inv0 = f32x4.splat(1); inv1 = inv0; inv2 = inv0; inv3 = inv0;
   }

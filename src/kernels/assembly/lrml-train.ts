@@ -23,6 +23,13 @@
 // everything per dimension stay f32 SIMD. The default hinge path is the one that existed before
 // these options (same instructions and rounding).
 //
+// Attention (ATT, setAttention): 0 = dot (the paper's; the instructions that existed before the
+// other kinds), 1 = cosine, 2 = fit, 3 = fit-hard (src/kernels/types.ts AttentionKind; the
+// maths of pair.ts pairAttention / attentionLogitsBackward). Per step, KN holds ‖Kₖ‖ (cosine) or
+// ‖Mₖ‖² (fit), and the logits' terms of ∂K (cosine: −Σ wₖcₖ‖s‖/‖Kₖ‖ · Kₖ) or ∂M (fit: Σ bₖ · Mₖ)
+// that are a multiple of the key row itself gather in KC and are added once before the update.
+// CENTER subtracts the mean value row from M after each update; EMBLR scales the rate of P, Q.
+//
 // The f32x4 helpers, the l2 ε and the row clip come from _common.ts (shared with lrml-score.ts).
 // The exports pairDistance, updateRow and clipRow run one piece (pair forward, optimiser update,
 // clip) on its own, for test/kernels-crosscheck.test.ts to check against the TypeScript homes
@@ -57,6 +64,12 @@ let LR: f32 = 0;
 let B1: f32 = 0;
 let B2: f32 = 0;
 let EPS: f32 = 0;
+let ATT: i32 = 0; // 0 = dot, 1 = cosine, 2 = fit, 3 = fit-hard
+let ASCALE: f32 = 10; // σ of cosine
+let ATEMP: f32 = 0.1; // τₐ of fit
+let CENTER: bool = false; // relation centering: M rows minus their mean after each update
+let EMBLR: f32 = 1; // learning-rate scale of P and Q (0 = frozen)
+const COSINE_EPS: f32 = 1e-8; // pair.ts: COSINE_ATTENTION_EPS
 
 // ---- parameters and optimiser state (may be shared) ----
 let P: usize = 0;
@@ -108,6 +121,11 @@ let DS1: usize = 0; // ds of the second side of a pair
 let DA0: usize = 0; // da / dl of the first side of a pair
 let DA1: usize = 0; // da / dl of the second side of a pair
 let PP: usize = 0; // pointer to the current looked-up p
+let KN: usize = 0; // f32 per slot: ‖Kₖ‖ (cosine) or ‖Mₖ‖² (fit), set per step
+let KC: usize = 0; // f32 per slot: coefficient of the key row in its own gradient, summed over the step
+let NS: usize = 0; // f32 ‖s‖ per side (cosine)
+let CSC: usize = 0; // f32 per side: ds correction −(Σ wₖcₖ‖Kₖ‖)/‖s‖ along s (cosine)
+let LG: usize = 0; // logits per side (N-vectors; attentions other than dot)
 let SCRATCH_BYTES: usize = 0;
 
 /** Start of free memory for the host's allocator. */
@@ -147,6 +165,11 @@ export function setShape(d: i32, n: i32, k: i32): void {
   DS1 = o; o += RB;
   DA0 = o; o += NB;
   DA1 = o; o += NB;
+  KN = o; o += NB;
+  KC = o; o += NB;
+  NS = o; o += small;
+  CSC = o; o += small;
+  LG = o; o += sides * NB;
   SCRATCH_BYTES = o;
 }
 
@@ -185,6 +208,18 @@ export function setOptions(
   EPS = eps;
 }
 
+/**
+ * Sets the attention (0 = dot, 1 = cosine, 2 = fit, 3 = fit-hard) with its σ (cosine) and τₐ
+ * (fit), relation centering (0 / 1) and the learning-rate scale of P and Q.
+ */
+export function setAttention(att: i32, scale: f32, temperature: f32, center: i32, embLr: f32): void {
+  ATT = att;
+  ASCALE = scale;
+  ATEMP = temperature;
+  CENTER = center != 0;
+  EMBLR = embLr;
+}
+
 /** Sets the learning rate of the following steps (a schedule changes it between epochs). */
 export function setLearningRate(lr: f32): void {
   LR = lr;
@@ -209,6 +244,7 @@ export function setWork(gp: usize, gq: usize, gk: usize, gm: usize, stampP: usiz
   PC += scratch; QC += scratch; QP += scratch; RAWQ += scratch; NRM += scratch; SS += scratch;
   AA += scratch; RR += scratch; EE += scratch; DI += scratch; HG += scratch; CT += scratch; WT += scratch; WD += scratch;
   LIST += scratch; GPL += scratch; GQL += scratch; DS0 += scratch; DS1 += scratch; DA0 += scratch; DA1 += scratch;
+  KN += scratch; KC += scratch; NS += scratch; CSC += scratch; LG += scratch;
   T = 0;
   PW1 = 1;
   PW2 = 1;
@@ -363,6 +399,138 @@ function softmax(a: usize): void {
 }
 
 /**
+ * The attention input of side x for the attentions other than dot: s = p ⊙ q and ‖s‖ (cosine)
+ * or v = p − q (fit).
+ */
+function attInput(x: i32): void {
+  const pp = PP;
+  const q = <usize>load<u32>(side4(QP, x));
+  const sx = sideRow(SS, x);
+  if (ATT >= 2) {
+    for (let c: usize = 0; c < RB; c += 16) v128.store(sx + c, f32x4.sub(v128.load(pp + c), v128.load(q + c)));
+    return;
+  }
+  let acc = f32x4.splat(0);
+  for (let c: usize = 0; c < RB; c += 16) {
+    const v = f32x4.mul(v128.load(pp + c), v128.load(q + c));
+    v128.store(sx + c, v);
+    acc = fmadd(acc, v, v);
+  }
+  store<f32>(side4(NS, x), Mathf.sqrt(hsum(acc)));
+}
+
+/**
+ * Attentions other than dot: turns the raw products at a (Kₖ·s, or Mₖ·v for fit) into the
+ * logits (kept in LG for the backward pass), then into the weights: softmax, or one-hot on the
+ * first largest logit (fit-hard).
+ */
+function weights(a: usize, x: i32): void {
+  const lg = sideN(LG, x);
+  if (ATT == 1) {
+    const ns = load<f32>(side4(NS, x));
+    for (let m = 0; m < NM; m++) {
+      const o = <usize>m << 2;
+      const l = (ASCALE * load<f32>(a + o)) / (load<f32>(KN + o) * ns + COSINE_EPS);
+      store<f32>(a + o, l);
+      store<f32>(lg + o, l);
+    }
+  } else {
+    const f: f32 = -1 / ATEMP;
+    for (let m = 0; m < NM; m++) {
+      const o = <usize>m << 2;
+      const l = (<f32>2 * load<f32>(a + o) + load<f32>(KN + o)) * f;
+      store<f32>(a + o, l);
+      store<f32>(lg + o, l);
+    }
+  }
+  if (ATT != 3) {
+    softmax(a);
+    return;
+  }
+  let best = 0;
+  let bl = load<f32>(a);
+  for (let m = 1; m < NM; m++) {
+    const l = load<f32>(a + (<usize>m << 2));
+    if (l > bl) {
+      bl = l;
+      best = m;
+    }
+  }
+  for (let m = 0; m < NM; m++) store<f32>(a + (<usize>m << 2), m == best ? <f32>1 : <f32>0);
+}
+
+/**
+ * Attentions other than dot, backward: turns dl (∂obj/∂l of side x, at da) into the coefficients
+ * of the key rows in ds and in the keys' gradient (cosine wₖ = dlₖσ/(‖Kₖ‖‖s‖ + ε); fit
+ * bₖ = −2 dlₖ/τₐ), adds the terms along the key row itself into KC and, for cosine, leaves the
+ * ds correction along s in CSC.
+ */
+function dlBack(x: i32, da: usize): void {
+  if (ATT == 1) {
+    const ns = load<f32>(side4(NS, x));
+    const lg = sideN(LG, x);
+    let corr: f32 = 0;
+    for (let m = 0; m < NM; m++) {
+      const o = <usize>m << 2;
+      const nk = load<f32>(KN + o);
+      const w = (load<f32>(da + o) * ASCALE) / (nk * ns + COSINE_EPS);
+      const cm = load<f32>(lg + o) / ASCALE;
+      corr += w * cm * nk;
+      if (nk > 0) store<f32>(KC + o, load<f32>(KC + o) + (w * cm * ns) / nk);
+      store<f32>(da + o, w);
+    }
+    store<f32>(side4(CSC, x), ns > 0 ? -corr / ns : 0);
+    return;
+  }
+  const f: f32 = -2 / ATEMP;
+  for (let m = 0; m < NM; m++) {
+    const o = <usize>m << 2;
+    const b = load<f32>(da + o) * f;
+    store<f32>(da + o, b);
+    store<f32>(KC + o, load<f32>(KC + o) + b);
+  }
+}
+
+/**
+ * Per step, attentions other than dot: KN = ‖Kₖ‖ (cosine) or ‖Mₖ‖² (fit) of the current memory,
+ * and KC cleared.
+ */
+function prepareKeys(): void {
+  for (let m = 0; m < NM; m++) {
+    const o = <usize>m << 2;
+    const ss = rowSq((ATT == 1 ? K : M) + <usize>m * RB, RB);
+    store<f32>(KN + o, ATT == 1 ? Mathf.sqrt(ss) : ss);
+    store<f32>(KC + o, 0);
+  }
+}
+
+/** Adds the gathered KC terms into the keys' gradient: ∂Kₖ −= KCₖ Kₖ (cosine), ∂Mₖ += KCₖ Mₖ (fit). */
+function finishKeys(): void {
+  const W = ATT == 1 ? K : M, G = ATT == 1 ? GK : GM;
+  for (let m = 0; m < NM; m++) {
+    const kc = load<f32>(KC + (<usize>m << 2));
+    if (kc == 0) continue;
+    const f = f32x4.splat(ATT == 1 ? -kc : kc);
+    const w = W + <usize>m * RB, g = G + <usize>m * RB;
+    for (let c: usize = 0; c < RB; c += 16) v128.store(g + c, fmadd(v128.load(g + c), f, v128.load(w + c)));
+  }
+}
+
+/** relationCentering: every row of M minus the mean row. */
+function centerM(): void {
+  const inv = f32x4.splat(<f32>1 / <f32>NM);
+  for (let c: usize = 0; c < RB; c += 16) {
+    let acc = f32x4.splat(0);
+    for (let m = 0; m < NM; m++) acc = f32x4.add(acc, v128.load(M + <usize>m * RB + c));
+    const mean = f32x4.mul(acc, inv);
+    for (let m = 0; m < NM; m++) {
+      const o = M + <usize>m * RB + c;
+      v128.store(o, f32x4.sub(v128.load(o), mean));
+    }
+  }
+}
+
+/**
  * s, attention and relation of sides x and y in one pass over K and one over M, two memory slots
  * at a time (independent accumulators keep the SIMD units busy).
  */
@@ -372,14 +540,20 @@ function attend2(x: i32, y: i32): void {
   const sx = sideRow(SS, x), sy = sideRow(SS, y);
   const ax = sideN(AA, x), ay = sideN(AA, y);
   const rx = sideRow(RR, x), ry = sideRow(RR, y);
-  for (let c: usize = 0; c < RB; c += 16) {
-    const pv = v128.load(pp + c);
-    v128.store(sx + c, f32x4.mul(pv, v128.load(qx + c)));
-    v128.store(sy + c, f32x4.mul(pv, v128.load(qy + c)));
+  if (ATT == 0) {
+    for (let c: usize = 0; c < RB; c += 16) {
+      const pv = v128.load(pp + c);
+      v128.store(sx + c, f32x4.mul(pv, v128.load(qx + c)));
+      v128.store(sy + c, f32x4.mul(pv, v128.load(qy + c)));
+    }
+  } else {
+    attInput(x);
+    attInput(y);
   }
+  const kb = ATT >= 2 ? M : K;
   let m = 0;
   for (; m + 1 < NM; m += 2) {
-    const k0 = K + <usize>m * RB, k1 = k0 + RB;
+    const k0 = kb + <usize>m * RB, k1 = k0 + RB;
     let x0 = f32x4.splat(0), y0 = f32x4.splat(0), x1 = f32x4.splat(0), y1 = f32x4.splat(0);
     for (let c: usize = 0; c < RB; c += 16) {
       const kv0 = v128.load(k0 + c), kv1 = v128.load(k1 + c), svx = v128.load(sx + c), svy = v128.load(sy + c);
@@ -395,7 +569,7 @@ function attend2(x: i32, y: i32): void {
     store<f32>(ay + o + 4, hsum(y1));
   }
   if (m < NM) {
-    const k0 = K + <usize>m * RB;
+    const k0 = kb + <usize>m * RB;
     let x0 = f32x4.splat(0), y0 = f32x4.splat(0);
     for (let c: usize = 0; c < RB; c += 16) {
       const kv0 = v128.load(k0 + c);
@@ -405,8 +579,13 @@ function attend2(x: i32, y: i32): void {
     store<f32>(ax + (<usize>m << 2), hsum(x0));
     store<f32>(ay + (<usize>m << 2), hsum(y0));
   }
-  softmax(ax);
-  softmax(ay);
+  if (ATT == 0) {
+    softmax(ax);
+    softmax(ay);
+  } else {
+    weights(ax, x);
+    weights(ay, y);
+  }
   for (let c: usize = 0; c < RB; c += 16) {
     let x0 = f32x4.splat(0), y0 = f32x4.splat(0), x1 = f32x4.splat(0), y1 = f32x4.splat(0);
     let mr = M + c;
@@ -435,10 +614,15 @@ function attend1(x: i32): void {
   const pp = PP;
   const qx = <usize>load<u32>(side4(QP, x));
   const sx = sideRow(SS, x), ax = sideN(AA, x), rx = sideRow(RR, x);
-  for (let c: usize = 0; c < RB; c += 16) v128.store(sx + c, f32x4.mul(v128.load(pp + c), v128.load(qx + c)));
+  if (ATT == 0) {
+    for (let c: usize = 0; c < RB; c += 16) v128.store(sx + c, f32x4.mul(v128.load(pp + c), v128.load(qx + c)));
+  } else {
+    attInput(x);
+  }
+  const kb = ATT >= 2 ? M : K;
   let m = 0;
   for (; m + 1 < NM; m += 2) {
-    const k0 = K + <usize>m * RB, k1 = k0 + RB;
+    const k0 = kb + <usize>m * RB, k1 = k0 + RB;
     let x0 = f32x4.splat(0), x1 = f32x4.splat(0);
     for (let c: usize = 0; c < RB; c += 16) {
       const sv = v128.load(sx + c);
@@ -449,12 +633,13 @@ function attend1(x: i32): void {
     store<f32>(ax + (<usize>m << 2) + 4, hsum(x1));
   }
   if (m < NM) {
-    const k0 = K + <usize>m * RB;
+    const k0 = kb + <usize>m * RB;
     let x0 = f32x4.splat(0);
     for (let c: usize = 0; c < RB; c += 16) x0 = fmadd(x0, v128.load(k0 + c), v128.load(sx + c));
     store<f32>(ax + (<usize>m << 2), hsum(x0));
   }
-  softmax(ax);
+  if (ATT == 0) softmax(ax);
+  else weights(ax, x);
   for (let c: usize = 0; c < RB; c += 16) {
     let x0 = f32x4.splat(0), x1 = f32x4.splat(0);
     let mr = M + c;
@@ -580,10 +765,15 @@ function relBack2(x: i32, y: i32, dx: usize, dy: usize): void {
     store<f32>(DA0 + o, load<f32>(ax + o) * (load<f32>(DA0 + o) - sax));
     store<f32>(DA1 + o, load<f32>(ay + o) * (load<f32>(DA1 + o) - say));
   }
+  if (ATT != 0) {
+    dlBack(x, DA0);
+    dlBack(y, DA1);
+  }
+  const kb = ATT >= 2 ? M : K, gkb = ATT >= 2 ? GM : GK;
   for (let c: usize = 0; c < RB; c += 16) {
     let x0 = f32x4.splat(0), y0 = f32x4.splat(0), x1 = f32x4.splat(0), y1 = f32x4.splat(0);
     const svx = v128.load(sx + c), svy = v128.load(sy + c);
-    let kr = K + c, gk = GK + c;
+    let kr = kb + c, gk = gkb + c;
     let k = 0;
     for (; k + 1 < NM; k += 2, kr += RB << 1, gk += RB << 1) {
       const o = <usize>k << 2;
@@ -652,10 +842,12 @@ function relBack1(x: i32, dx: usize): void {
     const o = <usize>k << 2;
     store<f32>(DA0 + o, load<f32>(ax + o) * (load<f32>(DA0 + o) - sax));
   }
+  if (ATT != 0) dlBack(x, DA0);
+  const kb = ATT >= 2 ? M : K, gkb = ATT >= 2 ? GM : GK;
   for (let c: usize = 0; c < RB; c += 16) {
     let x0 = f32x4.splat(0), x1 = f32x4.splat(0);
     const svx = v128.load(sx + c);
-    let kr = K + c, gk = GK + c;
+    let kr = kb + c, gk = gkb + c;
     let k = 0;
     for (; k + 1 < NM; k += 2, kr += RB << 1, gk += RB << 1) {
       const o = <usize>k << 2;
@@ -674,11 +866,27 @@ function relBack1(x: i32, dx: usize): void {
   }
 }
 
-/** ∂p += ds ⊙ q_x ; ∂q_x += ds ⊙ p. */
+/**
+ * ∂p += ds ⊙ q_x ; ∂q_x += ds ⊙ p (cosine: ds plus its correction along s first; fit: ds is
+ * ∂obj/∂v, ∂p += ds, ∂q_x −= ds).
+ */
 function embed(x: i32, ds: usize): void {
   const pp = PP;
   const q = <usize>load<u32>(side4(QP, x));
   const gq = sideRow(GQL, x);
+  if (ATT >= 2) {
+    for (let c: usize = 0; c < RB; c += 16) {
+      const dv = v128.load(ds + c);
+      v128.store(GPL + c, f32x4.add(v128.load(GPL + c), dv));
+      v128.store(gq + c, f32x4.sub(v128.load(gq + c), dv));
+    }
+    return;
+  }
+  if (ATT == 1) {
+    const f = f32x4.splat(load<f32>(side4(CSC, x)));
+    const sx = sideRow(SS, x);
+    for (let c: usize = 0; c < RB; c += 16) v128.store(ds + c, fmadd(v128.load(ds + c), f, v128.load(sx + c)));
+  }
   for (let c: usize = 0; c < RB; c += 16) {
     const dv = v128.load(ds + c);
     v128.store(GPL + c, fmadd(v128.load(GPL + c), dv, v128.load(q + c)));
@@ -915,7 +1123,7 @@ function example(u: i32, i: i32, negs: usize): f32 {
 // ---- optimiser ----
 
 /** Updates W[0, bytes) from G (zeroed after use); returns Σ w² of the updated values. */
-function update(W: usize, G: usize, S1: usize, S2: usize, bytes: usize, lrc: f32, ibc2: f32): f32 {
+function update(W: usize, G: usize, S1: usize, S2: usize, bytes: usize, lrc: f32, ibc2: f32, lr: f32): f32 {
   let ss = f32x4.splat(0);
   const zero = f32x4.splat(0), eps = f32x4.splat(EPS);
   if (OPT == 0) {
@@ -933,7 +1141,7 @@ function update(W: usize, G: usize, S1: usize, S2: usize, bytes: usize, lrc: f32
       ss = fmadd(ss, w, w);
     }
   } else if (OPT == 1) {
-    const vl = f32x4.splat(LR);
+    const vl = f32x4.splat(lr);
     for (let c: usize = 0; c < bytes; c += 16) {
       const g = v128.load(G + c);
       v128.store(G + c, zero);
@@ -944,7 +1152,7 @@ function update(W: usize, G: usize, S1: usize, S2: usize, bytes: usize, lrc: f32
       ss = fmadd(ss, w, w);
     }
   } else {
-    const vl = f32x4.splat(LR);
+    const vl = f32x4.splat(lr);
     for (let c: usize = 0; c < bytes; c += 16) {
       const g = v128.load(G + c);
       v128.store(G + c, zero);
@@ -957,9 +1165,15 @@ function update(W: usize, G: usize, S1: usize, S2: usize, bytes: usize, lrc: f32
 }
 
 function updateRows(W: usize, G: usize, S1: usize, S2: usize, rows: usize, n: i32, lrc: f32, ibc2: f32): void {
+  const zero = f32x4.splat(0);
   for (let r = 0; r < n; r++) {
     const o = <usize>load<i32>(rows + (<usize>r << 2)) * RB;
-    const ss = update(W + o, G + o, S1 + o, S2 + o, RB, lrc, ibc2);
+    if (EMBLR == 0) {
+      // frozen: the gradient is dropped, the row and its optimiser state are left alone
+      for (let c: usize = 0; c < RB; c += 16) v128.store(G + o + c, zero);
+      continue;
+    }
+    const ss = update(W + o, G + o, S1 + o, S2 + o, RB, lrc * EMBLR, ibc2, LR * EMBLR);
     if (CLIPROWS) clipToBall(W + o, RB, ss, 1);
   }
 }
@@ -985,6 +1199,7 @@ export function step(users: usize, pos: usize, negs: usize, count: i32): f64 {
       if (load<i32>(sj) != t) { store<i32>(sj, t); store<i32>(TOUCHQ + (<usize>nQ << 2), j); nQ++; }
     }
   }
+  if (NM > 0 && ATT != 0) prepareKeys();
   let loss: f64 = 0;
   for (let x = 0; x < count; x++) {
     const o = <usize>x << 2;
@@ -999,8 +1214,10 @@ export function step(users: usize, pos: usize, negs: usize, count: i32): f64 {
   updateRows(Q, GQ, S1Q, S2Q, TOUCHQ, nQ, lrc, ibc2);
   if (NM > 0) {
     const bytes = <usize>NM * RB;
-    update(K, GK, S1K, S2K, bytes, lrc, ibc2);
-    update(M, GM, S1M, S2M, bytes, lrc, ibc2);
+    if (ATT == 1 || ATT == 2) finishKeys();
+    update(K, GK, S1K, S2K, bytes, lrc, ibc2, LR);
+    update(M, GM, S1M, S2M, bytes, lrc, ibc2, LR);
+    if (CENTER) centerM();
     if (CLIPMEM) {
       for (let m = 0; m < NM; m++) {
         const o = <usize>m * RB;
@@ -1033,7 +1250,10 @@ export function pairDistance(u: i32, i: i32): f32 {
   } else {
     store<u32>(QP, <u32>raw);
   }
-  if (NM > 0) attend1(0);
+  if (NM > 0) {
+    if (ATT != 0) prepareKeys();
+    attend1(0);
+  }
   return eSide(0, NM > 0 ? RR : 0);
 }
 
@@ -1043,7 +1263,7 @@ export function pairDistance(u: i32, i: i32): f32 {
  * of adamUpdate / adagradUpdate / sgdUpdate in src/kernels/optim.ts. Returns Σ w² afterwards.
  */
 export function updateRow(W: usize, G: usize, S1: usize, S2: usize, bytes: usize, lrc: f32, ibc2: f32): f32 {
-  return update(W, G, S1, S2, bytes, lrc, ibc2);
+  return update(W, G, S1, S2, bytes, lrc, ibc2, LR);
 }
 
 /** Clips the padded row at W into the ball of radius max: the twin of clipToBall in src/kernels/clip.ts. */

@@ -8,6 +8,7 @@ import { LrmlError } from '../../errors.js';
 import { wasmBase64 } from '../../kernels/generated/lrml-train.js';
 import type { TripletKernelConfig, TripletParams } from '../../kernels/types.js';
 import { compileKernel, LinearAllocator, WASM_PAGE } from '../../kernels/wasm.js';
+import { DEFAULT_ATTENTION_SCALE, DEFAULT_ATTENTION_TEMPERATURE } from '../../kernels/pair.js';
 import { SingleThreadKernel } from './common.js';
 
 /**
@@ -30,6 +31,8 @@ export interface TrainExports {
     s1p: number, s2p: number, s1q: number, s2q: number, s1k: number, s2k: number, s1m: number, s2m: number): void;
   setWork(gp: number, gq: number, gk: number, gm: number, stampP: number, stampQ: number, touchP: number, touchQ: number, scratch: number): void;
   setLearningRate(lr: number): void;
+  /** Attention 0 = dot, 1 = cosine, 2 = fit, 3 = fit-hard; σ; τₐ; relation centering 0 / 1; rate scale of P and Q. */
+  setAttention(att: number, scale: number, temperature: number, center: number, embeddingLearningRateScale: number): void;
   steps(): number;
   step(users: number, pos: number, negs: number, count: number): number;
   /** D(u, i) with the pair's own attention (the pair forward alone; for cross-checks). */
@@ -123,6 +126,14 @@ export function instantiateTrainer(module: WebAssembly.Module, memory: WebAssemb
     cfg.rankWeighting === true ? 1 : 0,
     cfg.numItems,
     cfg.maxKeyNorm ?? 1,
+  );
+  const att = cfg.attention ?? 'dot';
+  ex.setAttention(
+    att === 'cosine' ? 1 : att === 'fit' ? 2 : att === 'fit-hard' ? 3 : 0,
+    cfg.attentionScale ?? DEFAULT_ATTENTION_SCALE,
+    cfg.attentionTemperature ?? DEFAULT_ATTENTION_TEMPERATURE,
+    cfg.relationCentering === true ? 1 : 0,
+    cfg.embeddingLearningRateScale ?? 1,
   );
   const s = layout.shared;
   ex.setParams(s.P, s.Q, s.K, s.M, s.s1p, s.s2p, s.s1q, s.s2q, s.s1k, s.s2k, s.s1m, s.s2m);
