@@ -95,23 +95,11 @@ function dot(A: Float32Array, ao: number, B: Float64Array, bo: number, d: number
  * ```
  */
 export function attention(K: Float32Array, s: Float64Array, so: number, d: number, n: number, a: Float64Array, ao: number): void {
-  let mx = -Infinity;
-  for (let m = 0; m < n; m++) {
-    const l = dot(K, m * d, s, so, d);
-    a[ao + m] = l;
-    if (l > mx) mx = l;
-  }
-  let z = 0;
-  for (let m = 0; m < n; m++) {
-    const x = Math.exp(a[ao + m] - mx);
-    a[ao + m] = x;
-    z += x;
-  }
-  const iz = 1 / z;
-  for (let m = 0; m < n; m++) a[ao + m] *= iz;
+  for (let m = 0; m < n; m++) a[ao + m] = dot(K, m * d, s, so, d);
+  softmaxInto(a, ao, n, a, ao);
 }
 
-/** a[ao, ao+n) = softmax(l[lo, lo+n)) (the same operations as {@link attention}). */
+/** a[ao, ao+n) = softmax(l[lo, lo+n)) (a may be l itself). */
 function softmaxInto(l: Float64Array, lo: number, n: number, a: Float64Array, ao: number): void {
   let mx = -Infinity;
   for (let m = 0; m < n; m++) if (l[lo + m] > mx) mx = l[lo + m];
