@@ -129,7 +129,7 @@ test('fold-in and explain use the model\'s attention', async () => {
   for (const extra of [{ attention: 'cosine' }, { attention: 'fit' }, { attention: 'fit-hard' }] as Partial<TripletOptions>[]) {
     const { model } = await run(extra);
     const fit = model.foldIn(Int32Array.of(1, 2, 3), { loss: undefined, steps: 20, learningRate: 0.05, negatives: 4, batchSize: 4, seed: 1 });
-    assert.ok(fit.vector.every(Number.isFinite) && fit.steps === 20, JSON.stringify(extra));
+    assert.ok(fit.vector !== null && fit.vector.every(Number.isFinite) && fit.steps === 20, JSON.stringify(extra));
     const e = explain(wrap(model), 'u3', 'i5');
     const shape = pairShapeOf(model.options);
     const user = new PairUser(shape);
