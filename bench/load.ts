@@ -3,12 +3,13 @@
 //
 //   node dist/bench/load.js [--runs 5] [--file ../shared/data/ml-1m/ml-1m.chrono.tsv.gz] [--columns 0,1,-,2]
 //
-// Prints one line per run and the medians. Default file: MovieLens 1M, all 1,000,209
+// Prints one line per run and the medians. `--file a,b` measures several files side by side (runs
+// interleaved; medians and ratios to the first). Default file: MovieLens 1M, all 1,000,209
 // interactions (gzip TSV, no header: user_id, movie_id, chronological position).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { loadInteractions, toCsr } from '../src/data/load.js';
 import type { ColumnSpec } from '../src/data/types.js';
 
@@ -62,35 +63,43 @@ function median(xs: number[]): number {
 }
 
 async function parent(): Promise<void> {
-  const file = resolve(arg('--file', resolve(root, '../shared/data/ml-1m/ml-1m.chrono.tsv.gz')));
+  // several files (comma-separated) are measured side by side: their runs interleave
+  const files = arg('--file', resolve(root, '../shared/data/ml-1m/ml-1m.chrono.tsv.gz')).split(',').map((f) => resolve(f));
   const columns = arg('--columns', '0,1,-,2');
   const runs = Number(arg('--runs', '5'));
-  if (!existsSync(file)) {
-    process.stdout.write(`bench:load skipped: ${file} not found (MovieLens 1M lives in ../shared/data)\n`);
+  const absent = files.find((f) => !existsSync(f));
+  if (absent !== undefined) {
+    process.stdout.write(`bench:load skipped: ${absent} not found (MovieLens 1M lives in ../shared/data)\n`);
     return;
   }
-  process.stdout.write(`bench:load ${file} (columns ${columns}), ${runs} runs in fresh processes, node ${process.version}\n`);
-  const results: RunResult[] = [];
-  const walls: number[] = [];
+  process.stdout.write(`bench:load ${files.join(', ')} (columns ${columns}), ${runs} runs in fresh processes${files.length > 1 ? ', interleaved' : ''}, node ${process.version}\n`);
+  const results: RunResult[][] = files.map(() => []);
+  const walls: number[][] = files.map(() => []);
   for (let k = 0; k < runs; k++) {
-    const t0 = performance.now();
-    const res = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', file, '--columns', columns], { encoding: 'utf8' });
-    const wall = performance.now() - t0;
-    if (res.status !== 0) {
-      process.stderr.write(res.stderr);
-      throw new Error(`run ${k + 1} failed (exit ${res.status})`);
+    for (let f = 0; f < files.length; f++) {
+      const file = files[f];
+      const t0 = performance.now();
+      const res = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', file, '--columns', columns], { encoding: 'utf8' });
+      const wall = performance.now() - t0;
+      if (res.status !== 0) {
+        process.stderr.write(res.stderr);
+        throw new Error(`run ${k + 1} of ${file} failed (exit ${res.status})`);
+      }
+      const r = JSON.parse(res.stdout.trim().split('\n').pop()!) as RunResult;
+      results[f].push(r);
+      walls[f].push(wall);
+      process.stdout.write(`run ${k + 1}${files.length > 1 ? ` ${basename(file)}` : ''}: load+CSR ${r.ms.toFixed(0)} ms (CPU ${r.cpuMs.toFixed(0)} ms), peak RSS ${r.rssMB.toFixed(0)} MB, process ${wall.toFixed(0)} ms ` +
+        `(${r.lines} lines → ${r.users} users × ${r.items} items, ${r.nnz} nnz)\n`);
     }
-    const r = JSON.parse(res.stdout.trim().split('\n').pop()!) as RunResult;
-    results.push(r);
-    walls.push(wall);
-    process.stdout.write(`run ${k + 1}: load+CSR ${r.ms.toFixed(0)} ms (CPU ${r.cpuMs.toFixed(0)} ms), peak RSS ${r.rssMB.toFixed(0)} MB, process ${wall.toFixed(0)} ms ` +
-      `(${r.lines} lines → ${r.users} users × ${r.items} items, ${r.nnz} nnz)\n`);
   }
-  const ms = median(results.map((r) => r.ms));
-  const rss = median(results.map((r) => r.rssMB));
-  const cpu = median(results.map((r) => r.cpuMs));
-  process.stdout.write(`median: load+CSR ${ms.toFixed(0)} ms (${(results[0].lines / ms / 1000).toFixed(2)} M lines/s, CPU ${cpu.toFixed(0)} ms), ` +
-    `peak RSS ${rss.toFixed(0)} MB, whole process ${median(walls).toFixed(0)} ms\n`);
+  const base = median(results[0].map((r) => r.ms));
+  for (let f = 0; f < files.length; f++) {
+    const ms = median(results[f].map((r) => r.ms));
+    const rss = median(results[f].map((r) => r.rssMB));
+    const cpu = median(results[f].map((r) => r.cpuMs));
+    process.stdout.write(`median${files.length > 1 ? ` ${basename(files[f])}` : ''}: load+CSR ${ms.toFixed(0)} ms (${(results[f][0].lines / ms / 1000).toFixed(2)} M lines/s, CPU ${cpu.toFixed(0)} ms), ` +
+      `peak RSS ${rss.toFixed(0)} MB, whole process ${median(walls[f]).toFixed(0)} ms${f > 0 ? `, ${(ms / base).toFixed(2)}× the first` : ''}\n`);
+  }
 }
 
 if (process.argv.includes('--child')) await child(arg('--child', ''), arg('--columns', '0,1,-,2'));

@@ -47,7 +47,7 @@ test('dataOptionsFrom: parses and validates every flag', () => {
   );
   assert.deepEqual(dataOptionsFrom({ delimiter: '\\t', header: 'auto' }), { delimiter: '\t', header: 'auto' });
   const bad: [Record<string, unknown>, string, RegExp][] = [
-    [{ format: 'xlsx' }, 'BAD_OPTION', /--format: "xlsx" \(expected one of auto, csv, tsv, dat, ncf-rating, ncf-pairs\)/],
+    [{ format: 'xlsx' }, 'BAD_OPTION', /--format: "xlsx" \(expected one of auto, csv, tsv, dat, ncf-rating, ncf-pairs, parquet\)/],
     [{ minRating: 'four' }, 'BAD_OPTION', /--min-rating/],
     [{ minRating: '' }, 'BAD_OPTION', /--min-rating/],
     [{ kcore: '0' }, 'BAD_OPTION', /--kcore: "0" \(expected a positive integer/],

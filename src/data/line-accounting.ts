@@ -44,14 +44,17 @@ export class BadLines {
   /** The first messages of skipped lines, as `CODE: message`. */
   readonly examples: string[] = [];
 
+  /** `unit` `row`: records of a structured file (Parquet), named `file, row N` instead of `file:N`. */
   constructor(
     private readonly file: string,
     private readonly skip: boolean,
+    private readonly unit: 'line' | 'row' = 'line',
   ) {}
 
-  /** The error for line `line` (1-based physical line; `column` 1-based). */
+  /** The error for line `line` (1-based physical line, or row; `column` 1-based). */
   error(code: LineErrorCode, line: number, message: string, column?: number, value?: string): LrmlError {
-    return new LrmlError(code, `${this.file}:${line}: ${message}`, { file: this.file, line, column, value });
+    const where = this.unit === 'row' ? `${this.file}, row ${line}` : `${this.file}:${line}`;
+    return new LrmlError(code, `${where}: ${message}`, { file: this.file, line, column, value });
   }
 
   /** A bad line: throws its error, or with `skipBadLines` counts it. */
@@ -91,7 +94,7 @@ export function tooFewFields(columns: ColumnChoice, delimiter: string, need: num
 }
 
 /**
- * One line saying where the lines of a load went, e.g. for NO_INTERACTIONS.
+ * One line saying where the lines (Parquet: rows) of a load went, e.g. for NO_INTERACTIONS.
  *
  * @example
  * ```ts
@@ -99,11 +102,12 @@ export function tooFewFields(columns: ColumnChoice, delimiter: string, need: num
  * ```
  */
 export function describeDrops(s: LoadSummary): string {
-  const parts = [`${s.linesRead} lines read`];
+  const unit = s.format === 'parquet' ? 'rows' : 'lines';
+  const parts = [`${s.linesRead} ${unit} read`];
   if (s.duplicates) parts.push(`${s.duplicates} duplicates`);
   if (s.belowMinRating) parts.push(`${s.belowMinRating} below minRating`);
   if (s.kcoreRemoved) parts.push(`${s.kcoreRemoved} removed by k-core`);
-  if (s.badLines) parts.push(`${s.badLines} bad lines skipped`);
+  if (s.badLines) parts.push(`${s.badLines} bad ${unit} skipped`);
   if (s.unknownLines) parts.push(`${s.unknownLines} with unknown ids`);
   parts.push(`${s.kept} kept`);
   return parts.join(', ');

@@ -12,7 +12,7 @@ import type { ColumnSpec, DataFormat, LoadOptions } from './types.js';
  * DATA_FORMATS.includes('csv'); // true
  * ```
  */
-export const DATA_FORMATS: readonly DataFormat[] = ['auto', 'csv', 'tsv', 'dat', 'ncf-rating', 'ncf-pairs'];
+export const DATA_FORMATS: readonly DataFormat[] = ['auto', 'csv', 'tsv', 'dat', 'ncf-rating', 'ncf-pairs', 'parquet'];
 
 /** Load options after validation, defaults filled (see {@link resolveLoadOptions}). */
 export interface ResolvedLoadOptions {

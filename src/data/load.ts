@@ -6,6 +6,7 @@ import { LrmlError } from '../errors.js';
 import { removeStaleTemps, tempPathFor } from '../fs-atomic.js';
 import { resolveLoadOptions } from './load-options.js';
 import { InteractionParser } from './parse.js';
+import { isParquetMagic, loadParquet } from './parquet.js';
 import type { Interactions, LoadOptions } from './types.js';
 
 export { toCsr } from './interactions.js';
@@ -33,7 +34,8 @@ function fsError(path: string, e: unknown): LrmlError {
 /**
  * Loads an interaction log from a file: CSV, TSV, MovieLens `::` (.dat), NCF `.rating`
  * (user, item, rating, timestamp) or NCF pairs (user, item), any of them gzip-compressed
- * (detected by the magic bytes 1f 8b, not by the extension). The file is streamed (its
+ * (detected by the magic bytes 1f 8b, not by the extension), or Apache Parquet (magic bytes
+ * `PAR1`; read one row group at a time by {@link loadParquet}, same options, same results). The file is streamed (its
  * text is never held whole); ids are mapped to dense indices in order of first
  * appearance. Duplicate (user, item) pairs keep the latest line; `minRating` and
  * `kcore` filter after that; every line is accounted for in `summary`. Bad input throws
@@ -76,6 +78,10 @@ export async function loadInteractions(path: string, options: LoadOptions = {}):
     throw fsError(path, e);
   }
   if (head.length === 0) throw new LrmlError('EMPTY_FILE', `${path}: the file is empty (0 bytes)`, { file: path });
+  if (isParquetMagic(head)) return loadParquet(path, options);
+  if (options.format === 'parquet' || /\.parquet$/i.test(path)) {
+    throw new LrmlError('UNKNOWN_FORMAT', `${path}: ${options.format === 'parquet' ? 'format parquet' : 'named .parquet'}, but the file does not start with the Parquet magic bytes PAR1 (not Parquet, or damaged)`, { file: path });
+  }
   const gzip = head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
   for (const [magic, what] of OTHER_MAGIC) {
     if (magic.every((b, k) => head[k] === b)) {

@@ -11,7 +11,7 @@ import { ByteInterner, INVALID_UTF8 } from './interner.js';
 import { BadLines, describeDrops, preview, tooFewFields } from './line-accounting.js';
 import { resolveLoadOptions, type ResolvedLoadOptions } from './load-options.js';
 import { SNIFF_BYTES, SniffBuffer, describeColumns, sniffLayout, type Layout } from './sniff-layout.js';
-import type { Interactions, LoadOptions, LoadSummary } from './types.js';
+import type { ColumnChoice, ColumnRef, Interactions, LoadOptions, LoadSummary } from './types.js';
 
 export { DATA_FORMATS, resolveLoadOptions, type ResolvedLoadOptions } from './load-options.js';
 export { describeDrops } from './line-accounting.js';
@@ -41,7 +41,7 @@ export class InteractionParser {
   private readonly options: ResolvedLoadOptions;
   private readonly userIds: ByteInterner;
   private readonly itemIds: ByteInterner;
-  private readonly badLines: BadLines;
+  private badLines: BadLines;
   /** The first bytes, until the layout is decided (then null). */
   private sniff: SniffBuffer | null;
   private layout: Layout | null = null;
@@ -82,6 +82,71 @@ export class InteractionParser {
     this.itemIds = new ByteInterner(this.options.items, this.options.items !== undefined ? frozen : {});
     this.badLines = new BadLines(file, this.options.skipBadLines);
     this.sniff = new SniffBuffer(file, gzip);
+  }
+
+  /**
+   * A parser for a structured file whose columns are known without sniffing (Parquet, read by
+   * `load.ts`): records come through {@link pushRecord} / {@link rejectRecord}, numbered as rows
+   * (messages name `file, row N`); `finish()` applies the same duplicates handling, filters and id
+   * compaction as for text, so the same rows give the same {@link Interactions}.
+   *
+   * @example
+   * ```ts
+   * const p = InteractionParser.forRecords('r.parquet', {}, 'parquet', { user: { index: 0, name: 'u' }, item: { index: 1, name: 'i' }, rating: null, timestamp: null }, []);
+   * const ids = new TextEncoder().encode('1x');
+   * p.pushRecord(1, ids, 0, 1, 1, 2, 0, 0);
+   * p.finish().items.ids(); // ['x']
+   * ```
+   */
+  static forRecords(file: string, options: LoadOptions, format: 'parquet', columns: ColumnChoice, ignoredColumns: ColumnRef[], sizeHint = 0): InteractionParser {
+    const p = new InteractionParser(file, options, false, 0);
+    p.sniff = null;
+    p.badLines = new BadLines(file, p.options.skipBadLines, 'row');
+    p.layout = { format, delimiter: '', quotes: false, header: true, headerLine: -1, columns, ignoredColumns };
+    p.userCol = columns.user.index;
+    p.itemCol = columns.item.index;
+    p.ratingCol = columns.rating?.index ?? -1;
+    p.timestampCol = columns.timestamp?.index ?? -1;
+    const width = Math.max(p.userCol, p.itemCol, p.ratingCol, p.timestampCol) + 1;
+    p.fieldStart = new Int32Array(width);
+    p.fieldEnd = new Int32Array(width);
+    p.checkMinRatingColumn();
+    p.columns = new ColumnBuffer(columns.rating !== null, columns.timestamp !== null, Math.max(1 << 14, Math.min(sizeHint, 1 << 27)));
+    return p;
+  }
+
+  /**
+   * One record of a structured file ({@link forRecords}): row number (1-based), the user id in
+   * `ids[0, userEnd)` and the item id in `ids[userEnd, itemEnd)` as UTF-8, rating and timestamp (0
+   * when the file has none). Empty ids are bad rows (thrown, or counted with skipBadLines).
+   */
+  pushRecord(row: number, ids: Uint8Array, userStart: number, userEnd: number, itemStart: number, itemEnd: number, rating: number, timestamp: number): void {
+    if (this.finished) throw new LrmlError('INTERNAL', 'InteractionParser: push after finish');
+    this.lineNo = row;
+    this.linesRead++;
+    this.fieldStart[this.userCol] = userStart;
+    this.fieldEnd[this.userCol] = userEnd;
+    this.fieldStart[this.itemCol] = itemStart;
+    this.fieldEnd[this.itemCol] = itemEnd;
+    if (userEnd === userStart) return this.badLines.report('BAD_VALUE', row, `${this.colName('user')}: empty user id`, this.userCol + 1, '');
+    if (itemEnd === itemStart) return this.badLines.report('BAD_VALUE', row, `${this.colName('item')}: empty item id`, this.itemCol + 1, '');
+    this.store(ids, row, rating, timestamp);
+  }
+
+  /** A record of a structured file whose rating or timestamp (`role`) is not a number (`value`: as the file holds it): a bad row. */
+  rejectRecord(row: number, role: 'rating' | 'timestamp', value: string): void {
+    this.lineNo = row;
+    this.linesRead++;
+    const what = role === 'timestamp' ? `is neither a number nor an ISO-8601 date/time (${ISO_FORMS})` : 'is not a number';
+    const col = role === 'rating' ? this.ratingCol : this.timestampCol;
+    this.badLines.report('BAD_VALUE', row, `${this.colName(role)}: ${preview(value)} ${what}`, col + 1, value);
+  }
+
+  private checkMinRatingColumn(): void {
+    const c = this.layout!.columns;
+    if (this.options.minRating !== null && c.rating === null) {
+      throw new LrmlError('MISSING_COLUMN', `${this.file}: minRating needs a rating column, and none was found (columns: ${describeColumns(c)}); name it with columns`, { file: this.file });
+    }
   }
 
   /** Feeds the next bytes of the file. The parser may modify `chunk` in place (quoted CSV fields). */
@@ -125,9 +190,7 @@ export class InteractionParser {
     this.fieldStart = new Int32Array(this.fieldsNeeded);
     this.fieldEnd = new Int32Array(this.fieldsNeeded);
     this.delimBytes = encoder.encode(this.layout.delimiter);
-    if (this.options.minRating !== null && c.rating === null) {
-      throw new LrmlError('MISSING_COLUMN', `${this.file}: minRating needs a rating column, and none was found (columns: ${describeColumns(c)}); name it with columns`, { file: this.file });
-    }
+    this.checkMinRatingColumn();
     this.columns = new ColumnBuffer(c.rating !== null, c.timestamp !== null, this.initialCapacity(buf));
     this.feed(buf);
   }
@@ -309,6 +372,15 @@ export class InteractionParser {
         return;
       }
     }
+    this.store(b, lineNo, r, t);
+  }
+
+  /** Interns the ids (bounds in fieldStart/fieldEnd) and stores one interaction. */
+  private store(b: Uint8Array, lineNo: number, r: number, t: number): void {
+    const fieldStart = this.fieldStart;
+    const fieldEnd = this.fieldEnd;
+    const userCol = this.userCol;
+    const itemCol = this.itemCol;
     const u = this.userIds.intern(b, fieldStart[userCol], fieldEnd[userCol]);
     const i = this.itemIds.intern(b, fieldStart[itemCol], fieldEnd[itemCol]);
     if (u === INVALID_UTF8 || i === INVALID_UTF8) {

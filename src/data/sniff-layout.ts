@@ -198,7 +198,10 @@ function decideLayout(ctx: SniffContext, line1: Uint8Array, lineNo: number, line
   // Format and delimiter.
   let format: Exclude<DataFormat, 'auto'>;
   let delimiter: string;
-  const byFormat: Record<Exclude<DataFormat, 'auto'>, string> = { csv: ',', tsv: '\t', dat: '::', 'ncf-rating': '\t', 'ncf-pairs': '\t' };
+  const byFormat: Record<Exclude<DataFormat, 'auto' | 'parquet'>, string> = { csv: ',', tsv: '\t', dat: '::', 'ncf-rating': '\t', 'ncf-pairs': '\t' };
+  if (o.format === 'parquet') {
+    throw new LrmlError('UNKNOWN_FORMAT', `${ctx.file}: format parquet, but this is text, not a Parquet file (Parquet files start with the bytes PAR1; loadInteractions reads them)`, { file: ctx.file });
+  }
   if (o.format !== 'auto') {
     format = o.format;
     delimiter = o.delimiter ?? byFormat[format];
@@ -239,6 +242,21 @@ function decideLayout(ctx: SniffContext, line1: Uint8Array, lineNo: number, line
   const columns = chooseColumns(ctx, format, names, header ? f2! : f1, spec, lineNo);
   const ignoredColumns = unusedColumns(columns, names, header ? f2!.length : f1.length);
   return { format, delimiter, quotes, header, headerLine: header ? lineNo : -1, columns, ignoredColumns };
+}
+
+/**
+ * The columns of a file whose column names are known without sniffing (Parquet's schema): the
+ * column of each role chosen as for a text file with a header (`columns` by name or index, else by
+ * the header names of {@link ROLE_NAMES}), and the columns no role reads.
+ *
+ * @example
+ * ```ts
+ * columnsFromNames(ctx, ['userId', 'movieId', 'rating', 'timestamp']).columns.rating; // { index: 2, name: 'rating' }
+ * ```
+ */
+export function columnsFromNames(ctx: SniffContext, names: string[]): { columns: ColumnChoice; ignoredColumns: ColumnRef[] } {
+  const columns = chooseColumns(ctx, 'parquet', names, names, ctx.options.columns, 1);
+  return { columns, ignoredColumns: unusedColumns(columns, names, names.length) };
 }
 
 /** The column of each role: from `columns`, the format, the header names, or positions. */

@@ -1,7 +1,7 @@
 import type { IdMap } from './idmap.js';
 
-/** Input formats the loader understands (`auto` sniffs the file). */
-export type DataFormat = 'auto' | 'csv' | 'tsv' | 'dat' | 'ncf-rating' | 'ncf-pairs';
+/** Input formats the loader understands (`auto` sniffs the file; `parquet`: Apache Parquet, read by `loadInteractions` only). */
+export type DataFormat = 'auto' | 'csv' | 'tsv' | 'dat' | 'ncf-rating' | 'ncf-pairs' | 'parquet';
 
 /** What a load did with every line of the file: nothing is dropped silently. */
 export interface LoadSummary {
@@ -13,7 +13,7 @@ export interface LoadSummary {
   gzip: boolean;
   /** Whether a header line was found (and skipped). */
   header: boolean;
-  /** Data lines read (excluding the header and blank lines). */
+  /** Data lines read (excluding the header and blank lines); Parquet: rows read. */
   linesRead: number;
   /** Blank lines (ignored). */
   blankLines: number;

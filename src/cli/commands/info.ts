@@ -37,8 +37,8 @@ export function summaryText(s: LoadSummary): string {
   const ignored = s.ignoredColumns ?? [];
   const ignoredText = ignored.length === 0 ? '' : `; ignored: ${ignored.map((c) => `${c.name} (${c.index + 1})`).join(', ')}`;
   const lines = [
-    `${s.file}: ${s.format}${s.gzip ? ' (gzip)' : ''}${s.header ? ', with header' : ', no header'}${colText}${ignoredText}`,
-    `lines: ${describeDrops(s)}${s.blankLines ? `, ${s.blankLines} blank` : ''}`,
+    `${s.file}: ${s.format}${s.gzip ? ' (gzip)' : ''}${s.format === 'parquet' ? '' : s.header ? ', with header' : ', no header'}${colText}${ignoredText}`,
+    `${s.format === 'parquet' ? 'rows' : 'lines'}: ${describeDrops(s)}${s.blankLines ? `, ${s.blankLines} blank` : ''}`,
   ];
   if (s.droppedUsers || s.droppedItems) {
     lines.push(`left without interactions and removed from the maps: ${s.droppedUsers ?? 0} users, ${s.droppedItems ?? 0} items`);
