@@ -15,7 +15,7 @@ export { describeInteractions, type DataStats, type CountStats } from './data/st
 
 // models and training
 export type {
-  Recommender, ModelFamily, ModelKind, FamilyFlag, FamilyPreset, Tensor, TrainHooks, TrainProgress, TrainReport, EpochSummary, EpochAttention, ValidationControl,
+  Recommender, ModelFamily, ModelKind, FamilyFlag, FamilyPreset, Tensor, TrainHooks, TrainCheckpoint, CheckpointControl, CheckpointIdentity, ModelInit, TrainProgress, TrainReport, EpochSummary, EpochAttention, ValidationControl,
   FoldInSettings, FoldInFit, ItemSimilarity, ModelVectors,
 } from './models/types.js';
 export { TripletModel, LRML_DEFAULTS, CML_DEFAULTS, LRML_PAPER_CODE, type TripletOptions } from './models/triplet.js';
@@ -33,7 +33,9 @@ export { ialsFamily } from './train/ials.js';
 export { easeFamily } from './train/ease.js';
 export { popularityFamily } from './models/popularity.js';
 export { getFamily, modelKinds, registerFamily, isBuiltInFamily, type AnyFamily, type BuiltInFamilies, type BuiltInKind } from './train/families.js';
-export { trainEpochs, type EpochRunner } from './train/loop.js';
+export { trainEpochs, type EpochRunner, type RunnerCheckpoint } from './train/loop.js';
+export { dataFingerprint } from './train/checkpoint.js';
+export { prepareUpdate, type UpdateOptions, type UpdatePlan } from './train/incremental.js';
 export {
   planPoints, planTrials, bestTrial, pointKey, resultsCsv, readTrialLog, tune, memoryTuneStore,
   type SearchSpace, type SearchPlan, type TrialResult, type TrialLog, type TrialInfo, type TuneStore, type TuneOptions, type TuneHooks, type TuneOutcome,
@@ -49,6 +51,7 @@ export { exportVectors, vectorFiles, vectorPaths, encodeNpy, type VectorFormat, 
 // model files and recommending
 export { encodeModel, decodeModel, MODEL_FORMAT_VERSION, type LoadedModel } from './io/format.js';
 export { saveModel, loadModel, writeFileAtomic } from './io/model-file.js';
+export { writeCheckpoint, readCheckpoint, encodeCheckpoint, decodeCheckpoint } from './io/checkpoint-file.js';
 export * from './recommend/index.js';
 export * from './serve/index.js';
 

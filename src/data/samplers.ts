@@ -1,5 +1,5 @@
 import type { Csr } from './csr.js';
-import { Rng } from '../rng.js';
+import { Rng, type RngState } from '../rng.js';
 import { LrmlError } from '../errors.js';
 
 /** Options of {@link NegativeSampler}. */
@@ -68,6 +68,30 @@ export class NegativeSampler {
       const j = this.draw();
       if (!this.csr.has(u, j)) return j;
     }
+  }
+
+  /**
+   * The state of the sampler's generator (training checkpoints).
+   *
+   * @example
+   * ```ts
+   * const s = sampler.rngState(); // … later: sampler.setRngState(s)
+   * ```
+   */
+  rngState(): RngState {
+    return this.rng.state();
+  }
+
+  /**
+   * Continues from a saved {@link NegativeSampler.rngState}.
+   *
+   * @example
+   * ```ts
+   * sampler.setRngState(saved);
+   * ```
+   */
+  setRngState(s: RngState): void {
+    this.rng.setState(s);
   }
 
   /** Fills out[k*t .. k*t+k) with k negatives for users[t], for t < count. */

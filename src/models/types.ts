@@ -282,6 +282,118 @@ export interface TrainHooks {
   onEpoch?: (s: EpochSummary) => void | Promise<void>;
   /** Aborting stops training with a CANCELLED error. */
   signal?: AbortSignal;
+  /**
+   * Checkpoints (lrml, cml with one thread): after every `every`-th epoch, `save` gets the whole
+   * state of the training ({@link TrainCheckpoint}); on cancellation (CANCELLED), the last
+   * finished epoch's state is saved too when it was not yet. `lrml`'s io layer writes them to a
+   * file (`writeCheckpoint`).
+   *
+   * @example
+   * ```ts
+   * await lrmlFamily.fit(csr, { epochs: 20 }, { checkpoint: { every: 5, save: (c) => writeCheckpoint('m.ckpt', c) } });
+   * ```
+   */
+  checkpoint?: CheckpointControl;
+  /**
+   * Continues the training saved in this checkpoint (written with the same options and data,
+   * else BAD_OPTION naming what differs): with one thread the result is the same, bit for bit,
+   * as a training never interrupted.
+   *
+   * @example
+   * ```ts
+   * await lrmlFamily.fit(csr, { epochs: 20 }, { resume: await readCheckpoint('m.ckpt') });
+   * ```
+   */
+  resume?: TrainCheckpoint;
+  /**
+   * Starts from a trained model instead of fresh parameters (lrml, cml; an incremental update,
+   * or a warm start of LRML from CML): rows of the data mapped to a row of the model take its
+   * learned vector, the others a fresh seeded one. `prepareUpdate` builds it from a model file's
+   * id maps.
+   *
+   * @example
+   * ```ts
+   * const up = prepareUpdate(loaded, newData);
+   * await lrmlFamily.fit(up.data, { epochs: 5 }, { initFrom: up.initFrom });
+   * ```
+   */
+  initFrom?: ModelInit;
+}
+
+/**
+ * A trained model to start a training from, with where each row of the new data comes from.
+ *
+ * @example
+ * ```ts
+ * const init: ModelInit = { model: loaded.model, userRows: Int32Array.of(0, 1, -1), itemRows: Int32Array.of(2, -1) };
+ * ```
+ */
+export interface ModelInit {
+  /** The trained model (lrml or cml). */
+  model: Recommender;
+  /** For each user of the training data: the model's user row to copy, or −1 for a fresh row. */
+  userRows: Int32Array;
+  /** For each item of the training data: the model's item row to copy, or −1 for a fresh row. */
+  itemRows: Int32Array;
+}
+
+/**
+ * Checkpoint settings of a training: how often, and where the state goes.
+ *
+ * @example
+ * ```ts
+ * const c: CheckpointControl = { every: 1, save: (ck) => writeCheckpoint('run.ckpt', ck) };
+ * ```
+ */
+export interface CheckpointControl {
+  /** Save after every `every`-th epoch (a positive integer). */
+  every: number;
+  /** Stores the state (called after the epoch; training waits for it). */
+  save(c: TrainCheckpoint): void | Promise<void>;
+}
+
+/**
+ * What identifies a training: the family, its resolved options and the data (its shape and a
+ * hash of its interactions). A resume is refused when any of it differs.
+ *
+ * @example
+ * ```ts
+ * const id: CheckpointIdentity = { kind: 'cml', options: { dim: 100 }, data: { numUsers: 3, numItems: 4, nnz: 5, hash: '1a2b3c4d' } };
+ * ```
+ */
+export interface CheckpointIdentity {
+  kind: string;
+  options: Record<string, unknown>;
+  data: { numUsers: number; numItems: number; nnz: number; hash: string };
+}
+
+/**
+ * The whole state of a training after a finished epoch: enough to continue it exactly
+ * ({@link TrainHooks.resume}). JSON-safe fields plus typed arrays (`tensors`: parameters,
+ * optimiser moments, the epoch order; `best.*` the best validation weights when they are not
+ * the current ones).
+ *
+ * @example
+ * ```ts
+ * const c = await readCheckpoint('m.ckpt');
+ * console.log(`epoch ${c.epoch} of ${c.identity.kind}`);
+ * ```
+ */
+export interface TrainCheckpoint {
+  identity: CheckpointIdentity;
+  /** The validation settings in force (every, monitor, patience), null without validation. */
+  validation: { every: number; monitor: string; patience: number | null } | null;
+  /** The last finished epoch (1-based). */
+  epoch: number;
+  /** Summaries of epochs 1..epoch. */
+  epochs: EpochSummary[];
+  /** Best validation so far: its score, epoch and metrics; null before any validation. */
+  best: { score: number; epoch: number; metrics: Record<string, number> } | null;
+  /** Validations since the best one. */
+  sinceBest: number;
+  /** The trainer's own scalar state (generator states, optimiser steps). */
+  state: Record<string, unknown>;
+  tensors: Record<string, Float32Array | Int32Array>;
 }
 
 /** The training data every model fits on: the user × item interaction matrix. */

@@ -1,5 +1,6 @@
 import { LrmlError } from '../errors.js';
-import type { EpochAttention, EpochSummary, Recommender, TrainHooks, TrainProgress, TrainReport } from '../models/types.js';
+import type { CheckpointIdentity, EpochAttention, EpochSummary, Recommender, TrainCheckpoint, TrainHooks, TrainProgress, TrainReport } from '../models/types.js';
+import { checkResumable } from './checkpoint.js';
 
 /** One model's training, seen epoch by epoch by {@link trainEpochs}. */
 export interface EpochRunner<Snapshot> {
@@ -15,7 +16,33 @@ export interface EpochRunner<Snapshot> {
   restore(s: Snapshot): void;
   /** The attention statistics of the model as it is after an epoch (LRML), recorded in the epoch's summary. */
   attention?(): EpochAttention;
+  /** Checkpoints: how a runner saves and restores its whole state (absent: checkpoints refused). */
+  checkpoint?: RunnerCheckpoint<Snapshot>;
 }
+
+/**
+ * The checkpoint side of an {@link EpochRunner}: what identifies the training, the runner's
+ * state after an epoch (copies), and the way back.
+ *
+ * @example
+ * ```ts
+ * const ck: RunnerCheckpoint<Params> = { identity, save: () => ({ state: {}, tensors: { P: P.slice() } }), load: (s) => P.set(s.tensors.P), ... };
+ * ```
+ */
+export interface RunnerCheckpoint<Snapshot> {
+  /** Kind, options, data fingerprint (computed when first asked). */
+  identity(): CheckpointIdentity;
+  /** The state after the epoch just finished (copies, not views). */
+  save(): { state: Record<string, unknown>; tensors: Record<string, Float32Array | Int32Array> };
+  /** Puts a saved state back (before the next epoch runs). */
+  load(s: { state: Record<string, unknown>; tensors: Record<string, Float32Array | Int32Array> }): void;
+  /** A best-weights snapshot as tensors, and back. */
+  snapshotTensors(s: Snapshot): Record<string, Float32Array | Int32Array>;
+  snapshotFromTensors(t: Record<string, Float32Array | Int32Array>): Snapshot;
+}
+
+/** Prefix of the best-weights tensors in a checkpoint. */
+const BEST = 'best.';
 
 
 /** A monotonic clock in seconds that works in Node and browsers. */
@@ -42,26 +69,79 @@ export async function trainEpochs<S>(runner: EpochRunner<S>, epochs: number, hoo
   if (val !== undefined && (!Number.isInteger(every) || every <= 0)) {
     throw new LrmlError('BAD_OPTION', `invalid validation every: ${every} (expected a positive integer)`);
   }
+  const ckc = hooks.checkpoint;
+  const rc = runner.checkpoint;
+  if ((ckc !== undefined || hooks.resume !== undefined) && rc === undefined) {
+    throw new LrmlError('BAD_OPTION', 'checkpoints and resume are not supported by this training (lrml and cml with threads 1 support them)');
+  }
+  if (ckc !== undefined && (!Number.isInteger(ckc.every) || ckc.every <= 0)) {
+    throw new LrmlError('BAD_OPTION', `invalid checkpoint every: ${ckc.every} (expected a positive integer number of epochs)`);
+  }
+  const valSettings = val === undefined ? null : { every, monitor, patience: Number.isFinite(patience) ? patience : null };
   let best: { score: number; epoch: number; snap: S; metrics: Record<string, number> } | null = null;
   let sinceBest = 0;
   let stoppedEarly = false;
   let lastEpoch = 0;
-  for (let epoch = 1; epoch <= epochs; epoch++) {
-    if (hooks.signal?.aborted) throw new LrmlError('CANCELLED', `training cancelled before epoch ${epoch}`);
-    const te = nowSeconds();
-    const report = (done: number, loss: number, total: number): void => {
-      if (hooks.onProgress === undefined) return;
-      const el = nowSeconds() - te;
-      const p: TrainProgress = { epoch, epochs, done, total, loss: done > 0 ? loss / done : 0, perSecond: el > 0 ? done / el : 0 };
-      hooks.onProgress(p);
+  let first = 1;
+  if (hooks.resume !== undefined && rc !== undefined) {
+    const c = hooks.resume;
+    checkResumable(c, rc.identity(), valSettings, epochs);
+    rc.load(c);
+    summaries.push(...c.epochs);
+    if (c.best !== null) {
+      const bestTensors: Record<string, Float32Array | Int32Array> = {};
+      for (const [name, t] of Object.entries(c.tensors)) if (name.startsWith(BEST)) bestTensors[name.slice(BEST.length)] = t;
+      const snap = c.best.epoch === c.epoch ? runner.snapshot() : rc.snapshotFromTensors(bestTensors);
+      best = { score: c.best.score, epoch: c.best.epoch, snap, metrics: c.best.metrics };
+    }
+    sinceBest = c.sinceBest;
+    lastEpoch = c.epoch;
+    first = c.epoch + 1;
+    if (best !== null && sinceBest >= patience) {
+      stoppedEarly = c.epoch < epochs;
+      first = epochs + 1;
+    }
+  }
+  // the last finished epoch's state, and whether it is saved (Ctrl-C saves it when not)
+  let pending: { c: TrainCheckpoint; saved: boolean } | null = null;
+  const capture = (epoch: number): TrainCheckpoint => {
+    const r = (rc as RunnerCheckpoint<S>).save();
+    const tensors = { ...r.tensors };
+    if (best !== null && best.epoch !== epoch) {
+      for (const [name, t] of Object.entries(rc!.snapshotTensors(best.snap))) tensors[BEST + name] = t.slice();
+    }
+    return {
+      identity: rc!.identity(), validation: valSettings, epoch, epochs: summaries.slice(),
+      best: best === null ? null : { score: best.score, epoch: best.epoch, metrics: best.metrics },
+      sinceBest, state: r.state, tensors,
     };
-    const { loss, count } = await runner.runEpoch(epoch, (done, l) => report(done, l, runner.epochSize), hooks.signal);
+  };
+  for (let epoch = first; epoch <= epochs; epoch++) {
+    let loss: number;
+    let count: number;
+    const te = nowSeconds();
+    try {
+      if (hooks.signal?.aborted) throw new LrmlError('CANCELLED', `training cancelled before epoch ${epoch}`);
+      const report = (done: number, l: number, total: number): void => {
+        if (hooks.onProgress === undefined) return;
+        const el = nowSeconds() - te;
+        const p: TrainProgress = { epoch, epochs, done, total, loss: done > 0 ? l / done : 0, perSecond: el > 0 ? done / el : 0 };
+        hooks.onProgress(p);
+      };
+      ({ loss, count } = await runner.runEpoch(epoch, (done, l) => report(done, l, runner.epochSize), hooks.signal));
+      report(count, loss, count);
+    } catch (e) {
+      if (e instanceof LrmlError && e.code === 'CANCELLED' && ckc !== undefined && pending !== null && !pending.saved) {
+        await ckc.save(pending.c);
+        pending.saved = true;
+      }
+      throw e;
+    }
     const seconds = nowSeconds() - te;
     const mean = count > 0 ? loss / count : 0;
     if (!Number.isFinite(mean)) {
       throw new LrmlError('DIVERGED', `training diverged in epoch ${epoch}: loss is ${mean} (try a lower learningRate or clipping)`);
     }
-    report(count, loss, count);
     lastEpoch = epoch;
     const summary: EpochSummary = { epoch, loss: mean, seconds, perSecond: seconds > 0 ? count / seconds : 0 };
     const attention = runner.attention?.();
@@ -81,6 +161,13 @@ export async function trainEpochs<S>(runner: EpochRunner<S>, epochs: number, hoo
       }
     }
     summaries.push(summary);
+    if (ckc !== undefined) {
+      pending = { c: capture(epoch), saved: false };
+      if (epoch % ckc.every === 0) {
+        await ckc.save(pending.c);
+        pending.saved = true;
+      }
+    }
     await hooks.onEpoch?.(summary);
     if (best !== null && sinceBest >= patience) {
       stoppedEarly = epoch < epochs;

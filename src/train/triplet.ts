@@ -5,8 +5,10 @@ import type { TripletParams } from '../kernels/types.js';
 import { attentionSample, measureEpochAttention } from '../models/attention-epoch.js';
 import { TripletModel, kernelConfig, type TripletOptions } from '../models/triplet.js';
 import { provideTrainer } from '../models/trainer.js';
-import type { TrainHooks } from '../models/types.js';
-import { Rng } from '../rng.js';
+import type { CheckpointIdentity, ModelInit, TrainHooks } from '../models/types.js';
+import { LrmlError } from '../errors.js';
+import { dataFingerprint } from './checkpoint.js';
+import { Rng, type RngState } from '../rng.js';
 import { trainEpochs, type EpochRunner } from './loop.js';
 import { scheduledLearningRate } from './schedule.js';
 
@@ -63,8 +65,13 @@ export async function fitTriplet(kind: 'lrml' | 'cml', data: Csr, o: TripletOpti
   const numUsers = data.numRows;
   const numItems = data.numCols;
   const params = initTripletParams(o, numUsers, numItems, rng);
+  if (hooks.initFrom !== undefined) applyModelInit(kind, o, params, numUsers, numItems, hooks.initFrom);
   const model = new TripletModel(kind, numUsers, numItems, o, params);
   if (o.epochs === 0 || data.nnz === 0) return model;
+  const checkpoints = hooks.checkpoint !== undefined || hooks.resume !== undefined;
+  if (checkpoints && o.threads > 1) {
+    throw new LrmlError('BAD_OPTION', `checkpoints and resume need threads 1 (got threads ${o.threads}): Hogwild workers keep their own optimiser step counts`);
+  }
   // loaded on demand: the inference path (models, io) must not pull in the training kernels
   const { createTripletKernel } = await import('./backends/index.js');
   const kernel = await createTripletKernel(kernelConfig(o, numUsers, numItems), params, { backend: o.backend, threads: o.threads });
@@ -79,6 +86,7 @@ export async function fitTriplet(kind: 'lrml' | 'cml', data: Csr, o: TripletOpti
   // the attention statistics of each epoch (LRML): a fixed sample, its own generator (the
   // training's random streams are untouched)
   const sample = kind === 'lrml' && o.numMemories > 0 ? attentionSample(data, (o.seed ^ 0x5a17e57) >>> 0) : null;
+  let identity: CheckpointIdentity | undefined;
   const runner: EpochRunner<TripletParams> = {
     epochSize: n,
     async runEpoch(epoch, onProgress, signal) {
@@ -97,6 +105,48 @@ export async function fitTriplet(kind: 'lrml' | 'cml', data: Csr, o: TripletOpti
     model: () => model,
     ...(sample === null ? {} : { attention: () => measureEpochAttention(model, sample) }),
     snapshot: () => ({ P: params.P.slice(), Q: params.Q.slice(), K: params.K.slice(), M: params.M.slice() }),
+    ...(checkpoints ? {
+      checkpoint: {
+        identity: () => {
+          identity ??= { kind, options: { ...o } as Record<string, unknown>, data: dataFingerprint(data) };
+          return identity;
+        },
+        save: () => {
+          const ks = kernel.saveState!();
+          const tensors: Record<string, Float32Array | Int32Array> = { order: order.slice() };
+          for (const name of ['P', 'Q', 'K', 'M'] as const) {
+            tensors[name] = params[name].slice();
+            tensors[`state1.${name}`] = ks.state1[name];
+            tensors[`state2.${name}`] = ks.state2[name];
+          }
+          return { state: { rng: rng.state(), sampler: sampler.rngState(), steps: ks.steps }, tensors };
+        },
+        load: (c) => {
+          const t = c.tensors;
+          const f32 = (name: string): Float32Array => {
+            const a = t[name];
+            if (!(a instanceof Float32Array)) throw new LrmlError('BAD_OPTION', `resume: checkpoint tensor ${name} missing or not float32`);
+            return a;
+          };
+          const four = (prefix: string): TripletParams => ({ P: f32(`${prefix}P`), Q: f32(`${prefix}Q`), K: f32(`${prefix}K`), M: f32(`${prefix}M`) });
+          const saved = four('');
+          for (const name of ['P', 'Q', 'K', 'M'] as const) {
+            if (saved[name].length !== params[name].length) throw new LrmlError('BAD_OPTION', `resume: checkpoint tensor ${name} has ${saved[name].length} values, the model ${params[name].length}`);
+            params[name].set(saved[name]);
+          }
+          const ord = t.order;
+          if (!(ord instanceof Int32Array) || ord.length !== n) throw new LrmlError('BAD_OPTION', `resume: checkpoint tensor order missing or not ${n} int32 values`);
+          order.set(ord);
+          const st = c.state as { rng: RngState; sampler: RngState; steps: number };
+          rng.setState(st.rng);
+          sampler.setRngState(st.sampler);
+          kernel.loadState!({ steps: st.steps, state1: four('state1.'), state2: four('state2.') }, params);
+          model.refresh();
+        },
+        snapshotTensors: (p: TripletParams) => ({ P: p.P, Q: p.Q, K: p.K, M: p.M }),
+        snapshotFromTensors: (t: Record<string, Float32Array | Int32Array>) => ({ P: t.P as Float32Array, Q: t.Q as Float32Array, K: t.K as Float32Array, M: t.M as Float32Array }),
+      },
+    } : {}),
     restore: (s) => {
       params.P.set(s.P);
       params.Q.set(s.Q);
@@ -111,6 +161,50 @@ export async function fitTriplet(kind: 'lrml' | 'cml', data: Csr, o: TripletOpti
     await kernel.dispose();
   }
   return model;
+}
+
+/**
+ * Copies the learned rows of `init.model` into fresh parameters: user / item rows mapped by
+ * `init.userRows` / `init.itemRows` (−1 keeps the fresh row), and the memory K, M when the model
+ * is an LRML with as many slots. A CML model may start an LRML one (P and Q copied, the memory
+ * stays fresh: the warm start of docs/lrml.md). Throws BAD_OPTION for another family or dim.
+ *
+ * @example
+ * ```ts
+ * applyModelInit('lrml', o, params, numUsers, numItems, { model: cml, userRows, itemRows });
+ * ```
+ */
+export function applyModelInit(kind: 'lrml' | 'cml', o: TripletOptions, params: TripletParams, numUsers: number, numItems: number, init: ModelInit): void {
+  const from = init.model;
+  if (!(from instanceof TripletModel) || (from.kind !== kind && !(from.kind === 'cml' && kind === 'lrml'))) {
+    const allowed = kind === 'lrml' ? 'an lrml or cml model' : 'a cml model';
+    throw new LrmlError('BAD_OPTION', `--init-from: a ${from.kind} model cannot start a ${kind} training (allowed: ${allowed})`);
+  }
+  const d = o.dim;
+  if (from.options.dim !== d) {
+    throw new LrmlError('BAD_OPTION', `--init-from: the model has dim ${from.options.dim}, this training dim ${d} (train with --dim ${from.options.dim})`);
+  }
+  const sameMemory = from.kind === kind && kind === 'lrml';
+  if (sameMemory && from.options.numMemories !== o.numMemories) {
+    throw new LrmlError('BAD_OPTION', `--init-from: the model has ${from.options.numMemories} memory slots, this training ${o.numMemories} (train with --memories ${from.options.numMemories})`);
+  }
+  if (init.userRows.length !== numUsers || init.itemRows.length !== numItems) {
+    throw new LrmlError('BAD_OPTION', `initFrom: row maps of ${init.userRows.length} users and ${init.itemRows.length} items do not fit the data (${numUsers} × ${numItems})`);
+  }
+  const copyRows = (dst: Float32Array, src: Float32Array, rows: Int32Array, limit: number, what: string): void => {
+    for (let r = 0; r < rows.length; r++) {
+      const s = rows[r];
+      if (s < 0) continue;
+      if (s >= limit) throw new LrmlError('BAD_OPTION', `initFrom: ${what} row ${r} maps to row ${s}, the model has ${limit}`);
+      dst.set(src.subarray(s * d, s * d + d), r * d);
+    }
+  };
+  copyRows(params.P, from.params.P, init.userRows, from.numUsers, 'user');
+  copyRows(params.Q, from.params.Q, init.itemRows, from.numItems, 'item');
+  if (sameMemory) {
+    params.K.set(from.params.K);
+    params.M.set(from.params.M);
+  }
 }
 
 provideTrainer('lrml', (data, o, hooks) => fitTriplet('lrml', data, o as TripletOptions, hooks));

@@ -5,8 +5,10 @@ import { LrmlError } from '../../errors.js';
 import { checkOutputFile } from '../../fs-atomic.js';
 import { LRML_VERSION } from '../../version.js';
 import { requireReportPackages } from '../report-deps.js';
-import { saveModel } from '../../io/model-file.js';
-import type { EpochSummary, FamilyFlag, TrainReport } from '../../models/types.js';
+import { loadModel, saveModel } from '../../io/model-file.js';
+import { readCheckpoint, writeCheckpoint } from '../../io/checkpoint-file.js';
+import { prepareUpdate, type UpdatePlan } from '../../train/incremental.js';
+import type { EpochSummary, FamilyFlag, TrainCheckpoint, TrainHooks, TrainReport } from '../../models/types.js';
 import { getFamily, modelKinds } from '../../train/families.js';
 import type { WrittenReport } from '../../report/html.js';
 import { addDataOptions, dataOptionsFrom } from '../data-options.js';
@@ -133,6 +135,45 @@ function describeValidation(spec: ValidationSpec): string {
   return `${what}; monitor ${spec.monitor ?? 'ndcg@10'}${spec.every !== undefined ? `, every ${spec.every} epochs` : ''}${spec.patience !== undefined ? `, patience ${spec.patience}` : ''}`;
 }
 
+/** The families whose trainings take checkpoints and --init-from. */
+const TRIPLET_KINDS = ['lrml', 'cml'];
+
+/**
+ * The checkpoint flags of `lrml train`, checked before any data is loaded: --checkpoint-every n
+ * (the file: --checkpoint, else `<out>.ckpt`) and --resume (read here: a missing or foreign file
+ * fails now).
+ *
+ * @example
+ * ```ts
+ * const ck = await checkpointSettingsFromCli('cml', { out: 'm.lrml', checkpointEvery: 1 }); // file m.lrml.ckpt
+ * ```
+ */
+export async function checkpointSettingsFromCli(kind: string, opts: Record<string, unknown>): Promise<{ every: number | null; file: string; resume: TrainCheckpoint | null }> {
+  const every = opts.checkpointEvery as number | undefined;
+  const file = opts.checkpoint === undefined ? `${String(opts.out)}.ckpt` : String(opts.checkpoint);
+  if (every === undefined && opts.checkpoint !== undefined) throw new LrmlError('BAD_OPTION', '--checkpoint names the file of --checkpoint-every: give --checkpoint-every n too');
+  if (every === undefined && opts.resume === undefined) return { every: null, file, resume: null };
+  if (!TRIPLET_KINDS.includes(kind)) {
+    throw new LrmlError('BAD_OPTION', `${every !== undefined ? '--checkpoint-every' : '--resume'}: checkpoints are supported for ${TRIPLET_KINDS.join(', ')}, not ${kind}`);
+  }
+  if (every !== undefined) {
+    if (every < 1) throw new LrmlError('BAD_OPTION', `--checkpoint-every: ${every} is not a positive number of epochs`, undefined, { name: '--checkpoint-every', value: every, expected: 'an integer ≥ 1' });
+    await checkOutputFile(file, '--checkpoint');
+  }
+  const resume = opts.resume === undefined ? null : await readCheckpoint(String(opts.resume));
+  return { every: every ?? null, file, resume };
+}
+
+/** The model of --init-from (loaded now, so that a missing or bad file fails before the data loads), or null. */
+async function initFromCli(kind: string, opts: Record<string, unknown>): Promise<Awaited<ReturnType<typeof loadModel>> | null> {
+  if (opts.initFrom === undefined) {
+    if (opts.replay !== undefined) throw new LrmlError('BAD_OPTION', '--replay goes with --init-from (the model whose training interactions are replayed)');
+    return null;
+  }
+  if (!TRIPLET_KINDS.includes(kind)) throw new LrmlError('BAD_OPTION', `--init-from: supported for ${TRIPLET_KINDS.join(', ')}, not ${kind}`);
+  return loadModel(String(opts.initFrom));
+}
+
 /**
  * Registers `lrml train`: trains a model on an interaction file and saves it; with
  * `--report DIR` also writes a training report (learning curves as SVG/PNG, index.html, data.json).
@@ -154,6 +195,11 @@ export function registerTrain(program: Command): void {
     .option('--report <dir>', 'also write a training report to this folder: index.html (self-contained), learning curves as SVG (+ PNG), data.json')
     .option('--json', 'print a JSON summary on stdout')
     .option('--quiet', 'no progress bar')
+    .option('--checkpoint-every <n>', 'lrml, cml (threads 1): save the whole training state every n epochs to --checkpoint (atomic); Ctrl-C saves the last finished epoch', parseInteger('--checkpoint-every'))
+    .option('--checkpoint <file>', 'checkpoint file of --checkpoint-every (default: <out>.ckpt)')
+    .option('--resume <file>', 'continue the training saved in this checkpoint: same options and --data (refused otherwise); with threads 1 the model is the same as without the interruption')
+    .option('--init-from <model>', 'lrml, cml: start from this trained model (an incremental update: --data holds the new interactions; users and items the model lacks get fresh rows; a cml model may start an lrml one)')
+    .option('--replay <fraction>', 'with --init-from: also train on this seeded fraction of the model\'s stored training interactions (default 0)', parseNumber('--replay'))
     .option('--max-memory <size>', 'refuse to start a training estimated to need more memory than this, e.g. 8G (default: 80% of this machine\'s memory)', parseSize('--max-memory'));
   addModelOptions(cmd);
   addDefaultsToHelp(cmd);
@@ -166,6 +212,8 @@ export function registerTrain(program: Command): void {
     checkEpochs(options as Record<string, unknown>);
     // fail before loading and training, not after, when the model cannot be written
     await checkOutputFile(String(opts.out), '--out');
+    const ck = await checkpointSettingsFromCli(kind, opts);
+    const initFrom = await initFromCli(kind, opts);
     const data = await loadInteractions(String(opts.data), dataOptionsFrom(opts));
     if (opts.report !== undefined) {
       // fail before training, not after it, when the report folder cannot be made or the charts cannot be drawn
@@ -175,23 +223,43 @@ export function registerTrain(program: Command): void {
       });
     }
     const vspec = validationSpecFromCli(opts);
+    if (vspec !== null && initFrom !== null) throw new LrmlError('BAD_OPTION', '--init-from: validation options are not supported with an incremental update yet (evaluate the updated model with lrml evaluate)');
     const makeValidation = vspec === null ? null : await prepareValidation(vspec, data);
-    const csr = toCsr(data);
+    const plan: UpdatePlan | null = initFrom === null ? null : prepareUpdate(initFrom, data, { replay: opts.replay as number | undefined, seed: (options as { seed?: number }).seed ?? 0 });
+    const csr = plan === null ? toCsr(data) : plan.data;
     checkTrainingMemory(kind, { numUsers: csr.numRows, numItems: csr.numCols, nnz: csr.nnz }, options as Record<string, unknown>, opts.maxMemory as number | undefined);
     // which columns were read and which ignored, where every line went (stderr: stdout is the
     // result; after the checks, so that a refusal is the first line)
     if (opts.quiet !== true) process.stderr.write(`${summaryText(data.summary)}\n`);
+    if (opts.quiet !== true && plan !== null) {
+      process.stderr.write(`update of ${String(opts.initFrom)}: ${plan.newUsers} new users, ${plan.newItems} new items, ${data.user.length} new interactions${plan.replayed > 0 ? ` + ${plan.replayed} replayed` : ''}\n`);
+    }
     const validation = makeValidation === null ? undefined : makeValidation(csr);
     const bar = new TrainProgressBar(Boolean(opts.quiet) || Boolean(opts.json));
-    const epochs: EpochSummary[] = [];
+    const epochs: EpochSummary[] = [...(ck.resume?.epochs ?? [])];
     let report: TrainReport | undefined;
     const t0 = performance.now();
     const controller = new AbortController();
     const onSigint = (): void => controller.abort();
     process.once('SIGINT', onSigint);
     let model;
+    let savedEpoch: number | null = null;
+    const extra: TrainHooks = {};
+    if (ck.resume !== null) extra.resume = ck.resume;
+    if (plan !== null) extra.initFrom = plan.initFrom;
+    if (ck.every !== null) {
+      const every = ck.every;
+      extra.checkpoint = {
+        every,
+        save: async (c) => {
+          await writeCheckpoint(ck.file, c);
+          savedEpoch = c.epoch;
+        },
+      };
+    }
     try {
       model = await family.fit(csr, options, {
+        ...extra,
         onProgress: (p) => bar.update(p),
         onEpoch: (s) => {
           epochs.push(s);
@@ -210,6 +278,11 @@ export function registerTrain(program: Command): void {
         signal: controller.signal,
         ...(validation === undefined ? {} : { validation }),
       });
+    } catch (e) {
+      if (e instanceof LrmlError && e.code === 'CANCELLED' && savedEpoch !== null) {
+        throw new LrmlError('CANCELLED', `${e.message}; the checkpoint of epoch ${savedEpoch} is in ${ck.file}: continue with the same command and --resume ${ck.file}`);
+      }
+      throw e;
     } finally {
       bar.stop();
       process.off('SIGINT', onSigint);
@@ -223,8 +296,12 @@ export function registerTrain(program: Command): void {
       loadSummary: data.summary,
       epochs: epochs.map((e) => ({ epoch: e.epoch, loss: e.loss, seconds: e.seconds, validation: e.validation })),
       bestEpoch: report?.bestEpoch,
+      ...(plan === null ? {} : { initFrom: String(opts.initFrom), replayed: plan.replayed }),
+      ...(ck.resume === null ? {} : { resumedFrom: { file: String(opts.resume), epoch: ck.resume.epoch } }),
     };
-    await saveModel(String(opts.out), { model, users: data.users, items: data.items, meta, seen: csr });
+    const users = plan === null ? data.users : plan.users;
+    const items = plan === null ? data.items : plan.items;
+    await saveModel(String(opts.out), { model, users, items, meta, seen: plan === null ? csr : plan.seen });
     let written: WrittenReport | null = null;
     if (opts.report !== undefined) {
       // loaded on demand: the plotting stack (vega) takes a few hundred ms to import

@@ -148,6 +148,54 @@ export function copyParams(p: TripletParams): TripletParams {
 }
 
 /**
+ * A training kernel's optimiser state besides the parameters (training checkpoints): the
+ * optimiser steps taken (Adam's bias correction) and the per-parameter state — Adam m / Adagrad
+ * h (`state1`), Adam v (`state2`); arrays of length 0 where the optimiser keeps none.
+ *
+ * @example
+ * ```ts
+ * const s: KernelOptimizerState = kernel.saveState();
+ * other.loadState(s); // `other`: a fresh kernel of the same config, parameters written alike
+ * ```
+ */
+export interface KernelOptimizerState {
+  steps: number;
+  state1: TripletParams;
+  state2: TripletParams;
+}
+
+/**
+ * The shapes a kernel's optimiser state has: state1 for Adam and Adagrad, state2 for Adam.
+ *
+ * @example
+ * ```ts
+ * const empty = optimizerStateShapes(cfg); // zero-filled arrays
+ * ```
+ */
+export function optimizerStateShapes(cfg: TripletKernelConfig): { state1: TripletParams; state2: TripletParams } {
+  const { numUsers, numItems, dim, numMemories } = cfg;
+  const zeros = (on: boolean): TripletParams => ({
+    P: new Float32Array(on ? numUsers * dim : 0), Q: new Float32Array(on ? numItems * dim : 0),
+    K: new Float32Array(on ? numMemories * dim : 0), M: new Float32Array(on ? numMemories * dim : 0),
+  });
+  return { state1: zeros(cfg.optimizer !== 'sgd'), state2: zeros(cfg.optimizer === 'adam') };
+}
+
+/** BAD_OPTION unless `s` has the shapes of this configuration's optimiser state. */
+function checkOptimizerState(cfg: TripletKernelConfig, s: KernelOptimizerState): void {
+  if (!Number.isSafeInteger(s.steps) || s.steps < 0) throw badOption('steps', s.steps, 'an integer ≥ 0');
+  const want = optimizerStateShapes(cfg);
+  for (const set of ['state1', 'state2'] as const) {
+    for (const name of ['P', 'Q', 'K', 'M'] as const) {
+      const a = s[set][name];
+      if (!(a instanceof Float32Array) || a.length !== want[set][name].length) {
+        throw new LrmlError('BAD_OPTION', `optimiser state ${set}.${name} must be a Float32Array of ${want[set][name].length} values (optimizer ${cfg.optimizer}); got ${a instanceof Float32Array ? a.length : typeof a}`);
+      }
+    }
+  }
+}
+
+/**
  * What the single-thread kernels share: checks, one epoch at a time, batches with progress,
  * yielding and cancellation (runBatches), read and dispose. A subclass says how an epoch's
  * batches are stepped and how parameters are copied out.
@@ -173,6 +221,32 @@ export abstract class SingleThreadKernel implements TripletKernel {
 
   /** Copies the current parameters into `out` (shapes already checked). */
   protected abstract copyOut(out: TripletParams): void;
+
+  /** The optimiser state (copies). */
+  protected abstract exportOptimizer(): KernelOptimizerState;
+
+  /** Replaces the optimiser state and the parameters (shapes already checked). */
+  protected abstract importOptimizer(s: KernelOptimizerState, params: TripletParams): void;
+
+  /**
+   * The optimiser state (steps, Adam moments / Adagrad sums) as copies: with the parameters
+   * (`read`), all a single-thread kernel needs to continue bit for bit ({@link loadState}).
+   */
+  saveState(): KernelOptimizerState {
+    checkAlive(this.disposed);
+    return this.exportOptimizer();
+  }
+
+  /**
+   * Puts a saved state and its parameters into this kernel (created with the same config):
+   * the following epochs run as they would have in the kernel the state was saved from.
+   */
+  loadState(s: KernelOptimizerState, params: TripletParams): void {
+    checkAlive(this.disposed);
+    checkOptimizerState(this.cfg, s);
+    checkReadTarget(this.cfg, params);
+    this.importOptimizer(s, params);
+  }
 
   /** Makes the following steps use this learning rate (already checked). */
   protected abstract applyLearningRate(learningRate: number): void;

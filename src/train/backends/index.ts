@@ -4,12 +4,13 @@
 
 import { LrmlError, badOption } from '../../errors.js';
 import type { TripletKernel, TripletKernelConfig, TripletParams } from '../../kernels/types.js';
-import { checkKernelConfig } from './common.js';
+import { checkKernelConfig, type KernelOptimizerState } from './common.js';
 import { TsTripletKernel } from './ts.js';
 import { WasmTripletKernel } from './wasm.js';
 
 export { TsTripletKernel } from './ts.js';
 export { WasmTripletKernel } from './wasm.js';
+export type { KernelOptimizerState } from './common.js';
 
 /** The Node-only Hogwild module, imported on demand. */
 const HOGWILD_MODULE = './hogwild.js';
@@ -45,6 +46,10 @@ export interface TripletKernelOptions {
  */
 export interface TripletKernelWithBackend extends TripletKernel {
   readonly backend: 'wasm' | 'ts';
+  /** The optimiser state (single-thread kernels; Hogwild has none to give: its steps are per worker). */
+  saveState?(): KernelOptimizerState;
+  /** Puts a state saved by {@link saveState} and its parameters back (single-thread kernels). */
+  loadState?(s: KernelOptimizerState, params: TripletParams): void;
 }
 
 /**

@@ -2,7 +2,7 @@
 
 import { LrmlTsStep } from '../../kernels/lrml-impl.js';
 import type { TripletKernelConfig, TripletParams } from '../../kernels/types.js';
-import { SingleThreadKernel, copyParams } from './common.js';
+import { SingleThreadKernel, copyParams, type KernelOptimizerState } from './common.js';
 
 /**
  * LRML / CML training with the plain TypeScript kernel ({@link LrmlTsStep}) on a private copy of
@@ -33,6 +33,19 @@ export class TsTripletKernel extends SingleThreadKernel {
 
   protected applyLearningRate(learningRate: number): void {
     this.impl.learningRate = learningRate;
+  }
+
+  protected exportOptimizer(): KernelOptimizerState {
+    return { steps: this.impl.t, state1: copyParams(this.impl.state1), state2: copyParams(this.impl.state2) };
+  }
+
+  protected importOptimizer(s: KernelOptimizerState, params: TripletParams): void {
+    this.impl.t = s.steps;
+    for (const name of ['P', 'Q', 'K', 'M'] as const) {
+      this.impl.state1[name].set(s.state1[name]);
+      this.impl.state2[name].set(s.state2[name]);
+      this.own[name].set(params[name]);
+    }
   }
 
   protected copyOut(out: TripletParams): void {

@@ -9,7 +9,7 @@ import { wasmBase64 } from '../../kernels/generated/lrml-train.js';
 import type { TripletKernelConfig, TripletParams } from '../../kernels/types.js';
 import { compileKernel, LinearAllocator, WASM_PAGE } from '../../kernels/wasm.js';
 import { DEFAULT_ATTENTION_SCALE, DEFAULT_ATTENTION_TEMPERATURE } from '../../kernels/pair.js';
-import { SingleThreadKernel } from './common.js';
+import { SingleThreadKernel, optimizerStateShapes, type KernelOptimizerState } from './common.js';
 
 /**
  * Exports of the lrml-train module (offsets are byte offsets into the shared memory).
@@ -249,6 +249,32 @@ export class WasmTrainMemory {
     this.copyOut(s.M, n, out.M);
   }
 
+  /** Copies the optimiser state out (unpadded; unused sets stay empty). */
+  readState(out: { state1: TripletParams; state2: TripletParams }): void {
+    const s = this.layout.shared;
+    const { numUsers, numItems, numMemories: n } = this.cfg;
+    const sets = [[out.state1, s.s1p, s.s1q, s.s1k, s.s1m], [out.state2, s.s2p, s.s2q, s.s2k, s.s2m]] as const;
+    for (const [t, p, q, k, m] of sets) {
+      if (p !== 0) this.copyOut(p, numUsers, t.P);
+      if (q !== 0) this.copyOut(q, numItems, t.Q);
+      if (k !== 0) this.copyOut(k, n, t.K);
+      if (m !== 0) this.copyOut(m, n, t.M);
+    }
+  }
+
+  /** Copies an optimiser state in (the inverse of readState). */
+  writeState(from: { state1: TripletParams; state2: TripletParams }): void {
+    const s = this.layout.shared;
+    const { numUsers, numItems, numMemories: n } = this.cfg;
+    const sets = [[from.state1, s.s1p, s.s1q, s.s1k, s.s1m], [from.state2, s.s2p, s.s2q, s.s2k, s.s2m]] as const;
+    for (const [t, p, q, k, m] of sets) {
+      if (p !== 0) this.copyIn(t.P, p, numUsers);
+      if (q !== 0) this.copyIn(t.Q, q, numItems);
+      if (k !== 0) this.copyIn(t.K, k, n);
+      if (m !== 0) this.copyIn(t.M, m, n);
+    }
+  }
+
   /**
    * Copies an epoch's arrays into the memory (growing it when needed); returns their offsets.
    * `neg` holds `negatives` entries per example.
@@ -312,5 +338,22 @@ export class WasmTripletKernel extends SingleThreadKernel {
 
   protected copyOut(out: TripletParams): void {
     this.mem.readParams(out);
+  }
+
+  protected exportOptimizer(): KernelOptimizerState {
+    const out = optimizerStateShapes(this.cfg);
+    this.mem.readState(out);
+    return { steps: this.ex.steps(), ...out };
+  }
+
+  protected importOptimizer(s: KernelOptimizerState, params: TripletParams): void {
+    // the module's step count and its running powers β^t have no setter: empty steps advance
+    // them exactly as the saved run did (an empty step changes no row of P or Q; K and M, and
+    // every state, are overwritten right after)
+    const behind = s.steps - this.ex.steps();
+    if (behind < 0) throw new LrmlError('INTERNAL', `cannot load a state of ${s.steps} steps into a kernel that took ${this.ex.steps()}`);
+    for (let t = 0; t < behind; t++) this.ex.step(0, 0, 0, 0);
+    this.mem.writeState(s);
+    this.mem.writeParams(params);
   }
 }

@@ -1,0 +1,121 @@
+// Checkpoints and resume (issue #18 item 4): a training of E epochs in one go and one of E/2
+// epochs + a resume from the checkpoint (through the file format) give identical tensors with
+// one thread — LRML and CML, WASM and TypeScript kernels, Adam and Adagrad, a decaying schedule,
+// validation with best weights; a resume on other options or data is refused naming what
+// differs; a cancelled training keeps the last finished epoch's checkpoint.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LrmlError } from '../src/errors.js';
+import { decodeCheckpoint, encodeCheckpoint } from '../src/io/checkpoint-file.js';
+import type { Recommender, TrainCheckpoint, TrainHooks } from '../src/models/types.js';
+import { CML_DEFAULTS, LRML_DEFAULTS, resolveTripletOptions, type TripletModel, type TripletOptions } from '../src/models/triplet.js';
+import { fitTriplet } from '../src/train/triplet.js';
+import { hitsAtK, plantedDataset } from './helpers.js';
+
+const data = plantedDataset(3, 60, 40, 4, 8);
+
+/** Validation on the planted held-out items (hits@10 as both keys: it only has to be deterministic). */
+function validation(): TrainHooks['validation'] {
+  return {
+    evaluate: (m: Recommender) => {
+      const h = hitsAtK((u, out) => m.scoreAll(u, out), data, 10);
+      return { 'hits@10': h, 'ndcg@10': h };
+    },
+  };
+}
+
+function tensorsEqual(a: TripletModel, b: TripletModel, what: string): void {
+  for (const name of ['P', 'Q', 'K', 'M'] as const) {
+    assert.ok(Buffer.from(a.params[name].buffer).equals(Buffer.from(b.params[name].buffer)), `${what}: tensor ${name} differs`);
+  }
+}
+
+async function splitRun(kind: 'lrml' | 'cml', o: TripletOptions, withValidation: boolean): Promise<{ whole: TripletModel; resumed: TripletModel; saved: TrainCheckpoint[] }> {
+  const val = withValidation ? { validation: validation() } : {};
+  const whole = await fitTriplet(kind, data.train, o, { ...val });
+  // the first half: stop after epoch E/2 by aborting at the start of the next one
+  const saved: TrainCheckpoint[] = [];
+  const half = o.epochs / 2;
+  const controller = new AbortController();
+  await assert.rejects(
+    fitTriplet(kind, data.train, o, {
+      ...val,
+      signal: controller.signal,
+      checkpoint: { every: half, save: (c) => { saved.push(decodeCheckpoint(encodeCheckpoint(c))); } },
+      onEpoch: (s) => { if (s.epoch === half) controller.abort(); },
+    }),
+    (e: unknown) => e instanceof LrmlError && e.code === 'CANCELLED',
+  );
+  assert.equal(saved.length, 1);
+  assert.equal(saved[0].epoch, half);
+  const resumed = await fitTriplet(kind, data.train, o, { ...val, resume: saved[0] });
+  return { whole, resumed, saved };
+}
+
+for (const backend of ['wasm', 'ts'] as const) {
+  test(`resume = uninterrupted (${backend}): lrml default recipe (cosine schedule, softmax loss), E = 6 → 3 + 3`, async () => {
+    const o = resolveTripletOptions({ dim: 8, numMemories: 4, epochs: 6, batchSize: 32, negatives: 3, backend, seed: 11 }, LRML_DEFAULTS);
+    const { whole, resumed } = await splitRun('lrml', o, false);
+    tensorsEqual(whole, resumed, `lrml ${backend}`);
+  });
+  test(`resume = uninterrupted (${backend}): cml hinge with Adagrad and validation (best weights kept across the resume)`, async () => {
+    const o = resolveTripletOptions({ dim: 6, epochs: 4, batchSize: 16, optimizer: 'adagrad', learningRate: 0.05, backend, seed: 5 }, CML_DEFAULTS);
+    const { whole, resumed, saved } = await splitRun('cml', o, true);
+    assert.ok(saved[0].best !== null, 'the checkpoint carries the validation state');
+    tensorsEqual(whole, resumed, `cml ${backend}`);
+  });
+}
+
+test('a resume on other options or data is refused naming what differs', async () => {
+  const o = resolveTripletOptions({ dim: 6, epochs: 2, batchSize: 16, seed: 2 }, CML_DEFAULTS);
+  let ck: TrainCheckpoint | null = null;
+  await fitTriplet('cml', data.train, o, { checkpoint: { every: 1, save: (c) => { ck ??= c; } } });
+  assert.ok(ck !== null);
+  const c = ck as TrainCheckpoint;
+  await assert.rejects(
+    fitTriplet('cml', data.train, { ...o, learningRate: 0.5 }, { resume: c }),
+    (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && /learningRate 0\.5 \(checkpoint: 0\.0/.test(e.message),
+  );
+  const other = plantedDataset(4, 60, 40, 4, 8).train;
+  await assert.rejects(
+    fitTriplet('cml', other, o, { resume: c }),
+    (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && /data differ/.test(e.message) && /hash/.test(e.message),
+  );
+  await assert.rejects(
+    fitTriplet('lrml', data.train, resolveTripletOptions({ dim: 6, epochs: 2 }, LRML_DEFAULTS), { resume: c }),
+    (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && /cml training, this training is lrml/.test(e.message),
+  );
+  await assert.rejects(
+    fitTriplet('cml', data.train, { ...o, threads: 2 }, { resume: c }),
+    (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && /threads 1/.test(e.message),
+  );
+});
+
+test('cancelled: the last finished epoch is saved even between checkpoint epochs', async () => {
+  const o = resolveTripletOptions({ dim: 6, epochs: 5, batchSize: 8, seed: 9 }, CML_DEFAULTS);
+  const saved: number[] = [];
+  const controller = new AbortController();
+  await assert.rejects(
+    fitTriplet('cml', data.train, o, {
+      signal: controller.signal,
+      checkpoint: { every: 4, save: (c) => { saved.push(c.epoch); } },
+      // cancelled after epoch 3 (epoch 4 would be the first to be written)
+      onEpoch: (s) => { if (s.epoch === 3) controller.abort(); },
+    }),
+    (e: unknown) => e instanceof LrmlError && e.code === 'CANCELLED',
+  );
+  assert.deepEqual(saved, [3]);
+});
+
+test('checkpoint bytes: round trip exact; damage and model files refused', () => {
+  const c: TrainCheckpoint = {
+    identity: { kind: 'cml', options: { dim: 2 }, data: { numUsers: 1, numItems: 2, nnz: 1, hash: '00000001' } },
+    validation: null, epoch: 1, epochs: [{ epoch: 1, loss: 0.5, seconds: 1, perSecond: 2 }], best: null, sinceBest: 0,
+    state: { steps: 3 }, tensors: { P: Float32Array.of(1.5, -2), order: Int32Array.of(0) },
+  };
+  const bytes = encodeCheckpoint(c);
+  assert.deepEqual(decodeCheckpoint(bytes), c);
+  const bad = bytes.slice();
+  bad[bad.length - 1] ^= 1;
+  assert.throws(() => decodeCheckpoint(bad, 'x.ckpt'), (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && /x\.ckpt.*checksum/.test(e.message));
+});
