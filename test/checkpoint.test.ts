@@ -10,6 +10,8 @@ import { decodeCheckpoint, encodeCheckpoint } from '../src/io/checkpoint-file.js
 import type { Recommender, TrainCheckpoint, TrainHooks } from '../src/models/types.js';
 import { CML_DEFAULTS, LRML_DEFAULTS, resolveTripletOptions, type TripletModel, type TripletOptions } from '../src/models/triplet.js';
 import { fitTriplet } from '../src/train/triplet.js';
+import { fitIals } from '../src/train/ials.js';
+import { resolveIalsOptions } from '../src/models/ials.js';
 import { hitsAtK, plantedDataset } from './helpers.js';
 
 const data = plantedDataset(3, 60, 40, 4, 8);
@@ -65,6 +67,25 @@ for (const backend of ['wasm', 'ts'] as const) {
     tensorsEqual(whole, resumed, `cml ${backend}`);
   });
 }
+
+test('resume = uninterrupted: ials (4 → 2 + 2 sweeps)', async () => {
+  const o = resolveIalsOptions({ dim: 6, epochs: 4, seed: 3 });
+  const whole = await fitIals(data.train, o);
+  const saved: TrainCheckpoint[] = [];
+  const controller = new AbortController();
+  await assert.rejects(
+    fitIals(data.train, o, {
+      signal: controller.signal,
+      checkpoint: { every: 2, save: (c) => { saved.push(decodeCheckpoint(encodeCheckpoint(c))); } },
+      onEpoch: (s) => { if (s.epoch === 2) controller.abort(); },
+    }),
+    (e: unknown) => e instanceof LrmlError && e.code === 'CANCELLED',
+  );
+  const resumed = await fitIals(data.train, o, { resume: saved[0] });
+  const t0 = whole.tensors();
+  const t1 = resumed.tensors();
+  for (const name of Object.keys(t0)) assert.ok(Buffer.from(t0[name].data.buffer).equals(Buffer.from(t1[name].data.buffer)), `ials tensor ${name} differs`);
+});
 
 test('a resume on other options or data is refused naming what differs', async () => {
   const o = resolveTripletOptions({ dim: 6, epochs: 2, batchSize: 16, seed: 2 }, CML_DEFAULTS);

@@ -64,7 +64,7 @@ test('train --checkpoint-every 2 --epochs 3, then --resume: the model of an unin
   await assert.rejects(train(...common.map((x) => (x === '6' ? '8' : x)), '--out', f('x.lrml'), '--resume', f('part.lrml.ckpt')), code('BAD_OPTION', /dim 8 \(checkpoint: 6\)/));
   await assert.rejects(train('--data', f('new.tsv'), ...common.slice(2), '--out', f('x.lrml'), '--resume', f('part.lrml.ckpt')), code('BAD_OPTION', /data differ/));
   await assert.rejects(train(...common, '--out', f('x.lrml'), '--resume', f('whole.lrml')), code('BAD_OPTION', /model file/));
-  await assert.rejects(train('--data', f('old.tsv'), '--family', 'bpr', '--out', f('x.lrml'), '--checkpoint-every', '1'), code('BAD_OPTION', /supported for lrml, cml, not bpr/));
+  await assert.rejects(train('--data', f('old.tsv'), '--family', 'bpr', '--out', f('x.lrml'), '--checkpoint-every', '1'), code('BAD_OPTION', /supported for lrml, cml, ials, not bpr/));
   await assert.rejects(train(...common, '--out', f('x.lrml'), '--checkpoint', f('c.ckpt')), code('BAD_OPTION', /--checkpoint-every/));
   assert.ok(!existsSync(f('x.lrml')));
 });

@@ -27,6 +27,24 @@ export function dataFingerprint(data: Csr): CheckpointIdentity['data'] {
   return { numUsers: data.numRows, numItems: data.numCols, nnz: data.nnz, hash: (h >>> 0).toString(16).padStart(8, '0') };
 }
 
+/**
+ * The identity of a training, computed once when first asked (the data hash reads every
+ * interaction): for a runner's `checkpoint.identity`.
+ *
+ * @example
+ * ```ts
+ * const identity = lazyIdentity('ials', o, csr);
+ * identity().data.hash;
+ * ```
+ */
+export function lazyIdentity(kind: string, options: object, data: Csr): () => CheckpointIdentity {
+  let id: CheckpointIdentity | undefined;
+  return () => {
+    id ??= { kind, options: { ...options } as Record<string, unknown>, data: dataFingerprint(data) };
+    return id;
+  };
+}
+
 /** A value as it compares after a JSON round trip (Infinity → null, undefined → absent). */
 function canon(v: unknown): string {
   return JSON.stringify(v) ?? 'undefined';

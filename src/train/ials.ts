@@ -4,6 +4,7 @@ import { IalsModel, IalsSolver, type IalsOptions } from '../models/ials.js';
 import { provideTrainer } from '../models/trainer.js';
 import type { TrainHooks } from '../models/types.js';
 import { yieldToEventLoop } from './batches.js';
+import { lazyIdentity } from './checkpoint.js';
 import { trainEpochs, type EpochRunner } from './loop.js';
 
 /**
@@ -51,6 +52,21 @@ export async function fitIals(data: Csr, o: IalsOptions, hooks: TrainHooks = {})
     restore: (s) => {
       solver.P.set(s.P);
       solver.Q.set(s.Q);
+    },
+    // ALS keeps no state between epochs but P and Q (each sweep solves from them): a checkpoint is the two
+    checkpoint: {
+      identity: lazyIdentity('ials', o, data),
+      save: () => ({ state: {}, tensors: { P: solver.P.slice(), Q: solver.Q.slice() } }),
+      load: (c) => {
+        const { P, Q } = c.tensors;
+        if (!(P instanceof Float32Array) || P.length !== solver.P.length || !(Q instanceof Float32Array) || Q.length !== solver.Q.length) {
+          throw new LrmlError('BAD_OPTION', `resume: checkpoint tensors P and Q must be float32 of ${solver.P.length} and ${solver.Q.length} values`);
+        }
+        solver.P.set(P);
+        solver.Q.set(Q);
+      },
+      snapshotTensors: (s) => ({ P: s.P, Q: s.Q }),
+      snapshotFromTensors: (t) => ({ P: t.P as Float32Array, Q: t.Q as Float32Array }),
     },
   };
   await trainEpochs(runner, o.epochs, hooks);

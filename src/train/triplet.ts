@@ -5,9 +5,9 @@ import type { TripletParams } from '../kernels/types.js';
 import { attentionSample, measureEpochAttention } from '../models/attention-epoch.js';
 import { TripletModel, kernelConfig, type TripletOptions } from '../models/triplet.js';
 import { provideTrainer } from '../models/trainer.js';
-import type { CheckpointIdentity, ModelInit, TrainHooks } from '../models/types.js';
+import type { ModelInit, TrainHooks } from '../models/types.js';
 import { LrmlError } from '../errors.js';
-import { dataFingerprint } from './checkpoint.js';
+import { lazyIdentity } from './checkpoint.js';
 import { Rng, type RngState } from '../rng.js';
 import { trainEpochs, type EpochRunner } from './loop.js';
 import { scheduledLearningRate } from './schedule.js';
@@ -86,7 +86,6 @@ export async function fitTriplet(kind: 'lrml' | 'cml', data: Csr, o: TripletOpti
   // the attention statistics of each epoch (LRML): a fixed sample, its own generator (the
   // training's random streams are untouched)
   const sample = kind === 'lrml' && o.numMemories > 0 ? attentionSample(data, (o.seed ^ 0x5a17e57) >>> 0) : null;
-  let identity: CheckpointIdentity | undefined;
   const runner: EpochRunner<TripletParams> = {
     epochSize: n,
     async runEpoch(epoch, onProgress, signal) {
@@ -107,10 +106,7 @@ export async function fitTriplet(kind: 'lrml' | 'cml', data: Csr, o: TripletOpti
     snapshot: () => ({ P: params.P.slice(), Q: params.Q.slice(), K: params.K.slice(), M: params.M.slice() }),
     ...(checkpoints ? {
       checkpoint: {
-        identity: () => {
-          identity ??= { kind, options: { ...o } as Record<string, unknown>, data: dataFingerprint(data) };
-          return identity;
-        },
+        identity: lazyIdentity(kind, o, data),
         save: () => {
           const ks = kernel.saveState!();
           const tensors: Record<string, Float32Array | Int32Array> = { order: order.slice() };

@@ -135,8 +135,10 @@ function describeValidation(spec: ValidationSpec): string {
   return `${what}; monitor ${spec.monitor ?? 'ndcg@10'}${spec.every !== undefined ? `, every ${spec.every} epochs` : ''}${spec.patience !== undefined ? `, patience ${spec.patience}` : ''}`;
 }
 
-/** The families whose trainings take checkpoints and --init-from. */
+/** The families whose trainings take --init-from. */
 const TRIPLET_KINDS = ['lrml', 'cml'];
+/** The families whose trainings take checkpoints. */
+const CHECKPOINT_KINDS = ['lrml', 'cml', 'ials'];
 
 /**
  * The checkpoint flags of `lrml train`, checked before any data is loaded: --checkpoint-every n
@@ -153,8 +155,8 @@ export async function checkpointSettingsFromCli(kind: string, opts: Record<strin
   const file = opts.checkpoint === undefined ? `${String(opts.out)}.ckpt` : String(opts.checkpoint);
   if (every === undefined && opts.checkpoint !== undefined) throw new LrmlError('BAD_OPTION', '--checkpoint names the file of --checkpoint-every: give --checkpoint-every n too');
   if (every === undefined && opts.resume === undefined) return { every: null, file, resume: null };
-  if (!TRIPLET_KINDS.includes(kind)) {
-    throw new LrmlError('BAD_OPTION', `${every !== undefined ? '--checkpoint-every' : '--resume'}: checkpoints are supported for ${TRIPLET_KINDS.join(', ')}, not ${kind}`);
+  if (!CHECKPOINT_KINDS.includes(kind)) {
+    throw new LrmlError('BAD_OPTION', `${every !== undefined ? '--checkpoint-every' : '--resume'}: checkpoints are supported for ${CHECKPOINT_KINDS.join(', ')}, not ${kind}`);
   }
   if (every !== undefined) {
     if (every < 1) throw new LrmlError('BAD_OPTION', `--checkpoint-every: ${every} is not a positive number of epochs`, undefined, { name: '--checkpoint-every', value: every, expected: 'an integer ≥ 1' });
@@ -195,7 +197,7 @@ export function registerTrain(program: Command): void {
     .option('--report <dir>', 'also write a training report to this folder: index.html (self-contained), learning curves as SVG (+ PNG), data.json')
     .option('--json', 'print a JSON summary on stdout')
     .option('--quiet', 'no progress bar')
-    .option('--checkpoint-every <n>', 'lrml, cml (threads 1): save the whole training state every n epochs to --checkpoint (atomic); Ctrl-C saves the last finished epoch', parseInteger('--checkpoint-every'))
+    .option('--checkpoint-every <n>', 'lrml, cml (threads 1), ials: save the whole training state every n epochs to --checkpoint (atomic); Ctrl-C saves the last finished epoch', parseInteger('--checkpoint-every'))
     .option('--checkpoint <file>', 'checkpoint file of --checkpoint-every (default: <out>.ckpt)')
     .option('--resume <file>', 'continue the training saved in this checkpoint: same options and --data (refused otherwise); with threads 1 the model is the same as without the interruption')
     .option('--init-from <model>', 'lrml, cml: start from this trained model (an incremental update: --data holds the new interactions; users and items the model lacks get fresh rows; a cml model may start an lrml one)')
