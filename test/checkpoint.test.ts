@@ -108,8 +108,23 @@ test('a resume on other options or data is refused naming what differs', async (
   );
   await assert.rejects(
     fitTriplet('cml', data.train, { ...o, threads: 2 }, { resume: c }),
-    (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && /threads 1/.test(e.message),
+    (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && /threads 2 \(checkpoint: 1\)/.test(e.message),
   );
+});
+
+test('Hogwild (threads 2): checkpoints hold each worker\'s step count; a resume continues them', async () => {
+  const o = resolveTripletOptions({ dim: 6, epochs: 4, batchSize: 8, threads: 2, seed: 4 }, CML_DEFAULTS);
+  const saved: TrainCheckpoint[] = [];
+  await fitTriplet('cml', data.train, o, { checkpoint: { every: 2, save: (c) => { saved.push(decodeCheckpoint(encodeCheckpoint(c))); } } });
+  const batches = Math.ceil(data.train.nnz / 8);
+  const steps = (c: TrainCheckpoint): number[] => (c.state as { workerSteps: number[] }).workerSteps;
+  // worker w takes batches w, w + 2, …: per epoch ceil(batches / 2) and floor(batches / 2)
+  assert.deepEqual(steps(saved[0]), [2 * Math.ceil(batches / 2), 2 * Math.floor(batches / 2)]);
+  assert.deepEqual(steps(saved[1]), [4 * Math.ceil(batches / 2), 4 * Math.floor(batches / 2)]);
+  const again: TrainCheckpoint[] = [];
+  const resumed = await fitTriplet('cml', data.train, o, { resume: saved[0], checkpoint: { every: 2, save: (c) => { again.push(c); } } });
+  assert.deepEqual(steps(again[0]), steps(saved[1]), 'the workers continued from the saved step counts');
+  assert.ok(resumed.params.P.every(Number.isFinite));
 });
 
 test('cancelled: the last finished epoch is saved even between checkpoint epochs', async () => {

@@ -283,7 +283,7 @@ export interface TrainHooks {
   /** Aborting stops training with a CANCELLED error. */
   signal?: AbortSignal;
   /**
-   * Checkpoints (lrml, cml with one thread): after every `every`-th epoch, `save` gets the whole
+   * Checkpoints (lrml, cml, ials): after every `every`-th epoch, `save` gets the whole
    * state of the training ({@link TrainCheckpoint}); on cancellation (CANCELLED), the last
    * finished epoch's state is saved too when it was not yet. `lrml`'s io layer writes them to a
    * file (`writeCheckpoint`).

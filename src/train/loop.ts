@@ -35,7 +35,7 @@ export interface RunnerCheckpoint<Snapshot> {
   /** The state after the epoch just finished (copies, not views). */
   save(): { state: Record<string, unknown>; tensors: Record<string, Float32Array | Int32Array> };
   /** Puts a saved state back (before the next epoch runs). */
-  load(s: { state: Record<string, unknown>; tensors: Record<string, Float32Array | Int32Array> }): void;
+  load(s: { state: Record<string, unknown>; tensors: Record<string, Float32Array | Int32Array> }): void | Promise<void>;
   /** A best-weights snapshot as tensors, and back. */
   snapshotTensors(s: Snapshot): Record<string, Float32Array | Int32Array>;
   snapshotFromTensors(t: Record<string, Float32Array | Int32Array>): Snapshot;
@@ -72,7 +72,7 @@ export async function trainEpochs<S>(runner: EpochRunner<S>, epochs: number, hoo
   const ckc = hooks.checkpoint;
   const rc = runner.checkpoint;
   if ((ckc !== undefined || hooks.resume !== undefined) && rc === undefined) {
-    throw new LrmlError('BAD_OPTION', 'checkpoints and resume are not supported by this training (lrml and cml with threads 1 support them)');
+    throw new LrmlError('BAD_OPTION', 'checkpoints and resume are not supported by this training (lrml, cml and ials support them)');
   }
   if (ckc !== undefined && (!Number.isInteger(ckc.every) || ckc.every <= 0)) {
     throw new LrmlError('BAD_OPTION', `invalid checkpoint every: ${ckc.every} (expected a positive integer number of epochs)`);
@@ -86,7 +86,7 @@ export async function trainEpochs<S>(runner: EpochRunner<S>, epochs: number, hoo
   if (hooks.resume !== undefined && rc !== undefined) {
     const c = hooks.resume;
     checkResumable(c, rc.identity(), valSettings, epochs);
-    rc.load(c);
+    await rc.load(c);
     summaries.push(...c.epochs);
     if (c.best !== null) {
       const bestTensors: Record<string, Float32Array | Int32Array> = {};

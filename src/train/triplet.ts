@@ -69,9 +69,6 @@ export async function fitTriplet(kind: 'lrml' | 'cml', data: Csr, o: TripletOpti
   const model = new TripletModel(kind, numUsers, numItems, o, params);
   if (o.epochs === 0 || data.nnz === 0) return model;
   const checkpoints = hooks.checkpoint !== undefined || hooks.resume !== undefined;
-  if (checkpoints && o.threads > 1) {
-    throw new LrmlError('BAD_OPTION', `checkpoints and resume need threads 1 (got threads ${o.threads}): Hogwild workers keep their own optimiser step counts`);
-  }
   // loaded on demand: the inference path (models, io) must not pull in the training kernels
   const { createTripletKernel } = await import('./backends/index.js');
   const kernel = await createTripletKernel(kernelConfig(o, numUsers, numItems), params, { backend: o.backend, threads: o.threads });
@@ -115,9 +112,9 @@ export async function fitTriplet(kind: 'lrml' | 'cml', data: Csr, o: TripletOpti
             tensors[`state1.${name}`] = ks.state1[name];
             tensors[`state2.${name}`] = ks.state2[name];
           }
-          return { state: { rng: rng.state(), sampler: sampler.rngState(), steps: ks.steps }, tensors };
+          return { state: { rng: rng.state(), sampler: sampler.rngState(), steps: ks.steps, ...(ks.workerSteps === undefined ? {} : { workerSteps: ks.workerSteps }) }, tensors };
         },
-        load: (c) => {
+        load: async (c) => {
           const t = c.tensors;
           const f32 = (name: string): Float32Array => {
             const a = t[name];
@@ -133,10 +130,10 @@ export async function fitTriplet(kind: 'lrml' | 'cml', data: Csr, o: TripletOpti
           const ord = t.order;
           if (!(ord instanceof Int32Array) || ord.length !== n) throw new LrmlError('BAD_OPTION', `resume: checkpoint tensor order missing or not ${n} int32 values`);
           order.set(ord);
-          const st = c.state as { rng: RngState; sampler: RngState; steps: number };
+          const st = c.state as { rng: RngState; sampler: RngState; steps: number; workerSteps?: number[] };
           rng.setState(st.rng);
           sampler.setRngState(st.sampler);
-          kernel.loadState!({ steps: st.steps, state1: four('state1.'), state2: four('state2.') }, params);
+          await kernel.loadState!({ steps: st.steps, ...(st.workerSteps === undefined ? {} : { workerSteps: st.workerSteps }), state1: four('state1.'), state2: four('state2.') }, params);
           model.refresh();
         },
         snapshotTensors: (p: TripletParams) => ({ P: p.P, Q: p.Q, K: p.K, M: p.M }),

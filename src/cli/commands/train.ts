@@ -197,7 +197,7 @@ export function registerTrain(program: Command): void {
     .option('--report <dir>', 'also write a training report to this folder: index.html (self-contained), learning curves as SVG (+ PNG), data.json')
     .option('--json', 'print a JSON summary on stdout')
     .option('--quiet', 'no progress bar')
-    .option('--checkpoint-every <n>', 'lrml, cml (threads 1), ials: save the whole training state every n epochs to --checkpoint (atomic); Ctrl-C saves the last finished epoch', parseInteger('--checkpoint-every'))
+    .option('--checkpoint-every <n>', 'lrml, cml, ials: save the whole training state every n epochs to --checkpoint (atomic); Ctrl-C saves the last finished epoch', parseInteger('--checkpoint-every'))
     .option('--checkpoint <file>', 'checkpoint file of --checkpoint-every (default: <out>.ckpt)')
     .option('--resume <file>', 'continue the training saved in this checkpoint: same options and --data (refused otherwise); with threads 1 the model is the same as without the interruption')
     .option('--init-from <model>', 'lrml, cml: start from this trained model (an incremental update: --data holds the new interactions; users and items the model lacks get fresh rows; a cml model may start an lrml one)')

@@ -160,6 +160,8 @@ export function copyParams(p: TripletParams): TripletParams {
  */
 export interface KernelOptimizerState {
   steps: number;
+  /** Hogwild: each worker's own step count (`steps` is worker 0's); absent for one thread. */
+  workerSteps?: number[];
   state1: TripletParams;
   state2: TripletParams;
 }
@@ -181,8 +183,15 @@ export function optimizerStateShapes(cfg: TripletKernelConfig): { state1: Triple
   return { state1: zeros(cfg.optimizer !== 'sgd'), state2: zeros(cfg.optimizer === 'adam') };
 }
 
-/** BAD_OPTION unless `s` has the shapes of this configuration's optimiser state. */
-function checkOptimizerState(cfg: TripletKernelConfig, s: KernelOptimizerState): void {
+/**
+ * BAD_OPTION unless `s` has the shapes of this configuration's optimiser state.
+ *
+ * @example
+ * ```ts
+ * checkOptimizerState(cfg, saved);
+ * ```
+ */
+export function checkOptimizerState(cfg: TripletKernelConfig, s: KernelOptimizerState): void {
   if (!Number.isSafeInteger(s.steps) || s.steps < 0) throw badOption('steps', s.steps, 'an integer ≥ 0');
   const want = optimizerStateShapes(cfg);
   for (const set of ['state1', 'state2'] as const) {

@@ -3,7 +3,7 @@
 // index, index + threads, … of each epoch it is sent, then replies with its summed loss.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import type { HogwildReply, HogwildRun, HogwildWorkerData } from './hogwild.js';
+import type { HogwildAdvance, HogwildReply, HogwildRun, HogwildWorkerData } from './hogwild.js';
 import { instantiateTrainer } from './wasm.js';
 
 const data = workerData as HogwildWorkerData;
@@ -15,7 +15,15 @@ const progress = new Float64Array(data.progress);
 const k = data.cfg.negatives;
 const me = data.index;
 
-port.on('message', (run: HogwildRun) => {
+port.on('message', (msg: HogwildRun | HogwildAdvance) => {
+  if ('advance' in msg) {
+    // a resume: empty steps advance this instance's step count and Adam's running powers
+    for (let t = 0; t < msg.advance; t++) ex.step(0, 0, 0, 0);
+    const reply: HogwildReply = { type: 'done', loss: 0, done: 0, cancelled: false, steps: ex.steps() };
+    port.postMessage(reply);
+    return;
+  }
+  const run = msg;
   let loss = 0;
   let done = 0;
   let cancelled = false;
@@ -33,7 +41,7 @@ port.on('message', (run: HogwildRun) => {
     progress[2 * me] = done;
     progress[2 * me + 1] = loss;
   }
-  const reply: HogwildReply = { type: 'done', loss, done, cancelled };
+  const reply: HogwildReply = { type: 'done', loss, done, cancelled, steps: ex.steps() };
   port.postMessage(reply);
 });
 const ready: HogwildReply = { type: 'ready' };

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { LrmlError } from '../../errors.js';
 import type { EpochProgress, TripletKernelConfig, TripletParams } from '../../kernels/types.js';
-import { checkAlive, checkEpochInput, checkLearningRate, checkReadTarget } from './common.js';
+import { checkAlive, checkEpochInput, checkLearningRate, checkOptimizerState, checkReadTarget, optimizerStateShapes, type KernelOptimizerState } from './common.js';
 import type { TripletKernelWithBackend } from './index.js';
 import { TsTripletKernel } from './ts.js';
 import { WasmTrainMemory, WasmTripletKernel, type TrainLayout } from './wasm.js';
@@ -64,7 +64,20 @@ export interface HogwildRun {
  */
 export type HogwildReply =
   | { type: 'ready' }
-  | { type: 'done'; loss: number; done: number; cancelled: boolean };
+  | { type: 'done'; loss: number; done: number; cancelled: boolean; steps: number };
+
+/**
+ * Main → worker: take `steps` empty optimiser steps (a resume: the worker's step count and
+ * Adam's running powers catch up with the saved run's; the state is written after).
+ *
+ * @example
+ * ```ts
+ * worker.postMessage({ advance: 1200 } satisfies HogwildAdvance);
+ * ```
+ */
+export interface HogwildAdvance {
+  advance: number;
+}
 
 /**
  * The parent's Node options minus those a worker started from a file refuses (the parent may run
@@ -102,7 +115,7 @@ function spawnWorker(data: HogwildWorkerData): Worker {
 }
 
 interface Pending {
-  resolve: (r: { loss: number; done: number; cancelled: boolean }) => void;
+  resolve: (r: { loss: number; done: number; cancelled: boolean; steps: number }) => void;
   reject: (e: Error) => void;
 }
 
@@ -128,6 +141,8 @@ export class HogwildKernel implements TripletKernelWithBackend {
   private readonly flags: Int32Array;
   private readonly progress: Float64Array;
   private learningRate: number;
+  /** Each worker's optimiser steps, as last reported. */
+  private readonly workerSteps: number[];
 
   private constructor(
     readonly cfg: TripletKernelConfig,
@@ -138,12 +153,14 @@ export class HogwildKernel implements TripletKernelWithBackend {
     progress: SharedArrayBuffer,
   ) {
     this.pending = workers.map(() => null);
+    this.workerSteps = workers.map(() => 0);
     this.flags = new Int32Array(flags);
     this.progress = new Float64Array(progress);
     this.learningRate = cfg.learningRate;
     workers.forEach((w, index) => {
       w.on('message', (m: HogwildReply) => {
         if (m.type !== 'done') return;
+        this.workerSteps[index] = m.steps;
         const p = this.pending[index];
         this.pending[index] = null;
         p?.resolve(m);
@@ -216,7 +233,7 @@ export class HogwildKernel implements TripletKernelWithBackend {
     Atomics.store(this.flags, 0, 0);
     this.progress.fill(0);
     const run: HogwildRun = { users: at.users, pos: at.pos, neg: at.neg, count, batchSize, threads: this.threads, learningRate: this.learningRate };
-    const results = this.workers.map((w, index) => new Promise<{ loss: number; done: number; cancelled: boolean }>((resolve, reject) => {
+    const results = this.workers.map((w, index) => new Promise<{ loss: number; done: number; cancelled: boolean; steps: number }>((resolve, reject) => {
       this.pending[index] = { resolve, reject };
       w.postMessage(run);
     }));
@@ -253,6 +270,35 @@ export class HogwildKernel implements TripletKernelWithBackend {
     checkAlive(this.disposed);
     checkReadTarget(this.cfg, out);
     this.mem.readParams(out);
+  }
+
+  /** The shared optimiser state and every worker's step count (between epochs). */
+  saveState(): KernelOptimizerState {
+    checkAlive(this.disposed);
+    const out = optimizerStateShapes(this.cfg);
+    this.mem.readState(out);
+    return { steps: this.workerSteps[0], workerSteps: this.workerSteps.slice(), ...out };
+  }
+
+  /**
+   * Puts a saved state back: each worker catches up with its saved step count by empty steps,
+   * then the shared state and parameters are written (resumes of Hogwild are not bit-identical:
+   * no Hogwild run is).
+   */
+  async loadState(s: KernelOptimizerState, params: TripletParams): Promise<void> {
+    checkAlive(this.disposed);
+    checkOptimizerState(this.cfg, s);
+    checkReadTarget(this.cfg, params);
+    const steps = s.workerSteps ?? [s.steps];
+    if (steps.length !== this.threads) throw new LrmlError('BAD_OPTION', `resume: the checkpoint holds the step counts of ${steps.length} worker threads, this kernel has ${this.threads}`);
+    await Promise.all(this.workers.map((w, index) => new Promise<unknown>((resolve, reject) => {
+      const behind = steps[index] - this.workerSteps[index];
+      if (behind < 0) throw new LrmlError('INTERNAL', `cannot load a state of ${steps[index]} steps into worker ${index}, which took ${this.workerSteps[index]}`);
+      this.pending[index] = { resolve, reject };
+      w.postMessage({ advance: behind } satisfies HogwildAdvance);
+    })));
+    this.mem.writeState(s);
+    this.mem.writeParams(params);
   }
 
   async dispose(): Promise<void> {

@@ -46,10 +46,10 @@ export interface TripletKernelOptions {
  */
 export interface TripletKernelWithBackend extends TripletKernel {
   readonly backend: 'wasm' | 'ts';
-  /** The optimiser state (single-thread kernels; Hogwild has none to give: its steps are per worker). */
+  /** The optimiser state, between epochs (Hogwild: with every worker's step count). */
   saveState?(): KernelOptimizerState;
-  /** Puts a state saved by {@link saveState} and its parameters back (single-thread kernels). */
-  loadState?(s: KernelOptimizerState, params: TripletParams): void;
+  /** Puts a state saved by {@link saveState} and its parameters back. */
+  loadState?(s: KernelOptimizerState, params: TripletParams): void | Promise<void>;
 }
 
 /**
