@@ -233,6 +233,9 @@ export function registerTrain(program: Command): void {
     // which columns were read and which ignored, where every line went (stderr: stdout is the
     // result; after the checks, so that a refusal is the first line)
     if (opts.quiet !== true) process.stderr.write(`${summaryText(data.summary)}\n`);
+    if (opts.quiet !== true && ck.resume !== null) {
+      process.stderr.write(`resuming ${String(opts.resume)}: epoch ${ck.resume.epoch} of ${(options as { epochs?: number }).epochs ?? '?'} done\n`);
+    }
     if (opts.quiet !== true && plan !== null) {
       process.stderr.write(`update of ${String(opts.initFrom)}: ${plan.newUsers} new users, ${plan.newItems} new items, ${data.user.length} new interactions${plan.replayed > 0 ? ` + ${plan.replayed} replayed` : ''}\n`);
     }
