@@ -12,6 +12,7 @@ import { LrmlError } from '../src/errors.js';
 import { decodeModel, encodeModel, type LoadedModel } from '../src/io/format.js';
 import { PairState, PairUser, pairDistance } from '../src/kernels/pair.js';
 import { attentionSample, measureEpochAttention } from '../src/models/attention-epoch.js';
+import { pairAttentionStats } from '../src/models/attention-stats.js';
 import { LRML_DEFAULTS, TripletModel, pairShapeOf, resolveTripletOptions, type TripletOptions } from '../src/models/triplet.js';
 import type { EpochSummary } from '../src/models/types.js';
 import { explain } from '../src/recommend/index.js';
@@ -138,7 +139,22 @@ test('fold-in and explain use the model\'s attention', async () => {
     const D = pairDistance(user, pair, model.params.Q, 5 * model.options.dim, 1, model.params.K, model.params.M);
     assert.equal(e.distance, D);
     assert.deepEqual(e.attention, Array.from(pair.a));
+    // the logit range of the model's own logits (finite for the one-hot fit-hard)
+    assert.equal(e.attentionSignal.logitRange, Math.max(...pair.l) - Math.min(...pair.l));
+    assert.ok(Number.isFinite(e.attentionSignal.logitRange) && e.attentionSignal.logitRange > 0);
   }
+});
+
+test('pairAttentionStats takes the logit range from the logits when given (one-hot weights cannot tell it)', () => {
+  const oneHot = pairAttentionStats([0, 1, 0], 0, 3);
+  assert.equal(oneHot.logitRange, Infinity);
+  assert.equal(pairAttentionStats([0, 1, 0], 0, 3, [-4, -1, -2.5]).logitRange, 3);
+  assert.equal(pairAttentionStats([9, 0, 1, 0], 1, 3, [9, -4, -1, -2.5]).logitRange, 3);
+  // a softmax's weights and its logits give the same range
+  const l = [0.3, -1.2, 2];
+  const z = l.reduce((acc, x) => acc + Math.exp(x), 0);
+  const a = l.map((x) => Math.exp(x) / z);
+  assert.ok(Math.abs(pairAttentionStats(a).logitRange - pairAttentionStats(a, 0, 3, l).logitRange) < 1e-12);
 });
 
 test('a model file from before the attention options loads with the dot attention and no centering', () => {

@@ -159,6 +159,8 @@ interface Sample {
   R: Float64Array;
   S: Float64Array;
   A: Float64Array;
+  /** The attention logits (m×N) when the model's attention is not `dot` (else null). */
+  L: Float64Array | null;
 }
 
 function computeRelations(model: TripletModel, pairs: LabelledPairs, rows: Int32Array, report: (done: number) => void): Sample {
@@ -174,6 +176,7 @@ function computeRelations(model: TripletModel, pairs: LabelledPairs, rows: Int32
   const R = new Float64Array(m * d);
   const S = new Float64Array(m * d);
   const A = new Float64Array(m * N);
+  const L = (shape.attention ?? 'dot') === 'dot' ? null : new Float64Array(m * N);
   const pu = new PairUser(shape);
   const pair = new PairState(shape);
   let last = -1;
@@ -194,10 +197,11 @@ function computeRelations(model: TripletModel, pairs: LabelledPairs, rows: Int32
       S[o + j] = pu.p[j] * pair.q[j];
     }
     A.set(pair.a, t * N);
+    if (L !== null) L.set(pair.l, t * N);
     if ((t & 1023) === 1023) report(t + 1);
   }
   report(m);
-  return { rows, user, item, R, S, A };
+  return { rows, user, item, R, S, A, L };
 }
 
 /** A probe's labels over the analysed pairs: 1 positive, 0 negative, −1 not used. */
@@ -324,7 +328,7 @@ function gather(F: Float64Array, d: number, rows: Int32Array): Float64Array {
   return out;
 }
 
-function attentionSummary(A: Float64Array, R: Float64Array, m: number, N: number, d: number): AttentionSummary {
+function attentionSummary(A: Float64Array, L: Float64Array | null, R: Float64Array, m: number, N: number, d: number): AttentionSummary {
   const meanBySlot = new Array<number>(N).fill(0);
   const argmaxCount = new Array<number>(N).fill(0);
   const normalizedEntropy = new Float64Array(m);
@@ -339,7 +343,7 @@ function attentionSummary(A: Float64Array, R: Float64Array, m: number, N: number
       if (a > A[o + best]) best = k;
     }
     argmaxCount[best]++;
-    const st = pairAttentionStats(A, o, N);
+    const st = pairAttentionStats(A, o, N, L ?? undefined);
     maxWeight[t] = st.maxWeight;
     normalizedEntropy[t] = st.normalizedEntropy;
     logitRange[t] = st.logitRange;
@@ -481,7 +485,7 @@ export function analyzeRelations(lm: LoadedModel, pairs: LabelledPairs, options:
 
   // summaries
   onProgress?.({ stage: 'summary', done: 0, total: 1 });
-  const attention = attentionSummary(s.A, s.R, m, N, d);
+  const attention = attentionSummary(s.A, s.L, s.R, m, N, d);
   const slots = slotItems(s, N, pairs, lm, o);
   const pca = pca2(s.R, m, d);
   const pointRows = pointRng.sampleIndices(m, o.maxPoints);

@@ -58,17 +58,6 @@ export function attentionSample(data: Csr, seed: number, o: AttentionSampleOptio
   return { users, items, fixedUsers, fixedItems };
 }
 
-/** max − min of the logits l. */
-function logitSpan(l: Float64Array): number {
-  let mx = -Infinity;
-  let mn = Infinity;
-  for (const x of l) {
-    if (x > mx) mx = x;
-    if (x < mn) mn = x;
-  }
-  return l.length > 1 ? mx - mn : 0;
-}
-
 /**
  * The attention statistics of an LRML model (with memory slots) on a sample: the mean normalised
  * entropy, mean largest weight, mean and largest logit range over the sample's pairs, and the
@@ -82,7 +71,7 @@ function logitSpan(l: Float64Array): number {
  * ```
  */
 export function measureEpochAttention(model: TripletModel, sample: AttentionSample): EpochAttention {
-  const { dim: d } = model.options;
+  const { dim: d, numMemories: n } = model.options;
   const shape = pairShapeOf(model.options);
   const { P, Q, K, M } = model.params;
   const lookup = model.options.clip === 'lookup';
@@ -102,13 +91,12 @@ export function measureEpochAttention(model: TripletModel, sample: AttentionSamp
   for (let t = 0; t < m; t++) {
     setUser(sample.users[t]);
     forward(sample.items[t]);
-    const s = pairAttentionStats(pair.a);
+    // attentions other than dot keep their logits: the range of a one-hot (fit-hard) is finite there
+    const s = pairAttentionStats(pair.a, 0, n, ownLogits ? pair.l : undefined);
     h += s.normalizedEntropy;
     w += s.maxWeight;
-    // attentions other than dot keep their logits: the range of a one-hot (fit-hard) is finite there
-    const lr = ownLogits ? logitSpan(pair.l) : s.logitRange;
-    range += lr;
-    if (lr > maxRange) maxRange = lr;
+    range += s.logitRange;
+    if (s.logitRange > maxRange) maxRange = s.logitRange;
   }
   const ni = sample.fixedItems.length;
   const R = new Float64Array(ni * d);

@@ -15,21 +15,27 @@ export interface PairAttentionStats {
   maxWeight: number;
   /** The smallest weight. */
   minWeight: number;
-  /** max − min of the logits K (p ⊙ q), i.e. ln(max weight / min weight); 0 = uniform. */
+  /**
+   * max − min of the logits (K (p ⊙ q) for the `dot` attention), i.e. ln(max weight / min weight)
+   * of a softmax; from the logits themselves when they are given (a one-hot attention's weights
+   * cannot tell it); 0 = uniform.
+   */
   logitRange: number;
   /** Whether the normalised entropy is at least {@link NEAR_UNIFORM_ENTROPY} (always true for N = 1). */
   nearUniform: boolean;
 }
 
 /**
- * The concentration of one attention vector `a[offset .. offset + n)` (weights summing to 1).
+ * The concentration of one attention vector `a[offset .. offset + n)` (weights summing to 1);
+ * with `logits` (the same slots at the same offset), the logit range is taken from them.
  *
  * @example
  * ```ts
  * pairAttentionStats([0.25, 0.25, 0.25, 0.25]); // { normalizedEntropy: 1, logitRange: 0, nearUniform: true, … }
+ * pairAttentionStats([0, 1], 0, 2, [-3, -1]).logitRange; // 2 (one-hot weights, logits given)
  * ```
  */
-export function pairAttentionStats(a: ArrayLike<number>, offset = 0, n = a.length - offset): PairAttentionStats {
+export function pairAttentionStats(a: ArrayLike<number>, offset = 0, n = a.length - offset, logits?: ArrayLike<number>): PairAttentionStats {
   let h = 0;
   let max = -Infinity;
   let min = Infinity;
@@ -40,7 +46,17 @@ export function pairAttentionStats(a: ArrayLike<number>, offset = 0, n = a.lengt
     if (w < min) min = w;
   }
   const normalizedEntropy = n > 1 ? Math.min(1, Math.max(0, h / Math.log(n))) : 0;
-  const logitRange = n > 1 ? (min > 0 ? Math.log(max / min) : Infinity) : 0;
+  let logitRange = n > 1 ? (min > 0 ? Math.log(max / min) : Infinity) : 0;
+  if (logits !== undefined && n > 1) {
+    let lmax = -Infinity;
+    let lmin = Infinity;
+    for (let k = 0; k < n; k++) {
+      const l = logits[offset + k];
+      if (l > lmax) lmax = l;
+      if (l < lmin) lmin = l;
+    }
+    logitRange = lmax - lmin;
+  }
   return { normalizedEntropy, maxWeight: max, minWeight: min, logitRange, nearUniform: n <= 1 || normalizedEntropy >= NEAR_UNIFORM_ENTROPY };
 }
 

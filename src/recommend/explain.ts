@@ -93,7 +93,7 @@ export function explain(m: LoadedModel, userId: string, itemId: string): Explana
   const relation = Array.from(pair.r);
   const distanceWithoutRelation = residualDistance(shape.distance, user.p, 0, null, 0, pair.q, 0, new Float64Array(d), 0, d);
   const slots = attention.map((weight, slot) => ({ slot, weight })).sort((a, b) => b.weight - a.weight || a.slot - b.slot);
-  const attentionSignal = pairAttentionStats(attention);
+  const attentionSignal = pairAttentionStats(attention, 0, attention.length, (shape.attention ?? 'dot') === 'dot' ? undefined : pair.l);
   const seen = m.seen === null ? null : m.seen.has(u, i);
   let rank: number | null = null;
   if (seen !== true) {
