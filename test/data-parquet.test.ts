@@ -209,3 +209,25 @@ test('parquet: damaged files (truncated, bytes flipped) load or throw an LrmlErr
   }
   assert.ok(errors > 0, 'some mutations are refused');
 });
+
+test('parquet: a NaN id in a float column is an empty id (a bad row), as in a CSV', async () => {
+  // pandas writes an int id column with gaps as DOUBLE with NaN; the CSV of the same rows has an empty field
+  const pq = writeParquet('nan-id.parquet', [
+    { name: 'user', data: [1, NaN, 3], type: 'DOUBLE' },
+    { name: 'item', data: [10, 20, 30], type: 'INT32' },
+  ]);
+  await assert.rejects(loadInteractions(pq), code('BAD_VALUE', /nan-id\.parquet, row 2: column "user" \(1\): empty user id$/));
+  const skipped = await loadInteractions(pq, { skipBadLines: true });
+  assert.deepEqual([skipped.users.ids(), skipped.items.ids()], [['1', '3'], ['10', '30']]);
+});
+
+test('parquet: a long user id leaves room for the item id after it', async () => {
+  // 85 three-byte characters fill 255 of the 256 bytes the reader starts with: the item's digits still fit
+  const long = '語'.repeat(85);
+  const big = writeParquet('long-id.parquet', [
+    { name: 'user', data: [long, 'b'], type: 'STRING' },
+    { name: 'item', data: [1234567890, 7], type: 'INT32' },
+  ]);
+  const d = await loadInteractions(big);
+  assert.deepEqual([d.users.ids(), d.items.ids()], [[long, 'b'], ['1234567890', '7']]);
+});

@@ -124,6 +124,8 @@ export async function loadParquet(path: string, options: LoadOptions = {}): Prom
   // one id written at `p` of `ids` (grown as needed) as UTF-8; returns its end (null: empty, a bad row)
   const putId = (v: unknown, p: number): number => {
     if (v === null || v === undefined) return p;
+    // a float column's missing value (pandas writes NaN for an int id column with gaps): empty, as a CSV's
+    if (typeof v === 'number' && !Number.isFinite(v)) return p;
     if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) {
       if (ids.length < p + 16) ids = grow(ids, p + 16);
       return writeDigits(ids, p, v);
@@ -179,6 +181,7 @@ export async function loadParquet(path: string, options: LoadOptions = {}): Prom
       const u = users[k];
       const ue = typeof u === 'number' && (u >>> 0) === u ? writeDigits(ids, 0, u) : putId(u, 0);
       const i = items[k];
+      if (ids.length < ue + 16) ids = grow(ids, ue + 16); // a long user id may leave no room for the item's digits
       const ie = typeof i === 'number' && (i >>> 0) === i ? writeDigits(ids, ue, i) : putId(i, ue);
       parser.pushRecord(row, ids, 0, ue, ue, ie, rating, ts);
     }
