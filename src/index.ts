@@ -49,8 +49,8 @@ export { evaluateParallel, type ParallelEvalOptions } from './io/eval-parallel.j
 export { exportVectors, vectorFiles, vectorPaths, encodeNpy, type VectorFormat, type VectorFile } from './io/vectors-file.js';
 
 // model files and recommending
-export { encodeModel, decodeModel, MODEL_FORMAT_VERSION, type LoadedModel } from './io/format.js';
-export { saveModel, loadModel, writeFileAtomic } from './io/model-file.js';
+export { encodeModel, decodeModel, MODEL_FORMAT_VERSION, type LoadedModel, type EncodeOptions } from './io/format.js';
+export { saveModel, loadModel, attachSeen, writeFileAtomic } from './io/model-file.js';
 export { writeCheckpoint, readCheckpoint, encodeCheckpoint, decodeCheckpoint } from './io/checkpoint-file.js';
 export * from './recommend/index.js';
 export * from './serve/index.js';

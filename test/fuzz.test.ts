@@ -172,7 +172,7 @@ const rebuild = editModelHeader;
 
 test(`fuzz: ${MODEL_CASES} mutated model files load or throw BAD_MODEL_FILE`, { timeout: 60_000 }, async () => {
   const rng = new Rng(7);
-  const files = (await baseModels()).map(encodeModel);
+  const files = (await baseModels()).map((m) => encodeModel(m));
   const outcomes = { loaded: 0, refused: 0 };
   const scores = new Float32Array(64);
   for (let c = 0; c < MODEL_CASES; c++) {

@@ -55,7 +55,10 @@ test('model file is a safetensors layout: 8-byte LE header length, JSON header, 
   assert.equal(h.__metadata__.version, String(MODEL_FORMAT_VERSION));
   assert.deepEqual(h.P.shape, [data.numUsers, 4]);
   assert.equal(h.P.dtype, 'F32');
-  assert.equal(h['seen.indices'].dtype, 'I32');
+  // the seen items: row pointers as I32, the rows compressed (gap varints) as U8
+  assert.equal(h['seen.indptr'].dtype, 'I32');
+  assert.equal(h['seen.varint'].dtype, 'U8');
+  assert.equal(h['seen.indices'], undefined);
   for (const v of Object.values(h.__metadata__)) assert.equal(typeof v, 'string');
 });
 

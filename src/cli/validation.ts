@@ -76,17 +76,19 @@ export function validationSpecFromCli(opts: Record<string, unknown>): Validation
  */
 export async function prepareValidation(spec: ValidationSpec, data: Interactions): Promise<(train: Csr) => ValidationControl> {
   const k = spec.k ?? [10];
+  // the id maps only: the closures below must not keep the interaction columns alive
+  const { users, items } = data;
   let make: (train: Csr) => { protocol: Protocol; test: Csr };
   if (spec.negatives !== undefined) {
     if (spec.test !== undefined) throw new LrmlError('BAD_OPTION', 'validation: give a negatives file or a held-out interactions file, not both');
-    const cases = await loadGivenNegatives(spec.negatives, data.users, data.items, { unknown: 'add-items' });
+    const cases = await loadGivenNegatives(spec.negatives, users, items, { unknown: 'add-items' });
     make = (train) => ({ protocol: { kind: 'given', cases }, test: givenTestSet(cases, train.numRows, train.numCols) });
   } else if (spec.test !== undefined) {
-    const held = await loadInteractions(spec.test, { users: data.users, items: data.items, frozen: true });
+    const held = await loadInteractions(spec.test, { users, items, frozen: true });
     const n = spec.sampled ?? 100;
     if (!Number.isInteger(n) || n < 0) throw new LrmlError('BAD_OPTION', `invalid sampled negatives: ${n} (expected an integer ≥ 0)`);
     const protocol: Protocol = n === 0 ? { kind: 'full' } : { kind: 'sampled', negatives: n, seed: spec.seed ?? 0 };
-    make = () => ({ protocol, test: toCsr({ ...held, users: data.users, items: data.items }) });
+    make = () => ({ protocol, test: toCsr({ ...held, users, items }) });
   } else {
     throw new LrmlError('BAD_OPTION', 'validation needs a negatives file or a held-out interactions file');
   }

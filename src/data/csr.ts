@@ -50,7 +50,8 @@ export class Csr {
       }
     }
     indptr[numRows] = w;
-    return new Csr(numRows, numCols, indptr, tmp.slice(0, w));
+    // no duplicates (the usual case): the buffer is the result, not copied
+    return new Csr(numRows, numCols, indptr, w === n ? tmp : tmp.slice(0, w));
   }
 
   /** Number of stored entries. */

@@ -12,6 +12,7 @@ import { LrmlError } from '../errors.js';
 import type { LoadedModel, Recommender, Tensor } from '../models/types.js';
 import { modelLoader } from '../models/registry.js';
 import { crc32 } from './crc32.js';
+import { decodeCsrVarint, encodeCsrVarint } from './csr-varint.js';
 
 /** Format version written by this library; loading refuses other versions. */
 export const MODEL_FORMAT_VERSION = 1;
@@ -21,9 +22,28 @@ export type { LoadedModel } from '../models/types.js';
 /** Tensor names of the stored training interactions (not part of any model's own tensors). */
 const SEEN_INDPTR = 'seen.indptr';
 const SEEN_INDICES = 'seen.indices';
+/** The seen items compressed (row-wise gap varints, io/csr-varint.ts), in place of seen.indices; the one U8 tensor. */
+const SEEN_VARINT = 'seen.varint';
 
-const DTYPES = { F32: Float32Array, I32: Int32Array } as const;
+const DTYPES = { F32: Float32Array, I32: Int32Array, U8: Uint8Array } as const;
 type Dtype = keyof typeof DTYPES;
+const DTYPE_BYTES: Record<Dtype, number> = { F32: 4, I32: 4, U8: 1 };
+
+/** A tensor as stored: a model's (F32 / I32) or the compressed seen items (U8). */
+interface StoredTensor {
+  shape: number[];
+  data: Float32Array | Int32Array | Uint8Array;
+}
+
+/** Options of {@link encodeModel}. */
+export interface EncodeOptions {
+  /**
+   * How the seen items (`LoadedModel.seen`) are stored: `varint` (default: row-wise gap varints,
+   * about a quarter of the size) or `plain` (Int32 indices, as files written before; readable as
+   * `seen.indices` by any safetensors reader).
+   */
+  seenEncoding?: 'varint' | 'plain';
+}
 
 function bad(msg: string): LrmlError {
   return new LrmlError('BAD_MODEL_FILE', msg);
@@ -36,7 +56,7 @@ function bad(msg: string): LrmlError {
 const MAX_WEIGHT = 1e15;
 
 /** What is wrong with a float tensor's first weight that is not finite or beyond ±MAX_WEIGHT; null when none is. */
-function weightProblem(name: string, shape: readonly number[], t: Float32Array | Int32Array): string | null {
+function weightProblem(name: string, shape: readonly number[], t: Float32Array | Int32Array | Uint8Array): string | null {
   if (!(t instanceof Float32Array)) return null;
   for (let k = 0; k < t.length; k++) {
     const x = t[k];
@@ -76,26 +96,33 @@ function contentChecksum(md: Record<string, string>, entries: TensorEntry[], dat
 }
 
 /**
- * Serialises a model, its id maps and metadata into model-file bytes.
+ * Serialises a model, its id maps and metadata into model-file bytes. The seen items, when
+ * given, are stored compressed unless `options.seenEncoding` is `plain`.
  *
  * @example
  * ```ts
  * const bytes = encodeModel({ model, users, items, meta: {} });
  * ```
  */
-export function encodeModel(m: LoadedModel): Uint8Array {
+export function encodeModel(m: LoadedModel, options: EncodeOptions = {}): Uint8Array {
   if (m.users.size !== m.model.numUsers || m.items.size !== m.model.numItems) {
     throw new LrmlError('INTERNAL', `id maps (${m.users.size} users, ${m.items.size} items) do not match the model (${m.model.numUsers}, ${m.model.numItems})`);
   }
-  const tensors: Record<string, Tensor> = { ...m.model.tensors() };
+  const tensors: Record<string, StoredTensor> = { ...m.model.tensors() };
   if (m.seen !== null) {
     if (m.seen.numRows !== m.model.numUsers || m.seen.numCols !== m.model.numItems) {
       throw new LrmlError('INTERNAL', `seen matrix ${m.seen.numRows}×${m.seen.numCols} does not match the model (${m.model.numUsers}×${m.model.numItems})`);
     }
     tensors[SEEN_INDPTR] = { shape: [m.seen.indptr.length], data: m.seen.indptr };
-    tensors[SEEN_INDICES] = { shape: [m.seen.indices.length], data: m.seen.indices };
+    if (options.seenEncoding === 'plain') {
+      tensors[SEEN_INDICES] = { shape: [m.seen.indices.length], data: m.seen.indices };
+    } else {
+      const v = encodeCsrVarint(m.seen);
+      tensors[SEEN_VARINT] = { shape: [v.length], data: v };
+    }
   }
-  const names = Object.keys(tensors).sort();
+  // in name order, the compressed seen items (the one tensor of bytes) last: every 4-byte tensor stays 4-byte aligned
+  const names = Object.keys(tensors).sort((x, y) => Number(x === SEEN_VARINT) - Number(y === SEEN_VARINT) || (x < y ? -1 : x > y ? 1 : 0));
   const md: Record<string, string> = {
     format: 'lrml',
     version: String(MODEL_FORMAT_VERSION),
@@ -110,7 +137,7 @@ export function encodeModel(m: LoadedModel): Uint8Array {
   let off = 0;
   for (const name of names) {
     const t = tensors[name];
-    const dtype: Dtype = t.data instanceof Float32Array ? 'F32' : 'I32';
+    const dtype: Dtype = t.data instanceof Float32Array ? 'F32' : t.data instanceof Uint8Array ? 'U8' : 'I32';
     const count = t.shape.reduce((a, b) => a * b, 1);
     if (count !== t.data.length) throw new LrmlError('INTERNAL', `tensor ${name}: shape [${t.shape}] does not match length ${t.data.length}`);
     // never write a file that loading would refuse
@@ -120,7 +147,7 @@ export function encodeModel(m: LoadedModel): Uint8Array {
     entries.push({ name, dtype, shape: t.shape, begin: off, end: off + t.data.byteLength });
     off += t.data.byteLength;
   }
-  // the data section is the tensors' bytes in name order: checksummed without a copy
+  // the data section is the tensors' bytes in that order: checksummed without a copy
   const chunks = entries.map((e) => {
     const d = tensors[e.name].data;
     return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
@@ -182,7 +209,10 @@ function tensorEntries(h: Record<string, unknown>, dataLen: number): TensorEntry
     if (name === '__metadata__') continue;
     if (name === '__proto__' || name === '') throw bad(`tensor name ${JSON.stringify(name)} is not allowed`);
     if (!isObject(v)) throw bad(`tensor ${name}: entry must be an object, not ${describeJson(v)}`);
-    if (v.dtype !== 'F32' && v.dtype !== 'I32') throw bad(`tensor ${name}: dtype ${JSON.stringify(v.dtype) ?? 'missing'} not supported (F32, I32)`);
+    if (name === SEEN_VARINT ? v.dtype !== 'U8' : v.dtype !== 'F32' && v.dtype !== 'I32') {
+      throw bad(`tensor ${name}: dtype ${JSON.stringify(v.dtype) ?? 'missing'} not supported (${name === SEEN_VARINT ? 'U8' : 'F32, I32'})`);
+    }
+    const size = DTYPE_BYTES[v.dtype as Dtype];
     const shape = v.shape;
     if (!Array.isArray(shape) || shape.some((x) => !Number.isSafeInteger(x) || x < 0)) {
       throw bad(`tensor ${name}: shape must be an array of non-negative integers, not ${JSON.stringify(shape) ?? 'missing'}`);
@@ -193,9 +223,9 @@ function tensorEntries(h: Record<string, unknown>, dataLen: number): TensorEntry
     }
     const [begin, end] = offs as [number, number];
     const count = (shape as number[]).reduce((a, c) => a * c, 1);
-    if (end - begin !== count * 4) throw bad(`tensor ${name}: ${end - begin} bytes do not hold shape [${shape.join(',')}] of ${v.dtype} (${count * 4} bytes)`);
+    if (end - begin !== count * size) throw bad(`tensor ${name}: ${end - begin} bytes do not hold shape [${shape.join(',')}] of ${v.dtype} (${count * size} bytes)`);
     if (end > dataLen) throw bad(`tensor ${name}: data ends at byte ${end} but the file holds ${dataLen} bytes of data (truncated?)`);
-    entries.push({ name, dtype: v.dtype, shape: shape as number[], begin, end });
+    entries.push({ name, dtype: v.dtype as Dtype, shape: shape as number[], begin, end });
   }
   const spans = [...entries].sort((x, y) => x.begin - y.begin);
   let end = 0;
@@ -254,12 +284,17 @@ export function decodeModel(bytes: Uint8Array): LoadedModel {
     if (actual !== sum) throw bad(`checksum mismatch: the file says crc32 ${sum}, its content gives ${actual} (corrupted or edited after saving)`);
   }
   const tensors: Record<string, Tensor> = {};
+  let varint: Uint8Array | undefined;
   for (const e of entries) {
-    const count = (e.end - e.begin) / 4;
+    const count = (e.end - e.begin) / DTYPE_BYTES[e.dtype];
     // a fresh aligned copy (Node's Buffer.slice would share memory with the whole file)
     const buf = new Uint8Array(e.end - e.begin);
     buf.set(data.subarray(e.begin, e.end));
     const t = new DTYPES[e.dtype](buf.buffer, 0, count);
+    if (t instanceof Uint8Array) {
+      varint = t;
+      continue;
+    }
     const problem = weightProblem(e.name, e.shape, t);
     if (problem !== null) throw bad(problem);
     tensors[e.name] = { shape: e.shape, data: t };
@@ -277,7 +312,8 @@ export function decodeModel(bytes: Uint8Array): LoadedModel {
   const si = tensors[SEEN_INDICES];
   delete tensors[SEEN_INDPTR];
   delete tensors[SEEN_INDICES];
-  if ((sp === undefined) !== (si === undefined)) throw bad(`only one of ${SEEN_INDPTR} / ${SEEN_INDICES} present`);
+  if (si !== undefined && varint !== undefined) throw bad(`both ${SEEN_INDICES} and ${SEEN_VARINT} present (one or the other)`);
+  if ((sp === undefined) !== (si === undefined && varint === undefined)) throw bad(`only one of ${SEEN_INDPTR} / ${SEEN_INDICES} (or ${SEEN_VARINT}) present`);
   let model: Recommender;
   try {
     model = load(config, tensors);
@@ -298,7 +334,10 @@ export function decodeModel(bytes: Uint8Array): LoadedModel {
   if (users.length !== model.numUsers || items.length !== model.numItems) {
     throw bad(`id maps (${users.length} users, ${items.length} items) do not match the model (${model.numUsers}, ${model.numItems})`);
   }
-  if (sp !== undefined && si !== undefined) {
+  if (sp !== undefined && varint !== undefined) {
+    if (!(sp.data instanceof Int32Array)) throw bad('seen interactions must be I32');
+    seen = decodeCsrVarint(model.numUsers, model.numItems, sp.data, varint);
+  } else if (sp !== undefined && si !== undefined) {
     if (!(sp.data instanceof Int32Array) || !(si.data instanceof Int32Array)) throw bad('seen interactions must be I32');
     const ip = sp.data;
     const ix = si.data;

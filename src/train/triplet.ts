@@ -44,6 +44,54 @@ export function initTripletParams(o: TripletOptions, numUsers: number, numItems:
   return params;
 }
 
+/**
+ * Positives per chunk of an epoch (the arrays handed to the kernel): whole batches, about
+ * `target` positives (default about a million), at most the epoch.
+ *
+ * @example
+ * ```ts
+ * epochChunkSize(1000, 5_000_000); // 1048000
+ * ```
+ */
+export function epochChunkSize(batchSize: number, epochSize: number, target = EPOCH_CHUNK): number {
+  const batches = Math.max(1, Math.floor(target / batchSize));
+  return Math.max(1, Math.min(batches * batchSize, epochSize));
+}
+
+/** Positives in one chunk of an epoch's arrays (see {@link epochChunkSize}). */
+const EPOCH_CHUNK = 1 << 20;
+
+/**
+ * Fills `users[0..count)` / `items[0..count)` with the (user, item) of the CSR entries at
+ * positions `order[from .. from + count)`: the item is `indices[p]`, the user the row holding
+ * position p (a binary search of `indptr`), so no copy of the data is made.
+ *
+ * @example
+ * ```ts
+ * const csr = Csr.fromPairs(2, 3, Int32Array.of(0, 1, 1), Int32Array.of(2, 0, 1));
+ * const u = new Int32Array(2), i = new Int32Array(2);
+ * fillEpochChunk(csr, Int32Array.of(2, 0), 0, 2, u, i); // u = [1, 0], i = [1, 2]
+ * ```
+ */
+export function fillEpochChunk(data: Csr, order: Int32Array, from: number, count: number, users: Int32Array, items: Int32Array): void {
+  const indptr = data.indptr;
+  const indices = data.indices;
+  const rows = data.numRows;
+  for (let k = 0; k < count; k++) {
+    const p = order[from + k];
+    // the last row r with indptr[r] <= p (rows with no entries are skipped: indptr[r + 1] > p)
+    let lo = 0;
+    let hi = rows - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (indptr[mid] <= p) lo = mid;
+      else hi = mid - 1;
+    }
+    users[k] = lo;
+    items[k] = indices[p];
+  }
+}
+
 /** The (user, item) pairs of a CSR as two arrays, row by row. */
 export function csrPairs(data: Csr): { users: Int32Array; items: Int32Array } {
   const users = new Int32Array(data.nnz);
@@ -60,7 +108,7 @@ export function csrPairs(data: Csr): { users: Int32Array; items: Int32Array } {
  * const model = await fitTriplet('lrml', csr, resolveTripletOptions({ epochs: 10 }, LRML_DEFAULTS));
  * ```
  */
-export async function fitTriplet(kind: 'lrml' | 'cml', data: Csr, o: TripletOptions, hooks: TrainHooks = {}): Promise<TripletModel> {
+export async function fitTriplet(kind: 'lrml' | 'cml', data: Csr, o: TripletOptions, hooks: TrainHooks = {}, chunkPositives = EPOCH_CHUNK): Promise<TripletModel> {
   const rng = new Rng(o.seed);
   const numUsers = data.numRows;
   const numItems = data.numCols;
@@ -73,13 +121,17 @@ export async function fitTriplet(kind: 'lrml' | 'cml', data: Csr, o: TripletOpti
   const { createTripletKernel } = await import('./backends/index.js');
   const kernel = await createTripletKernel(kernelConfig(o, numUsers, numItems), params, { backend: o.backend, threads: o.threads });
   const sampler = new NegativeSampler(data, { alpha: o.samplerAlpha, seed: rng.u32() });
-  const pairs = csrPairs(data);
-  const n = pairs.users.length;
+  const n = data.nnz;
+  // an epoch is a seeded order over the positions of the CSR's entries; its (user, item,
+  // negatives) arrays are filled and trained chunk by chunk, so that memory stays bounded by
+  // one chunk rather than growing with the data (issue #18): chunks of whole batches, so the
+  // batches (and, with one thread, the trained weights) are exactly those of one epoch-long array
   const order = new Int32Array(n);
   for (let k = 0; k < n; k++) order[k] = k;
-  const eu = new Int32Array(n);
-  const ei = new Int32Array(n);
-  const en = new Int32Array(n * o.negatives);
+  const chunk = epochChunkSize(o.batchSize, n, chunkPositives);
+  const eu = new Int32Array(chunk);
+  const ei = new Int32Array(chunk);
+  const en = new Int32Array(chunk * o.negatives);
   // the attention statistics of each epoch (LRML): a fixed sample, its own generator (the
   // training's random streams are untouched)
   const sample = kind === 'lrml' && o.numMemories > 0 ? attentionSample(data, (o.seed ^ 0x5a17e57) >>> 0) : null;
@@ -88,12 +140,21 @@ export async function fitTriplet(kind: 'lrml' | 'cml', data: Csr, o: TripletOpti
     async runEpoch(epoch, onProgress, signal) {
       kernel.setLearningRate(scheduledLearningRate(o.learningRateSchedule, o.learningRate, epoch, o.epochs));
       rng.shuffle(order);
-      for (let k = 0; k < n; k++) {
-        eu[k] = pairs.users[order[k]];
-        ei[k] = pairs.items[order[k]];
+      let loss = 0;
+      for (let from = 0; from < n; from += chunk) {
+        const count = Math.min(chunk, n - from);
+        fillEpochChunk(data, order, from, count, eu, ei);
+        sampler.fill(eu, count, o.negatives, en);
+        const before = loss;
+        try {
+          loss += await kernel.runEpoch(eu, ei, en, count, o.batchSize, (p) => onProgress(from + p.done, before + p.loss), signal);
+        } catch (e) {
+          // the kernel counts within the chunk: say where in the epoch
+          const at = e instanceof LrmlError && e.code === 'CANCELLED' ? /at example (\d+) of/.exec(e.message) : null;
+          if (at !== null) throw new LrmlError('CANCELLED', `training cancelled at example ${from + Number(at[1])} of ${n}`);
+          throw e;
+        }
       }
-      sampler.fill(eu, n, o.negatives, en);
-      const loss = await kernel.runEpoch(eu, ei, en, n, o.batchSize, (p) => onProgress(p.done, p.loss), signal);
       kernel.read(params);
       model.refresh();
       return { loss, count: n };

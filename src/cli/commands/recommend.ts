@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { LrmlError } from '../../errors.js';
-import { loadModel } from '../../io/model-file.js';
+import { attachSeen, loadModel } from '../../io/model-file.js';
 import { readFile } from 'node:fs/promises';
 import { checkOutputFile, writeChunksAtomic } from '../../fs-atomic.js';
 import type { LoadedModel } from '../../models/types.js';
@@ -58,6 +58,12 @@ export async function filterOptions(opts: Record<string, unknown>): Promise<Pick
   return out;
 }
 
+/** The model of --model, with the seen items of --seen-data when given. */
+async function modelFromCli(opts: Record<string, unknown>): Promise<LoadedModel> {
+  const m = await loadModel(String(opts.model));
+  return opts.seenData === undefined ? m : (await attachSeen(m, String(opts.seenData))).model;
+}
+
 /** Writes to stdout (the default output of the product commands; tests pass their own). */
 export function writeStdout(text: string): void {
   process.stdout.write(text);
@@ -109,6 +115,7 @@ export function registerRecommend(program: Command, out: (text: string) => void 
     .option('--exclude-file <file>', 'as --exclude, one item id a line')
     .option('--skip-unknown', 'ignore --include / --exclude ids the model does not know instead of failing')
     .option('--include-seen', 'also recommend the user\'s training items (or the given --items)')
+    .option('--seen-data <file>', 'the training interactions, for a model saved without them (train --no-seen): their items are left out')
     .option('--steps <n>', 'fold-in: optimiser steps (default 50)', parseInteger('--steps'))
     .option('--seed <n>', 'fold-in: seed (default 0)', parseInteger('--seed'))
     .option('--ignore-unknown', 'fold-in: skip --items the model does not know instead of failing')
@@ -132,7 +139,7 @@ export function registerRecommend(program: Command, out: (text: string) => void 
       }
       const filters = await filterOptions(opts);
       const titles = await titlesFrom(opts);
-      const m = await loadModel(String(opts.model));
+      const m = await modelFromCli(opts);
       if (titles !== null) noteTitleCoverage(opts, m, titles, writeStderr);
       const common = { k: opts.k as number, excludeSeen: opts.includeSeen !== true, ...filters };
       let r: Recommendations;
@@ -183,7 +190,7 @@ async function recommendToFile(opts: Record<string, unknown>, many: string[], si
   await checkOutputFile(out, '--out');
   const filters = await filterOptions(opts);
   const titles = await titlesFrom(opts);
-  const m = await loadModel(String(opts.model));
+  const m = await modelFromCli(opts);
   if (titles !== null && opts.quiet !== true) noteTitleCoverage(opts, m, titles, writeStderr);
   const users = opts.usersFile === undefined ? null : await readUsersFile(String(opts.usersFile), m);
   const options = { k: opts.k as number, excludeSeen: opts.includeSeen !== true, ...filters };

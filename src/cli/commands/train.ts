@@ -9,6 +9,7 @@ import { loadModel, saveModel } from '../../io/model-file.js';
 import { readCheckpoint, writeCheckpoint } from '../../io/checkpoint-file.js';
 import { prepareUpdate, type UpdatePlan } from '../../train/incremental.js';
 import type { EpochSummary, FamilyFlag, TrainCheckpoint, TrainHooks, TrainReport } from '../../models/types.js';
+import type { Interactions } from '../../data/types.js';
 import { getFamily, modelKinds } from '../../train/families.js';
 import type { WrittenReport } from '../../report/html.js';
 import { addDataOptions, dataOptionsFrom } from '../data-options.js';
@@ -202,6 +203,7 @@ export function registerTrain(program: Command): void {
     .option('--resume <file>', 'continue the training saved in this checkpoint: same options and --data (refused otherwise); with threads 1 the model is the same as without the interruption')
     .option('--init-from <model>', 'lrml, cml: start from this trained model (an incremental update: --data holds the new interactions; users and items the model lacks get fresh rows; a cml model may start an lrml one)')
     .option('--replay <fraction>', 'with --init-from: also train on this seeded fraction of the model\'s stored training interactions (default 0)', parseNumber('--replay'))
+    .option('--no-seen', 'do not store the training interactions in the model file (smaller; recommend then cannot leave out seen items unless given --seen-data or --include-seen)')
     .option('--max-memory <size>', 'refuse to start a training estimated to need more memory than this, e.g. 8G (default: 80% of this machine\'s memory)', parseSize('--max-memory'));
   addModelOptions(cmd);
   addDefaultsToHelp(cmd);
@@ -216,7 +218,7 @@ export function registerTrain(program: Command): void {
     await checkOutputFile(String(opts.out), '--out');
     const ck = await checkpointSettingsFromCli(kind, opts);
     const initFrom = await initFromCli(kind, opts);
-    const data = await loadInteractions(String(opts.data), dataOptionsFrom(opts));
+    let data: Interactions | undefined = await loadInteractions(String(opts.data), dataOptionsFrom(opts));
     if (opts.report !== undefined) {
       // fail before training, not after it, when the report folder cannot be made or the charts cannot be drawn
       await requireReportPackages('--report');
@@ -229,15 +231,22 @@ export function registerTrain(program: Command): void {
     const makeValidation = vspec === null ? null : await prepareValidation(vspec, data);
     const plan: UpdatePlan | null = initFrom === null ? null : prepareUpdate(initFrom, data, { replay: opts.replay as number | undefined, seed: (options as { seed?: number }).seed ?? 0 });
     const csr = plan === null ? toCsr(data) : plan.data;
+    const { summary: loadSummary } = data;
+    const users = plan === null ? data.users : plan.users;
+    const items = plan === null ? data.items : plan.items;
+    const newInteractions = data.user.length;
+    // the interaction columns (users, items, ratings, timestamps) are not needed past the CSR: let
+    // them be freed before training (at 100M interactions they are over 1 GB; issue #18)
+    data = undefined;
     checkTrainingMemory(kind, { numUsers: csr.numRows, numItems: csr.numCols, nnz: csr.nnz }, options as Record<string, unknown>, opts.maxMemory as number | undefined);
     // which columns were read and which ignored, where every line went (stderr: stdout is the
     // result; after the checks, so that a refusal is the first line)
-    if (opts.quiet !== true) process.stderr.write(`${summaryText(data.summary)}\n`);
+    if (opts.quiet !== true) process.stderr.write(`${summaryText(loadSummary)}\n`);
     if (opts.quiet !== true && ck.resume !== null) {
       process.stderr.write(`resuming ${String(opts.resume)}: epoch ${ck.resume.epoch} of ${(options as { epochs?: number }).epochs ?? '?'} done\n`);
     }
     if (opts.quiet !== true && plan !== null) {
-      process.stderr.write(`update of ${String(opts.initFrom)}: ${plan.newUsers} new users, ${plan.newItems} new items, ${data.user.length} new interactions${plan.replayed > 0 ? ` + ${plan.replayed} replayed` : ''}\n`);
+      process.stderr.write(`update of ${String(opts.initFrom)}: ${plan.newUsers} new users, ${plan.newItems} new items, ${newInteractions} new interactions${plan.replayed > 0 ? ` + ${plan.replayed} replayed` : ''}\n`);
     }
     const validation = makeValidation === null ? undefined : makeValidation(csr);
     const bar = new TrainProgressBar(Boolean(opts.quiet) || Boolean(opts.json));
@@ -298,15 +307,13 @@ export function registerTrain(program: Command): void {
       data: String(opts.data),
       trainedAt: new Date().toISOString(),
       seconds,
-      loadSummary: data.summary,
+      loadSummary,
       epochs: epochs.map((e) => ({ epoch: e.epoch, loss: e.loss, seconds: e.seconds, validation: e.validation })),
       bestEpoch: report?.bestEpoch,
       ...(plan === null ? {} : { initFrom: String(opts.initFrom), replayed: plan.replayed }),
       ...(ck.resume === null ? {} : { resumedFrom: { file: String(opts.resume), epoch: ck.resume.epoch } }),
     };
-    const users = plan === null ? data.users : plan.users;
-    const items = plan === null ? data.items : plan.items;
-    await saveModel(String(opts.out), { model, users, items, meta, seen: plan === null ? csr : plan.seen });
+    await saveModel(String(opts.out), { model, users, items, meta, seen: opts.seen === false ? null : plan === null ? csr : plan.seen });
     let written: WrittenReport | null = null;
     if (opts.report !== undefined) {
       // loaded on demand: the plotting stack (vega) takes a few hundred ms to import
@@ -317,7 +324,7 @@ export function registerTrain(program: Command): void {
         kind,
         options: options as Record<string, unknown>,
         report: trainReport,
-        data: { file: String(opts.data), users: csr.numRows, items: csr.numCols, interactions: csr.nnz, summary: data.summary as unknown as Record<string, unknown> },
+        data: { file: String(opts.data), users: csr.numRows, items: csr.numCols, interactions: csr.nnz, summary: loadSummary as unknown as Record<string, unknown> },
         ...(vspec === null ? {} : { validation: describeValidation(vspec) }),
         modelFile: String(opts.out),
         footer: `Written by lrml ${LRML_VERSION} (lrml train); model saved to ${String(opts.out)}.`,
