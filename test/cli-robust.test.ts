@@ -90,18 +90,23 @@ test('issue 17.4: a model too large for memory is refused before allocation, nam
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /^error \[BAD_OPTION\]: --dim 1000000000: training lrml on 30 users × 20 items needs about [\d.]+ TiB of memory, more than the limit of [\d.]+ GiB \(80% of this machine's [\d.]+ GiB; --max-memory to change\)/);
   r = await cli('train', '--data', data, '--out', out, '--memories', '100000000', '--dim', '100');
-  assert.match(r.stderr, /^error \[BAD_OPTION\]: --memories 100000000: training lrml .* needs about [\d.]+ GiB/);
+  assert.match(r.stderr, /^error \[BAD_OPTION\]: --memories 100000000: training lrml .* needs about [\d.]+ [GT]iB/);
   r = await cli('train', '--data', data, '--out', out, '--negatives', '1000000000');
-  assert.match(r.stderr, /^error \[BAD_OPTION\]: --negatives 1000000000: training lrml .* needs about [\d.]+ GiB/);
+  assert.match(r.stderr, /^error \[BAD_OPTION\]: --negatives 1000000000: training lrml .* needs about [\d.]+ [GT]iB/);
   r = await cli('train', '--data', data, '--out', out, '--model', 'ease', '--max-memory', '1K');
   assert.match(r.stderr, /^error \[BAD_OPTION\]: the data: training ease on 30 users × 20 items needs about 4\.7 KiB of memory, more than the limit of 1\.0 KiB \(--max-memory\)/);
   r = await cli('train', '--data', data, '--out', out, '--max-memory', 'lots');
   assert.match(r.stderr, /^error \[BAD_OPTION\]: --max-memory: "lots" is not a size/);
   assert.equal(existsSync(out), false);
-  // the estimate itself: tables × 4 bytes × (weights, kernel copy, gradients, snapshot, Adam's two moments) + triplet arrays
+  // the estimate itself: tables × 4 bytes × (weights, kernel copy, gradients, snapshot, Adam's two
+  // moments) + the CSR and the epoch's order + one chunk of the epoch (≤ 2^20 positives: users,
+  // items and negatives, in JS and in the kernel)
   const e = estimateTrainingMemory('lrml', { numUsers: 6040, numItems: 3706, nnz: 1_000_000 }, { dim: 100, numMemories: 20, optimizer: 'adam', negatives: 20 });
   // (ML-1M: the 20 negatives per positive are the largest part)
-  assert.deepEqual(e, { bytes: 4 * ((6040 + 3706) * 100 + 2 * 20 * 100) * 6 + 4 * 1_000_000 * 25, option: 'negatives' });
+  assert.deepEqual(e, { bytes: 4 * ((6040 + 3706) * 100 + 2 * 20 * 100) * 6 + 4 * 1_000_000 * 2 + 8 * 1_000_000 * 22, option: 'negatives' });
+  // at 100M interactions the chunk stays one chunk: the data part grows, the negatives part does not
+  const big = estimateTrainingMemory('lrml', { numUsers: 480_189, numItems: 17_770, nnz: 100_000_000 }, { dim: 100, numMemories: 20, optimizer: 'adam', negatives: 20 });
+  assert.deepEqual(big, { bytes: 4 * ((480_189 + 17_770) * 100 + 2 * 20 * 100) * 6 + 4 * 100_000_000 * 2 + 8 * 2 ** 20 * 22, option: 'dim' });
   assert.equal(estimateTrainingMemory('plugin-kind', { numUsers: 1, numItems: 1, nnz: 1 }, {}), null);
   // every built-in family carries its own estimate in its descriptor
   for (const kind of ['lrml', 'cml', 'bpr', 'pop', 'ease', 'ials']) {

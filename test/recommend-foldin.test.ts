@@ -360,8 +360,7 @@ for (const kind of ['lrml', 'cml'] as const) {
     let sum = 0;
     const users = 20;
     for (let u = 0; u < users; u++) {
-      // no seen items here (a model without training interactions): nothing to leave out
-      const top = recommend(m, `u${u}`, { k: 20, excludeSeen: false }).items.map((x) => x.item);
+      const top = recommend(m, `u${u}`, { k: 20 }).items.map((x) => x.item);
       const history = top.slice(0, 10);
       const next = new Set(top.slice(10));
       const folded = recommendForItems(m, history, { k: 10 });

@@ -97,8 +97,10 @@ test('model files: seen items compressed by default, plain on request; both load
 test('a model without seen items: recommend for a known user says so instead of leaving nothing out silently', async () => {
   const data = plantedDataset(4, 60, 48, 4, 10);
   const withSeen = { ...wrap(syntheticTriplet('lrml'), null), seen: data.train };
-  const without = { ...withSeen, seen: null };
+  const without = { ...withSeen, seen: null, meta: { seenOmitted: true } };
   assert.throws(() => recommend(without, 'u0', { k: 5 }), code('BAD_OPTION', /no training interactions.*--seen-data.*excludeSeen: false/));
+  // a model built in code without seen items and without the mark: nothing to leave out, as before
+  assert.deepEqual(recommend({ ...without, meta: {} }, 'u0', { k: 5 }).items, recommend(withSeen, 'u0', { k: 5, excludeSeen: false }).items);
   // asked to keep seen items: fine, and the same as the full model asked the same
   assert.deepEqual(recommend(without, 'u0', { k: 5, excludeSeen: false }), recommend(withSeen, 'u0', { k: 5, excludeSeen: false }));
   // the seen items given back from the training file filter as the stored ones did
@@ -133,6 +135,7 @@ test('CLI: train --no-seen writes no seen items; recommend then fails clearly (e
     const full = await loadModel(join(dir, 'full.lrml'));
     const bare = await loadModel(join(dir, 'bare.lrml'));
     assert.equal(bare.seen, null);
+    assert.equal(bare.meta.seenOmitted, true);
     assert.ok(full.seen !== null && full.seen.nnz === data.nnz);
     assert.deepEqual(bare.model.tensors(), full.model.tensors(), 'the same training either way');
     const refused = await runCli('recommend', '--model', join(dir, 'bare.lrml'), '--user', 'u1', '--json');

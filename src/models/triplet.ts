@@ -515,9 +515,11 @@ function tripletFamily(
       return estimateFromParts({
         dim: 4 * (s.numUsers + s.numItems) * d * copies,
         numMemories: 4 * 2 * n * d * copies,
-        // per-epoch triplet arrays: pairs, order, users, items (int32) and the negatives
-        data: 4 * s.nnz * 5,
-        negatives: 4 * s.nnz * numOption(o, 'negatives', 1),
+        // the epoch's order over the data (int32), next to the CSR itself
+        data: 4 * s.nnz * 2,
+        // one chunk of an epoch (train/triplet.ts: about 2^20 positives) as users, items and the
+        // negatives (int32), in JS and in the kernel
+        negatives: 8 * Math.min(s.nnz, 1 << 20) * (2 + numOption(o, 'negatives', 1)),
       });
     },
   });

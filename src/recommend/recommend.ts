@@ -82,7 +82,7 @@ export function checkFilters(m: LoadedModel, o: RecommendOptions): void {
   if (o.exclude !== undefined) filterIndices(m, 'exclude', o.exclude, skipUnknown);
 }
 
-/** Why a known user's seen items cannot be left out of a model saved without them. */
+/** Why a known user's seen items cannot be left out of a model saved without them (`meta.seenOmitted`, written by `lrml train --no-seen`). */
 const NO_SEEN_MESSAGE = 'this model file holds no training interactions (saved with lrml train --no-seen), so a user\'s seen items cannot be left out: '
   + 'give the training data (lrml recommend --seen-data FILE; in code, attachSeen(model, FILE)) or keep seen items (--include-seen, excludeSeen: false, includeSeen=true)';
 
@@ -106,7 +106,7 @@ export function buildSkipMask(m: LoadedModel, u: number | null, o: RecommendOpti
     for (const i of filterIndices(m, o.include !== undefined ? 'include' : 'candidates', inc, skipUnknown)) skip[i] = 0;
   }
   if (o.excludeSeen !== false) {
-    if (u !== null && m.seen === null) throw new LrmlError('BAD_OPTION', NO_SEEN_MESSAGE);
+    if (u !== null && m.seen === null && m.meta.seenOmitted === true) throw new LrmlError('BAD_OPTION', NO_SEEN_MESSAGE);
     if (u !== null && m.seen !== null) for (const i of m.seen.row(u)) skip[i] = 1;
     if (extraSeen !== null) for (const i of extraSeen) skip[i] = 1;
   }

@@ -312,6 +312,8 @@ export function registerTrain(program: Command): void {
       bestEpoch: report?.bestEpoch,
       ...(plan === null ? {} : { initFrom: String(opts.initFrom), replayed: plan.replayed }),
       ...(ck.resume === null ? {} : { resumedFrom: { file: String(opts.resume), epoch: ck.resume.epoch } }),
+      // recommend refuses to pretend it left out seen items it does not have
+      ...(opts.seen === false ? { seenOmitted: true } : {}),
     };
     await saveModel(String(opts.out), { model, users, items, meta, seen: opts.seen === false ? null : plan === null ? csr : plan.seen });
     let written: WrittenReport | null = null;
