@@ -25,12 +25,14 @@ export { BprModel, BPR_DEFAULTS, type BprOptions } from './models/bpr.js';
 export { PopularityModel } from './models/popularity.js';
 export { EaseModel, EASE_DEFAULTS, type EaseOptions } from './models/ease.js';
 export { IalsModel, IALS_DEFAULTS, type IalsOptions } from './models/ials.js';
+export { HlrModel, HLR_DEFAULTS, type HlrOptions } from './models/hlr.js';
 // the families, typed (e.g. lrmlFamily.fit → TripletModel), and the registry; imported through
 // src/train so that every family can fit
 export { lrmlFamily, cmlFamily } from './train/triplet.js';
 export { bprFamily } from './train/bpr.js';
 export { ialsFamily } from './train/ials.js';
 export { easeFamily } from './train/ease.js';
+export { hlrFamily } from './train/hlr.js';
 export { popularityFamily } from './models/popularity.js';
 export { getFamily, modelKinds, registerFamily, isBuiltInFamily, type AnyFamily, type BuiltInFamilies, type BuiltInKind } from './train/families.js';
 export { trainEpochs, type EpochRunner, type RunnerCheckpoint } from './train/loop.js';

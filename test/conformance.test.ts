@@ -20,6 +20,7 @@ const RECIPES: Record<string, Record<string, unknown>> = {
   pop: {},
   ease: { lambda: 10 },
   ials: { dim: 16, epochs: 8 },
+  hlr: { dim: 16, numMemories: 4, epochs: 20, learningRate: 0.01, batchSize: 128, historyLength: 8, negatives: 10 },
 };
 
 const data = plantedDataset(7);

@@ -96,6 +96,8 @@ export interface LrmlScratch {
   readonly dr: Float64Array;
   readonly ds: Float64Array;
   readonly da: Float64Array;
+  /** The positive's loss coefficient Σ ωₙ and the number of contributing triplets ({@link exampleLossWeights}). */
+  readonly lossParts: Float64Array;
 }
 
 /**
@@ -117,7 +119,7 @@ export function createLrmlScratch(cfg: Pick<TripletKernelConfig, 'dim' | 'numMem
     s: new Float64Array(sides * d), a: new Float64Array(sides * n), l: new Float64Array(sides * n), ns: new Float64Array(sides), r: new Float64Array(sides * d),
     e: new Float64Array(sides * d), dist: new Float64Array(sides), hinge: new Float64Array(k),
     contrib: new Uint8Array(k), weight: new Float64Array(k), gp: new Float64Array(d), gq: new Float64Array(sides * d),
-    dr: new Float64Array(d), ds: new Float64Array(d), da: new Float64Array(n),
+    dr: new Float64Array(d), ds: new Float64Array(d), da: new Float64Array(n), lossParts: new Float64Array(2),
   };
 }
 
@@ -153,8 +155,15 @@ function sideForward(cfg: LrmlForwardConfig, K: Float32Array, M: Float32Array, s
   return residualDistance(cfg.distance, pc, 0, n > 0 ? sc.r : null, relSide * d, qc, so, sc.e, so, d);
 }
 
-/** Turns e of `side` into coef · ∂D/∂e in place. */
-function distanceGrad(cfg: LrmlForwardConfig, sc: LrmlScratch, side: number, coef: number): void {
+/**
+ * Turns e of `side` (sc.e at side·dim) into coef · ∂D/∂e in place (D = sc.dist[side] for `l2`).
+ *
+ * @example
+ * ```ts
+ * distanceGrad(cfg, sc, 0, sc.lossParts[0]); // the positive's upstream
+ * ```
+ */
+export function distanceGrad(cfg: LrmlForwardConfig, sc: LrmlScratch, side: number, coef: number): void {
   const d = cfg.dim;
   const e = sc.e;
   const o = side * d;
@@ -170,10 +179,15 @@ function distanceGrad(cfg: LrmlForwardConfig, sc: LrmlScratch, side: number, coe
 }
 
 /**
- * Backward through the relation of side `side` with upstream sc.dr: accumulates ∂K, ∂M and
- * writes ds = ∂obj/∂s into sc.ds.
+ * Backward through the memory relation of side `side` (attention sc.a and joint sc.s of that
+ * side) with upstream sc.dr = ∂obj/∂r: accumulates ∂K, ∂M and writes ds = ∂obj/∂s into sc.ds.
+ *
+ * @example
+ * ```ts
+ * relationBackward(cfg, K, M, grads.K, grads.M, dim, numMemories, sc, side);
+ * ```
  */
-function relationBackward(cfg: LrmlForwardConfig, K: Float32Array, M: Float32Array, gK: Float32Array, gM: Float32Array, d: number, n: number, sc: LrmlScratch, side: number): void {
+export function relationBackward(cfg: LrmlForwardConfig, K: Float32Array, M: Float32Array, gK: Float32Array, gM: Float32Array, d: number, n: number, sc: LrmlScratch, side: number): void {
   const a = sc.a;
   const s = sc.s;
   const dr = sc.dr;
@@ -284,9 +298,14 @@ function embedFromS(cfg: LrmlForwardConfig, sc: LrmlScratch, d: number, side: nu
 
 /**
  * Adds the gradient g[go, go+d) of a looked-up row (after the clip backward when it was clipped,
- * i.e. its lookup scale is < 1, plus 2·l2·times·x for the regulariser) into G's row `row`.
+ * i.e. its lookup scale is < 1, plus `reg`·x for the regulariser) into G's row `row`.
+ *
+ * @example
+ * ```ts
+ * scatterRow(P, grads.P, u, dim, gp, 0, pc, 0, 1, 2 * l2); // an unclipped row
+ * ```
  */
-function scatterRow(
+export function scatterRow(
   X: Float32Array, G: Float32Array, row: number, d: number, g: Float64Array, go: number,
   y: Float64Array, yo: number, scale: number, reg: number,
 ): void {
@@ -332,44 +351,30 @@ export function lrmlDistance(cfg: LrmlForwardConfig, params: TripletParams, u: n
 }
 
 /**
- * Loss and gradients of ONE training example: positive (u, i) with the `cfg.negatives`
- * negatives neg[negOffset ..]. Returns the example's loss (`cfg.loss`, without the l2 terms) and
- * ADDS the gradient of the objective (loss + l2 terms, see the file header) into `grads`
- * (same shapes as `params`). Parameters are not changed.
+ * The loss of one example and the weights of its backward pass, from the distances
+ * dist[0] = D(u, i) and dist[1..k] = D(u, jₙ) (k = cfg.negatives): fills sc.hinge (hₙ), sc.contrib
+ * (1 for a kept negative) and sc.weight (ωₙ), writes the positive's coefficient Σ ωₙ to
+ * sc.lossParts[0] and the number of contributing triplets to sc.lossParts[1] (0: no backward
+ * pass), and returns the loss (`cfg.loss`, see the file header). Shared by the triplet kernels
+ * (LRML / CML here, HLR in hlr-impl.ts).
  *
  * @example
  * ```ts
- * const grads = { P: new Float32Array(P.length), Q: new Float32Array(Q.length), K: new Float32Array(K.length), M: new Float32Array(M.length) };
- * const loss = lrmlTripletGrad(cfg, params, 0, 5, Int32Array.of(9), 0, grads, createLrmlScratch(cfg));
+ * const loss = exampleLossWeights(cfg, sc.dist, sc);
+ * if (sc.lossParts[1] > 0) distanceGrad(cfg, sc, 0, sc.lossParts[0]);
  * ```
  */
-export function lrmlTripletGrad(
-  cfg: TripletKernelConfig, params: TripletParams, u: number, i: number, neg: Int32Array, negOffset: number,
-  grads: TripletParams, sc: LrmlScratch,
+export function exampleLossWeights(
+  cfg: Pick<TripletKernelConfig, 'negatives' | 'margin' | 'negativeMode' | 'loss' | 'temperature' | 'rankWeighting' | 'numItems'>,
+  dist: Float64Array, sc: LrmlScratch,
 ): number {
-  const d = cfg.dim;
-  const n = cfg.numMemories;
   const k = cfg.negatives;
-  const { P, Q, K, M } = params;
-  const lookup = cfg.clip === 'lookup';
-  const own = cfg.negativeRelation === 'own';
-  const scales = sc.scales;
-  // forward
-  scales[0] = lookUp(P, u, d, lookup, sc.pc, 0);
-  scales[1] = lookUp(Q, i, d, lookup, sc.qc, 0);
-  const dist = sc.dist;
-  dist[0] = sideForward(cfg, K, M, sc, 0, 0);
-  const hinge = sc.hinge;
-  const contrib = sc.contrib;
-  const weight = sc.weight;
+  const { hinge, contrib, weight } = sc;
   let best = -1; // largest positive hinge
   let bestH = 0;
   let top = 0; // largest hinge of any sign
   for (let t = 0; t < k; t++) {
-    const side = t + 1;
-    scales[side + 1] = lookUp(Q, neg[negOffset + t], d, lookup, sc.qc, side * d);
-    dist[side] = sideForward(cfg, K, M, sc, side, own ? side : 0);
-    const h = cfg.margin + dist[0] - dist[side];
+    const h = cfg.margin + dist[0] - dist[t + 1];
     hinge[t] = h;
     contrib[t] = 0;
     if (h > bestH) {
@@ -401,7 +406,6 @@ export function lrmlTripletGrad(
         }
       }
     }
-    if (cnt === 0) return 0;
     wPos = cnt;
     if (cfg.rankWeighting === true) {
       let violators = 0;
@@ -444,6 +448,50 @@ export function lrmlTripletGrad(
     }
     cnt = k;
   }
+  sc.lossParts[0] = wPos;
+  sc.lossParts[1] = cnt;
+  return loss;
+}
+
+/**
+ * Loss and gradients of ONE training example: positive (u, i) with the `cfg.negatives`
+ * negatives neg[negOffset ..]. Returns the example's loss (`cfg.loss`, without the l2 terms) and
+ * ADDS the gradient of the objective (loss + l2 terms, see the file header) into `grads`
+ * (same shapes as `params`). Parameters are not changed.
+ *
+ * @example
+ * ```ts
+ * const grads = { P: new Float32Array(P.length), Q: new Float32Array(Q.length), K: new Float32Array(K.length), M: new Float32Array(M.length) };
+ * const loss = lrmlTripletGrad(cfg, params, 0, 5, Int32Array.of(9), 0, grads, createLrmlScratch(cfg));
+ * ```
+ */
+export function lrmlTripletGrad(
+  cfg: TripletKernelConfig, params: TripletParams, u: number, i: number, neg: Int32Array, negOffset: number,
+  grads: TripletParams, sc: LrmlScratch,
+): number {
+  const d = cfg.dim;
+  const n = cfg.numMemories;
+  const k = cfg.negatives;
+  const { P, Q, K, M } = params;
+  const lookup = cfg.clip === 'lookup';
+  const own = cfg.negativeRelation === 'own';
+  const scales = sc.scales;
+  // forward
+  scales[0] = lookUp(P, u, d, lookup, sc.pc, 0);
+  scales[1] = lookUp(Q, i, d, lookup, sc.qc, 0);
+  const dist = sc.dist;
+  dist[0] = sideForward(cfg, K, M, sc, 0, 0);
+  const contrib = sc.contrib;
+  const weight = sc.weight;
+  for (let t = 0; t < k; t++) {
+    const side = t + 1;
+    scales[side + 1] = lookUp(Q, neg[negOffset + t], d, lookup, sc.qc, side * d);
+    dist[side] = sideForward(cfg, K, M, sc, side, own ? side : 0);
+  }
+  const loss = exampleLossWeights(cfg, dist, sc);
+  const wPos = sc.lossParts[0];
+  const cnt = sc.lossParts[1];
+  if (cnt === 0) return 0;
 
   // backward: ∂obj/∂e per side (positive: Σωₙ · ∂D/∂e; contributing negative: −ωₙ ∂D/∂e)
   const e = sc.e;
@@ -543,11 +591,11 @@ export class LrmlTsStep {
   /** Optimiser state: Adam m / Adagrad h (first), Adam v (second); empty when unused. */
   readonly state1: TripletParams;
   readonly state2: TripletParams;
-  private readonly scratch: LrmlScratch;
-  private readonly stampP: Int32Array;
-  private readonly stampQ: Int32Array;
-  private readonly touchedP: Int32Array;
-  private readonly touchedQ: Int32Array;
+  protected readonly scratch: LrmlScratch;
+  protected readonly stampP: Int32Array;
+  protected readonly stampQ: Int32Array;
+  protected readonly touchedP: Int32Array;
+  protected readonly touchedQ: Int32Array;
   /** Optimiser steps taken (Adam's bias correction uses it). */
   t = 0;
   /** Learning rate of the next steps (starts at cfg.learningRate; a schedule changes it). */
@@ -599,7 +647,8 @@ export class LrmlTsStep {
     return loss;
   }
 
-  private apply(t: number, nP: number, nQ: number): void {
+  /** The optimiser on the nP touched users and nQ touched items of step t, then K and M; then the clips. */
+  protected apply(t: number, nP: number, nQ: number): void {
     const cfg = this.cfg;
     const d = cfg.dim;
     const { params: W, grads: G, state1: S1, state2: S2 } = this;

@@ -35,6 +35,8 @@ const ALL: readonly FamilyFlag[] = [
   { flag: '--memory-init-scale <x>', option: 'memoryInitScale', type: 'number', description: 'std of the memory initialisation' },
   { flag: '--threads <n>', option: 'threads', type: 'integer', description: 'worker threads (> 1: Hogwild, not deterministic)' },
   { flag: '--backend <b>', option: 'backend', type: 'string', description: 'training kernel: auto | wasm | ts' },
+  { flag: '--history-length <n>', option: 'historyLength', type: 'integer', description: 'hlr: at most this many of the user\'s items make the history' },
+  { flag: '--history-temperature <x>', option: 'historyTemperature', type: 'number', description: 'hlr: temperature of the target–history attention' },
   { flag: '--seed <n>', option: 'seed', type: 'integer', description: 'random seed' },
 ];
 

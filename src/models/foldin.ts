@@ -59,7 +59,16 @@ class PairSampler {
   }
 }
 
-function meanOfRows(Q: Float32Array, dim: number, items: Int32Array, scales: Float64Array | null): Float64Array {
+/**
+ * The mean of the rows `items` of Q (numItems × dim), each times its scale when `scales` is given:
+ * where a new user's vector starts (LRML, CML, BPR-MF) or what it is (HLR).
+ *
+ * @example
+ * ```ts
+ * const p = meanOfRows(Q, dim, Int32Array.of(3, 7), null);
+ * ```
+ */
+export function meanOfRows(Q: Float32Array, dim: number, items: Int32Array, scales: Float64Array | null): Float64Array {
   const p = new Float64Array(dim);
   for (const i of items) {
     const s = scales === null ? 1 : scales[i];

@@ -5,6 +5,7 @@
 import { LrmlError } from '../errors.js';
 import { bprFamily } from './bpr.js';
 import { easeFamily } from './ease.js';
+import { hlrFamily } from './hlr.js';
 import { ialsFamily } from './ials.js';
 import { popularityFamily } from './popularity.js';
 import { cmlFamily, lrmlFamily } from './triplet.js';
@@ -33,6 +34,7 @@ const BUILT_IN = {
   pop: popularityFamily,
   ease: easeFamily,
   ials: ialsFamily,
+  hlr: hlrFamily,
 } as const;
 
 /**
@@ -64,7 +66,7 @@ const FAMILIES = new Map<string, AnyFamily>(BUILT_IN_LIST.map((f) => [f.kind, f]
  *
  * @example
  * ```ts
- * modelKinds(); // ['lrml', 'cml', 'bpr', 'pop', 'ease', 'ials']
+ * modelKinds(); // ['lrml', 'cml', 'bpr', 'pop', 'ease', 'ials', 'hlr']
  * ```
  */
 export function modelKinds(): string[] {

@@ -7,5 +7,6 @@ import './triplet.js';
 import './bpr.js';
 import './ials.js';
 import './ease.js';
+import './hlr.js';
 
 export { getFamily, modelKinds, registerFamily, isBuiltInFamily, type AnyFamily, type BuiltInFamilies, type BuiltInKind } from '../models/registry.js';
