@@ -10,7 +10,7 @@ import type { TripletParams } from '../kernels/types.js';
 import { euclideanSimilarity, meanOfRows, noFoldInLoss } from './foldin.js';
 import { estimateFromParts, numOption, optimizerCopies } from './memory-estimate.js';
 import { trainedFamily } from './trainer.js';
-import { LRML_DEFAULTS, kernelConfig, resolveTripletOptions, type TripletOptions } from './triplet.js';
+import { LRML_DEFAULTS, kernelConfig, paramTensors, resolveTripletOptions, type TripletOptions } from './triplet.js';
 import type { FoldInFit, FoldInSettings, ItemSimilarity, ModelFamily, Recommender, Tensor } from './types.js';
 
 /**
@@ -187,13 +187,8 @@ export class HlrModel implements Recommender {
   }
 
   tensors(): Record<string, Tensor> {
-    const d = this.options.dim;
-    const n = this.options.numMemories;
     return {
-      P: { shape: [this.numUsers, d], data: this.params.P },
-      Q: { shape: [this.numItems, d], data: this.params.Q },
-      K: { shape: [n, d], data: this.params.K },
-      M: { shape: [n, d], data: this.params.M },
+      ...paramTensors(this.params, this.numUsers, this.numItems, this.options.dim, this.options.numMemories),
       historyIndptr: { shape: [this.numUsers + 1], data: this.historyIndptr },
       historyItems: { shape: [this.historyItems.length], data: this.historyItems },
     };

@@ -302,14 +302,7 @@ export class TripletModel implements Recommender {
   }
 
   tensors(): Record<string, Tensor> {
-    const d = this.options.dim;
-    const n = this.options.numMemories;
-    return {
-      P: { shape: [this.numUsers, d], data: this.params.P },
-      Q: { shape: [this.numItems, d], data: this.params.Q },
-      K: { shape: [n, d], data: this.params.K },
-      M: { shape: [n, d], data: this.params.M },
-    };
+    return paramTensors(this.params, this.numUsers, this.numItems, this.options.dim, this.options.numMemories);
   }
 
   /**
@@ -348,6 +341,23 @@ export function pairShapeOf(o: Readonly<TripletOptions>): PairShape {
   return {
     dim: o.dim, numMemories: o.numMemories, distance: o.distance,
     attention: o.attention, attentionScale: o.attentionScale, attentionTemperature: o.attentionTemperature,
+  };
+}
+
+/**
+ * The tensors P, Q, K, M of triplet parameters (views), as model files store them.
+ *
+ * @example
+ * ```ts
+ * const t = paramTensors(params, numUsers, numItems, dim, numMemories); // t.P.shape = [numUsers, dim]
+ * ```
+ */
+export function paramTensors(params: TripletParams, numUsers: number, numItems: number, d: number, n: number): Record<string, Tensor> {
+  return {
+    P: { shape: [numUsers, d], data: params.P },
+    Q: { shape: [numItems, d], data: params.Q },
+    K: { shape: [n, d], data: params.K },
+    M: { shape: [n, d], data: params.M },
   };
 }
 

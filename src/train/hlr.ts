@@ -11,10 +11,11 @@ import { HlrModel, hlrAsTriplet, hlrKernelConfig, type HlrOptions } from '../mod
 import { provideTrainer } from '../models/trainer.js';
 import type { TrainHooks } from '../models/types.js';
 import { Rng } from '../rng.js';
+import { copyParams } from './backends/common.js';
 import { runBatches } from './batches.js';
 import { trainEpochs, type EpochRunner } from './loop.js';
 import { scheduledLearningRate } from './schedule.js';
-import { csrPairs, initTripletParams } from './triplet.js';
+import { csrPairs, initTripletParams, restoreParams } from './triplet.js';
 
 /**
  * Draws a history: at most `length` distinct items of `row` other than `exclude` (−1: none), into
@@ -109,13 +110,8 @@ export async function fitHlr(data: Csr, o: HlrOptions, hooks: TrainHooks = {}): 
       return { loss, count: n };
     },
     model: () => model,
-    snapshot: () => ({ P: params.P.slice(), Q: params.Q.slice(), K: params.K.slice(), M: params.M.slice() }),
-    restore: (s) => {
-      params.P.set(s.P);
-      params.Q.set(s.Q);
-      params.K.set(s.K);
-      params.M.set(s.M);
-    },
+    snapshot: () => copyParams(params),
+    restore: (s) => restoreParams(params, s),
   };
   await trainEpochs(runner, o.epochs, hooks);
   return model;

@@ -45,6 +45,21 @@ export function initTripletParams(o: TripletOptions, numUsers: number, numItems:
 }
 
 /**
+ * Copies a snapshot of triplet parameters (e.g. `copyParams(params)`) back into `params`.
+ *
+ * @example
+ * ```ts
+ * restoreParams(params, best);
+ * ```
+ */
+export function restoreParams(params: TripletParams, s: TripletParams): void {
+  params.P.set(s.P);
+  params.Q.set(s.Q);
+  params.K.set(s.K);
+  params.M.set(s.M);
+}
+
+/**
  * Positives per chunk of an epoch (the arrays handed to the kernel): whole batches, about
  * `target` positives (default about a million), at most the epoch.
  *
