@@ -68,7 +68,7 @@ test('the browser bundle builds without Node imports and recommends in a bare JS
   assert.deepEqual(got.sim, rt(similarItems(ref, 'i3', { k: 4 })));
   assert.deepEqual(got.why, rt(explain(ref, 'u1', 'i20')));
   assert.deepEqual(got.err, [true, 'UNKNOWN_USER']);
-  assert.deepEqual(got.kinds, ['lrml', 'cml', 'bpr', 'pop', 'ease', 'ials']);
+  assert.deepEqual(got.kinds, ['lrml', 'cml', 'bpr', 'pop', 'ease', 'ials', 'hlr']);
   // popularity's fit is in its model file; the others' training code is absent and says so
   const lrmlFit = vm.runInContext(`lrml.getFamily('lrml').fit({ numRows: 1, numCols: 1 }, {}).then(() => 'trained', (e) => e.code + ': ' + e.message)`, context) as Promise<string>;
   assert.match(await lrmlFit, /^BAD_OPTION: training lrml needs lrml's training code, which is not loaded here/);

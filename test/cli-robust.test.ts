@@ -154,9 +154,9 @@ test('issue 17.12: a failed write is WRITE_FAILED naming the file, not a raw sys
 test('issue 17.16: train --help shows the defaults of the model options', () => {
   const train = buildProgram().commands.find((c) => c.name() === 'train')!;
   const help = train.helpInformation();
-  assert.match(help, /--dim <n>\s+embedding dimension d \(default: 100 \(lrml, cml\), 64\s+\(bpr, ials\)\)/);
+  assert.match(help, /--dim <n>\s+embedding dimension d \(default: 100 \(lrml, cml,\s+hlr\), 64 \(bpr, ials\)\)/);
   assert.match(help, /--batch-size <n>\s+positives per optimiser step \(default: 1024\)/);
-  assert.match(help, /--epochs <n>\s+training epochs \(default: 40 \(lrml\), 50 \(cml\), 30\s+\(bpr\), 16 \(ials\)\)/);
+  assert.match(help, /--epochs <n>\s+training epochs \(default: 40 \(lrml, hlr\), 50 \(cml\),\s+30 \(bpr\), 16 \(ials\)\)/);
   assert.match(help, /--optimizer <o>\s+adam \| adagrad \| sgd \(default: adam\)/);
   assert.match(help, /--max-memory <size>/);
 });

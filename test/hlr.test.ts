@@ -15,6 +15,7 @@ import { decodeModel, encodeModel } from '../src/io/format.js';
 import { IdMap } from '../src/data/idmap.js';
 import { foldInUser, scoreFoldIn } from '../src/recommend/index.js';
 import { Csr } from '../src/data/csr.js';
+import type { EpochSummary } from '../src/models/types.js';
 import { hitsAtK, plantedDataset } from './helpers.js';
 
 interface Example { u: number; i: number; negs: number[]; hist: number[] }
@@ -202,8 +203,18 @@ test('hlr: trains on planted data, fold-in scores a new user from their items, t
 test('hlr: same seed, same model (deterministic training)', async () => {
   const data = plantedDataset(6);
   const o = resolveHlrOptions({ dim: 8, numMemories: 3, epochs: 2, historyLength: 5, negatives: 4, seed: 9 });
-  const a = await fitHlr(data.train, o);
+  const seen: EpochSummary[] = [];
+  const a = await fitHlr(data.train, o, { onEpoch: (e) => { seen.push(e); } });
   const b = await fitHlr(data.train, o);
+  // each epoch records the memory and history attention (entropies in [0, 1])
+  assert.equal(seen.length, 2);
+  for (const e of seen) {
+    const at = e.attention;
+    assert.ok(at !== undefined && at.pairs > 0);
+    assert.ok(at.meanNormalizedEntropy >= 0 && at.meanNormalizedEntropy <= 1);
+    assert.ok(at.historyEntropy !== undefined && at.historyEntropy >= 0 && at.historyEntropy <= 1, `history entropy ${at.historyEntropy}`);
+    assert.ok(Number.isFinite(at.relationSpread));
+  }
   assert.deepEqual(a.params.Q, b.params.Q);
   assert.deepEqual(a.historyItems, b.historyItems);
 });

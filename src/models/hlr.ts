@@ -5,13 +5,15 @@
 
 import { LrmlError, badOption, numberIn, oneOf, withDefaults } from '../errors.js';
 import { clipToBall } from '../kernels/clip.js';
-import { createHlrScratch, hlrScoreItems, hlrSetReferences, type HlrKernelConfig, type HlrScratch } from '../kernels/hlr-impl.js';
+import { createHlrScratch, hlrDistance, hlrScoreItems, hlrSetReferences, type HlrKernelConfig, type HlrScratch } from '../kernels/hlr-impl.js';
 import type { TripletParams } from '../kernels/types.js';
 import { euclideanSimilarity, meanOfRows, noFoldInLoss } from './foldin.js';
 import { estimateFromParts, numOption, optimizerCopies } from './memory-estimate.js';
 import { trainedFamily } from './trainer.js';
 import { LRML_DEFAULTS, kernelConfig, paramTensors, resolveTripletOptions, type TripletOptions } from './triplet.js';
-import type { FoldInFit, FoldInSettings, ItemSimilarity, ModelFamily, Recommender, Tensor } from './types.js';
+import type { AttentionSample } from './attention-epoch.js';
+import { pairAttentionStats, relationSpread } from './attention-stats.js';
+import type { EpochAttention, FoldInFit, FoldInSettings, ItemSimilarity, ModelFamily, Recommender, Tensor } from './types.js';
 
 /**
  * Options of HLR: those of LRML (the same losses, sampler, optimiser and schedule) without the
@@ -219,6 +221,75 @@ export class HlrModel implements Recommender {
     };
     return new HlrModel(numUsers as number, numItems as number, options, { P: f32('P'), Q: f32('Q'), K: f32('K'), M: f32('M') }, i32('historyIndptr'), i32('historyItems'));
   }
+}
+
+/**
+ * The attention statistics of an HLR model on a sample (as `measureEpochAttention` for LRML): the
+ * memory attention a of each pair (entropy, largest weight, logit ranges), the spread of r across
+ * the fixed items of each fixed user, and the entropy of the target–history attention β (pairs
+ * with at least two references that can be attended). Scored as the model scores: the user's fixed
+ * history, without the target.
+ *
+ * @example
+ * ```ts
+ * const a = measureHlrAttention(model, attentionSample(csr, 42));
+ * a.historyEntropy; // < 1: the target picks some history items over others
+ * ```
+ */
+export function measureHlrAttention(model: HlrModel, sample: AttentionSample): EpochAttention {
+  const o = model.options;
+  const d = o.dim;
+  const n = o.numMemories;
+  const cfg = hlrKernelConfig(o, model.numUsers, model.numItems);
+  const sc = createHlrScratch({ ...cfg, negatives: 1 });
+  const { P, Q, K, M } = model.params;
+  const hp = model.historyIndptr;
+  const setUser = (u: number): void => hlrSetReferences(sc, P, u * d, Q, model.historyItems, hp[u], hp[u + 1] - hp[u], d);
+  const live = new Float64Array(sc.capacity);
+  let h = 0;
+  let w = 0;
+  let range = 0;
+  let maxRange = 0;
+  let hb = 0;
+  let nb = 0;
+  const m = sample.users.length;
+  for (let t = 0; t < m; t++) {
+    setUser(sample.users[t]);
+    hlrDistance(cfg, Q, K, M, sample.items[t], sc);
+    const s = pairAttentionStats(sc.base.a, 0, n);
+    h += s.normalizedEntropy;
+    w += s.maxWeight;
+    range += s.logitRange;
+    if (s.logitRange > maxRange) maxRange = s.logitRange;
+    let k = 0;
+    for (let x = 0; x < sc.count; x++) if (sc.beta[x] > 0) live[k++] = sc.beta[x];
+    if (k > 1) {
+      hb += pairAttentionStats(live, 0, k).normalizedEntropy;
+      nb++;
+    }
+  }
+  const ni = sample.fixedItems.length;
+  const R = new Float64Array(ni * d);
+  let spread = 0;
+  for (const u of sample.fixedUsers) {
+    setUser(u);
+    for (let t = 0; t < ni; t++) {
+      hlrDistance(cfg, Q, K, M, sample.fixedItems[t], sc);
+      for (let c = 0; c < d; c++) R[t * d + c] = sc.base.r[c];
+    }
+    spread += relationSpread(R, ni, d);
+  }
+  const nu = sample.fixedUsers.length;
+  return {
+    pairs: m,
+    meanNormalizedEntropy: m > 0 ? h / m : Number.NaN,
+    meanMaxWeight: m > 0 ? w / m : Number.NaN,
+    meanLogitRange: m > 0 ? range / m : Number.NaN,
+    maxLogitRange: m > 0 ? maxRange : Number.NaN,
+    users: nu,
+    relationSpread: nu > 0 ? spread / nu : Number.NaN,
+    historyEntropy: nb > 0 ? hb / nb : Number.NaN,
+  };
 }
 
 /**

@@ -33,7 +33,8 @@ export type FoldInLoss = 'hinge' | 'softmax';
  * - `logistic` (BPR-MF): p minimises the mean −log σ(p·(q_i − q_j) + b_i − b_j) (+ the model's l2
  *   on p); Adam from the mean of the items' vectors.
  * - `model`: the model's own closed form (e.g. iALS's least-squares user step).
- * - `item-set` (EASE): no vector; scores are computed from the item list directly (Σᵢ B[i, ·]).
+ * - `item-set` (EASE, HLR): no vector; scores are computed from the item list directly (EASE:
+ *   Σᵢ B[i, ·]; HLR: the items are the history, p the mean of their vectors).
  * - `popularity`: no vector; the same scores as for every user.
  */
 export type FoldInMethod = 'hinge' | 'softmax' | 'logistic' | 'model' | 'item-set' | 'popularity';
@@ -241,6 +242,11 @@ export interface EpochAttention {
    * relation (0 = the same r for every item), averaged over the fixed users.
    */
   relationSpread: number;
+  /**
+   * HLR only: mean normalised entropy of the target–history attention β over the pairs (entropy /
+   * log of the references that can be attended: 1 = uniform, 0 = one reference).
+   */
+  historyEntropy?: number;
 }
 
 /**

@@ -7,7 +7,8 @@ import type { Csr } from '../data/csr.js';
 import { NegativeSampler } from '../data/samplers.js';
 import { HlrTsStep } from '../kernels/hlr-impl.js';
 import type { TripletParams } from '../kernels/types.js';
-import { HlrModel, hlrAsTriplet, hlrKernelConfig, type HlrOptions } from '../models/hlr.js';
+import { attentionSample } from '../models/attention-epoch.js';
+import { HlrModel, hlrAsTriplet, hlrKernelConfig, measureHlrAttention, type HlrOptions } from '../models/hlr.js';
 import { provideTrainer } from '../models/trainer.js';
 import type { TrainHooks } from '../models/types.js';
 import { Rng } from '../rng.js';
@@ -95,6 +96,8 @@ export async function fitHlr(data: Csr, o: HlrOptions, hooks: TrainHooks = {}): 
   const histLen = new Int32Array(n);
   const mark = new Int32Array(numItems);
   let stamp = 0;
+  // the attention statistics of each epoch, on a fixed sample with its own generator
+  const sample = attentionSample(data, (o.seed ^ 0x5a17e57) >>> 0);
   const runner: EpochRunner<TripletParams> = {
     epochSize: n,
     async runEpoch(epoch, onProgress, signal) {
@@ -110,6 +113,7 @@ export async function fitHlr(data: Csr, o: HlrOptions, hooks: TrainHooks = {}): 
       return { loss, count: n };
     },
     model: () => model,
+    attention: () => measureHlrAttention(model, sample),
     snapshot: () => copyParams(params),
     restore: (s) => restoreParams(params, s),
   };
