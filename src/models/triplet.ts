@@ -1,6 +1,7 @@
 import { LrmlError, badOption, numberIn, oneOf, positiveInt, withDefaults } from '../errors.js';
 import type { AttentionKind, ClipMode, Distance, NegativeMode, NegativeRelation, Optimizer, TripletKernelConfig, TripletLoss, TripletParams } from '../kernels/types.js';
 import { rowClipScales, unitBallScale } from '../kernels/clip.js';
+import { PairState, PairUser, pairDistance } from '../kernels/pair.js';
 import { lossOptionProblem } from '../kernels/losses.js';
 import type { PairShape } from '../kernels/pair.js';
 import { createTripletScorer, type TripletScorer } from '../kernels/scorer.js';
@@ -220,6 +221,16 @@ export function kernelConfig(o: TripletOptions, numUsers: number, numItems: numb
 }
 
 /**
+ * Most of a user's items whose relations are averaged into {@link TripletModel.candidateQuery}.
+ *
+ * @example
+ * ```ts
+ * CANDIDATE_QUERY_ITEMS; // 100
+ * ```
+ */
+export const CANDIDATE_QUERY_ITEMS = 100;
+
+/**
  * A trained LRML (or CML, when numMemories = 0) model: ranks items by −D(u, i),
  * D(u, i) = dist(p + r − q) with r the memory-attention relation of the pair.
  *
@@ -295,6 +306,33 @@ export class TripletModel implements Recommender {
       return out;
     };
     return { dim: d, users: looked(P, this.numUsers), items: looked(Q, this.numItems), geometry: 'euclidean', itemBias: null };
+  }
+
+  /**
+   * Query for a nearest-neighbour index over the item vectors (squared L2): p + r̄, with r̄ the
+   * mean of the user's relations r(p, q) over their items (at most {@link CANDIDATE_QUERY_ITEMS}
+   * of them, evenly spaced), or the mean memory value when there are none; p for CML (exact:
+   * its score is −‖p − q‖²). The relation still depends on the item, so for LRML the index gives
+   * candidates, which are then scored exactly.
+   */
+  candidateQuery(u: number, items: Int32Array, out: Float32Array): void {
+    const { dim: d, numMemories: n, clip, distance } = this.options;
+    const { P, Q, K, M } = this.params;
+    const user = new PairUser({ dim: d, numMemories: n, distance });
+    user.set(P, u * d, clip === 'lookup' ? unitBallScale(P, u * d, d) : 1);
+    const rMean = new Float64Array(d);
+    if (n > 0 && items.length === 0) {
+      for (let m = 0; m < n; m++) for (let c = 0; c < d; c++) rMean[c] += M[m * d + c] / n;
+    } else if (n > 0) {
+      const pair = new PairState({ dim: d, numMemories: n, distance });
+      const used = Math.min(items.length, CANDIDATE_QUERY_ITEMS);
+      for (let t = 0; t < used; t++) {
+        const i = items[Math.floor((t * items.length) / used)];
+        pairDistance(user, pair, Q, i * d, clip === 'lookup' ? unitBallScale(Q, i * d, d) : 1, K, M);
+        for (let c = 0; c < d; c++) rMean[c] += pair.r[c] / used;
+      }
+    }
+    for (let c = 0; c < d; c++) out[c] = user.p[c] + rMean[c];
   }
 
   config(): Record<string, unknown> {

@@ -166,6 +166,35 @@ export interface Recommender {
   itemSimilarity?(): ItemSimilarity;
   /** Capability: the user and item vectors the model scores with (families with embeddings). */
   vectors?(): ModelVectors;
+  /**
+   * Capability: the query vector of user `u` for a nearest-neighbour index over `vectors().items`
+   * under squared L2 distance (see {@link CandidateIndex}), written into out[0 .. dim): an
+   * item-independent stand-in for the model's score, whose nearest items are the candidates that
+   * are then scored exactly. `items` are the user's training items (may be empty).
+   */
+  candidateQuery?(u: number, items: Int32Array, out: Float32Array): void;
+}
+
+/**
+ * A nearest-neighbour index over a model's item vectors (`vectors().items`, squared L2), attached
+ * to a {@link LoadedModel} as `index`: recommendations for large catalogues take their candidates
+ * from it and score only those exactly. Built and saved next to the model file by
+ * `openCandidateIndex` (Node; the usearch package).
+ *
+ * @example
+ * ```ts
+ * const q = new Float32Array(model.vectors!().dim);
+ * model.candidateQuery!(u, seenItems, q);
+ * const candidates = index.search(q, 500); // item indices, nearest first
+ * ```
+ */
+export interface CandidateIndex {
+  /** Items indexed (the model's numItems). */
+  readonly numItems: number;
+  /** Length of the vectors (the model's dim). */
+  readonly dim: number;
+  /** Up to `count` item indices nearest to `query` (length dim), nearest first. */
+  search(query: Float32Array, count: number): Int32Array;
 }
 
 /**
@@ -186,6 +215,8 @@ export interface LoadedModel {
   meta: Record<string, unknown>;
   /** The training interactions (users × items), so recommendations can exclude seen items. */
   seen: Csr | null;
+  /** A nearest-neighbour index over the item vectors, when one is attached (`openCandidateIndex`): candidates for large catalogues. */
+  index?: CandidateIndex;
 }
 
 /** Progress reported while training. */

@@ -1,7 +1,7 @@
 // Recommendations for known users: the top k of a user's scores, as external ids.
 
 import { csvField } from '../data/csv-field.js';
-import { LrmlError, badOption, positiveInt } from '../errors.js';
+import { LrmlError, badOption, oneOf, positiveInt } from '../errors.js';
 import { topK } from '../kernels/topk-impl.js';
 import type { LoadedModel } from '../models/types.js';
 import { titledRecommendations, type ItemTitles } from './titles.js';
@@ -20,7 +20,46 @@ export interface RecommendOptions {
   skipUnknown?: boolean;
   /** The former name of `include` (kept for compatibility; giving both is BAD_OPTION). */
   candidates?: readonly string[];
+  /**
+   * How the items to score are found: `exact` scores every item; `ann` takes the
+   * `candidateCount` items nearest to the user's query in the model's attached index
+   * (`m.index`, see `openCandidateIndex`) and scores those exactly; `auto` (default) is `ann` when
+   * an index is attached and the model has at least {@link ANN_AUTO_ITEMS} items, else `exact`.
+   * `ann` without an index, or for a family without `candidateQuery` (only LRML and CML have
+   * one), is BAD_OPTION. With `include`, the `ann` path scores just the included items.
+   */
+  search?: SearchMode;
+  /** Candidates taken from the index on the `ann` path (default {@link DEFAULT_CANDIDATE_COUNT}); at least numItems = every item, the exact result. */
+  candidateCount?: number;
 }
+
+/** How {@link recommend} finds the items it scores (see `RecommendOptions.search`). */
+export type SearchMode = 'exact' | 'ann' | 'auto';
+
+/** Search modes accepted by `RecommendOptions.search`, `--candidates` and serve. */
+export const SEARCH_MODES: readonly SearchMode[] = ['exact', 'ann', 'auto'];
+
+/**
+ * Catalogue size from which `search: 'auto'` uses an attached index: exact scoring of this many
+ * items costs about 10 ms per request (LRML, d = 100, N = 20, one core).
+ *
+ * @example
+ * ```ts
+ * const useIndex = model.numItems >= ANN_AUTO_ITEMS;
+ * ```
+ */
+export const ANN_AUTO_ITEMS = 50_000;
+
+/**
+ * Default number of index candidates scored exactly (recall@10 against exact scoring measured in
+ * BENCHMARKS.md).
+ *
+ * @example
+ * ```ts
+ * recommend(m, '42', { search: 'ann', candidateCount: DEFAULT_CANDIDATE_COUNT });
+ * ```
+ */
+export const DEFAULT_CANDIDATE_COUNT = 500;
 
 /** One recommended item. */
 export interface ScoredItem {
@@ -156,9 +195,77 @@ export function recommend(m: LoadedModel, userId: string, options: RecommendOpti
   const k = checkK(options.k ?? 10);
   const u = m.users.get(userId);
   if (u === undefined) throw new LrmlError('UNKNOWN_USER', `unknown user ${JSON.stringify(userId)}`);
+  if (searchMode(m, options) === 'ann') {
+    const r = recommendFromCandidates(m, u, userId, options, k);
+    if (r !== null) return r;
+  }
   const scores = new Float32Array(m.model.numItems);
   m.model.scoreAll(u, scores);
   return pickTop(m, userId, scores, buildSkipMask(m, u, options), k);
+}
+
+/**
+ * The search a recommendation with these options takes on this model (`exact` or `ann`; see
+ * `RecommendOptions.search`). Throws BAD_OPTION for a bad `search` or `candidateCount`, and for
+ * `ann` without an attached index or for a family without `candidateQuery`.
+ *
+ * @example
+ * ```ts
+ * searchMode(m, { search: 'auto' }); // 'ann' for a 1M-item LRML model with an index, else 'exact'
+ * ```
+ */
+export function searchMode(m: LoadedModel, o: RecommendOptions): 'exact' | 'ann' {
+  const mode = o.search === undefined ? 'auto' : oneOf('search', o.search, SEARCH_MODES);
+  if (o.candidateCount !== undefined) positiveInt('candidateCount', o.candidateCount);
+  const capable = m.model.candidateQuery !== undefined;
+  if (mode === 'auto') return capable && m.index !== undefined && m.model.numItems >= ANN_AUTO_ITEMS ? 'ann' : 'exact';
+  if (mode === 'exact') return 'exact';
+  if (!capable) throw new LrmlError('BAD_OPTION', `search 'ann': ${m.model.kind} models have no candidate query (lrml and cml do); use 'exact'`);
+  if (m.index === undefined) throw new LrmlError('BAD_OPTION', "search 'ann': no candidate index is attached to the model (openCandidateIndex builds or loads one)");
+  if (m.index.numItems !== m.model.numItems) throw new LrmlError('BAD_OPTION', `search 'ann': the attached index has ${m.index.numItems} items, the model ${m.model.numItems}`);
+  return 'ann';
+}
+
+/**
+ * The `ann` path of {@link recommend}: the included items, or the index's nearest candidates
+ * (every item when candidateCount plus the excluded items reach numItems), minus seen and excluded
+ * items, scored exactly; ranked as the exact path ranks (ties by the lower index). Null when the
+ * index left fewer than k candidates while more items exist (the caller then scores exactly).
+ */
+function recommendFromCandidates(m: LoadedModel, u: number, userId: string, o: RecommendOptions, k: number): Recommendations | null {
+  const n = m.model.numItems;
+  const skipUnknown = o.skipUnknown === true;
+  const seen = m.seen !== null ? m.seen.row(u) : new Int32Array(0);
+  const skip = new Set<number>(o.excludeSeen !== false ? seen : []);
+  if (o.exclude !== undefined) for (const i of filterIndices(m, 'exclude', o.exclude, skipUnknown)) skip.add(i);
+  const inc = includeOf(o);
+  let pool: ArrayLike<number>;
+  let partial = false;
+  if (inc !== undefined) {
+    pool = filterIndices(m, o.include !== undefined ? 'include' : 'candidates', inc, skipUnknown);
+  } else {
+    const want = (o.candidateCount ?? DEFAULT_CANDIDATE_COUNT) + skip.size;
+    if (want >= n) {
+      pool = Int32Array.from({ length: n }, (_, i) => i);
+    } else {
+      const q = new Float32Array(m.index!.dim);
+      m.model.candidateQuery!(u, seen, q);
+      pool = m.index!.search(q, want);
+      partial = true;
+    }
+  }
+  const kept = new Set<number>();
+  for (let t = 0; t < pool.length; t++) if (!skip.has(pool[t])) kept.add(pool[t]);
+  const items = Int32Array.from(kept).sort();
+  if (partial && items.length < k) return null;
+  const scores = new Float32Array(items.length);
+  m.model.scoreItems(u, items, scores);
+  const idx = new Int32Array(k);
+  const sc = new Float32Array(k);
+  const got = topK(scores, k, null, idx, sc);
+  const out: ScoredItem[] = [];
+  for (let r = 0; r < got; r++) out.push({ item: m.items.id(items[idx[r]]), score: sc[r] });
+  return { user: userId, items: out, k, complete: got === k };
 }
 
 /**
@@ -173,6 +280,7 @@ export function recommend(m: LoadedModel, userId: string, options: RecommendOpti
 export function recommendMany(m: LoadedModel, userIds: readonly string[], options: RecommendOptions = {}): Recommendations[] {
   for (const id of userIds) if (!m.users.has(id)) throw new LrmlError('UNKNOWN_USER', `unknown user ${JSON.stringify(id)}`);
   checkFilters(m, options);
+  searchMode(m, options);
   return userIds.map((id) => recommend(m, id, options));
 }
 
@@ -193,6 +301,7 @@ export type RecommendationsFormat = 'jsonl' | 'csv';
 export function recommendEach(m: LoadedModel, userIds: Iterable<string> | null, options: RecommendOptions = {}): Generator<Recommendations> {
   checkK(options.k ?? 10); // at the call, not at the first step
   checkFilters(m, options);
+  searchMode(m, options);
   function* each(): Generator<Recommendations> {
     if (userIds === null) {
       for (let u = 0; u < m.users.size; u++) yield recommend(m, m.users.id(u), options);

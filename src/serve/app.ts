@@ -3,7 +3,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { LrmlError, badOption } from '../errors.js';
-import { checkFilters, explain, recommend, recommendForItems, recommendForSession, resolveItems, similarItems, slotProfile, titleCoverage, titledExplanation, titledRecommendations, titledSimilar, MAX_K, type ItemTitles } from '../recommend/index.js';
+import { checkFilters, explain, recommend, recommendForItems, recommendForSession, resolveItems, similarItems, slotProfile, titleCoverage, titledExplanation, titledRecommendations, titledSimilar, searchMode, MAX_K, DEFAULT_CANDIDATE_COUNT, type ItemTitles, type RecommendOptions } from '../recommend/index.js';
 import { HttpError, type HttpErrorCode } from './http-error.js';
 import { JobQueue } from './queue.js';
 import type { ModelHolder, ModelSnapshot } from './state.js';
@@ -73,6 +73,8 @@ export interface ServeState {
    * and /model says how many of the model's items have one. Kept across model reloads.
    */
   titles?: ItemTitles;
+  /** How GET /recommend finds candidates (`RecommendOptions.search`, `candidateCount`; default: `auto`). */
+  search?: Pick<RecommendOptions, 'search' | 'candidateCount'>;
 }
 
 /** HTTP status of an error code. */
@@ -309,6 +311,7 @@ export function createApp(state: ServeState): Hono<Env> {
     throw badOption('requestTimeoutMs', limits.requestTimeoutMs, 'an integer in [1, 2147483647] (ms)');
   }
   const log = state.log ?? (() => undefined);
+  const search = state.search ?? {};
   const queue = new JobQueue(limits.foldInQueue, 8, state.holdFoldIns);
   const allowed = state.allowedHosts === undefined ? LOOPBACK_HOSTS : state.allowedHosts;
   const adminHosts = new Set([...LOOPBACK_HOSTS, ...(allowed ?? [])].map((h) => h.toLowerCase()));
@@ -337,7 +340,11 @@ export function createApp(state: ServeState): Hono<Env> {
   const titles = state.titles;
   app.get('/model', (c) => {
     const s = snap(c);
-    return c.json({ ...describe(s), limits, ...(titles === undefined ? {} : { titles: { entries: titles.size, matched: titleCoverage(s.model, titles).matched } }) });
+    return c.json({
+      ...describe(s), limits,
+      candidates: { search: searchMode(s.model, search), candidateCount: search.candidateCount ?? DEFAULT_CANDIDATE_COUNT },
+      ...(titles === undefined ? {} : { titles: { entries: titles.size, matched: titleCoverage(s.model, titles).matched } }),
+    });
   });
 
   app.get('/recommend', (c) => {
@@ -348,7 +355,7 @@ export function createApp(state: ServeState): Hono<Env> {
     const include = queryList(c, 'include', limits.maxItems);
     if (c.req.query('include') === '') throw new LrmlError('BAD_OPTION', 'include is empty (expected comma-separated item ids)');
     const exclude = queryList(c, 'exclude', limits.maxItems);
-    const r = recommend(m, user, { k, excludeSeen: !queryBool(c, 'includeSeen'), skipUnknown: queryBool(c, 'skipUnknown'), ...(include ? { include } : {}), ...(exclude ? { exclude } : {}) });
+    const r = recommend(m, user, { k, excludeSeen: !queryBool(c, 'includeSeen'), skipUnknown: queryBool(c, 'skipUnknown'), ...(include ? { include } : {}), ...(exclude ? { exclude } : {}), ...search });
     return c.json(titles === undefined ? r : titledRecommendations(r, titles));
   });
 

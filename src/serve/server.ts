@@ -8,7 +8,8 @@ import type { LoadedModel } from '../io/format.js';
 import { loadModel } from '../io/model-file.js';
 import { createApp, LOOPBACK_HOSTS, type ServeLimits } from './app.js';
 import { ModelHolder } from './state.js';
-import type { ItemTitles } from '../recommend/index.js';
+import { attachCandidateIndex } from '../io/ann-index.js';
+import { searchMode, type ItemTitles, type SearchMode } from '../recommend/index.js';
 
 /** Options of {@link startServer}: a model file (reloadable) or a model in memory. */
 export interface StartOptions {
@@ -29,6 +30,13 @@ export interface StartOptions {
    * rebinding); one bound elsewhere answers to any Host unless names are given here.
    */
   allowedHosts?: readonly string[];
+  /**
+   * Candidates of GET /recommend (see `RecommendOptions.search`): `search` `exact`, `ann` or `auto`
+   * (default: an index from 50,000 items of an lrml / cml model, when usearch is installed),
+   * `candidateCount`, `rebuildIndex`. The index is loaded from `<model>.index` or built and saved
+   * next to the model file (in memory for a model given in memory), at start and on every reload.
+   */
+  candidates?: { search?: SearchMode; candidateCount?: number; rebuildIndex?: boolean };
   /** On close, connections still busy after this many ms are cut (default 10000). */
   graceMs?: number;
   /** One line per notable event (start, reload, errors, shutdown). Default: silent. */
@@ -82,14 +90,21 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     throw new LrmlError('BAD_OPTION', 'startServer needs modelPath or model');
   }
   const log = options.log ?? (() => undefined);
-  const holder = new ModelHolder(model, path);
+  const cands = options.candidates ?? {};
+  const search = { search: cands.search ?? 'auto', ...(cands.candidateCount === undefined ? {} : { candidateCount: cands.candidateCount }) };
+  const prepare = async (m: LoadedModel, p: string | null): Promise<void> => {
+    await attachCandidateIndex(m, p, { search: search.search, rebuild: cands.rebuildIndex === true, log: (line) => log(`info: ${line}`) });
+    searchMode(m, search); // a bad candidateCount fails here, before serving
+  };
+  await prepare(model, path);
+  const holder = new ModelHolder(model, path, prepare);
   const extra = options.allowedHosts ?? [];
   // a loopback bind (any 127.x address, ::1) answers the loopback names and its own address
   const allowedHosts = isLoopbackHost(host) || extra.length > 0 ? [...new Set([...LOOPBACK_HOSTS, ...(isLoopbackHost(host) ? [host.includes(':') && !host.startsWith('[') ? `[${host}]` : host] : []), ...extra])] : null;
   // fold-ins wait while close accepts the backlog of connections (see Drainer.drain)
   const hold = { foldIns: false };
   const app = createApp({
-    holder, limits: options.limits, log, allowedHosts, holdFoldIns: () => hold.foldIns,
+    holder, limits: options.limits, log, allowedHosts, search, holdFoldIns: () => hold.foldIns,
     ...(options.adminToken === undefined ? {} : { adminToken: options.adminToken }),
     ...(options.titles === undefined ? {} : { titles: options.titles }),
   });
@@ -105,7 +120,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const graceMs = options.graceMs ?? 10000;
   const drainer = new Drainer(server, hold);
   let closing: Promise<void> | null = null;
-  log(`info: serving ${model.model.kind} model${path === null ? '' : ` ${path}`} (${model.model.numUsers} users, ${model.model.numItems} items) on ${url}`);
+  log(`info: serving ${model.model.kind} model${path === null ? '' : ` ${path}`} (${model.model.numUsers} users, ${model.model.numItems} items, ${searchMode(model, search) === 'ann' ? 'index candidates' : 'exact scoring'}) on ${url}`);
   return {
     url,
     host: addr.address,

@@ -31,7 +31,11 @@ export class ModelHolder {
   private snap: ModelSnapshot;
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(model: LoadedModel, path: string | null = null) {
+  /**
+   * `prepare` runs on every reloaded model before it is swapped in (e.g. attaching its candidate
+   * index); when it throws, the reload fails and the current model keeps serving.
+   */
+  constructor(model: LoadedModel, path: string | null = null, private readonly prepare?: (model: LoadedModel, path: string) => Promise<void>) {
     this.snap = Object.freeze({ model, path, loadedAt: new Date().toISOString(), generation: 1 });
   }
 
@@ -57,6 +61,7 @@ export class ModelHolder {
         throw new LrmlError('BAD_OPTION', 'this server was given a model in memory: there is no file to reload');
       }
       const model = await loadModel(path);
+      if (this.prepare !== undefined) await this.prepare(model, path);
       return this.swap(model, path);
     };
     const p = this.queue.then(run, run);

@@ -8,6 +8,7 @@ import { checkFilters, recommend, recommendEach, recommendForItems, recommendFor
 import { addTitleOptions, noteTitleCoverage, titlesFrom } from '../titles.js';
 import { parseInteger } from '../options.js';
 import { formatTable } from '../progress.js';
+import { addCandidateOptions, attachCandidates, candidateFlags, checkCandidateFlags, type CandidateFlags } from '../candidates.js';
 
 /** Splits a comma-separated id list (`a,b,c`), dropping empty entries; BAD_OPTION names the flag when empty. */
 export function parseIdList(flag: string): (v: string) => string[] {
@@ -63,6 +64,9 @@ async function modelFromCli(opts: Record<string, unknown>): Promise<LoadedModel>
   const m = await loadModel(String(opts.model));
   return opts.seenData === undefined ? m : (await attachSeen(m, String(opts.seenData))).model;
 }
+
+/** A line to stderr (notes of the candidate index). */
+const logStderr = (line: string): void => writeStderr(`${line}\n`);
 
 /** Writes to stdout (the default output of the product commands; tests pass their own). */
 export function writeStdout(text: string): void {
@@ -124,13 +128,16 @@ export function registerRecommend(program: Command, out: (text: string) => void 
     .option('--out <file>', 'with --all / --users-file: recommendations file, JSON lines (.jsonl) or CSV (.csv: user,rank,item,score)')
     .option('--quiet', 'with --out: no progress on stderr')
     .option('--json', 'print JSON (with --titles: items gain title and genres)');
-  addTitleOptions(cmd)
+  addCandidateOptions(addTitleOptions(cmd))
     .action(async (opts: Record<string, unknown>) => {
       const hasUser = opts.user !== undefined;
       const hasItems = opts.items !== undefined;
+      const cands = candidateFlags(opts);
+      if (hasItems && cands.search === 'ann') throw new LrmlError('BAD_OPTION', '--candidates ann applies to known users (--user, --all, --users-file); --items recommendations are scored exactly');
+      await checkCandidateFlags(cands);
       const many = [opts.all === true ? '--all' : null, opts.usersFile !== undefined ? '--users-file' : null].filter((x) => x !== null);
       if (many.length > 0 || opts.out !== undefined) {
-        await recommendToFile(opts, many as string[], hasUser || hasItems);
+        await recommendToFile(opts, many as string[], hasUser || hasItems, cands);
         return;
       }
       if (!hasUser && !hasItems) throw new LrmlError('BAD_OPTION', 'give one of --user <id>, --items <a,b,c> (both: a known user with recent items), --all or --users-file <file> (the last two with --out <file>)');
@@ -144,7 +151,9 @@ export function registerRecommend(program: Command, out: (text: string) => void 
       const common = { k: opts.k as number, excludeSeen: opts.includeSeen !== true, ...filters };
       let r: Recommendations;
       if (hasUser && !hasItems) {
-        r = recommend(m, String(opts.user), common);
+        checkFilters(m, common);
+        const search = await attachCandidates(m, String(opts.model), cands, logStderr);
+        r = recommend(m, String(opts.user), { ...common, ...search });
       } else {
         const foldIn = {
           ...(opts.steps === undefined ? {} : { steps: opts.steps as number }),
@@ -178,7 +187,7 @@ async function readUsersFile(path: string, m: LoadedModel): Promise<string[]> {
 }
 
 /** `recommend --all | --users-file F --out FILE`: streamed to FILE (atomically), with progress. */
-async function recommendToFile(opts: Record<string, unknown>, many: string[], single: boolean): Promise<void> {
+async function recommendToFile(opts: Record<string, unknown>, many: string[], single: boolean, cands: CandidateFlags): Promise<void> {
   if (many.length !== 1 || single) throw new LrmlError('BAD_OPTION', 'give exactly one of --user <id>, --items <a,b,c>, --all or --users-file <file> (the last two with --out <file>)');
   if (opts.out === undefined) throw new LrmlError('BAD_OPTION', `${many[0]} needs --out <file> (.jsonl or .csv)`);
   for (const f of ['steps', 'seed', 'ignoreUnknown', 'json'] as const) {
@@ -193,8 +202,9 @@ async function recommendToFile(opts: Record<string, unknown>, many: string[], si
   const m = await modelFromCli(opts);
   if (titles !== null && opts.quiet !== true) noteTitleCoverage(opts, m, titles, writeStderr);
   const users = opts.usersFile === undefined ? null : await readUsersFile(String(opts.usersFile), m);
-  const options = { k: opts.k as number, excludeSeen: opts.includeSeen !== true, ...filters };
-  checkFilters(m, options); // before anything is written
+  checkFilters(m, filters); // before anything is written
+  const search = await attachCandidates(m, String(opts.model), cands, opts.quiet === true ? () => undefined : logStderr);
+  const options = { k: opts.k as number, excludeSeen: opts.includeSeen !== true, ...filters, ...search };
   const total = users === null ? m.users.size : users.length;
   const showProgress = opts.quiet !== true && process.stderr.isTTY === true;
   let done = 0;

@@ -3,6 +3,7 @@ import { startServer } from '../../serve/index.js';
 import { LrmlError } from '../../errors.js';
 import { parseInteger } from '../options.js';
 import { addTitleOptions, noteTitleCoverage, titlesFrom } from '../titles.js';
+import { addCandidateOptions, candidateFlags, checkCandidateFlags } from '../candidates.js';
 
 /** An integer flag of at least `min`. */
 function atLeast(flag: string, min: number): (v: string) => number {
@@ -44,8 +45,10 @@ export function registerServe(program: Command): void {
     .option('--allow-host <names>', 'more Host names to answer to, comma-separated (loopback names always)', (v: string) => v.split(',').map((x) => x.trim()).filter((x) => x !== ''))
     .option('--grace <ms>', 'on SIGTERM, connections still busy after this long are cut', atLeast('--grace', 0), 10000)
     .option('--quiet', 'log nothing');
-  addTitleOptions(cmd)
+  addCandidateOptions(addTitleOptions(cmd))
     .action(async (opts: Record<string, unknown>) => {
+      const cands = candidateFlags(opts);
+      await checkCandidateFlags(cands);
       const titles = await titlesFrom(opts);
       const log = opts.quiet === true ? () => undefined : (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
       const fromEnv = process.env.LRML_ADMIN_TOKEN;
@@ -65,6 +68,7 @@ export function registerServe(program: Command): void {
         ...(adminToken === undefined ? {} : { adminToken }),
         ...(opts.allowHost === undefined ? {} : { allowedHosts: opts.allowHost as string[] }),
         graceMs: opts.grace as number,
+        candidates: { search: cands.search, rebuildIndex: cands.rebuildIndex, ...(cands.candidateCount === undefined ? {} : { candidateCount: cands.candidateCount }) },
         log,
         ...(titles === null ? {} : { titles }),
       });

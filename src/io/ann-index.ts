@@ -1,0 +1,376 @@
+// Candidate index for large catalogues (issue #20 item 1): an HNSW index over a model's item
+// vectors, built with the usearch package (an optional dependency, prebuilt binaries inside the
+// npm package), saved next to the model file as `<model>.index` with a `<model>.index.json`
+// sidecar holding the model's fingerprint, so a stale index is detected and rebuilt.
+// recommend() takes the index's nearest items to the user's query as candidates and scores them
+// exactly (src/recommend/recommend.ts). Node-only.
+
+import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { readFile, rename, stat, unlink } from 'node:fs/promises';
+import { LrmlError, positiveInt } from '../errors.js';
+import { removeStaleTemps, tempPathFor, writeFileAtomic } from '../fs-atomic.js';
+import type { CandidateIndex, LoadedModel } from '../models/types.js';
+import { ANN_AUTO_ITEMS, type SearchMode } from '../recommend/index.js';
+
+/** The npm package that builds and searches the index (in optionalDependencies). */
+export const INDEX_PACKAGE = 'usearch';
+
+/** Version of the sidecar's layout (`<model>.index.json`). */
+const SIDECAR_VERSION = 1;
+
+/** Build settings of {@link openCandidateIndex} / {@link buildCandidateIndex}. */
+export interface CandidateIndexOptions {
+  /** HNSW graph degree M (default 16). Part of the fingerprint: changing it rebuilds the index. */
+  connectivity?: number;
+  /** Beam width while building, efConstruction (default 128). Part of the fingerprint. */
+  expansionAdd?: number;
+  /** Beam width while searching, ef (default 64; a search for C candidates uses max(ef, C)). */
+  expansionSearch?: number;
+  /** Threads that build the index (default: every core of the machine). */
+  threads?: number;
+  /** Rebuild even when the saved index is current (default false). */
+  rebuild?: boolean;
+  /** Called while building with the items indexed so far. */
+  onProgress?: (done: number, total: number) => void;
+  /** How the package is imported (tests). */
+  importer?: (name: string) => Promise<unknown>;
+}
+
+/** What {@link openCandidateIndex} did. */
+export interface OpenedIndex {
+  index: CandidateIndex;
+  /** The index file (`<model>.index`). */
+  file: string;
+  /** True when the index was (re)built: missing, stale (another model) or other settings; false when loaded. */
+  built: boolean;
+  /** Why it was built (`missing`, `stale`, `settings`, `rebuild`), or null when loaded. */
+  reason: 'missing' | 'stale' | 'settings' | 'rebuild' | null;
+  /** Seconds to build or load. */
+  seconds: number;
+}
+
+/** The sidecar `<model>.index.json`. */
+interface Sidecar {
+  format: 'lrml-candidate-index';
+  version: number;
+  engine: string;
+  engineVersion: string;
+  /** SHA-256 of the item vectors the index holds (with dim and numItems). */
+  fingerprint: string;
+  numItems: number;
+  dim: number;
+  metric: 'l2sq';
+  connectivity: number;
+  expansionAdd: number;
+  /** Size of the index file, bytes. */
+  bytes: number;
+}
+
+/** The parts of usearch's `Index` used here. */
+interface UsearchIndex {
+  add(keys: BigUint64Array, vectors: Float32Array, threads?: number): void;
+  search(vector: Float32Array, k: number, threads: number): { keys: BigUint64Array; distances: Float32Array };
+  size(): number;
+  dimensions(): number;
+  save(path: string): void;
+  load(path: string): void;
+}
+
+interface UsearchModule {
+  Index: new (config: { dimensions: number; metric: string; quantization: string; connectivity: number; expansion_add: number; expansion_search: number; multi: boolean }) => UsearchIndex;
+}
+
+/**
+ * The index file of a model file: `<model>.index` (its sidecar: `<model>.index.json`).
+ *
+ * @example
+ * ```ts
+ * candidateIndexPath('big.lrml'); // 'big.lrml.index'
+ * ```
+ */
+export function candidateIndexPath(modelPath: string): string {
+  return `${modelPath}.index`;
+}
+
+const isNotFound = (e: unknown): boolean => {
+  const code = (e as { code?: unknown }).code;
+  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
+};
+
+/**
+ * Imports the index package; MISSING_DEPENDENCY naming `flag` and the install command when it is
+ * not installed (npm installs optional dependencies unless told `--omit=optional`).
+ *
+ * @example
+ * ```ts
+ * await requireIndexPackage('--candidates ann'); // throws MISSING_DEPENDENCY without usearch
+ * ```
+ */
+export async function requireIndexPackage(flag: string, importer: (name: string) => Promise<unknown> = (name) => import(name)): Promise<void> {
+  await usearch(flag, importer);
+}
+
+async function usearch(flag: string, importer: (name: string) => Promise<unknown>): Promise<UsearchModule> {
+  try {
+    return (await importer(INDEX_PACKAGE)) as UsearchModule;
+  } catch (e) {
+    if (!isNotFound(e)) throw e;
+    throw new LrmlError('MISSING_DEPENDENCY',
+      `${flag} needs the optional package ${INDEX_PACKAGE} (nearest-neighbour index), which is not installed ` +
+      `(npm installs optional dependencies unless told --omit=optional): run \`npm install ${INDEX_PACKAGE}\`, or use exact scoring (--candidates exact)`);
+  }
+}
+
+/** The installed usearch version (part of the sidecar: another version rebuilds the index). */
+async function usearchVersion(): Promise<string> {
+  try {
+    const { createRequire } = await import('node:module');
+    const req = createRequire(import.meta.url);
+    const pkg = JSON.parse(await readFile(req.resolve(`${INDEX_PACKAGE}/package.json`), 'utf8')) as { version?: string };
+    return String(pkg.version);
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** The item vectors of a model an index is built over; BAD_OPTION for a family without a candidate query. */
+function indexedVectors(m: LoadedModel): { items: Float32Array; dim: number } {
+  const model = m.model;
+  if (model.candidateQuery === undefined || model.vectors === undefined) {
+    throw new LrmlError('BAD_OPTION', `a candidate index needs a model with a candidate query (lrml, cml); ${model.kind} models are scored exactly (--candidates exact)`);
+  }
+  const v = model.vectors();
+  if (v.geometry !== 'euclidean') throw new LrmlError('BAD_OPTION', `a candidate index needs euclidean item vectors; ${model.kind} has ${v.geometry}`);
+  return { items: v.items, dim: v.dim };
+}
+
+/**
+ * The fingerprint of a model's indexed vectors: SHA-256 of dim, numItems and the item vectors'
+ * bytes. Another model (or the same model retrained) gives another fingerprint.
+ *
+ * @example
+ * ```ts
+ * const f = indexFingerprint(m); // '3f5c…' (64 hex digits)
+ * ```
+ */
+export function indexFingerprint(m: LoadedModel): string {
+  const { items, dim } = indexedVectors(m);
+  const h = createHash('sha256');
+  h.update(`lrml-candidate-index ${dim} ${m.model.numItems}\n`);
+  h.update(new Uint8Array(items.buffer, items.byteOffset, items.byteLength));
+  return h.digest('hex');
+}
+
+interface Settings {
+  connectivity: number;
+  expansionAdd: number;
+  expansionSearch: number;
+  threads: number;
+}
+
+function settingsOf(o: CandidateIndexOptions): Settings {
+  const s = {
+    connectivity: o.connectivity ?? 16,
+    expansionAdd: o.expansionAdd ?? 128,
+    expansionSearch: o.expansionSearch ?? 64,
+    threads: o.threads ?? availableParallelism(),
+  };
+  positiveInt('connectivity', s.connectivity);
+  positiveInt('expansionAdd', s.expansionAdd);
+  positiveInt('expansionSearch', s.expansionSearch);
+  positiveInt('threads', s.threads);
+  return s;
+}
+
+/** A usearch index as a {@link CandidateIndex}: item index = key; searches on the calling thread. */
+class UsearchCandidateIndex implements CandidateIndex {
+  constructor(readonly raw: UsearchIndex, readonly numItems: number, readonly dim: number) {}
+  search(query: Float32Array, count: number): Int32Array {
+    if (query.length !== this.dim) throw new LrmlError('BAD_OPTION', `candidate index query: length ${query.length}, expected ${this.dim}`);
+    const r = this.raw.search(query, Math.min(count, this.numItems), 1);
+    const out = new Int32Array(r.keys.length);
+    let n = 0;
+    for (let t = 0; t < r.keys.length; t++) {
+      const key = Number(r.keys[t]);
+      if (key < this.numItems && Number.isFinite(r.distances[t])) out[n++] = key; // padding when fewer found
+    }
+    return out.subarray(0, n);
+  }
+}
+
+function newIndex(mod: UsearchModule, dim: number, s: Settings): UsearchIndex {
+  return new mod.Index({ dimensions: dim, metric: 'l2sq', quantization: 'f32', connectivity: s.connectivity, expansion_add: s.expansionAdd, expansion_search: s.expansionSearch, multi: false });
+}
+
+/**
+ * Builds a candidate index over a model's item vectors in memory (HNSW, squared L2, usearch) and
+ * returns it; attach it as `m.index`. {@link openCandidateIndex} also saves and reuses it.
+ * BAD_OPTION for a family without a candidate query, MISSING_DEPENDENCY without usearch.
+ *
+ * @example
+ * ```ts
+ * const m = await loadModel('big.lrml');
+ * m.index = await buildCandidateIndex(m, { threads: 2 });
+ * recommend(m, '42', { search: 'ann', candidateCount: 500 });
+ * ```
+ */
+export async function buildCandidateIndex(m: LoadedModel, options: CandidateIndexOptions = {}): Promise<CandidateIndex> {
+  const s = settingsOf(options);
+  const { items, dim } = indexedVectors(m);
+  const mod = await usearch('a candidate index', options.importer ?? ((name) => import(name)));
+  return build(mod, items, dim, m.model.numItems, s, options.onProgress);
+}
+
+async function build(mod: UsearchModule, items: Float32Array, dim: number, n: number, s: Settings, onProgress?: (done: number, total: number) => void): Promise<UsearchCandidateIndex> {
+  const raw = newIndex(mod, dim, s);
+  const batch = 50_000;
+  for (let a = 0; a < n; a += batch) {
+    const b = Math.min(n, a + batch);
+    const keys = new BigUint64Array(b - a);
+    for (let i = a; i < b; i++) keys[i - a] = BigInt(i);
+    raw.add(keys, items.subarray(a * dim, b * dim), s.threads);
+    onProgress?.(b, n);
+    await new Promise((resolve) => setImmediate(resolve)); // let a server answer meanwhile
+  }
+  return new UsearchCandidateIndex(raw, n, dim);
+}
+
+async function readSidecar(path: string): Promise<Sidecar | null> {
+  try {
+    const j = JSON.parse(await readFile(path, 'utf8')) as Sidecar;
+    return j !== null && typeof j === 'object' && j.format === 'lrml-candidate-index' ? j : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The candidate index of a model file: loads `<model>.index` when its sidecar
+ * (`<model>.index.json`) matches the model's fingerprint, the build settings and the installed
+ * usearch version; otherwise builds it (every core by default) and saves both files atomically
+ * (temp + rename; a failed save leaves the old files). Attach the result as `m.index`.
+ * BAD_OPTION for a family without a candidate query, MISSING_DEPENDENCY without usearch,
+ * WRITE_FAILED when the folder is not writable.
+ *
+ * @example
+ * ```ts
+ * const m = await loadModel('big.lrml');
+ * const { index, built } = await openCandidateIndex(m, 'big.lrml'); // built: false when current
+ * m.index = index;
+ * recommend(m, '42'); // search 'auto': candidates from the index for ≥ 50,000 items
+ * ```
+ */
+export async function openCandidateIndex(m: LoadedModel, modelPath: string, options: CandidateIndexOptions = {}): Promise<OpenedIndex> {
+  const t0 = performance.now();
+  const s = settingsOf(options);
+  const { items, dim } = indexedVectors(m);
+  const mod = await usearch('a candidate index', options.importer ?? ((name) => import(name)));
+  const file = candidateIndexPath(modelPath);
+  const sideFile = `${file}.json`;
+  const fingerprint = indexFingerprint(m);
+  const engineVersion = await usearchVersion();
+  const n = m.model.numItems;
+  const side = await readSidecar(sideFile);
+  const size = await stat(file).then((st) => st.size, () => -1);
+  let reason: OpenedIndex['reason'] = null;
+  if (options.rebuild === true) reason = 'rebuild';
+  else if (side === null || size < 0) reason = 'missing';
+  else if (side.fingerprint !== fingerprint || side.numItems !== n || side.dim !== dim) reason = 'stale';
+  else if (side.version !== SIDECAR_VERSION || side.engineVersion !== engineVersion || side.connectivity !== s.connectivity || side.expansionAdd !== s.expansionAdd || side.bytes !== size) reason = 'settings';
+  if (reason === null) {
+    const raw = newIndex(mod, dim, s);
+    try {
+      raw.load(file);
+    } catch {
+      reason = 'stale';
+    }
+    if (reason === null && raw.size() === n && raw.dimensions() === dim) {
+      return { index: new UsearchCandidateIndex(raw, n, dim), file, built: false, reason: null, seconds: (performance.now() - t0) / 1000 };
+    }
+    reason = 'stale';
+  }
+  const index = await build(mod, items, dim, n, s, options.onProgress);
+  await removeStaleTemps(file);
+  const tmp = tempPathFor(file);
+  let bytes: number;
+  try {
+    index.raw.save(tmp);
+    bytes = (await stat(tmp)).size;
+    await rename(tmp, file);
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    throw new LrmlError('WRITE_FAILED', `cannot write ${file}: ${(e as Error).message}`, { file });
+  }
+  const sidecar: Sidecar = {
+    format: 'lrml-candidate-index', version: SIDECAR_VERSION, engine: INDEX_PACKAGE, engineVersion, fingerprint,
+    numItems: n, dim, metric: 'l2sq', connectivity: s.connectivity, expansionAdd: s.expansionAdd, bytes,
+  };
+  await writeFileAtomic(sideFile, `${JSON.stringify(sidecar, null, 2)}\n`);
+  return { index, file, built: true, reason, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** Settings of {@link attachCandidateIndex}. */
+export interface AttachIndexOptions extends CandidateIndexOptions {
+  /** `exact`: attach nothing; `ann`: always; `auto` (default): from {@link ANN_AUTO_ITEMS} items, when usearch is installed. */
+  search?: SearchMode;
+  /** Names the setting in MISSING_DEPENDENCY messages (default `search 'ann'`). */
+  flag?: string;
+  /** One line per step (building, built, loaded, or why scoring stays exact). */
+  log?: (line: string) => void;
+}
+
+/**
+ * Attaches to `m` the candidate index its search mode needs: `ann` always (BAD_OPTION for a
+ * family without a candidate query, MISSING_DEPENDENCY without usearch); `auto` for lrml / cml
+ * models of at least {@link ANN_AUTO_ITEMS} items when usearch is installed (else the model stays
+ * exact, said on `log`); `exact` never. With a model file path the index is loaded from
+ * `<model>.index`, or built and saved when missing or stale ({@link openCandidateIndex}); with
+ * null it is built in memory. Returns whether an index is attached.
+ *
+ * @example
+ * ```ts
+ * const m = await loadModel('big.lrml');
+ * await attachCandidateIndex(m, 'big.lrml', { search: 'auto', log: console.error });
+ * recommend(m, '42', { k: 10 }); // candidates from m.index when attached
+ * ```
+ */
+export async function attachCandidateIndex(m: LoadedModel, modelPath: string | null, options: AttachIndexOptions = {}): Promise<boolean> {
+  const search = options.search ?? 'auto';
+  const log = options.log ?? (() => undefined);
+  const importer = options.importer ?? ((name: string) => import(name));
+  if (search === 'exact') return false;
+  if (search === 'auto') {
+    if (m.model.candidateQuery === undefined || m.model.numItems < ANN_AUTO_ITEMS) return false;
+    try {
+      await usearch(options.flag ?? "search 'auto'", importer);
+    } catch (e) {
+      if (!(e instanceof LrmlError && e.code === 'MISSING_DEPENDENCY')) throw e;
+      log(`note: ${m.model.numItems} items scored exactly on every request: ${e.message}`);
+      return false;
+    }
+  } else {
+    await usearch(options.flag ?? "search 'ann'", importer);
+  }
+  let last = 0;
+  const onProgress = (done: number, total: number): void => {
+    options.onProgress?.(done, total);
+    const now = performance.now();
+    if (now - last > 2000 || done === total) {
+      last = now;
+      log(`candidate index: ${done}/${total} items indexed`);
+    }
+  };
+  if (modelPath === null) {
+    const t0 = performance.now();
+    m.index = await buildCandidateIndex(m, { ...options, onProgress });
+    log(`candidate index: built in memory in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    return true;
+  }
+  const opened = await openCandidateIndex(m, modelPath, { ...options, onProgress });
+  m.index = opened.index;
+  log(opened.built
+    ? `candidate index ${opened.file}: built (${opened.reason}) in ${opened.seconds.toFixed(1)} s`
+    : `candidate index ${opened.file}: loaded in ${opened.seconds.toFixed(1)} s`);
+  return true;
+}

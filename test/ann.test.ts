@@ -1,0 +1,210 @@
+// Large catalogues (issue #20 item 1): candidates from a usearch HNSW index over the item
+// vectors, scored exactly. Forced ANN path against exact scoring, recall on a generated model,
+// the saved index and its stale rebuild, malformed options and flags.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LrmlError } from '../src/errors.js';
+import { writeSyntheticInteractions } from '../src/data/synthetic.js';
+import { loadInteractions } from '../src/data/load.js';
+import { toCsr } from '../src/data/interactions.js';
+import { getFamily } from '../src/train/families.js';
+import { saveModel, loadModel } from '../src/io/model-file.js';
+import type { LoadedModel } from '../src/io/format.js';
+import { attachCandidateIndex, buildCandidateIndex, candidateIndexPath, openCandidateIndex, requireIndexPackage } from '../src/io/ann-index.js';
+import { recommend, recommendMany, searchMode } from '../src/recommend/index.js';
+import { startServer } from '../src/serve/index.js';
+import { runCli } from './helpers.js';
+import { trainedModel } from './recommend-fixtures.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'lrml-ann-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+const code = (c: string, re?: RegExp) => (e: unknown) => e instanceof LrmlError && e.code === c && (re === undefined || re.test(e.message));
+const ids = (r: { items: { item: string }[] }): string[] => r.items.map((x) => x.item);
+/** Item indices of the exact top k of a user. */
+const topKOf = (m: LoadedModel, user: string, k: number): number[] => recommend(m, user, { k }).items.map((x) => m.items.get(x.item)!);
+const missing = async (): Promise<never> => {
+  throw Object.assign(new Error('Cannot find package usearch'), { code: 'ERR_MODULE_NOT_FOUND' });
+};
+
+for (const kind of ['lrml', 'cml']) {
+  test(`${kind}: forced ann with candidateCount ≥ numItems gives exactly the exact top-k, with every filter`, async () => {
+    const m = await trainedModel(kind);
+    const a: LoadedModel = { ...m, index: await buildCandidateIndex(m, { threads: 1 }) };
+    const n = m.model.numItems;
+    assert.equal(searchMode(a, { search: 'ann' }), 'ann');
+    for (let u = 0; u < m.users.size; u += 7) {
+      const user = m.users.id(u);
+      for (const o of [{ k: 10 }, { k: 25, excludeSeen: false }, { k: 5, exclude: ['i3', 'i4', 'i50'] }, { k: 8, include: ['i1', 'i2', 'i9', 'i30', 'i31', 'i77'] }]) {
+        assert.deepEqual(recommend(a, user, { ...o, search: 'ann', candidateCount: n }), recommend(m, user, o), `user ${user} ${JSON.stringify(o)}`);
+      }
+    }
+    // auto on a small catalogue: exact, index or not
+    assert.equal(searchMode(a, {}), 'exact');
+    assert.deepEqual(recommendMany(a, ['u0', 'u1'], { k: 4, search: 'ann', candidateCount: n }), recommendMany(m, ['u0', 'u1'], { k: 4 }));
+  });
+}
+
+test('recall@10 of the ann path against exact scoring on a generated catalogue (lrml and cml, trained)', async () => {
+  const data = join(dir, 'gen.tsv');
+  await writeSyntheticInteractions(data, { numUsers: 400, numItems: 3000, interactions: 12000, seed: 3 });
+  const train = toCsr(await loadInteractions(data));
+  const recall: Record<string, number[]> = {};
+  for (const kind of ['lrml', 'cml']) {
+    const model = await getFamily(kind).fit(train, { dim: 32, ...(kind === 'lrml' ? { numMemories: 8, loss: 'hinge', negatives: 1 } : {}), epochs: 3, seed: 1 });
+    const loaded = await loadInteractions(data);
+    const m: LoadedModel = { model, users: loaded.users, items: loaded.items, meta: {}, seen: train };
+    const a: LoadedModel = { ...m, index: await buildCandidateIndex(m, { threads: 1 }) };
+    recall[kind] = [];
+    for (const C of [20, 100, 400]) {
+      let hit = 0;
+      let total = 0;
+      for (let u = 0; u < m.users.size; u += 4) {
+        const user = m.users.id(u);
+        const exact = new Set(ids(recommend(m, user, { k: 10 })));
+        const got = recommend(a, user, { k: 10, search: 'ann', candidateCount: C });
+        assert.equal(got.items.length, 10);
+        for (const x of got.items) if (exact.has(x.item)) hit++;
+        total += exact.size;
+      }
+      recall[kind].push(hit / total);
+    }
+    // more candidates never hurt here, and 400 of 3000 items recover almost all of the exact top 10
+    assert.ok(recall[kind][2] >= recall[kind][0], `${kind}: ${recall[kind]}`);
+    assert.ok(recall[kind][1] >= 0.9, `${kind}: recall@10 ${recall[kind]}`);
+  }
+  // CML's query is exact (−‖p − q‖²): its few candidates already hold the top 10
+  assert.ok(recall.cml[1] >= 0.95, `cml: ${recall.cml}`);
+  // a query that ignores the user would not come close
+  const m = await trainedModel('cml');
+  const index = await buildCandidateIndex(m, { threads: 1 });
+  const top = index.search(new Float32Array(m.model.vectors!().dim), 10);
+  assert.equal(top.length, 10);
+  assert.ok(topKOf(m, 'u0', 10).filter((i) => top.includes(i)).length < 10);
+});
+
+test('openCandidateIndex: saved next to the model with its fingerprint; reused when current, rebuilt when stale or other settings', async () => {
+  const path = join(dir, 'cml.lrml');
+  const m = await trainedModel('cml');
+  await saveModel(path, m);
+  const loaded = await loadModel(path);
+  const first = await openCandidateIndex(loaded, path, { threads: 1 });
+  assert.equal(first.built, true);
+  assert.equal(first.reason, 'missing');
+  assert.equal(first.file, candidateIndexPath(path));
+  assert.ok(existsSync(`${path}.index`) && existsSync(`${path}.index.json`));
+  assert.ok(!readdirSync(dir).some((f) => f.endsWith('.tmp')), 'no temp files left');
+  const side = JSON.parse(readFileSync(`${path}.index.json`, 'utf8'));
+  assert.equal(side.engine, 'usearch');
+  assert.equal(side.numItems, m.model.numItems);
+  assert.match(side.fingerprint, /^[0-9a-f]{64}$/);
+
+  const again = await openCandidateIndex(await loadModel(path), path, { threads: 1 });
+  assert.equal(again.built, false);
+  const q = new Float32Array(16).fill(0.1);
+  assert.deepEqual(again.index.search(q, 20), first.index.search(q, 20));
+
+  // another model under the same name: stale, rebuilt; the results follow the new model
+  const other = await trainedModel('lrml');
+  await saveModel(path, { ...other });
+  const newer = await loadModel(path);
+  const rebuilt = await openCandidateIndex(newer, path, { threads: 1 });
+  assert.equal(rebuilt.built, true);
+  assert.equal(rebuilt.reason, 'stale');
+  assert.notEqual(JSON.parse(readFileSync(`${path}.index.json`, 'utf8')).fingerprint, side.fingerprint);
+  const a = { ...newer, index: rebuilt.index };
+  assert.deepEqual(recommend(a, 'u3', { k: 10, search: 'ann', candidateCount: 1000 }), recommend(newer, 'u3', { k: 10 }));
+  assert.equal((await openCandidateIndex(newer, path, { threads: 1 })).built, false);
+  assert.equal((await openCandidateIndex(newer, path, { threads: 1, connectivity: 8 })).reason, 'settings');
+  assert.equal((await openCandidateIndex(newer, path, { threads: 1, connectivity: 8 })).built, false);
+  assert.equal((await openCandidateIndex(newer, path, { threads: 1, connectivity: 8, rebuild: true })).reason, 'rebuild');
+});
+
+test('bad options: search, candidateCount, ann without an index or for a family without a candidate query; missing usearch', async () => {
+  const m = await trainedModel('lrml');
+  const a = { ...m, index: await buildCandidateIndex(m, { threads: 1 }) };
+  assert.throws(() => recommend(a, 'u0', { search: 'fast' as 'ann' }), code('BAD_OPTION', /search.*exact, ann, auto/));
+  assert.throws(() => recommend(a, 'u0', { search: 'ann', candidateCount: 0 }), code('BAD_OPTION', /candidateCount/));
+  assert.throws(() => recommend(a, 'u0', { search: 'ann', candidateCount: 2.5 }), code('BAD_OPTION', /candidateCount/));
+  assert.throws(() => recommend(m, 'u0', { search: 'ann' }), code('BAD_OPTION', /no candidate index/));
+  assert.throws(() => recommendMany(m, ['u0'], { search: 'ann' }), code('BAD_OPTION', /no candidate index/));
+  const pop = await trainedModel('pop');
+  assert.throws(() => recommend({ ...pop, index: a.index }, 'u0', { search: 'ann' }), code('BAD_OPTION', /pop models have no candidate query/));
+  await assert.rejects(buildCandidateIndex(pop), code('BAD_OPTION', /pop models are scored exactly/));
+  await assert.rejects(buildCandidateIndex(m, { connectivity: 0 }), code('BAD_OPTION', /connectivity/));
+  const ease = await trainedModel('ease');
+  assert.throws(() => recommend({ ...ease, index: a.index }, 'u0', { search: 'ann' }), code('BAD_OPTION', /ease models/));
+  // usearch absent: MISSING_DEPENDENCY naming the setting and the install command; auto stays exact
+  await assert.rejects(requireIndexPackage('--candidates ann', missing), code('MISSING_DEPENDENCY', /--candidates ann needs the optional package usearch.*npm install usearch/));
+  await assert.rejects(attachCandidateIndex({ ...m }, null, { search: 'ann', importer: missing }), code('MISSING_DEPENDENCY'));
+  const plain = { ...m };
+  assert.equal(await attachCandidateIndex(plain, null, { search: 'auto', importer: missing }), false);
+  assert.equal(plain.index, undefined);
+  assert.equal(await attachCandidateIndex(plain, null, { search: 'exact' }), false);
+});
+
+test('CLI: malformed --candidates / --candidate-count exit 2 and write nothing; ann output equals exact; the index is saved and reused', async () => {
+  const path = join(dir, 'cli.lrml');
+  await saveModel(path, await trainedModel('lrml'));
+  const before = readdirSync(dir).sort();
+  for (const [args, re] of [
+    [['--candidates', 'fast'], /--candidates: "fast" is not one of exact, ann, auto/],
+    [['--candidates', 'ann', '--candidate-count', '0'], /--candidate-count: "0" is below 1/],
+    [['--candidate-count', 'many'], /--candidate-count: "many" is not an integer/],
+    [['--candidates', 'exact', '--candidate-count', '50'], /--candidate-count applies to --candidates ann or auto/],
+    [['--candidates', 'exact', '--rebuild-index'], /--rebuild-index applies/],
+  ] as [string[], RegExp][]) {
+    const r = await runCli('recommend', '--model', path, '--user', 'u1', ...args);
+    assert.equal(r.code, 2, args.join(' '));
+    assert.match(r.stderr, re);
+    const s = await runCli('serve', '--model', path, '--port', '0', ...args);
+    assert.equal(s.code, 2, `serve ${args.join(' ')}`);
+  }
+  const fold = await runCli('recommend', '--model', path, '--items', 'i1,i2', '--candidates', 'ann');
+  assert.equal(fold.code, 2);
+  assert.match(fold.stderr, /--items recommendations are scored exactly/);
+  const pick = await runCli('recommend', '--model', path, '--user', 'u1', '--candidates', 'ann', '--include', 'nope');
+  assert.equal(pick.code, 2, 'unknown include id fails before an index is built');
+  assert.deepEqual(readdirSync(dir).sort(), before, 'nothing written');
+
+  const exact = await runCli('recommend', '--model', path, '--user', 'u1', '--json');
+  const ann = await runCli('recommend', '--model', path, '--user', 'u1', '--json', '--candidates', 'ann', '--candidate-count', '1000');
+  assert.equal(ann.code, 0, ann.stderr);
+  assert.equal(ann.stdout, exact.stdout);
+  assert.match(ann.stderr, /candidate index .*cli\.lrml\.index: built \(missing\)/);
+  const again = await runCli('recommend', '--model', path, '--user', 'u1', '--json', '--candidates', 'ann', '--candidate-count', '1000');
+  assert.match(again.stderr, /loaded/);
+  assert.equal(again.stdout, exact.stdout);
+  const out = join(dir, 'all.jsonl');
+  const all = await runCli('recommend', '--model', path, '--all', '--out', out, '--quiet', '--candidates', 'ann', '--candidate-count', '1000');
+  assert.equal(all.code, 0, all.stderr);
+  const exactAll = join(dir, 'all-exact.jsonl');
+  await runCli('recommend', '--model', path, '--all', '--out', exactAll, '--quiet');
+  assert.equal(readFileSync(out, 'utf8'), readFileSync(exactAll, 'utf8'));
+});
+
+test('serve: GET /recommend takes index candidates (search ann), /model says so; a reload of another model rebuilds the index', async () => {
+  const path = join(dir, 'serve.lrml');
+  const cml = await trainedModel('cml');
+  await saveModel(path, cml);
+  const lines: string[] = [];
+  const srv = await startServer({ modelPath: path, port: 0, candidates: { search: 'ann', candidateCount: 1000 }, log: (l) => lines.push(l) });
+  try {
+    const get = async (q: string): Promise<unknown> => (await fetch(`${srv.url}${q}`)).json();
+    assert.deepEqual(await get('/recommend?user=u2&k=7'), recommend(cml, 'u2', { k: 7 }));
+    const info = (await get('/model')) as { candidates: { search: string; candidateCount: number } };
+    assert.deepEqual(info.candidates, { search: 'ann', candidateCount: 1000 });
+    assert.ok(lines.some((l) => /candidate index .*built \(missing\)/.test(l)), lines.join('\n'));
+    const lrml = await trainedModel('lrml');
+    await saveModel(path, lrml);
+    await srv.reload();
+    assert.ok(lines.some((l) => /built \(stale\)/.test(l)), lines.join('\n'));
+    assert.deepEqual(await get('/recommend?user=u2&k=7'), recommend(lrml, 'u2', { k: 7 }));
+  } finally {
+    await srv.close();
+  }
+  await assert.rejects(startServer({ model: await trainedModel('pop'), port: 0, candidates: { search: 'ann' } }), code('BAD_OPTION', /pop models/));
+  await assert.rejects(startServer({ model: cml, port: 0, candidates: { search: 'ann', candidateCount: -1 } }), code('BAD_OPTION', /candidateCount/));
+});
