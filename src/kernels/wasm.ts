@@ -39,6 +39,11 @@ export function pagesFor(bytes: number): number {
   return Math.ceil(bytes / WASM_PAGE);
 }
 
+/** x rounded up to a multiple of 16, exact beyond 2 GiB (bitwise operators would wrap at 2³¹). */
+function align16(x: number): number {
+  return Math.ceil(x / 16) * 16;
+}
+
 /**
  * A bump allocator over a kernel's linear memory: hands out 16-byte aligned offsets
  * starting at `base` (the module's __heap_base), growing the memory as needed.
@@ -55,12 +60,12 @@ export function pagesFor(bytes: number): number {
 export class LinearAllocator {
   private top: number;
   constructor(private readonly memory: WebAssembly.Memory, base: number) {
-    this.top = (base + 15) & ~15;
+    this.top = align16(base);
   }
   /** Reserves `bytes` bytes; returns their offset. */
   alloc(bytes: number): number {
     const off = this.top;
-    this.top = (this.top + bytes + 15) & ~15;
+    this.top = align16(this.top + bytes);
     return off;
   }
   /** Bytes reserved so far (the end offset). */
