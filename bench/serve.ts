@@ -1,5 +1,5 @@
 // Serving benchmark: `node dist/bench/serve.js --model M [--rate 200] [--duration 30] [--k 10]
-// [--post-ratio 0] [--concurrent-posts 0] [--json]`. Starts `startServer` in a child process on 127.0.0.1 (port 0) and
+// [--post-ratio 0] [--concurrent-posts 0] [--candidates auto] [--candidate-count 500] [--json]`. Starts `startServer` in a child process on 127.0.0.1 (port 0) and
 // drives it from this process with an open-loop load: requests are sent on a fixed schedule
 // (`rate` per second) whatever the server's speed, and each latency is measured from the request's
 // scheduled time to the end of its response (so queueing shows up; no coordinated omission).
@@ -26,12 +26,15 @@ interface Args {
   postRatio: number;
   concurrentPosts: number;
   warmup: number;
+  /** The server's `--candidates` (exact | ann | auto) and `--candidate-count` (0 = its default). */
+  candidates: 'exact' | 'ann' | 'auto';
+  candidateCount: number;
   json: boolean;
   child: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { model: '', rate: 200, duration: 30, k: 10, postRatio: 0, concurrentPosts: 0, warmup: 2, json: false, child: false };
+  const a: Args = { model: '', rate: 200, duration: 30, k: 10, postRatio: 0, concurrentPosts: 0, warmup: 2, candidates: 'auto', candidateCount: 0, json: false, child: false };
   readFlags(
     argv,
     {
@@ -42,10 +45,12 @@ function parseArgs(argv: string[]): Args {
       '--post-ratio': (v) => (a.postRatio = Number(v())),
       '--concurrent-posts': (v) => (a.concurrentPosts = Number(v())),
       '--warmup': (v) => (a.warmup = Number(v())),
+      '--candidates': (v) => (a.candidates = v() as Args['candidates']),
+      '--candidate-count': (v) => (a.candidateCount = Number(v())),
       '--json': () => (a.json = true),
       '--child': () => (a.child = true),
     },
-    '--model M [--rate 200] [--duration 30] [--k 10] [--post-ratio 0] [--concurrent-posts 0] [--warmup 2] [--json]',
+    '--model M [--rate 200] [--duration 30] [--k 10] [--post-ratio 0] [--concurrent-posts 0] [--warmup 2] [--candidates auto] [--candidate-count 500] [--json]',
   );
   if (a.model === '') throw new Error('--model <file> is required');
   if (!(a.rate > 0 && a.rate <= 5000)) throw new Error('--rate must be in (0, 5000]');
@@ -53,12 +58,18 @@ function parseArgs(argv: string[]): Args {
   if (!(a.postRatio >= 0 && a.postRatio <= 1)) throw new Error('--post-ratio must be in [0, 1]');
   if (!(Number.isInteger(a.concurrentPosts) && a.concurrentPosts >= 0 && a.concurrentPosts <= 200)) throw new Error('--concurrent-posts must be an integer in [0, 200]');
   if (!(a.warmup >= 0 && a.warmup <= 60)) throw new Error('--warmup must be in [0, 60] seconds');
+  if (!['exact', 'ann', 'auto'].includes(a.candidates)) throw new Error('--candidates must be exact, ann or auto');
+  if (!(Number.isInteger(a.candidateCount) && a.candidateCount >= 0)) throw new Error('--candidate-count must be a positive integer');
   return a;
 }
 
 /** The server side: runs in the child process, reports its port and answers RSS queries. */
 async function child(a: Args): Promise<void> {
-  const srv = await startServer({ modelPath: a.model, host: '127.0.0.1', port: 0 });
+  const srv = await startServer({
+    modelPath: a.model, host: '127.0.0.1', port: 0,
+    candidates: { search: a.candidates, ...(a.candidateCount > 0 ? { candidateCount: a.candidateCount } : {}) },
+    log: (line) => process.stderr.write(`server: ${line}\n`),
+  });
   process.on('message', (msg: { type: string }) => {
     if (msg.type === 'rss') process.send?.({ type: 'rss', rss: process.memoryUsage().rss, heap: process.memoryUsage().heapUsed });
     if (msg.type === 'stop') void srv.close().then(() => process.disconnect());
@@ -236,6 +247,8 @@ async function main(): Promise<void> {
     rate: a.rate,
     duration: a.duration,
     k: a.k,
+    candidates: a.candidates,
+    candidateCount: a.candidateCount > 0 ? a.candidateCount : null,
     postRatio: a.postRatio,
     concurrentPosts: a.concurrentPosts,
     posts: { ok: posts.ok, busy503: posts.busy, other: posts.other, otherKinds: posts.otherKinds, latencyMs: { p50: percentile(postLat, 0.5), p99: percentile(postLat, 0.99) } },
@@ -256,7 +269,7 @@ async function main(): Promise<void> {
   }
   const f = (x: number): string => x.toFixed(2);
   process.stdout.write(
-    `serve bench: ${result.kind} model (${result.numUsers} users, ${result.numItems} items), GET /recommend k=${a.k}` +
+    `serve bench: ${result.kind} model (${result.numUsers} users, ${result.numItems} items), GET /recommend k=${a.k}, --candidates ${a.candidates}${a.candidateCount > 0 ? ` --candidate-count ${a.candidateCount}` : ''}` +
       `${a.postRatio > 0 ? ` + ${Math.round(a.postRatio * 100)}% POST fold-in` : ''}, ${a.rate} req/s for ${a.duration} s on 127.0.0.1\n` +
       (a.concurrentPosts > 0
         ? `with ${a.concurrentPosts} concurrent POST /recommend fold-ins (latencies below are the GETs'): answered ${posts.ok} (p50 ${f(result.posts.latencyMs.p50)} ms, p99 ${f(result.posts.latencyMs.p99)} ms), 503 ${posts.busy}, other ${posts.other}${posts.other > 0 ? ` ${JSON.stringify(posts.otherKinds)}` : ''}\n`

@@ -16,7 +16,7 @@ export { describeInteractions, type DataStats, type CountStats } from './data/st
 // models and training
 export type {
   Recommender, ModelFamily, ModelKind, FamilyFlag, FamilyPreset, Tensor, TrainHooks, TrainCheckpoint, CheckpointControl, CheckpointIdentity, ModelInit, TrainProgress, TrainReport, EpochSummary, EpochAttention, ValidationControl,
-  FoldInSettings, FoldInFit, ItemSimilarity, ModelVectors,
+  FoldInSettings, FoldInFit, ItemSimilarity, ModelVectors, CandidateIndex,
 } from './models/types.js';
 export { TripletModel, LRML_DEFAULTS, CML_DEFAULTS, LRML_PAPER_CODE, type TripletOptions } from './models/triplet.js';
 export { attentionSample, measureEpochAttention, type AttentionSample, type AttentionSampleOptions } from './models/attention-epoch.js';
@@ -54,6 +54,10 @@ export { exportVectors, vectorFiles, vectorPaths, encodeNpy, type VectorFormat, 
 export { encodeModel, decodeModel, MODEL_FORMAT_VERSION, type LoadedModel, type EncodeOptions } from './io/format.js';
 export { saveModel, loadModel, attachSeen, writeFileAtomic } from './io/model-file.js';
 export { writeCheckpoint, readCheckpoint, encodeCheckpoint, decodeCheckpoint } from './io/checkpoint-file.js';
+export {
+  openCandidateIndex, buildCandidateIndex, attachCandidateIndex, candidateIndexPath, indexFingerprint, requireIndexPackage, INDEX_PACKAGE,
+  type CandidateIndexOptions, type OpenedIndex, type AttachIndexOptions,
+} from './io/ann-index.js';
 export * from './recommend/index.js';
 export * from './serve/index.js';
 
