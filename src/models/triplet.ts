@@ -316,15 +316,16 @@ export class TripletModel implements Recommender {
    * candidates, which are then scored exactly.
    */
   candidateQuery(u: number, items: Int32Array, out: Float32Array): void {
-    const { dim: d, numMemories: n, clip, distance } = this.options;
+    const { dim: d, numMemories: n, clip } = this.options;
     const { P, Q, K, M } = this.params;
-    const user = new PairUser({ dim: d, numMemories: n, distance });
+    const shape = pairShapeOf(this.options);
+    const user = new PairUser(shape);
     user.set(P, u * d, clip === 'lookup' ? unitBallScale(P, u * d, d) : 1);
     const rMean = new Float64Array(d);
     if (n > 0 && items.length === 0) {
       for (let m = 0; m < n; m++) for (let c = 0; c < d; c++) rMean[c] += M[m * d + c] / n;
     } else if (n > 0) {
-      const pair = new PairState({ dim: d, numMemories: n, distance });
+      const pair = new PairState(shape);
       const used = Math.min(items.length, CANDIDATE_QUERY_ITEMS);
       for (let t = 0; t < used; t++) {
         const i = items[Math.floor((t * items.length) / used)];

@@ -228,7 +228,8 @@ export function searchMode(m: LoadedModel, o: RecommendOptions): 'exact' | 'ann'
 
 /**
  * The `ann` path of {@link recommend}: the included items, or the index's nearest candidates
- * (every item when candidateCount plus the excluded items reach numItems), minus seen and excluded
+ * (candidateCount, plus as many as the seen and excluded items up to candidateCount more; every
+ * item when that reaches numItems), minus seen and excluded
  * items, scored exactly; ranked as the exact path ranks (ties by the lower index). Null when the
  * index left fewer than k candidates while more items exist (the caller then scores exactly).
  */
@@ -244,7 +245,8 @@ function recommendFromCandidates(m: LoadedModel, u: number, userId: string, o: R
   if (inc !== undefined) {
     pool = filterIndices(m, o.include !== undefined ? 'include' : 'candidates', inc, skipUnknown);
   } else {
-    const want = (o.candidateCount ?? DEFAULT_CANDIDATE_COUNT) + skip.size;
+    const count = o.candidateCount ?? DEFAULT_CANDIDATE_COUNT;
+    const want = count + Math.min(skip.size, count); // room for seen and excluded neighbours
     if (want >= n) {
       pool = Int32Array.from({ length: n }, (_, i) => i);
     } else {
