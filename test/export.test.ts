@@ -114,6 +114,32 @@ test('exportVectors csv: header, quoted ids, values that read back to the same f
   assert.equal(readFileSync(join(dir, 'bpr.items.csv'), 'utf8').split('\n')[0], 'id,v0,v1,bias');
 });
 
+test('exportVectors parquet: id and v0… columns read back (by hyparquet) as the exact float32 weights; BPR-MF adds a bias column', async () => {
+  const { parquetReadObjects } = await import('hyparquet');
+  const m = world('lookup');
+  const prefix = join(dir, 'pq');
+  const written = await exportVectors(m, prefix, { format: 'parquet' });
+  assert.deepEqual(written, [`${prefix}.users.parquet`, `${prefix}.items.parquet`]);
+  const v = m.model.vectors!();
+  for (const [what, ids, X] of [['users', m.users.ids(), v.users], ['items', m.items.ids(), v.items]] as const) {
+    const bytes = readFileSync(`${prefix}.${what}.parquet`);
+    const rows = await parquetReadObjects({ file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) });
+    assert.deepEqual(rows.map((r) => r.id), ids);
+    assert.deepEqual(Object.keys(rows[0]), ['id', 'v0', 'v1', 'v2']);
+    const back = Float32Array.from(rows.flatMap((r) => [r.v0, r.v1, r.v2] as number[]));
+    assert.deepEqual(back, X, `${what}: the exact float32 weights`);
+  }
+  const rng = new Rng(3);
+  const bpr = bprFamily.fromTensors(
+    { numUsers: 1, numItems: 2, dim: 1 },
+    { P: { shape: [1, 1], data: Float32Array.of(rng.normal()) }, Q: { shape: [2, 1], data: Float32Array.of(0.25, -2) }, B: { shape: [2], data: Float32Array.of(0.5, -1) } },
+  );
+  await exportVectors({ model: bpr, users: IdMap.fromIds(['a']), items: IdMap.fromIds(['x', 'y']), meta: {}, seen: null }, join(dir, 'pqb'), { format: 'parquet' });
+  const b = readFileSync(join(dir, 'pqb.items.parquet'));
+  const items = await parquetReadObjects({ file: b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) });
+  assert.deepEqual(items, [{ id: 'x', v0: 0.25, bias: 0.5 }, { id: 'y', v0: -2, bias: -1 }]);
+});
+
 const cli = runCli;
 
 test('lrml export: writes the files; no vectors (pop), bad format, missing folder, missing or corrupt model: exit 2, nothing written', async () => {
@@ -135,7 +161,7 @@ test('lrml export: writes the files; no vectors (pop), bad format, missing folde
   const before = readdirSync(sub).sort();
   for (const [args, pattern] of [
     [['--model', popPath, '--out', join(sub, 'p')], /^error \[BAD_OPTION\]: .*pop family have no user\/item vectors/],
-    [['--model', modelPath, '--out', join(sub, 'q'), '--format', 'parquet'], /^error \[BAD_OPTION\]: --format: "parquet"/],
+    [['--model', modelPath, '--out', join(sub, 'q'), '--format', 'feather'], /^error \[BAD_OPTION\]: --format: "feather" is not a format \(expected npy, csv, parquet\)/],
     [['--model', modelPath, '--out', join(sub, 'no', 'such', 'v')], /^error \[WRITE_FAILED\]: --out: .*does not exist/],
     [['--model', join(sub, 'missing.lrml'), '--out', join(sub, 'r')], /^error \[FILE_NOT_FOUND\]/],
     [['--model', corrupt, '--out', join(sub, 's')], /^error \[BAD_MODEL_FILE\]/],

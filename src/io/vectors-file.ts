@@ -1,5 +1,5 @@
 // User and item vectors of a model to files (`lrml export`): NumPy .npy (format 1.0) with id
-// sidecars, or CSV. See docs/api.md ("Exporting vectors").
+// sidecars, CSV, or Parquet (optional hyparquet-writer). See docs/api.md ("Exporting vectors").
 
 import { csvField } from '../data/csv-field.js';
 import { LrmlError } from '../errors.js';
@@ -7,7 +7,24 @@ import { checkOutputFile, writeFileAtomic } from '../fs-atomic.js';
 import type { LoadedModel, ModelVectors } from '../models/types.js';
 
 /** File formats of {@link exportVectors}. */
-export type VectorFormat = 'npy' | 'csv';
+export type VectorFormat = 'npy' | 'csv' | 'parquet';
+
+/** The formats of {@link VectorFormat}, in the order error messages list them. */
+export const VECTOR_FORMATS: readonly VectorFormat[] = ['npy', 'csv', 'parquet'];
+
+type ParquetWriter = typeof import('hyparquet-writer');
+
+/**
+ * Imports the optional hyparquet-writer (for `parquet` exports), or MISSING_DEPENDENCY saying how
+ * to install it.
+ */
+async function parquetWriter(): Promise<ParquetWriter> {
+  try {
+    return await import('hyparquet-writer');
+  } catch (e) {
+    throw new LrmlError('MISSING_DEPENDENCY', `export --format parquet needs the optional package hyparquet-writer, which is not installed (${(e as Error).message}): run \`npm install hyparquet-writer\` or use --format npy / csv`);
+  }
+}
 
 /** One file {@link exportVectors} writes: its path and what it holds. */
 export interface VectorFile {
@@ -65,12 +82,23 @@ function vectorsOf(m: LoadedModel): ModelVectors {
 export function vectorPaths(prefix: string, format: VectorFormat): string[] {
   return format === 'npy'
     ? [`${prefix}.users.npy`, `${prefix}.users.ids.txt`, `${prefix}.items.npy`, `${prefix}.items.ids.txt`, `${prefix}.items.bias.npy`]
-    : [`${prefix}.users.csv`, `${prefix}.items.csv`];
+    : [`${prefix}.users.${format}`, `${prefix}.items.${format}`];
 }
 
-function checkFormat(format: string): VectorFormat {
-  if (format !== 'npy' && format !== 'csv') throw new LrmlError('BAD_OPTION', `invalid export format: ${JSON.stringify(format)} (expected npy or csv)`);
-  return format;
+/**
+ * `format` as a {@link VectorFormat}, or BAD_OPTION naming `where` (e.g. `--format`) and the
+ * formats there are.
+ *
+ * @example
+ * ```ts
+ * checkVectorFormat('csv', '--format'); // 'csv'
+ * ```
+ */
+export function checkVectorFormat(format: string, where = 'export format'): VectorFormat {
+  if (!(VECTOR_FORMATS as readonly string[]).includes(format)) {
+    throw new LrmlError('BAD_OPTION', `${where}: ${JSON.stringify(format)} is not a format (expected ${VECTOR_FORMATS.join(', ')})`);
+  }
+  return format as VectorFormat;
 }
 
 /**
@@ -80,7 +108,10 @@ function checkFormat(format: string): VectorFormat {
  *   `PREFIX.items.bias.npy` (numItems) when the model adds item biases (BPR-MF);
  * - `csv`: `PREFIX.users.csv`, `PREFIX.items.csv`: a header `id,v0,…,v{dim−1}` (`,bias` for
  *   items with biases), then one row per user / item; each value is the float32 weight written as a
- *   decimal number that reads back to the same float32 exactly.
+ *   decimal number that reads back to the same float32 exactly;
+ * - `parquet` (needs the optional hyparquet-writer, given as `writer`): `PREFIX.users.parquet`,
+ *   `PREFIX.items.parquet`, the CSV's columns as Parquet columns (`id` a UTF-8 string, `v0`…, `bias`
+ *   FLOAT, i.e. float32: the weights exactly), snappy-compressed.
  * Throws BAD_OPTION when the model's family has no vectors or the format is unknown.
  *
  * @example
@@ -88,8 +119,8 @@ function checkFormat(format: string): VectorFormat {
  * const files = vectorFiles(await loadModel('m.lrml'), 'out/m', 'npy');
  * ```
  */
-export function vectorFiles(m: LoadedModel, prefix: string, format: VectorFormat): VectorFile[] {
-  checkFormat(format);
+export function vectorFiles(m: LoadedModel, prefix: string, format: VectorFormat, writer?: ParquetWriter): VectorFile[] {
+  checkVectorFormat(format);
   const v = vectorsOf(m);
   const d = v.dim;
   const ids = (map: LoadedModel['users']): string[] => map.ids();
@@ -113,6 +144,23 @@ export function vectorFiles(m: LoadedModel, prefix: string, format: VectorFormat
     ];
     if (v.itemBias !== null) files.push({ path: `${prefix}.items.bias.npy`, contents: encodeNpy(v.itemBias, [items.length]) });
     return files;
+  }
+  if (format === 'parquet') {
+    if (writer === undefined) throw new LrmlError('MISSING_DEPENDENCY', 'export --format parquet needs the optional package hyparquet-writer: pass it to vectorFiles, or call exportVectors, which imports it');
+    const parquet = (list: string[], X: Float32Array, bias: Float32Array | null): Uint8Array => {
+      const columnData: { name: string; data: string[] | Float32Array; type: 'STRING' | 'FLOAT'; nullable: false }[] = [{ name: 'id', data: list, type: 'STRING', nullable: false }];
+      for (let c = 0; c < d; c++) {
+        const col = new Float32Array(list.length);
+        for (let r = 0; r < list.length; r++) col[r] = X[r * d + c];
+        columnData.push({ name: `v${c}`, data: col, type: 'FLOAT', nullable: false });
+      }
+      if (bias !== null) columnData.push({ name: 'bias', data: bias, type: 'FLOAT', nullable: false });
+      return new Uint8Array(writer.parquetWriteBuffer({ columnData }));
+    };
+    return [
+      { path: `${prefix}.users.parquet`, contents: parquet(users, v.users, null) },
+      { path: `${prefix}.items.parquet`, contents: parquet(items, v.items, v.itemBias) },
+    ];
   }
   const table = (list: string[], X: Float32Array, bias: Float32Array | null): string => {
     const head = ['id', ...Array.from({ length: d }, (_, c) => `v${c}`), ...(bias === null ? [] : ['bias'])].join(',');
@@ -140,12 +188,13 @@ export function vectorFiles(m: LoadedModel, prefix: string, format: VectorFormat
  * ```ts
  * await exportVectors(await loadModel('m.lrml'), 'out/m', { format: 'npy' });
  * // python: np.load('out/m.items.npy'), open('out/m.items.ids.txt').read().split('\n')
+ * await exportVectors(await loadModel('m.lrml'), 'out/m', { format: 'parquet' }); // pandas.read_parquet('out/m.items.parquet')
  * ```
  */
 export async function exportVectors(m: LoadedModel, prefix: string, options: { format?: VectorFormat } = {}): Promise<string[]> {
-  const format = checkFormat(options.format ?? 'npy');
+  const format = checkVectorFormat(options.format ?? 'npy');
   for (const p of vectorPaths(prefix, format)) await checkOutputFile(p, 'export');
-  const files = vectorFiles(m, prefix, format);
+  const files = vectorFiles(m, prefix, format, format === 'parquet' ? await parquetWriter() : undefined);
   for (const f of files) await writeFileAtomic(f.path, f.contents);
   return files.map((f) => f.path);
 }
