@@ -155,6 +155,9 @@ test('CLI: malformed --candidates / --candidate-count exit 2 and write nothing; 
     [['--candidate-count', 'many'], /--candidate-count: "many" is not an integer/],
     [['--candidates', 'exact', '--candidate-count', '50'], /--candidate-count applies to --candidates ann or auto/],
     [['--candidates', 'exact', '--rebuild-index'], /--rebuild-index applies/],
+    // the CLI's default is exact: the index flags alone ask for what the default does not do
+    [['--candidate-count', '50'], /--candidate-count needs --candidates ann or auto \(the default is exact\)/],
+    [['--rebuild-index'], /--rebuild-index needs --candidates ann or auto/],
   ] as [string[], RegExp][]) {
     const r = await runCli('recommend', '--model', path, '--user', 'u1', ...args);
     assert.equal(r.code, 2, args.join(' '));

@@ -36,7 +36,7 @@ function parseCount(v: string): number {
  */
 export function addCandidateOptions(cmd: Command): Command {
   return cmd
-    .option('--candidates <mode>', `exact (score every item) | ann (candidates from a nearest-neighbour index saved as <model>.index, scored exactly; lrml and cml) | auto (ann from ${ANN_AUTO_ITEMS.toLocaleString('en')} items) (default: auto)`, parseMode)
+    .option('--candidates <mode>', `exact (score every item) | ann (candidates from a nearest-neighbour index saved as <model>.index, scored exactly; lrml and cml) | auto (ann from ${ANN_AUTO_ITEMS.toLocaleString('en')} items) (default: exact: the index's recall on large trained models is not yet shown, BENCHMARKS.md)`, parseMode)
     .option('--candidate-count <n>', 'with ann: index candidates scored exactly (default 500; more = closer to exact, slower)', parseCount)
     .option('--rebuild-index', 'with ann: rebuild <model>.index even when it is current');
 }
@@ -47,12 +47,14 @@ export function addCandidateOptions(cmd: Command): Command {
  *
  * @example
  * ```ts
- * const flags = candidateFlags(opts); // { search: 'auto', rebuildIndex: false }
+ * const flags = candidateFlags(opts); // { search: 'exact', rebuildIndex: false } without --candidates
  * ```
  */
 export function candidateFlags(opts: Record<string, unknown>): CandidateFlags {
-  const search = (opts.candidates as SearchMode | undefined) ?? 'auto';
-  if (search === 'exact') {
+  const search = (opts.candidates as SearchMode | undefined) ?? 'exact';
+  if (search === 'exact' && opts.candidates === undefined) {
+    if (opts.candidateCount !== undefined || opts.rebuildIndex === true) throw new LrmlError('BAD_OPTION', `${opts.candidateCount !== undefined ? '--candidate-count' : '--rebuild-index'} needs --candidates ann or auto (the default is exact)`);
+  } else if (search === 'exact') {
     if (opts.candidateCount !== undefined) throw new LrmlError('BAD_OPTION', '--candidate-count applies to --candidates ann or auto, not exact');
     if (opts.rebuildIndex === true) throw new LrmlError('BAD_OPTION', '--rebuild-index applies to --candidates ann or auto, not exact');
   }
