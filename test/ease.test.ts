@@ -13,7 +13,9 @@ import { evaluate } from '../src/eval/evaluate.js';
 import { loadGivenNegatives } from '../src/io/negatives-file.js';
 import { givenTestSet } from '../src/eval/negatives.js';
 import { EaseModel, easeMemoryBytes, resolveEaseOptions } from '../src/models/ease.js';
-import { easeFamily, fitEase } from '../src/train/ease.js';
+import { EASE_THREADS_MIN_ITEMS, easeFamily, fitEase } from '../src/train/ease.js';
+import { startSpdThreads } from '../src/train/backends/ease-threads.js';
+import { WasmSpdMatrix } from '../src/kernels/linalg-wasm.js';
 import type { TrainProgress } from '../src/models/types.js';
 import { assertRoundTrip, naiveInverse, randomCsr } from './dense-helpers.js';
 import { hitsAtK, plantedDataset } from './helpers.js';
@@ -113,6 +115,9 @@ test('bad options give BAD_OPTION naming the option', () => {
     [{ backend: 'gpu' }, 'backend'],
     [{ maxMemoryBytes: 0 }, 'maxMemoryBytes'],
     [{ seed: 1.5 }, 'seed'],
+    [{ precision: 'float16' }, 'precision'],
+    [{ threads: 0 }, 'threads'],
+    [{ threads: 1.5 }, 'threads'],
     [{ dim: 64 }, 'dim'],
   ];
   for (const [o, name] of bad) {
@@ -124,6 +129,7 @@ test('bad options give BAD_OPTION naming the option', () => {
 test('refuses catalogues too large for maxMemoryBytes with TOO_LARGE saying how much it needs', async () => {
   const x = randomCsr(10, 1000, 0.01, 1);
   assert.equal(easeMemoryBytes(1000), 12e6);
+  assert.equal(easeMemoryBytes(1000, 'float32'), 8e6);
   await assert.rejects(easeFamily.fit(x, { maxMemoryBytes: 1e6 }), (e: unknown) => {
     assert.ok(e instanceof LrmlError && e.code === 'TOO_LARGE');
     assert.match(e.message, /1000 items need about 0\.01 GiB/);
@@ -155,6 +161,88 @@ test('reports progress, one epoch and the end; honours an aborted signal', async
   const ac = new AbortController();
   ac.abort();
   await assert.rejects(easeFamily.fit(data.train, { lambda: 10 }, { signal: ac.signal }), { code: 'CANCELLED' });
+});
+
+/** The top-k items of every user (seen items included), as "u:i,i,…" lines. */
+function topLists(m: EaseModel, k: number): string[] {
+  const s = new Float32Array(m.numItems);
+  const out: string[] = [];
+  for (let u = 0; u < m.numUsers; u++) {
+    m.scoreAll(u, s);
+    const idx = Array.from({ length: m.numItems }, (_, i) => i).sort((a, b) => s[b] - s[a] || a - b);
+    out.push(`${u}:${idx.slice(0, k).join(',')}`);
+  }
+  return out;
+}
+
+test('threads: 1 and 2 worker threads give bit-identical weights (catalogue above EASE_THREADS_MIN_ITEMS)', async () => {
+  const x = randomCsr(400, EASE_THREADS_MIN_ITEMS + 77, 0.03, 12);
+  const one = (await easeFamily.fit(x, { lambda: 5, threads: 1 })) as EaseModel;
+  const two = (await easeFamily.fit(x, { lambda: 5, threads: 2 })) as EaseModel;
+  assert.deepEqual(two.B, one.B);
+  assert.equal(two.config().threads, 2);
+});
+
+test('startSpdThreads: a worker thread shares the matrix; inverse and weights bit-identical to one thread', async () => {
+  const n = 203;
+  const x = randomCsr(300, n, 0.05, 3);
+  const fill = (w: WasmSpdMatrix): void => {
+    for (let u = 0; u < x.numRows; u++) for (const i of x.row(u)) for (const j of x.row(u)) w.a[i * n + j] += 1;
+    for (let i = 0; i < n; i++) w.a[i * n + i] += 3;
+  };
+  const serial = WasmSpdMatrix.tryCreate(n, { nb: 32 })!;
+  fill(serial);
+  assert.equal(await serial.invert(), -1);
+  const b1 = await serial.easeWeights();
+  const shared = WasmSpdMatrix.tryCreate(n, { nb: 32 })!;
+  fill(shared);
+  const th = await startSpdThreads(shared, 2);
+  try {
+    assert.equal(th.threads, 2);
+    assert.equal(await shared.invert({ threads: 2, parallel: th.parallel }), -1);
+    assert.deepEqual(await shared.easeWeights({ threads: 2, parallel: th.parallel }), b1);
+  } finally {
+    await th.dispose();
+  }
+});
+
+test('same rankings as before: the WASM inverse ranks like the TypeScript float64 reference (float32: within 1e-3 of B)', async () => {
+  // the TypeScript path is the unchanged reference; top-10 lists must match exactly in float64
+  const data = plantedDataset(7, 300, 180, 6, 15);
+  const ref = (await easeFamily.fit(data.train, { lambda: 20, backend: 'ts' })) as EaseModel;
+  const f64 = (await easeFamily.fit(data.train, { lambda: 20, backend: 'wasm', threads: 2 })) as EaseModel;
+  const f32 = (await easeFamily.fit(data.train, { lambda: 20, backend: 'wasm', precision: 'float32' })) as EaseModel;
+  let d64 = 0;
+  let d32 = 0;
+  let scale = 0;
+  for (let k = 0; k < ref.B.length; k++) {
+    d64 = Math.max(d64, Math.abs(f64.B[k] - ref.B[k]));
+    d32 = Math.max(d32, Math.abs(f32.B[k] - ref.B[k]));
+    scale = Math.max(scale, Math.abs(ref.B[k]));
+  }
+  assert.ok(d64 <= 1e-6 * scale, `float64: max |ΔB| ${d64}`);
+  assert.ok(d32 <= 1e-3 * scale, `float32: max |ΔB| ${d32} (scale ${scale})`);
+  assert.deepEqual(topLists(f64, 10), topLists(ref, 10));
+  // float32: a swap needs two scores closer than its rounding; count lists that differ at all
+  const a = topLists(f32, 10);
+  const b = topLists(ref, 10);
+  const differ = a.filter((l, u) => l !== b[u]).length;
+  assert.ok(differ <= 0.05 * a.length, `${differ} of ${a.length} top-10 lists differ in float32`);
+});
+
+test('a Gram matrix that is numerically singular gives DIVERGED, naming lambda (and float64 when in float32)', async () => {
+  // four users with the same two items: G = [[4, 4], [4, 4]]; 4 + λ rounds to 4, the second pivot is 0
+  const x = randomCsr(4, 2, 1, 1);
+  for (const [backend, precision, lambda] of [['ts', 'float64', 1e-30], ['wasm', 'float64', 1e-30], ['wasm', 'float32', 1e-12]] as const) {
+    await assert.rejects(easeFamily.fit(x, { lambda, backend, precision }), (e: unknown) => {
+      assert.ok(e instanceof LrmlError && e.code === 'DIVERGED', `${backend} ${precision}: ${String(e)}`);
+      assert.match(e.message, /not positive definite .*pivot 1.*larger lambda/);
+      if (precision === 'float32') assert.match(e.message, /precision "float64"/);
+      return true;
+    });
+  }
+  // float64 resolves 4 + 1e-12: no error
+  await easeFamily.fit(x, { lambda: 1e-12, backend: 'wasm', precision: 'float64' });
 });
 
 test('ML-1M (NCF split, given 99 negatives): λ = 1000 reproduces 0.718 / 0.451', async (t) => {

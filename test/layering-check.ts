@@ -48,6 +48,8 @@ export const NODE_ALLOWED: readonly string[] = ['data', 'io', 'serve', 'cli', 'r
 export const NODE_EXCEPTIONS: Readonly<Record<string, string>> = {
   'train/backends/hogwild.ts': 'the Hogwild worker-thread backend, loaded on demand (threads > 1)',
   'train/backends/hogwild-worker.ts': 'the Hogwild worker entry, started by hogwild.ts',
+  'train/backends/ease-threads.ts': 'the EASE inverse\'s worker threads, loaded on demand (threads > 1)',
+  'train/backends/ease-worker.ts': 'the EASE inverse\'s worker entry, started by ease-threads.ts',
 };
 
 /** The kernels import nothing from the project but each other. */

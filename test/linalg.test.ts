@@ -5,7 +5,7 @@ import {
   cgWorkspace, choleskyFactor, choleskySolve, conjugateGradient, gramian, matVec, runSpdInverseStep, spdInverse, spdInversePlan,
   symmetrizeFromLower,
 } from '../src/kernels/linalg-impl.js';
-import { WasmSpdMatrix } from '../src/kernels/linalg-wasm.js';
+import { splitRows, WasmSpdMatrix, type SpdParallel } from '../src/kernels/linalg-wasm.js';
 import { Rng } from '../src/rng.js';
 import { naiveInverse } from './dense-helpers.js';
 
@@ -96,25 +96,90 @@ test('spdInverse (TypeScript, blocked) matches a Gauss–Jordan inverse', () => 
   [0.375, -0.25, -0.25, 0.5].forEach((v, k) => assert.ok(Math.abs(small[k] - v) < 1e-15));
 });
 
-test('WASM SIMD inverse matches the TypeScript one, step by step and at the end', () => {
-  for (const [n, nb] of CASES) {
-    const w = WasmSpdMatrix.tryCreate(n, nb);
-    assert.ok(w !== null, 'WebAssembly is available in Node');
+/** Runs the tasks of each stage in reverse order on this thread: a split must not change a bit. */
+function reversed(w: WasmSpdMatrix): SpdParallel {
+  return async (tasks) => {
+    for (const t of [...tasks].reverse()) w.runTask(t);
+  };
+}
+
+test('WASM SIMD inverse (float64) matches the TypeScript one; any row split gives the same bits', async () => {
+  // sizes not multiples of the block, tiny ones, and ragged last blocks (CASES), plus bigger ones
+  for (const [n, nb] of [...CASES, [1, 4], [3, 64], [5, 2], [66, 64], [129, 64], [200, 48]] as [number, number][]) {
     const a = randomSpd(n, 200 + n, 0.5);
-    w.a.set(a);
     const ts = a.slice();
-    for (const s of spdInversePlan(n, nb)) {
-      assert.equal(w.runStep(s), -1);
-      assert.equal(runSpdInverseStep(ts, n, s, nb), -1);
+    assert.equal(spdInverse(ts, n, nb), -1);
+    let one: Float64Array | null = null;
+    for (const threads of [1, 2, 3]) {
+      const w = WasmSpdMatrix.tryCreate(n, { nb });
+      assert.ok(w !== null, 'WebAssembly SIMD and shared memory are available in Node');
+      w.a.set(a);
+      assert.equal(await w.invert({ threads, parallel: reversed(w) }), -1);
+      const got = Float64Array.from(w.a);
+      assert.ok(maxRelDiff(got, ts) < 1e-11, `n=${n} nb=${nb}: ${maxRelDiff(got, ts)}`);
+      if (one === null) {
+        one = got;
+        assert.ok(maxRelDiff(got, naiveInverse(a, n)) < 1e-9);
+      } else {
+        assert.deepEqual(got, one, `n=${n} nb=${nb} threads=${threads}: not bit-identical to one thread`);
+      }
     }
-    w.symmetrize();
-    symmetrizeFromLower(ts, n);
-    assert.ok(maxRelDiff(w.a, ts) < 1e-11, `n=${n} nb=${nb}: ${maxRelDiff(w.a, ts)}`);
-    assert.ok(maxRelDiff(w.a, naiveInverse(a, n)) < 1e-9);
   }
-  const bad = WasmSpdMatrix.tryCreate(2)!;
-  bad.a.set([1, 2, 2, 1]);
-  assert.equal(bad.runStep(spdInversePlan(2)[0]), 1);
+});
+
+test('WASM SIMD inverse in float32 is within float32 rounding of the float64 one', async () => {
+  for (const [n, nb] of [[1, 64], [7, 3], [70, 16], [130, 64], [97, 32]] as [number, number][]) {
+    const a = randomSpd(n, 300 + n, n); // well conditioned: κ ≈ a few
+    const ts = a.slice();
+    spdInverse(ts, n, nb);
+    const w = WasmSpdMatrix.tryCreate(n, { precision: 'float32', nb })!;
+    assert.ok(w.a instanceof Float32Array);
+    w.a.set(a);
+    assert.equal(await w.invert({ threads: 2, parallel: reversed(w) }), -1);
+    assert.ok(maxRelDiff(w.a, ts) < 1e-4, `n=${n}: ${maxRelDiff(w.a, ts)}`);
+  }
+});
+
+test('WASM easeWeights: B = −P·diag(1/diag(P)) with a zero diagonal, as float32', async () => {
+  const n = 37;
+  const a = randomSpd(n, 5, 2);
+  const p = a.slice();
+  spdInverse(p, n, 8);
+  for (const precision of ['float64', 'float32'] as const) {
+    const w = WasmSpdMatrix.tryCreate(n, { precision, nb: 8 })!;
+    w.a.set(a);
+    assert.equal(await w.invert(), -1);
+    const b = await w.easeWeights({ threads: 2, parallel: reversed(w) });
+    assert.ok(b instanceof Float32Array && b.length === n * n);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        const want = i === j ? 0 : -p[i * n + j] / p[j * n + j];
+        assert.ok(Math.abs(b[i * n + j] - want) < (precision === 'float64' ? 1e-6 : 1e-4) * Math.max(1, Math.abs(want)), `${precision} B[${i}][${j}]`);
+      }
+    }
+  }
+});
+
+test('WASM inverse: a matrix that is not positive definite reports its first bad pivot', async () => {
+  for (const precision of ['float64', 'float32'] as const) {
+    const bad = WasmSpdMatrix.tryCreate(2, { precision })!;
+    bad.a.set([1, 2, 2, 1]);
+    assert.equal(await bad.invert(), 1);
+    const n = 150; // the bad pivot in the third block
+    const a = randomSpd(n, 1);
+    a[140 * n + 140] = -1e6;
+    const w = WasmSpdMatrix.tryCreate(n, { precision })!;
+    w.a.set(a);
+    assert.equal(await w.invert({ threads: 2 }), 140);
+  }
+});
+
+test('splitRows cuts a range into parts of about equal cost', () => {
+  assert.deepEqual(splitRows(0, 100, 2), [[0, 50], [50, 100]]);
+  assert.deepEqual(splitRows(5, 6, 3), [[5, 5], [5, 6], [6, 6]]);
+  const parts = splitRows(0, 1000, 2, (r) => 1000 - r);
+  assert.ok(parts[0][1] > 250 && parts[0][1] < 330, `${parts[0][1]}`); // ≈ 1000·(1 − 1/√2)
+  assert.deepEqual(splitRows(3, 3, 2), [[3, 3], [3, 3]]);
 });
 
 test('conjugate gradient: each step lowers ½xᵀAx − bᵀx, and d steps solve the system', () => {

@@ -2,8 +2,9 @@
 // item-item linear model. With G = XᵀX + λI and P = G⁻¹, the weights are
 // B = I − P·diag(1/diag(P)), i.e. B_ij = −P_ij / P_jj off the diagonal and B_ii = 0; the scores of
 // user u are x_u·B (the sum of the B rows of the user's items). The cost is one dense n×n SPD
-// inverse (n = items), done in float64 by the blocked Cholesky kernels (WASM SIMD, TypeScript
-// fallback; src/train/ease.ts); memory is about 12·n² bytes while fitting.
+// inverse (n = items), done by the blocked Cholesky kernels (WASM SIMD in float64 or float32 on
+// one or more threads, TypeScript fallback in float64; src/train/ease.ts); memory is about 12·n²
+// bytes while fitting (8·n² in float32).
 
 import { badOption, LrmlError, oneOf, withDefaults } from '../errors.js';
 import { noFoldInLoss } from './foldin.js';
@@ -25,6 +26,13 @@ export interface EaseOptions {
   maxMemoryBytes: number;
   /** Where the dense inverse runs: `wasm` (SIMD), `ts` (plain TypeScript) or `auto` (WASM when it can). */
   backend: 'auto' | 'wasm' | 'ts';
+  /**
+   * Element type of the WASM inverse: `float64` or `float32` (half the memory, about twice as
+   * fast; see docs/baselines.md for its effect on quality). The TypeScript backend always uses float64.
+   */
+  precision: 'float64' | 'float32';
+  /** Threads of the WASM inverse (this one and threads − 1 workers; results identical for any count). */
+  threads: number;
   /** Accepted for a uniform interface; EASE is deterministic and uses no randomness. */
   seed: number;
 }
@@ -41,6 +49,8 @@ export const EASE_DEFAULTS: Readonly<EaseOptions> = Object.freeze({
   lambda: 1000,
   maxMemoryBytes: 4 * 2 ** 30,
   backend: 'auto',
+  precision: 'float64',
+  threads: 2,
   seed: 0,
 });
 
@@ -59,21 +69,24 @@ export function resolveEaseOptions(given: Partial<EaseOptions>): EaseOptions {
   }
   if (typeof o.maxMemoryBytes !== 'number' || !(o.maxMemoryBytes > 0)) throw badOption('maxMemoryBytes', o.maxMemoryBytes, 'a positive number of bytes');
   oneOf('backend', o.backend, ['auto', 'wasm', 'ts'] as const);
+  oneOf('precision', o.precision, ['float64', 'float32'] as const);
+  if (!Number.isInteger(o.threads) || o.threads < 1 || o.threads > 256) throw badOption('threads', o.threads, 'an integer in [1, 256]');
   if (!Number.isInteger(o.seed)) throw badOption('seed', o.seed, 'an integer');
   return o;
 }
 
 /**
- * Bytes EASE needs to fit a catalogue of `numItems` items: a float64 n×n matrix (Gram, then its
- * inverse in place) and the float32 n×n weights B.
+ * Bytes EASE needs to fit a catalogue of `numItems` items: an n×n matrix in `precision` (Gram,
+ * then its inverse in place) and the float32 n×n weights B.
  *
  * @example
  * ```ts
  * easeMemoryBytes(3706); // ≈ 165 MB
+ * easeMemoryBytes(3706, 'float32'); // ≈ 110 MB
  * ```
  */
-export function easeMemoryBytes(numItems: number): number {
-  return 12 * numItems * numItems;
+export function easeMemoryBytes(numItems: number, precision: 'float64' | 'float32' = 'float64'): number {
+  return (precision === 'float64' ? 12 : 8) * numItems * numItems;
 }
 
 /**
@@ -209,6 +222,6 @@ export const easeFamily = trainedFamily<EaseOptions, EaseModel>({
   resolveOptions: resolveEaseOptions,
   // the training code (Gram matrix, blocked inverse) lives in src/train/ease.ts
   fromTensors: (config, tensors) => EaseModel.fromTensors(config, tensors),
-  // the item-item Gram matrix (float64) and the weights B (float32)
-  estimateMemory: (s) => ({ bytes: 12 * s.numItems * s.numItems, option: null }),
+  // the item-item Gram matrix (float64 or float32) and the weights B (float32)
+  estimateMemory: (s, options) => ({ bytes: easeMemoryBytes(s.numItems, options.precision === 'float32' ? 'float32' : 'float64'), option: null }),
 });

@@ -37,6 +37,7 @@ const ALL: readonly FamilyFlag[] = [
   { flag: '--backend <b>', option: 'backend', type: 'string', description: 'training kernel: auto | wasm | ts' },
   { flag: '--history-length <n>', option: 'historyLength', type: 'integer', description: 'hlr: at most this many of the user\'s items make the history' },
   { flag: '--history-temperature <x>', option: 'historyTemperature', type: 'number', description: 'hlr: temperature of the target–history attention' },
+  { flag: '--precision <p>', option: 'precision', type: 'string', description: 'EASE: float64 | float32 (the WASM inverse: half the memory, about twice as fast)' },
   { flag: '--seed <n>', option: 'seed', type: 'integer', description: 'random seed' },
 ];
 

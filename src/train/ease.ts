@@ -1,11 +1,13 @@
 // EASE's training (the model and its descriptor: src/models/ease.ts): G = XᵀX + λI, its inverse by
-// the blocked Cholesky kernels (WASM SIMD, TypeScript fallback) in float64, then B. Memory is about
-// 12·n² bytes while fitting (n = items).
+// the blocked Cholesky kernels — WASM SIMD in float64 or float32 (option `precision`) on
+// `threads` threads (worker threads: backends/ease-threads.ts), else TypeScript in float64 — then
+// B. Memory is about 12·n² bytes while fitting in float64, 8·n² in float32 (n = items).
 
 import type { Csr } from '../data/csr.js';
 import { LrmlError } from '../errors.js';
 import { LINALG_BLOCK, runSpdInverseStep, spdInversePlan, symmetrizeFromLower } from '../kernels/linalg-impl.js';
 import { WasmSpdMatrix } from '../kernels/linalg-wasm.js';
+import type { SpdThreads } from './backends/ease-threads.js';
 import { EaseModel, easeMemoryBytes, type EaseOptions } from '../models/ease.js';
 import { provideTrainer } from '../models/trainer.js';
 import type { EpochSummary, TrainHooks, TrainReport } from '../models/types.js';
@@ -28,6 +30,42 @@ function allocate<T>(make: () => T, bytes: number): T {
   }
 }
 
+/** Like {@link allocate}, for an allocation inside an async computation. */
+async function allocateAsync<T>(make: () => Promise<T>, bytes: number): Promise<T> {
+  try {
+    return await make();
+  } catch (e) {
+    if (e instanceof RangeError) throw new LrmlError('TOO_LARGE', `ease: could not allocate ${gib(bytes)} (${e.message}); lower the catalogue size`);
+    throw e;
+  }
+}
+
+/** The Node-only worker-thread module, imported on demand (threads > 1). */
+const THREADS_MODULE = './backends/ease-threads.js';
+
+/**
+ * Smallest catalogue for which EASE starts worker threads (below it one thread is faster than
+ * starting them; the result is the same either way).
+ *
+ * @example
+ * ```ts
+ * EASE_THREADS_MIN_ITEMS; // 512
+ * ```
+ */
+export const EASE_THREADS_MIN_ITEMS = 512;
+
+/** Worker threads over the matrix, or null (one thread) when they cannot start here (e.g. a browser). */
+async function startThreads(m: WasmSpdMatrix, threads: number): Promise<SpdThreads | null> {
+  try {
+    // a non-literal specifier: browser bundlers leave this Node-only module (worker_threads) out
+    const specifier = THREADS_MODULE;
+    const mod = (await import(specifier)) as typeof import('./backends/ease-threads.js');
+    return await mod.startSpdThreads(m, threads);
+  } catch {
+    return null;
+  }
+}
+
 function cancelled(where: string): LrmlError {
   return new LrmlError('CANCELLED', `ease: training cancelled ${where}`);
 }
@@ -36,7 +74,8 @@ function cancelled(where: string): LrmlError {
  * Fits EASE on the user × item matrix: builds G = XᵀX + λI, inverts it (blocked Cholesky in
  * float64), and forms B. Progress is reported as one epoch (rows: users for the Gram, then 3×items
  * for the three phases of the inverse); `hooks.signal` is honoured between blocks.
- * Throws TOO_LARGE when 12·numItems² bytes exceed `maxMemoryBytes`.
+ * Throws TOO_LARGE when {@link easeMemoryBytes} exceeds `maxMemoryBytes`; DIVERGED when the
+ * Cholesky factorisation meets a non-positive pivot (XᵀX + λI numerically not positive definite).
  *
  * @example
  * ```ts
@@ -47,26 +86,28 @@ export async function fitEase(data: Csr, o: EaseOptions, hooks: TrainHooks = {})
   const t0 = performance.now();
   const n = data.numCols;
   const numUsers = data.numRows;
-  const need = easeMemoryBytes(n);
+  const need = easeMemoryBytes(n, o.precision);
   if (need > o.maxMemoryBytes) {
     throw new LrmlError(
       'TOO_LARGE',
-      `ease: ${n} items need about ${gib(need)} (a ${n}×${n} float64 matrix of ${gib(8 * n * n)} and float32 weights of ${gib(4 * n * n)}), ` +
+      `ease: ${n} items need about ${gib(need)} (a ${n}×${n} ${o.precision} matrix of ${gib(need - 4 * n * n)} and float32 weights of ${gib(4 * n * n)}), ` +
         `above maxMemoryBytes = ${gib(o.maxMemoryBytes)}; raise maxMemoryBytes or shrink the catalogue (e.g. drop rare items)`,
     );
   }
   if (hooks.signal?.aborted) throw cancelled('before it started');
   let wasm: WasmSpdMatrix | null = null;
   if (o.backend !== 'ts') {
-    wasm = WasmSpdMatrix.tryCreate(n);
+    wasm = WasmSpdMatrix.tryCreate(n, { precision: o.precision });
     if (wasm === null && o.backend === 'wasm') {
-      throw new LrmlError('BAD_OPTION', `ease: backend "wasm" is unavailable here (WebAssembly cannot be compiled, or ${n}×${n} float64 exceeds 4 GiB); use backend "auto" or "ts"`);
+      throw new LrmlError(
+        'BAD_OPTION',
+        `ease: backend "wasm" is unavailable here (WebAssembly SIMD or shared memory is missing, or a ${n}×${n} ${o.precision} matrix exceeds 4 GiB); use backend "auto" or "ts"`,
+      );
     }
   }
+  // the TypeScript fallback always works in float64
   const a = wasm !== null ? wasm.a : allocate(() => new Float64Array(n * n), 8 * n * n);
 
-  const steps = spdInversePlan(n, LINALG_BLOCK);
-  const totalCost = steps.reduce((s, x) => s + x.cost, 0);
   const total = numUsers + 3 * n;
   let lastYield = performance.now();
   const progress = async (done: number): Promise<void> => {
@@ -99,29 +140,48 @@ export async function fitEase(data: Csr, o: EaseOptions, hooks: TrainHooks = {})
   }
   for (let i = 0; i < n; i++) a[i * n + i] += o.lambda;
 
-  // P = G⁻¹ in place, block by block
-  let costDone = 0;
-  for (const step of steps) {
-    const bad = wasm !== null ? wasm.runStep(step) : runSpdInverseStep(a, n, step, LINALG_BLOCK);
-    if (bad >= 0) {
-      throw new LrmlError('DIVERGED', `ease: XᵀX + λI is not positive definite (pivot ${bad}); use a larger lambda (now ${o.lambda})`);
+  const notSpd = (bad: number): LrmlError =>
+    new LrmlError(
+      'DIVERGED',
+      `ease: XᵀX + λI is not positive definite in ${wasm !== null ? o.precision : 'float64'} (pivot ${bad}); use a larger lambda (now ${o.lambda})` +
+        (wasm !== null && o.precision === 'float32' ? ' or precision "float64"' : ''),
+    );
+  let B: Float32Array;
+  if (wasm !== null) {
+    // P = G⁻¹ in place and then B, on `threads` threads (bit-identical to one)
+    const threads = n >= EASE_THREADS_MIN_ITEMS ? o.threads : 1;
+    const pool = threads > 1 ? await startThreads(wasm, threads) : null;
+    try {
+      const run = { threads: pool?.threads ?? 1, parallel: pool?.parallel };
+      const bad = await wasm.invert({ ...run, afterStep: (done, all) => progress(numUsers + Math.round((3 * n * done) / all)) });
+      if (bad >= 0) throw notSpd(bad);
+      B = await allocateAsync(() => wasm!.easeWeights(run), 4 * n * n);
+    } finally {
+      await pool?.dispose();
     }
-    costDone += step.cost;
-    await progress(numUsers + Math.round((3 * n * costDone) / totalCost));
+    wasm = null;
+  } else {
+    // P = G⁻¹ in place, block by block (TypeScript, float64)
+    const steps = spdInversePlan(n, LINALG_BLOCK);
+    const totalCost = steps.reduce((s, x) => s + x.cost, 0);
+    let costDone = 0;
+    for (const step of steps) {
+      const bad = runSpdInverseStep(a as Float64Array, n, step, LINALG_BLOCK);
+      if (bad >= 0) throw notSpd(bad);
+      costDone += step.cost;
+      await progress(numUsers + Math.round((3 * n * costDone) / totalCost));
+    }
+    symmetrizeFromLower(a as Float64Array, n);
+    // B = −P·diag(1/diag(P)), zero diagonal
+    B = allocate(() => new Float32Array(n * n), 4 * n * n);
+    const inv = new Float64Array(n);
+    for (let j = 0; j < n; j++) inv[j] = -1 / a[j * n + j];
+    for (let i = 0; i < n; i++) {
+      const r = i * n;
+      for (let j = 0; j < n; j++) B[r + j] = a[r + j] * inv[j];
+      B[r + i] = 0;
+    }
   }
-  if (wasm !== null) wasm.symmetrize();
-  else symmetrizeFromLower(a, n);
-
-  // B = −P·diag(1/diag(P)), zero diagonal
-  const B = allocate(() => new Float32Array(n * n), 4 * n * n);
-  const inv = new Float64Array(n);
-  for (let j = 0; j < n; j++) inv[j] = -1 / a[j * n + j];
-  for (let i = 0; i < n; i++) {
-    const r = i * n;
-    for (let j = 0; j < n; j++) B[r + j] = a[r + j] * inv[j];
-    B[r + i] = 0;
-  }
-  wasm = null;
   const model = new EaseModel(numUsers, n, o, B, data.indptr.slice(), data.indices.slice());
 
   const seconds = (performance.now() - t0) / 1000;

@@ -1,209 +1,294 @@
-// Dense SPD inverse in AssemblyScript with WebAssembly SIMD (f64x2): the same blocked three-phase
-// algorithm as src/kernels/linalg-impl.ts (Cholesky by block columns, V = L⁻ᵀ by block rows,
-// P = V·Vᵀ by block rows), on one row-major n×n float64 matrix at offset `a` of this module's own
-// (non-shared) memory. The host grows the memory, writes the matrix, then calls the steps in
-// order; nothing is allocated here. The heavy loops are dot products of contiguous row
-// segments, computed 2 rows × 4 rows at a time (8 vector accumulators) over k-chunks that keep
-// a panel in cache.
+// @lrml-shared-memory
+// Dense SPD inverse in AssemblyScript with WebAssembly SIMD, in float64 (f64x2) or float32
+// (f32x4): the same blocked three-phase algorithm as src/kernels/linalg-impl.ts (Cholesky by
+// block columns, V = L⁻ᵀ by block rows, P = V·Vᵀ by block rows), on one row-major n×n matrix at
+// offset `a` of the imported (shared) memory. Every function works on a range of rows, so the
+// host can split a step between threads (src/kernels/linalg-wasm.ts plans the split; the worker
+// threads live in src/train/backends/ease-threads.ts): the rows of one call never read what
+// another call of the same stage writes. Each matrix entry is computed by the same sequence of
+// operations whatever the split (the 2×4 register tile and the one-entry remainder path sum in
+// the same order), so one thread and two give bit-identical results.
+//
+// Exports come in pairs, `…64` (f64) and `…32` (f32), instances of one generic kernel. `d` is a
+// length-n vector next to the matrix: the diagonal of L during phase 1, then −1/diag(P) for the
+// EASE weights. Nothing is allocated here.
 
+/** Length of the k-chunks of the dot-product updates (elements; keeps panels in cache). */
 const K_CHUNK: i32 = 256;
+/** Columns per tile of the dot-product updates (a tile of K_CHUNK × 64 stays in L2). */
+const C_TILE: i32 = 64;
 
 export function heapBase(): usize {
   return __heap_base;
 }
 
-@inline function hsum(v: v128): f64 {
-  return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
+// @ts-ignore: decorator
+@inline function hsum<T>(v: v128): T {
+  if (sizeof<T>() == 8) return v128.extract_lane<T>(v, 0) + v128.extract_lane<T>(v, 1);
+  return (v128.extract_lane<T>(v, 0) + v128.extract_lane<T>(v, 1)) + (v128.extract_lane<T>(v, 2) + v128.extract_lane<T>(v, 3));
 }
 
-@inline function rowPtr(a: usize, n: i32, r: i32): usize {
-  return a + ((<usize>r * <usize>n) << 3);
+// @ts-ignore: decorator
+@inline function rowPtr<T>(a: usize, n: i32, r: i32): usize {
+  return a + <usize>r * <usize>n * sizeof<T>();
 }
 
-/** Σ_{k∈[k0,k1)} x[k]·y[k] for row pointers x and y. */
-function dotRange(x: usize, y: usize, k0: i32, k1: i32): f64 {
-  let acc0 = f64x2.splat(0);
-  let acc1 = f64x2.splat(0);
+// @ts-ignore: decorator
+@inline function at<T>(row: usize, k: i32): usize {
+  return row + <usize>k * sizeof<T>();
+}
+
+/** Σ_{k∈[k0,k1)} x[k]·y[k] (two vector accumulators; for the short triangular fix-ups). */
+function dotRange<T>(x: usize, y: usize, k0: i32, k1: i32): T {
+  const lanes: i32 = 16 / <i32>sizeof<T>();
+  let acc0 = v128.splat<T>(0);
+  let acc1 = v128.splat<T>(0);
   let k = k0;
-  for (; k + 3 < k1; k += 4) {
-    const o = <usize>k << 3;
-    acc0 = f64x2.add(acc0, f64x2.mul(v128.load(x + o), v128.load(y + o)));
-    acc1 = f64x2.add(acc1, f64x2.mul(v128.load(x + o + 16), v128.load(y + o + 16)));
+  for (; k + 2 * lanes - 1 < k1; k += 2 * lanes) {
+    const o = <usize>k * sizeof<T>();
+    acc0 = v128.add<T>(acc0, v128.mul<T>(v128.load(x + o), v128.load(y + o)));
+    acc1 = v128.add<T>(acc1, v128.mul<T>(v128.load(x + o + 16), v128.load(y + o + 16)));
   }
-  let s = hsum(f64x2.add(acc0, acc1));
-  for (; k < k1; k++) {
-    const o = <usize>k << 3;
-    s += load<f64>(x + o) * load<f64>(y + o);
-  }
+  let s = hsum<T>(v128.add<T>(acc0, acc1));
+  for (; k < k1; k++) s += load<T>(at<T>(x, k)) * load<T>(at<T>(y, k));
   return s;
 }
 
 /**
- * A[r][c] = beta·A[r][c] + alpha·Σ_{k∈[k0,k1)} A[r][k]·A[c][k], r ∈ [r0,r1), c ∈ [c0,c1).
- * beta is 0 or 1. The target block must not overlap the k-ranges read.
+ * One entry of a chunk of the update, summed exactly as the 2×4 tile sums each of its entries:
+ * one vector accumulator over [kb, kv), its lanes, then the scalar tail [kv, ke) in order.
  */
-export function rowDotUpdate(a: usize, n: i32, r0: i32, r1: i32, c0: i32, c1: i32, k0: i32, k1: i32, alpha: f64, beta: i32): void {
+// @ts-ignore: decorator
+@inline function dotChunk<T>(x: usize, y: usize, ob: usize, ov: usize, kv: i32, ke: i32): T {
+  let acc = v128.splat<T>(0);
+  for (let o = ob; o < ov; o += 16) acc = v128.add<T>(acc, v128.mul<T>(v128.load(x + o), v128.load(y + o)));
+  let s = hsum<T>(acc);
+  for (let k = kv; k < ke; k++) s += load<T>(at<T>(x, k)) * load<T>(at<T>(y, k));
+  return s;
+}
+
+// @ts-ignore: decorator
+@inline function addTo<T>(p: usize, v: T): void {
+  store<T>(p, load<T>(p) + v);
+}
+
+/**
+ * A[r][c] = beta·A[r][c] + alpha·Σ_{k∈[k0,k1)} A[r][k]·A[c][k], r ∈ [r0,r1), c ∈ [c0,c1); beta 0 or
+ * 1. The target block must not overlap the k-ranges read. Loops: k-chunks, column tiles, pairs
+ * of rows, quads of columns (2×4 vector accumulators).
+ */
+function gemmNT<T>(a: usize, n: i32, r0: i32, r1: i32, c0: i32, c1: i32, k0: i32, k1: i32, alpha: T, beta: i32): void {
+  const S = sizeof<T>();
+  const lanes: i32 = 16 / <i32>S;
   if (beta == 0) {
-    for (let r = r0; r < r1; r++) memory.fill(rowPtr(a, n, r) + (<usize>c0 << 3), 0, <usize>(c1 - c0) << 3);
+    for (let r = r0; r < r1; r++) memory.fill(at<T>(rowPtr<T>(a, n, r), c0), 0, <usize>(c1 - c0) * S);
   }
+  const rowBytes = <usize>n * S;
   for (let kb = k0; kb < k1; kb += K_CHUNK) {
     const ke = min(kb + K_CHUNK, k1);
-    const kv = kb + ((ke - kb) & ~1); // end of the vectorised part
-    const ob = <usize>kb << 3;
-    const ov = <usize>kv << 3;
-    let r = r0;
-    for (; r + 1 < r1; r += 2) {
-      const x0 = rowPtr(a, n, r);
-      const x1 = x0 + (<usize>n << 3);
-      let c = c0;
-      for (; c + 3 < c1; c += 4) {
-        const y0 = rowPtr(a, n, c);
-        const y1 = y0 + (<usize>n << 3);
-        const y2 = y1 + (<usize>n << 3);
-        const y3 = y2 + (<usize>n << 3);
-        let s00 = f64x2.splat(0), s01 = f64x2.splat(0), s02 = f64x2.splat(0), s03 = f64x2.splat(0);
-        let s10 = f64x2.splat(0), s11 = f64x2.splat(0), s12 = f64x2.splat(0), s13 = f64x2.splat(0);
-        for (let o = ob; o < ov; o += 16) {
-          const u0 = v128.load(x0 + o);
-          const u1 = v128.load(x1 + o);
-          const v0 = v128.load(y0 + o);
-          const v1 = v128.load(y1 + o);
-          const v2 = v128.load(y2 + o);
-          const v3 = v128.load(y3 + o);
-          s00 = f64x2.add(s00, f64x2.mul(u0, v0));
-          s01 = f64x2.add(s01, f64x2.mul(u0, v1));
-          s02 = f64x2.add(s02, f64x2.mul(u0, v2));
-          s03 = f64x2.add(s03, f64x2.mul(u0, v3));
-          s10 = f64x2.add(s10, f64x2.mul(u1, v0));
-          s11 = f64x2.add(s11, f64x2.mul(u1, v1));
-          s12 = f64x2.add(s12, f64x2.mul(u1, v2));
-          s13 = f64x2.add(s13, f64x2.mul(u1, v3));
+    const kv = kb + ((ke - kb) & ~(lanes - 1)); // end of the vectorised part
+    const ob = <usize>kb * S;
+    const ov = <usize>kv * S;
+    for (let cb = c0; cb < c1; cb += C_TILE) {
+      const ce = min(cb + C_TILE, c1);
+      let r = r0;
+      for (; r + 1 < r1; r += 2) {
+        const x0 = rowPtr<T>(a, n, r);
+        const x1 = x0 + rowBytes;
+        let c = cb;
+        for (; c + 3 < ce; c += 4) {
+          const y0 = rowPtr<T>(a, n, c);
+          const y1 = y0 + rowBytes;
+          const y2 = y1 + rowBytes;
+          const y3 = y2 + rowBytes;
+          let s00 = v128.splat<T>(0), s01 = v128.splat<T>(0), s02 = v128.splat<T>(0), s03 = v128.splat<T>(0);
+          let s10 = v128.splat<T>(0), s11 = v128.splat<T>(0), s12 = v128.splat<T>(0), s13 = v128.splat<T>(0);
+          for (let o = ob; o < ov; o += 16) {
+            const u0 = v128.load(x0 + o);
+            const u1 = v128.load(x1 + o);
+            const v0 = v128.load(y0 + o);
+            s00 = v128.add<T>(s00, v128.mul<T>(u0, v0));
+            s10 = v128.add<T>(s10, v128.mul<T>(u1, v0));
+            const v1 = v128.load(y1 + o);
+            s01 = v128.add<T>(s01, v128.mul<T>(u0, v1));
+            s11 = v128.add<T>(s11, v128.mul<T>(u1, v1));
+            const v2 = v128.load(y2 + o);
+            s02 = v128.add<T>(s02, v128.mul<T>(u0, v2));
+            s12 = v128.add<T>(s12, v128.mul<T>(u1, v2));
+            const v3 = v128.load(y3 + o);
+            s03 = v128.add<T>(s03, v128.mul<T>(u0, v3));
+            s13 = v128.add<T>(s13, v128.mul<T>(u1, v3));
+          }
+          let t00 = hsum<T>(s00), t01 = hsum<T>(s01), t02 = hsum<T>(s02), t03 = hsum<T>(s03);
+          let t10 = hsum<T>(s10), t11 = hsum<T>(s11), t12 = hsum<T>(s12), t13 = hsum<T>(s13);
+          for (let k = kv; k < ke; k++) {
+            const u0 = load<T>(at<T>(x0, k));
+            const u1 = load<T>(at<T>(x1, k));
+            const v0 = load<T>(at<T>(y0, k));
+            const v1 = load<T>(at<T>(y1, k));
+            const v2 = load<T>(at<T>(y2, k));
+            const v3 = load<T>(at<T>(y3, k));
+            t00 += u0 * v0; t01 += u0 * v1; t02 += u0 * v2; t03 += u0 * v3;
+            t10 += u1 * v0; t11 += u1 * v1; t12 += u1 * v2; t13 += u1 * v3;
+          }
+          const p0 = at<T>(x0, c);
+          const p1 = at<T>(x1, c);
+          addTo<T>(p0, alpha * t00);
+          addTo<T>(p0 + S, alpha * t01);
+          addTo<T>(p0 + 2 * S, alpha * t02);
+          addTo<T>(p0 + 3 * S, alpha * t03);
+          addTo<T>(p1, alpha * t10);
+          addTo<T>(p1 + S, alpha * t11);
+          addTo<T>(p1 + 2 * S, alpha * t12);
+          addTo<T>(p1 + 3 * S, alpha * t13);
         }
-        let t00 = hsum(s00), t01 = hsum(s01), t02 = hsum(s02), t03 = hsum(s03);
-        let t10 = hsum(s10), t11 = hsum(s11), t12 = hsum(s12), t13 = hsum(s13);
-        if (kv < ke) {
-          const u0 = load<f64>(x0 + ov);
-          const u1 = load<f64>(x1 + ov);
-          const v0 = load<f64>(y0 + ov);
-          const v1 = load<f64>(y1 + ov);
-          const v2 = load<f64>(y2 + ov);
-          const v3 = load<f64>(y3 + ov);
-          t00 += u0 * v0; t01 += u0 * v1; t02 += u0 * v2; t03 += u0 * v3;
-          t10 += u1 * v0; t11 += u1 * v1; t12 += u1 * v2; t13 += u1 * v3;
+        for (; c < ce; c++) {
+          const y0 = rowPtr<T>(a, n, c);
+          addTo<T>(at<T>(x0, c), alpha * dotChunk<T>(x0, y0, ob, ov, kv, ke));
+          addTo<T>(at<T>(x1, c), alpha * dotChunk<T>(x1, y0, ob, ov, kv, ke));
         }
-        const p0 = x0 + (<usize>c << 3);
-        const p1 = x1 + (<usize>c << 3);
-        store<f64>(p0, load<f64>(p0) + alpha * t00);
-        store<f64>(p0 + 8, load<f64>(p0 + 8) + alpha * t01);
-        store<f64>(p0 + 16, load<f64>(p0 + 16) + alpha * t02);
-        store<f64>(p0 + 24, load<f64>(p0 + 24) + alpha * t03);
-        store<f64>(p1, load<f64>(p1) + alpha * t10);
-        store<f64>(p1 + 8, load<f64>(p1 + 8) + alpha * t11);
-        store<f64>(p1 + 16, load<f64>(p1 + 16) + alpha * t12);
-        store<f64>(p1 + 24, load<f64>(p1 + 24) + alpha * t13);
       }
-      for (; c < c1; c++) {
-        const y0 = rowPtr(a, n, c);
-        const p0 = x0 + (<usize>c << 3);
-        const p1 = x1 + (<usize>c << 3);
-        store<f64>(p0, load<f64>(p0) + alpha * dotRange(x0, y0, kb, ke));
-        store<f64>(p1, load<f64>(p1) + alpha * dotRange(x1, y0, kb, ke));
-      }
-    }
-    if (r < r1) {
-      const x0 = rowPtr(a, n, r);
-      for (let c = c0; c < c1; c++) {
-        const p0 = x0 + (<usize>c << 3);
-        store<f64>(p0, load<f64>(p0) + alpha * dotRange(x0, rowPtr(a, n, c), kb, ke));
+      if (r < r1) {
+        const x0 = rowPtr<T>(a, n, r);
+        for (let c = cb; c < ce; c++) addTo<T>(at<T>(x0, c), alpha * dotChunk<T>(x0, rowPtr<T>(a, n, c), ob, ov, kv, ke));
       }
     }
   }
 }
 
-/** Phase 0: Cholesky of block column [jb, je). Returns −1 or the index of a non-positive pivot. */
-export function choleskyBlock(a: usize, n: i32, jb: i32, je: i32): i32 {
-  rowDotUpdate(a, n, jb, n, jb, je, 0, jb, -1.0, 1);
+/** Phase 0, stage 1: rows [r0, r1) ⊆ [jb, n) of block column [jb, je) minus the columns left of it. */
+function cholUpdate<T>(a: usize, n: i32, jb: i32, je: i32, r0: i32, r1: i32): void {
+  gemmNT<T>(a, n, r0, r1, jb, je, 0, jb, <T>-1, 1);
+}
+
+/** Phase 0, stage 2 (one thread): the diagonal block. Returns −1 or a non-positive pivot's index. */
+function cholDiag<T>(a: usize, n: i32, jb: i32, je: i32): i32 {
   for (let i = jb; i < je; i++) {
-    const ri = rowPtr(a, n, i);
+    const ri = rowPtr<T>(a, n, i);
     for (let j = jb; j <= i; j++) {
-      const rj = rowPtr(a, n, j);
-      const pij = ri + (<usize>j << 3);
-      const s = load<f64>(pij) - dotRange(ri, rj, jb, j);
+      const rj = rowPtr<T>(a, n, j);
+      const pij = at<T>(ri, j);
+      const s = load<T>(pij) - dotRange<T>(ri, rj, jb, j);
       if (i == j) {
         if (!(s > 0)) return j;
-        store<f64>(pij, Math.sqrt(s));
+        store<T>(pij, sqrt<T>(s));
       } else {
-        store<f64>(pij, s / load<f64>(rj + (<usize>j << 3)));
+        store<T>(pij, s / load<T>(at<T>(rj, j)));
       }
-    }
-  }
-  for (let i = je; i < n; i++) {
-    const ri = rowPtr(a, n, i);
-    for (let j = jb; j < je; j++) {
-      const rj = rowPtr(a, n, j);
-      const pij = ri + (<usize>j << 3);
-      store<f64>(pij, (load<f64>(pij) - dotRange(ri, rj, jb, j)) / load<f64>(rj + (<usize>j << 3)));
     }
   }
   return -1;
 }
 
-/** Phase 1: block row [jb, je) of V = L⁻ᵀ (upper triangle and diagonal); block rows ascending. */
-export function invTriBlock(a: usize, n: i32, jb: i32, je: i32, nb: i32): void {
-  for (let j = jb; j < je; j++) {
-    const rj = rowPtr(a, n, j);
-    const pjj = rj + (<usize>j << 3);
-    store<f64>(pjj, 1.0 / load<f64>(pjj));
+/** Phase 0, stage 3: rows [r0, r1) ⊆ [je, n) of the panel below the diagonal block. */
+function cholPanel<T>(a: usize, n: i32, jb: i32, je: i32, r0: i32, r1: i32): void {
+  for (let i = r0; i < r1; i++) {
+    const ri = rowPtr<T>(a, n, i);
+    for (let j = jb; j < je; j++) {
+      const rj = rowPtr<T>(a, n, j);
+      const pij = at<T>(ri, j);
+      store<T>(pij, (load<T>(pij) - dotRange<T>(ri, rj, jb, j)) / load<T>(at<T>(rj, j)));
+    }
+  }
+}
+
+/** d[i] = A[i][i] for i ∈ [0, n) (one thread). */
+function saveDiag<T>(a: usize, n: i32, d: usize): void {
+  for (let i = 0; i < n; i++) store<T>(at<T>(d, i), load<T>(at<T>(rowPtr<T>(a, n, i), i)));
+}
+
+/**
+ * Phase 1: rows [j0, j1) ⊆ [jb, je) of block row [jb, je) of V = L⁻ᵀ (upper triangle and
+ * diagonal); block rows ascending; d holds diag(L) (saveDiag after phase 0). A row of V reads
+ * only itself and L, so rows split freely between threads.
+ */
+function invTri<T>(a: usize, n: i32, d: usize, jb: i32, je: i32, nb: i32, j0: i32, j1: i32): void {
+  for (let j = j0; j < j1; j++) {
+    const rj = rowPtr<T>(a, n, j);
+    store<T>(at<T>(rj, j), <T>1 / load<T>(at<T>(d, j)));
     for (let i = j + 1; i < je; i++) {
-      const ri = rowPtr(a, n, i);
-      store<f64>(rj + (<usize>i << 3), -dotRange(ri, rj, j, i) / load<f64>(ri + (<usize>i << 3)));
+      store<T>(at<T>(rj, i), -dotRange<T>(rowPtr<T>(a, n, i), rj, j, i) / load<T>(at<T>(d, i)));
     }
   }
   for (let ib = je; ib < n; ib += nb) {
     const ie = min(ib + nb, n);
-    rowDotUpdate(a, n, jb, je, ib, ie, je, ib, 1.0, 0);
-    for (let j = jb; j < je; j++) {
-      const rj = rowPtr(a, n, j);
+    gemmNT<T>(a, n, j0, j1, ib, ie, je, ib, <T>1, 0);
+    for (let j = j0; j < j1; j++) {
+      const rj = rowPtr<T>(a, n, j);
       for (let i = ib; i < ie; i++) {
-        const ri = rowPtr(a, n, i);
-        const pji = rj + (<usize>i << 3);
-        const t = load<f64>(pji) + dotRange(rj, ri, j, je) + dotRange(rj, ri, ib, i);
-        store<f64>(pji, -t / load<f64>(ri + (<usize>i << 3)));
+        const ri = rowPtr<T>(a, n, i);
+        const p = at<T>(rj, i);
+        const t = load<T>(p) + dotRange<T>(rj, ri, j, je) + dotRange<T>(rj, ri, ib, i);
+        store<T>(p, -t / load<T>(at<T>(d, i)));
       }
     }
   }
 }
 
-/** Phase 2: block row [ib, ie) of P = V·Vᵀ (lower triangle and diagonal). */
-export function inverseProductBlock(a: usize, n: i32, ib: i32, ie: i32): void {
-  rowDotUpdate(a, n, ib, ie, 0, ib, ie, n, 1.0, 0);
-  for (let i = ib; i < ie; i++) {
-    const ri = rowPtr(a, n, i);
-    for (let j = 0; j < ib; j++) {
-      const p = ri + (<usize>j << 3);
-      store<f64>(p, load<f64>(p) + dotRange(ri, rowPtr(a, n, j), i, ie));
-    }
+/**
+ * Phase 2: rows [r0, r1) ⊆ [ib, ie) of block row [ib, ie) of P = V·Vᵀ (lower triangle and
+ * diagonal). A row reads only the upper triangle of V and its own diagonal, so rows split freely.
+ */
+function invProd<T>(a: usize, n: i32, ib: i32, ie: i32, r0: i32, r1: i32): void {
+  gemmNT<T>(a, n, r0, r1, 0, ib, ie, n, <T>1, 0);
+  for (let i = r0; i < r1; i++) {
+    const ri = rowPtr<T>(a, n, i);
+    for (let j = 0; j < ib; j++) addTo<T>(at<T>(ri, j), dotRange<T>(ri, rowPtr<T>(a, n, j), i, ie));
   }
-  for (let i = ib; i < ie; i++) {
-    const ri = rowPtr(a, n, i);
-    for (let j = ib; j < i; j++) store<f64>(ri + (<usize>j << 3), dotRange(ri, rowPtr(a, n, j), i, n));
-    store<f64>(ri + (<usize>i << 3), dotRange(ri, ri, i, n));
+  for (let i = r0; i < r1; i++) {
+    const ri = rowPtr<T>(a, n, i);
+    for (let j = ib; j < i; j++) store<T>(at<T>(ri, j), dotRange<T>(ri, rowPtr<T>(a, n, j), i, n));
+    store<T>(at<T>(ri, i), dotRange<T>(ri, ri, i, n));
   }
 }
 
-/** Copies the lower triangle onto the upper one, in 64×64 tiles. */
-export function symmetrizeFromLower(a: usize, n: i32): void {
-  const T: i32 = 64;
-  for (let ib = 0; ib < n; ib += T) {
-    for (let jb = ib; jb < n; jb += T) {
-      const ie = min(ib + T, n);
-      const je = min(jb + T, n);
+/** Rows [r0, r1): the upper triangle from the lower one (reads only the lower triangle), by 64×64 tiles. */
+function symmetrize<T>(a: usize, n: i32, r0: i32, r1: i32): void {
+  const T_: i32 = 64;
+  for (let ib = r0; ib < r1; ib += T_) {
+    const ie = min(ib + T_, r1);
+    for (let jb = ib; jb < n; jb += T_) {
+      const je = min(jb + T_, n);
       for (let i = ib; i < ie; i++) {
-        const ri = rowPtr(a, n, i);
-        for (let j = max(jb, i + 1); j < je; j++) {
-          store<f64>(ri + (<usize>j << 3), load<f64>(rowPtr(a, n, j) + (<usize>i << 3)));
-        }
+        const ri = rowPtr<T>(a, n, i);
+        for (let j = max(jb, i + 1); j < je; j++) store<T>(at<T>(ri, j), load<T>(at<T>(rowPtr<T>(a, n, j), i)));
       }
     }
   }
 }
+
+/** d[j] = −1 / A[j][j] (one thread; after the inverse, before easeWeights). */
+function negInvDiag<T>(a: usize, n: i32, d: usize): void {
+  for (let j = 0; j < n; j++) store<T>(at<T>(d, j), <T>-1 / load<T>(at<T>(rowPtr<T>(a, n, j), j)));
+}
+
+/** Rows [r0, r1) of the EASE weights in place: A[i][j] ·= d[j], A[i][i] = 0 (A symmetric, d from negInvDiag). */
+function easeWeights<T>(a: usize, n: i32, d: usize, r0: i32, r1: i32): void {
+  const lanes: i32 = 16 / <i32>sizeof<T>();
+  for (let i = r0; i < r1; i++) {
+    const ri = rowPtr<T>(a, n, i);
+    let j = 0;
+    for (; j + lanes - 1 < n; j += lanes) v128.store(at<T>(ri, j), v128.mul<T>(v128.load(at<T>(ri, j)), v128.load(at<T>(d, j))));
+    for (; j < n; j++) store<T>(at<T>(ri, j), load<T>(at<T>(ri, j)) * load<T>(at<T>(d, j)));
+    store<T>(at<T>(ri, i), <T>0);
+  }
+}
+
+export function cholUpdate64(a: usize, n: i32, jb: i32, je: i32, r0: i32, r1: i32): void { cholUpdate<f64>(a, n, jb, je, r0, r1); }
+export function cholUpdate32(a: usize, n: i32, jb: i32, je: i32, r0: i32, r1: i32): void { cholUpdate<f32>(a, n, jb, je, r0, r1); }
+export function cholDiag64(a: usize, n: i32, jb: i32, je: i32): i32 { return cholDiag<f64>(a, n, jb, je); }
+export function cholDiag32(a: usize, n: i32, jb: i32, je: i32): i32 { return cholDiag<f32>(a, n, jb, je); }
+export function cholPanel64(a: usize, n: i32, jb: i32, je: i32, r0: i32, r1: i32): void { cholPanel<f64>(a, n, jb, je, r0, r1); }
+export function cholPanel32(a: usize, n: i32, jb: i32, je: i32, r0: i32, r1: i32): void { cholPanel<f32>(a, n, jb, je, r0, r1); }
+export function saveDiag64(a: usize, n: i32, d: usize): void { saveDiag<f64>(a, n, d); }
+export function saveDiag32(a: usize, n: i32, d: usize): void { saveDiag<f32>(a, n, d); }
+export function invTri64(a: usize, n: i32, d: usize, jb: i32, je: i32, nb: i32, j0: i32, j1: i32): void { invTri<f64>(a, n, d, jb, je, nb, j0, j1); }
+export function invTri32(a: usize, n: i32, d: usize, jb: i32, je: i32, nb: i32, j0: i32, j1: i32): void { invTri<f32>(a, n, d, jb, je, nb, j0, j1); }
+export function invProd64(a: usize, n: i32, ib: i32, ie: i32, r0: i32, r1: i32): void { invProd<f64>(a, n, ib, ie, r0, r1); }
+export function invProd32(a: usize, n: i32, ib: i32, ie: i32, r0: i32, r1: i32): void { invProd<f32>(a, n, ib, ie, r0, r1); }
+export function symmetrize64(a: usize, n: i32, r0: i32, r1: i32): void { symmetrize<f64>(a, n, r0, r1); }
+export function symmetrize32(a: usize, n: i32, r0: i32, r1: i32): void { symmetrize<f32>(a, n, r0, r1); }
+export function negInvDiag64(a: usize, n: i32, d: usize): void { negInvDiag<f64>(a, n, d); }
+export function negInvDiag32(a: usize, n: i32, d: usize): void { negInvDiag<f32>(a, n, d); }
+export function easeWeights64(a: usize, n: i32, d: usize, r0: i32, r1: i32): void { easeWeights<f64>(a, n, d, r0, r1); }
+export function easeWeights32(a: usize, n: i32, d: usize, r0: i32, r1: i32): void { easeWeights<f32>(a, n, d, r0, r1); }

@@ -94,12 +94,20 @@ function workerExecArgv(): string[] {
   return out;
 }
 
-/** Starts a worker on the compiled worker script, or on the TypeScript source under tsx. */
-function spawnWorker(data: HogwildWorkerData): Worker {
+/**
+ * Starts a worker on the compiled worker script `script` (a file of this folder, without
+ * extension), or on its TypeScript source under tsx.
+ *
+ * @example
+ * ```ts
+ * const w = spawnWorker({ module, memory, layout }, 'ease-worker');
+ * ```
+ */
+export function spawnWorker(data: unknown, script = 'hogwild-worker'): Worker {
   const execArgv = workerExecArgv();
-  const js = new URL('./hogwild-worker.js', import.meta.url);
+  const js = new URL(`./${script}.js`, import.meta.url);
   if (existsSync(fileURLToPath(js))) return new Worker(js, { workerData: data, execArgv });
-  const ts = new URL('./hogwild-worker.ts', import.meta.url);
+  const ts = new URL(`./${script}.ts`, import.meta.url);
   if (existsSync(fileURLToPath(ts))) {
     // running from src/ under tsx: workers do not inherit tsx's hooks in Node 20, register them first
     let api: string;
@@ -111,7 +119,7 @@ function spawnWorker(data: HogwildWorkerData): Worker {
     const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(ts.href)}); });`;
     return new Worker(boot, { eval: true, workerData: data, execArgv });
   }
-  throw new LrmlError('INTERNAL', `hogwild worker script not found next to ${fileURLToPath(import.meta.url)}`);
+  throw new LrmlError('INTERNAL', `worker script ${script} not found next to ${fileURLToPath(import.meta.url)}`);
 }
 
 interface Pending {
