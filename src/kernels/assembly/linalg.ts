@@ -72,6 +72,16 @@ function dotRange<T>(x: usize, y: usize, k0: i32, k1: i32): T {
   store<T>(p, load<T>(p) + v);
 }
 
+/** p[0..4) += alpha·(t0, t1, t2, t3). */
+// @ts-ignore: decorator
+@inline function addTo4<T>(p: usize, alpha: T, t0: T, t1: T, t2: T, t3: T): void {
+  const S = sizeof<T>();
+  addTo<T>(p, alpha * t0);
+  addTo<T>(p + S, alpha * t1);
+  addTo<T>(p + 2 * S, alpha * t2);
+  addTo<T>(p + 3 * S, alpha * t3);
+}
+
 /**
  * A[r][c] = beta·A[r][c] + alpha·Σ_{k∈[k0,k1)} A[r][k]·A[c][k], r ∈ [r0,r1), c ∈ [c0,c1); beta 0 or
  * 1. The target block must not overlap the k-ranges read. Loops: k-chunks, column tiles, pairs
@@ -131,16 +141,8 @@ function gemmNT<T>(a: usize, n: i32, r0: i32, r1: i32, c0: i32, c1: i32, k0: i32
             t00 += u0 * v0; t01 += u0 * v1; t02 += u0 * v2; t03 += u0 * v3;
             t10 += u1 * v0; t11 += u1 * v1; t12 += u1 * v2; t13 += u1 * v3;
           }
-          const p0 = at<T>(x0, c);
-          const p1 = at<T>(x1, c);
-          addTo<T>(p0, alpha * t00);
-          addTo<T>(p0 + S, alpha * t01);
-          addTo<T>(p0 + 2 * S, alpha * t02);
-          addTo<T>(p0 + 3 * S, alpha * t03);
-          addTo<T>(p1, alpha * t10);
-          addTo<T>(p1 + S, alpha * t11);
-          addTo<T>(p1 + 2 * S, alpha * t12);
-          addTo<T>(p1 + 3 * S, alpha * t13);
+          addTo4<T>(at<T>(x0, c), alpha, t00, t01, t02, t03);
+          addTo4<T>(at<T>(x1, c), alpha, t10, t11, t12, t13);
         }
         for (; c < ce; c++) {
           const y0 = rowPtr<T>(a, n, c);
