@@ -52,10 +52,13 @@ interface Times {
   gram: number;
   inverse: number;
   total: number;
+  /** CPU seconds of all threads (steadier than wall time on a loaded machine). */
+  cpu: number;
 }
 
 /** One lrml fit; the Gram stage ends when progress first passes the users (progress is throttled to 50 ms). */
 async function lrmlFit(x: Csr, precision: 'float64' | 'float32'): Promise<{ t: Times; model: EaseModel }> {
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   let gramEnd = 0;
   const model = await fitEase(x, resolveEaseOptions({ lambda: a.lambda, precision, threads: a.threads, maxMemoryBytes: 2 ** 40 }), {
@@ -64,8 +67,9 @@ async function lrmlFit(x: Csr, precision: 'float64' | 'float32'): Promise<{ t: T
     },
   });
   const total = (performance.now() - t0) / 1000;
+  const c = process.cpuUsage(c0);
   const gram = gramEnd > 0 ? (gramEnd - t0) / 1000 : Number.NaN;
-  return { t: { gram, inverse: total - gram, total }, model };
+  return { t: { gram, inverse: total - gram, total, cpu: (c.user + c.system) / 1e6 }, model };
 }
 
 /** One NumPy run, or null (with the reason) when python3 / numpy is missing or fails. */
@@ -77,8 +81,8 @@ function numpyFit(file: string, precision: string): Times | string {
   });
   if (r.error !== undefined) return `python3 not runnable (${r.error.message})`;
   if (r.status !== 0) return /No module named .?numpy/.test(r.stderr) ? 'numpy is not installed' : `ease_numpy.py failed: ${r.stderr.trim().split('\n').pop()}`;
-  const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { gram: number; inverse: number; weights: number; total: number };
-  return { gram: j.gram, inverse: j.inverse + j.weights, total: j.total };
+  const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { gram: number; inverse: number; weights: number; total: number; cpu: number };
+  return { gram: j.gram, inverse: j.inverse + j.weights, total: j.total, cpu: j.cpu };
 }
 
 function maxAbsDiff(x: Float32Array, y: Float32Array): number {
@@ -109,7 +113,7 @@ async function timing(): Promise<void> {
       const { t, model } = await lrmlFit(x, p);
       firstB[p] ??= model.B;
       (lrml[p] ??= []).push(t);
-      console.log(`rep ${rep + 1} lrml  ${p}: gram ${f1(t.gram)} s, inverse+weights ${f1(t.inverse)} s, total ${f1(t.total)} s`);
+      console.log(`rep ${rep + 1} lrml  ${p}: gram ${f1(t.gram)} s, inverse+weights ${f1(t.inverse)} s, total ${f1(t.total)} s, cpu ${f1(t.cpu)} s`);
       if (numpyMissing === '') {
         const r = numpyFit(file, p);
         if (typeof r === 'string') {
@@ -117,7 +121,7 @@ async function timing(): Promise<void> {
           console.log(`NumPy side skipped: ${r}`);
         } else {
           (numpy[p] ??= []).push(r);
-          console.log(`rep ${rep + 1} numpy ${p}: gram ${f1(r.gram)} s, inverse+weights ${f1(r.inverse)} s, total ${f1(r.total)} s`);
+          console.log(`rep ${rep + 1} numpy ${p}: gram ${f1(r.gram)} s, inverse+weights ${f1(r.inverse)} s, total ${f1(r.total)} s, cpu ${f1(r.cpu)} s`);
         }
       }
     }
@@ -125,12 +129,12 @@ async function timing(): Promise<void> {
   if (firstB.float64 !== undefined && firstB.float32 !== undefined) {
     console.log(`max |B32 − B64| = ${maxAbsDiff(firstB.float32, firstB.float64).toExponential(2)} (max |B64| ${maxAbsDiff(firstB.float64, new Float32Array(firstB.float64.length)).toExponential(2)})`);
   }
-  console.log('\nmedians (seconds)            gram   inverse+weights   total   lrml/numpy (total)');
+  console.log('\nmedians (seconds)            gram   inverse+weights   total     cpu   lrml/numpy (total)');
   for (const p of a.precisions) {
     const l = lrml[p];
     const n = numpy[p];
     const row = (who: string, ts: Times[]): string =>
-      `${who.padEnd(28)} ${f1(median(ts.map((t) => t.gram))).padStart(6)} ${f1(median(ts.map((t) => t.inverse))).padStart(17)} ${f1(median(ts.map((t) => t.total))).padStart(7)}`;
+      `${who.padEnd(28)} ${f1(median(ts.map((t) => t.gram))).padStart(6)} ${f1(median(ts.map((t) => t.inverse))).padStart(17)} ${f1(median(ts.map((t) => t.total))).padStart(7)} ${f1(median(ts.map((t) => t.cpu))).padStart(7)}`;
     console.log(row(`lrml ${p}`, l));
     if (n !== undefined) {
       console.log(`${row(`numpy ${p}`, n)}   ${(median(l.map((t) => t.total)) / median(n.map((t) => t.total))).toFixed(2)}`);
