@@ -6,6 +6,7 @@ import {
   symmetrizeFromLower,
 } from '../src/kernels/linalg-impl.js';
 import { splitRows, WasmSpdMatrix, type SpdParallel } from '../src/kernels/linalg-wasm.js';
+import { LinearAllocator } from '../src/kernels/wasm.js';
 import { Rng } from '../src/rng.js';
 import { naiveInverse } from './dense-helpers.js';
 
@@ -172,6 +173,19 @@ test('WASM inverse: a matrix that is not positive definite reports its first bad
     w.a.set(a);
     assert.equal(await w.invert({ threads: 2 }), 140);
   }
+});
+
+test('LinearAllocator hands out offsets above 2 GiB (was: int32 wrap, so a 17k-item float64 EASE fell back to TypeScript)', () => {
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536 });
+  const al = new LinearAllocator(memory, 8);
+  assert.equal(al.alloc(17000 * 17000 * 8), 16);
+  const d = al.alloc(17000 * 8);
+  assert.equal(d, 16 + 17000 * 17000 * 8);
+  assert.equal(al.end, d + 17000 * 8);
+  assert.equal(al.alloc(1), al.end - 16);
+  // the 17k-item float64 matrix of EASE (2.3 GB) gets a WASM memory (when this machine can map it)
+  const w = WasmSpdMatrix.tryCreate(17000, { precision: 'float64' });
+  if (w !== null) assert.equal(w.a.length, 17000 * 17000);
 });
 
 test('splitRows cuts a range into parts of about equal cost', () => {
