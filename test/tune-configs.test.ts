@@ -20,13 +20,25 @@ test('tune/: every config sits in a study folder, is listed in its README.md, an
     assert.ok(study.includes(`tune/${folder}/`), `docs/lrml-study.md cites tune/${folder}/`);
     const readme = read(`tune/${folder}/README.md`);
     const configs = readdirSync(join(root, 'tune', folder)).filter((f) => f.endsWith('.json'));
-    assert.ok(configs.length > 0, folder);
+    assert.ok(configs.length > 0 || existsSync(join(root, 'tune', folder, 'small')), `${folder}: configs, or a small/ study`);
     for (const file of configs) {
       assert.ok(readme.includes(`| \`${file}\` |`), `tune/${folder}/README.md lists ${file} with its figures`);
       const c = JSON.parse(read(`tune/${folder}/${file}`)) as { data: string; validation: { negatives: string } };
       const here = join(root, 'tune', folder);
       assert.equal(relative(shared, resolve(here, c.data)), 'ml-1m.valid-train.pairs.gz', `${folder}/${file}: data`);
       assert.equal(relative(shared, resolve(here, c.validation.negatives)), 'ml-1m.valid.negative.gz', `${folder}/${file}: validation`);
+    }
+    // configs on the small sets (ml-100k, ml-latest-small) sit in small/, train on a
+    // make-splits.sh validation split and validate on its held-out items, never the test files
+    const small = join(root, 'tune', folder, 'small');
+    if (!existsSync(small)) continue;
+    assert.ok(existsSync(join(small, 'make-splits.sh')), `${folder}/small/make-splits.sh`);
+    for (const file of readdirSync(small).filter((f) => f.endsWith('.json'))) {
+      assert.ok(readme.includes(`| \`small/${file}\` |`), `tune/${folder}/README.md lists small/${file} with its figures`);
+      const c = JSON.parse(read(`tune/${folder}/small/${file}`)) as { data: string; validation: { test: string } };
+      assert.match(c.data, /^splits\/[\w-]+\.valid-train\.tsv$/, `${folder}/small/${file}: data`);
+      assert.match(c.validation.test, /^splits\/[\w-]+\.valid\.tsv$/, `${folder}/small/${file}: validation`);
+      assert.equal(c.data.replace('.valid-train.tsv', ''), c.validation.test.replace('.valid.tsv', ''), `${folder}/small/${file}: one data set`);
     }
   }
 });
