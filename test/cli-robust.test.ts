@@ -47,6 +47,23 @@ test('issue 17.6: parser errors are error [USAGE] with exit 2; --help and --vers
   assert.match(bad.stderr, /^error \[BAD_OPTION\]: --dim: "x" is not an integer/);
 });
 
+test('train: a refused model option is named by the flag typed (--attention-tau, --embed-lr-scale), --set keeps the option name', async () => {
+  const out = join(dir, 'refused.lrml');
+  for (const [args, pattern] of [
+    [['--attention', 'fit', '--attention-tau', '-1'], /^error \[BAD_OPTION\]: --attention-tau: -1 \(expected/],
+    [['--family', 'cml', '--attention', 'cosine'], /^error \[BAD_OPTION\]: --attention: "cosine" \(expected "dot" with numMemories 0/],
+    [['--family', 'cml', '--embed-lr-scale', '0'], /^error \[BAD_OPTION\]: --embed-lr-scale: 0 \(expected .*never moves/],
+    [['--attention-scale', '30'], /^error \[BAD_OPTION\]: --attention-scale: 30 \(expected no value with attention "dot"/],
+    [['--margin', '-1'], /^error \[BAD_OPTION\]: --margin: -1 \(expected/],
+    [['--set', 'attentionTemperature=-1', '--attention', 'fit'], /^error \[BAD_OPTION\]: invalid attentionTemperature: -1/],
+  ] as const) {
+    const r = await cli('train', '--data', data, '--out', out, '--quiet', ...args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, pattern, args.join(' '));
+    assert.equal(existsSync(out), false);
+  }
+});
+
 test('issue 17.3: train --out into a missing folder or onto a folder fails before loading and training', async () => {
   const missingData = join(dir, 'does-not-exist.csv');
   // the data file is missing too: the --out error comes first, so nothing was loaded

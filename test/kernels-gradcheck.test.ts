@@ -453,6 +453,24 @@ test('softplus tends to the hinge as the temperature goes to 0, and equals τ·l
   for (let c = 0; c < one.g.Q.length; c++) assert.ok(Math.abs(one.g.Q[c] - 0.5 * hingeAt.g.Q[c]) < 1e-7, `dQ[${c}]`);
 });
 
+test('attention options are validated by the kernels\' own check: kind, σ, τₐ, embedding rate scale', () => {
+  const cfg = config({ negatives: 1 });
+  const params = randomParams(cfg, new Rng(1));
+  const bad = (over: Partial<TripletKernelConfig>, re: RegExp): void => {
+    assert.throws(() => checkKernelConfig({ ...cfg, ...over }, params), (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && re.test(e.message), JSON.stringify(over));
+  };
+  bad({ attention: 'softmax' as AttentionKind }, /attention.*dot, cosine, fit, fit-hard/);
+  bad({ attention: 'cosine', attentionScale: 0 }, /attentionScale/);
+  bad({ attentionScale: Number.POSITIVE_INFINITY }, /attentionScale/);
+  bad({ attention: 'fit', attentionTemperature: -1 }, /attentionTemperature/);
+  bad({ attentionTemperature: Number.NaN }, /attentionTemperature/);
+  bad({ embeddingLearningRateScale: -0.5 }, /embeddingLearningRateScale/);
+  bad({ embeddingLearningRateScale: Number.NaN }, /embeddingLearningRateScale/);
+  for (const ok of [{}, { attention: 'cosine', attentionScale: 0.5 }, { attention: 'fit-hard', attentionTemperature: 2 }, { embeddingLearningRateScale: 0 }] as Partial<TripletKernelConfig>[]) {
+    checkKernelConfig({ ...cfg, ...ok }, params);
+  }
+});
+
 test('loss options are validated: softmax with hardest, rank weighting without hinge, bad temperature, unknown loss', () => {
   const cfg = config({ negatives: 3 });
   const params = randomParams(cfg, new Rng(1));

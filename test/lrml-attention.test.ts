@@ -13,7 +13,7 @@ import { decodeModel, encodeModel, type LoadedModel } from '../src/io/format.js'
 import { PairState, PairUser, pairDistance } from '../src/kernels/pair.js';
 import { attentionSample, measureEpochAttention } from '../src/models/attention-epoch.js';
 import { pairAttentionStats } from '../src/models/attention-stats.js';
-import { LRML_DEFAULTS, TripletModel, pairShapeOf, resolveTripletOptions, type TripletOptions } from '../src/models/triplet.js';
+import { LRML_DEFAULTS, TripletModel, cmlFamily, lrmlFamily, pairShapeOf, resolveTripletOptions, type TripletOptions } from '../src/models/triplet.js';
 import type { EpochSummary } from '../src/models/types.js';
 import { explain } from '../src/recommend/index.js';
 import { fitTriplet } from '../src/train/triplet.js';
@@ -38,6 +38,32 @@ function wrap(model: TripletModel): LoadedModel {
     seen: data,
   };
 }
+
+test('options that would do nothing are refused when a model is made: attention options of cml, σ without cosine, τₐ without fit', () => {
+  const refused = (family: typeof lrmlFamily, given: Partial<TripletOptions>, re: RegExp): void => {
+    assert.throws(() => family.resolveOptions(given), (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && re.test(e.message), JSON.stringify(given));
+  };
+  refused(cmlFamily, { attention: 'cosine' }, /invalid attention: "cosine" \(expected "dot" with numMemories 0/);
+  refused(cmlFamily, { relationCentering: true }, /invalid relationCentering: true \(expected false with numMemories 0/);
+  refused(cmlFamily, { embeddingLearningRateScale: 0 }, /invalid embeddingLearningRateScale: 0 \(expected .*never moves/);
+  refused(lrmlFamily, { numMemories: 0, attention: 'fit' }, /numMemories 0/);
+  refused(lrmlFamily, { attentionScale: 30 }, /invalid attentionScale: 30 \(expected no value with attention "dot"/);
+  refused(lrmlFamily, { attention: 'fit', attentionScale: 30 }, /attentionScale.*"fit"/);
+  refused(lrmlFamily, { attentionTemperature: 0.5 }, /invalid attentionTemperature: 0.5 \(expected no value with attention "dot"/);
+  refused(lrmlFamily, { attention: 'cosine', attentionTemperature: 0.5 }, /attentionTemperature.*"cosine"/);
+  // allowed: cml with a rate scale > 0, σ with cosine, τₐ with fit / fit-hard, LRML frozen embeddings
+  cmlFamily.resolveOptions({ embeddingLearningRateScale: 0.5 });
+  lrmlFamily.resolveOptions({ attention: 'cosine', attentionScale: 30 });
+  lrmlFamily.resolveOptions({ attention: 'fit-hard', attentionTemperature: 0.5 });
+  lrmlFamily.resolveOptions({ embeddingLearningRateScale: 0, relationCentering: true });
+  // resolved options (every option present) resolve again; every preset resolves
+  for (const family of [lrmlFamily, cmlFamily]) {
+    family.resolveOptions(family.resolveOptions({}));
+    for (const p of Object.values(family.presets ?? {})) family.resolveOptions(family.resolveOptions(p.options));
+  }
+  const cosine = lrmlFamily.resolveOptions({ attention: 'cosine', attentionScale: 30 });
+  assert.deepEqual(lrmlFamily.resolveOptions(cosine), cosine);
+});
 
 const VARIANTS: Partial<TripletOptions>[] = [
   { attention: 'cosine', attentionScale: 10 },

@@ -1,8 +1,9 @@
 // The loss options of the triplet kernels (docs/lrml-losses.md): allowed values and combinations,
 // checked in one place for the model options (src/models/triplet.ts) and the kernel configuration
-// (src/train/backends/common.ts). Imports nothing from the project (a kernel module): callers
+// (src/train/backends/common.ts); and the allowed values of the attention options. Imports nothing from the project (a kernel module): callers
 // turn a problem into their LrmlError.
 
+import { ATTENTION_KINDS } from './pair.js';
 import type { TripletKernelConfig, TripletLoss } from './types.js';
 
 /**
@@ -55,6 +56,40 @@ export function lossOptionProblem(o: Partial<Pick<TripletKernelConfig, 'loss' | 
   }
   if (rw && loss !== 'hinge') {
     return { option: 'rankWeighting', value: true, expected: `false with loss "${loss}" (the rank weight counts margin violators: loss "hinge" only)` };
+  }
+  return null;
+}
+
+function positiveFinite(x: unknown): boolean {
+  return typeof x === 'number' && Number.isFinite(x) && x > 0;
+}
+
+/**
+ * The first problem with the values of `attention`, `attentionScale`, `attentionTemperature` and
+ * `embeddingLearningRateScale` (undefined = their defaults), or null when they are fine: one of
+ * {@link ATTENTION_KINDS}, σ and τₐ finite and > 0, the embedding rate scale finite and ≥ 0.
+ *
+ * @example
+ * ```ts
+ * attentionOptionProblem({ attentionScale: 0 });
+ * // { option: 'attentionScale', value: 0, expected: 'a finite number > 0' }
+ * ```
+ */
+export function attentionOptionProblem(
+  o: Partial<Pick<TripletKernelConfig, 'attention' | 'attentionScale' | 'attentionTemperature' | 'embeddingLearningRateScale'>>,
+): OptionProblem | null {
+  if (o.attention !== undefined && !ATTENTION_KINDS.includes(o.attention)) {
+    return { option: 'attention', value: o.attention, expected: `one of ${ATTENTION_KINDS.join(', ')}` };
+  }
+  if (o.attentionScale !== undefined && !positiveFinite(o.attentionScale)) {
+    return { option: 'attentionScale', value: o.attentionScale, expected: 'a finite number > 0' };
+  }
+  if (o.attentionTemperature !== undefined && !positiveFinite(o.attentionTemperature)) {
+    return { option: 'attentionTemperature', value: o.attentionTemperature, expected: 'a finite number > 0' };
+  }
+  const e = o.embeddingLearningRateScale;
+  if (e !== undefined && !(typeof e === 'number' && Number.isFinite(e) && e >= 0)) {
+    return { option: 'embeddingLearningRateScale', value: e, expected: 'a finite number ≥ 0' };
   }
   return null;
 }

@@ -24,10 +24,50 @@ import type { AttentionKind, Distance } from './types.js';
  */
 export const COSINE_ATTENTION_EPS = 1e-8;
 
-/** Default σ of the `cosine` attention. */
+/**
+ * Default σ of the `cosine` attention (its logits lie in [−σ, σ]).
+ *
+ * @example
+ * ```ts
+ * const scale = o.attentionScale ?? DEFAULT_ATTENTION_SCALE; // 10
+ * ```
+ */
 export const DEFAULT_ATTENTION_SCALE = 10;
-/** Default τₐ of the `fit` attention. */
+/**
+ * Default τₐ of the `fit` and `fit-hard` attentions.
+ *
+ * @example
+ * ```ts
+ * const tau = o.attentionTemperature ?? DEFAULT_ATTENTION_TEMPERATURE; // 0.1
+ * ```
+ */
 export const DEFAULT_ATTENTION_TEMPERATURE = 0.1;
+
+/**
+ * The attention kinds, in the order the docs and CLI list them; a kind's index is its number in
+ * the WASM kernels (`setAttention`).
+ *
+ * @example
+ * ```ts
+ * ATTENTION_KINDS.indexOf('fit'); // 2
+ * ```
+ */
+export const ATTENTION_KINDS: readonly AttentionKind[] = ['dot', 'cosine', 'fit', 'fit-hard'];
+
+/**
+ * The number of an attention kind in the WASM kernels (absent = `dot`, 0); RangeError on an
+ * unknown kind.
+ *
+ * @example
+ * ```ts
+ * attentionCode('fit-hard'); // 3
+ * ```
+ */
+export function attentionCode(kind: AttentionKind | undefined): number {
+  const i = ATTENTION_KINDS.indexOf(kind ?? 'dot');
+  if (i < 0) throw new RangeError(`invalid attention "${String(kind)}" (expected one of ${ATTENTION_KINDS.join(', ')})`);
+  return i;
+}
 
 /**
  * How a pair's attention gets its logits (absent = `dot`, the paper's): see AttentionKind in

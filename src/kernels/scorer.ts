@@ -5,7 +5,7 @@
 import { compileKernel, LinearAllocator } from './wasm.js';
 import { wasmBase64 } from './generated/lrml-score.js';
 import { rowClipScales } from './clip.js';
-import { DEFAULT_ATTENTION_SCALE, DEFAULT_ATTENTION_TEMPERATURE, type AttentionOptions } from './pair.js';
+import { attentionCode, DEFAULT_ATTENTION_SCALE, DEFAULT_ATTENTION_TEMPERATURE, type AttentionOptions } from './pair.js';
 import { dotScoreTs, fillItemTables, fillKeyNorms, fillUserRows, TripletScoreTs, type ScoreTables, type TripletScoreShape } from './score-impl.js';
 import type { AttentionKind, ClipMode, Distance, TripletParams } from './types.js';
 
@@ -150,8 +150,7 @@ class WasmScorer implements Scorer {
     this.out = view(off.out, outLen);
     this.qScale = new Float64Array(clip ? numItems : 0);
     this.kn = view(off.kn, n);
-    const kind = attention.attention ?? 'dot';
-    this.att = kind === 'cosine' ? 1 : kind === 'fit' ? 2 : kind === 'fit-hard' ? 3 : 0;
+    this.att = attentionCode(attention.attention);
     ex.configure(
       d, n, mode, dist, ipad,
       off.a, off.mp, off.m, off.g, off.qt, off.mqt, off.qq, off.bias, off.qi, off.mqi,

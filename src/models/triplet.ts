@@ -1,9 +1,8 @@
 import { LrmlError, badOption, numberIn, oneOf, positiveInt, withDefaults } from '../errors.js';
 import type { AttentionKind, ClipMode, Distance, NegativeMode, NegativeRelation, Optimizer, TripletKernelConfig, TripletLoss, TripletParams } from '../kernels/types.js';
 import { rowClipScales, unitBallScale } from '../kernels/clip.js';
-import { PairState, PairUser, pairDistance } from '../kernels/pair.js';
-import { lossOptionProblem } from '../kernels/losses.js';
-import type { PairShape } from '../kernels/pair.js';
+import { lossOptionProblem, type OptionProblem } from '../kernels/losses.js';
+import { ATTENTION_KINDS, DEFAULT_ATTENTION_SCALE, DEFAULT_ATTENTION_TEMPERATURE, PairState, PairUser, pairDistance, type PairShape } from '../kernels/pair.js';
 import { createTripletScorer, type TripletScorer } from '../kernels/scorer.js';
 import { euclideanSimilarity, foldInTriplet } from './foldin.js';
 import { trainedFamily } from './trainer.js';
@@ -173,7 +172,7 @@ export function resolveTripletOptions(given: Partial<TripletOptions>, defaults: 
   oneOf('clip', o.clip, ['rows', 'lookup', 'none'] as const);
   if (typeof o.clipMemory !== 'boolean') throw badOption('clipMemory', o.clipMemory, 'true or false');
   numberIn('maxKeyNorm', o.maxKeyNorm, 1e-6, 1e6);
-  oneOf('attention', o.attention, ['dot', 'cosine', 'fit', 'fit-hard'] as const);
+  oneOf('attention', o.attention, ATTENTION_KINDS);
   numberIn('attentionScale', o.attentionScale, 1e-6, 1e6);
   numberIn('attentionTemperature', o.attentionTemperature, 1e-6, 1e6);
   if (typeof o.relationCentering !== 'boolean') throw badOption('relationCentering', o.relationCentering, 'true or false');
@@ -429,8 +428,8 @@ export const LRML_DEFAULTS: Readonly<TripletOptions> = Object.freeze({
   clipMemory: true,
   maxKeyNorm: 1,
   attention: 'dot',
-  attentionScale: 10,
-  attentionTemperature: 0.1,
+  attentionScale: DEFAULT_ATTENTION_SCALE,
+  attentionTemperature: DEFAULT_ATTENTION_TEMPERATURE,
   relationCentering: false,
   embeddingLearningRateScale: 1,
   l2: 0,
@@ -536,6 +535,31 @@ export const CML_SOFTMAX: Readonly<Partial<TripletOptions>> = Object.freeze({
   epochs: 50,
 });
 
+/**
+ * Attention options that would do nothing, or make a model that never moves, given the rest: with
+ * numMemories 0 (CML: no memory) a non-`dot` attention, relationCentering and an embedding rate
+ * scale of 0 (P and Q are all that trains); σ given for an attention other than `cosine`, τₐ for
+ * one other than `fit` / `fit-hard` (a value other than the default: resolved options, which hold
+ * every option, must resolve again). Checked when a model is made, not when a file is read.
+ */
+function attentionUseProblem(o: TripletOptions, given: Partial<TripletOptions>, defaults: Readonly<TripletOptions>): OptionProblem | null {
+  if (o.numMemories === 0) {
+    const why = 'with numMemories 0 (cml: no memory, so no attention)';
+    if (o.attention !== 'dot') return { option: 'attention', value: o.attention, expected: `"dot" ${why}` };
+    if (o.relationCentering) return { option: 'relationCentering', value: true, expected: `false ${why}` };
+    if (o.embeddingLearningRateScale === 0) {
+      return { option: 'embeddingLearningRateScale', value: 0, expected: 'a number > 0 with numMemories 0 (P and Q are all that trains: at 0 the model never moves)' };
+    }
+  }
+  if (given.attentionScale !== undefined && given.attentionScale !== defaults.attentionScale && o.attention !== 'cosine') {
+    return { option: 'attentionScale', value: given.attentionScale, expected: `no value with attention "${o.attention}" (σ is the scale of attention "cosine" only)` };
+  }
+  if (given.attentionTemperature !== undefined && given.attentionTemperature !== defaults.attentionTemperature && o.attention !== 'fit' && o.attention !== 'fit-hard') {
+    return { option: 'attentionTemperature', value: given.attentionTemperature, expected: `no value with attention "${o.attention}" (τₐ is the temperature of attention "fit" and "fit-hard" only)` };
+  }
+  return null;
+}
+
 function tripletFamily(
   kind: 'lrml' | 'cml',
   defaults: Readonly<TripletOptions>,
@@ -545,6 +569,8 @@ function tripletFamily(
   const resolveOptions = (given: Partial<TripletOptions>): TripletOptions => {
     const o = resolveTripletOptions(given, defaults);
     if (kind === 'cml' && o.numMemories !== 0) throw badOption('numMemories', o.numMemories, '0 for cml (use --family lrml for memories)');
+    const problem = attentionUseProblem(o, given, defaults);
+    if (problem !== null) throw badOption(problem.option, problem.value, problem.expected);
     return o;
   };
   // fit: the training code (epoch loop, kernels) lives in src/train/triplet.ts

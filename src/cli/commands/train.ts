@@ -1,14 +1,14 @@
 import { mkdir } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { toCsr, loadInteractions } from '../../data/load.js';
-import { LrmlError } from '../../errors.js';
+import { LrmlError, relabelOption } from '../../errors.js';
 import { checkOutputFile } from '../../fs-atomic.js';
 import { LRML_VERSION } from '../../version.js';
 import { requireReportPackages } from '../report-deps.js';
 import { loadModel, saveModel } from '../../io/model-file.js';
 import { readCheckpoint, writeCheckpoint } from '../../io/checkpoint-file.js';
 import { prepareUpdate, type UpdatePlan } from '../../train/incremental.js';
-import type { EpochSummary, FamilyFlag, TrainCheckpoint, TrainHooks, TrainReport } from '../../models/types.js';
+import type { EpochSummary, FamilyFlag, ModelFamily, TrainCheckpoint, TrainHooks, TrainReport } from '../../models/types.js';
 import type { Interactions } from '../../data/types.js';
 import { getFamily, modelKinds } from '../../train/families.js';
 import type { WrittenReport } from '../../report/html.js';
@@ -51,6 +51,27 @@ export function modelOptionsFromCli(kind: string, opts: Record<string, unknown>)
   }
   Object.assign(out, (opts.set as Record<string, unknown> | undefined) ?? {});
   return out;
+}
+
+/**
+ * Resolves the family's options from the command line; a refused option that was given by its
+ * flag is named by that flag (`--attention-tau: -1 (…)`, not `invalid attentionTemperature`).
+ *
+ * @example
+ * ```ts
+ * const options = resolveCliOptions(getFamily('lrml'), 'lrml', { attentionTemperature: -1 }); // throws naming --attention-tau
+ * ```
+ */
+export function resolveCliOptions(family: ModelFamily, kind: string, opts: Record<string, unknown>): Record<string, unknown> {
+  const given = modelOptionsFromCli(kind, opts);
+  try {
+    return family.resolveOptions(given) as Record<string, unknown>;
+  } catch (e) {
+    if (!(e instanceof LrmlError) || e.option === undefined) throw e;
+    const name = e.option.name;
+    const hit = registeredFlags().find(({ flag, attribute }) => flag.option === name && opts[attribute] !== undefined);
+    throw hit === undefined ? e : relabelOption(e, hit.flag.flag.split(' ')[0]);
+  }
 }
 
 /** --preset's help: every family's named recipes. */
@@ -212,7 +233,7 @@ export function registerTrain(program: Command): void {
   cmd.action(async (opts: Record<string, unknown>) => {
     const kind = familyFromCli(opts);
     const family = getFamily(kind);
-    const options = family.resolveOptions(modelOptionsFromCli(kind, opts));
+    const options = resolveCliOptions(family, kind, opts);
     checkEpochs(options as Record<string, unknown>);
     // fail before loading and training, not after, when the model cannot be written
     await checkOutputFile(String(opts.out), '--out');

@@ -2,7 +2,7 @@
 // the arrays of an epoch. No Node-only imports (runs in browsers).
 
 import { LrmlError, badOption, numberIn, oneOf, positiveInt } from '../../errors.js';
-import { lossOptionProblem } from '../../kernels/losses.js';
+import { attentionOptionProblem, lossOptionProblem } from '../../kernels/losses.js';
 import type { EpochProgress, TripletKernel, TripletKernelConfig, TripletParams } from '../../kernels/types.js';
 import { runBatches } from '../batches.js';
 
@@ -30,6 +30,8 @@ export function checkKernelConfig(cfg: TripletKernelConfig, params: TripletParam
   oneOf('negativeMode', cfg.negativeMode, ['sum', 'hardest'] as const);
   const problem = lossOptionProblem(cfg);
   if (problem !== null) throw badOption(problem.option, problem.value, problem.expected);
+  const attentionProblem = attentionOptionProblem(cfg);
+  if (attentionProblem !== null) throw badOption(attentionProblem.option, attentionProblem.value, attentionProblem.expected);
   oneOf('optimizer', cfg.optimizer, ['adam', 'adagrad', 'sgd'] as const);
   checkLearningRate(cfg.learningRate);
   numberIn('beta1', cfg.beta1, 0, 0.999999);

@@ -8,7 +8,7 @@ import { LrmlError } from '../../errors.js';
 import { wasmBase64 } from '../../kernels/generated/lrml-train.js';
 import type { TripletKernelConfig, TripletParams } from '../../kernels/types.js';
 import { compileKernel, LinearAllocator, WASM_PAGE } from '../../kernels/wasm.js';
-import { DEFAULT_ATTENTION_SCALE, DEFAULT_ATTENTION_TEMPERATURE } from '../../kernels/pair.js';
+import { attentionCode, DEFAULT_ATTENTION_SCALE, DEFAULT_ATTENTION_TEMPERATURE } from '../../kernels/pair.js';
 import { SingleThreadKernel, optimizerStateShapes, type KernelOptimizerState } from './common.js';
 
 /**
@@ -127,9 +127,8 @@ export function instantiateTrainer(module: WebAssembly.Module, memory: WebAssemb
     cfg.numItems,
     cfg.maxKeyNorm ?? 1,
   );
-  const att = cfg.attention ?? 'dot';
   ex.setAttention(
-    att === 'cosine' ? 1 : att === 'fit' ? 2 : att === 'fit-hard' ? 3 : 0,
+    attentionCode(cfg.attention),
     cfg.attentionScale ?? DEFAULT_ATTENTION_SCALE,
     cfg.attentionTemperature ?? DEFAULT_ATTENTION_TEMPERATURE,
     cfg.relationCentering === true ? 1 : 0,
