@@ -10,10 +10,10 @@ import { resolve } from 'node:path';
 import { IdMap } from '../src/data/idmap.js';
 import { LrmlError } from '../src/errors.js';
 import { decodeModel, encodeModel, type LoadedModel } from '../src/io/format.js';
-import { PairState, PairUser, pairDistance } from '../src/kernels/pair.js';
+import { PairState, PairUser, pairDistance, type PairShape } from '../src/kernels/pair.js';
 import { attentionSample, measureEpochAttention } from '../src/models/attention-epoch.js';
 import { pairAttentionStats } from '../src/models/attention-stats.js';
-import { LRML_DEFAULTS, TripletModel, cmlFamily, lrmlFamily, pairShapeOf, resolveTripletOptions, type TripletOptions } from '../src/models/triplet.js';
+import { LRML_DEFAULTS, TripletModel, cmlFamily, lrmlFamily, resolveTripletOptions, type TripletOptions } from '../src/models/triplet.js';
 import type { EpochSummary } from '../src/models/types.js';
 import { explain } from '../src/recommend/index.js';
 import { fitTriplet } from '../src/train/triplet.js';
@@ -65,6 +65,14 @@ test('options that would do nothing are refused when a model is made: attention 
   assert.deepEqual(lrmlFamily.resolveOptions(cosine), cosine);
 });
 
+/** The pair shape the model of run(extra) must have, written out (base: dim 8, 5 slots; LRML's distance l2sq, σ 10, τₐ 0.1). */
+function literalShape(extra: Partial<TripletOptions>): PairShape {
+  return {
+    dim: 8, numMemories: 5, distance: 'l2sq',
+    attention: extra.attention ?? 'dot', attentionScale: extra.attentionScale ?? 10, attentionTemperature: extra.attentionTemperature ?? 0.1,
+  };
+}
+
 const VARIANTS: Partial<TripletOptions>[] = [
   { attention: 'cosine', attentionScale: 10 },
   { attention: 'cosine', attentionScale: 30, relationCentering: true },
@@ -113,7 +121,7 @@ test('new attention options train on both kernels, and save → load keeps the o
 test('the model scores through its own attention (the pair forward of pair.ts)', async () => {
   for (const extra of VARIANTS.slice(0, 4)) {
     const { model } = await run(extra);
-    const shape = pairShapeOf(model.options);
+    const shape = literalShape(extra);
     const user = new PairUser(shape);
     const pair = new PairState(shape);
     const out = new Float32Array(model.numItems);
@@ -155,10 +163,16 @@ test('epoch attention statistics of the new attentions: fit-hard is one-hot with
 test('fold-in and explain use the model\'s attention', async () => {
   for (const extra of [{ attention: 'cosine' }, { attention: 'fit' }, { attention: 'fit-hard' }] as Partial<TripletOptions>[]) {
     const { model } = await run(extra);
-    const fit = model.foldIn(Int32Array.of(1, 2, 3), { loss: undefined, steps: 20, learningRate: 0.05, negatives: 4, batchSize: 4, seed: 1 });
+    const settings = { loss: undefined, steps: 20, learningRate: 0.05, negatives: 4, batchSize: 4, seed: 1 };
+    const fit = model.foldIn(Int32Array.of(1, 2, 3), settings);
     assert.ok(fit.vector !== null && fit.vector.every(Number.isFinite) && fit.steps === 20, JSON.stringify(extra));
+    // the same weights read through the dot attention fold in to another vector
+    const asDot = new TripletModel('lrml', model.numUsers, model.numItems, { ...model.options, attention: 'dot' }, model.params);
+    const dotFit = asDot.foldIn(Int32Array.of(1, 2, 3), settings);
+    assert.ok(dotFit.vector !== null);
+    assert.notDeepEqual(fit.vector, dotFit.vector, JSON.stringify(extra));
     const e = explain(wrap(model), 'u3', 'i5');
-    const shape = pairShapeOf(model.options);
+    const shape = literalShape(extra);
     const user = new PairUser(shape);
     const pair = new PairState(shape);
     user.set(model.params.P, 3 * model.options.dim, 1);

@@ -401,7 +401,8 @@ function slotItems(s: Sample, N: number, pairs: LabelledPairs, lm: LoadedModel, 
  * Analyses what an LRML model's latent relation vectors r(u, i) encode, on a seeded sample of at
  * most `maxPairs` of the given known pairs (LRML is trained on implicit feedback only):
  * - for each analysed pair, p (clipped as the model sees it), q, the joint s = p ⊙ q, the memory
- *   attention a = softmax(K s) and r = Σₖ aₖ Mₖ, through the model's own pair kernel;
+ *   attention a (softmax(K s) for `dot`, the model's own attention otherwise) and r = Σₖ aₖ Mₖ,
+ *   through the model's own pair kernel;
  * - probes: binary questions (`rating` ≥ 4 vs ≤ 2; `time`: last vs first third of each user's
  *   analysed timed pairs; `genre:<G>` for the most frequent genres; `user:gender`, `user:age`
  *   when user attributes are given), each answered by a 5-fold cross-validated logistic regression

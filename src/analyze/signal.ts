@@ -1,5 +1,5 @@
-// Whether an LRML model's memory attention carries any signal. With memory clipping the logits
-// K (p ⊙ q) are bounded and the attention can stay almost uniform: then every pair's relation r is
+// Whether an LRML model's memory attention carries any signal. With memory clipping the `dot`
+// logits K (p ⊙ q) are bounded and the attention can stay almost uniform: then every pair's relation r is
 // nearly the mean of the memory values, a constant offset, and explanations or probes of r read
 // noise. These helpers measure that and say it in words. Pure compute; the per-pair measure is
 // src/models/attention-stats.ts (shared with explain).
@@ -16,7 +16,7 @@ export interface AttentionSignal {
   meanNormalizedEntropy: number;
   /** Mean of the pairs' largest weights (1/N = uniform). */
   meanMaxWeight: number;
-  /** Mean of the pairs' logit ranges (max − min of K (p ⊙ q)); NaN when not measured. */
+  /** Mean of the pairs' logit ranges (max − min of the model's attention logits, K (p ⊙ q) for `dot`); NaN when not measured. */
   meanLogitRange: number;
   /**
    * Spread of the relation vectors around their mean, relative to the mean's norm:
@@ -81,11 +81,11 @@ export function attentionSignalText(s: AttentionSignal | (PairAttentionStats & {
   const f3 = (x: number): string => x.toFixed(3);
   if (scope === 'pair' && 'minWeight' in s) {
     return `The attention carries almost no signal for this pair: it is near-uniform over the ${N} slots (normalised entropy ${f3(s.normalizedEntropy)}, ` +
-      `1 = uniform; weights ${s.minWeight.toFixed(4)}–${s.maxWeight.toFixed(4)} against 1/N = ${(1 / N).toFixed(4)}; the logits K (p ⊙ q) span ${s.logitRange.toFixed(2)}), ` +
+      `1 = uniform; weights ${s.minWeight.toFixed(4)}–${s.maxWeight.toFixed(4)} against 1/N = ${(1 / N).toFixed(4)}; the attention logits span ${s.logitRange.toFixed(2)}), ` +
       'so r is almost the mean of the memory values, the same vector for every pair with uniform attention: the relation is almost a constant offset and the slot ranking above is noise.';
   }
   const a = s as AttentionSignal;
-  const range = Number.isFinite(a.meanLogitRange) ? `; the logits K (p ⊙ q) of a pair span ${a.meanLogitRange.toFixed(2)} on average` : '';
+  const range = Number.isFinite(a.meanLogitRange) ? `; the attention logits of a pair span ${a.meanLogitRange.toFixed(2)} on average` : '';
   const spread = Number.isFinite(a.relationSpread) ? ` (the relation vectors spread around their mean by ${(100 * a.relationSpread).toFixed(1)}% of its norm)` : '';
   return `The attention carries almost no signal: it is near-uniform over the ${N} slots (mean normalised entropy ${f3(a.meanNormalizedEntropy)}, 1 = uniform; ` +
     `mean largest weight ${f3(a.meanMaxWeight)} against 1/N = ${f3(1 / N)}${range}), so every pair gets almost the same relation vector${spread}: ` +

@@ -47,7 +47,7 @@ export interface AttentionSummary {
   normalizedEntropy: Float64Array;
   /** The largest attention weight of each analysed pair (1/N = uniform). */
   maxWeight: Float64Array;
-  /** max − min of each analysed pair's logits K (p ⊙ q) (0 = uniform); set by `analyzeRelations`. */
+  /** max − min of each analysed pair's attention logits (K (p ⊙ q) for `dot`, the model's own otherwise; 0 = uniform); set by `analyzeRelations`. */
   logitRange?: Float64Array;
   /** √(mean ‖r − r̄‖²) / ‖r̄‖ over the analysed pairs (0 = one constant relation); set by `analyzeRelations`. */
   relationSpread?: number;

@@ -16,8 +16,8 @@ export interface PairAttentionStats {
   /** The smallest weight. */
   minWeight: number;
   /**
-   * max − min of the logits (K (p ⊙ q) for the `dot` attention), i.e. ln(max weight / min weight)
-   * of a softmax; from the logits themselves when they are given (a one-hot attention's weights
+   * max − min of the logits (K (p ⊙ q) for `dot`, σ·cos(Kₖ, p ⊙ q) for `cosine`, −‖p + Mₖ − q‖²/τₐ
+   * for `fit` / `fit-hard`), i.e. ln(max weight / min weight) of a softmax; from the logits themselves when they are given (a one-hot attention's weights
    * cannot tell it); 0 = uniform.
    */
   logitRange: number;
