@@ -12,7 +12,9 @@
 // test/kernels-crosscheck.test.ts and test/score-kernels.test.ts check them against this file.
 // Pure loops; nothing allocated except by the PairUser / PairState constructors.
 
-import type { AttentionKind, Distance } from './types.js';
+import type { AttentionKind, AttentionOptions, Distance } from './types.js';
+
+export type { AttentionOptions } from './types.js';
 
 /**
  * The ε of the `cosine` attention logits: lₖ = σ (Kₖ · s) / (‖Kₖ‖ ‖s‖ + ε).
@@ -69,22 +71,6 @@ export function attentionCode(kind: AttentionKind | undefined): number {
   return i;
 }
 
-/**
- * How a pair's attention gets its logits (absent = `dot`, the paper's): see AttentionKind in
- * types.ts.
- *
- * @example
- * ```ts
- * const o: AttentionOptions = { attention: 'cosine', attentionScale: 10 };
- * ```
- */
-export interface AttentionOptions {
-  attention?: AttentionKind;
-  /** σ of `cosine` (default {@link DEFAULT_ATTENTION_SCALE}). */
-  attentionScale?: number;
-  /** τₐ of `fit` / `fit-hard` (default {@link DEFAULT_ATTENTION_TEMPERATURE}). */
-  attentionTemperature?: number;
-}
 
 /**
  * The ε inside the square root of the `l2` distance: sqrt(Σe² + 1e-3), as in the authors' code.
@@ -413,7 +399,8 @@ export class PairState {
  * ```
  */
 export function pairDistance(user: PairUser, pair: PairState, Q: Float32Array, qo: number, qs: number, K: Float32Array, M: Float32Array): number {
-  const { dim: d, numMemories: n, distance } = user.shape;
+  const shape = pair.shape;
+  const { dim: d, numMemories: n, distance } = shape;
   const p = user.p;
   const { q, s, a, r, e } = pair;
   for (let j = 0; j < d; j++) q[j] = Q[qo + j] * qs;
@@ -421,11 +408,11 @@ export function pairDistance(user: PairUser, pair: PairState, Q: Float32Array, q
     r.fill(0);
     return residualDistance(distance, p, 0, null, 0, q, 0, e, 0, d);
   }
-  if ((user.shape.attention ?? 'dot') === 'dot') {
+  if ((shape.attention ?? 'dot') === 'dot') {
     for (let j = 0; j < d; j++) s[j] = p[j] * q[j];
     attention(K, s, 0, d, n, a, 0);
   } else {
-    pair.ns = pairAttention(user.shape, K, M, p, 0, q, 0, s, 0, d, n, pair.l, 0, a, 0);
+    pair.ns = pairAttention(shape, K, M, p, 0, q, 0, s, 0, d, n, pair.l, 0, a, 0);
   }
   relation(a, 0, M, d, n, r, 0);
   return residualDistance(distance, p, 0, r, 0, q, 0, e, 0, d);
@@ -458,33 +445,26 @@ export function pairDistanceGrad(pair: PairState, K: Float32Array, M: Float32Arr
   for (let j = 0; j < d; j++) grad[j] += scale * e[j];
   if (n === 0) return;
   const kind = pair.shape.attention ?? 'dot';
+  if (kind === 'fit-hard') return; // one-hot attention: no gradient through the choice
+  // h_k = M_k · g; ∂D/∂l_k = a_k (h_k − Σ a h)
+  let hbar = 0;
+  for (let k = 0; k < n; k++) {
+    let t = 0;
+    const mo = k * d;
+    for (let j = 0; j < d; j++) t += M[mo + j] * e[j];
+    h[k] = t;
+    hbar += a[k] * t;
+  }
   if (kind !== 'dot') {
-    if (kind === 'fit-hard') return; // one-hot attention: no gradient through the choice
-    // dl_k = a_k (h_k − Σ a h), h_k = M_k · g; then back through the logits
-    let hb = 0;
-    for (let k = 0; k < n; k++) {
-      let t = 0;
-      const mo = k * d;
-      for (let j = 0; j < d; j++) t += M[mo + j] * e[j];
-      h[k] = t;
-      hb += a[k] * t;
-    }
-    for (let k = 0; k < n; k++) h[k] = a[k] * (h[k] - hb) * scale;
+    // back through the logits of the other attentions
+    for (let k = 0; k < n; k++) h[k] = a[k] * (h[k] - hbar) * scale;
     const ds = pair.ds;
     attentionLogitsBackward(pair.shape, K, M, pair.s, 0, d, n, pair.l, 0, pair.ns, h, 0, ds, 0, null);
     if (kind === 'fit') for (let j = 0; j < d; j++) grad[j] += ds[j];
     else for (let j = 0; j < d; j++) grad[j] += ds[j] * q[j];
     return;
   }
-  // h_k = M_k · g; ∂D/∂l_k = a_k (h_k − Σ a h); ∂l_k/∂p_j = K_kj q_j
-  let hbar = 0;
-  for (let k = 0; k < n; k++) {
-    let s = 0;
-    const mo = k * d;
-    for (let j = 0; j < d; j++) s += M[mo + j] * e[j];
-    h[k] = s;
-    hbar += a[k] * s;
-  }
+  // dot: ∂l_k/∂p_j = K_kj q_j
   for (let k = 0; k < n; k++) {
     const b = a[k] * (h[k] - hbar) * scale;
     if (b === 0) continue;

@@ -4,14 +4,10 @@
 
 import { rowClipScales, unitBallScale } from './clip.js';
 import { PairState, PairUser, pairDistance } from './pair.js';
-import type { AttentionKind, ClipMode, Distance } from './types.js';
+import type { AttentionOptions, ClipMode, Distance } from './types.js';
 
 /** Shapes and choices of a triplet (LRML / CML) scorer. */
-export interface TripletScoreShape {
-  /** The attention (absent = `dot`) and its σ / τₐ (pair.ts: AttentionOptions). */
-  attention?: AttentionKind;
-  attentionScale?: number;
-  attentionTemperature?: number;
+export interface TripletScoreShape extends AttentionOptions {
   numUsers: number;
   numItems: number;
   dim: number;

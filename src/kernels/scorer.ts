@@ -7,14 +7,10 @@ import { wasmBase64 } from './generated/lrml-score.js';
 import { rowClipScales } from './clip.js';
 import { attentionCode, DEFAULT_ATTENTION_SCALE, DEFAULT_ATTENTION_TEMPERATURE, type AttentionOptions } from './pair.js';
 import { dotScoreTs, fillItemTables, fillKeyNorms, fillUserRows, TripletScoreTs, type ScoreTables, type TripletScoreShape } from './score-impl.js';
-import type { AttentionKind, ClipMode, Distance, TripletParams } from './types.js';
+import type { ClipMode, Distance, TripletParams } from './types.js';
 
 /** Shapes and choices of a triplet (LRML / CML) model's scorer. */
-export interface TripletScorerConfig {
-  /** The attention (absent = `dot`) and its σ (`cosine`) / τₐ (`fit`, `fit-hard`). */
-  attention?: AttentionKind;
-  attentionScale?: number;
-  attentionTemperature?: number;
+export interface TripletScorerConfig extends AttentionOptions {
   numUsers: number;
   numItems: number;
   dim: number;

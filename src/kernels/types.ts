@@ -33,8 +33,24 @@ export type TripletLoss = 'hinge' | 'softplus' | 'softmax';
  */
 export type AttentionKind = 'dot' | 'cosine' | 'fit' | 'fit-hard';
 
+/**
+ * How a pair's attention gets its logits (absent = `dot`, the paper's): see {@link AttentionKind}.
+ *
+ * @example
+ * ```ts
+ * const o: AttentionOptions = { attention: 'cosine', attentionScale: 10 };
+ * ```
+ */
+export interface AttentionOptions {
+  attention?: AttentionKind;
+  /** σ of `cosine` (default pair.ts: DEFAULT_ATTENTION_SCALE, 10). */
+  attentionScale?: number;
+  /** τₐ of `fit` / `fit-hard` (default pair.ts: DEFAULT_ATTENTION_TEMPERATURE, 0.1). */
+  attentionTemperature?: number;
+}
+
 /** Everything a triplet training kernel needs to know (LRML; CML is LRML with numMemories = 0). */
-export interface TripletKernelConfig {
+export interface TripletKernelConfig extends AttentionOptions {
   numUsers: number;
   numItems: number;
   dim: number;
@@ -72,12 +88,6 @@ export interface TripletKernelConfig {
    * gradient; the l2 term is not weighted.
    */
   rankWeighting?: boolean;
-  /** How the attention gets its logits (default `dot`); see {@link AttentionKind}. */
-  attention?: AttentionKind;
-  /** σ > 0 of the `cosine` attention (default 10). */
-  attentionScale?: number;
-  /** τₐ > 0 of the `fit` / `fit-hard` attention (default 0.1). */
-  attentionTemperature?: number;
   /**
    * After each optimiser step, subtract the mean of the memory value rows from every row
    * (Mₖ −= (1/N) Σₗ Mₗ, before clipMemory), so that no common offset survives in M: a uniform

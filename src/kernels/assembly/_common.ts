@@ -1,12 +1,15 @@
 // Pieces the WASM kernels share (lrml-train.ts, lrml-score.ts): the f32x4 helpers, the ε of the
-// l2 distance and the unit-ball clip of a padded row. Not a module of its own: scripts/build.mjs
+// l2 distance and of the cosine attention, and the unit-ball clip of a padded row. Not a module of its own: scripts/build.mjs
 // compiles only the files not starting with `_`, and each kernel that imports from here gets its
 // own (inlined) copy. The TypeScript homes of the same maths are src/kernels/pair.ts
-// (L2_DISTANCE_EPS) and src/kernels/clip.ts (clipToBall); test/kernels-crosscheck.test.ts checks
+// (L2_DISTANCE_EPS, COSINE_ATTENTION_EPS) and src/kernels/clip.ts (clipToBall); test/kernels-crosscheck.test.ts checks
 // the WASM training kernel's pieces against them.
 
 /** The ε inside the square root of the `l2` distance: sqrt(Σe² + 1e-3) (pair.ts: L2_DISTANCE_EPS). */
 export const L2_DISTANCE_EPS: f32 = 1e-3;
+
+/** The ε of the `cosine` attention logits σ (Kₖ · s) / (‖Kₖ‖ ‖s‖ + ε) (pair.ts: COSINE_ATTENTION_EPS). */
+export const COSINE_EPS: f32 = 1e-8;
 
 /** acc + a·b in each lane. */
 // @ts-ignore: decorator

@@ -16,7 +16,7 @@
 // −(2 (Mₖ·p − Mₖ·q) + ‖Mₖ‖²)/τₐ come from the tables Mp and Mq), 3 = fit-hard (fit logits,
 // one-hot on the first largest). KN holds ‖Kₖ‖ (cosine) or ‖Mₖ‖² (fit), filled by the host.
 
-import { L2_DISTANCE_EPS, fmadd } from './_common';
+import { COSINE_EPS, L2_DISTANCE_EPS, fmadd } from './_common';
 
 const B: i32 = 16; // items per block
 const BB: i32 = B * 4; // bytes of one block row
@@ -49,7 +49,6 @@ let ATT: i32 = 0; // 0 = dot, 1 = cosine, 2 = fit, 3 = fit-hard
 let ASCALE: f32 = 10; // σ of cosine
 let ATEMP: f32 = 0.1; // τₐ of fit
 let KN_PTR: usize = 0; // N: ‖Kₖ‖ (cosine) or ‖Mₖ‖² (fit)
-const COSINE_EPS: f32 = 1e-8; // pair.ts: COSINE_ATTENTION_EPS
 
 /** Start of free memory for the host's allocator. */
 export function heapBase(): usize {

@@ -35,7 +35,7 @@
 // clip) on its own, for test/kernels-crosscheck.test.ts to check against the TypeScript homes
 // (src/kernels/pair.ts, optim.ts, clip.ts).
 
-import { L2_DISTANCE_EPS, clipToBall, fmadd, hsum, rowSq } from './_common';
+import { COSINE_EPS, L2_DISTANCE_EPS, clipToBall, fmadd, hsum, rowSq } from './_common';
 
 // ---- shapes ----
 let D: i32 = 0; // padded dim
@@ -69,7 +69,6 @@ let ASCALE: f32 = 10; // σ of cosine
 let ATEMP: f32 = 0.1; // τₐ of fit
 let CENTER: bool = false; // relation centering: M rows minus their mean after each update
 let EMBLR: f32 = 1; // learning-rate scale of P and Q (0 = frozen)
-const COSINE_EPS: f32 = 1e-8; // pair.ts: COSINE_ATTENTION_EPS
 
 // ---- parameters and optimiser state (may be shared) ----
 let P: usize = 0;
