@@ -72,7 +72,15 @@ export function configure(
   ITEMS_PTR = itemsPtr; OUT_PTR = outPtr;
 }
 
-/** Sets the attention (0 = dot, 1 = cosine, 2 = fit, 3 = fit-hard), σ, τₐ and the KN table's offset. */
+/**
+ * Sets the attention (0 = dot, 1 = cosine, 2 = fit, 3 = fit-hard: pair.ts attentionCode), σ, τₐ
+ * and the KN table's offset.
+ *
+ * @example
+ * ```ts
+ * ex.setAttention(attentionCode('cosine'), 10, 0.1, off.kn); // host side, src/kernels/scorer.ts
+ * ```
+ */
 export function setAttention(att: i32, scale: f32, temperature: f32, knPtr: usize): void {
   ATT = att;
   ASCALE = scale;

@@ -208,8 +208,13 @@ export function setOptions(
 }
 
 /**
- * Sets the attention (0 = dot, 1 = cosine, 2 = fit, 3 = fit-hard) with its σ (cosine) and τₐ
- * (fit), relation centering (0 / 1) and the learning-rate scale of P and Q.
+ * Sets the attention (0 = dot, 1 = cosine, 2 = fit, 3 = fit-hard: pair.ts attentionCode) with its
+ * σ (cosine) and τₐ (fit), relation centering (0 / 1) and the learning-rate scale of P and Q.
+ *
+ * @example
+ * ```ts
+ * ex.setAttention(attentionCode('fit'), 10, 0.1, 1, 0); // host side, src/train/backends/wasm.ts
+ * ```
  */
 export function setAttention(att: i32, scale: f32, temperature: f32, center: i32, embLr: f32): void {
   ATT = att;
