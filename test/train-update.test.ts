@@ -15,7 +15,7 @@ import { readCheckpoint } from '../src/io/checkpoint-file.js';
 import { loadModel } from '../src/io/model-file.js';
 import { CML_DEFAULTS, LRML_DEFAULTS, TripletModel, resolveTripletOptions } from '../src/models/triplet.js';
 import { Rng } from '../src/rng.js';
-import { prepareUpdate } from '../src/train/incremental.js';
+import { growIdMaps, prepareUpdate } from '../src/train/incremental.js';
 import { fitTriplet, initTripletParams } from '../src/train/triplet.js';
 
 let dir = '';
@@ -136,4 +136,27 @@ test('train --init-from: the updated model knows old and new ids, its seen items
   await assert.rejects(train('--data', f('new.tsv'), '--family', 'cml', '--replay', '0.1', '--out', f('x.lrml')), code('BAD_OPTION', /--replay goes with --init-from/));
   await assert.rejects(train('--data', f('new.tsv'), '--family', 'cml', '--init-from', f('nope.lrml'), '--out', f('x.lrml')), (e: unknown) => e instanceof LrmlError && e.code === 'FILE_NOT_FOUND');
   assert.ok(!existsSync(f('x.lrml')));
+});
+
+test('train --init-from with validation: ids through the grown maps (new users and items too), seen items excluded', async () => {
+  // u30..u34 and i20..i24 exist only in the new data; u0 only in the model
+  writeFileSync(f('valid.tsv'), 'user\titem\nu0\ti5\nu34\ti21\nu31\ti23\n');
+  const epochsSeen: number[] = [];
+  await train('--data', f('new.tsv'), '--family', 'cml', '--dim', '4', '--epochs', '3', '--init-from', f('old.lrml'), '--valid', f('valid.tsv'), '--valid-sampled', '0', '--out', f('upv.lrml'));
+  const up = await loadModel(f('upv.lrml'));
+  const meta = up.meta as { epochs: { epoch: number; validation?: Record<string, number> }[] };
+  for (const e of meta.epochs) {
+    epochsSeen.push(e.epoch);
+    assert.ok(e.validation !== undefined && Number.isFinite(e.validation['ndcg@10']), `epoch ${e.epoch} validated`);
+  }
+  assert.deepEqual(epochsSeen, [1, 2, 3]);
+  // the given maps must be the grown ones
+  const loaded = await loadModel(f('old.lrml'));
+  const fresh = await loadInteractions(f('new.tsv'));
+  const maps = growIdMaps(loaded, fresh);
+  maps.items.add('only-in-validation');
+  const plan = prepareUpdate(loaded, fresh, { maps });
+  assert.equal(plan.items.size, 26);
+  assert.equal(plan.initFrom.itemRows[25], -1);
+  assert.throws(() => prepareUpdate(loaded, fresh, { maps: { users: fresh.users, items: fresh.items } }), code('INTERNAL', /growIdMaps/));
 });

@@ -27,6 +27,36 @@ export interface UpdateOptions {
   replay?: number;
   /** Seed of the replay sample (default 0). */
   seed?: number;
+  /**
+   * Id maps already grown by {@link growIdMaps} (and perhaps grown further, e.g. by the items of
+   * a validation file): used instead of growing new ones.
+   */
+  maps?: { users: IdMap; items: IdMap };
+}
+
+/**
+ * The id maps of an update: the model's ids in its order, then the ids of the new interactions
+ * it does not know, in order of appearance.
+ *
+ * @example
+ * ```ts
+ * const { users, items } = growIdMaps(loaded, fresh);
+ * ```
+ */
+export function growIdMaps(loaded: LoadedModel, fresh: Interactions): { users: IdMap; items: IdMap } {
+  const users = IdMap.fromIds(loaded.users.ids());
+  const items = IdMap.fromIds(loaded.items.ids());
+  for (let u = 0; u < fresh.users.size; u++) users.add(fresh.users.id(u));
+  for (let i = 0; i < fresh.items.size; i++) items.add(fresh.items.id(i));
+  return { users, items };
+}
+
+/** INTERNAL unless `grown` starts with the ids of `base`, in order. */
+function checkGrown(base: IdMap, grown: IdMap, what: string): void {
+  const n = base.size;
+  if (grown.size < n || (n > 0 && (grown.id(0) !== base.id(0) || grown.id(n - 1) !== base.id(n - 1)))) {
+    throw new LrmlError('INTERNAL', `prepareUpdate: the given ${what} map does not start with the model's ${what}s (use growIdMaps)`);
+  }
 }
 
 /**
@@ -78,8 +108,9 @@ export function prepareUpdate(loaded: LoadedModel, fresh: Interactions, options:
   const seed = options.seed ?? 0;
   const oldUsers = loaded.users.size;
   const oldItems = loaded.items.size;
-  const users = IdMap.fromIds(loaded.users.ids());
-  const items = IdMap.fromIds(loaded.items.ids());
+  const { users, items } = options.maps ?? growIdMaps(loaded, fresh);
+  checkGrown(loaded.users, users, 'user');
+  checkGrown(loaded.items, items, 'item');
   const userOf = new Int32Array(fresh.users.size);
   for (let u = 0; u < userOf.length; u++) userOf[u] = users.add(fresh.users.id(u));
   const itemOf = new Int32Array(fresh.items.size);

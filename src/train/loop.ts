@@ -102,8 +102,8 @@ export async function trainEpochs<S>(runner: EpochRunner<S>, epochs: number, hoo
       first = epochs + 1;
     }
   }
-  // the last finished epoch's state, and whether it is saved (Ctrl-C saves it when not)
-  let pending: { c: TrainCheckpoint; saved: boolean } | null = null;
+  // the last finished epoch's state when it is not saved yet (Ctrl-C saves it)
+  let pending: { c: TrainCheckpoint } | null = null;
   const capture = (epoch: number): TrainCheckpoint => {
     const r = (rc as RunnerCheckpoint<S>).save();
     const tensors = { ...r.tensors };
@@ -131,9 +131,9 @@ export async function trainEpochs<S>(runner: EpochRunner<S>, epochs: number, hoo
       ({ loss, count } = await runner.runEpoch(epoch, (done, l) => report(done, l, runner.epochSize), hooks.signal));
       report(count, loss, count);
     } catch (e) {
-      if (e instanceof LrmlError && e.code === 'CANCELLED' && ckc !== undefined && pending !== null && !pending.saved) {
+      if (e instanceof LrmlError && e.code === 'CANCELLED' && ckc !== undefined && pending !== null) {
         await ckc.save(pending.c);
-        pending.saved = true;
+        pending = null;
       }
       throw e;
     }
@@ -162,10 +162,10 @@ export async function trainEpochs<S>(runner: EpochRunner<S>, epochs: number, hoo
     }
     summaries.push(summary);
     if (ckc !== undefined) {
-      pending = { c: capture(epoch), saved: false };
+      pending = { c: capture(epoch) };
       if (epoch % ckc.every === 0) {
         await ckc.save(pending.c);
-        pending.saved = true;
+        pending = null; // saved: its copies are not kept
       }
     }
     await hooks.onEpoch?.(summary);

@@ -7,7 +7,7 @@ import { LRML_VERSION } from '../../version.js';
 import { requireReportPackages } from '../report-deps.js';
 import { loadModel, saveModel } from '../../io/model-file.js';
 import { readCheckpoint, writeCheckpoint } from '../../io/checkpoint-file.js';
-import { prepareUpdate, type UpdatePlan } from '../../train/incremental.js';
+import { growIdMaps, prepareUpdate, type UpdatePlan } from '../../train/incremental.js';
 import type { EpochSummary, FamilyFlag, ModelFamily, TrainCheckpoint, TrainHooks, TrainReport } from '../../models/types.js';
 import type { Interactions } from '../../data/types.js';
 import { getFamily, modelKinds } from '../../train/families.js';
@@ -248,9 +248,10 @@ export function registerTrain(program: Command): void {
       });
     }
     const vspec = validationSpecFromCli(opts);
-    if (vspec !== null && initFrom !== null) throw new LrmlError('BAD_OPTION', '--init-from: validation options are not supported with an incremental update yet (evaluate the updated model with lrml evaluate)');
-    const makeValidation = vspec === null ? null : await prepareValidation(vspec, data);
-    const plan: UpdatePlan | null = initFrom === null ? null : prepareUpdate(initFrom, data, { replay: opts.replay as number | undefined, seed: (options as { seed?: number }).seed ?? 0 });
+    // an update: validation ids map through the grown maps, and ranks exclude every seen item
+    const maps = initFrom === null ? null : growIdMaps(initFrom, data);
+    const makeValidation = vspec === null ? null : await prepareValidation(vspec, maps === null ? data : { ...data, ...maps });
+    const plan: UpdatePlan | null = initFrom === null || maps === null ? null : prepareUpdate(initFrom, data, { replay: opts.replay as number | undefined, seed: (options as { seed?: number }).seed ?? 0, maps });
     const csr = plan === null ? toCsr(data) : plan.data;
     const { summary: loadSummary } = data;
     const users = plan === null ? data.users : plan.users;
@@ -269,7 +270,7 @@ export function registerTrain(program: Command): void {
     if (opts.quiet !== true && plan !== null) {
       process.stderr.write(`update of ${String(opts.initFrom)}: ${plan.newUsers} new users, ${plan.newItems} new items, ${newInteractions} new interactions${plan.replayed > 0 ? ` + ${plan.replayed} replayed` : ''}\n`);
     }
-    const validation = makeValidation === null ? undefined : makeValidation(csr);
+    const validation = makeValidation === null ? undefined : makeValidation(plan === null ? csr : plan.seen);
     const bar = new TrainProgressBar(Boolean(opts.quiet) || Boolean(opts.json));
     const epochs: EpochSummary[] = [...(ck.resume?.epochs ?? [])];
     let report: TrainReport | undefined;
