@@ -6,7 +6,7 @@ import type { Csr } from '../data/csr.js';
 import { unitBallScale } from '../kernels/clip.js';
 import { PairState, PairUser, pairDistance } from '../kernels/pair.js';
 import { Rng } from '../rng.js';
-import { pairAttentionStats, relationSpread } from './attention-stats.js';
+import { pairAttentionStats, relationSpread, type PairAttentionStats } from './attention-stats.js';
 import { lookupScales, pairShapeOf, type TripletModel } from './triplet.js';
 import type { EpochAttention } from './types.js';
 
@@ -78,21 +78,49 @@ export function measureEpochAttention(model: TripletModel, sample: AttentionSamp
   const qs = lookupScales(model);
   const user = new PairUser(shape);
   const pair = new PairState(shape);
-  const setUser = (u: number): void => user.set(P, u * d, lookup ? unitBallScale(P, u * d, d) : 1);
-  const forward = (i: number): void => {
-    pairDistance(user, pair, Q, i * d, qs === null ? 1 : qs[i], K, M);
-  };
+  // attentions other than dot keep their logits: the range of a one-hot (fit-hard) is finite there
   const ownLogits = (shape.attention ?? 'dot') !== 'dot';
+  return measureAttentionWith(sample, d, {
+    setUser: (u) => user.set(P, u * d, lookup ? unitBallScale(P, u * d, d) : 1),
+    forward: (i) => {
+      pairDistance(user, pair, Q, i * d, qs === null ? 1 : qs[i], K, M);
+      return pair.r;
+    },
+    stats: () => pairAttentionStats(pair.a, 0, n, ownLogits ? pair.l : undefined),
+  });
+}
+
+/** How {@link measureAttentionWith} scores a pair of a model family. */
+export interface AttentionProbe {
+  /** Makes `u` the current user. */
+  setUser(u: number): void;
+  /** Scores (current user, item) and returns its relation r (its first dim values are read, before the next call). */
+  forward(item: number): ArrayLike<number>;
+  /** The memory attention statistics of the pair last scored (sampled pairs only). */
+  stats(): PairAttentionStats;
+}
+
+/**
+ * The {@link EpochAttention} of a sample for any family with a memory attention: the mean
+ * statistics of `probe.stats()` over the sampled pairs, and the spread of r across the fixed items
+ * for each fixed user (averaged over users). One loop for LRML/CML ({@link measureEpochAttention})
+ * and HLR.
+ *
+ * @example
+ * ```ts
+ * const a = measureAttentionWith(sample, d, { setUser, forward: (i) => score(i).r, stats: () => pairAttentionStats(last.a) });
+ * ```
+ */
+export function measureAttentionWith(sample: AttentionSample, d: number, probe: AttentionProbe): EpochAttention {
   let h = 0;
   let w = 0;
   let range = 0;
   let maxRange = 0;
   const m = sample.users.length;
   for (let t = 0; t < m; t++) {
-    setUser(sample.users[t]);
-    forward(sample.items[t]);
-    // attentions other than dot keep their logits: the range of a one-hot (fit-hard) is finite there
-    const s = pairAttentionStats(pair.a, 0, n, ownLogits ? pair.l : undefined);
+    probe.setUser(sample.users[t]);
+    probe.forward(sample.items[t]);
+    const s = probe.stats();
     h += s.normalizedEntropy;
     w += s.maxWeight;
     range += s.logitRange;
@@ -102,10 +130,10 @@ export function measureEpochAttention(model: TripletModel, sample: AttentionSamp
   const R = new Float64Array(ni * d);
   let spread = 0;
   for (const u of sample.fixedUsers) {
-    setUser(u);
+    probe.setUser(u);
     for (let t = 0; t < ni; t++) {
-      forward(sample.fixedItems[t]);
-      R.set(pair.r, t * d);
+      const r = probe.forward(sample.fixedItems[t]);
+      for (let c = 0; c < d; c++) R[t * d + c] = r[c];
     }
     spread += relationSpread(R, ni, d);
   }

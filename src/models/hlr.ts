@@ -11,8 +11,8 @@ import { euclideanSimilarity, meanOfRows, noFoldInLoss } from './foldin.js';
 import { estimateFromParts, numOption, optimizerCopies } from './memory-estimate.js';
 import { trainedFamily } from './trainer.js';
 import { LRML_DEFAULTS, kernelConfig, paramTensors, resolveTripletOptions, type TripletOptions } from './triplet.js';
-import type { AttentionSample } from './attention-epoch.js';
-import { pairAttentionStats, relationSpread } from './attention-stats.js';
+import { measureAttentionWith, type AttentionSample } from './attention-epoch.js';
+import { pairAttentionStats } from './attention-stats.js';
 import type { EpochAttention, FoldInFit, FoldInSettings, ItemSimilarity, ModelFamily, Recommender, Tensor } from './types.js';
 
 /**
@@ -246,50 +246,26 @@ export function measureHlrAttention(model: HlrModel, sample: AttentionSample): E
   const hp = model.historyIndptr;
   const setUser = (u: number): void => hlrSetReferences(sc, P, u * d, Q, model.historyItems, hp[u], hp[u + 1] - hp[u], d);
   const live = new Float64Array(sc.capacity);
-  let h = 0;
-  let w = 0;
-  let range = 0;
-  let maxRange = 0;
   let hb = 0;
   let nb = 0;
-  const m = sample.users.length;
-  for (let t = 0; t < m; t++) {
-    setUser(sample.users[t]);
-    hlrDistance(cfg, Q, K, M, sample.items[t], sc);
-    const s = pairAttentionStats(sc.base.a, 0, n);
-    h += s.normalizedEntropy;
-    w += s.maxWeight;
-    range += s.logitRange;
-    if (s.logitRange > maxRange) maxRange = s.logitRange;
-    let k = 0;
-    for (let x = 0; x < sc.count; x++) if (sc.beta[x] > 0) live[k++] = sc.beta[x];
-    if (k > 1) {
-      hb += pairAttentionStats(live, 0, k).normalizedEntropy;
-      nb++;
-    }
-  }
-  const ni = sample.fixedItems.length;
-  const R = new Float64Array(ni * d);
-  let spread = 0;
-  for (const u of sample.fixedUsers) {
-    setUser(u);
-    for (let t = 0; t < ni; t++) {
-      hlrDistance(cfg, Q, K, M, sample.fixedItems[t], sc);
-      for (let c = 0; c < d; c++) R[t * d + c] = sc.base.r[c];
-    }
-    spread += relationSpread(R, ni, d);
-  }
-  const nu = sample.fixedUsers.length;
-  return {
-    pairs: m,
-    meanNormalizedEntropy: m > 0 ? h / m : Number.NaN,
-    meanMaxWeight: m > 0 ? w / m : Number.NaN,
-    meanLogitRange: m > 0 ? range / m : Number.NaN,
-    maxLogitRange: m > 0 ? maxRange : Number.NaN,
-    users: nu,
-    relationSpread: nu > 0 ? spread / nu : Number.NaN,
-    historyEntropy: nb > 0 ? hb / nb : Number.NaN,
-  };
+  const a = measureAttentionWith(sample, d, {
+    setUser,
+    forward: (i) => {
+      hlrDistance(cfg, Q, K, M, i, sc);
+      return sc.base.r;
+    },
+    stats: () => {
+      // the history attention β of a sampled pair: its entropy over the references it can attend
+      let k = 0;
+      for (let x = 0; x < sc.count; x++) if (sc.beta[x] > 0) live[k++] = sc.beta[x];
+      if (k > 1) {
+        hb += pairAttentionStats(live, 0, k).normalizedEntropy;
+        nb++;
+      }
+      return pairAttentionStats(sc.base.a, 0, n);
+    },
+  });
+  return { ...a, historyEntropy: nb > 0 ? hb / nb : Number.NaN };
 }
 
 /**
