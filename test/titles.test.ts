@@ -10,7 +10,7 @@ import { saveModel } from '../src/io/model-file.js';
 import { Csr } from '../src/data/csr.js';
 import { parseItemsText, sniffItemsFormat } from '../src/data/side-text.js';
 import { loadItemsFile } from '../src/data/side-info.js';
-import { createApp, ModelHolder } from '../src/serve/index.js';
+import { createApp, ModelHolder, startServer } from '../src/serve/index.js';
 import { explain, recommend, similarItems, titleCoverage, titledExplanation, titledRecommendations, titledSimilar } from '../src/recommend/index.js';
 import { LrmlError } from '../src/errors.js';
 import type { LoadedModel } from '../src/io/format.js';
@@ -157,4 +157,44 @@ test('serve with titles: /recommend, POST /recommend, /similar, /explain answers
   const p = await (await plain.request('/recommend?user=u3&k=3')).json() as Record<string, any>;
   assert.ok(p.items.every((x: Record<string, unknown>) => !('title' in x)), 'no titles without an items file');
   assert.ok(!('titles' in (await (await plain.request('/model')).json() as Record<string, unknown>)));
+});
+
+test('serve --titles: a reload re-reads the titles file with the model; a bad titles file fails the reload and keeps the old model and titles', async () => {
+  const d = mkdtempSync(join(tmpdir(), 'lrml-titles-reload-'));
+  const model = join(d, 'm.lrml');
+  const items = join(d, 'movies.csv');
+  await saveModel(model, m);
+  writeFileSync(items, 'movieId,title\ni4,Old Four (1995)\n');
+  const lines: string[] = [];
+  const srv = await startServer({ modelPath: model, port: 0, titlesFile: { path: items }, log: (l) => lines.push(l) });
+  try {
+    const get = async (url: string) => (await fetch(`${srv.url}${url}`)).json() as Promise<Record<string, any>>;
+    assert.equal((await get('/similar?item=i4&k=1')).title, 'Old Four (1995)');
+    assert.deepEqual((await get('/model')).titles, { entries: 1, matched: 1 });
+    writeFileSync(items, 'movieId,title\ni4,New Four (1995)\ni5,New Five (1995)\n');
+    await srv.reload();
+    assert.equal(srv.holder.current.generation, 2);
+    assert.equal((await get('/similar?item=i4&k=1')).title, 'New Four (1995)', 'titles re-read on reload');
+    assert.deepEqual((await get('/model')).titles, { entries: 2, matched: 2 });
+    assert.ok(lines.some((l) => /info: reloaded .*m\.lrml \(generation 2, .*titles: 2 of 48 items\)/.test(l)), lines.join('\n'));
+    // a malformed titles file: the reload fails as a bad model file does, generation 2 (model and titles) keeps serving
+    writeFileSync(items, 'i4::Bad\n');
+    await assert.rejects(srv.reload(), (e: unknown) => e instanceof LrmlError && e.code === 'BAD_VALUE' && e.message.includes('movies.csv:1'));
+    assert.equal(srv.holder.current.generation, 2);
+    assert.equal((await get('/similar?item=i4&k=1')).title, 'New Four (1995)');
+    assert.ok(lines.some((l) => /warn: reload failed, still serving generation 2: .*movies\.csv:1/.test(l)));
+    // through POST /admin/reload (the app's route) likewise: a 500 naming the file
+    rmSync(items);
+    const holder = srv.holder;
+    const app = createApp({ holder, adminToken: 't' });
+    const res = await app.request('/admin/reload', { method: 'POST', headers: { authorization: 'Bearer t' } }, { incoming: { socket: { remoteAddress: '127.0.0.1' } } });
+    assert.equal(res.status, 500);
+    assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'FILE_NOT_FOUND');
+    assert.equal(holder.current.generation, 2);
+    assert.equal(holder.current.titles?.get('i4')?.title, 'New Four (1995)');
+  } finally {
+    await srv.close();
+    rmSync(d, { recursive: true, force: true });
+  }
+  await assert.rejects(startServer({ model: m, port: 0, titles: new Map(), titlesFile: { path: items } }), (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && /not both/.test(e.message));
 });

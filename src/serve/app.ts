@@ -70,7 +70,9 @@ export interface ServeState {
   /**
    * Item titles (an items file's id → title and genres, e.g. from `loadItemsFile`): the items of
    * /recommend, /similar and /explain answers gain `title` and `genres` (items it does not name: none),
-   * and /model says how many of the model's items have one. Kept across model reloads.
+   * and /model says how many of the model's items have one. Used when the holder's snapshot has no
+   * titles of its own (titles given to the `ModelHolder` are re-read with the model on reload);
+   * these are kept across reloads.
    */
   titles?: ItemTitles;
   /** How GET /recommend finds candidates (`RecommendOptions.search`, `candidateCount`; default: `auto`). */
@@ -104,6 +106,19 @@ export function statusOf(code: HttpErrorCode): 400 | 401 | 403 | 404 | 408 | 413
     default:
       return 500;
   }
+}
+
+/**
+ * The log line of a successful reload: file, generation, kind, size, and the titles matched.
+ *
+ * @example
+ * ```ts
+ * log(`info: ${reloadedLine(holder.current)}`); // reloaded m.lrml (generation 2, lrml, 60 users, 48 items)
+ * ```
+ */
+export function reloadedLine(s: ModelSnapshot): string {
+  const t = s.titles === undefined ? '' : `, titles: ${titleCoverage(s.model, s.titles).matched} of ${s.model.model.numItems} items`;
+  return `reloaded ${s.path} (generation ${s.generation}, ${s.model.model.kind}, ${s.model.model.numUsers} users, ${s.model.model.numItems} items${t})`;
 }
 
 /** Bindings @hono/node-server passes: the Node request (for the peer address). */
@@ -337,9 +352,11 @@ export function createApp(state: ServeState): Hono<Env> {
     return c.json({ status: 'ok', version: LRML_VERSION, generation: s.generation, loadedAt: s.loadedAt });
   });
 
-  const titles = state.titles;
+  // the titles of the request's snapshot (re-read with its model), else the app's fixed ones
+  const titlesOf = (c: Context<Env>): ItemTitles | undefined => snap(c).titles ?? state.titles;
   app.get('/model', (c) => {
     const s = snap(c);
+    const titles = titlesOf(c);
     return c.json({
       ...describe(s), limits,
       candidates: { search: searchMode(s.model, search), candidateCount: search.candidateCount ?? DEFAULT_CANDIDATE_COUNT },
@@ -349,6 +366,7 @@ export function createApp(state: ServeState): Hono<Env> {
 
   app.get('/recommend', (c) => {
     const m = snap(c).model;
+    const titles = titlesOf(c);
     knownQuery(c, ['user', 'k', 'include', 'exclude', 'includeSeen', 'skipUnknown']);
     const user = requiredQuery(c, 'user');
     const k = queryInt(c, 'k', 10, limits.maxK);
@@ -361,6 +379,7 @@ export function createApp(state: ServeState): Hono<Env> {
 
   app.post('/recommend', async (c) => {
     const m = snap(c).model;
+    const titles = titlesOf(c);
     const deadline = c.get('deadline');
     queue.refuseIfFull(); // before reading the body: refusing costs little under overload
     const body = await readJson(c, limits.maxBodyBytes, deadline);
@@ -400,6 +419,7 @@ export function createApp(state: ServeState): Hono<Env> {
 
   app.get('/similar', (c) => {
     const m = snap(c).model;
+    const titles = titlesOf(c);
     knownQuery(c, ['item', 'k']);
     const item = requiredQuery(c, 'item');
     const k = queryInt(c, 'k', 10, limits.maxK);
@@ -409,6 +429,7 @@ export function createApp(state: ServeState): Hono<Env> {
 
   app.get('/explain', (c) => {
     const m = snap(c).model;
+    const titles = titlesOf(c);
     knownQuery(c, ['user', 'item', 'profile']);
     const e = explain(m, requiredQuery(c, 'user'), requiredQuery(c, 'item'));
     const profile = queryBool(c, 'profile') ? slotProfile(m, e.slots[0].slot, { k: 5, sample: 2000 }) : undefined;
@@ -437,7 +458,7 @@ export function createApp(state: ServeState): Hono<Env> {
     const before = state.holder.current;
     try {
       const s = await state.holder.reload();
-      log(`info: reloaded ${s.path} (generation ${s.generation}, ${s.model.model.kind}, ${s.model.model.numUsers} users, ${s.model.model.numItems} items)`);
+      log(`info: ${reloadedLine(s)}`);
       return c.json({ reloaded: true, previousGeneration: before.generation, ...describe(s) });
     } catch (e) {
       log(`warn: reload failed, still serving generation ${state.holder.current.generation}: ${(e as Error).message}`);

@@ -6,7 +6,9 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { LrmlError } from '../errors.js';
 import type { LoadedModel } from '../io/format.js';
 import { loadModel } from '../io/model-file.js';
-import { createApp, LOOPBACK_HOSTS, type ServeLimits } from './app.js';
+import { createApp, LOOPBACK_HOSTS, reloadedLine, type ServeLimits } from './app.js';
+import { loadItemsFile } from '../data/side-info.js';
+import type { ItemsFormat } from '../data/side-text.js';
 import { ModelHolder } from './state.js';
 import { attachCandidateIndex } from '../io/ann-index.js';
 import { searchMode, type ItemTitles, type SearchMode } from '../recommend/index.js';
@@ -41,8 +43,14 @@ export interface StartOptions {
   graceMs?: number;
   /** One line per notable event (start, reload, errors, shutdown). Default: silent. */
   log?: (line: string) => void;
-  /** Item titles attached to the answers (see `ServeState.titles`), e.g. `await loadItemsFile('movies.csv')`. */
+  /** Item titles attached to the answers (see `ServeState.titles`), e.g. `await loadItemsFile('movies.csv')`; kept across reloads. */
   titles?: ItemTitles;
+  /**
+   * An items file whose titles are attached to the answers (`format` as `loadItemsFile`'s, default
+   * auto): read at start, before the model, and again with the model on every reload (a bad file
+   * fails the reload; the old model and titles keep serving). Not with `titles`.
+   */
+  titlesFile?: { path: string; format?: ItemsFormat };
 }
 
 /** A started server. */
@@ -53,7 +61,7 @@ export interface RunningServer {
   readonly port: number;
   readonly holder: ModelHolder;
   readonly server: Server;
-  /** Re-reads the model file and swaps it in (throws, keeping the old model, on a bad file). */
+  /** Re-reads the model file (and the titles file) and swaps them in (throws, keeping the old model and titles, on a bad file). */
   reload(): Promise<void>;
   /**
    * Drains and stops: closes idle keep-alive connections, answers the requests in flight with
@@ -79,6 +87,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 8080;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new LrmlError('BAD_OPTION', `invalid port: ${port} (expected an integer in [0, 65535])`);
+  if (options.titles !== undefined && options.titlesFile !== undefined) throw new LrmlError('BAD_OPTION', 'give titles or titlesFile, not both');
+  const tf = options.titlesFile;
+  const loadTitles = tf === undefined ? undefined : () => loadItemsFile(tf.path, tf.format ?? 'auto');
+  // the titles first: a bad items file fails before the (larger) model is read
+  const titles = loadTitles === undefined ? undefined : await loadTitles();
   let model: LoadedModel;
   let path: string | null = null;
   if (options.model !== undefined) {
@@ -97,7 +110,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     searchMode(m, search); // a bad candidateCount fails here, before serving
   };
   await prepare(model, path);
-  const holder = new ModelHolder(model, path, prepare);
+  const holder = new ModelHolder(model, path, prepare, { ...(titles === undefined ? {} : { titles }), ...(loadTitles === undefined ? {} : { load: loadTitles }) });
   const extra = options.allowedHosts ?? [];
   // a loopback bind (any 127.x address, ::1) answers the loopback names and its own address
   const allowedHosts = isLoopbackHost(host) || extra.length > 0 ? [...new Set([...LOOPBACK_HOSTS, ...(isLoopbackHost(host) ? [host.includes(':') && !host.startsWith('[') ? `[${host}]` : host] : []), ...extra])] : null;
@@ -129,8 +142,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     server,
     async reload() {
       try {
-        const s = await holder.reload();
-        log(`info: reloaded ${s.path} (generation ${s.generation})`);
+        log(`info: ${reloadedLine(await holder.reload())}`);
       } catch (e) {
         log(`warn: reload failed, still serving generation ${holder.current.generation}: ${(e as Error).message}`);
         throw e;

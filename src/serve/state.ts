@@ -3,6 +3,7 @@
 import { LrmlError } from '../errors.js';
 import type { LoadedModel } from '../io/format.js';
 import { loadModel } from '../io/model-file.js';
+import type { ItemTitles } from '../recommend/index.js';
 
 /** One loaded model as the server sees it. Requests take a snapshot when they start. */
 export interface ModelSnapshot {
@@ -13,12 +14,31 @@ export interface ModelSnapshot {
   readonly loadedAt: string;
   /** 1 for the first model, +1 per successful reload. */
   readonly generation: number;
+  /** Item titles that go with this model (re-read with it on reload when the holder has a loader). */
+  readonly titles?: ItemTitles;
+}
+
+/**
+ * The item titles of a {@link ModelHolder}: `titles` at start, and `load`, which re-reads them on
+ * every reload (e.g. `() => loadItemsFile('movies.csv')`); without `load` the titles are kept.
+ *
+ * @example
+ * ```ts
+ * const load = () => loadItemsFile('movies.csv');
+ * const holder = new ModelHolder(await loadModel('m.lrml'), 'm.lrml', undefined, { titles: await load(), load });
+ * ```
+ */
+export interface HolderTitles {
+  titles?: ItemTitles;
+  load?: () => Promise<ItemTitles>;
 }
 
 /**
  * Holds the current model and swaps it atomically: a request works with the snapshot it took at
  * its start, so requests in flight during a reload finish on the old model. A reload that fails
  * (missing or bad file) throws and leaves the current model serving. Reloads run one at a time.
+ * Item titles, when given, belong to the snapshot: a reload re-reads them with the model (a bad
+ * titles file fails the reload as a bad model file does), so model and titles swap together.
  *
  * @example
  * ```ts
@@ -33,10 +53,16 @@ export class ModelHolder {
 
   /**
    * `prepare` runs on every reloaded model before it is swapped in (e.g. attaching its candidate
-   * index); when it throws, the reload fails and the current model keeps serving.
+   * index); when it throws, the reload fails and the current model keeps serving. `titles`: the
+   * item titles served with the model, and their loader for reloads.
    */
-  constructor(model: LoadedModel, path: string | null = null, private readonly prepare?: (model: LoadedModel, path: string) => Promise<void>) {
-    this.snap = Object.freeze({ model, path, loadedAt: new Date().toISOString(), generation: 1 });
+  constructor(
+    model: LoadedModel,
+    path: string | null = null,
+    private readonly prepare?: (model: LoadedModel, path: string) => Promise<void>,
+    private readonly titles: HolderTitles = {},
+  ) {
+    this.snap = Object.freeze({ model, path, loadedAt: new Date().toISOString(), generation: 1, ...(titles.titles === undefined ? {} : { titles: titles.titles }) });
   }
 
   /** The model serving now. */
@@ -44,25 +70,27 @@ export class ModelHolder {
     return this.snap;
   }
 
-  /** Replaces the model with one already in memory; returns the new snapshot. */
-  swap(model: LoadedModel, path: string | null = this.snap.path): ModelSnapshot {
-    this.snap = Object.freeze({ model, path, loadedAt: new Date().toISOString(), generation: this.snap.generation + 1 });
+  /** Replaces the model (and its titles: by default the current ones) with one already in memory; returns the new snapshot. */
+  swap(model: LoadedModel, path: string | null = this.snap.path, titles: ItemTitles | undefined = this.snap.titles): ModelSnapshot {
+    this.snap = Object.freeze({ model, path, loadedAt: new Date().toISOString(), generation: this.snap.generation + 1, ...(titles === undefined ? {} : { titles }) });
     return this.snap;
   }
 
   /**
-   * Loads `path` (default: the current model's file), fully validated, then swaps it in. Throws
-   * (FILE_NOT_FOUND, BAD_MODEL_FILE, BAD_OPTION when there is no file to reload) without touching
-   * the current model. Concurrent calls run one after another.
+   * Loads `path` (default: the current model's file), fully validated, and re-reads the titles
+   * (when the holder has a loader), then swaps both in. Throws (FILE_NOT_FOUND, BAD_MODEL_FILE,
+   * BAD_OPTION when there is no file to reload, the titles loader's error) without touching the
+   * current model or titles. Concurrent calls run one after another.
    */
   reload(path: string | null = this.snap.path): Promise<ModelSnapshot> {
     const run = async (): Promise<ModelSnapshot> => {
       if (path === null) {
         throw new LrmlError('BAD_OPTION', 'this server was given a model in memory: there is no file to reload');
       }
+      const titles = this.titles.load === undefined ? this.snap.titles : await this.titles.load();
       const model = await loadModel(path);
       if (this.prepare !== undefined) await this.prepare(model, path);
-      return this.swap(model, path);
+      return this.swap(model, path, titles);
     };
     const p = this.queue.then(run, run);
     this.queue = p.catch(() => undefined);

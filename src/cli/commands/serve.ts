@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { startServer } from '../../serve/index.js';
 import { LrmlError } from '../../errors.js';
 import { parseInteger } from '../options.js';
-import { addTitleOptions, noteTitleCoverage, titlesFrom } from '../titles.js';
+import { addTitleOptions, noteTitleCoverage, titlesFormatFrom } from '../titles.js';
 import { addCandidateOptions, candidateFlags, checkCandidateFlags } from '../candidates.js';
 
 /** An integer flag of at least `min`. */
@@ -18,8 +18,8 @@ function atLeast(flag: string, min: number): (v: string) => number {
 /**
  * Registers `lrml serve --model M [--host 127.0.0.1] [--port 8080]`: the HTTP service. Logs to
  * stderr. SIGTERM / SIGINT: drain (stop accepting, close idle connections, answer requests in
- * flight with `Connection: close`; cut after --grace ms), exit. SIGHUP: reload the model file (a
- * bad file is logged and the old model keeps serving). POST /admin/reload needs --admin-token or
+ * flight with `Connection: close`; cut after --grace ms), exit. SIGHUP: reload the model file and
+ * the --titles file (a bad file is logged and the old model and titles keep serving). POST /admin/reload needs --admin-token or
  * LRML_ADMIN_TOKEN. Resolves when the server closed.
  *
  * @example
@@ -32,7 +32,7 @@ export function registerServe(program: Command): void {
   const cmd = program
     .command('serve')
     .description('serve a model over HTTP (JSON): /recommend, /similar, /explain, /model, /health')
-    .requiredOption('--model <file>', 'model file (re-read on SIGHUP or POST /admin/reload)')
+    .requiredOption('--model <file>', 'model file (re-read, with the --titles file, on SIGHUP or POST /admin/reload)')
     .option('--host <host>', 'interface to bind (0.0.0.0 exposes the service to the network)', '127.0.0.1')
     .option('--port <n>', 'port (0 = any free port)', parseInteger('--port'), 8080)
     .option('--max-k <n>', 'largest k accepted', parseInteger('--max-k'), 1000)
@@ -49,7 +49,7 @@ export function registerServe(program: Command): void {
     .action(async (opts: Record<string, unknown>) => {
       const cands = candidateFlags(opts);
       await checkCandidateFlags(cands);
-      const titles = await titlesFrom(opts);
+      const titlesFormat = titlesFormatFrom(opts);
       const log = opts.quiet === true ? () => undefined : (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
       const fromEnv = process.env.LRML_ADMIN_TOKEN;
       const adminToken = opts.adminToken !== undefined ? String(opts.adminToken) : fromEnv !== undefined && fromEnv !== '' ? fromEnv : undefined;
@@ -70,9 +70,10 @@ export function registerServe(program: Command): void {
         graceMs: opts.grace as number,
         candidates: { search: cands.search, rebuildIndex: cands.rebuildIndex, ...(cands.candidateCount === undefined ? {} : { candidateCount: cands.candidateCount }) },
         log,
-        ...(titles === null ? {} : { titles }),
+        ...(opts.titles === undefined ? {} : { titlesFile: { path: String(opts.titles), format: titlesFormat } }),
       });
-      if (titles !== null && opts.quiet !== true) noteTitleCoverage(opts, srv.holder.current.model, titles, (s) => process.stderr.write(s));
+      const titles = srv.holder.current.titles;
+      if (titles !== undefined && opts.quiet !== true) noteTitleCoverage(opts, srv.holder.current.model, titles, (s) => process.stderr.write(s));
       const onHup = (): void => {
         srv.reload().catch(() => undefined); // logged by the server; the old model keeps serving
       };
