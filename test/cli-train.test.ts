@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { addModelOptions, familyFromCli, modelOptionsFromCli } from '../src/cli/commands/train.js';
 import { LRML_DEFAULTS, LRML_PAPER_CODE, resolveTripletOptions } from '../src/models/triplet.js';
 import { LrmlError } from '../src/errors.js';
+import { runCli } from './helpers.js';
 
 function parse(...args: string[]): Record<string, unknown> {
   const c = addModelOptions(new Command()).exitOverride();
@@ -36,4 +37,11 @@ test('train --family names the family; --model is its older spelling; both disag
   assert.equal(familyFromCli({ model: 'bpr' }), 'bpr');
   assert.equal(familyFromCli({ family: 'ease', model: 'ease' }), 'ease');
   assert.throws(() => familyFromCli({ family: 'ease', model: 'ials' }), (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && /--family ease and --model ials disagree/.test(e.message));
+});
+
+test('train --help: --threads says what it does per family (Hogwild only for lrml, cml; ease the same weights for any count)', async () => {
+  const r = await runCli('train', '--help');
+  const line = /--threads <n>([\s\S]*?)\n {2}--/.exec(r.stdout)?.[1].replace(/\s+/g, ' ') ?? '';
+  assert.match(line, /lrml, cml: worker threads of the training \(> 1: Hogwild, not deterministic\); ease: threads of the inverse, auto = one per core \(the same weights for any count\) \(default: 1 \(lrml, cml\), auto \(ease\)\)/);
+  assert.doesNotMatch(line, /ials|bpr/, 'families without threads are not named');
 });

@@ -2,8 +2,9 @@
 // planted data, round trip, options, memory refusal, hooks and cancellation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IdMap } from '../src/data/idmap.js';
 import { loadInteractions, toCsr } from '../src/data/load.js';
@@ -18,7 +19,7 @@ import { startSpdThreads } from '../src/train/backends/ease-threads.js';
 import { WasmSpdMatrix } from '../src/kernels/linalg-wasm.js';
 import type { TrainProgress } from '../src/models/types.js';
 import { assertRoundTrip, naiveInverse, randomCsr } from './dense-helpers.js';
-import { hitsAtK, plantedDataset } from './helpers.js';
+import { hitsAtK, plantedDataset, runCli } from './helpers.js';
 
 /** B = I − P·diag(1/diag(P)), P = (XᵀX + λI)⁻¹, straight from the paper, dense float64. */
 function referenceB(x: Csr, lambda: number): Float64Array {
@@ -181,6 +182,61 @@ test('threads: 1 and 2 worker threads give bit-identical weights (catalogue abov
   const two = (await easeFamily.fit(x, { lambda: 5, threads: 2 })) as EaseModel;
   assert.deepEqual(two.B, one.B);
   assert.equal(two.config().threads, 2);
+});
+
+test('threads default auto: one per core (availableParallelism), the same weights as one thread', async () => {
+  assert.equal(easeFamily.defaults.threads, 'auto');
+  assert.equal(resolveEaseOptions({ threads: 'auto' }).threads, 'auto');
+  const x = randomCsr(300, EASE_THREADS_MIN_ITEMS + 9, 0.03, 5);
+  const auto = (await easeFamily.fit(x, { lambda: 5 })) as EaseModel;
+  const one = (await easeFamily.fit(x, { lambda: 5, threads: 1 })) as EaseModel;
+  assert.deepEqual(auto.B, one.B);
+  assert.equal(auto.config().threads, 'auto', 'the model file keeps what was asked, not this machine\'s count');
+  const w = WasmSpdMatrix.tryCreate(64)!;
+  const th = await startSpdThreads(w, 'auto');
+  try {
+    assert.equal(th.threads, Math.min(256, availableParallelism()));
+  } finally {
+    await th.dispose();
+  }
+});
+
+test('backend auto without a WASM matrix (the memory not allocated): warns through onWarning, then the TypeScript inverse; backend wasm refuses with the reason', async () => {
+  const x = randomCsr(60, 40, 0.2, 8);
+  const ref = (await easeFamily.fit(x, { lambda: 3, backend: 'ts' })) as EaseModel;
+  const Real = WebAssembly.Memory;
+  // a shared memory that cannot be had (as a 32-bit allocator limit or an exhausted machine would give)
+  (WebAssembly as { Memory: unknown }).Memory = class {
+    constructor() {
+      throw new RangeError('WebAssembly.Memory(): could not allocate memory');
+    }
+  };
+  try {
+    const warnings: string[] = [];
+    const got = (await easeFamily.fit(x, { lambda: 3, precision: 'float32' }, { onWarning: (m) => warnings.push(m) })) as EaseModel;
+    assert.deepEqual(got.B, ref.B, 'the TypeScript float64 inverse ran');
+    assert.equal(warnings.length, 1, warnings.join('\n'));
+    assert.match(warnings[0], /^ease: the WASM inverse is unavailable \(a shared WebAssembly memory of .* could not be allocated \(.*could not allocate memory\)\); falling back to the one-thread TypeScript inverse in float64 \(precision float32 ignored\)/);
+    await assert.rejects(easeFamily.fit(x, { lambda: 3, backend: 'wasm' }), (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && /backend "wasm" is unavailable here: a shared WebAssembly memory .* could not be allocated/.test(e.message));
+    // the CLI prints it on stderr, --quiet or not
+    const dir = mkdtempSync(join(tmpdir(), 'lrml-ease-warn-'));
+    try {
+      const data = join(dir, 'd.tsv');
+      writeFileSync(data, Array.from({ length: 120 }, (_, k) => `u${k % 30}\ti${(k * 7) % 40}`).join('\n') + '\n');
+      const r = await runCli('train', '--data', data, '--family', 'ease', '--out', join(dir, 'm.lrml'), '--quiet');
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /^warning: ease: the WASM inverse is unavailable \(.*\); falling back to the one-thread TypeScript inverse/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  } finally {
+    (WebAssembly as { Memory: unknown }).Memory = Real;
+  }
+  const warnings: string[] = [];
+  await easeFamily.fit(x, { lambda: 3 }, { onWarning: (m) => warnings.push(m) });
+  assert.deepEqual(warnings, [], 'no warning when the WASM inverse runs');
+  const big = WasmSpdMatrix.open(24000);
+  assert.ok('unavailable' in big && /a 24000×24000 float64 matrix needs 4\.29 GiB, above the 4 GiB of a WebAssembly memory/.test(big.unavailable));
 });
 
 test('startSpdThreads: a worker thread shares the matrix; inverse and weights bit-identical to one thread', async () => {

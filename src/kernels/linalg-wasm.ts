@@ -221,12 +221,35 @@ export class WasmSpdMatrix {
    * ```
    */
   static tryCreate(n: number, opts: { precision?: SpdPrecision; nb?: number } = {}): WasmSpdMatrix | null {
+    const r = WasmSpdMatrix.open(n, opts);
+    return 'matrix' in r ? r.matrix : null;
+  }
+
+  /**
+   * Like {@link WasmSpdMatrix.tryCreate}, saying why when the matrix cannot be made here: the
+   * matrix over the 4 GiB of a 32-bit WebAssembly memory, the module not compiling (no
+   * WebAssembly SIMD or shared memory), or the memory not allocated.
+   *
+   * @example
+   * ```ts
+   * const r = WasmSpdMatrix.open(20000, { precision: 'float64' });
+   * if ('unavailable' in r) console.warn(r.unavailable);
+   * ```
+   */
+  static open(n: number, opts: { precision?: SpdPrecision; nb?: number } = {}): { matrix: WasmSpdMatrix } | { unavailable: string } {
     const precision = opts.precision ?? 'float64';
     const nb = opts.nb ?? LINALG_BLOCK;
-    if (wasmSpdBytes(n, precision) > WASM_MEMORY_LIMIT) return null;
+    const bytes = wasmSpdBytes(n, precision);
+    const gib = (b: number): string => `${(b / 2 ** 30).toFixed(2)} GiB`;
+    if (bytes > WASM_MEMORY_LIMIT) return { unavailable: `a ${n}×${n} ${precision} matrix needs ${gib(bytes)}, above the 4 GiB of a WebAssembly memory` };
+    let module: WebAssembly.Module;
     try {
-      const module = compileKernel('linalg', wasmBase64);
-      const pages = pagesFor(wasmSpdBytes(n, precision));
+      module = compileKernel('linalg', wasmBase64);
+    } catch (e) {
+      return { unavailable: `the WebAssembly SIMD module does not compile here (${(e as Error).message})` };
+    }
+    try {
+      const pages = pagesFor(bytes);
       const memory = new WebAssembly.Memory({ initial: 1, maximum: Math.min(65536, pages + 1), shared: true });
       const x = instantiateLinalg(module, memory);
       const e = precision === 'float64' ? 8 : 4;
@@ -234,9 +257,9 @@ export class WasmSpdMatrix {
       const a = alloc.alloc(n * n * e);
       const d = alloc.alloc(n * e);
       alloc.commit();
-      return new WasmSpdMatrix(x, module, memory, { n, precision, nb, a, d });
-    } catch {
-      return null;
+      return { matrix: new WasmSpdMatrix(x, module, memory, { n, precision, nb, a, d }) };
+    } catch (e) {
+      return { unavailable: `a shared WebAssembly memory of ${gib(bytes)} could not be allocated (${(e as Error).message})` };
     }
   }
 

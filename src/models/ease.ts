@@ -31,8 +31,12 @@ export interface EaseOptions {
    * fast; see docs/baselines.md for its effect on quality). The TypeScript backend always uses float64.
    */
   precision: 'float64' | 'float32';
-  /** Threads of the WASM inverse (this one and threads − 1 workers; results identical for any count). */
-  threads: number;
+  /**
+   * Threads of the WASM inverse (this one and threads − 1 workers; results identical for any
+   * count): a number in [1, 256], or `auto` (default): one per core of the machine (Node's
+   * `availableParallelism()`, at most 256; one thread where worker threads do not exist).
+   */
+  threads: number | 'auto';
   /** Accepted for a uniform interface; EASE is deterministic and uses no randomness. */
   seed: number;
 }
@@ -50,7 +54,7 @@ export const EASE_DEFAULTS: Readonly<EaseOptions> = Object.freeze({
   maxMemoryBytes: 4 * 2 ** 30,
   backend: 'auto',
   precision: 'float64',
-  threads: 2,
+  threads: 'auto',
   seed: 0,
 });
 
@@ -70,7 +74,7 @@ export function resolveEaseOptions(given: Partial<EaseOptions>): EaseOptions {
   if (typeof o.maxMemoryBytes !== 'number' || !(o.maxMemoryBytes > 0)) throw badOption('maxMemoryBytes', o.maxMemoryBytes, 'a positive number of bytes');
   oneOf('backend', o.backend, ['auto', 'wasm', 'ts'] as const);
   oneOf('precision', o.precision, ['float64', 'float32'] as const);
-  if (!Number.isInteger(o.threads) || o.threads < 1 || o.threads > 256) throw badOption('threads', o.threads, 'an integer in [1, 256]');
+  if (o.threads !== 'auto' && (!Number.isInteger(o.threads) || o.threads < 1 || o.threads > 256)) throw badOption('threads', o.threads, 'an integer in [1, 256] or "auto"');
   if (!Number.isInteger(o.seed)) throw badOption('seed', o.seed, 'an integer');
   return o;
 }

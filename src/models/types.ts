@@ -320,6 +320,17 @@ export interface TrainHooks {
   /** Aborting stops training with a CANCELLED error. */
   signal?: AbortSignal;
   /**
+   * Told, in one sentence, when the training runs otherwise than asked or much slower than it
+   * could (EASE: the `auto` backend falling back to the one-thread TypeScript inverse, worker
+   * threads that did not start). The library prints nothing; `lrml train` prints `warning: …`.
+   *
+   * @example
+   * ```ts
+   * await easeFamily.fit(csr, {}, { onWarning: (m) => console.warn(m) });
+   * ```
+   */
+  onWarning?: (message: string) => void;
+  /**
    * Checkpoints (lrml, cml, ials): after every `every`-th epoch, `save` gets the whole
    * state of the training ({@link TrainCheckpoint}); on cancellation (CANCELLED), the last
    * finished epoch's state is saved too when it was not yet. `lrml`'s io layer writes them to a

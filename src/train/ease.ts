@@ -54,14 +54,25 @@ const THREADS_MODULE = './backends/ease-threads.js';
  */
 export const EASE_THREADS_MIN_ITEMS = 512;
 
-/** Worker threads over the matrix, or null (one thread) when they cannot start here (e.g. a browser). */
-async function startThreads(m: WasmSpdMatrix, threads: number): Promise<SpdThreads | null> {
+/**
+ * Worker threads over the matrix, or null (one thread) when they cannot start here: in a browser
+ * (no Node worker threads: silently, `auto` means one there), or, said through `warn`, when asked
+ * for explicitly, or when Node's workers fail to start.
+ */
+async function startThreads(m: WasmSpdMatrix, threads: number | 'auto', warn: (message: string) => void): Promise<SpdThreads | null> {
+  let mod: typeof import('./backends/ease-threads.js');
   try {
     // a non-literal specifier: browser bundlers leave this Node-only module (worker_threads) out
     const specifier = THREADS_MODULE;
-    const mod = (await import(specifier)) as typeof import('./backends/ease-threads.js');
+    mod = (await import(specifier)) as typeof import('./backends/ease-threads.js');
+  } catch (e) {
+    if (threads !== 'auto') warn(`ease: ${threads} threads asked for, but worker threads are unavailable here (${(e as Error).message}); inverting on one thread`);
+    return null;
+  }
+  try {
     return await mod.startSpdThreads(m, threads);
-  } catch {
+  } catch (e) {
+    warn(`ease: worker threads could not start (${(e as Error).message}); inverting on one thread (the same weights, slower)`);
     return null;
   }
 }
@@ -95,14 +106,19 @@ export async function fitEase(data: Csr, o: EaseOptions, hooks: TrainHooks = {})
     );
   }
   if (hooks.signal?.aborted) throw cancelled('before it started');
+  const warn = hooks.onWarning ?? (() => undefined);
   let wasm: WasmSpdMatrix | null = null;
   if (o.backend !== 'ts') {
-    wasm = WasmSpdMatrix.tryCreate(n, { precision: o.precision });
-    if (wasm === null && o.backend === 'wasm') {
-      throw new LrmlError(
-        'BAD_OPTION',
-        `ease: backend "wasm" is unavailable here (WebAssembly SIMD or shared memory is missing, or a ${n}×${n} ${o.precision} matrix exceeds 4 GiB); use backend "auto" or "ts"`,
+    const opened = WasmSpdMatrix.open(n, { precision: o.precision });
+    if ('unavailable' in opened) {
+      if (o.backend === 'wasm') throw new LrmlError('BAD_OPTION', `ease: backend "wasm" is unavailable here: ${opened.unavailable}; use backend "auto" or "ts"`);
+      // auto: the TypeScript inverse works, but on one thread, in float64 and several times slower
+      warn(
+        `ease: the WASM inverse is unavailable (${opened.unavailable}); falling back to the one-thread TypeScript inverse in float64` +
+          `${o.precision === 'float32' ? ' (precision float32 ignored)' : ''}, much slower (backend "ts" runs it without this warning)`,
       );
+    } else {
+      wasm = opened.matrix;
     }
   }
   // the TypeScript fallback always works in float64
@@ -150,7 +166,7 @@ export async function fitEase(data: Csr, o: EaseOptions, hooks: TrainHooks = {})
   if (wasm !== null) {
     // P = G⁻¹ in place and then B, on `threads` threads (bit-identical to one)
     const threads = n >= EASE_THREADS_MIN_ITEMS ? o.threads : 1;
-    const pool = threads > 1 ? await startThreads(wasm, threads) : null;
+    const pool = threads !== 1 ? await startThreads(wasm, threads, warn) : null;
     try {
       const run = { threads: pool?.threads ?? 1, parallel: pool?.parallel };
       const bad = await wasm.invert({ ...run, afterStep: (done, all) => progress(numUsers + Math.round((3 * n * done) / all)) });

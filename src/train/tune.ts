@@ -272,6 +272,8 @@ export interface TuneHooks {
   onTrialStart?: (t: TrialInfo) => void;
   /** Training progress of the running trial. */
   onProgress?: (p: TrainProgress) => void;
+  /** A trial's training warning (`TrainHooks.onWarning`). */
+  onWarning?: (message: string) => void;
   /** A trial finished (or diverged) and was appended to the log. */
   onTrialDone?: (r: TrialResult, t: TrialInfo) => void;
 }
@@ -329,7 +331,7 @@ export async function tune(train: Csr, options: TuneOptions, hooks: TuneHooks = 
     let report: TrainReport | undefined;
     let result: TrialResult;
     try {
-      await family.fit(train, trialOptions, { validation: options.validation, onProgress: hooks.onProgress, onDone: (r) => { report = r; } });
+      await family.fit(train, trialOptions, { validation: options.validation, onProgress: hooks.onProgress, ...(hooks.onWarning === undefined ? {} : { onWarning: hooks.onWarning }), onDone: (r) => { report = r; } });
       result = { key, trial: t, options: trialOptions, metrics: report?.bestValidation ?? {}, bestEpoch: report?.bestEpoch ?? 0, seconds: (performance.now() - t0) / 1000 };
     } catch (e) {
       if (!(e instanceof LrmlError) || e.code !== 'DIVERGED') throw e;

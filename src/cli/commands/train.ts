@@ -297,6 +297,11 @@ export function registerTrain(program: Command): void {
       model = await family.fit(csr, options, {
         ...extra,
         onProgress: (p) => bar.update(p),
+        // on stderr even with --quiet / --json: the training runs otherwise than asked, or slower
+        onWarning: (m) => {
+          bar.stop();
+          process.stderr.write(`warning: ${m}\n`);
+        },
         onEpoch: (s) => {
           epochs.push(s);
           if (!opts.json && !opts.quiet) {

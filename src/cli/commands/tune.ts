@@ -97,6 +97,10 @@ export function registerTune(program: Command): void {
           },
           onTrialStart: () => { bar = new TrainProgressBar(Boolean(opts.quiet) || Boolean(opts.json)); },
           onProgress: (p) => bar?.update(p),
+          onWarning: (m) => {
+            bar?.stop();
+            err(`warning: ${m}`);
+          },
           onTrialDone: (result, { trial, total, point }) => {
             bar?.stop();
             bar = null;

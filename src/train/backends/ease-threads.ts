@@ -5,6 +5,7 @@
 // the result is bit-identical to one thread. Node-only: loaded by ease.ts with a dynamic import,
 // only when threads > 1.
 
+import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { LrmlError } from '../../errors.js';
 import type { SpdLayout, SpdParallel, SpdTask, WasmSpdMatrix } from '../../kernels/linalg-wasm.js';
@@ -51,14 +52,16 @@ export interface SpdThreads {
 }
 
 /**
- * Starts `threads − 1` workers on the matrix's memory (INTERNAL when they cannot start).
+ * Starts `threads − 1` workers on the matrix's memory (INTERNAL when they cannot start); `auto`:
+ * one thread per core (`availableParallelism()`, at most 256).
  *
  * @example
  * ```ts
  * const th = await startSpdThreads(matrix, 2);
  * ```
  */
-export async function startSpdThreads(m: WasmSpdMatrix, threads: number): Promise<SpdThreads> {
+export async function startSpdThreads(m: WasmSpdMatrix, wanted: number | 'auto'): Promise<SpdThreads> {
+  const threads = wanted === 'auto' ? Math.min(256, availableParallelism()) : wanted;
   const data: EaseWorkerData = { module: m.module, memory: m.memory, layout: m.layout };
   const workers: Worker[] = [];
   let failure: Error | null = null;
