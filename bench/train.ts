@@ -3,6 +3,7 @@
 //
 //   npm run bench:train        (= node dist/bench/train.js)
 //   node dist/bench/train.js [--rounds 5] [--batches 200] [--distance l2sq|l2] [--ts] [--losses] [--temperature 0.2] [--only lrml-wasm-x1,cml-wasm-x2]
+//   node dist/bench/train.js --kernels [--rounds 3] [--batches 100]   (issue #18 item 2: the default recipe, blocked vs pairs path)
 //
 // Candidates: LRML (d=100, N=20, batch 1024, own relation, rows clip, Adam lr 1e-3, margin 0.5)
 // and CML (same without memory, l2sq), each with the WASM kernel on 1 and 2 threads (`--ts`
@@ -10,7 +11,11 @@
 // LRML, WASM, 1 thread, with k = 1 and k = 10 negatives per positive: lrml-<loss>-k<k>-wasm-x1 with
 // loss hinge (the same kernel as lrml-wasm-x1, as the reference at k = 10), softplus, softmax
 // (τ = --temperature, default 0.2) and rankw (hinge with rank weighting). A candidate name is
-// <kind>[-<loss>-k<negatives>]-<backend>-x<threads>. Throughput is given per positive (examples,
+// <kind>[-<loss>-k<negatives>]-<backend>-x<threads>; backend `pairs` is the WASM kernel with
+// kernelPath 'pairs' (the sides two at a time, as before the blocked path). `--kernels` measures
+// the default recipe (softmax τ = 0.25 over 20 negatives, own relation, l2sq, rows + memory clip,
+// Adam 2e-3): lrml-softmax-k20-{wasm,pairs}-x{1,2}. `--default-recipe` applies that recipe's
+// τ, learning rate and memory clip to every LRML candidate. Throughput is given per positive (examples,
 // each with its k negatives) and per triplet (u, i, j): examples × k. Every candidate starts from the same state: the
 // parameters after one warm-up epoch of WASM training from the seeded init. (The kernels skip
 // the backward pass of hinge-inactive triplets, and far fewer are active after an epoch than at
@@ -101,31 +106,33 @@ interface Candidate {
   kind: Kind;
   loss: LossName;
   negatives: number;
-  backend: 'wasm' | 'ts';
+  backend: 'wasm' | 'ts' | 'pairs';
   threads: number;
 }
 
 function parseCandidate(name: string): Candidate {
   const parts = name.split('-');
   const bad = (): never => {
-    throw new Error(`bad candidate "${name}": expected <lrml|cml>[-<hinge|softplus|softmax|rankw>-k<n>]-<wasm|ts>-x<threads>`);
+    throw new Error(`bad candidate "${name}": expected <lrml|cml>[-<hinge|softplus|softmax|rankw>-k<n>]-<wasm|pairs|ts>-x<threads>`);
   };
   if (parts.length !== 3 && parts.length !== 5) bad();
   const [kind, ...rest] = parts;
   const [loss, k] = parts.length === 5 ? [rest[0], rest[1]] : ['hinge', 'k1'];
   const [backend, x] = rest.slice(-2);
-  if ((kind !== 'lrml' && kind !== 'cml') || !['hinge', 'softplus', 'softmax', 'rankw'].includes(loss) || !/^k\d+$/.test(k) || (backend !== 'wasm' && backend !== 'ts') || !/^x\d+$/.test(x)) bad();
-  return { name, kind: kind as Kind, loss: loss as LossName, negatives: Number(k.slice(1)), backend: backend as 'wasm' | 'ts', threads: Number(x.slice(1)) };
+  if ((kind !== 'lrml' && kind !== 'cml') || !['hinge', 'softplus', 'softmax', 'rankw'].includes(loss) || !/^k\d+$/.test(k) || (backend !== 'wasm' && backend !== 'ts' && backend !== 'pairs') || !/^x\d+$/.test(x)) bad();
+  return { name, kind: kind as Kind, loss: loss as LossName, negatives: Number(k.slice(1)), backend: backend as 'wasm' | 'ts' | 'pairs', threads: Number(x.slice(1)) };
 }
 
-function kernelConfig(kind: Kind, data: Pairs, distance: Distance, c?: Candidate, temperature = 0.2): TripletKernelConfig {
+function kernelConfig(kind: Kind, data: Pairs, distance: Distance, c?: Candidate, temperature = 0.2, recipe = false): TripletKernelConfig {
   const loss = c?.loss ?? 'hinge';
+  const lrml = kind === 'lrml';
   return {
-    numUsers: data.numUsers, numItems: data.numItems, dim: 100, numMemories: kind === 'lrml' ? 20 : 0,
-    negativeRelation: 'own', distance: kind === 'lrml' ? distance : 'l2sq', clip: 'rows', clipMemory: false,
-    margin: 0.5, l2: 0, negatives: c?.negatives ?? 1, negativeMode: 'sum', optimizer: 'adam', learningRate: 1e-3,
+    numUsers: data.numUsers, numItems: data.numItems, dim: 100, numMemories: lrml ? 20 : 0,
+    negativeRelation: 'own', distance: lrml ? distance : 'l2sq', clip: 'rows', clipMemory: recipe && lrml,
+    margin: 0.5, l2: 0, negatives: c?.negatives ?? 1, negativeMode: 'sum', optimizer: 'adam', learningRate: recipe && lrml ? 2e-3 : 1e-3,
     beta1: 0.9, beta2: 0.999, epsilon: 1e-8,
     ...(loss === 'hinge' ? {} : loss === 'rankw' ? { loss: 'hinge', rankWeighting: true } : { loss, temperature }),
+    ...(c?.backend === 'pairs' ? { kernelPath: 'pairs' as const } : {}),
   };
 }
 
@@ -226,12 +233,13 @@ async function warmChild(kind: Kind, distance: Distance, out: string): Promise<v
 }
 
 // ---- child: one timed run ----
-async function runChild(candidate: string, state: string, batches: number, round: number, distance: Distance, temperature: number): Promise<void> {
+async function runChild(candidate: string, state: string, batches: number, round: number, distance: Distance, temperature: number, recipe: boolean): Promise<void> {
   const c = parseCandidate(candidate);
-  const { kind, backend, threads } = c;
+  const { kind, threads } = c;
+  const backend = c.backend === 'pairs' ? 'wasm' : c.backend;
   const k = c.negatives;
   const data = loadPairs(DATA);
-  const cfg = kernelConfig(kind, data, distance, c, temperature);
+  const cfg = kernelConfig(kind, data, distance, c, temperature, recipe);
   const params = loadParams(state, cfg);
   const ep = epochArrays(data, 1000 + round, k);
   const kernel = await createTripletKernel(cfg, params, { backend, threads });
@@ -289,12 +297,15 @@ async function parent(): Promise<void> {
   const rounds = Number(arg('--rounds', '5'));
   const batches = Number(arg('--batches', '200'));
   const distance = arg('--distance', 'l2sq') as Distance;
-  const temperature = Number(arg('--temperature', '0.2'));
+  const kernels = process.argv.includes('--kernels');
+  const recipe = kernels || process.argv.includes('--default-recipe');
+  const temperature = Number(arg('--temperature', recipe ? '0.25' : '0.2'));
   let candidates = ['lrml-wasm-x1', 'lrml-wasm-x2', 'cml-wasm-x1', 'cml-wasm-x2'];
   if (process.argv.includes('--ts')) candidates.push('lrml-ts-x1');
   if (process.argv.includes('--losses')) {
     for (const k of [1, 10]) for (const loss of ['hinge', 'softplus', 'softmax', 'rankw']) candidates.push(`lrml-${loss}-k${k}-wasm-x1`);
   }
+  if (kernels) candidates = ['lrml-softmax-k20-wasm-x1', 'lrml-softmax-k20-pairs-x1', 'lrml-softmax-k20-wasm-x2', 'lrml-softmax-k20-pairs-x2'];
   const only = arg('--only', '');
   if (only !== '') candidates = only.split(',');
   candidates.forEach(parseCandidate); // fail early on a bad name
@@ -302,7 +313,7 @@ async function parent(): Promise<void> {
   const started = new Date().toISOString();
   const load0 = loadavg();
   process.stdout.write(`# bench:train ${started} — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}, load average ${load0.map((x) => x.toFixed(2)).join(' ')}\n`);
-  process.stdout.write(`# LRML d=100 N=20 ${distance} own rows-clip adam lr 1e-3 margin 0.5 batch ${BATCH}; CML N=0 l2sq; softplus / softmax τ = ${temperature}; ${rounds} rounds × ${batches} timed batches per candidate\n`);
+  process.stdout.write(`# LRML d=100 N=20 ${distance} own rows-clip${recipe ? ' + memory clip' : ''} adam lr ${recipe ? '2e-3' : '1e-3'} margin 0.5 batch ${BATCH}; CML N=0 l2sq; softplus / softmax τ = ${temperature}; ${rounds} rounds × ${batches} timed batches per candidate\n`);
   try {
     const states: Record<Kind, string> = { lrml: join(dir, 'lrml.f32'), cml: join(dir, 'cml.f32') };
     for (const kind of ['lrml', 'cml'] as const) {
@@ -314,13 +325,14 @@ async function parent(): Promise<void> {
       const order = candidates.map((_, k) => candidates[(k + round) % candidates.length]);
       for (const c of order) {
         const kind = c.split('-')[0] as Kind;
-        const line = spawnChild(['--child', c, '--state', states[kind], '--batches', String(batches), '--round', String(round), '--distance', distance, '--temperature', String(temperature)]);
+        const line = spawnChild(['--child', c, '--state', states[kind], '--batches', String(batches), '--round', String(round), '--distance', distance, '--temperature', String(temperature), ...(recipe ? ['--default-recipe'] : [])]);
         process.stdout.write(`${line}\n`);
         results.push(JSON.parse(line) as RunResult);
       }
     }
     const load1 = loadavg();
-    process.stdout.write(`\n| candidate | k | runs | median positives/s | median triplets/s | median triplets/CPU-s | vs lrml-wasm-x1 triplets/CPU-s, same round: median | mean loss per positive | peak RSS MiB (median) | other cores busy (median [min-max]) | x2 / x1 same round: median [min-max] |\n|---|---|---|---|---|---|---|---|---|---|---|\n`);
+    const base0 = candidates[0];
+    process.stdout.write(`\n| candidate | k | runs | median positives/s | median triplets/s | median triplets/CPU-s | vs ${base0} triplets/CPU-s, same round: median | mean loss per positive | peak RSS MiB (median) | other cores busy (median [min-max]) | x2 / x1 same round: median [min-max] | wasm (blocked) / pairs same round, positives/s: median [min-max]; per CPU-s: median |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n`);
     for (const c of candidates) {
       const rs = results.filter((r) => r.candidate === c);
       const other = rs.map((r) => r.otherCores ?? NaN);
@@ -334,10 +346,23 @@ async function parent(): Promise<void> {
         if (ratios.length > 0) ratio = `${median(ratios).toFixed(2)} [${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}]`;
       }
       const vsBase = rs.map((r) => {
-        const b = results.find((q) => q.candidate === 'lrml-wasm-x1' && q.round === r.round);
+        const b = results.find((q) => q.candidate === base0 && q.round === r.round);
         return b === undefined ? NaN : r.tripletsPerCpuSec / b.tripletsPerCpuSec;
       }).filter((x) => !Number.isNaN(x));
-      process.stdout.write(`| ${c} | ${rs[0]?.negatives ?? ''} | ${rs.length} | ${fmt(median(rs.map((r) => r.examplesPerSec)))} | ${fmt(median(rs.map((r) => r.tripletsPerSec)))} | ${fmt(median(rs.map((r) => r.tripletsPerCpuSec)))} | ${vsBase.length > 0 ? median(vsBase).toFixed(2) : ''} | ${median(rs.map((r) => r.meanLoss)).toFixed(4)} | ${median(rs.map((r) => r.peakRssMiB)).toFixed(0)} | ${median(other).toFixed(2)} [${Math.min(...other).toFixed(2)}-${Math.max(...other).toFixed(2)}] | ${ratio} |\n`);
+      let vsPairs = '';
+      if (c.includes('-wasm-')) {
+        const twin = c.replace('-wasm-', '-pairs-');
+        const wall: number[] = [];
+        const cpuR: number[] = [];
+        for (const r of rs) {
+          const b = results.find((q) => q.candidate === twin && q.round === r.round);
+          if (b === undefined) continue;
+          wall.push(r.examplesPerSec / b.examplesPerSec);
+          cpuR.push(r.tripletsPerCpuSec / b.tripletsPerCpuSec);
+        }
+        if (wall.length > 0) vsPairs = `${median(wall).toFixed(2)} [${Math.min(...wall).toFixed(2)}-${Math.max(...wall).toFixed(2)}]; ${median(cpuR).toFixed(2)}`;
+      }
+      process.stdout.write(`| ${c} | ${rs[0]?.negatives ?? ''} | ${rs.length} | ${fmt(median(rs.map((r) => r.examplesPerSec)))} | ${fmt(median(rs.map((r) => r.tripletsPerSec)))} | ${fmt(median(rs.map((r) => r.tripletsPerCpuSec)))} | ${vsBase.length > 0 ? median(vsBase).toFixed(2) : ''} | ${median(rs.map((r) => r.meanLoss)).toFixed(4)} | ${median(rs.map((r) => r.peakRssMiB)).toFixed(0)} | ${median(other).toFixed(2)} [${Math.min(...other).toFixed(2)}-${Math.max(...other).toFixed(2)}] | ${ratio} | ${vsPairs} |\n`);
     }
     process.stdout.write(`\nload average before ${load0.map((x) => x.toFixed(2)).join(' ')}, after ${load1.map((x) => x.toFixed(2)).join(' ')} (${cpus().length} cores)\n`);
   } finally {
@@ -349,5 +374,5 @@ const warmKind = arg('--warm', '');
 const childCandidate = arg('--child', '');
 const dist = arg('--distance', 'l2sq') as Distance;
 if (warmKind !== '') await warmChild(warmKind as Kind, dist, arg('--out', ''));
-else if (childCandidate !== '') await runChild(childCandidate, arg('--state', ''), Number(arg('--batches', '200')), Number(arg('--round', '0')), dist, Number(arg('--temperature', '0.2')));
+else if (childCandidate !== '') await runChild(childCandidate, arg('--state', ''), Number(arg('--batches', '200')), Number(arg('--round', '0')), dist, Number(arg('--temperature', '0.2')), process.argv.includes('--default-recipe'));
 else await parent();

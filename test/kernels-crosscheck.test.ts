@@ -368,17 +368,75 @@ const PRE_LOSS_OPTIONS: Record<string, KernelFingerprint> = {
   'cml-k4-sgd-none/wasm': { losses: [1180.6224491596222, 1555.5612473487854, 2073.524306535721], hash: 'fcc7feec' },
 };
 
-test('the default hinge path is bit-for-bit what it was before the loss options (ts and wasm)', async () => {
+test('the default hinge path is bit-for-bit what it was before the loss options (ts, and wasm with sides two at a time)', async () => {
   for (const [name, over] of Object.entries(FINGERPRINT_CONFIGS)) {
     for (const backend of ['ts', 'wasm'] as const) {
       const want = PRE_LOSS_OPTIONS[`${name}/${backend}`];
+      // the WASM kernel of those days took the sides two at a time: its `pairs` path (the blocked
+      // path, the default since, differs by float32 rounding: checked against it below)
+      const path: Partial<TripletKernelConfig> = backend === 'wasm' ? { kernelPath: 'pairs' } : {};
       // options absent (older callers), and spelled out with a temperature hinge ignores
       for (const extra of [{}, { loss: 'hinge', rankWeighting: false, temperature: 0.25 }] as Partial<TripletKernelConfig>[]) {
-        const got = await kernelFingerprint(createTripletKernel, fingerprintConfig({ ...over, ...extra }), backend);
+        const got = await kernelFingerprint(createTripletKernel, fingerprintConfig({ ...over, ...extra, ...path }), backend);
         assert.deepEqual(got, want, `${name} ${backend} ${JSON.stringify(extra)}`);
       }
     }
   }
+});
+
+/**
+ * The blocked path (dot attention, own relations: all sides of an example at once, in tiles of
+ * three sides padded by a zero side) across side counts S = negatives + 1 odd and even and not a
+ * multiple of 3, N odd and even, d whose padded rows hold 1, 2, 3 or 25 lane-blocks (the
+ * remainders of every tile), every loss, and the options that keep ∂q in per-side rows (lookup
+ * clip, l2) — the default recipe at the ML-1M shape (S = 21) included.
+ */
+const BLOCKED_COMBOS: Partial<TripletKernelConfig>[] = [
+  { loss: 'softmax', temperature: 0.25, negatives: 20, numMemories: 20, dim: 100, learningRate: 2e-3, clipMemory: true }, // the default recipe
+  { loss: 'softmax', temperature: 0.5, negatives: 2, numMemories: 7, dim: 10 },
+  { loss: 'softmax', temperature: 0.3, negatives: 3, numMemories: 4, dim: 4, distance: 'l2' },
+  { loss: 'hinge', negatives: 4, numMemories: 3, dim: 5, distance: 'l1', clipMemory: true },
+  { loss: 'hinge', negatives: 6, numMemories: 9, dim: 12, negativeMode: 'hardest', distance: 'l2' },
+  { loss: 'softplus', temperature: 0.2, negatives: 5, numMemories: 1, dim: 9 },
+  { loss: 'hinge', rankWeighting: true, negatives: 7, numMemories: 6, dim: 16, clip: 'lookup' },
+  { loss: 'softmax', temperature: 0.2, negatives: 8, numMemories: 5, dim: 11, l2: 0.01, optimizer: 'adagrad' },
+  { loss: 'softmax', temperature: 0.2, negatives: 21, numMemories: 11, dim: 24, optimizer: 'sgd', learningRate: 0.01, clip: 'none' },
+];
+
+test('the blocked path agrees with the TypeScript kernel and with the sides two at a time (S odd and even, N odd, every d remainder)', async (t) => {
+  let worst = 0;
+  let worstPairs = 0;
+  for (const over of BLOCKED_COMBOS) {
+    worst = Math.max(worst, await crossCheck({ ...over, kernelPath: 'blocked' }));
+    const cfg = config(over);
+    const init = randomParams(cfg, 5);
+    const blocked = await train({ ...cfg, kernelPath: 'blocked' }, init, 'wasm', 2, 240, 60);
+    const pairs = await train({ ...cfg, kernelPath: 'pairs' }, init, 'wasm', 2, 240, 60);
+    for (let e = 0; e < blocked.losses.length; e++) {
+      assert.ok(Math.abs(blocked.losses[e] - pairs.losses[e]) <= 1e-5 * pairs.losses[e], `${JSON.stringify(over)}: epoch ${e} loss blocked ${blocked.losses[e]} vs pairs ${pairs.losses[e]}`);
+    }
+    for (const name of ['P', 'Q', 'K', 'M'] as const) {
+      let diff = 0;
+      for (let c = 0; c < init[name].length; c++) diff = Math.max(diff, Math.abs(blocked.params[name][c] - pairs.params[name][c]));
+      worstPairs = Math.max(worstPairs, diff);
+      assert.ok(diff <= 2e-6, `${JSON.stringify(over)}: ${name} differs by up to ${diff.toExponential(2)} between the blocked and the pairs path`);
+    }
+  }
+  t.diagnostic(`${BLOCKED_COMBOS.length} combinations, largest parameter difference ${worst.toExponential(2)} against ts, ${worstPairs.toExponential(2)} against pairs`);
+});
+
+test('the blocked path is bit-for-bit deterministic with one thread (the default recipe, S = 21)', async () => {
+  const cfg = config(BLOCKED_COMBOS[0]);
+  const init = randomParams(cfg, 9);
+  const a = await train(cfg, init, 'wasm', 2, 300, 64);
+  const b = await train(cfg, init, 'wasm', 2, 300, 64);
+  assert.deepEqual(a.losses, b.losses);
+  for (const name of ['P', 'Q', 'K', 'M'] as const) {
+    assert.deepEqual(new Uint32Array(a.params[name].buffer), new Uint32Array(b.params[name].buffer), name);
+  }
+  // and it is not the pairs path under another name: the rounding differs somewhere
+  const pairs = await train({ ...cfg, kernelPath: 'pairs' }, init, 'wasm', 2, 300, 64);
+  assert.ok((['P', 'Q', 'K', 'M'] as const).some((name) => a.params[name].some((v, c) => v !== pairs.params[name][c])), 'blocked and pairs gave identical bits');
 });
 
 test('losses of a hand-computed example (ts and wasm): hinge, softplus, softmax, rank-weighted hinge', async () => {

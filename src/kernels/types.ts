@@ -100,6 +100,14 @@ export interface TripletKernelConfig extends AttentionOptions {
    * of their optimiser state, while K and M train (e.g. from a CML warm start).
    */
   embeddingLearningRateScale?: number;
+  /**
+   * How the WASM kernel runs an example with dot attention and the sides' own relations:
+   * `blocked` (default) takes all of its sides at once as small dense products, `pairs` two at a
+   * time (the kernel before the blocked path). Same maths up to float32 rounding; for benchmarks
+   * and cross-checks (other attentions and the copied relation always run in pairs; the
+   * TypeScript kernel ignores it).
+   */
+  kernelPath?: 'blocked' | 'pairs';
   optimizer: Optimizer;
   learningRate: number;
   beta1: number;

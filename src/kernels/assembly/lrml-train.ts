@@ -12,10 +12,16 @@
 // multiple of 4 floats (D); the host keeps the padded lanes at 0 and they stay 0 (every gradient
 // there is 0, and the optimisers map a zero gradient on zero state to no change).
 //
-// Speed: sides (the positive and each negative) go through the memory two at a time, so one
-// pass over K and M serves two attentions forward and backward (as in the reference kernel of
-// ../shared/reference/ts-kernels/asm/lrml.ts); inner loops also take two memory slots at a time
-// (independent accumulators instead of one dependency chain), and the softmax uses a SIMD exp.
+// Speed: with dot attention and each side's own relation (the default recipe) an example takes
+// all of its sides (the positive and its negatives) at once, as small dense products in register
+// tiles of three sides (the blocked path: attendAll / relBackAll, setBlocked): the logits S·Kᵀ,
+// the relations A·M, backward dA = G·Mᵀ, ∂M += Aᵀ·G and ∂K += dLᵀ·S summed over the sides in
+// registers and stored once per example, and dS = dL·K folded into ∂p, ∂q (∂q straight into
+// its row of GQ). The other attentions and the copied relation take the sides two at a time
+// (attend2 / relBack2: one pass over K and M serves two attentions, as in the reference kernel
+// of ../shared/reference/ts-kernels/asm/lrml.ts), as did every example before the blocked
+// path; inner loops take two memory slots at a time (independent accumulators instead of one
+// dependency chain), and the softmax uses a SIMD exp.
 // Differences from the TypeScript kernel are float32 rounding only (test/kernels-crosscheck).
 //
 // Losses (LOSS): the per-example scalar maths of softplus / softmax / rank weighting runs in f64
@@ -125,6 +131,11 @@ let KC: usize = 0; // f32 per slot: coefficient of the key row in its own gradie
 let NS: usize = 0; // f32 ‖s‖ per side (cosine)
 let CSC: usize = 0; // f32 per side: ds correction −(Σ wₖcₖ‖Kₖ‖)/‖s‖ along s (cosine)
 let LG: usize = 0; // logits per side (N-vectors; attentions other than dot)
+let DLB: usize = 0; // blocked path: dA, then dl, per side (N-vectors)
+let BL: usize = 0; // blocked path: i32 list of sides, padded to a multiple of 3 with the zero side SIDES
+let GQT: usize = 0; // blocked path: u32 per side, the row of GQ its ∂q goes to (DIRECTQ)
+let DIRECTQ: bool = false; // blocked path without lookup clip or l2: ∂q straight into GQ
+let BLOCKED: bool = true; // dot attention, own relation, N > 0: all sides of an example at once
 let SCRATCH_BYTES: usize = 0;
 
 /** Start of free memory for the host's allocator. */
@@ -148,10 +159,10 @@ export function setShape(d: i32, n: i32, k: i32): void {
   QP = o; o += small;
   RAWQ = o; o += small;
   NRM = o; o += small;
-  SS = o; o += sides * RB;
-  AA = o; o += sides * NB;
-  RR = o; o += sides * RB;
-  EE = o; o += sides * RB;
+  SS = o; o += (sides + 1) * RB; // row SIDES: the zero side padding the blocked path's tiles
+  AA = o; o += (sides + 1) * NB;
+  RR = o; o += (sides + 1) * RB;
+  EE = o; o += (sides + 1) * RB;
   DI = o; o += small;
   HG = o; o += small;
   CT = o; o += small;
@@ -159,7 +170,7 @@ export function setShape(d: i32, n: i32, k: i32): void {
   WD = o; o += small << 1;
   LIST = o; o += small;
   GPL = o; o += RB;
-  GQL = o; o += sides * RB;
+  GQL = o; o += (sides + 1) * RB;
   DS0 = o; o += RB;
   DS1 = o; o += RB;
   DA0 = o; o += NB;
@@ -169,6 +180,9 @@ export function setShape(d: i32, n: i32, k: i32): void {
   NS = o; o += small;
   CSC = o; o += small;
   LG = o; o += sides * NB;
+  DLB = o; o += (sides + 1) * NB;
+  BL = o; o += (((sides + 3) << 2) + 15) & ~(<usize>15);
+  GQT = o; o += small;
   SCRATCH_BYTES = o;
 }
 
@@ -224,6 +238,20 @@ export function setAttention(att: i32, scale: f32, temperature: f32, center: i32
   EMBLR = embLr;
 }
 
+/**
+ * Chooses the path of examples with dot attention and their own relations (N > 0): 1 = blocked
+ * (all sides at once; the default), 0 = the sides two at a time (the kernel before the blocked
+ * path, kept for the other attentions and the copied relation, and for side-by-side benchmarks).
+ *
+ * @example
+ * ```ts
+ * ex.setBlocked(0); // host side: cfg.kernelPath === 'pairs'
+ * ```
+ */
+export function setBlocked(on: i32): void {
+  BLOCKED = on != 0;
+}
+
 /** Sets the learning rate of the following steps (a schedule changes it between epochs). */
 export function setLearningRate(lr: f32): void {
   LR = lr;
@@ -248,7 +276,13 @@ export function setWork(gp: usize, gq: usize, gk: usize, gm: usize, stampP: usiz
   PC += scratch; QC += scratch; QP += scratch; RAWQ += scratch; NRM += scratch; SS += scratch;
   AA += scratch; RR += scratch; EE += scratch; DI += scratch; HG += scratch; CT += scratch; WT += scratch; WD += scratch;
   LIST += scratch; GPL += scratch; GQL += scratch; DS0 += scratch; DS1 += scratch; DA0 += scratch; DA1 += scratch;
-  KN += scratch; KC += scratch; NS += scratch; CSC += scratch; LG += scratch;
+  KN += scratch; KC += scratch; NS += scratch; CSC += scratch; LG += scratch; DLB += scratch; BL += scratch; GQT += scratch;
+  // the zero side of the blocked path: s, a, e and dl rows stay 0 (the tiles only ever store 0 there)
+  memory.fill(sideRow(SS, SIDES), 0, RB);
+  memory.fill(sideN(AA, SIDES), 0, NB);
+  memory.fill(sideRow(RR, SIDES), 0, RB);
+  memory.fill(sideRow(EE, SIDES), 0, RB);
+  memory.fill(sideN(DLB, SIDES), 0, NB);
   T = 0;
   PW1 = 1;
   PW2 = 1;
@@ -373,14 +407,16 @@ function logd(x: f64): f64 {
 
 /** In place softmax of an N-vector (lanes past N are left 0). */
 function softmax(a: usize): void {
-  let mx: f32 = -Infinity;
-  for (let m = 0; m < NM; m++) {
+  const full = <usize>(NM >> 2) << 4;
+  let vx = f32x4.splat(-Infinity);
+  for (let o: usize = 0; o < full; o += 16) vx = f32x4.max(vx, v128.load(a + o));
+  let mx: f32 = max<f32>(max<f32>(f32x4.extract_lane(vx, 0), f32x4.extract_lane(vx, 1)), max<f32>(f32x4.extract_lane(vx, 2), f32x4.extract_lane(vx, 3)));
+  for (let m = NM & ~3; m < NM; m++) {
     const l = load<f32>(a + (<usize>m << 2));
     if (l > mx) mx = l;
   }
   const vm = f32x4.splat(mx);
   let z = f32x4.splat(0);
-  const full = <usize>(NM >> 2) << 4;
   for (let o: usize = 0; o < full; o += 16) {
     const e = expv(f32x4.sub(v128.load(a + o), vm));
     v128.store(a + o, e);
@@ -921,6 +957,284 @@ function scatter(grow: usize, raw: usize, g: usize, y: usize, norm: f32, reg: f3
   }
 }
 
+// ---- the blocked path: every side of an example at once ----
+// Dot attention with each side's own relation. With S sides (the positive and the negatives, or
+// the contributing ones backward), the work of an example is a few small dense products:
+// logits L = S·Kᵀ (S×N), relations R = A·M, and backward dA = G·Mᵀ, ∂M += Aᵀ·G, ∂K += dLᵀ·S,
+// dS = dL·K. Tiles of three sides share every load of a K or M row; ∂K and ∂M accumulate over
+// all sides in registers and are stored once per example instead of once per pair of sides.
+// Lists of sides (BL) are padded to a multiple of 3 with the zero side SIDES, whose s, a, e and
+// dl rows are 0, so that a tile never needs a remainder for sides.
+
+/** out[x][k] = Kₖ · base[x] for the three sides x of a tile (W: N rows; base: side rows; out: side N-vectors). */
+function rowDots3(W: usize, base: usize, out: usize, x0: i32, x1: i32, x2: i32): void {
+  const s0 = sideRow(base, x0), s1 = sideRow(base, x1), s2 = sideRow(base, x2);
+  const o0 = sideN(out, x0), o1 = sideN(out, x1), o2 = sideN(out, x2);
+  let m = 0;
+  for (; m + 1 < NM; m += 2) {
+    const k0 = W + <usize>m * RB, k1 = k0 + RB;
+    let a00 = f32x4.splat(0), a10 = f32x4.splat(0), a20 = f32x4.splat(0);
+    let a01 = f32x4.splat(0), a11 = f32x4.splat(0), a21 = f32x4.splat(0);
+    for (let c: usize = 0; c < RB; c += 16) {
+      const kv0 = v128.load(k0 + c), kv1 = v128.load(k1 + c);
+      const v0 = v128.load(s0 + c), v1 = v128.load(s1 + c), v2 = v128.load(s2 + c);
+      a00 = fmadd(a00, kv0, v0);
+      a10 = fmadd(a10, kv0, v1);
+      a20 = fmadd(a20, kv0, v2);
+      a01 = fmadd(a01, kv1, v0);
+      a11 = fmadd(a11, kv1, v1);
+      a21 = fmadd(a21, kv1, v2);
+    }
+    const o = <usize>m << 2;
+    store<f32>(o0 + o, hsum(a00));
+    store<f32>(o1 + o, hsum(a10));
+    store<f32>(o2 + o, hsum(a20));
+    store<f32>(o0 + o + 4, hsum(a01));
+    store<f32>(o1 + o + 4, hsum(a11));
+    store<f32>(o2 + o + 4, hsum(a21));
+  }
+  if (m < NM) {
+    const k0 = W + <usize>m * RB;
+    let a00 = f32x4.splat(0), a10 = f32x4.splat(0), a20 = f32x4.splat(0);
+    for (let c: usize = 0; c < RB; c += 16) {
+      const kv0 = v128.load(k0 + c);
+      a00 = fmadd(a00, kv0, v128.load(s0 + c));
+      a10 = fmadd(a10, kv0, v128.load(s1 + c));
+      a20 = fmadd(a20, kv0, v128.load(s2 + c));
+    }
+    const o = <usize>m << 2;
+    store<f32>(o0 + o, hsum(a00));
+    store<f32>(o1 + o, hsum(a10));
+    store<f32>(o2 + o, hsum(a20));
+  }
+}
+
+/** R[x] = Σₖ a[x][k] Mₖ for the three sides of a tile, two lanes-blocks of d at a time. */
+function relations3(x0: i32, x1: i32, x2: i32): void {
+  const c0 = sideN(AA, x0), c1 = sideN(AA, x1), c2 = sideN(AA, x2);
+  const r0 = sideRow(RR, x0), r1 = sideRow(RR, x1), r2 = sideRow(RR, x2);
+  let c: usize = 0;
+  for (; c + 16 < RB; c += 32) {
+    let a00 = f32x4.splat(0), a10 = f32x4.splat(0), a20 = f32x4.splat(0);
+    let a01 = f32x4.splat(0), a11 = f32x4.splat(0), a21 = f32x4.splat(0);
+    let mr = M + c;
+    for (let m = 0; m < NM; m++, mr += RB) {
+      const o = <usize>m << 2;
+      const mv0 = v128.load(mr), mv1 = v128.load(mr + 16);
+      const w0 = v128.load32_splat(c0 + o), w1 = v128.load32_splat(c1 + o), w2 = v128.load32_splat(c2 + o);
+      a00 = fmadd(a00, w0, mv0);
+      a10 = fmadd(a10, w1, mv0);
+      a20 = fmadd(a20, w2, mv0);
+      a01 = fmadd(a01, w0, mv1);
+      a11 = fmadd(a11, w1, mv1);
+      a21 = fmadd(a21, w2, mv1);
+    }
+    v128.store(r0 + c, a00);
+    v128.store(r1 + c, a10);
+    v128.store(r2 + c, a20);
+    v128.store(r0 + c + 16, a01);
+    v128.store(r1 + c + 16, a11);
+    v128.store(r2 + c + 16, a21);
+  }
+  if (c < RB) {
+    let a00 = f32x4.splat(0), a10 = f32x4.splat(0), a20 = f32x4.splat(0);
+    let mr = M + c;
+    for (let m = 0; m < NM; m++, mr += RB) {
+      const o = <usize>m << 2;
+      const mv0 = v128.load(mr);
+      a00 = fmadd(a00, v128.load32_splat(c0 + o), mv0);
+      a10 = fmadd(a10, v128.load32_splat(c1 + o), mv0);
+      a20 = fmadd(a20, v128.load32_splat(c2 + o), mv0);
+    }
+    v128.store(r0 + c, a00);
+    v128.store(r1 + c, a10);
+    v128.store(r2 + c, a20);
+  }
+}
+
+/**
+ * G_k += Σₓ coef[x][k] · base[x] over the n sides listed at xs (an outer product summed over the
+ * sides): two slots × three lane-blocks of d in registers, each stored once.
+ */
+function outerSum(G: usize, base: usize, coef: usize, xs: usize, n: i32): void {
+  let m = 0;
+  for (; m + 1 < NM; m += 2) {
+    outerSlots(G, base, coef, xs, n, m, 2);
+  }
+  if (m < NM) outerSlots(G, base, coef, xs, n, m, 1);
+}
+
+/** outerSum for slots m (and m + 1 when two). */
+// @ts-ignore: decorator
+@inline function outerSlots(G: usize, base: usize, coef: usize, xs: usize, n: i32, m: i32, two: i32): void {
+  const g0 = G + <usize>m * RB, g1 = two == 2 ? g0 + RB : g0;
+  const o = <usize>m << 2, o1 = two == 2 ? o + 4 : o;
+  let c: usize = 0;
+  for (; c + 32 < RB; c += 48) {
+    let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a02 = f32x4.splat(0);
+    let a10 = f32x4.splat(0), a11 = f32x4.splat(0), a12 = f32x4.splat(0);
+    for (let l = 0; l < n; l++) {
+      const x = load<i32>(xs + (<usize>l << 2));
+      const b = sideRow(base, x) + c, w = sideN(coef, x);
+      const v0 = v128.load(b), v1 = v128.load(b + 16), v2 = v128.load(b + 32);
+      const w0 = v128.load32_splat(w + o);
+      a00 = fmadd(a00, w0, v0);
+      a01 = fmadd(a01, w0, v1);
+      a02 = fmadd(a02, w0, v2);
+      if (two == 2) {
+        const w1 = v128.load32_splat(w + o1);
+        a10 = fmadd(a10, w1, v0);
+        a11 = fmadd(a11, w1, v1);
+        a12 = fmadd(a12, w1, v2);
+      }
+    }
+    v128.store(g0 + c, f32x4.add(v128.load(g0 + c), a00));
+    v128.store(g0 + c + 16, f32x4.add(v128.load(g0 + c + 16), a01));
+    v128.store(g0 + c + 32, f32x4.add(v128.load(g0 + c + 32), a02));
+    if (two == 2) {
+      v128.store(g1 + c, f32x4.add(v128.load(g1 + c), a10));
+      v128.store(g1 + c + 16, f32x4.add(v128.load(g1 + c + 16), a11));
+      v128.store(g1 + c + 32, f32x4.add(v128.load(g1 + c + 32), a12));
+    }
+  }
+  for (; c < RB; c += 16) {
+    let a00 = f32x4.splat(0), a10 = f32x4.splat(0);
+    for (let l = 0; l < n; l++) {
+      const x = load<i32>(xs + (<usize>l << 2));
+      const v0 = v128.load(sideRow(base, x) + c), w = sideN(coef, x);
+      a00 = fmadd(a00, v128.load32_splat(w + o), v0);
+      if (two == 2) a10 = fmadd(a10, v128.load32_splat(w + o1), v0);
+    }
+    v128.store(g0 + c, f32x4.add(v128.load(g0 + c), a00));
+    if (two == 2) v128.store(g1 + c, f32x4.add(v128.load(g1 + c), a10));
+  }
+}
+
+/**
+ * ds = Σₖ dl[x][k] Kₖ of the three sides of a tile, folded at once into ∂p += ds ⊙ q_x and
+ * ∂q_x += ds ⊙ p (the zero side adds 0).
+ */
+function embed3(x0: i32, x1: i32, x2: i32): void {
+  const c0 = sideN(DLB, x0), c1 = sideN(DLB, x1), c2 = sideN(DLB, x2);
+  const q0 = <usize>load<u32>(side4(QP, x0)), q1 = <usize>load<u32>(side4(QP, x1)), q2 = <usize>load<u32>(side4(QP, x2));
+  const l0 = sideRow(GQL, x0), l1 = sideRow(GQL, x1), l2 = sideRow(GQL, x2);
+  // with DIRECTQ, ∂q_x (its direct terms in GQL plus ds ⊙ p) goes straight into the item's row of
+  // GQ, rounded as scatter() would have added it; the zero side's target is its own (zero) GQL row
+  const g0 = DIRECTQ ? <usize>load<u32>(side4(GQT, x0)) : l0;
+  const g1 = DIRECTQ ? <usize>load<u32>(side4(GQT, x1)) : l1;
+  const g2 = DIRECTQ ? <usize>load<u32>(side4(GQT, x2)) : l2;
+  let c: usize = 0;
+  for (; c + 16 < RB; c += 32) {
+    let a00 = f32x4.splat(0), a10 = f32x4.splat(0), a20 = f32x4.splat(0);
+    let a01 = f32x4.splat(0), a11 = f32x4.splat(0), a21 = f32x4.splat(0);
+    let kr = K + c;
+    for (let m = 0; m < NM; m++, kr += RB) {
+      const o = <usize>m << 2;
+      const kv0 = v128.load(kr), kv1 = v128.load(kr + 16);
+      const w0 = v128.load32_splat(c0 + o), w1 = v128.load32_splat(c1 + o), w2 = v128.load32_splat(c2 + o);
+      a00 = fmadd(a00, w0, kv0);
+      a10 = fmadd(a10, w1, kv0);
+      a20 = fmadd(a20, w2, kv0);
+      a01 = fmadd(a01, w0, kv1);
+      a11 = fmadd(a11, w1, kv1);
+      a21 = fmadd(a21, w2, kv1);
+    }
+    embedLanes(c, a00, a10, a20, q0, q1, q2, l0, l1, l2, g0, g1, g2);
+    embedLanes(c + 16, a01, a11, a21, q0, q1, q2, l0, l1, l2, g0, g1, g2);
+  }
+  if (c < RB) {
+    let d0 = f32x4.splat(0), d1 = f32x4.splat(0), d2 = f32x4.splat(0);
+    let kr = K + c;
+    for (let m = 0; m < NM; m++, kr += RB) {
+      const o = <usize>m << 2;
+      const kv0 = v128.load(kr);
+      d0 = fmadd(d0, v128.load32_splat(c0 + o), kv0);
+      d1 = fmadd(d1, v128.load32_splat(c1 + o), kv0);
+      d2 = fmadd(d2, v128.load32_splat(c2 + o), kv0);
+    }
+    embedLanes(c, d0, d1, d2, q0, q1, q2, l0, l1, l2, g0, g1, g2);
+  }
+}
+
+/** Lanes [c, c + 16) of embed3: ∂p += Σ ds_x ⊙ q_x, ∂q_x += ds_x ⊙ p. */
+// @ts-ignore: decorator
+@inline function embedLanes(c: usize, d0: v128, d1: v128, d2: v128, q0: usize, q1: usize, q2: usize, l0: usize, l1: usize, l2: usize, g0: usize, g1: usize, g2: usize): void {
+  const pv = v128.load(PP + c);
+  const t = f32x4.add(f32x4.add(f32x4.mul(d0, v128.load(q0 + c)), f32x4.mul(d1, v128.load(q1 + c))), f32x4.mul(d2, v128.load(q2 + c)));
+  v128.store(GPL + c, f32x4.add(v128.load(GPL + c), t));
+  if (DIRECTQ) {
+    v128.store(g0 + c, f32x4.add(v128.load(g0 + c), fmadd(v128.load(l0 + c), d0, pv)));
+    v128.store(g1 + c, f32x4.add(v128.load(g1 + c), fmadd(v128.load(l1 + c), d1, pv)));
+    v128.store(g2 + c, f32x4.add(v128.load(g2 + c), fmadd(v128.load(l2 + c), d2, pv)));
+  } else {
+    v128.store(g0 + c, fmadd(v128.load(g0 + c), d0, pv));
+    v128.store(g1 + c, fmadd(v128.load(g1 + c), d1, pv));
+    v128.store(g2 + c, fmadd(v128.load(g2 + c), d2, pv));
+  }
+}
+
+/** Pads the n sides in BL with the zero side to a multiple of 3; returns the padded count. */
+function padList(n: i32): i32 {
+  let np = n;
+  while (np % 3 != 0) {
+    store<i32>(BL + (<usize>np << 2), SIDES);
+    np++;
+  }
+  return np;
+}
+
+/** Forward of every side of the example: s = p ⊙ q, logits, attention, relation (into SS, AA, RR). */
+function attendAll(): void {
+  const pp = PP;
+  store<u32>(side4(QP, SIDES), <u32>pp);
+  for (let x = 0; x < SIDES; x++) {
+    const q = <usize>load<u32>(side4(QP, x)), sx = sideRow(SS, x);
+    for (let c: usize = 0; c < RB; c += 16) v128.store(sx + c, f32x4.mul(v128.load(pp + c), v128.load(q + c)));
+    store<i32>(BL + (<usize>x << 2), x);
+  }
+  const np = padList(SIDES);
+  for (let l = 0; l < np; l += 3) {
+    const o = BL + (<usize>l << 2);
+    rowDots3(K, SS, AA, load<i32>(o), load<i32>(o + 4), load<i32>(o + 8));
+  }
+  for (let x = 0; x < SIDES; x++) softmax(sideN(AA, x));
+  for (let l = 0; l < np; l += 3) {
+    const o = BL + (<usize>l << 2);
+    relations3(load<i32>(o), load<i32>(o + 4), load<i32>(o + 8));
+  }
+}
+
+/** Backward through the relations and attentions of the nl sides listed at LIST (upstreams in EE). */
+function relBackAll(nl: i32): void {
+  if (DIRECTQ) {
+    for (let x = 0; x < SIDES; x++) store<u32>(side4(GQT, x), <u32>(GQ + (<usize>load<u32>(side4(RAWQ, x)) - Q)));
+    store<u32>(side4(GQT, SIDES), <u32>sideRow(GQL, SIDES));
+  }
+  for (let l = 0; l < nl; l++) store<i32>(BL + (<usize>l << 2), load<i32>(LIST + (<usize>l << 2)));
+  const np = padList(nl);
+  for (let l = 0; l < np; l += 3) {
+    const o = BL + (<usize>l << 2);
+    rowDots3(M, EE, DLB, load<i32>(o), load<i32>(o + 4), load<i32>(o + 8));
+  }
+  // softmax backward: dl = a ⊙ (dA − a·dA)
+  for (let l = 0; l < nl; l++) {
+    const x = load<i32>(LIST + (<usize>l << 2));
+    const a = sideN(AA, x), g = sideN(DLB, x);
+    let sa: f32 = 0;
+    for (let k = 0; k < NM; k++) sa += load<f32>(a + (<usize>k << 2)) * load<f32>(g + (<usize>k << 2));
+    for (let k = 0; k < NM; k++) {
+      const o = <usize>k << 2;
+      store<f32>(g + o, load<f32>(a + o) * (load<f32>(g + o) - sa));
+    }
+  }
+  outerSum(GM, EE, AA, LIST, nl);
+  outerSum(GK, SS, DLB, LIST, nl);
+  for (let l = 0; l < np; l += 3) {
+    const o = BL + (<usize>l << 2);
+    embed3(load<i32>(o), load<i32>(o + 4), load<i32>(o + 8));
+  }
+}
+
 /** Forward and (when some triplet contributes) backward of one example; returns its loss (no l2 term). */
 function example(u: i32, i: i32, negs: usize): f32 {
   const rawP = P + <usize>u * RB;
@@ -943,9 +1257,13 @@ function example(u: i32, i: i32, negs: usize): f32 {
     }
   }
   // forward
+  DIRECTQ = false;
   if (NM > 0) {
     if (COPY) {
       attend1(0);
+    } else if (BLOCKED && ATT == 0) {
+      DIRECTQ = !LOOKUP && L2 == 0;
+      attendAll();
     } else {
       let x = 0;
       for (; x + 1 < SIDES; x += 2) attend2(x, x + 1);
@@ -1099,6 +1417,8 @@ function example(u: i32, i: i32, negs: usize): f32 {
       for (let c: usize = 0; c < RB; c += 16) v128.store(dr + c, v128.load(GPL + c));
       relBack1(0, dr);
       embed(0, DS0);
+    } else if (BLOCKED && ATT == 0) {
+      relBackAll(nl);
     } else {
       let l = 0;
       for (; l + 1 < nl; l += 2) {
@@ -1116,6 +1436,7 @@ function example(u: i32, i: i32, negs: usize): f32 {
   }
   const reg: f32 = 2 * L2;
   scatter(GP + <usize>u * RB, rawP, GPL, PP, load<f32>(NRM), reg * <f32>cnt);
+  if (DIRECTQ) return loss; // ∂q went into GQ in embed3
   for (let l = 0; l < nl; l++) {
     const x = load<i32>(side4(LIST, l));
     const raw = <usize>load<u32>(side4(RAWQ, x));

@@ -33,6 +33,8 @@ export interface TrainExports {
   setLearningRate(lr: number): void;
   /** Attention 0 = dot, 1 = cosine, 2 = fit, 3 = fit-hard; σ; τₐ; relation centering 0 / 1; rate scale of P and Q. */
   setAttention(att: number, scale: number, temperature: number, center: number, embeddingLearningRateScale: number): void;
+  /** 1 = the blocked path for dot attention with own relations (default), 0 = sides two at a time. */
+  setBlocked(on: number): void;
   steps(): number;
   step(users: number, pos: number, negs: number, count: number): number;
   /** D(u, i) with the pair's own attention (the pair forward alone; for cross-checks). */
@@ -134,6 +136,7 @@ export function instantiateTrainer(module: WebAssembly.Module, memory: WebAssemb
     cfg.relationCentering === true ? 1 : 0,
     cfg.embeddingLearningRateScale ?? 1,
   );
+  ex.setBlocked(cfg.kernelPath === 'pairs' ? 0 : 1);
   const s = layout.shared;
   ex.setParams(s.P, s.Q, s.K, s.M, s.s1p, s.s2p, s.s1q, s.s2q, s.s1k, s.s2k, s.s1m, s.s2m);
   const o = layout.work[w];
@@ -174,7 +177,7 @@ export class WasmTrainMemory {
     const stateSets = cfg.optimizer === 'sgd' ? 0 : adam ? 2 : 1;
     // an upper bound of everything, checked before any memory is reserved
     const paramBytes = rowsBytes(cfg.numUsers + cfg.numItems + 2 * n);
-    const scratchBound = 4 * ((k + 1) * (10 * dp + 2 * n + 64) + 8 * dp + 4 * n) + 4096;
+    const scratchBound = 4 * ((k + 2) * (10 * dp + 3 * n + 72) + 8 * dp + 4 * n) + 4096;
     const workBytes = paramBytes + 8 * (cfg.numUsers + cfg.numItems) + scratchBound;
     const total = 65536 + paramBytes * (1 + stateSets) + workers * workBytes;
     if (total > (MAX_PAGES - 16) * WASM_PAGE) {
