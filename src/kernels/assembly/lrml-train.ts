@@ -1009,49 +1009,6 @@ function rowDots3(W: usize, base: usize, out: usize, x0: i32, x1: i32, x2: i32):
   }
 }
 
-/** R[x] = Σₖ a[x][k] Mₖ for the three sides of a tile, two lanes-blocks of d at a time. */
-function relations3(x0: i32, x1: i32, x2: i32): void {
-  const c0 = sideN(AA, x0), c1 = sideN(AA, x1), c2 = sideN(AA, x2);
-  const r0 = sideRow(RR, x0), r1 = sideRow(RR, x1), r2 = sideRow(RR, x2);
-  let c: usize = 0;
-  for (; c + 16 < RB; c += 32) {
-    let a00 = f32x4.splat(0), a10 = f32x4.splat(0), a20 = f32x4.splat(0);
-    let a01 = f32x4.splat(0), a11 = f32x4.splat(0), a21 = f32x4.splat(0);
-    let mr = M + c;
-    for (let m = 0; m < NM; m++, mr += RB) {
-      const o = <usize>m << 2;
-      const mv0 = v128.load(mr), mv1 = v128.load(mr + 16);
-      const w0 = v128.load32_splat(c0 + o), w1 = v128.load32_splat(c1 + o), w2 = v128.load32_splat(c2 + o);
-      a00 = fmadd(a00, w0, mv0);
-      a10 = fmadd(a10, w1, mv0);
-      a20 = fmadd(a20, w2, mv0);
-      a01 = fmadd(a01, w0, mv1);
-      a11 = fmadd(a11, w1, mv1);
-      a21 = fmadd(a21, w2, mv1);
-    }
-    v128.store(r0 + c, a00);
-    v128.store(r1 + c, a10);
-    v128.store(r2 + c, a20);
-    v128.store(r0 + c + 16, a01);
-    v128.store(r1 + c + 16, a11);
-    v128.store(r2 + c + 16, a21);
-  }
-  if (c < RB) {
-    let a00 = f32x4.splat(0), a10 = f32x4.splat(0), a20 = f32x4.splat(0);
-    let mr = M + c;
-    for (let m = 0; m < NM; m++, mr += RB) {
-      const o = <usize>m << 2;
-      const mv0 = v128.load(mr);
-      a00 = fmadd(a00, v128.load32_splat(c0 + o), mv0);
-      a10 = fmadd(a10, v128.load32_splat(c1 + o), mv0);
-      a20 = fmadd(a20, v128.load32_splat(c2 + o), mv0);
-    }
-    v128.store(r0 + c, a00);
-    v128.store(r1 + c, a10);
-    v128.store(r2 + c, a20);
-  }
-}
-
 /**
  * G_k += Σₓ coef[x][k] · base[x] over the n sides listed at xs (an outer product summed over the
  * sides): two slots × three lane-blocks of d in registers, each stored once.
@@ -1111,11 +1068,13 @@ function outerSum(G: usize, base: usize, coef: usize, xs: usize, n: i32): void {
 }
 
 /**
- * ds = Σₖ dl[x][k] Kₖ of the three sides of a tile, folded at once into ∂p += ds ⊙ q_x and
- * ∂q_x += ds ⊙ p (the zero side adds 0).
+ * Σₖ coef[x][k] Wₖ of the three sides of a tile, two lane-blocks of d at a time: the relations
+ * R[x] = Σₖ a[x][k] Mₖ (stored in RR; embed false), or ds = Σₖ dl[x][k] Kₖ folded at once into
+ * ∂p += ds ⊙ q_x and ∂q_x += ds ⊙ p (embed true; the zero side adds 0).
  */
-function embed3(x0: i32, x1: i32, x2: i32): void {
-  const c0 = sideN(DLB, x0), c1 = sideN(DLB, x1), c2 = sideN(DLB, x2);
+function combine3(W: usize, coef: usize, x0: i32, x1: i32, x2: i32, embed: bool): void {
+  const c0 = sideN(coef, x0), c1 = sideN(coef, x1), c2 = sideN(coef, x2);
+  const r0 = sideRow(RR, x0), r1 = sideRow(RR, x1), r2 = sideRow(RR, x2);
   const q0 = <usize>load<u32>(side4(QP, x0)), q1 = <usize>load<u32>(side4(QP, x1)), q2 = <usize>load<u32>(side4(QP, x2));
   const l0 = sideRow(GQL, x0), l1 = sideRow(GQL, x1), l2 = sideRow(GQL, x2);
   // with DIRECTQ, ∂q_x (its direct terms in GQL plus ds ⊙ p) goes straight into the item's row of
@@ -1127,36 +1086,51 @@ function embed3(x0: i32, x1: i32, x2: i32): void {
   for (; c + 16 < RB; c += 32) {
     let a00 = f32x4.splat(0), a10 = f32x4.splat(0), a20 = f32x4.splat(0);
     let a01 = f32x4.splat(0), a11 = f32x4.splat(0), a21 = f32x4.splat(0);
-    let kr = K + c;
-    for (let m = 0; m < NM; m++, kr += RB) {
+    let wr = W + c;
+    for (let m = 0; m < NM; m++, wr += RB) {
       const o = <usize>m << 2;
-      const kv0 = v128.load(kr), kv1 = v128.load(kr + 16);
+      const wv0 = v128.load(wr), wv1 = v128.load(wr + 16);
       const w0 = v128.load32_splat(c0 + o), w1 = v128.load32_splat(c1 + o), w2 = v128.load32_splat(c2 + o);
-      a00 = fmadd(a00, w0, kv0);
-      a10 = fmadd(a10, w1, kv0);
-      a20 = fmadd(a20, w2, kv0);
-      a01 = fmadd(a01, w0, kv1);
-      a11 = fmadd(a11, w1, kv1);
-      a21 = fmadd(a21, w2, kv1);
+      a00 = fmadd(a00, w0, wv0);
+      a10 = fmadd(a10, w1, wv0);
+      a20 = fmadd(a20, w2, wv0);
+      a01 = fmadd(a01, w0, wv1);
+      a11 = fmadd(a11, w1, wv1);
+      a21 = fmadd(a21, w2, wv1);
     }
-    embedLanes(c, a00, a10, a20, q0, q1, q2, l0, l1, l2, g0, g1, g2);
-    embedLanes(c + 16, a01, a11, a21, q0, q1, q2, l0, l1, l2, g0, g1, g2);
+    if (embed) {
+      embedLanes(c, a00, a10, a20, q0, q1, q2, l0, l1, l2, g0, g1, g2);
+      embedLanes(c + 16, a01, a11, a21, q0, q1, q2, l0, l1, l2, g0, g1, g2);
+    } else {
+      v128.store(r0 + c, a00);
+      v128.store(r1 + c, a10);
+      v128.store(r2 + c, a20);
+      v128.store(r0 + c + 16, a01);
+      v128.store(r1 + c + 16, a11);
+      v128.store(r2 + c + 16, a21);
+    }
   }
   if (c < RB) {
     let d0 = f32x4.splat(0), d1 = f32x4.splat(0), d2 = f32x4.splat(0);
-    let kr = K + c;
-    for (let m = 0; m < NM; m++, kr += RB) {
+    let wr = W + c;
+    for (let m = 0; m < NM; m++, wr += RB) {
       const o = <usize>m << 2;
-      const kv0 = v128.load(kr);
-      d0 = fmadd(d0, v128.load32_splat(c0 + o), kv0);
-      d1 = fmadd(d1, v128.load32_splat(c1 + o), kv0);
-      d2 = fmadd(d2, v128.load32_splat(c2 + o), kv0);
+      const wv0 = v128.load(wr);
+      d0 = fmadd(d0, v128.load32_splat(c0 + o), wv0);
+      d1 = fmadd(d1, v128.load32_splat(c1 + o), wv0);
+      d2 = fmadd(d2, v128.load32_splat(c2 + o), wv0);
     }
-    embedLanes(c, d0, d1, d2, q0, q1, q2, l0, l1, l2, g0, g1, g2);
+    if (embed) {
+      embedLanes(c, d0, d1, d2, q0, q1, q2, l0, l1, l2, g0, g1, g2);
+    } else {
+      v128.store(r0 + c, d0);
+      v128.store(r1 + c, d1);
+      v128.store(r2 + c, d2);
+    }
   }
 }
 
-/** Lanes [c, c + 16) of embed3: ∂p += Σ ds_x ⊙ q_x, ∂q_x += ds_x ⊙ p. */
+/** Lanes [c, c + 16) of combine3's embed: ∂p += Σ ds_x ⊙ q_x, ∂q_x += ds_x ⊙ p. */
 // @ts-ignore: decorator
 @inline function embedLanes(c: usize, d0: v128, d1: v128, d2: v128, q0: usize, q1: usize, q2: usize, l0: usize, l1: usize, l2: usize, g0: usize, g1: usize, g2: usize): void {
   const pv = v128.load(PP + c);
@@ -1200,7 +1174,7 @@ function attendAll(): void {
   for (let x = 0; x < SIDES; x++) softmax(sideN(AA, x));
   for (let l = 0; l < np; l += 3) {
     const o = BL + (<usize>l << 2);
-    relations3(load<i32>(o), load<i32>(o + 4), load<i32>(o + 8));
+    combine3(M, AA, load<i32>(o), load<i32>(o + 4), load<i32>(o + 8), false);
   }
 }
 
@@ -1231,7 +1205,7 @@ function relBackAll(nl: i32): void {
   outerSum(GK, SS, DLB, LIST, nl);
   for (let l = 0; l < np; l += 3) {
     const o = BL + (<usize>l << 2);
-    embed3(load<i32>(o), load<i32>(o + 4), load<i32>(o + 8));
+    combine3(K, DLB, load<i32>(o), load<i32>(o + 4), load<i32>(o + 8), true);
   }
 }
 
@@ -1436,7 +1410,7 @@ function example(u: i32, i: i32, negs: usize): f32 {
   }
   const reg: f32 = 2 * L2;
   scatter(GP + <usize>u * RB, rawP, GPL, PP, load<f32>(NRM), reg * <f32>cnt);
-  if (DIRECTQ) return loss; // ∂q went into GQ in embed3
+  if (DIRECTQ) return loss; // ∂q went into GQ in combine3
   for (let l = 0; l < nl; l++) {
     const x = load<i32>(side4(LIST, l));
     const raw = <usize>load<u32>(side4(RAWQ, x));
