@@ -114,7 +114,7 @@ export async function checkOutputFile(path: string, label: string): Promise<void
 }
 
 /**
- * Writes the text chunks of an iterable to `path` atomically, streamed (never the whole text in
+ * Writes the text chunks of an iterable (or async iterable) to `path` atomically, streamed (never the whole text in
  * memory): into a temporary file in the same folder, renamed over `path` when every chunk is
  * written. When the iterable throws or a write fails, the temporary file is removed and `path` is
  * left as it was; failures to write are WRITE_FAILED errors naming the file, errors of the
@@ -125,7 +125,7 @@ export async function checkOutputFile(path: string, label: string): Promise<void
  * await writeChunksAtomic('recs.jsonl', (function* () { yield '{"user":"1"}\n'; })());
  * ```
  */
-export async function writeChunksAtomic(path: string, chunks: Iterable<string>): Promise<void> {
+export async function writeChunksAtomic(path: string, chunks: Iterable<string> | AsyncIterable<string>): Promise<void> {
   await removeStaleTemps(path);
   const tmp = tempPathFor(path);
   const failed = (e: unknown): LrmlError => new LrmlError('WRITE_FAILED', `cannot write ${path}: ${(e as Error).message}`, { file: path });
@@ -145,7 +145,7 @@ export async function writeChunksAtomic(path: string, chunks: Iterable<string>):
       }
       buffer = '';
     };
-    for (const chunk of chunks) {
+    for await (const chunk of chunks) {
       buffer += chunk;
       if (buffer.length >= 1 << 16) await flush();
     }

@@ -48,6 +48,7 @@ export { tuneFolder } from './io/tune-folder.js';
 export * from './eval/index.js';
 export { loadGivenNegatives } from './io/negatives-file.js';
 export { evaluateParallel, type ParallelEvalOptions } from './io/eval-parallel.js';
+export { recommendationTextParallel, type ParallelRecommendOptions } from './io/recommend-parallel.js';
 export { exportVectors, vectorFiles, vectorPaths, encodeNpy, type VectorFormat, type VectorFile } from './io/vectors-file.js';
 
 // model files and recommending

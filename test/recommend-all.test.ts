@@ -12,6 +12,7 @@ import { writeChunksAtomic } from '../src/fs-atomic.js';
 import { saveModel } from '../src/io/model-file.js';
 import type { LoadedModel } from '../src/models/types.js';
 import { recommend, recommendationLines, recommendEach } from '../src/recommend/recommend.js';
+import { recommendationTextParallel } from '../src/io/recommend-parallel.js';
 import { randomLrml, runCli } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lrml-recall-'));
@@ -97,6 +98,9 @@ test('lrml recommend --all / --users-file --out: JSON lines and CSV, seen items 
     [['--all', '--exclude-file', join(sub, 'missing.txt'), '--out', join(sub, 'x.jsonl')], /^error \[FILE_NOT_FOUND\]: --exclude-file/],
     [['--all', '--include', 'i1', '--include-file', join(sub, 'users.txt'), '--out', join(sub, 'x.jsonl')], /^error \[BAD_OPTION\]: give --include or --include-file, not both/],
     [['--all', '--include', ',', '--out', join(sub, 'x.jsonl')], /^error \[BAD_OPTION\]: --include: "," holds no ids/],
+    [['--all', '--threads', '0', '--out', join(sub, 'x.jsonl')], /^error \[BAD_OPTION\]: --threads: 0 \(expected a positive integer\)/],
+    [['--all', '--threads', 'two', '--out', join(sub, 'x.jsonl')], /^error \[BAD_OPTION\]: --threads: "two" is not an integer/],
+    [['--user', 'u3', '--threads', '2'], /^error \[BAD_OPTION\]: --threads applies to --all and --users-file only/],
   ] as const) {
     const r = await runCli('recommend', '--model', modelPath, ...args);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
@@ -111,4 +115,54 @@ test('lrml recommend --all / --users-file --out: JSON lines and CSV, seen items 
   for (const line of readFileSync(join(sub, 'f.jsonl'), 'utf8').trim().split('\n')) {
     assert.ok(JSON.parse(line).items.every((x: { item: string }) => x.item === 'i0' || x.item === 'i1'));
   }
+});
+
+/** A model of 300 users × 40 items with seen items, for the worker threads. */
+function bigWorld(seenOmitted = false): LoadedModel {
+  const numUsers = 300;
+  const numItems = 40;
+  const model = randomLrml(numUsers, numItems, 4, 5, 'lookup', 0.5);
+  const rows: number[] = [];
+  const cols: number[] = [];
+  for (let u = 0; u < numUsers; u++) for (let t = 0; t < 1 + (u % 5); t++) { rows.push(u); cols.push((u * 7 + t * 11) % numItems); }
+  const seen = Csr.fromPairs(numUsers, numItems, Int32Array.from(rows), Int32Array.from(cols));
+  const users = IdMap.fromIds(Array.from({ length: numUsers }, (_, u) => (u === 5 ? 'u,5' : `u${u}`)));
+  const items = IdMap.fromIds(Array.from({ length: numItems }, (_, i) => `i${i}`));
+  return { model, users, items, meta: seenOmitted ? { seenOmitted: true } : {}, seen: seenOmitted ? null : seen };
+}
+
+const collect = async (chunks: AsyncIterable<string>): Promise<string> => {
+  let text = '';
+  for await (const c of chunks) text += c;
+  return text;
+};
+
+test('recommendationTextParallel: worker threads write the text of one thread, in user order, for every format, list and filter', async () => {
+  const m = bigWorld();
+  const titles = new Map([['i3', { title: 'Three, "the"', genres: ['a'] }]]);
+  const list = ['u7', 'u,5', 'u299', 'u0', 'u7', ...Array.from({ length: 150 }, (_, t) => `u${(t * 13) % 300}`)];
+  for (const [ids, format, o, t] of [
+    [null, 'jsonl', { k: 5 }, null], [null, 'csv', { k: 3, exclude: ['i1'] }, titles], [list, 'csv', { k: 4, include: ['i1', 'i2', 'i3', 'i9'] }, null],
+    [list, 'jsonl', { k: 6, excludeSeen: false }, titles],
+  ] as const) {
+    const want = [...recommendationLines(recommendEach(m, ids, o), format, t ?? undefined)].join('');
+    for (const threads of [1, 2, 3]) {
+      let last = 0;
+      const got = await collect(recommendationTextParallel(m, ids, format, t, { ...o, threads, blockSize: 16, onProgress: (done) => { last = done; } }));
+      assert.equal(got, want, `${format} ${threads} threads ${JSON.stringify(o)}`);
+      assert.equal(last, (ids ?? m.users.ids()).length);
+    }
+  }
+});
+
+test('recommendationTextParallel: bad input before any text; an error in a worker rejects the stream', async () => {
+  const m = bigWorld();
+  const first = (o: Parameters<typeof recommendationTextParallel>[4], ids: string[] | null = null) => recommendationTextParallel(m, ids, 'jsonl', null, o).next();
+  await assert.rejects(first({ k: 0, threads: 2 }), (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION');
+  await assert.rejects(first({ threads: 0 }), (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && /threads/.test(e.message));
+  await assert.rejects(first({ exclude: ['nope'], threads: 2 }), (e: unknown) => e instanceof LrmlError && e.code === 'UNKNOWN_ITEM');
+  await assert.rejects(first({ threads: 2 }, ['u1', 'ghost']), (e: unknown) => e instanceof LrmlError && e.code === 'UNKNOWN_USER');
+  // a model saved without seen items: each worker's first user fails with BAD_OPTION
+  const omitted = bigWorld(true);
+  await assert.rejects(collect(recommendationTextParallel(omitted, null, 'jsonl', null, { threads: 2 })), (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && /no training interactions/.test(e.message));
 });

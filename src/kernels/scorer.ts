@@ -5,7 +5,7 @@
 import { compileKernel, LinearAllocator } from './wasm.js';
 import { wasmBase64 } from './generated/lrml-score.js';
 import { rowClipScales } from './clip.js';
-import { attentionCode, DEFAULT_ATTENTION_SCALE, DEFAULT_ATTENTION_TEMPERATURE, type AttentionOptions } from './pair.js';
+import { attentionCode, L2_DISTANCE_EPS, DEFAULT_ATTENTION_SCALE, DEFAULT_ATTENTION_TEMPERATURE, type AttentionOptions } from './pair.js';
 import { dotScoreTs, fillItemTables, fillKeyNorms, fillUserRows, TripletScoreTs, type ScoreTables, type TripletScoreShape } from './score-impl.js';
 import type { ClipMode, Distance, TripletParams } from './types.js';
 
@@ -49,6 +49,12 @@ export interface Scorer {
   scoreVector(p: Float32Array, out: Float32Array): void;
   /** Call after the parameters changed in place: recomputes the per-model tables. */
   refresh(): void;
+  /**
+   * Optional: bounds of every item's score for user u, lower[i] ≤ score(u, i) ≤ upper[i] (the
+   * scores scoreAll writes), from one pass costing about 1/(N+1) of scoreAll; false (arrays
+   * untouched) when this scorer has no bounds (see {@link scoreBoundsOf}).
+   */
+  scoreBounds?(u: number, lower: Float32Array, upper: Float32Array): boolean;
 }
 
 /** A scorer of an LRML / CML model. */
@@ -80,6 +86,7 @@ interface ScoreExports {
   configure(...args: number[]): void;
   scoreAll(count: number, pp: number): void;
   scoreList(count: number, pp: number): void;
+  dotAll(count: number, vPtr: number): void;
   setAttention(att: number, scale: number, temperature: number, knPtr: number): void;
 }
 
@@ -104,6 +111,10 @@ class WasmScorer implements Scorer {
   private readonly qScale: Float64Array;
   private readonly kn: Float32Array;
   private readonly att: number;
+  private readonly v: Float32Array;
+  private readonly vPtr: number;
+  /** What scoreBounds needs of the model, filled by refresh(). */
+  private readonly shape: BoundShape;
 
   constructor(
     readonly numUsers: number,
@@ -111,8 +122,8 @@ class WasmScorer implements Scorer {
     readonly dim: number,
     private readonly n: number,
     private readonly clip: boolean,
-    mode: number,
-    dist: number,
+    private readonly mode: number,
+    private readonly dist: number,
     private readonly src: WasmSource,
     attention: AttentionOptions = {},
   ) {
@@ -130,7 +141,7 @@ class WasmScorer implements Scorer {
       qt: f(d * ipad), mqt: f(n * ipad), qq: f(ipad), bias: f(ipad),
       qi: f(numItems * d), mqi: f(numItems * n),
       l: f((n + 1) * 16), at: f(n * 16), gq: f(d * 16), gmq: f(n * 16), gqq: f(16), gb: f(16),
-      items: f(CHUNK), out: f(outLen), kn: f(n),
+      items: f(CHUNK), out: f(outLen), kn: f(n), v: f(d),
     };
     al.commit();
     const buf = ex.memory.buffer;
@@ -146,6 +157,9 @@ class WasmScorer implements Scorer {
     this.out = view(off.out, outLen);
     this.qScale = new Float64Array(clip ? numItems : 0);
     this.kn = view(off.kn, n);
+    this.v = view(off.v, d);
+    this.vPtr = off.v;
+    this.shape = { rMean: new Float64Array(d), diameter: 0, qMax: 0 };
     this.att = attentionCode(attention.attention);
     ex.configure(
       d, n, mode, dist, ipad,
@@ -164,6 +178,52 @@ class WasmScorer implements Scorer {
     if (this.clip) rowClipScales(Q, this.numItems, this.dim, this.qScale);
     fillItemTables(this.tables, Q, this.src.M(), this.src.bias(), this.clip ? this.qScale : null);
     if (this.att !== 0) fillKeyNorms(this.kn, this.att === 1 ? this.src.K() : this.src.M(), this.n, this.dim, this.att === 1);
+    fillBoundShape(this.shape, this.tables);
+  }
+
+  /**
+   * Bounds from the uniform-attention relation r̄ (mean memory value): the score's distance is
+   * ‖p + r̄ − q + δ‖ with δ = Σₖ (aₖ − 1/N) Mₖ, ‖δ‖ ≤ ½‖a − 1/N‖₁ · diam(M), and the `dot`
+   * attention's logits |Kₖ·(p ⊙ q)| ≤ ‖Kₖ ⊙ p‖ ‖q‖ bound how far a is from uniform. One GEMV
+   * (v = p + r̄ against every item) in WASM; widened by a margin far above float32 rounding.
+   * Only LRML with `dot` attention and an l2 / l2sq distance has them.
+   */
+  scoreBounds(u: number, lower: Float32Array, upper: Float32Array): boolean {
+    const { n, dim: d, numItems } = this;
+    if (n === 0 || this.mode === 2 || this.att !== 0 || this.dist === 2) return false;
+    checkUser(u, this.numUsers);
+    checkOut(lower, numItems);
+    checkOut(upper, numItems);
+    const pp = this.user(this.src.P(), u * d);
+    const A = this.A;
+    let beta2 = 0;
+    for (let k = 0; k < n; k++) {
+      let s = 0;
+      for (let j = 0; j < d; j++) s += A[k * d + j] * A[k * d + j];
+      if (s > beta2) beta2 = s;
+    }
+    const { rMean, diameter, qMax } = this.shape;
+    let vv = 0;
+    for (let j = 0; j < d; j++) {
+      const x = Math.fround(A[n * d + j] + rMean[j]);
+      this.v[j] = x;
+      vv += x * x;
+    }
+    const delta = attentionDeviation(Math.sqrt(beta2) * qMax, n) * diameter;
+    this.ex.dotAll(numItems, this.vPtr);
+    const dots = this.out;
+    const qq = this.tables.qq;
+    const squared = this.dist === 1;
+    for (let i = 0; i < numItems; i++) {
+      const base = Math.sqrt(Math.max(0, vv + qq[i] - 2 * dots[i]));
+      const tol = BOUND_TOLERANCE * (1 + vv + qq[i] + pp);
+      const lo = Math.max(0, base - delta);
+      const hi2 = (base + delta) * (base + delta) + tol;
+      const lo2 = Math.max(0, lo * lo - tol);
+      lower[i] = squared ? -hi2 : -Math.sqrt(hi2 + L2_DISTANCE_EPS);
+      upper[i] = squared ? -lo2 : -Math.sqrt(lo2 + L2_DISTANCE_EPS);
+    }
+    return true;
   }
 
   private user(src: Float32Array, off: number): number {
@@ -200,6 +260,53 @@ class WasmScorer implements Scorer {
       for (let t = 0; t < c; t++) out[s + t] = res[t];
     }
   }
+}
+
+/** Widening of the score bounds (relative to the squared norms involved): float32 rounding of a score is ≈ 1e-6 of them. */
+const BOUND_TOLERANCE = 1e-4;
+
+/** What the score bounds need of a model: the mean memory value r̄, the memory values' diameter, the largest ‖q‖. */
+interface BoundShape {
+  rMean: Float64Array;
+  diameter: number;
+  qMax: number;
+}
+
+/** Fills a {@link BoundShape} from the scorer's tables (M and the looked-up ‖q‖²). */
+function fillBoundShape(b: BoundShape, t: ScoreTables): void {
+  const { dim: d, numMemories: n, m } = t;
+  b.rMean.fill(0);
+  for (let k = 0; k < n; k++) for (let j = 0; j < d; j++) b.rMean[j] += m[k * d + j] / n;
+  let diam2 = 0;
+  for (let k = 0; k < n; k++) {
+    for (let l = k + 1; l < n; l++) {
+      let s = 0;
+      for (let j = 0; j < d; j++) s += (m[k * d + j] - m[l * d + j]) ** 2;
+      if (s > diam2) diam2 = s;
+    }
+  }
+  b.diameter = Math.sqrt(diam2) * (1 + 1e-6);
+  let qq = 0;
+  for (let i = 0; i < t.numItems; i++) if (t.qq[i] > qq) qq = t.qq[i];
+  b.qMax = Math.sqrt(qq) * (1 + 1e-6);
+}
+
+/**
+ * Half the largest L1 distance between a softmax over n logits that all lie in [−b, b] and the
+ * uniform attention 1/n (at most 1): each weight lies in [1/(1 + (n−1)e^{2b}), 1/(1 + (n−1)e^{−2b})].
+ *
+ * @example
+ * ```ts
+ * attentionDeviation(0, 20); // 0: equal logits give the uniform attention
+ * attentionDeviation(50, 20); // 1
+ * ```
+ */
+export function attentionDeviation(b: number, n: number): number {
+  if (n <= 1) return 0;
+  const hi = 1 / (1 + (n - 1) * Math.exp(-2 * b));
+  const lo = 1 / (1 + (n - 1) * Math.exp(2 * b));
+  const dev = (n * Math.max(hi - 1 / n, 1 / n - lo)) / 2;
+  return Number.isFinite(dev) ? Math.min(1, dev) : 1;
 }
 
 /** The TypeScript triplet scorer behind the {@link Scorer} interface. */

@@ -269,6 +269,11 @@ export class TripletModel implements Recommender {
     this.scorer.scoreAll(u, out);
   }
 
+  /** Score bounds of every item (the WASM scorer's, LRML with `dot` attention and an l2 / l2sq distance); false otherwise. */
+  scoreBounds(u: number, lower: Float32Array, upper: Float32Array): boolean {
+    return this.scorer.scoreBounds?.(u, lower, upper) ?? false;
+  }
+
   /** Scores of every item for an arbitrary user vector p (length dim), e.g. a folded-in new user. */
   scoreVector(p: Float32Array, out: Float32Array): void {
     this.scorer.scoreVector(p, out);

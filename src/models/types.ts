@@ -173,6 +173,13 @@ export interface Recommender {
    * are then scored exactly. `items` are the user's training items (may be empty).
    */
   candidateQuery?(u: number, items: Int32Array, out: Float32Array): void;
+  /**
+   * Capability: bounds of every item's score for user `u` (lower[i] ≤ the score scoreAll writes
+   * ≤ upper[i]) from a pass much cheaper than scoreAll, so that exact top-k scores only the items
+   * whose upper bound reaches the k-th best lower bound. Returns false (arrays untouched) when the
+   * model has no bounds for its settings.
+   */
+  scoreBounds?(u: number, lower: Float32Array, upper: Float32Array): boolean;
 }
 
 /**

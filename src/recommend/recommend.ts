@@ -199,9 +199,68 @@ export function recommend(m: LoadedModel, userId: string, options: RecommendOpti
     const r = recommendFromCandidates(m, u, userId, options, k);
     if (r !== null) return r;
   }
-  const scores = new Float32Array(m.model.numItems);
-  m.model.scoreAll(u, scores);
-  return pickTop(m, userId, scores, buildSkipMask(m, u, options), k);
+  return exactTop(m, u, userId, buildSkipMask(m, u, options), k);
+}
+
+/**
+ * Catalogue size from which the exact path asks the model for score bounds (`scoreBounds`) and
+ * scores only the items that can still reach the top k; below it every item is scored.
+ *
+ * @example
+ * ```ts
+ * const pruned = model.numItems >= BOUNDED_MIN_ITEMS && model.scoreBounds !== undefined;
+ * ```
+ */
+export const BOUNDED_MIN_ITEMS = 8192;
+
+/** Share of the catalogue above which the bounded path gives up and scores every item. */
+const BOUNDED_MAX_SHARE = 0.25;
+
+/** Scratch arrays of the bounded path, one set per model (reused user after user). */
+const scratch = new WeakMap<object, { lower: Float32Array; upper: Float32Array; idx: Int32Array; sc: Float32Array }>();
+
+/**
+ * The exact top k of user u under a skip mask: every item scored, or, on large catalogues of a
+ * model with `scoreBounds`, only the unskipped items whose upper bound reaches the k-th largest
+ * lower bound (the others cannot be among the k best), ranked as scoring every item ranks them
+ * (ties by the lower index). Exposed for the batch path; the result is the same either way.
+ *
+ * @example
+ * ```ts
+ * const r = exactTop(m, m.users.get('42')!, '42', buildSkipMask(m, m.users.get('42')!, {}), 10);
+ * ```
+ */
+export function exactTop(m: LoadedModel, u: number, userId: string, skip: Uint8Array, k: number): Recommendations {
+  const model = m.model;
+  const n = model.numItems;
+  if (n >= BOUNDED_MIN_ITEMS && model.scoreBounds !== undefined) {
+    let buf = scratch.get(model);
+    if (buf === undefined || buf.idx.length < k) {
+      buf = { lower: new Float32Array(n), upper: new Float32Array(n), idx: new Int32Array(k), sc: new Float32Array(k) };
+      scratch.set(model, buf);
+    }
+    const { lower, upper, idx, sc } = buf;
+    if (model.scoreBounds(u, lower, upper) && topK(lower, k, skip, idx, sc) === k) {
+      const threshold = sc[k - 1];
+      if (Number.isFinite(threshold)) {
+        let count = 0;
+        for (let i = 0; i < n; i++) if (skip[i] === 0 && !(upper[i] < threshold)) count++;
+        if (count <= n * BOUNDED_MAX_SHARE) {
+          const items = new Int32Array(count);
+          for (let i = 0, t = 0; i < n; i++) if (skip[i] === 0 && !(upper[i] < threshold)) items[t++] = i;
+          const scores = new Float32Array(count);
+          model.scoreItems(u, items, scores);
+          const got = topK(scores, k, null, idx, sc);
+          const out: ScoredItem[] = [];
+          for (let r = 0; r < got; r++) out.push({ item: m.items.id(items[idx[r]]), score: sc[r] });
+          return { user: userId, items: out, k, complete: got === k };
+        }
+      }
+    }
+  }
+  const scores = new Float32Array(n);
+  model.scoreAll(u, scores);
+  return pickTop(m, userId, scores, skip, k);
 }
 
 /**

@@ -2,9 +2,11 @@ import type { Command } from 'commander';
 import { LrmlError } from '../../errors.js';
 import { attachSeen, loadModel } from '../../io/model-file.js';
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { recommendationTextParallel } from '../../io/recommend-parallel.js';
 import { checkOutputFile, writeChunksAtomic } from '../../fs-atomic.js';
 import type { LoadedModel } from '../../models/types.js';
-import { checkFilters, recommend, recommendEach, recommendForItems, recommendForSession, recommendationLines, titledRecommendations, type ItemTitles, type RecommendOptions, type Recommendations } from '../../recommend/index.js';
+import { checkFilters, recommend, recommendForItems, recommendForSession, titledRecommendations, type ItemTitles, type RecommendOptions, type Recommendations } from '../../recommend/index.js';
 import { addTitleOptions, noteTitleCoverage, titlesFrom } from '../titles.js';
 import { parseInteger } from '../options.js';
 import { formatTable } from '../progress.js';
@@ -126,6 +128,7 @@ export function registerRecommend(program: Command, out: (text: string) => void 
     .option('--all', 'every user of the model, written to --out (streamed)')
     .option('--users-file <file>', 'the users listed in this file (one id a line), written to --out (streamed)')
     .option('--out <file>', 'with --all / --users-file: recommendations file, JSON lines (.jsonl) or CSV (.csv: user,rank,item,score)')
+    .option('--threads <n>', `with --all / --users-file: worker threads (default ${availableParallelism()}: all cores; the output is the same for any number)`, parseInteger('--threads'))
     .option('--quiet', 'with --out: no progress on stderr')
     .option('--json', 'print JSON (with --titles: items gain title and genres)');
   addCandidateOptions(addTitleOptions(cmd))
@@ -141,6 +144,7 @@ export function registerRecommend(program: Command, out: (text: string) => void 
         return;
       }
       if (!hasUser && !hasItems) throw new LrmlError('BAD_OPTION', 'give one of --user <id>, --items <a,b,c> (both: a known user with recent items), --all or --users-file <file> (the last two with --out <file>)');
+      if (opts.threads !== undefined) throw new LrmlError('BAD_OPTION', '--threads applies to --all and --users-file only');
       if (hasUser && !hasItems && (opts.steps !== undefined || opts.seed !== undefined || opts.ignoreUnknown !== undefined)) {
         throw new LrmlError('BAD_OPTION', '--steps, --seed and --ignore-unknown apply to --items (fold-in) only');
       }
@@ -193,6 +197,7 @@ async function recommendToFile(opts: Record<string, unknown>, many: string[], si
   for (const f of ['steps', 'seed', 'ignoreUnknown', 'json'] as const) {
     if (opts[f] !== undefined) throw new LrmlError('BAD_OPTION', `--${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} does not apply to ${many[0]}`);
   }
+  if (opts.threads !== undefined && (opts.threads as number) < 1) throw new LrmlError('BAD_OPTION', `--threads: ${String(opts.threads)} (expected a positive integer)`);
   const out = String(opts.out);
   const format = out.endsWith('.jsonl') ? 'jsonl' : out.endsWith('.csv') ? 'csv' : null;
   if (format === null) throw new LrmlError('BAD_OPTION', `--out ${out}: the name must end in .jsonl (JSON lines) or .csv`);
@@ -207,20 +212,16 @@ async function recommendToFile(opts: Record<string, unknown>, many: string[], si
   const options = { k: opts.k as number, excludeSeen: opts.includeSeen !== true, ...filters, ...search };
   const total = users === null ? m.users.size : users.length;
   const showProgress = opts.quiet !== true && process.stderr.isTTY === true;
-  let done = 0;
   let last = 0;
-  function* counted(): Generator<Recommendations> {
-    for (const r of recommendEach(m, users, options)) {
-      done++;
-      const now = performance.now();
-      if (showProgress && (now - last > 200 || done === total)) {
-        last = now;
-        process.stderr.write(`\rrecommending: ${done}/${total} users`);
-      }
-      yield r;
+  const onProgress = (done: number): void => {
+    const now = performance.now();
+    if (showProgress && (now - last > 200 || done === total)) {
+      last = now;
+      process.stderr.write(`\rrecommending: ${done}/${total} users`);
     }
-  }
-  await writeChunksAtomic(out, recommendationLines(counted(), format, titles ?? undefined));
+  };
+  const threads = opts.threads as number | undefined;
+  await writeChunksAtomic(out, recommendationTextParallel(m, users, format, titles, { ...options, ...(threads === undefined ? {} : { threads }), onProgress }));
   if (showProgress) process.stderr.write('\r\x1b[K');
   if (opts.quiet !== true) process.stderr.write(`${total} users: top ${options.k} written to ${out}\n`);
 }

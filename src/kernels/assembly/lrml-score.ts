@@ -450,3 +450,31 @@ export function scoreList(count: i32, pp: f32): void {
     block(GQ_PTR, <usize>BB, GMQ_PTR, <usize>BB, GQQ_PTR, GB_PTR, OUT_PTR + <usize>i * 4, pp);
   }
 }
+
+/**
+ * OUT[i] = v · q_i for items 0 .. count) (count ≤ IPAD; OUT padded to a multiple of 16), v the D
+ * floats at vPtr: one GEMV over the lane-major item vectors, for the score bounds of the host
+ * (src/kernels/scorer.ts, scoreBounds).
+ *
+ * @example
+ * ```ts
+ * ex.dotAll(numItems, off.v); // host side: then out[i] = v · q_i
+ * ```
+ */
+export function dotAll(count: i32, vPtr: usize): void {
+  const qs = <usize>IPAD * 4;
+  for (let i: i32 = 0; i < count; i += B) {
+    let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+    let q = QT_PTR + <usize>i * 4;
+    for (let j: usize = 0; j < <usize>D; j++) {
+      const s = v128.load32_splat(vPtr + j * 4);
+      c0 = fmadd(c0, s, v128.load(q));
+      c1 = fmadd(c1, s, v128.load(q, 16));
+      c2 = fmadd(c2, s, v128.load(q, 32));
+      c3 = fmadd(c3, s, v128.load(q, 48));
+      q += qs;
+    }
+    const o = OUT_PTR + <usize>i * 4;
+    v128.store(o, c0); v128.store(o, c1, 16); v128.store(o, c2, 32); v128.store(o, c3, 48);
+  }
+}
