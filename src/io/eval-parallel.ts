@@ -5,7 +5,8 @@
 // must stay browser-safe.
 
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startIoWorker } from './start-worker.js';
 import type { Csr } from '../data/csr.js';
 import { LrmlError, type ErrorCode } from '../errors.js';
 import type { Recommender, Tensor } from '../models/types.js';
@@ -45,14 +46,8 @@ function plainCsr(m: Csr): RankWorkerInput['train'] {
   return { numRows: m.numRows, numCols: m.numCols, indptr: m.indptr, indices: m.indices };
 }
 
-/** Under tsx (development, `node --import tsx --test`) this module is the .ts source: the worker registers tsx first. */
-const FROM_SOURCE = import.meta.url.endsWith('.ts');
-
 function startWorker(input: RankWorkerInput): Worker {
-  if (!FROM_SOURCE) return new Worker(new URL('./rank-worker.js', import.meta.url), { workerData: input });
-  const url = new URL('./rank-worker.ts', import.meta.url).href;
-  const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url)}); })`;
-  return new Worker(boot, { eval: true, workerData: input });
+  return startIoWorker('rank-worker', input);
 }
 
 function runWorker(input: RankWorkerInput, onDone: (done: number) => void): Promise<EvalPart> {

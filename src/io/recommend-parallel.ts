@@ -5,7 +5,8 @@
 // text is the same as that of one thread, whatever the number of workers.
 
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startIoWorker } from './start-worker.js';
 import { Csr } from '../data/csr.js';
 import { LrmlError, type ErrorCode } from '../errors.js';
 import { isBuiltInFamily } from '../models/registry.js';
@@ -54,14 +55,8 @@ function shared<T extends Float32Array | Int32Array | Float64Array | Uint8Array>
   return out;
 }
 
-/** Under tsx (development, `node --import tsx --test`) this module is the .ts source: the worker registers tsx first. */
-const FROM_SOURCE = import.meta.url.endsWith('.ts');
-
 function startWorker(input: RecommendWorkerInput): Worker {
-  if (!FROM_SOURCE) return new Worker(new URL('./recommend-worker.js', import.meta.url), { workerData: input });
-  const url = new URL('./recommend-worker.ts', import.meta.url).href;
-  const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url)}); })`;
-  return new Worker(boot, { eval: true, workerData: input });
+  return startIoWorker('recommend-worker', input);
 }
 
 /**

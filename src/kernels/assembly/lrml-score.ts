@@ -202,7 +202,12 @@ function gemm2(r: i32, qt: usize, qs: usize): void {
 
 /** L[r] = A[r] · block (1 row × 16 lanes). */
 function gemm1(r: i32, qt: usize, qs: usize): void {
-  const a0 = A_PTR + <usize>(r * D) * 4;
+  rowTimesBlock(A_PTR + <usize>(r * D) * 4, qt, qs, L_PTR + <usize>(r * BB));
+}
+
+/** out[0 .. 16) = the D floats at a0 · block (1 row × 16 lanes; qt, qs as in gemm4). */
+// @ts-ignore: decorator
+@inline function rowTimesBlock(a0: usize, qt: usize, qs: usize, l: usize): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0), c03 = f32x4.splat(0);
   let q = qt;
   for (let j: usize = 0; j < <usize>D; j++) {
@@ -213,7 +218,6 @@ function gemm1(r: i32, qt: usize, qs: usize): void {
     c03 = fmadd(c03, s0, v128.load(q, 48));
     q += qs;
   }
-  const l = L_PTR + <usize>(r * BB);
   v128.store(l, c00); v128.store(l, c01, 16); v128.store(l, c02, 32); v128.store(l, c03, 48);
 }
 
@@ -463,18 +467,5 @@ export function scoreList(count: i32, pp: f32): void {
  */
 export function dotAll(count: i32, vPtr: usize): void {
   const qs = <usize>IPAD * 4;
-  for (let i: i32 = 0; i < count; i += B) {
-    let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
-    let q = QT_PTR + <usize>i * 4;
-    for (let j: usize = 0; j < <usize>D; j++) {
-      const s = v128.load32_splat(vPtr + j * 4);
-      c0 = fmadd(c0, s, v128.load(q));
-      c1 = fmadd(c1, s, v128.load(q, 16));
-      c2 = fmadd(c2, s, v128.load(q, 32));
-      c3 = fmadd(c3, s, v128.load(q, 48));
-      q += qs;
-    }
-    const o = OUT_PTR + <usize>i * 4;
-    v128.store(o, c0); v128.store(o, c1, 16); v128.store(o, c2, 32); v128.store(o, c3, 48);
-  }
+  for (let i: i32 = 0; i < count; i += B) rowTimesBlock(vPtr, QT_PTR + <usize>i * 4, qs, OUT_PTR + <usize>i * 4);
 }
