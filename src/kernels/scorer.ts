@@ -5,7 +5,7 @@
 import { compileKernel, LinearAllocator } from './wasm.js';
 import { wasmBase64 } from './generated/lrml-score.js';
 import { rowClipScales } from './clip.js';
-import { attentionCode, L2_DISTANCE_EPS, DEFAULT_ATTENTION_SCALE, DEFAULT_ATTENTION_TEMPERATURE, type AttentionOptions } from './pair.js';
+import { attentionCode, DEFAULT_ATTENTION_SCALE, DEFAULT_ATTENTION_TEMPERATURE, type AttentionOptions } from './pair.js';
 import { dotScoreTs, fillItemTables, fillKeyNorms, fillUserRows, TripletScoreTs, type ScoreTables, type TripletScoreShape } from './score-impl.js';
 import type { ClipMode, Distance, TripletParams } from './types.js';
 
@@ -86,7 +86,7 @@ interface ScoreExports {
   configure(...args: number[]): void;
   scoreAll(count: number, pp: number): void;
   scoreList(count: number, pp: number): void;
-  dotAll(count: number, vPtr: number): void;
+  boundsAll(count: number, vPtr: number, vv: number, pp: number, beta: number, diam: number, tol: number, qnPtr: number, lowerPtr: number, upperPtr: number): void;
   setAttention(att: number, scale: number, temperature: number, knPtr: number): void;
 }
 
@@ -112,7 +112,11 @@ class WasmScorer implements Scorer {
   private readonly kn: Float32Array;
   private readonly att: number;
   private readonly v: Float32Array;
-  private readonly vPtr: number;
+  /** Offsets (bytes) of v = p + r̄, ‖q_i‖ and the bounds in the module's memory. */
+  private readonly boundOff: { v: number; qn: number; lower: number; upper: number };
+  private readonly qn: Float32Array;
+  private readonly lowerOut: Float32Array;
+  private readonly upperOut: Float32Array;
   /** What scoreBounds needs of the model, filled by refresh(). */
   private readonly shape: BoundShape;
 
@@ -141,7 +145,7 @@ class WasmScorer implements Scorer {
       qt: f(d * ipad), mqt: f(n * ipad), qq: f(ipad), bias: f(ipad),
       qi: f(numItems * d), mqi: f(numItems * n),
       l: f((n + 1) * 16), at: f(n * 16), gq: f(d * 16), gmq: f(n * 16), gqq: f(16), gb: f(16),
-      items: f(CHUNK), out: f(outLen), kn: f(n), v: f(d),
+      items: f(CHUNK), out: f(outLen), kn: f(n), v: f(d), qn: f(ipad), lower: f(ipad), upper: f(ipad),
     };
     al.commit();
     const buf = ex.memory.buffer;
@@ -158,8 +162,11 @@ class WasmScorer implements Scorer {
     this.qScale = new Float64Array(clip ? numItems : 0);
     this.kn = view(off.kn, n);
     this.v = view(off.v, d);
-    this.vPtr = off.v;
-    this.shape = { rMean: new Float64Array(d), diameter: 0, qMax: 0 };
+    this.boundOff = { v: off.v, qn: off.qn, lower: off.lower, upper: off.upper };
+    this.qn = view(off.qn, ipad);
+    this.lowerOut = view(off.lower, ipad);
+    this.upperOut = view(off.upper, ipad);
+    this.shape = { rMean: new Float64Array(d), diameter: 0 };
     this.att = attentionCode(attention.attention);
     ex.configure(
       d, n, mode, dist, ipad,
@@ -179,6 +186,7 @@ class WasmScorer implements Scorer {
     fillItemTables(this.tables, Q, this.src.M(), this.src.bias(), this.clip ? this.qScale : null);
     if (this.att !== 0) fillKeyNorms(this.kn, this.att === 1 ? this.src.K() : this.src.M(), this.n, this.dim, this.att === 1);
     fillBoundShape(this.shape, this.tables);
+    for (let i = 0; i < this.numItems; i++) this.qn[i] = Math.sqrt(this.tables.qq[i]) * (1 + 1e-6);
   }
 
   /**
@@ -202,27 +210,17 @@ class WasmScorer implements Scorer {
       for (let j = 0; j < d; j++) s += A[k * d + j] * A[k * d + j];
       if (s > beta2) beta2 = s;
     }
-    const { rMean, diameter, qMax } = this.shape;
+    const { rMean, diameter } = this.shape;
     let vv = 0;
     for (let j = 0; j < d; j++) {
       const x = Math.fround(A[n * d + j] + rMean[j]);
       this.v[j] = x;
       vv += x * x;
     }
-    const delta = attentionDeviation(Math.sqrt(beta2) * qMax, n) * diameter;
-    this.ex.dotAll(numItems, this.vPtr);
-    const dots = this.out;
-    const qq = this.tables.qq;
-    const squared = this.dist === 1;
-    for (let i = 0; i < numItems; i++) {
-      const base = Math.sqrt(Math.max(0, vv + qq[i] - 2 * dots[i]));
-      const tol = BOUND_TOLERANCE * (1 + vv + qq[i] + pp);
-      const lo = Math.max(0, base - delta);
-      const hi2 = (base + delta) * (base + delta) + tol;
-      const lo2 = Math.max(0, lo * lo - tol);
-      lower[i] = squared ? -hi2 : -Math.sqrt(hi2 + L2_DISTANCE_EPS);
-      upper[i] = squared ? -lo2 : -Math.sqrt(lo2 + L2_DISTANCE_EPS);
-    }
+    const o = this.boundOff;
+    this.ex.boundsAll(numItems, o.v, vv, pp, Math.sqrt(beta2) * (1 + 1e-6), diameter, BOUND_TOLERANCE, o.qn, o.lower, o.upper);
+    lower.set(this.lowerOut.subarray(0, numItems));
+    upper.set(this.upperOut.subarray(0, numItems));
     return true;
   }
 
@@ -265,14 +263,13 @@ class WasmScorer implements Scorer {
 /** Widening of the score bounds (relative to the squared norms involved): float32 rounding of a score is ≈ 1e-6 of them. */
 const BOUND_TOLERANCE = 1e-4;
 
-/** What the score bounds need of a model: the mean memory value r̄, the memory values' diameter, the largest ‖q‖. */
+/** What the score bounds need of a model: the mean memory value r̄ and the memory values' diameter. */
 interface BoundShape {
   rMean: Float64Array;
   diameter: number;
-  qMax: number;
 }
 
-/** Fills a {@link BoundShape} from the scorer's tables (M and the looked-up ‖q‖²). */
+/** Fills a {@link BoundShape} from the scorer's tables (M). */
 function fillBoundShape(b: BoundShape, t: ScoreTables): void {
   const { dim: d, numMemories: n, m } = t;
   b.rMean.fill(0);
@@ -286,14 +283,12 @@ function fillBoundShape(b: BoundShape, t: ScoreTables): void {
     }
   }
   b.diameter = Math.sqrt(diam2) * (1 + 1e-6);
-  let qq = 0;
-  for (let i = 0; i < t.numItems; i++) if (t.qq[i] > qq) qq = t.qq[i];
-  b.qMax = Math.sqrt(qq) * (1 + 1e-6);
 }
 
 /**
  * Half the largest L1 distance between a softmax over n logits that all lie in [−b, b] and the
- * uniform attention 1/n (at most 1): each weight lies in [1/(1 + (n−1)e^{2b}), 1/(1 + (n−1)e^{−2b})].
+ * uniform attention 1/n, bounded through the largest weight: (n−1)(e^{2b}−1) / (2(e^{2b}+n−1)),
+ * at most 1 (the formula the score bounds of the WASM scorer use, `boundsAll`).
  *
  * @example
  * ```ts
@@ -303,9 +298,8 @@ function fillBoundShape(b: BoundShape, t: ScoreTables): void {
  */
 export function attentionDeviation(b: number, n: number): number {
   if (n <= 1) return 0;
-  const hi = 1 / (1 + (n - 1) * Math.exp(-2 * b));
-  const lo = 1 / (1 + (n - 1) * Math.exp(2 * b));
-  const dev = (n * Math.max(hi - 1 / n, 1 / n - lo)) / 2;
+  const x = Math.exp(2 * b);
+  const dev = ((n - 1) * (x - 1)) / (2 * (x + n - 1));
   return Number.isFinite(dev) ? Math.min(1, dev) : 1;
 }
 

@@ -217,7 +217,7 @@ export const BOUNDED_MIN_ITEMS = 8192;
 const BOUNDED_MAX_SHARE = 0.25;
 
 /** Scratch arrays of the bounded path, one set per model (reused user after user). */
-const scratch = new WeakMap<object, { lower: Float32Array; upper: Float32Array; idx: Int32Array; sc: Float32Array }>();
+const scratch = new WeakMap<object, { lower: Float32Array; upper: Float32Array; pool: Int32Array; idx: Int32Array; sc: Float32Array }>();
 
 /**
  * The exact top k of user u under a skip mask: every item scored, or, on large catalogues of a
@@ -236,18 +236,18 @@ export function exactTop(m: LoadedModel, u: number, userId: string, skip: Uint8A
   if (n >= BOUNDED_MIN_ITEMS && model.scoreBounds !== undefined) {
     let buf = scratch.get(model);
     if (buf === undefined || buf.idx.length < k) {
-      buf = { lower: new Float32Array(n), upper: new Float32Array(n), idx: new Int32Array(k), sc: new Float32Array(k) };
+      buf = { lower: new Float32Array(n), upper: new Float32Array(n), pool: new Int32Array(n), idx: new Int32Array(k), sc: new Float32Array(k) };
       scratch.set(model, buf);
     }
     const { lower, upper, idx, sc } = buf;
     if (model.scoreBounds(u, lower, upper) && topK(lower, k, skip, idx, sc) === k) {
       const threshold = sc[k - 1];
       if (Number.isFinite(threshold)) {
+        const pool = buf.pool;
         let count = 0;
-        for (let i = 0; i < n; i++) if (skip[i] === 0 && !(upper[i] < threshold)) count++;
+        for (let i = 0; i < n; i++) if (skip[i] === 0 && !(upper[i] < threshold)) pool[count++] = i;
         if (count <= n * BOUNDED_MAX_SHARE) {
-          const items = new Int32Array(count);
-          for (let i = 0, t = 0; i < n; i++) if (skip[i] === 0 && !(upper[i] < threshold)) items[t++] = i;
+          const items = pool.subarray(0, count);
           const scores = new Float32Array(count);
           model.scoreItems(u, items, scores);
           const got = topK(scores, k, null, idx, sc);

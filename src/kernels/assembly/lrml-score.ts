@@ -456,16 +456,47 @@ export function scoreList(count: i32, pp: f32): void {
 }
 
 /**
- * OUT[i] = v · q_i for items 0 .. count) (count ≤ IPAD; OUT padded to a multiple of 16), v the D
- * floats at vPtr: one GEMV over the lane-major item vectors, for the score bounds of the host
- * (src/kernels/scorer.ts, scoreBounds).
+ * Bounds of the scores of items 0 .. count) (count ≤ IPAD; arrays padded to a multiple of 16) for
+ * the user of the last fillUserRows, from v = p + r̄ (D floats at vPtr, r̄ the mean memory value):
+ * base = ‖v − q‖ from one GEMV, δ = dev(β ‖q‖) · diam with dev(b) = (N−1)(e^{2b}−1)/(2(e^{2b}+N−1))
+ * (at most 1) how far a softmax of logits in [−b, b] can be from uniform (half its L1 distance), β
+ * the largest ‖Kₖ ⊙ p‖; the distance lies in [base − δ, base + δ]. Each squared end is widened by
+ * tol (1 + vv + ‖q‖² + pp); the scores (−distance, as fromSquared) go to lowerPtr / upperPtr.
+ * QN_PTR holds ‖q_i‖ (filled by the host).
  *
  * @example
  * ```ts
- * ex.dotAll(numItems, off.v); // host side: then out[i] = v · q_i
+ * ex.boundsAll(numItems, off.v, vv, pp, beta, diameter, tol, off.lower, off.upper); // host side
  * ```
  */
-export function dotAll(count: i32, vPtr: usize): void {
+export function boundsAll(count: i32, vPtr: usize, vv: f32, pp: f32, beta: f32, diam: f32, tol: f32, qnPtr: usize, lowerPtr: usize, upperPtr: usize): void {
   const qs = <usize>IPAD * 4;
-  for (let i: i32 = 0; i < count; i += B) rowTimesBlock(vPtr, QT_PTR + <usize>i * 4, qs, OUT_PTR + <usize>i * 4);
+  const nm1 = f32x4.splat(<f32>(N - 1));
+  const one = f32x4.splat(1);
+  const zero = f32x4.splat(0);
+  const half = f32x4.splat(0.5);
+  const twoBeta = f32x4.splat(2 * beta);
+  const diamv = f32x4.splat(diam * 1.0001); // the exp polynomial's error, and more
+  const vvv = f32x4.splat(vv);
+  const base1 = f32x4.splat(1 + vv + pp);
+  const tolv = f32x4.splat(tol);
+  for (let i: i32 = 0; i < count; i += B) {
+    const o = <usize>i * 4;
+    rowTimesBlock(vPtr, QT_PTR + o, qs, L_PTR);
+    for (let v: usize = 0; v < 4; v++) {
+      const dot = v128.load(L_PTR + v * 16);
+      const qq = v128.load(QQ_PTR + o + v * 16);
+      const x = expv(f32x4.mul(twoBeta, v128.load(qnPtr + o + v * 16)));
+      const dev = f32x4.pmin(f32x4.div(f32x4.mul(f32x4.mul(nm1, f32x4.sub(x, one)), half), f32x4.add(x, nm1)), one);
+      const delta = f32x4.mul(dev, diamv);
+      const base = f32x4.sqrt(f32x4.pmax(f32x4.sub(f32x4.add(vvv, qq), f32x4.add(dot, dot)), zero));
+      const t = f32x4.mul(tolv, f32x4.add(base1, qq));
+      const lo = f32x4.pmax(f32x4.sub(base, delta), zero);
+      const hi = f32x4.add(base, delta);
+      const hi2 = f32x4.add(f32x4.mul(hi, hi), t);
+      const lo2 = f32x4.pmax(f32x4.sub(f32x4.mul(lo, lo), t), zero);
+      v128.store(lowerPtr + o + v * 16, fromSquared(hi2));
+      v128.store(upperPtr + o + v * 16, fromSquared(lo2));
+    }
+  }
 }
