@@ -1,8 +1,10 @@
 // The WASM SIMD training kernel against the TypeScript reference kernel: same losses and
 // parameters after several optimiser steps for many option combinations; its pieces (pair
 // forward, optimiser updates, row clip) against their TypeScript homes (src/kernels/pair.ts,
-// optim.ts, clip.ts) on random inputs; determinism of one
-// thread; Hogwild worker threads that train; progress, cancellation and input checks.
+// optim.ts, clip.ts) on random inputs; the blocked path (all sides of an example at once)
+// against the TypeScript kernel, the pairs path and central differences of its own loss;
+// determinism of one thread; Hogwild worker threads that train; progress, cancellation and
+// input checks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LrmlError } from '../src/errors.js';
@@ -423,6 +425,49 @@ test('the blocked path agrees with the TypeScript kernel and with the sides two 
     }
   }
   t.diagnostic(`${BLOCKED_COMBOS.length} combinations, largest parameter difference ${worst.toExponential(2)} against ts, ${worstPairs.toExponential(2)} against pairs`);
+});
+
+test('the blocked path steps along minus the central-difference gradient of its own loss (SGD, one example, S = 6 and 7, N odd)', async () => {
+  for (const [negatives, loss, distance] of [[5, 'softmax', 'l2sq'], [6, 'softplus', 'l2']] as const) {
+    const cfg = config({ numUsers: 2, numItems: 9, dim: 4, numMemories: 5, negatives, loss, temperature: 0.5, distance, optimizer: 'sgd', learningRate: 1, clip: 'none', clipMemory: false, kernelPath: 'blocked' });
+    const init = randomParams(cfg, 21, 0.5);
+    const users = Int32Array.of(0);
+    const pos = Int32Array.of(1);
+    const neg = Int32Array.from({ length: negatives }, (_, j) => j + 2);
+    const lossAt = async (params: TripletParams): Promise<number> => {
+      const kernel = await createTripletKernel(cfg, params, { backend: 'wasm' });
+      try {
+        return await kernel.runEpoch(users, pos, neg, 1, 1);
+      } finally {
+        await kernel.dispose();
+      }
+    };
+    // one SGD step with learning rate 1: the parameters move by minus the kernel's gradient
+    const kernel = await createTripletKernel(cfg, init, { backend: 'wasm' });
+    await kernel.runEpoch(users, pos, neg, 1, 1);
+    const after = emptyLike(cfg);
+    kernel.read(after);
+    await kernel.dispose();
+    const h = 1e-3;
+    let checked = 0;
+    for (const name of ['P', 'Q', 'K', 'M'] as const) {
+      const rows = name === 'P' ? [0] : name === 'Q' ? [1, ...neg] : Array.from({ length: cfg.numMemories }, (_, r) => r);
+      for (const r of rows) {
+        for (let c = 0; c < cfg.dim; c++) {
+          const at = r * cfg.dim + c;
+          const plus = { ...init, [name]: init[name].slice() };
+          const minus = { ...init, [name]: init[name].slice() };
+          plus[name][at] += h;
+          minus[name][at] -= h;
+          const fd = ((await lossAt(plus)) - (await lossAt(minus))) / (plus[name][at] - minus[name][at]);
+          const g = init[name][at] - after[name][at];
+          assert.ok(Math.abs(fd - g) <= 2e-3 + 1e-2 * Math.abs(fd), `${loss} ${distance} ${name}[${r}][${c}]: kernel gradient ${g}, central difference ${fd}`);
+          checked++;
+        }
+      }
+    }
+    assert.equal(checked, 4 * (1 + 1 + negatives) + 2 * 4 * cfg.numMemories);
+  }
 });
 
 test('the blocked path is bit-for-bit deterministic with one thread (the default recipe, S = 21)', async () => {
