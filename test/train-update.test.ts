@@ -50,7 +50,11 @@ const code = (c: string, re: RegExp) => (e: unknown) => e instanceof LrmlError &
 test('train --checkpoint-every 2 --epochs 3, then --resume: the model of an uninterrupted run', async () => {
   const common = ['--data', f('old.tsv'), '--family', 'lrml', '--dim', '6', '--memories', '3', '--epochs', '3', '--batch-size', '16'];
   await train(...common, '--out', f('whole.lrml'));
-  await train(...common, '--out', f('part.lrml'), '--checkpoint-every', '2');
+  // a checkpoint named with --checkpoint is kept after the training; the default <out>.ckpt is removed
+  await train(...common, '--out', f('part.lrml'), '--checkpoint-every', '2', '--checkpoint', f('part.lrml.ckpt'));
+  await train(...common, '--out', f('plain.lrml'), '--checkpoint-every', '2');
+  assert.ok(existsSync(f('plain.lrml')) && !existsSync(f('plain.lrml.ckpt')), 'the default checkpoint is removed once the model is written');
+  assert.ok(sameTensors((await loadModel(f('plain.lrml'))).model as TripletModel, (await loadModel(f('whole.lrml'))).model as TripletModel), 'checkpoints change nothing');
   const ck = await readCheckpoint(f('part.lrml.ckpt'));
   assert.equal(ck.epoch, 2);
   assert.equal(ck.identity.kind, 'lrml');

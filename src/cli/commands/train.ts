@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { toCsr, loadInteractions } from '../../data/load.js';
 import { LrmlError, relabelOption } from '../../errors.js';
@@ -164,8 +164,8 @@ const CHECKPOINT_KINDS = ['lrml', 'cml', 'ials'];
 
 /**
  * The checkpoint flags of `lrml train`, checked before any data is loaded: --checkpoint-every n
- * (the file: --checkpoint, else `<out>.ckpt`) and --resume (read here: a missing or foreign file
- * fails now).
+ * (the file: --checkpoint, kept; else `<out>.ckpt`, removed once the model is written) and
+ * --resume (read here: a missing or foreign file fails now).
  *
  * @example
  * ```ts
@@ -220,7 +220,7 @@ export function registerTrain(program: Command): void {
     .option('--json', 'print a JSON summary on stdout')
     .option('--quiet', 'no progress bar')
     .option('--checkpoint-every <n>', 'lrml, cml, ials: save the whole training state every n epochs to --checkpoint (atomic); Ctrl-C saves the last finished epoch', parseInteger('--checkpoint-every'))
-    .option('--checkpoint <file>', 'checkpoint file of --checkpoint-every (default: <out>.ckpt)')
+    .option('--checkpoint <file>', 'checkpoint file of --checkpoint-every, kept after the training (default: <out>.ckpt, removed once the model is written)')
     .option('--resume <file>', 'continue the training saved in this checkpoint: same options and --data (refused otherwise); with threads 1 the model is the same as without the interruption')
     .option('--init-from <model>', 'lrml, cml: start from this trained model (an incremental update: --data holds the new interactions; users and items the model lacks get fresh rows; a cml model may start an lrml one)')
     .option('--replay <fraction>', 'with --init-from: also train on this seeded fraction of the model\'s stored training interactions (default 0)', parseNumber('--replay'))
@@ -343,6 +343,11 @@ export function registerTrain(program: Command): void {
       ...(opts.seen === false ? { seenOmitted: true } : {}),
     };
     await saveModel(String(opts.out), { model, users, items, meta, seen: opts.seen === false ? null : plan === null ? csr : plan.seen });
+    // the training finished and its model is written: the default <out>.ckpt has served (a file
+    // named with --checkpoint was asked for, and is kept)
+    if (savedEpoch !== null && opts.checkpoint === undefined) {
+      await rm(ck.file, { force: true }).catch((e: Error) => process.stderr.write(`warning: could not remove the checkpoint ${ck.file}: ${e.message}\n`));
+    }
     let written: WrittenReport | null = null;
     if (opts.report !== undefined) {
       // loaded on demand: the plotting stack (vega) takes a few hundred ms to import
