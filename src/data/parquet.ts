@@ -37,7 +37,7 @@ async function hyparquet(path: string): Promise<Hyparquet> {
 
 /** The decompressors of hyparquet-compressors for `codecs`, or MISSING_DEPENDENCY naming them. */
 async function extraCompressors(path: string, codecs: string[]): Promise<Record<string, unknown>> {
-  const name = 'hyparquet-compressors'; // optional, not a dependency: a computed specifier
+  const name = 'hyparquet-compressors'; // an optionalDependency (absent with --omit=optional): a computed specifier
   try {
     const mod = (await import(name)) as { compressors?: Record<string, unknown> };
     if (mod.compressors !== undefined) return mod.compressors;
