@@ -12,6 +12,7 @@ import { openCandidateIndex } from '../src/io/ann-index.js';
 import { recommend } from '../src/recommend/index.js';
 import { Rng } from '../src/rng.js';
 import { readFlags } from './flags.js';
+import { fixed2, printResult, stamped } from './print.js';
 
 interface Args {
   model: string;
@@ -82,25 +83,18 @@ async function main(): Promise<void> {
     return { candidateCount: C, recall: hit / total, p50Ms: quantile(ms, 0.5), p99Ms: quantile(ms, 0.99) };
   });
   const mib = (x: number): number => Math.round((x / 2 ** 20) * 10) / 10;
-  const result = {
+  const result = stamped({
     model: a.model, kind: m.model.kind, numUsers: m.model.numUsers, numItems: m.model.numItems, k: a.k, users: a.users,
     modelLoadSeconds: loadSeconds,
     index: { built: opened.built, reason: opened.reason, seconds: opened.seconds, threads: a.threads, fileMiB: mib(indexBytes), rssAddedMiB: mib(rssAfter - rssBefore), rssMiB: mib(rssAfter) },
     exact: { p50Ms: quantile(exactMs, 0.5), p99Ms: quantile(exactMs, 0.99) },
     ann: rows,
-    node: process.version,
-    date: new Date().toISOString(),
-  };
-  if (a.json) {
-    process.stdout.write(`${JSON.stringify(result)}\n`);
-    return;
-  }
-  const f = (x: number): string => x.toFixed(2);
-  process.stdout.write(
+  });
+  printResult(result, a.json, () =>
     `ann bench: ${result.kind} model (${result.numUsers} users, ${result.numItems} items), ${a.users} users, k=${a.k}\n` +
-      `index ${opened.file}: ${opened.built ? `built (${opened.reason}, ${a.threads} threads)` : 'loaded'} in ${f(opened.seconds)} s, file ${result.index.fileMiB} MiB, RSS +${result.index.rssAddedMiB} MiB (now ${result.index.rssMiB} MiB)\n` +
-      `exact: p50 ${f(result.exact.p50Ms)} ms  p99 ${f(result.exact.p99Ms)} ms\n` +
-      rows.map((r) => `ann C=${r.candidateCount}: recall@${a.k} ${r.recall.toFixed(4)}  p50 ${f(r.p50Ms)} ms  p99 ${f(r.p99Ms)} ms\n`).join(''),
+      `index ${opened.file}: ${opened.built ? `built (${opened.reason}, ${a.threads} threads)` : 'loaded'} in ${fixed2(opened.seconds)} s, file ${result.index.fileMiB} MiB, RSS +${result.index.rssAddedMiB} MiB (now ${result.index.rssMiB} MiB)\n` +
+      `exact: p50 ${fixed2(result.exact.p50Ms)} ms  p99 ${fixed2(result.exact.p99Ms)} ms\n` +
+      rows.map((r) => `ann C=${r.candidateCount}: recall@${a.k} ${r.recall.toFixed(4)}  p50 ${fixed2(r.p50Ms)} ms  p99 ${fixed2(r.p99Ms)} ms\n`).join(''),
   );
 }
 

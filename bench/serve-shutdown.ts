@@ -12,6 +12,7 @@ import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { readFlags } from './flags.js';
+import { printResult, stamped } from './print.js';
 
 interface Args {
   model: string;
@@ -97,12 +98,8 @@ async function main(): Promise<void> {
   const resets = Object.entries(outcomes)
     .filter(([k]) => /ECONNRESET|socket hang up/.test(k))
     .reduce((s, [, n]) => s + n, 0);
-  const result = { model: a.model, posts: a.posts, gets: a.gets, late: a.late, outcomes, resets, exitCode: code, node: process.version, date: new Date().toISOString() };
-  if (a.json) {
-    process.stdout.write(`${JSON.stringify(result)}\n`);
-    return;
-  }
-  process.stdout.write(
+  const result = stamped({ model: a.model, posts: a.posts, gets: a.gets, late: a.late, outcomes, resets, exitCode: code });
+  printResult(result, a.json, () =>
     `serve shutdown bench: ${a.posts} POST fold-ins on keep-alive + ${a.gets} GETs on fresh connections, SIGTERM half-way, ${a.late} keep-alive GETs 300 ms later\n` +
       Object.entries(outcomes)
         .sort()

@@ -17,6 +17,7 @@ import { loadModel } from '../src/io/model-file.js';
 import { startServer } from '../src/serve/index.js';
 import { Rng } from '../src/rng.js';
 import { readFlags } from './flags.js';
+import { fixed2, printResult, stamped } from './print.js';
 
 interface Args {
   model: string;
@@ -239,7 +240,7 @@ async function main(): Promise<void> {
   const lat = Float64Array.from(phase.latencies).sort();
   const svc = Float64Array.from(phase.service).sort();
   const mb = (x: number): number => Math.round((x / 2 ** 20) * 10) / 10;
-  const result = {
+  const result = stamped({
     model: a.model,
     kind: m.model.kind,
     numUsers: m.model.numUsers,
@@ -260,23 +261,16 @@ async function main(): Promise<void> {
     serviceMs: { p50: percentile(svc, 0.5), p90: percentile(svc, 0.9), p99: percentile(svc, 0.99), max: svc.length > 0 ? svc[svc.length - 1] : Number.NaN },
     rssMiB: { atReady: mb(ready.rss), start: mb(rssStart.rss), end: mb(rssEnd.rss), max: mb(Math.max(rssStart.rss, rssEnd.rss, ...rss.map((r) => r.rss))) },
     rssOverTime: rss.sort((x, y) => x.t - y.t).map((r) => ({ t: Math.round(r.t * 10) / 10, rssMiB: mb(r.rss), heapMiB: mb(r.heap) })),
-    node: process.version,
-    date: new Date().toISOString(),
-  };
-  if (a.json) {
-    process.stdout.write(`${JSON.stringify(result)}\n`);
-    return;
-  }
-  const f = (x: number): string => x.toFixed(2);
-  process.stdout.write(
+  });
+  printResult(result, a.json, () =>
     `serve bench: ${result.kind} model (${result.numUsers} users, ${result.numItems} items), GET /recommend k=${a.k}, --candidates ${a.candidates}${a.candidateCount > 0 ? ` --candidate-count ${a.candidateCount}` : ''}` +
       `${a.postRatio > 0 ? ` + ${Math.round(a.postRatio * 100)}% POST fold-in` : ''}, ${a.rate} req/s for ${a.duration} s on 127.0.0.1\n` +
       (a.concurrentPosts > 0
-        ? `with ${a.concurrentPosts} concurrent POST /recommend fold-ins (latencies below are the GETs'): answered ${posts.ok} (p50 ${f(result.posts.latencyMs.p50)} ms, p99 ${f(result.posts.latencyMs.p99)} ms), 503 ${posts.busy}, other ${posts.other}${posts.other > 0 ? ` ${JSON.stringify(posts.otherKinds)}` : ''}\n`
+        ? `with ${a.concurrentPosts} concurrent POST /recommend fold-ins (latencies below are the GETs'): answered ${posts.ok} (p50 ${fixed2(result.posts.latencyMs.p50)} ms, p99 ${fixed2(result.posts.latencyMs.p99)} ms), 503 ${posts.busy}, other ${posts.other}${posts.other > 0 ? ` ${JSON.stringify(posts.otherKinds)}` : ''}\n`
         : '') +
       `requests ${phase.sent}, ok ${phase.ok}, errors ${phase.errors}, achieved ${result.achievedPerSecond.toFixed(1)} req/s\n` +
-      `latency ms (from scheduled send): p50 ${f(result.latencyMs.p50)}  p90 ${f(result.latencyMs.p90)}  p99 ${f(result.latencyMs.p99)}  max ${f(result.latencyMs.max)}\n` +
-      `latency ms (from actual send):    p50 ${f(result.serviceMs.p50)}  p90 ${f(result.serviceMs.p90)}  p99 ${f(result.serviceMs.p99)}  max ${f(result.serviceMs.max)}\n` +
+      `latency ms (from scheduled send): p50 ${fixed2(result.latencyMs.p50)}  p90 ${fixed2(result.latencyMs.p90)}  p99 ${fixed2(result.latencyMs.p99)}  max ${fixed2(result.latencyMs.max)}\n` +
+      `latency ms (from actual send):    p50 ${fixed2(result.serviceMs.p50)}  p90 ${fixed2(result.serviceMs.p90)}  p99 ${fixed2(result.serviceMs.p99)}  max ${fixed2(result.serviceMs.max)}\n` +
       `server RSS MiB: ready ${result.rssMiB.atReady}, start ${result.rssMiB.start}, end ${result.rssMiB.end}, max ${result.rssMiB.max}\n` +
       `RSS over time: ${result.rssOverTime.map((r) => `${r.t}s ${r.rssMiB}`).join(', ')}\n`,
   );
