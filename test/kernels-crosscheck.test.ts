@@ -15,6 +15,7 @@ import { clipToBall, unitBallScale } from '../src/kernels/clip.js';
 import { adagradUpdate, adamSecondMomentScale, adamStepSize, adamUpdate, sgdUpdate } from '../src/kernels/optim.js';
 import { PairState, PairUser, pairDistance } from '../src/kernels/pair.js';
 import { LrmlTsStep } from '../src/kernels/lrml-impl.js';
+import { TouchedRows } from '../src/kernels/touched.js';
 import { instantiateTrainer, WasmTrainMemory } from '../src/train/backends/wasm.js';
 import { FINGERPRINT_CONFIGS, fingerprintConfig, kernelFingerprint, type KernelFingerprint } from './kernel-fingerprint.js';
 
@@ -739,4 +740,15 @@ test('Hogwild workers start both from the compiled dist/ and from the TypeScript
     assert.equal(out.threads, 2, v.name);
     assert.ok(out.losses[3] < out.losses[0], `${v.name}: loss ${out.losses.join(' → ')}`);
   }
+});
+
+test('TouchedRows: each row once per step, in the order first seen; a new step starts empty without clearing', () => {
+  const rows = new TouchedRows(10);
+  rows.begin(1);
+  for (const r of [7, 3, 7, 0, 3, 9]) rows.touch(r);
+  assert.deepEqual([...rows.rows.subarray(0, rows.count)], [7, 3, 0, 9]);
+  rows.begin(2);
+  assert.equal(rows.count, 0);
+  for (const r of [3, 3, 7]) rows.touch(r);
+  assert.deepEqual([...rows.rows.subarray(0, rows.count)], [3, 7]);
 });

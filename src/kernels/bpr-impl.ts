@@ -4,6 +4,7 @@
 // correction) or plain SGD (optim.ts). Pure loops over typed arrays; no allocation after construction.
 
 import { adamSecondMomentScale, adamStepSize, adamUpdate, sgdUpdate } from './optim.js';
+import { TouchedRows } from './touched.js';
 
 /** BPR-MF parameters: P (numUsers×dim), Q (numItems×dim), B (numItems item biases). */
 export interface BprParams {
@@ -49,10 +50,8 @@ export class BprStep {
   private readonly vQ: Float32Array;
   private readonly mB: Float32Array;
   private readonly vB: Float32Array;
-  private readonly stampP: Int32Array;
-  private readonly stampQ: Int32Array;
-  private readonly touchedP: Int32Array;
-  private readonly touchedQ: Int32Array;
+  private readonly touchedP: TouchedRows;
+  private readonly touchedQ: TouchedRows;
   private t = 0;
 
   constructor(readonly cfg: BprKernelConfig, readonly params: BprParams) {
@@ -67,28 +66,26 @@ export class BprStep {
     this.vQ = new Float32Array(adam ? numItems * dim : 0);
     this.mB = new Float32Array(adam ? numItems : 0);
     this.vB = new Float32Array(adam ? numItems : 0);
-    this.stampP = new Int32Array(numUsers).fill(-1);
-    this.stampQ = new Int32Array(numItems).fill(-1);
-    this.touchedP = new Int32Array(numUsers);
-    this.touchedQ = new Int32Array(numItems);
+    this.touchedP = new TouchedRows(numUsers);
+    this.touchedQ = new TouchedRows(numItems);
   }
 
   /** Trains on triplets [offset, offset+count); returns the summed loss (before the update). */
   step(users: Int32Array, pos: Int32Array, neg: Int32Array, offset: number, count: number): number {
     const { dim: d, l2 } = this.cfg;
     const { P, Q, B } = this.params;
-    const { gP, gQ, gB } = this;
+    const { gP, gQ, gB, touchedP, touchedQ } = this;
     const t = ++this.t;
-    let nP = 0;
-    let nQ = 0;
+    touchedP.begin(t);
+    touchedQ.begin(t);
     let loss = 0;
     for (let k = offset; k < offset + count; k++) {
       const u = users[k];
       const i = pos[k];
       const j = neg[k];
-      if (this.stampP[u] !== t) { this.stampP[u] = t; this.touchedP[nP++] = u; }
-      if (this.stampQ[i] !== t) { this.stampQ[i] = t; this.touchedQ[nQ++] = i; }
-      if (this.stampQ[j] !== t) { this.stampQ[j] = t; this.touchedQ[nQ++] = j; }
+      touchedP.touch(u);
+      touchedQ.touch(i);
+      touchedQ.touch(j);
       const pu = u * d;
       const qi = i * d;
       const qj = j * d;
@@ -105,13 +102,14 @@ export class BprStep {
       gB[i] += g + l2 * B[i];
       gB[j] += -g + l2 * B[j];
     }
-    this.apply(P, gP, this.mP, this.vP, this.touchedP, nP, d, t);
-    this.apply(Q, gQ, this.mQ, this.vQ, this.touchedQ, nQ, d, t);
-    this.apply(B, gB, this.mB, this.vB, this.touchedQ, nQ, 1, t);
+    this.apply(P, gP, this.mP, this.vP, touchedP, d, t);
+    this.apply(Q, gQ, this.mQ, this.vQ, touchedQ, d, t);
+    this.apply(B, gB, this.mB, this.vB, touchedQ, 1, t);
     return loss;
   }
 
-  private apply(W: Float32Array, G: Float32Array, Mm: Float32Array, V: Float32Array, rows: Int32Array, n: number, width: number, t: number): void {
+  private apply(W: Float32Array, G: Float32Array, Mm: Float32Array, V: Float32Array, touched: TouchedRows, width: number, t: number): void {
+    const { rows, count: n } = touched;
     const { learningRate: lr, beta1: b1, beta2: b2, epsilon: eps } = this.cfg;
     const sgd = this.cfg.optimizer === 'sgd';
     const lrc = sgd ? 0 : adamStepSize(lr, b1, t);

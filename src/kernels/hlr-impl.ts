@@ -333,25 +333,15 @@ export class HlrTsStep extends LrmlTsStep {
     const cfg = this.hlrConfig;
     const k = cfg.negatives;
     const L = cfg.historyLength;
-    const t = ++this.t;
-    const { stampP, stampQ, touchedP, touchedQ } = this;
-    let nP = 0;
-    let nQ = 0;
-    const touchItem = (j: number): void => {
-      if (stampQ[j] !== t) { stampQ[j] = t; touchedQ[nQ++] = j; }
-    };
+    const t = this.beginStep(users, pos, neg, offset, count);
     for (let x = offset; x < offset + count; x++) {
-      const u = users[x];
-      if (stampP[u] !== t) { stampP[u] = t; touchedP[nP++] = u; }
-      touchItem(pos[x]);
-      for (let y = x * k; y < x * k + k; y++) touchItem(neg[y]);
-      for (let y = x * L; y < x * L + histLen[x]; y++) touchItem(hist[y]);
+      for (let y = x * L; y < x * L + histLen[x]; y++) this.touchedQ.touch(hist[y]);
     }
     let loss = 0;
     for (let x = offset; x < offset + count; x++) {
       loss += hlrTripletGrad(cfg, this.params, users[x], pos[x], neg, x * k, hist, x * L, histLen[x], this.grads, this.hlr);
     }
-    this.apply(t, nP, nQ);
+    this.apply(t);
     return loss;
   }
 }

@@ -36,6 +36,7 @@
 import { clipToBall, unitBallScale } from './clip.js';
 import { attention, attentionLogitsBackward, pairAttention, relation, residualDistance } from './pair.js';
 import { adagradUpdate, adamSecondMomentScale, adamStepSize, adamUpdate, sgdUpdate } from './optim.js';
+import { TouchedRows } from './touched.js';
 import type { TripletKernelConfig, TripletParams } from './types.js';
 
 /**
@@ -592,10 +593,9 @@ export class LrmlTsStep {
   readonly state1: TripletParams;
   readonly state2: TripletParams;
   protected readonly scratch: LrmlScratch;
-  protected readonly stampP: Int32Array;
-  protected readonly stampQ: Int32Array;
-  protected readonly touchedP: Int32Array;
-  protected readonly touchedQ: Int32Array;
+  /** The users and items the current step touches (their rows get the lazy update). */
+  protected readonly touchedP: TouchedRows;
+  protected readonly touchedQ: TouchedRows;
   /** Optimiser steps taken (Adam's bias correction uses it). */
   t = 0;
   /** Learning rate of the next steps (starts at cfg.learningRate; a schedule changes it). */
@@ -611,10 +611,8 @@ export class LrmlTsStep {
     this.state1 = zeros(cfg.optimizer === 'sgd' ? 0 : 1);
     this.state2 = zeros(cfg.optimizer === 'adam' ? 1 : 0);
     this.scratch = createLrmlScratch(cfg);
-    this.stampP = new Int32Array(numUsers).fill(-1);
-    this.stampQ = new Int32Array(numItems).fill(-1);
-    this.touchedP = new Int32Array(numUsers);
-    this.touchedQ = new Int32Array(numItems);
+    this.touchedP = new TouchedRows(numUsers);
+    this.touchedQ = new TouchedRows(numItems);
     this.learningRate = cfg.learningRate;
   }
 
@@ -625,30 +623,35 @@ export class LrmlTsStep {
   step(users: Int32Array, pos: Int32Array, neg: Int32Array, offset: number, count: number): number {
     const cfg = this.cfg;
     const k = cfg.negatives;
-    const t = ++this.t;
-    const { stampP, stampQ, touchedP, touchedQ } = this;
-    let nP = 0;
-    let nQ = 0;
-    for (let x = offset; x < offset + count; x++) {
-      const u = users[x];
-      const i = pos[x];
-      if (stampP[u] !== t) { stampP[u] = t; touchedP[nP++] = u; }
-      if (stampQ[i] !== t) { stampQ[i] = t; touchedQ[nQ++] = i; }
-      for (let y = x * k; y < x * k + k; y++) {
-        const j = neg[y];
-        if (stampQ[j] !== t) { stampQ[j] = t; touchedQ[nQ++] = j; }
-      }
-    }
+    const t = this.beginStep(users, pos, neg, offset, count);
     let loss = 0;
     for (let x = offset; x < offset + count; x++) {
       loss += lrmlTripletGrad(cfg, this.params, users[x], pos[x], neg, x * k, this.grads, this.scratch);
     }
-    this.apply(t, nP, nQ);
+    this.apply(t);
     return loss;
   }
 
-  /** The optimiser on the nP touched users and nQ touched items of step t, then K and M; then the clips. */
-  protected apply(t: number, nP: number, nQ: number): void {
+  /**
+   * Starts the next optimiser step over the examples [offset, offset + count): their users,
+   * positives and negatives become its touched rows. Returns the step number.
+   */
+  protected beginStep(users: Int32Array, pos: Int32Array, neg: Int32Array, offset: number, count: number): number {
+    const k = this.cfg.negatives;
+    const t = ++this.t;
+    const { touchedP, touchedQ } = this;
+    touchedP.begin(t);
+    touchedQ.begin(t);
+    for (let x = offset; x < offset + count; x++) {
+      touchedP.touch(users[x]);
+      touchedQ.touch(pos[x]);
+      for (let y = x * k; y < x * k + k; y++) touchedQ.touch(neg[y]);
+    }
+    return t;
+  }
+
+  /** The optimiser on the touched users and items of step t, then K and M; then the clips. */
+  protected apply(t: number): void {
     const cfg = this.cfg;
     const d = cfg.dim;
     const { params: W, grads: G, state1: S1, state2: S2 } = this;
@@ -658,8 +661,9 @@ export class LrmlTsStep {
     const ibc2 = adamSecondMomentScale(cfg.beta2, t);
     // embeddingLearningRateScale: the rates of P and Q (0: gradients dropped, rows and state kept)
     const es = cfg.embeddingLearningRateScale ?? 1;
-    for (let r = 0; r < nP; r++) {
-      const o = this.touchedP[r] * d;
+    const { touchedP, touchedQ } = this;
+    for (let r = 0; r < touchedP.count; r++) {
+      const o = touchedP.rows[r] * d;
       if (es === 0) {
         G.P.fill(0, o, o + d);
         continue;
@@ -667,8 +671,8 @@ export class LrmlTsStep {
       this.update(W.P, G.P, S1.P, S2.P, o, d, lrc * es, ibc2, lr * es);
       if (clipRows) clipToBall(W.P, o, d);
     }
-    for (let r = 0; r < nQ; r++) {
-      const o = this.touchedQ[r] * d;
+    for (let r = 0; r < touchedQ.count; r++) {
+      const o = touchedQ.rows[r] * d;
       if (es === 0) {
         G.Q.fill(0, o, o + d);
         continue;
