@@ -7,18 +7,18 @@ import { wasmBase64 } from './generated/lrml-score.js';
 import { rowClipScales } from './clip.js';
 import { attentionCode, DEFAULT_ATTENTION_SCALE, DEFAULT_ATTENTION_TEMPERATURE, type AttentionOptions } from './pair.js';
 import { dotScoreTs, fillItemTables, fillKeyNorms, fillUserRows, TripletScoreTs, type ScoreTables, type TripletScoreShape } from './score-impl.js';
-import type { ClipMode, Distance, TripletParams } from './types.js';
+import type { TripletParams } from './types.js';
 
-/** Shapes and choices of a triplet (LRML / CML) model's scorer. */
-export interface TripletScorerConfig extends AttentionOptions {
-  numUsers: number;
-  numItems: number;
-  dim: number;
-  /** Memory slots N (0 = CML). */
-  numMemories: number;
-  distance: Distance;
-  clip: ClipMode;
-}
+/**
+ * Shapes and choices of a triplet (LRML / CML) model's scorer: the TypeScript scorer's
+ * {@link TripletScoreShape}, one definition for both backends.
+ *
+ * @example
+ * ```ts
+ * const config: TripletScorerConfig = { numUsers: 3, numItems: 5, dim: 4, numMemories: 2, distance: 'l2', clip: 'rows' };
+ * ```
+ */
+export type TripletScorerConfig = TripletScoreShape;
 
 /**
  * How to score. `backend`: `wasm` (SIMD; throws when WebAssembly fails), `ts`, or `auto` (WASM,
