@@ -99,7 +99,7 @@ export interface ScoreTables {
   ipad: number;
   /** numItems × dim, item-major (clipped when clip = lookup). */
   qi: Float32Array;
-  /** dim × ipad, lane-major copy of qi. */
+  /** ipad × dim, a block-major copy of qi: for each block of 16 items, dim rows of 16 lanes (6.4 KB contiguous at dim 100). */
   qt: Float32Array;
   /** ipad: ‖q_i‖². */
   qq: Float32Array;
@@ -107,7 +107,7 @@ export interface ScoreTables {
   bias: Float32Array;
   /** numItems × N: Mₖ · q_i, item-major. */
   mqi: Float32Array;
-  /** N × ipad: lane-major copy of mqi. */
+  /** ipad × N: block-major copy of mqi (for each block of 16 items, N rows of 16 lanes). */
   mqt: Float32Array;
   /** N × dim copy of M. */
   m: Float32Array;
@@ -132,7 +132,7 @@ export function fillItemTables(t: ScoreTables, Q: Float32Array, M: Float32Array,
     for (let j = 0; j < d; j++) {
       const v = Math.fround(Q[i * d + j] * s);
       t.qi[i * d + j] = v;
-      t.qt[j * ipad + i] = v;
+      t.qt[(i >> 4) * d * 16 + j * 16 + (i & 15)] = v;
       qq += v * v;
     }
     t.qq[i] = qq;
@@ -144,7 +144,7 @@ export function fillItemTables(t: ScoreTables, Q: Float32Array, M: Float32Array,
       let s = 0;
       for (let j = 0; j < d; j++) s += t.m[k * d + j] * t.qi[i * d + j];
       t.mqi[i * n + k] = s;
-      t.mqt[k * ipad + i] = s;
+      t.mqt[(i >> 4) * n * 16 + k * 16 + (i & 15)] = s;
     }
   }
   for (let k = 0; k < n; k++) {

@@ -30,8 +30,8 @@ let A_PTR: usize = 0; // (N+1) × D: rows Kₖ ⊙ p, then p
 let MP_PTR: usize = 0; // N: Mₖ · p
 let M_PTR: usize = 0; // N × D
 let G_PTR: usize = 0; // N × N
-let QT_PTR: usize = 0; // D × IPAD: item vectors, lane-major
-let MQT_PTR: usize = 0; // N × IPAD: Mₖ · q_i, lane-major
+let QT_PTR: usize = 0; // IPAD × D: item vectors, block-major (per 16 items: D rows of 16 lanes)
+let MQT_PTR: usize = 0; // IPAD × N: Mₖ · q_i, block-major (per 16 items: N rows of 16 lanes)
 let QQ_PTR: usize = 0; // IPAD: ‖q_i‖²
 let BIAS_PTR: usize = 0; // IPAD: item bias (dot mode)
 let IPAD: i32 = 0;
@@ -429,10 +429,9 @@ function block(qt: usize, qs: usize, mqt: usize, ms: usize, qq: usize, bias: usi
 
 /** Scores of items 0 .. count) (count ≤ IPAD) into OUT (padded to a multiple of 16). */
 export function scoreAll(count: i32, pp: f32): void {
-  const qs = <usize>IPAD * 4;
   for (let i: i32 = 0; i < count; i += B) {
     const o = <usize>i * 4;
-    block(QT_PTR + o, qs, MQT_PTR + o, qs, QQ_PTR + o, BIAS_PTR + o, OUT_PTR + o, pp);
+    block(QT_PTR + o * <usize>D, <usize>BB, MQT_PTR + o * <usize>N, <usize>BB, QQ_PTR + o, BIAS_PTR + o, OUT_PTR + o, pp);
   }
 }
 
@@ -470,7 +469,6 @@ export function scoreList(count: i32, pp: f32): void {
  * ```
  */
 export function boundsAll(count: i32, vPtr: usize, vv: f32, pp: f32, beta: f32, diam: f32, tol: f32, qnPtr: usize, lowerPtr: usize, upperPtr: usize): void {
-  const qs = <usize>IPAD * 4;
   const nm1 = f32x4.splat(<f32>(N - 1));
   const one = f32x4.splat(1);
   const zero = f32x4.splat(0);
@@ -482,7 +480,7 @@ export function boundsAll(count: i32, vPtr: usize, vv: f32, pp: f32, beta: f32, 
   const tolv = f32x4.splat(tol);
   for (let i: i32 = 0; i < count; i += B) {
     const o = <usize>i * 4;
-    rowTimesBlock(vPtr, QT_PTR + o, qs, L_PTR);
+    rowTimesBlock(vPtr, QT_PTR + o * <usize>D, <usize>BB, L_PTR);
     for (let v: usize = 0; v < 4; v++) {
       const dot = v128.load(L_PTR + v * 16);
       const qq = v128.load(QQ_PTR + o + v * 16);
