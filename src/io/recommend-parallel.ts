@@ -29,7 +29,6 @@ export interface RecommendWorkerInput {
   kind: string;
   config: Record<string, unknown>;
   tensors: Record<string, Tensor>;
-  userIds: string[];
   itemIds: string[];
   meta: Record<string, unknown>;
   seen: { numRows: number; numCols: number; indptr: Int32Array; indices: Int32Array } | null;
@@ -38,8 +37,8 @@ export interface RecommendWorkerInput {
   titles: ItemTitles | null;
 }
 
-/** Messages to a recommend worker: a block of user indices, or the end. */
-export type RecommendWorkerTask = { block: number; users: Int32Array } | { block: -1 };
+/** Messages to a recommend worker: a block of users (indices and ids), or the end. */
+export type RecommendWorkerTask = { block: number; users: Int32Array; ids: string[] } | { block: -1 };
 
 /** Messages from a recommend worker. */
 export type RecommendWorkerMessage =
@@ -113,7 +112,7 @@ export async function* recommendationTextParallel(
   for (const [name, x] of Object.entries(m.model.tensors())) tensors[name] = { shape: x.shape.slice(), data: shared(x.data) };
   const seen = m.seen === null ? null : { numRows: m.seen.numRows, numCols: m.seen.numCols, indptr: shared(m.seen.indptr), indices: shared(m.seen.indices) };
   const input: RecommendWorkerInput = {
-    kind: m.model.kind, config: m.model.config(), tensors, userIds: m.users.ids(), itemIds: m.items.ids(), meta: m.meta, seen,
+    kind: m.model.kind, config: m.model.config(), tensors, itemIds: m.items.ids(), meta: m.meta, seen,
     options: recOptions, format, titles,
   };
   const blocks = Math.ceil(total / blockSize);
@@ -141,7 +140,8 @@ export async function* recommendationTextParallel(
     const from = b * blockSize;
     const to = Math.min(total, from + blockSize);
     const list = users === null ? Int32Array.from({ length: to - from }, (_, x) => from + x) : users.slice(from, to);
-    w.postMessage({ block: b, users: list } satisfies RecommendWorkerTask, [list.buffer as ArrayBuffer]);
+    const ids = Array.from(list, (u) => m.users.id(u));
+    w.postMessage({ block: b, users: list, ids } satisfies RecommendWorkerTask, [list.buffer as ArrayBuffer]);
   };
   const active = new Set<Worker>();
   for (let x = 0; x < t; x++) {

@@ -7,7 +7,7 @@ import { IdMap } from '../data/idmap.js';
 import { LrmlError } from '../errors.js';
 import { modelLoader } from '../models/registry.js';
 import type { LoadedModel } from '../models/types.js';
-import { recommendationLines, recommendEach } from '../recommend/recommend.js';
+import { recommendationLines, recommendUserIndex } from '../recommend/recommend.js';
 import { sharedCsr, type RecommendWorkerInput, type RecommendWorkerMessage, type RecommendWorkerTask } from './recommend-parallel.js';
 
 function post(msg: RecommendWorkerMessage): void {
@@ -22,7 +22,7 @@ try {
   const input = workerData as RecommendWorkerInput;
   const m: LoadedModel = {
     model: modelLoader(input.kind)(input.config, input.tensors),
-    users: IdMap.fromIds(input.userIds),
+    users: new IdMap(), // blocks name their users by index and id
     items: IdMap.fromIds(input.itemIds),
     meta: input.meta,
     seen: input.seen === null ? null : sharedCsr(input.seen),
@@ -34,9 +34,9 @@ try {
       return;
     }
     try {
-      const ids = Array.from(task.users, (u) => input.userIds[u]);
+      const recs = Array.from(task.users, (u, t) => recommendUserIndex(m, u, task.ids[t], input.options));
       let text = '';
-      for (const line of recommendationLines(recommendEach(m, ids, input.options), input.format, titles)) text += line;
+      for (const line of recommendationLines(recs, input.format, titles)) text += line;
       // the CSV header is written once, by the caller
       if (input.format === 'csv') text = text.slice(text.indexOf('\n') + 1);
       post({ type: 'block', block: task.block, text });

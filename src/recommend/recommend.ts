@@ -192,9 +192,22 @@ export function checkK(k: number): number {
  * ```
  */
 export function recommend(m: LoadedModel, userId: string, options: RecommendOptions = {}): Recommendations {
-  const k = checkK(options.k ?? 10);
   const u = m.users.get(userId);
   if (u === undefined) throw new LrmlError('UNKNOWN_USER', `unknown user ${JSON.stringify(userId)}`);
+  return recommendUserIndex(m, u, userId, options);
+}
+
+/**
+ * {@link recommend} for the user of index u (whose id is userId), without the id lookup: for
+ * callers that hold indices (the worker threads of `recommend --all`).
+ *
+ * @example
+ * ```ts
+ * recommendUserIndex(m, 0, m.users.id(0), { k: 10 }); // = recommend(m, m.users.id(0), { k: 10 })
+ * ```
+ */
+export function recommendUserIndex(m: LoadedModel, u: number, userId: string, options: RecommendOptions = {}): Recommendations {
+  const k = checkK(options.k ?? 10);
   if (searchMode(m, options) === 'ann') {
     const r = recommendFromCandidates(m, u, userId, options, k);
     if (r !== null) return r;
