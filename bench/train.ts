@@ -3,7 +3,7 @@
 //
 //   npm run bench:train        (= node dist/bench/train.js)
 //   node dist/bench/train.js [--rounds 5] [--batches 200] [--distance l2sq|l2] [--ts] [--losses] [--temperature 0.2] [--only lrml-wasm-x1,cml-wasm-x2]
-//   node dist/bench/train.js --kernels [--rounds 3] [--batches 100]   (issue #18 item 2: the default recipe, blocked vs pairs path)
+//   node dist/bench/train.js --kernels [--rounds 3] [--batches 100]   (issue #18 item 2: the default recipe, blocked / deferred / pairs paths)
 //
 // Candidates: LRML (d=100, N=20, batch 1024, own relation, rows clip, Adam lr 1e-3, margin 0.5)
 // and CML (same without memory, l2sq), each with the WASM kernel on 1 and 2 threads (`--ts`
@@ -11,10 +11,11 @@
 // LRML, WASM, 1 thread, with k = 1 and k = 10 negatives per positive: lrml-<loss>-k<k>-wasm-x1 with
 // loss hinge (the same kernel as lrml-wasm-x1, as the reference at k = 10), softplus, softmax
 // (τ = --temperature, default 0.2) and rankw (hinge with rank weighting). A candidate name is
-// <kind>[-<loss>-k<negatives>]-<backend>-x<threads>; backend `pairs` is the WASM kernel with
-// kernelPath 'pairs' (the sides two at a time, as before the blocked path). `--kernels` measures
+// <kind>[-<loss>-k<negatives>]-<backend>-x<threads>; backends `pairs`, `blocked` and `deferred`
+// are the WASM kernel with that kernelPath (`pairs`: the sides two at a time, as before the
+// blocked path; `wasm` is the WASM kernel with its default path). `--kernels` measures
 // the default recipe (softmax τ = 0.25 over 20 negatives, own relation, l2sq, rows + memory clip,
-// Adam 2e-3): lrml-softmax-k20-{wasm,pairs}-x{1,2}. `--default-recipe` applies that recipe's
+// Adam 2e-3): lrml-softmax-k20-{blocked,deferred,pairs}-x{1,2}. `--default-recipe` applies that recipe's
 // τ, learning rate and memory clip to every LRML candidate. Throughput is given per positive (examples,
 // each with its k negatives) and per triplet (u, i, j): examples × k. Every candidate starts from the same state: the
 // parameters after one warm-up epoch of WASM training from the seeded init. (The kernels skip
@@ -100,27 +101,31 @@ type Kind = 'lrml' | 'cml';
 /** The loss part of a candidate: `rankw` is the hinge with rank weighting. */
 type LossName = TripletLoss | 'rankw';
 
+/** `wasm`: the WASM kernel with its default path; `pairs`, `blocked`, `deferred`: with that kernelPath. */
+type Backend = 'wasm' | 'ts' | 'pairs' | 'blocked' | 'deferred';
+const BACKENDS: readonly string[] = ['wasm', 'ts', 'pairs', 'blocked', 'deferred'];
+
 /** A candidate parsed from its name, <kind>[-<loss>-k<negatives>]-<backend>-x<threads>. */
 interface Candidate {
   name: string;
   kind: Kind;
   loss: LossName;
   negatives: number;
-  backend: 'wasm' | 'ts' | 'pairs';
+  backend: Backend;
   threads: number;
 }
 
 function parseCandidate(name: string): Candidate {
   const parts = name.split('-');
   const bad = (): never => {
-    throw new Error(`bad candidate "${name}": expected <lrml|cml>[-<hinge|softplus|softmax|rankw>-k<n>]-<wasm|pairs|ts>-x<threads>`);
+    throw new Error(`bad candidate "${name}": expected <lrml|cml>[-<hinge|softplus|softmax|rankw>-k<n>]-<wasm|pairs|blocked|deferred|ts>-x<threads>`);
   };
   if (parts.length !== 3 && parts.length !== 5) bad();
   const [kind, ...rest] = parts;
   const [loss, k] = parts.length === 5 ? [rest[0], rest[1]] : ['hinge', 'k1'];
   const [backend, x] = rest.slice(-2);
-  if ((kind !== 'lrml' && kind !== 'cml') || !['hinge', 'softplus', 'softmax', 'rankw'].includes(loss) || !/^k\d+$/.test(k) || (backend !== 'wasm' && backend !== 'ts' && backend !== 'pairs') || !/^x\d+$/.test(x)) bad();
-  return { name, kind: kind as Kind, loss: loss as LossName, negatives: Number(k.slice(1)), backend: backend as 'wasm' | 'ts' | 'pairs', threads: Number(x.slice(1)) };
+  if ((kind !== 'lrml' && kind !== 'cml') || !['hinge', 'softplus', 'softmax', 'rankw'].includes(loss) || !/^k\d+$/.test(k) || !BACKENDS.includes(backend) || !/^x\d+$/.test(x)) bad();
+  return { name, kind: kind as Kind, loss: loss as LossName, negatives: Number(k.slice(1)), backend: backend as Backend, threads: Number(x.slice(1)) };
 }
 
 function kernelConfig(kind: Kind, data: Pairs, distance: Distance, c?: Candidate, temperature = 0.2, recipe = false): TripletKernelConfig {
@@ -132,7 +137,7 @@ function kernelConfig(kind: Kind, data: Pairs, distance: Distance, c?: Candidate
     margin: 0.5, l2: 0, negatives: c?.negatives ?? 1, negativeMode: 'sum', optimizer: 'adam', learningRate: recipe && lrml ? 2e-3 : 1e-3,
     beta1: 0.9, beta2: 0.999, epsilon: 1e-8,
     ...(loss === 'hinge' ? {} : loss === 'rankw' ? { loss: 'hinge', rankWeighting: true } : { loss, temperature }),
-    ...(c?.backend === 'pairs' ? { kernelPath: 'pairs' as const } : {}),
+    ...(c?.backend === 'pairs' || c?.backend === 'blocked' || c?.backend === 'deferred' ? { kernelPath: c.backend } : {}),
   };
 }
 
@@ -236,7 +241,7 @@ async function warmChild(kind: Kind, distance: Distance, out: string): Promise<v
 async function runChild(candidate: string, state: string, batches: number, round: number, distance: Distance, temperature: number, recipe: boolean): Promise<void> {
   const c = parseCandidate(candidate);
   const { kind, threads } = c;
-  const backend = c.backend === 'pairs' ? 'wasm' : c.backend;
+  const backend = c.backend === 'ts' ? 'ts' : 'wasm';
   const k = c.negatives;
   const data = loadPairs(DATA);
   const cfg = kernelConfig(kind, data, distance, c, temperature, recipe);
@@ -305,7 +310,7 @@ async function parent(): Promise<void> {
   if (process.argv.includes('--losses')) {
     for (const k of [1, 10]) for (const loss of ['hinge', 'softplus', 'softmax', 'rankw']) candidates.push(`lrml-${loss}-k${k}-wasm-x1`);
   }
-  if (kernels) candidates = ['lrml-softmax-k20-wasm-x1', 'lrml-softmax-k20-pairs-x1', 'lrml-softmax-k20-wasm-x2', 'lrml-softmax-k20-pairs-x2'];
+  if (kernels) candidates = ['lrml-softmax-k20-blocked-x1', 'lrml-softmax-k20-deferred-x1', 'lrml-softmax-k20-pairs-x1', 'lrml-softmax-k20-blocked-x2', 'lrml-softmax-k20-deferred-x2', 'lrml-softmax-k20-pairs-x2'];
   const only = arg('--only', '');
   if (only !== '') candidates = only.split(',');
   candidates.forEach(parseCandidate); // fail early on a bad name
@@ -332,7 +337,7 @@ async function parent(): Promise<void> {
     }
     const load1 = loadavg();
     const base0 = candidates[0];
-    process.stdout.write(`\n| candidate | k | runs | median positives/s | median triplets/s | median triplets/CPU-s | vs ${base0} triplets/CPU-s, same round: median | mean loss per positive | peak RSS MiB (median) | other cores busy (median [min-max]) | x2 / x1 same round: median [min-max] | wasm (blocked) / pairs same round, positives/s: median [min-max]; per CPU-s: median |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n`);
+    process.stdout.write(`\n| candidate | k | runs | median positives/s | median triplets/s | median triplets/CPU-s | vs ${base0} triplets/CPU-s, same round: median | mean loss per positive | peak RSS MiB (median) | other cores busy (median [min-max]) | x2 / x1 same round: median [min-max] | wasm (default path), blocked or deferred / pairs same round, positives/s: median [min-max]; per CPU-s: median |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n`);
     for (const c of candidates) {
       const rs = results.filter((r) => r.candidate === c);
       const other = rs.map((r) => r.otherCores ?? NaN);
@@ -350,8 +355,8 @@ async function parent(): Promise<void> {
         return b === undefined ? NaN : r.tripletsPerCpuSec / b.tripletsPerCpuSec;
       }).filter((x) => !Number.isNaN(x));
       let vsPairs = '';
-      if (c.includes('-wasm-')) {
-        const twin = c.replace('-wasm-', '-pairs-');
+      if (/-(wasm|blocked|deferred)-/.test(c)) {
+        const twin = c.replace(/-(wasm|blocked|deferred)-/, '-pairs-');
         const wall: number[] = [];
         const cpuR: number[] = [];
         for (const r of rs) {

@@ -404,16 +404,21 @@ const BLOCKED_COMBOS: Partial<TripletKernelConfig>[] = [
   { loss: 'hinge', rankWeighting: true, negatives: 7, numMemories: 6, dim: 16, clip: 'lookup' },
   { loss: 'softmax', temperature: 0.2, negatives: 8, numMemories: 5, dim: 11, l2: 0.01, optimizer: 'adagrad' },
   { loss: 'softmax', temperature: 0.2, negatives: 21, numMemories: 11, dim: 24, optimizer: 'sgd', learningRate: 0.01, clip: 'none' },
+  { loss: 'softplus', temperature: 0.3, negatives: 4, numMemories: 7, dim: 13, distance: 'l2', clip: 'lookup', l2: 0.01 },
+  { loss: 'hinge', negatives: 1, numMemories: 3, dim: 6, distance: 'l2', clip: 'lookup' },
 ];
 
-test('the blocked path agrees with the TypeScript kernel and with the sides two at a time (S odd and even, N odd, every d remainder)', async (t) => {
+/** The blocked path and its deferred variant (the relation's products per example / per item). */
+const BLOCKED_PATHS = ['blocked', 'deferred'] as const;
+
+for (const path of BLOCKED_PATHS) test(`the ${path} path agrees with the TypeScript kernel and with the sides two at a time (S odd and even, N odd, every d remainder)`, async (t) => {
   let worst = 0;
   let worstPairs = 0;
   for (const over of BLOCKED_COMBOS) {
-    worst = Math.max(worst, await crossCheck({ ...over, kernelPath: 'blocked' }));
+    worst = Math.max(worst, await crossCheck({ ...over, kernelPath: path }));
     const cfg = config(over);
     const init = randomParams(cfg, 5);
-    const blocked = await train({ ...cfg, kernelPath: 'blocked' }, init, 'wasm', 2, 240, 60);
+    const blocked = await train({ ...cfg, kernelPath: path }, init, 'wasm', 2, 240, 60);
     const pairs = await train({ ...cfg, kernelPath: 'pairs' }, init, 'wasm', 2, 240, 60);
     for (let e = 0; e < blocked.losses.length; e++) {
       assert.ok(Math.abs(blocked.losses[e] - pairs.losses[e]) <= 1e-5 * pairs.losses[e], `${JSON.stringify(over)}: epoch ${e} loss blocked ${blocked.losses[e]} vs pairs ${pairs.losses[e]}`);
@@ -422,16 +427,17 @@ test('the blocked path agrees with the TypeScript kernel and with the sides two 
       let diff = 0;
       for (let c = 0; c < init[name].length; c++) diff = Math.max(diff, Math.abs(blocked.params[name][c] - pairs.params[name][c]));
       worstPairs = Math.max(worstPairs, diff);
-      assert.ok(diff <= 2e-6, `${JSON.stringify(over)}: ${name} differs by up to ${diff.toExponential(2)} between the blocked and the pairs path`);
+      assert.ok(diff <= 2e-6, `${JSON.stringify(over)}: ${name} differs by up to ${diff.toExponential(2)} between the ${path} and the pairs path`);
     }
   }
   t.diagnostic(`${BLOCKED_COMBOS.length} combinations, largest parameter difference ${worst.toExponential(2)} against ts, ${worstPairs.toExponential(2)} against pairs`);
 });
 
-test('the blocked path steps along minus the central-difference gradient of its own loss (SGD, one example, S = 6 and 7, N odd)', async () => {
-  for (const [negatives, loss, distance] of [[5, 'softmax', 'l2sq'], [6, 'softplus', 'l2']] as const) {
-    const cfg = config({ numUsers: 2, numItems: 9, dim: 4, numMemories: 5, negatives, loss, temperature: 0.5, distance, optimizer: 'sgd', learningRate: 1, clip: 'none', clipMemory: false, kernelPath: 'blocked' });
-    const init = randomParams(cfg, 21, 0.5);
+for (const path of BLOCKED_PATHS) test(`the ${path} path steps along minus the central-difference gradient of its own loss (SGD, one example, S = 6 and 7, N odd, lookup clip)`, async () => {
+  for (const [negatives, loss, distance, clip] of [[5, 'softmax', 'l2sq', 'none'], [6, 'softplus', 'l2', 'none'], [6, 'softmax', 'l2', 'lookup']] as const) {
+    const cfg = config({ numUsers: 2, numItems: 9, dim: 4, numMemories: 5, negatives, loss, temperature: 0.5, distance, optimizer: 'sgd', learningRate: 1, clip, clipMemory: false, kernelPath: path });
+    // with the lookup clip, rows well outside and inside the unit ball (no kink within h)
+    const init = randomParams(cfg, 21, clip === 'lookup' ? 0.8 : 0.5);
     const users = Int32Array.of(0);
     const pos = Int32Array.of(1);
     const neg = Int32Array.from({ length: negatives }, (_, j) => j + 2);
@@ -462,7 +468,7 @@ test('the blocked path steps along minus the central-difference gradient of its 
           minus[name][at] -= h;
           const fd = ((await lossAt(plus)) - (await lossAt(minus))) / (plus[name][at] - minus[name][at]);
           const g = init[name][at] - after[name][at];
-          assert.ok(Math.abs(fd - g) <= 2e-3 + 1e-2 * Math.abs(fd), `${loss} ${distance} ${name}[${r}][${c}]: kernel gradient ${g}, central difference ${fd}`);
+          assert.ok(Math.abs(fd - g) <= 2e-3 + 1e-2 * Math.abs(fd), `${path} ${loss} ${distance} ${clip} ${name}[${r}][${c}]: kernel gradient ${g}, central difference ${fd}`);
           checked++;
         }
       }
@@ -471,8 +477,8 @@ test('the blocked path steps along minus the central-difference gradient of its 
   }
 });
 
-test('the blocked path is bit-for-bit deterministic with one thread (the default recipe, S = 21)', async () => {
-  const cfg = config(BLOCKED_COMBOS[0]);
+for (const path of BLOCKED_PATHS) test(`the ${path} path is bit-for-bit deterministic with one thread (the default recipe, S = 21)`, async () => {
+  const cfg = config({ ...BLOCKED_COMBOS[0], kernelPath: path });
   const init = randomParams(cfg, 9);
   const a = await train(cfg, init, 'wasm', 2, 300, 64);
   const b = await train(cfg, init, 'wasm', 2, 300, 64);
@@ -482,7 +488,11 @@ test('the blocked path is bit-for-bit deterministic with one thread (the default
   }
   // and it is not the pairs path under another name: the rounding differs somewhere
   const pairs = await train({ ...cfg, kernelPath: 'pairs' }, init, 'wasm', 2, 300, 64);
-  assert.ok((['P', 'Q', 'K', 'M'] as const).some((name) => a.params[name].some((v, c) => v !== pairs.params[name][c])), 'blocked and pairs gave identical bits');
+  assert.ok((['P', 'Q', 'K', 'M'] as const).some((name) => a.params[name].some((v, c) => v !== pairs.params[name][c])), `${path} and pairs gave identical bits`);
+  if (path === 'deferred') {
+    const blocked = await train({ ...cfg, kernelPath: 'blocked' }, init, 'wasm', 2, 300, 64);
+    assert.ok((['P', 'Q', 'K', 'M'] as const).some((name) => a.params[name].some((v, c) => v !== blocked.params[name][c])), 'deferred and blocked gave identical bits');
+  }
 });
 
 test('losses of a hand-computed example (ts and wasm): hinge, softplus, softmax, rank-weighted hinge', async () => {

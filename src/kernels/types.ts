@@ -102,12 +102,14 @@ export interface TripletKernelConfig extends AttentionOptions {
   embeddingLearningRateScale?: number;
   /**
    * How the WASM kernel runs an example with dot attention and the sides' own relations:
-   * `blocked` (default) takes all of its sides at once as small dense products, `pairs` two at a
-   * time (the kernel before the blocked path). Same maths up to float32 rounding; for benchmarks
-   * and cross-checks (other attentions and the copied relation always run in pairs; the
-   * TypeScript kernel ignores it).
+   * `blocked` takes all of its sides at once as small dense products, `pairs` two at a time (the
+   * kernel before the blocked path), `deferred` (default) is the blocked path with the
+   * relation's products moved to once per example or per distinct item of a batch (l2 and l2sq
+   * distances; l1 runs blocked). Same maths up to float32 rounding; for benchmarks and
+   * cross-checks (other attentions and the copied relation always run in pairs; the TypeScript
+   * kernel ignores it).
    */
-  kernelPath?: 'blocked' | 'pairs';
+  kernelPath?: 'blocked' | 'pairs' | 'deferred';
   optimizer: Optimizer;
   learningRate: number;
   beta1: number;

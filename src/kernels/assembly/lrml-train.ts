@@ -17,7 +17,10 @@
 // tiles of three sides (the blocked path: attendAll / relBackAll, setBlocked): the logits S·Kᵀ,
 // the relations A·M, backward dA = G·Mᵀ, ∂M += Aᵀ·G and ∂K += dLᵀ·S summed over the sides in
 // registers and stored once per example, and dS = dL·K folded into ∂p, ∂q (∂q straight into
-// its row of GQ). The other attentions and the copied relation take the sides two at a time
+// its row of GQ). With l2 / l2sq the deferred variant (setDeferred, kernelPath 'deferred', the
+// default) keeps only the logits, dL·K and ∂K per side: the parameters are fixed within a step, so the
+// relation's products (A·M, G·Mᵀ, ∂M) become once per example or per distinct item of the step
+// through G = M Mᵀ, M·p and M·q (see "the deferred path" below). The other attentions and the copied relation take the sides two at a time
 // (attend2 / relBack2: one pass over K and M serves two attentions, as in the reference kernel
 // of ../shared/reference/ts-kernels/asm/lrml.ts), as did every example before the blocked
 // path; inner loops take two memory slots at a time (independent accumulators instead of one
@@ -136,6 +139,17 @@ let BL: usize = 0; // blocked path: i32 list of sides, padded to a multiple of 3
 let GQT: usize = 0; // blocked path: u32 per side, the row of GQ its ∂q goes to (DIRECTQ)
 let DIRECTQ: bool = false; // blocked path without lookup clip or l2: ∂q straight into GQ
 let BLOCKED: bool = true; // dot attention, own relation, N > 0: all sides of an example at once
+let DEFER: bool = false; // the deferred path asked for (setDeferred; used when DEFERRED)
+let DEFERRED: bool = false; // this step: blocked with l2 / l2sq, the relation's products deferred
+let DQ: usize = 0; // deferred path: M·q per item (numItems N-vectors), then v per item (as many)
+let VOFF: usize = 0; // deferred path: from an item's M·q to its v (numItems × NB bytes)
+let GG: usize = 0; // deferred path: G = M Mᵀ (N rows of NB bytes), per step
+let HH: usize = 0; // deferred path: H = Σ c a aᵀ (N rows of NB bytes), summed over the step
+let MPV: usize = 0; // deferred path: M·p of the example
+let WV: usize = 0; // deferred path: w = Σₓ cₓ aₓ of the example
+let UT: usize = 0; // deferred path: per side, M·p − M·q + G a (N-vectors)
+let CX: usize = 0; // deferred path: f32 per side, c = ∂D/∂e ÷ e times the side's coefficient
+let DQP: usize = 0; // deferred path: u32 per side, the side's item in DQ
 let SCRATCH_BYTES: usize = 0;
 
 /** Start of free memory for the host's allocator. */
@@ -183,6 +197,13 @@ export function setShape(d: i32, n: i32, k: i32): void {
   DLB = o; o += (sides + 1) * NB;
   BL = o; o += (((sides + 3) << 2) + 15) & ~(<usize>15);
   GQT = o; o += small;
+  GG = o; o += <usize>n * NB;
+  HH = o; o += <usize>n * NB;
+  MPV = o; o += NB;
+  WV = o; o += NB;
+  UT = o; o += (sides + 1) * NB;
+  CX = o; o += small;
+  DQP = o; o += small;
   SCRATCH_BYTES = o;
 }
 
@@ -240,7 +261,7 @@ export function setAttention(att: i32, scale: f32, temperature: f32, center: i32
 
 /**
  * Chooses the path of examples with dot attention and their own relations (N > 0): 1 = blocked
- * (all sides at once; the default), 0 = the sides two at a time (the kernel before the blocked
+ * (all sides at once; the default, deferred or not: setDeferred), 0 = the sides two at a time (the kernel before the blocked
  * path, kept for the other attentions and the copied relation, and for side-by-side benchmarks).
  *
  * @example
@@ -250,6 +271,22 @@ export function setAttention(att: i32, scale: f32, temperature: f32, center: i32
  */
 export function setBlocked(on: i32): void {
   BLOCKED = on != 0;
+}
+
+/**
+ * Chooses the deferred variant of the blocked path (1) for l2 and l2sq distances: the relation's
+ * products move to once per example or once per distinct item of a step (see "the deferred
+ * path" below); `dq` is this instance's per-item buffer (numItems × 2 N-vectors, 16-aligned).
+ * l1 and the cases the blocked path does not take run as before.
+ *
+ * @example
+ * ```ts
+ * ex.setDeferred(1, layout.work[w].dq); // host side: cfg.kernelPath === 'deferred'
+ * ```
+ */
+export function setDeferred(on: i32, dq: usize): void {
+  DEFER = on != 0;
+  DQ = dq;
 }
 
 /** Sets the learning rate of the following steps (a schedule changes it between epochs). */
@@ -277,6 +314,7 @@ export function setWork(gp: usize, gq: usize, gk: usize, gm: usize, stampP: usiz
   AA += scratch; RR += scratch; EE += scratch; DI += scratch; HG += scratch; CT += scratch; WT += scratch; WD += scratch;
   LIST += scratch; GPL += scratch; GQL += scratch; DS0 += scratch; DS1 += scratch; DA0 += scratch; DA1 += scratch;
   KN += scratch; KC += scratch; NS += scratch; CSC += scratch; LG += scratch; DLB += scratch; BL += scratch; GQT += scratch;
+  GG += scratch; HH += scratch; MPV += scratch; WV += scratch; UT += scratch; CX += scratch; DQP += scratch;
   // the zero side of the blocked path: s, a, e and dl rows stay 0 (the tiles only ever store 0 there)
   memory.fill(sideRow(SS, SIDES), 0, RB);
   memory.fill(sideN(AA, SIDES), 0, NB);
@@ -659,25 +697,7 @@ function attend1(x: i32): void {
   } else {
     attInput(x);
   }
-  const kb = ATT >= 2 ? M : K;
-  let m = 0;
-  for (; m + 1 < NM; m += 2) {
-    const k0 = kb + <usize>m * RB, k1 = k0 + RB;
-    let x0 = f32x4.splat(0), x1 = f32x4.splat(0);
-    for (let c: usize = 0; c < RB; c += 16) {
-      const sv = v128.load(sx + c);
-      x0 = fmadd(x0, v128.load(k0 + c), sv);
-      x1 = fmadd(x1, v128.load(k1 + c), sv);
-    }
-    store<f32>(ax + (<usize>m << 2), hsum(x0));
-    store<f32>(ax + (<usize>m << 2) + 4, hsum(x1));
-  }
-  if (m < NM) {
-    const k0 = kb + <usize>m * RB;
-    let x0 = f32x4.splat(0);
-    for (let c: usize = 0; c < RB; c += 16) x0 = fmadd(x0, v128.load(k0 + c), v128.load(sx + c));
-    store<f32>(ax + (<usize>m << 2), hsum(x0));
-  }
+  rowsDot(ATT >= 2 ? M : K, sx, ax);
   if (ATT == 0) softmax(ax);
   else weights(ax, x);
   for (let c: usize = 0; c < RB; c += 16) {
@@ -721,7 +741,9 @@ function deSide(x: i32, coef: f32): void {
     }
     return;
   }
-  const f = f32x4.splat(DIST == 1 ? 2 * coef : coef / load<f32>(side4(DI, x)));
+  const cf: f32 = DIST == 1 ? 2 * coef : coef / load<f32>(side4(DI, x));
+  store<f32>(side4(CX, x), cf);
+  const f = f32x4.splat(cf);
   for (let c: usize = 0; c < RB; c += 16) v128.store(e + c, f32x4.mul(v128.load(e + c), f));
 }
 
@@ -1011,28 +1033,29 @@ function rowDots3(W: usize, base: usize, out: usize, x0: i32, x1: i32, x2: i32):
 
 /**
  * G_k += Σₓ coef[x][k] · base[x] over the n sides listed at xs (an outer product summed over the
- * sides): two slots × three lane-blocks of d in registers, each stored once.
+ * sides): two slots × three lane-blocks in registers, each stored once. Rows of G and base are
+ * `row` bytes (RB: rows of d; NB: N-vectors).
  */
-function outerSum(G: usize, base: usize, coef: usize, xs: usize, n: i32): void {
+function outerSum(G: usize, base: usize, coef: usize, xs: usize, n: i32, row: usize): void {
   let m = 0;
   for (; m + 1 < NM; m += 2) {
-    outerSlots(G, base, coef, xs, n, m, 2);
+    outerSlots(G, base, coef, xs, n, m, 2, row);
   }
-  if (m < NM) outerSlots(G, base, coef, xs, n, m, 1);
+  if (m < NM) outerSlots(G, base, coef, xs, n, m, 1, row);
 }
 
 /** outerSum for slots m (and m + 1 when two). */
 // @ts-ignore: decorator
-@inline function outerSlots(G: usize, base: usize, coef: usize, xs: usize, n: i32, m: i32, two: i32): void {
-  const g0 = G + <usize>m * RB, g1 = two == 2 ? g0 + RB : g0;
+@inline function outerSlots(G: usize, base: usize, coef: usize, xs: usize, n: i32, m: i32, two: i32, row: usize): void {
+  const g0 = G + <usize>m * row, g1 = two == 2 ? g0 + row : g0;
   const o = <usize>m << 2, o1 = two == 2 ? o + 4 : o;
   let c: usize = 0;
-  for (; c + 32 < RB; c += 48) {
+  for (; c + 32 < row; c += 48) {
     let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a02 = f32x4.splat(0);
     let a10 = f32x4.splat(0), a11 = f32x4.splat(0), a12 = f32x4.splat(0);
     for (let l = 0; l < n; l++) {
       const x = load<i32>(xs + (<usize>l << 2));
-      const b = sideRow(base, x) + c, w = sideN(coef, x);
+      const b = base + <usize>x * row + c, w = sideN(coef, x);
       const v0 = v128.load(b), v1 = v128.load(b + 16), v2 = v128.load(b + 32);
       const w0 = v128.load32_splat(w + o);
       a00 = fmadd(a00, w0, v0);
@@ -1054,11 +1077,11 @@ function outerSum(G: usize, base: usize, coef: usize, xs: usize, n: i32): void {
       v128.store(g1 + c + 32, f32x4.add(v128.load(g1 + c + 32), a12));
     }
   }
-  for (; c < RB; c += 16) {
+  for (; c < row; c += 16) {
     let a00 = f32x4.splat(0), a10 = f32x4.splat(0);
     for (let l = 0; l < n; l++) {
       const x = load<i32>(xs + (<usize>l << 2));
-      const v0 = v128.load(sideRow(base, x) + c), w = sideN(coef, x);
+      const v0 = v128.load(base + <usize>x * row + c), w = sideN(coef, x);
       a00 = fmadd(a00, v128.load32_splat(w + o), v0);
       if (two == 2) a10 = fmadd(a10, v128.load32_splat(w + o1), v0);
     }
@@ -1068,13 +1091,14 @@ function outerSum(G: usize, base: usize, coef: usize, xs: usize, n: i32): void {
 }
 
 /**
- * Σₖ coef[x][k] Wₖ of the three sides of a tile, two lane-blocks of d at a time: the relations
- * R[x] = Σₖ a[x][k] Mₖ (stored in RR; embed false), or ds = Σₖ dl[x][k] Kₖ folded at once into
- * ∂p += ds ⊙ q_x and ∂q_x += ds ⊙ p (embed true; the zero side adds 0).
+ * Σₖ coef[x][k] Wₖ of the three sides of a tile, two lane-blocks at a time: the relations
+ * R[x] = Σₖ a[x][k] Mₖ (embed false, out RR, row RB), or ds = Σₖ dl[x][k] Kₖ folded at once into
+ * ∂p += ds ⊙ q_x and ∂q_x += ds ⊙ p (embed true, row RB; the zero side adds 0), or on the
+ * deferred path G a (embed false, W = G, out UT, row NB). Rows of W and out are `row` bytes.
  */
-function combine3(W: usize, coef: usize, x0: i32, x1: i32, x2: i32, embed: bool): void {
+function combine3(W: usize, coef: usize, x0: i32, x1: i32, x2: i32, embed: bool, out: usize, row: usize): void {
   const c0 = sideN(coef, x0), c1 = sideN(coef, x1), c2 = sideN(coef, x2);
-  const r0 = sideRow(RR, x0), r1 = sideRow(RR, x1), r2 = sideRow(RR, x2);
+  const r0 = out + <usize>x0 * row, r1 = out + <usize>x1 * row, r2 = out + <usize>x2 * row;
   const q0 = <usize>load<u32>(side4(QP, x0)), q1 = <usize>load<u32>(side4(QP, x1)), q2 = <usize>load<u32>(side4(QP, x2));
   const l0 = sideRow(GQL, x0), l1 = sideRow(GQL, x1), l2 = sideRow(GQL, x2);
   // with DIRECTQ, ∂q_x (its direct terms in GQL plus ds ⊙ p) goes straight into the item's row of
@@ -1083,11 +1107,11 @@ function combine3(W: usize, coef: usize, x0: i32, x1: i32, x2: i32, embed: bool)
   const g1 = DIRECTQ ? <usize>load<u32>(side4(GQT, x1)) : l1;
   const g2 = DIRECTQ ? <usize>load<u32>(side4(GQT, x2)) : l2;
   let c: usize = 0;
-  for (; c + 16 < RB; c += 32) {
+  for (; c + 16 < row; c += 32) {
     let a00 = f32x4.splat(0), a10 = f32x4.splat(0), a20 = f32x4.splat(0);
     let a01 = f32x4.splat(0), a11 = f32x4.splat(0), a21 = f32x4.splat(0);
     let wr = W + c;
-    for (let m = 0; m < NM; m++, wr += RB) {
+    for (let m = 0; m < NM; m++, wr += row) {
       const o = <usize>m << 2;
       const wv0 = v128.load(wr), wv1 = v128.load(wr + 16);
       const w0 = v128.load32_splat(c0 + o), w1 = v128.load32_splat(c1 + o), w2 = v128.load32_splat(c2 + o);
@@ -1110,10 +1134,10 @@ function combine3(W: usize, coef: usize, x0: i32, x1: i32, x2: i32, embed: bool)
       v128.store(r2 + c + 16, a21);
     }
   }
-  if (c < RB) {
+  if (c < row) {
     let d0 = f32x4.splat(0), d1 = f32x4.splat(0), d2 = f32x4.splat(0);
     let wr = W + c;
-    for (let m = 0; m < NM; m++, wr += RB) {
+    for (let m = 0; m < NM; m++, wr += row) {
       const o = <usize>m << 2;
       const wv0 = v128.load(wr);
       d0 = fmadd(d0, v128.load32_splat(c0 + o), wv0);
@@ -1157,7 +1181,10 @@ function padList(n: i32): i32 {
   return np;
 }
 
-/** Forward of every side of the example: s = p ⊙ q, logits, attention, relation (into SS, AA, RR). */
+/**
+ * Forward of every side of the example: s = p ⊙ q, logits, attention, relation (into SS, AA, RR);
+ * on the deferred path M·p (MPV) and G a (UT) instead of the relations.
+ */
 function attendAll(): void {
   const pp = PP;
   store<u32>(side4(QP, SIDES), <u32>pp);
@@ -1172,9 +1199,11 @@ function attendAll(): void {
     rowDots3(K, SS, AA, load<i32>(o), load<i32>(o + 4), load<i32>(o + 8));
   }
   for (let x = 0; x < SIDES; x++) softmax(sideN(AA, x));
+  if (DEFERRED) rowsDot(M, pp, MPV);
   for (let l = 0; l < np; l += 3) {
     const o = BL + (<usize>l << 2);
-    combine3(M, AA, load<i32>(o), load<i32>(o + 4), load<i32>(o + 8), false);
+    if (DEFERRED) combine3(GG, AA, load<i32>(o), load<i32>(o + 4), load<i32>(o + 8), false, UT, NB); // G symmetric
+    else combine3(M, AA, load<i32>(o), load<i32>(o + 4), load<i32>(o + 8), false, RR, RB);
   }
 }
 
@@ -1186,9 +1215,13 @@ function relBackAll(nl: i32): void {
   }
   for (let l = 0; l < nl; l++) store<i32>(BL + (<usize>l << 2), load<i32>(LIST + (<usize>l << 2)));
   const np = padList(nl);
-  for (let l = 0; l < np; l += 3) {
-    const o = BL + (<usize>l << 2);
-    rowDots3(M, EE, DLB, load<i32>(o), load<i32>(o + 4), load<i32>(o + 8));
+  if (DEFERRED) {
+    deferredBack(nl);
+  } else {
+    for (let l = 0; l < np; l += 3) {
+      const o = BL + (<usize>l << 2);
+      rowDots3(M, EE, DLB, load<i32>(o), load<i32>(o + 4), load<i32>(o + 8));
+    }
   }
   // softmax backward: dl = a ⊙ (dA − a·dA)
   for (let l = 0; l < nl; l++) {
@@ -1201,12 +1234,247 @@ function relBackAll(nl: i32): void {
       store<f32>(g + o, load<f32>(a + o) * (load<f32>(g + o) - sa));
     }
   }
-  outerSum(GM, EE, AA, LIST, nl);
-  outerSum(GK, SS, DLB, LIST, nl);
+  if (!DEFERRED) outerSum(GM, EE, AA, LIST, nl, RB);
+  outerSum(GK, SS, DLB, LIST, nl, RB);
   for (let l = 0; l < np; l += 3) {
     const o = BL + (<usize>l << 2);
-    combine3(K, DLB, load<i32>(o), load<i32>(o + 4), load<i32>(o + 8), true);
+    combine3(K, DLB, load<i32>(o), load<i32>(o + 4), load<i32>(o + 8), true, RR, RB);
   }
+}
+
+// ---- the deferred path: the relation's products once per example or per item ----
+// Within a step the parameters are fixed (the optimiser runs after the last example), and with
+// dot attention, own relations and l2 / l2sq everything the values M touch is linear in
+// e = p − q + Σₖ aₖ Mₖ. So, with G = M Mᵀ once per step, M·p once per example and M·q once per
+// distinct item of the step (the pre-pass deferredBegin, into DQ):
+//   D² = ‖p − q‖² + 2 a·(M·p − M·q) + aᵀ G a   (clamped at 0 against float32 cancellation)
+// and backward, with ∂D/∂e = c e per side (c = 2·coef for l2sq, coef / D for l2):
+//   dA = c (M·p − M·q + G a)                   (N² per side instead of G·Mᵀ)
+//   ∂p += Σ c (p − q) + Mᵀ w,  w = Σₓ cₓ aₓ   (once per example)
+//   ∂q += −c (p − q) − Mᵀ vᵢ,  vᵢ = Σ c a over the sides of item i (once per item, deferredEnd)
+//   ∂M += w ⊗ p − Σᵢ vᵢ ⊗ qᵢ + H M,  H = Σ c a aᵀ (once per example / item / step)
+// The logits S·Kᵀ, dS = dL·K and ∂K += dLᵀ·S stay per side. The lookup clip's backward is
+// linear for a row of fixed norm, so an item's deferred term goes through it once (without the
+// l2 term, which its sides' own scatter adds). l1 is not linear in e: it keeps the blocked path.
+
+/** out[k] = Wₖ · x over the N rows of W, two rows at a time. */
+function rowsDot(W: usize, x: usize, out: usize): void {
+  let m = 0;
+  for (; m + 1 < NM; m += 2) {
+    const k0 = W + <usize>m * RB, k1 = k0 + RB;
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
+    for (let c: usize = 0; c < RB; c += 16) {
+      const v = v128.load(x + c);
+      a0 = fmadd(a0, v128.load(k0 + c), v);
+      a1 = fmadd(a1, v128.load(k1 + c), v);
+    }
+    store<f32>(out + (<usize>m << 2), hsum(a0));
+    store<f32>(out + (<usize>m << 2) + 4, hsum(a1));
+  }
+  if (m < NM) {
+    const k0 = W + <usize>m * RB;
+    let a0 = f32x4.splat(0);
+    for (let c: usize = 0; c < RB; c += 16) a0 = fmadd(a0, v128.load(k0 + c), v128.load(x + c));
+    store<f32>(out + (<usize>m << 2), hsum(a0));
+  }
+}
+
+/** g += sign · Mᵀ w (a row) and ∂Mₖ += sign · wₖ x (w: an N-vector; x, g: rows). */
+function memFold(w: usize, x: usize, g: usize, sign: f32): void {
+  for (let c: usize = 0; c < RB; c += 16) {
+    const xv = f32x4.mul(v128.load(x + c), f32x4.splat(sign));
+    let acc = f32x4.splat(0);
+    let mr = M + c, gr = GM + c;
+    for (let k = 0; k < NM; k++, mr += RB, gr += RB) {
+      const wk = v128.load32_splat(w + (<usize>k << 2));
+      acc = fmadd(acc, wk, v128.load(mr));
+      v128.store(gr, fmadd(v128.load(gr), wk, xv));
+    }
+    v128.store(g + c, sign > 0 ? f32x4.add(v128.load(g + c), acc) : f32x4.sub(v128.load(g + c), acc));
+  }
+}
+
+/** Start of a step on the deferred path: G = M Mᵀ, H = 0, and per touched item M·q and v = 0. */
+function deferredBegin(nQ: i32): void {
+  VOFF = <usize>NITEMS * NB;
+  let n = 0;
+  memory.fill(GG, 0, <usize>NM * NB);
+  memory.fill(HH, 0, <usize>NM * NB);
+  for (let k = 0; k < NM; k++) {
+    const mk = M + <usize>k * RB;
+    for (let j = 0; j <= k; j++) {
+      const g = hsum(rowDot(mk, M + <usize>j * RB));
+      store<f32>(GG + <usize>k * NB + (<usize>j << 2), g);
+      store<f32>(GG + <usize>j * NB + (<usize>k << 2), g);
+    }
+  }
+  for (let r = 0; r < nQ; r++) {
+    const i = load<i32>(TOUCHQ + (<usize>r << 2));
+    const raw = Q + <usize>i * RB;
+    let q = raw;
+    if (LOOKUP) {
+      lookUp(raw, DS0);
+      q = DS0;
+    }
+    if (LOOKUP) {
+      rowsDot(M, q, DQ + <usize>i * NB);
+    } else {
+      // three items at a time (the last tile padded by repeating an item)
+      store<i32>(BL + (<usize>n << 2), i);
+      n++;
+      if (n == 3 || r == nQ - 1) {
+        for (let l = n; l < 3; l++) store<i32>(BL + (<usize>l << 2), i);
+        rowDots3(M, Q, DQ, load<i32>(BL), load<i32>(BL + 4), load<i32>(BL + 8));
+        n = 0;
+      }
+    }
+    memory.fill(DQ + <usize>i * NB + VOFF, 0, NB);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function rowDot(x: usize, y: usize): v128 {
+  let acc = f32x4.splat(0);
+  for (let c: usize = 0; c < RB; c += 16) acc = fmadd(acc, v128.load(x + c), v128.load(y + c));
+  return acc;
+}
+
+/**
+ * End of a step on the deferred path: each touched item's ∂q −= Mᵀ v and ∂M −= v ⊗ q (three
+ * items at a time, BL listing them, padded with a zero item); then ∂M += H M.
+ */
+function deferredEnd(nQ: i32): void {
+  // the zero item: v = 0 (UT's row 0 is free now), q = 0 (a zeroed row of RR)
+  const zv = UT, zq = sideRow(RR, 2);
+  memory.fill(zv, 0, NB);
+  memory.fill(zq, 0, RB);
+  let n = 0;
+  for (let r = 0; r < nQ; r++) {
+    const i = load<i32>(TOUCHQ + (<usize>r << 2));
+    const v = DQ + <usize>i * NB + VOFF;
+    let any = false;
+    for (let k = 0; k < NM; k++) if (load<f32>(v + (<usize>k << 2)) != 0) any = true;
+    if (!any) continue;
+    store<i32>(BL + (<usize>n << 2), i);
+    n++;
+    if (n == 3) {
+      itemsBack3(3);
+      n = 0;
+    }
+  }
+  if (n > 0) itemsBack3(n);
+  // rows 0–2 of SS, EE and RR served as scratch: the zero side's rows (the blocked path's
+  // padding) are 0 again
+  memory.fill(sideRow(SS, SIDES), 0, RB);
+  memory.fill(sideRow(EE, SIDES), 0, RB);
+  memory.fill(sideRow(RR, SIDES), 0, RB);
+  for (let k = 0; k < NM; k++) {
+    const h = HH + <usize>k * NB, gk = GM + <usize>k * RB;
+    for (let c: usize = 0; c < RB; c += 16) {
+      let acc = f32x4.splat(0);
+      let mr = M + c;
+      for (let j = 0; j < NM; j++, mr += RB) acc = fmadd(acc, v128.load32_splat(h + (<usize>j << 2)), v128.load(mr));
+      v128.store(gk + c, f32x4.add(v128.load(gk + c), acc));
+    }
+  }
+}
+
+/** deferredEnd for the n (≤ 3) items listed at BL: rows of SS (q, clipped with lookup) and EE (∂q). */
+function itemsBack3(n: i32): void {
+  const zv = UT, zq = sideRow(RR, 2);
+  let v0 = zv, v1 = zv, v2 = zv, q0 = zq, q1 = zq, q2 = zq;
+  for (let l = 0; l < n; l++) {
+    const i = load<i32>(BL + (<usize>l << 2));
+    const raw = Q + <usize>i * RB;
+    let q = raw;
+    if (LOOKUP) {
+      store<f32>(side4(NRM, l), lookUp(raw, sideRow(SS, l)));
+      q = sideRow(SS, l);
+    }
+    const v = DQ + <usize>i * NB + VOFF;
+    if (l == 0) { v0 = v; q0 = q; } else if (l == 1) { v1 = v; q1 = q; } else { v2 = v; q2 = q; }
+  }
+  const d0 = sideRow(EE, 0), d1 = sideRow(EE, 1), d2 = sideRow(EE, 2);
+  for (let c: usize = 0; c < RB; c += 16) {
+    const x0 = v128.load(q0 + c), x1 = v128.load(q1 + c), x2 = v128.load(q2 + c);
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0);
+    let mr = M + c, gr = GM + c;
+    for (let k = 0; k < NM; k++, mr += RB, gr += RB) {
+      const o = <usize>k << 2;
+      const w0 = v128.load32_splat(v0 + o), w1 = v128.load32_splat(v1 + o), w2 = v128.load32_splat(v2 + o);
+      const mv = v128.load(mr);
+      a0 = fmadd(a0, w0, mv);
+      a1 = fmadd(a1, w1, mv);
+      a2 = fmadd(a2, w2, mv);
+      const t = f32x4.add(f32x4.add(f32x4.mul(w0, x0), f32x4.mul(w1, x1)), f32x4.mul(w2, x2));
+      v128.store(gr, f32x4.sub(v128.load(gr), t));
+    }
+    v128.store(d0 + c, f32x4.neg(a0));
+    v128.store(d1 + c, f32x4.neg(a1));
+    v128.store(d2 + c, f32x4.neg(a2));
+  }
+  for (let l = 0; l < n; l++) {
+    const i = load<i32>(BL + (<usize>l << 2));
+    const raw = Q + <usize>i * RB;
+    const q = LOOKUP ? sideRow(SS, l) : raw;
+    scatter(GQ + <usize>i * RB, raw, sideRow(EE, l), q, LOOKUP ? load<f32>(side4(NRM, l)) : 0, 0);
+  }
+}
+
+/** Deferred path: p − q of side x into EE, y = M·p − M·q + G a into UT (G a there already); returns D. */
+function eDeferred(x: i32): f32 {
+  const pp = PP;
+  const q = <usize>load<u32>(side4(QP, x));
+  const e = sideRow(EE, x);
+  let acc = f32x4.splat(0);
+  for (let c: usize = 0; c < RB; c += 16) {
+    const v = f32x4.sub(v128.load(pp + c), v128.load(q + c));
+    v128.store(e + c, v);
+    acc = fmadd(acc, v, v);
+  }
+  const a = sideN(AA, x), y = sideN(UT, x);
+  const mq = <usize>load<u32>(side4(DQP, x));
+  let au = f32x4.splat(0), ay = f32x4.splat(0);
+  for (let o: usize = 0; o < NB; o += 16) {
+    const t = v128.load(y + o); // G a (attendAll)
+    const u = f32x4.sub(v128.load(MPV + o), v128.load(mq + o));
+    const yv = f32x4.add(u, t);
+    v128.store(y + o, yv);
+    const av = v128.load(a + o);
+    au = fmadd(au, av, u);
+    ay = fmadd(ay, av, yv);
+  }
+  let s = hsum(acc) + (hsum(au) + hsum(ay));
+  if (s < 0) s = 0;
+  return DIST == 0 ? Mathf.sqrt(s + L2_DISTANCE_EPS) : s;
+}
+
+/**
+ * Deferred path, backward of the nl sides at LIST: dA = c y into DLB, then c a into UT; w, each
+ * item's v and H gather c a.
+ */
+function deferredBack(nl: i32): void {
+  memory.fill(WV, 0, NB);
+  for (let l = 0; l < nl; l++) {
+    const x = load<i32>(LIST + (<usize>l << 2));
+    const cv = f32x4.splat(load<f32>(side4(CX, x)));
+    const a = sideN(AA, x), y = sideN(UT, x), da = sideN(DLB, x);
+    const v = <usize>load<u32>(side4(DQP, x)) + VOFF;
+    for (let o: usize = 0; o < NB; o += 16) {
+      v128.store(da + o, f32x4.mul(cv, v128.load(y + o)));
+      const ca = f32x4.mul(cv, v128.load(a + o));
+      v128.store(y + o, ca);
+      v128.store(WV + o, f32x4.add(v128.load(WV + o), ca));
+      v128.store(v + o, f32x4.add(v128.load(v + o), ca));
+    }
+  }
+  // H += Σₓ (c a)ₓ ⊗ aₓ, an outer product summed over the sides (rows of N-vectors)
+  outerSum(HH, AA, UT, LIST, nl, NB);
+}
+
+/** Deferred path, end of an example's backward: ∂p += Mᵀ w, ∂M += w ⊗ p. */
+function deferredExample(): void {
+  memFold(WV, PP, GPL, 1);
 }
 
 /** Forward and (when some triplet contributes) backward of one example; returns its loss (no l2 term). */
@@ -1222,6 +1490,7 @@ function example(u: i32, i: i32, negs: usize): f32 {
     const row = x == 0 ? i : load<i32>(negs + (<usize>(x - 1) << 2));
     const raw = Q + <usize>row * RB;
     store<u32>(side4(RAWQ, x), <u32>raw);
+    if (DEFERRED) store<u32>(side4(DQP, x), <u32>(DQ + <usize>row * NB));
     if (LOOKUP) {
       const qc = sideRow(QC, x);
       store<f32>(side4(NRM, x + 1), lookUp(raw, qc));
@@ -1244,7 +1513,8 @@ function example(u: i32, i: i32, negs: usize): f32 {
       if (x < SIDES) attend1(x);
     }
   }
-  const d0 = eSide(0, NM > 0 ? RR : 0);
+  const dfr = DEFERRED;
+  const d0 = dfr ? eDeferred(0) : eSide(0, NM > 0 ? RR : 0);
   store<f32>(DI, d0);
   let best = -1; // largest positive hinge
   let bestH: f32 = 0;
@@ -1252,7 +1522,7 @@ function example(u: i32, i: i32, negs: usize): f32 {
   let topH: f32 = -Infinity;
   for (let t = 0; t < NEG; t++) {
     const x = t + 1;
-    const dx = eSide(x, NM > 0 ? (COPY ? RR : sideRow(RR, x)) : 0);
+    const dx = dfr ? eDeferred(x) : eSide(x, NM > 0 ? (COPY ? RR : sideRow(RR, x)) : 0);
     store<f32>(side4(DI, x), dx);
     const h = MARGIN + d0 - dx;
     store<f32>(side4(HG, t), h);
@@ -1393,6 +1663,7 @@ function example(u: i32, i: i32, negs: usize): f32 {
       embed(0, DS0);
     } else if (BLOCKED && ATT == 0) {
       relBackAll(nl);
+      if (dfr) deferredExample();
     } else {
       let l = 0;
       for (; l + 1 < nl; l += 2) {
@@ -1499,11 +1770,14 @@ export function step(users: usize, pos: usize, negs: usize, count: i32): f64 {
     }
   }
   if (NM > 0 && ATT != 0) prepareKeys();
+  DEFERRED = DEFER && BLOCKED && ATT == 0 && !COPY && NM > 0 && DIST != 2;
+  if (DEFERRED) deferredBegin(nQ);
   let loss: f64 = 0;
   for (let x = 0; x < count; x++) {
     const o = <usize>x << 2;
     loss += <f64>example(load<i32>(users + o), load<i32>(pos + o), negs + (<usize>(x * NEG) << 2));
   }
+  if (DEFERRED) deferredEnd(nQ);
   PW1 *= <f64>B1;
   PW2 *= <f64>B2;
   const bc1 = <f32>(1 - PW1);

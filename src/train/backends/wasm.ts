@@ -33,8 +33,10 @@ export interface TrainExports {
   setLearningRate(lr: number): void;
   /** Attention 0 = dot, 1 = cosine, 2 = fit, 3 = fit-hard; σ; τₐ; relation centering 0 / 1; rate scale of P and Q. */
   setAttention(att: number, scale: number, temperature: number, center: number, embeddingLearningRateScale: number): void;
-  /** 1 = the blocked path for dot attention with own relations (default), 0 = sides two at a time. */
+  /** 1 = the blocked path for dot attention with own relations, 0 = sides two at a time. */
   setBlocked(on: number): void;
+  /** 1 = the deferred variant of the blocked path (l2 / l2sq; the default), with this instance's per-item buffer. */
+  setDeferred(on: number, dq: number): void;
   steps(): number;
   step(users: number, pos: number, negs: number, count: number): number;
   /** D(u, i) with the pair's own attention (the pair forward alone; for cross-checks). */
@@ -71,6 +73,8 @@ export interface SharedLayout {
 export interface WorkLayout {
   gp: number; gq: number; gk: number; gm: number;
   stampP: number; stampQ: number; touchP: number; touchQ: number; scratch: number;
+  /** The deferred path's per-item buffer (numItems × 2 N-vectors; 0 on the other paths). */
+  dq: number;
 }
 
 /**
@@ -86,6 +90,21 @@ export interface TrainLayout {
   dimPadded: number;
   shared: SharedLayout;
   work: WorkLayout[];
+}
+
+/**
+ * Whether the WASM kernel takes the deferred path (`kernelPath` 'deferred', the default): dot
+ * attention, the sides' own relations, a memory, and l2 or l2sq (l1 is not linear in e; such
+ * examples run on the blocked path).
+ *
+ * @example
+ * ```ts
+ * usesDeferredPath({ ...cfg, distance: 'l1' }); // false
+ * ```
+ */
+export function usesDeferredPath(cfg: TripletKernelConfig): boolean {
+  return (cfg.kernelPath ?? 'deferred') === 'deferred' && cfg.numMemories > 0 && cfg.distance !== 'l1' &&
+    cfg.negativeRelation !== 'copy' && attentionCode(cfg.attention) === 0;
 }
 
 /** Largest memory a 32-bit WebAssembly module can address (pages). */
@@ -137,6 +156,7 @@ export function instantiateTrainer(module: WebAssembly.Module, memory: WebAssemb
     cfg.embeddingLearningRateScale ?? 1,
   );
   ex.setBlocked(cfg.kernelPath === 'pairs' ? 0 : 1);
+  ex.setDeferred(layout.work[w].dq !== 0 ? 1 : 0, layout.work[w].dq);
   const s = layout.shared;
   ex.setParams(s.P, s.Q, s.K, s.M, s.s1p, s.s2p, s.s1q, s.s2q, s.s1k, s.s2k, s.s1m, s.s2m);
   const o = layout.work[w];
@@ -177,8 +197,11 @@ export class WasmTrainMemory {
     const stateSets = cfg.optimizer === 'sgd' ? 0 : adam ? 2 : 1;
     // an upper bound of everything, checked before any memory is reserved
     const paramBytes = rowsBytes(cfg.numUsers + cfg.numItems + 2 * n);
-    const scratchBound = 4 * ((k + 2) * (10 * dp + 3 * n + 72) + 8 * dp + 4 * n) + 4096;
-    const workBytes = paramBytes + 8 * (cfg.numUsers + cfg.numItems) + scratchBound;
+    const nb = 4 * (n + 4); // bytes of an N-vector, rounded up to 16
+    const scratchBound = 4 * ((k + 2) * (10 * dp + 3 * n + 72) + 8 * dp + 4 * n) + (k + 4 + 2 * n) * nb + 4096;
+    const deferred = usesDeferredPath(cfg);
+    const dqBytes = deferred ? 2 * nb * cfg.numItems : 0;
+    const workBytes = paramBytes + 8 * (cfg.numUsers + cfg.numItems) + scratchBound + dqBytes;
     const total = 65536 + paramBytes * (1 + stateSets) + workers * workBytes;
     if (total > (MAX_PAGES - 16) * WASM_PAGE) {
       throw new LrmlError('TOO_LARGE', `training state needs about ${Math.ceil(total / 2 ** 20)} MiB, more than a 32-bit WebAssembly memory holds (4 GiB): use the ts backend or a smaller dim`);
@@ -203,6 +226,7 @@ export class WasmTrainMemory {
         stampP: al.alloc(4 * cfg.numUsers), stampQ: al.alloc(4 * cfg.numItems),
         touchP: al.alloc(4 * cfg.numUsers), touchQ: al.alloc(4 * cfg.numItems),
         scratch: al.alloc(scratchBytes),
+        dq: deferred ? al.alloc(dqBytes) : 0,
       });
     }
     al.commit();
