@@ -6,6 +6,7 @@
 #   sh tune/15-pair-relation/ml1m/run-arms.sh "1 2 3" "cml lrml-dot lrml-fit"
 # Models land in the git-ignored tune/15-pair-relation/ml1m/models/.
 set -e
+. tune/15-pair-relation/arms.sh
 SEEDS=${1:-"1 2 3"}; ARMS=${2:-"cml lrml-dot lrml-fit"}
 D=${ML1M_DIR:-../shared/data/ml-1m}
 O=tune/15-pair-relation/ml1m/models
@@ -14,14 +15,7 @@ for seed in $SEEDS; do
   for arm in $ARMS; do
     out="$O/ml1m-$arm-$seed.lrml"
     [ -f "$out" ] && continue
-    case $arm in
-      cml) flags="--family cml --preset softmax --eval-every 5" ;;
-      lrml-dot) flags="--family lrml --eval-every 4" ;;
-      lrml-cosine) flags="--family lrml --attention cosine --attention-scale 10 --eval-every 4" ;;
-      lrml-cosine3) flags="--family lrml --attention cosine --attention-scale 3 --eval-every 4" ;;
-      lrml-fit) flags="--family lrml --attention fit --attention-tau 0.1 --eval-every 4" ;;
-      *) echo "unknown arm $arm" >&2; exit 2 ;;
-    esac
+    arm_flags "$arm"
     echo "== $(date -u +%H:%M:%S) $arm seed $seed"
     # shellcheck disable=SC2086
     node bin/lrml.js train --data "$D/ml-1m.valid-train.pairs.gz" $flags --seed "$seed" --threads 1 \

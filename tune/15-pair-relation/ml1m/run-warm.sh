@@ -7,6 +7,7 @@
 #   sh tune/15-pair-relation/ml1m/run-warm.sh "1 2 3" "cml-more warm-dot warm-fit"
 # EPOCHS (default 12) and LR (default 0.002) set the extra training.
 set -e
+. tune/15-pair-relation/arms.sh
 SEEDS=${1:-"1 2 3"}; ARMS=${2:-"cml-more warm-dot warm-fit"}
 EPOCHS=${EPOCHS:-12}; LR=${LR:-0.002}
 D=${ML1M_DIR:-../shared/data/ml-1m}
@@ -17,14 +18,7 @@ for seed in $SEEDS; do
   for arm in $ARMS; do
     out="$O/ml1m-$arm-$seed.lrml"
     [ -f "$out" ] && continue
-    case $arm in
-      cml-more) flags="--family cml --preset softmax" ;;
-      warm-dot) flags="--family lrml --embed-lr-scale 0" ;;
-      warm-cos10) flags="--family lrml --embed-lr-scale 0 --attention cosine --attention-scale 10" ;;
-      warm-cos3) flags="--family lrml --embed-lr-scale 0 --attention cosine --attention-scale 3" ;;
-      warm-fit) flags="--family lrml --embed-lr-scale 0 --attention fit --attention-tau 0.1" ;;
-      *) echo "unknown arm $arm" >&2; exit 2 ;;
-    esac
+    arm_flags "$arm"
     echo "== $(date -u +%H:%M:%S) $arm seed $seed"
     # shellcheck disable=SC2086
     node bin/lrml.js train --data "$D/ml-1m.valid-train.pairs.gz" $flags --init-from "$base" --seed "$seed" \

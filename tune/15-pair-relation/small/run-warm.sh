@@ -5,10 +5,11 @@
 # same CML model trained for the same extra epochs at the same rate (`cml-more`).
 # Usage (repository root, after make-splits.sh and run-arms.sh … "cml"):
 #   sh tune/15-pair-relation/small/run-warm.sh ml100k "1 2 3" "cml-more warm-dot warm-cos10 warm-fit"
-# EPOCHS (default 12) and LR (default 0.0005) set the extra training; models land in splits/models/.
+# EPOCHS (default 12) and LR (default 0.002) set the extra training; models land in splits/models/.
 set -e
+. tune/15-pair-relation/arms.sh
 DS=$1; SEEDS=${2:-"1 2 3"}; ARMS=${3:-"cml-more warm-dot warm-cos10 warm-fit"}
-EPOCHS=${EPOCHS:-12}; LR=${LR:-0.0005}
+EPOCHS=${EPOCHS:-12}; LR=${LR:-0.002}
 S=tune/15-pair-relation/small/splits
 for seed in $SEEDS; do
   base="$S/models/$DS-cml-$seed.lrml"
@@ -16,17 +17,7 @@ for seed in $SEEDS; do
   for arm in $ARMS; do
     out="$S/models/$DS-$arm-$seed.lrml"
     [ -f "$out" ] && continue
-    case $arm in
-      cml-more) flags="--family cml --preset softmax" ;;
-      warm-dot) flags="--family lrml --embed-lr-scale 0" ;;
-      warm-dot-c) flags="--family lrml --embed-lr-scale 0 --relation-centering" ;;
-      warm-cos10) flags="--family lrml --embed-lr-scale 0 --attention cosine --attention-scale 10" ;;
-      warm-cos10-c) flags="--family lrml --embed-lr-scale 0 --attention cosine --attention-scale 10 --relation-centering" ;;
-      warm-cos3) flags="--family lrml --embed-lr-scale 0 --attention cosine --attention-scale 3" ;;
-      warm-fit) flags="--family lrml --embed-lr-scale 0 --attention fit --attention-tau 0.1" ;;
-      warm-fit-c) flags="--family lrml --embed-lr-scale 0 --attention fit --attention-tau 0.1 --relation-centering" ;;
-      *) echo "unknown arm $arm" >&2; exit 2 ;;
-    esac
+    arm_flags "$arm"
     # shellcheck disable=SC2086
     node bin/lrml.js train --data "$S/$DS.valid-train.tsv" $flags --init-from "$base" --seed "$seed" \
       --epochs "$EPOCHS" --learning-rate "$LR" --eval-every 1 \
