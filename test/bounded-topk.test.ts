@@ -15,7 +15,7 @@ const NUM_ITEMS = BOUNDED_MIN_ITEMS + 808; // 9,000: past the threshold
 const NUM_USERS = 40;
 
 /** An LRML model on a clustered catalogue; `keyScale` sets how far the attention is from uniform. */
-function model(options: Partial<TripletOptions>, keyScale: number, seed = 11): TripletModel {
+function model(options: Partial<TripletOptions>, keyScale: number, seed = 11, memScale = 0.1): TripletModel {
   const o: TripletOptions = { ...LRML_DEFAULTS, dim: 12, numMemories: 5, ...options };
   const rng = new Rng(seed);
   const d = o.dim;
@@ -26,7 +26,7 @@ function model(options: Partial<TripletOptions>, keyScale: number, seed = 11): T
   for (let i = 100; i < 140; i++) Q.copyWithin(i * d, (i + 4000) * d, (i + 4001) * d);
   const n = o.numMemories;
   const K = Float32Array.from({ length: n * d }, () => rng.normal() * keyScale);
-  const M = Float32Array.from({ length: n * d }, () => rng.normal() * 0.1);
+  const M = Float32Array.from({ length: n * d }, () => rng.normal() * memScale);
   return new TripletModel('lrml', NUM_USERS, NUM_ITEMS, o, { P, Q, K, M });
 }
 
@@ -67,9 +67,9 @@ function counting(m: LoadedModel): { m: LoadedModel; scored: () => number } {
 }
 
 for (const distance of ['l2', 'l2sq'] as const) {
-  for (const clip of ['lookup', 'rows'] as const) {
-    test(`scoreBounds hold every item's score (${distance}, clip ${clip})`, () => {
-      const mod = model({ distance, clip }, 0.5);
+  for (const [clip, memScale] of [['lookup', 0.1], ['rows', 0.1], ['none', 3]] as const) {
+    test(`scoreBounds hold every item's score (${distance}, clip ${clip}, memory values ~ ${memScale}·normal)`, () => {
+      const mod = model({ distance, clip }, clip === 'none' ? 0.05 : 0.5, 11, memScale);
       const lower = new Float32Array(NUM_ITEMS);
       const upper = new Float32Array(NUM_ITEMS);
       const scores = new Float32Array(NUM_ITEMS);

@@ -144,28 +144,28 @@ export async function* recommendationTextParallel(
     w.postMessage({ block: b, users: list, ids } satisfies RecommendWorkerTask, [list.buffer as ArrayBuffer]);
   };
   const active = new Set<Worker>();
-  for (let x = 0; x < t; x++) {
-    const w = startWorker(input);
-    active.add(w);
-    w.on('message', (msg: RecommendWorkerMessage) => {
-      if (msg.type === 'ready') give(w);
-      else if (msg.type === 'block') {
-        texts.set(msg.block, msg.text);
-        give(w);
-      } else failure ??= msg.code !== null ? new LrmlError(msg.code, msg.message) : new Error(msg.message);
-      notify();
-    });
-    w.on('error', (e) => {
-      failure ??= e;
-      notify();
-    });
-    w.on('exit', (code) => {
-      active.delete(w);
-      if (code !== 0) failure ??= new LrmlError('INTERNAL', `recommend worker exited with code ${code} before finishing`);
-      notify();
-    });
-  }
   try {
+    for (let x = 0; x < t; x++) {
+      const w = startWorker(input);
+      active.add(w);
+      w.on('message', (msg: RecommendWorkerMessage) => {
+        if (msg.type === 'ready') give(w);
+        else if (msg.type === 'block') {
+          texts.set(msg.block, msg.text);
+          give(w);
+        } else failure ??= msg.code !== null ? new LrmlError(msg.code, msg.message) : new Error(msg.message);
+        notify();
+      });
+      w.on('error', (e) => {
+        failure ??= e;
+        notify();
+      });
+      w.on('exit', (code) => {
+        active.delete(w);
+        if (code !== 0) failure ??= new LrmlError('INTERNAL', `recommend worker exited with code ${code} before finishing`);
+        notify();
+      });
+    }
     while (emitted < blocks) {
       if (failure !== null) throw failure;
       const text = texts.get(emitted);

@@ -217,8 +217,12 @@ class WasmScorer implements Scorer {
       this.v[j] = x;
       vv += x * x;
     }
+    // the rounding of scoreAll's expanded distance also grows with ‖r‖² ≤ (‖r̄‖ + diam)²: widen by it too
+    let rr = 0;
+    for (let j = 0; j < d; j++) rr += rMean[j] * rMean[j];
+    const reach = Math.sqrt(rr) + diameter;
     const o = this.boundOff;
-    this.ex.boundsAll(numItems, o.v, vv, pp, Math.sqrt(beta2) * (1 + 1e-6), diameter, BOUND_TOLERANCE, o.qn, o.lower, o.upper);
+    this.ex.boundsAll(numItems, o.v, vv, pp, Math.sqrt(beta2) * (1 + 1e-6), diameter, BOUND_TOLERANCE * (1 + reach * reach), o.qn, o.lower, o.upper);
     lower.set(this.lowerOut.subarray(0, numItems));
     upper.set(this.upperOut.subarray(0, numItems));
     return true;

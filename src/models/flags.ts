@@ -33,7 +33,7 @@ const ALL: readonly FamilyFlag[] = [
   { flag: '--l2 <x>', option: 'l2', type: 'number', description: 'L2 regularisation weight' },
   { flag: '--init-scale <x>', option: 'initScale', type: 'number', description: 'std of the embedding initialisation' },
   { flag: '--memory-init-scale <x>', option: 'memoryInitScale', type: 'number', description: 'std of the memory initialisation' },
-  { flag: '--threads <n>', option: 'threads', type: 'integer', description: 'lrml, cml: worker threads of the training (> 1: Hogwild, not deterministic); ease: threads of the inverse, auto = one per core (the same weights for any count)' },
+  { flag: '--threads <n>', option: 'threads', type: 'integer', description: 'lrml, cml: worker threads of the training (> 1: Hogwild, not deterministic); ease: threads of the inverse (default: one per core; the same weights for any count)' },
   { flag: '--backend <b>', option: 'backend', type: 'string', description: 'training kernel: auto | wasm | ts' },
   { flag: '--history-length <n>', option: 'historyLength', type: 'integer', description: 'hlr: at most this many of the user\'s items make the history' },
   { flag: '--history-temperature <x>', option: 'historyTemperature', type: 'number', description: 'hlr: temperature of the target–history attention' },
