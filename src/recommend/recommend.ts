@@ -378,7 +378,7 @@ export function recommendEach(m: LoadedModel, userIds: Iterable<string> | null, 
   searchMode(m, options);
   function* each(): Generator<Recommendations> {
     if (userIds === null) {
-      for (let u = 0; u < m.users.size; u++) yield recommend(m, m.users.id(u), options);
+      for (let u = 0; u < m.users.size; u++) yield recommendUserIndex(m, u, m.users.id(u), options);
       return;
     }
     for (const id of userIds) yield recommend(m, id, options);
