@@ -14,7 +14,7 @@ import type { TripletKernelConfig, TripletParams } from '../src/kernels/types.js
 import { clipToBall, unitBallScale } from '../src/kernels/clip.js';
 import { adagradUpdate, adamSecondMomentScale, adamStepSize, adamUpdate, sgdUpdate } from '../src/kernels/optim.js';
 import { PairState, PairUser, pairDistance } from '../src/kernels/pair.js';
-import { LrmlTsStep } from '../src/kernels/lrml-impl.js';
+import { LrmlTsStep, slotCosineSquares } from '../src/kernels/lrml-impl.js';
 import { TouchedRows } from '../src/kernels/touched.js';
 import { instantiateTrainer, WasmTrainMemory } from '../src/train/backends/wasm.js';
 import { FINGERPRINT_CONFIGS, fingerprintConfig, kernelFingerprint, type KernelFingerprint } from './kernel-fingerprint.js';
@@ -195,6 +195,53 @@ test('WASM and TypeScript kernels agree with the cosine / fit / fit-hard attenti
   for (const over of ATTENTION_COMBOS) worst = Math.max(worst, await crossCheck(over));
   for (const over of SHARP_COMBOS) await crossCheck(over, 1e-5);
   t.diagnostic(`${ATTENTION_COMBOS.length} combinations, largest parameter difference ${worst.toExponential(2)}`);
+});
+
+/**
+ * The slot-diversity term (λ > 0) across attentions, optimisers, losses, paths and clips; with λ
+ * large enough that its gradient is a good part of K's and M's (batches of 60 examples).
+ */
+const SLOT_DIVERSITY_COMBOS: Partial<TripletKernelConfig>[] = [
+  { slotDiversity: 1 },
+  { slotDiversity: 5, kernelPath: 'pairs', distance: 'l2', negatives: 2 },
+  { slotDiversity: 5, kernelPath: 'blocked', distance: 'l1', negatives: 3, dim: 7 },
+  { slotDiversity: 2, attention: 'cosine', attentionScale: 10, clipMemory: true, loss: 'softmax', temperature: 0.2, negatives: 3 },
+  { slotDiversity: 2, attention: 'fit', attentionTemperature: 0.2, relationCentering: true, optimizer: 'adagrad', dim: 6 },
+  { slotDiversity: 0.5, optimizer: 'sgd', learningRate: 0.05, negativeRelation: 'copy', clip: 'lookup', numMemories: 2 },
+  { slotDiversity: 3, embeddingLearningRateScale: 0.5, clipMemory: true, maxKeyNorm: 2 },
+  // the ML-1M shape (LRML d=100, N=20) with the default recipe's loss
+  { slotDiversity: 1, numMemories: 20, dim: 100, learningRate: 2e-3, loss: 'softmax', temperature: 0.25, negatives: 10, clipMemory: true },
+];
+
+test('WASM and TypeScript kernels agree with the slot-diversity term', async (t) => {
+  let worst = 0;
+  for (const over of SLOT_DIVERSITY_COMBOS) worst = Math.max(worst, await crossCheck(over));
+  t.diagnostic(`${SLOT_DIVERSITY_COMBOS.length} combinations, largest parameter difference ${worst.toExponential(2)}`);
+});
+
+test('the WASM slot-diversity piece matches slotCosineSquares of lrml-impl.ts (value and gradient, padded rows)', () => {
+  for (const [numMemories, dim] of [[5, 8], [4, 7], [2, 3], [20, 100]]) {
+    const cfg = config({ numMemories, dim });
+    const params = randomParams(cfg, 61 + dim);
+    // a zero row, and a common direction in the others (cosines far from 0)
+    params.K.fill(0, dim, 2 * dim);
+    for (let c = 2 * dim; c < params.K.length; c++) params.K[c] += 0.2;
+    const mem = WasmTrainMemory.create(cfg, params, 1);
+    const ex = instantiateTrainer(mem.module, mem.memory, cfg, mem.layout, 0);
+    const dp = mem.layout.dimPadded;
+    const gk = mem.layout.work[0].gk;
+    const G = new Float32Array(mem.memory.buffer, gk, numMemories * dp);
+    G.fill(0);
+    const weight = 0.3;
+    const got = ex.slotCosineSquares(mem.layout.shared.K, gk, weight);
+    const g = new Float32Array(numMemories * dim);
+    const want = slotCosineSquares(params.K, numMemories, dim, weight, g, new Float64Array(numMemories), new Float64Array(dim));
+    close([got], [want], 2e-6 * numMemories * numMemories, `N=${numMemories} d=${dim}: S`);
+    for (let k = 0; k < numMemories; k++) {
+      close(G.subarray(k * dp, k * dp + dim), g.subarray(k * dim, k * dim + dim), 2e-6, `N=${numMemories} d=${dim}: gradient of row ${k}`);
+      assert.ok(G.subarray(k * dp + dim, k * dp + dp).every((x) => x === 0), 'padded lanes stay 0');
+    }
+  }
 });
 
 test('embeddingLearningRateScale 0 freezes P and Q (rows and optimiser state) while K and M train (ts and wasm)', async () => {
@@ -379,7 +426,8 @@ test('the default hinge path is bit-for-bit what it was before the loss options 
       // path, the default since, differs by float32 rounding: checked against it below)
       const path: Partial<TripletKernelConfig> = backend === 'wasm' ? { kernelPath: 'pairs' } : {};
       // options absent (older callers), and spelled out with a temperature hinge ignores
-      for (const extra of [{}, { loss: 'hinge', rankWeighting: false, temperature: 0.25 }] as Partial<TripletKernelConfig>[]) {
+      // (and slotDiversity 0: the term off leaves the path bit for bit as it was)
+      for (const extra of [{}, { loss: 'hinge', rankWeighting: false, temperature: 0.25 }, { slotDiversity: 0 }] as Partial<TripletKernelConfig>[]) {
         const got = await kernelFingerprint(createTripletKernel, fingerprintConfig({ ...over, ...extra, ...path }), backend);
         assert.deepEqual(got, want, `${name} ${backend} ${JSON.stringify(extra)}`);
       }

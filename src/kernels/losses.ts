@@ -65,9 +65,10 @@ function positiveFinite(x: unknown): boolean {
 }
 
 /**
- * The first problem with the values of `attention`, `attentionScale`, `attentionTemperature` and
- * `embeddingLearningRateScale` (undefined = their defaults), or null when they are fine: one of
- * {@link ATTENTION_KINDS}, σ and τₐ finite and > 0, the embedding rate scale finite and ≥ 0.
+ * The first problem with the values of `attention`, `attentionScale`, `attentionTemperature`,
+ * `embeddingLearningRateScale` and `slotDiversity` (undefined = their defaults), or null when they
+ * are fine: one of {@link ATTENTION_KINDS}, σ and τₐ finite and > 0, the embedding rate scale and
+ * the slot-diversity λ finite and ≥ 0.
  *
  * @example
  * ```ts
@@ -76,7 +77,7 @@ function positiveFinite(x: unknown): boolean {
  * ```
  */
 export function attentionOptionProblem(
-  o: Partial<Pick<TripletKernelConfig, 'attention' | 'attentionScale' | 'attentionTemperature' | 'embeddingLearningRateScale'>>,
+  o: Partial<Pick<TripletKernelConfig, 'attention' | 'attentionScale' | 'attentionTemperature' | 'embeddingLearningRateScale' | 'slotDiversity'>>,
 ): OptionProblem | null {
   if (o.attention !== undefined && !ATTENTION_KINDS.includes(o.attention)) {
     return { option: 'attention', value: o.attention, expected: `one of ${ATTENTION_KINDS.join(', ')}` };
@@ -90,6 +91,10 @@ export function attentionOptionProblem(
   const e = o.embeddingLearningRateScale;
   if (e !== undefined && !(typeof e === 'number' && Number.isFinite(e) && e >= 0)) {
     return { option: 'embeddingLearningRateScale', value: e, expected: 'a finite number ≥ 0' };
+  }
+  const sd = o.slotDiversity;
+  if (sd !== undefined && !(typeof sd === 'number' && Number.isFinite(sd) && sd >= 0)) {
+    return { option: 'slotDiversity', value: sd, expected: 'a finite number ≥ 0' };
   }
   return null;
 }

@@ -26,6 +26,8 @@
 // (s is then v = p − q for `fit`, whose ds flows as ∂p += dv, ∂q −= dv).
 // After each step: relationCentering subtracts the mean value row from every Mₖ (before the
 // memory clip); embeddingLearningRateScale multiplies the rate of P and Q (0: not updated).
+// slotDiversity λ adds R = λ/(N(N−1)) Σ_{k≠l} [cos²(Kₖ, Kₗ) + cos²(Mₖ, Mₗ)] to the batch loss once
+// per step, its gradient to ∂K, ∂M before their update (slotCosineSquares).
 // Backward of a side with upstream dE = ∂obj/∂e:
 //   ∂p += dE ; ∂q −= dE ; dr = dE
 //   ∂Mₘ += aₘ dr ; daₘ = Mₘ·dr ; dlₘ = aₘ (daₘ − Σₗ aₗ daₗ) ; ∂Kₘ += dlₘ s ; ds = Kᵀ dl
@@ -565,6 +567,61 @@ export function centerRows(X: Float32Array, rows: number, d: number): void {
 }
 
 /**
+ * The ε added to Σx² in the norms of the slot-diversity cosines, ‖x‖ = sqrt(Σx² + ε): a zero row
+ * gives cos = 0 and a finite gradient (the WASM kernel's `SLOT_EPS`).
+ *
+ * @example
+ * ```ts
+ * const n = Math.sqrt(sumOfSquares + SLOT_DIVERSITY_EPS);
+ * ```
+ */
+export const SLOT_DIVERSITY_EPS = 1e-8;
+
+/**
+ * S = Σ_{k≠l} cos²(Xₖ, Xₗ) over the `rows` rows of X (rows × d), cos(a, b) = a·b / (‖a‖ ‖b‖)
+ * with ‖x‖ = sqrt(Σx² + {@link SLOT_DIVERSITY_EPS}); when G is given, adds `weight` · ∂S/∂X into
+ * it: ∂S/∂Xₖ = 4 Σ_{l≠k} cosₖₗ (Xₗ / (‖Xₖ‖ ‖Xₗ‖) − cosₖₗ Xₖ / ‖Xₖ‖²) (each row's gradient summed
+ * in Float64, rounded into G once per entry). `norms` (≥ rows) and `acc` (≥ d) are scratch.
+ * The `slotDiversity` term of a step is λ/(N(N−1)) · (S(K) + S(M)).
+ *
+ * @example
+ * ```ts
+ * const s = slotCosineSquares(K, n, d, lambda / (n * (n - 1)), gradK, new Float64Array(n), new Float64Array(d));
+ * ```
+ */
+export function slotCosineSquares(X: Float32Array, rows: number, d: number, weight: number, G: Float32Array | null, norms: Float64Array, acc: Float64Array): number {
+  for (let k = 0; k < rows; k++) {
+    let ss = 0;
+    for (let c = 0; c < d; c++) ss += X[k * d + c] * X[k * d + c];
+    norms[k] = Math.sqrt(ss + SLOT_DIVERSITY_EPS);
+  }
+  let total = 0;
+  for (let k = 0; k < rows; k++) {
+    const ok = k * d;
+    const nk = norms[k];
+    acc.fill(0, 0, d);
+    let self = 0;
+    for (let l = 0; l < rows; l++) {
+      if (l === k) continue;
+      const ol = l * d;
+      let dot = 0;
+      for (let c = 0; c < d; c++) dot += X[ok + c] * X[ol + c];
+      const inv = 1 / (nk * norms[l]);
+      const cos = dot * inv;
+      self += cos * cos;
+      const f = cos * inv;
+      for (let c = 0; c < d; c++) acc[c] += f * X[ol + c];
+    }
+    total += self;
+    if (G === null) continue;
+    const w = 4 * weight;
+    const fs = self / (nk * nk);
+    for (let c = 0; c < d; c++) G[ok + c] += w * (acc[c] - fs * X[ok + c]);
+  }
+  return total;
+}
+
+/**
  * One LRML / CML optimiser step per call: gradients summed over the batch's examples
  * ({@link lrmlTripletGrad}), then the optimiser on the touched rows of P and Q and on all of K
  * and M, then clipping.
@@ -577,6 +634,8 @@ export function centerRows(X: Float32Array, rows: number, d: number): void {
  * - clip `rows`: touched P/Q rows scaled to norm ≤ 1 after the update; `clipMemory`: every row of
  *   K and M too (after `relationCentering` when set).
  * - `embeddingLearningRateScale` multiplies the step of P and Q (0: they keep rows and state).
+ * - `slotDiversity` λ > 0: once per step, the gradient of the slot-diversity term joins the
+ *   batch's gradients of K and M before their update, and the term joins the returned loss.
  *
  * Works in place on `params` (the caller's arrays). Deterministic.
  *
@@ -596,6 +655,9 @@ export class LrmlTsStep {
   /** The users and items the current step touches (their rows get the lazy update). */
   protected readonly touchedP: TouchedRows;
   protected readonly touchedQ: TouchedRows;
+  /** Scratch of the slot-diversity term: a norm per slot, a row's gradient. */
+  private readonly slotNorms: Float64Array;
+  private readonly slotAcc: Float64Array;
   /** Optimiser steps taken (Adam's bias correction uses it). */
   t = 0;
   /** Learning rate of the next steps (starts at cfg.learningRate; a schedule changes it). */
@@ -613,12 +675,16 @@ export class LrmlTsStep {
     this.scratch = createLrmlScratch(cfg);
     this.touchedP = new TouchedRows(numUsers);
     this.touchedQ = new TouchedRows(numItems);
+    const diverse = (cfg.slotDiversity ?? 0) > 0;
+    this.slotNorms = new Float64Array(diverse ? numMemories : 0);
+    this.slotAcc = new Float64Array(diverse ? dim : 0);
     this.learningRate = cfg.learningRate;
   }
 
   /**
    * Trains on the examples [offset, offset + count): user users[t], positive pos[t], negatives
-   * neg[t·k .. t·k + k). Returns the summed loss (without the l2 terms, computed before the update).
+   * neg[t·k .. t·k + k). Returns the summed loss (without the l2 terms, with the slot-diversity
+   * term; computed before the update).
    */
   step(users: Int32Array, pos: Int32Array, neg: Int32Array, offset: number, count: number): number {
     const cfg = this.cfg;
@@ -628,8 +694,23 @@ export class LrmlTsStep {
     for (let x = offset; x < offset + count; x++) {
       loss += lrmlTripletGrad(cfg, this.params, users[x], pos[x], neg, x * k, this.grads, this.scratch);
     }
+    loss += this.slotDiversity();
     this.apply(t);
     return loss;
+  }
+
+  /**
+   * `slotDiversity` λ > 0 with N ≥ 2 slots: adds the gradient of R = λ/(N(N−1)) · (S(K) + S(M))
+   * ({@link slotCosineSquares}) to the step's gradients of K and M and returns R (0 when off).
+   */
+  protected slotDiversity(): number {
+    const lambda = this.cfg.slotDiversity ?? 0;
+    const n = this.cfg.numMemories;
+    if (!(lambda > 0) || n < 2) return 0;
+    const d = this.cfg.dim;
+    const w = lambda / (n * (n - 1));
+    const { params: W, grads: G, slotNorms, slotAcc } = this;
+    return w * (slotCosineSquares(W.K, n, d, w, G.K, slotNorms, slotAcc) + slotCosineSquares(W.M, n, d, w, G.M, slotNorms, slotAcc));
   }
 
   /**

@@ -96,6 +96,15 @@ export interface TripletKernelConfig extends AttentionOptions {
    */
   relationCentering?: boolean;
   /**
+   * λ ≥ 0 of the slot-diversity term (default 0 = off), added to the batch loss once per step:
+   * λ · (1/(N(N−1))) · Σ_{k≠l} [cos²(Kₖ, Kₗ) + cos²(Mₖ, Mₗ)] over the rows of the keys and the
+   * memory values (cosine with ‖x‖ = sqrt(Σx² + 1e-8): lrml-impl.ts `SLOT_DIVERSITY_EPS`), so
+   * that the keys (pair-specific attention) and the values (different relations) are pushed
+   * towards mutually orthogonal directions; 0 with fewer than two slots. Its gradient joins the
+   * batch's gradient of K and M before their optimiser update.
+   */
+  slotDiversity?: number;
+  /**
    * Multiplies the learning rate of P and Q (default 1); 0 freezes them: no update and no change
    * of their optimiser state, while K and M train (e.g. from a CML warm start).
    */

@@ -27,6 +27,7 @@ const ALL: readonly FamilyFlag[] = [
   { flag: '--attention-scale <x>', option: 'attentionScale', type: 'number', description: 'σ of --attention cosine: logits in [−σ, σ] (default 10)' },
   { flag: '--attention-tau <x>', option: 'attentionTemperature', type: 'number', description: 'τₐ of --attention fit / fit-hard (default 0.1)' },
   { flag: '--relation-centering', option: 'relationCentering', type: 'boolean', description: 'subtract the mean memory value row after each step: uniform attention then gives r = 0' },
+  { flag: '--slot-diversity <x>', option: 'slotDiversity', type: 'number', description: 'λ ≥ 0 of the slot-diversity term λ·mean over k≠l of cos²(Kₖ, Kₗ) + cos²(Mₖ, Mₗ), once per step (0 = off; docs/lrml.md)' },
   { flag: '--embed-lr-scale <x>', option: 'embeddingLearningRateScale', type: 'number', description: 'multiplies the learning rate of P and Q (0 = frozen, the memory alone trains)' },
   { flag: '--sampler-alpha <x>', option: 'samplerAlpha', type: 'number', description: 'negative sampling ∝ popularity^alpha (0 = uniform)' },
   { flag: '--optimizer <o>', option: 'optimizer', type: 'string', description: 'adam | adagrad | sgd' },

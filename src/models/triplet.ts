@@ -75,6 +75,18 @@ export interface TripletOptions {
    */
   relationCentering: boolean;
   /**
+   * λ ≥ 0 of the slot-diversity term (default 0 = off): λ · (1/(N(N−1))) · Σ_{k≠l} [cos²(Kₖ, Kₗ) +
+   * cos²(Mₖ, Mₗ)] over the memory keys and values, added to the batch loss once per step, so that
+   * keys (pair-specific attention) and values (different relations) are pushed towards mutually
+   * orthogonal directions (issue #19, mechanism 5); refused with numMemories 0.
+   *
+   * @example
+   * ```ts
+   * resolveTripletOptions({ slotDiversity: 1 }, LRML_DEFAULTS);
+   * ```
+   */
+  slotDiversity: number;
+  /**
    * Multiplies the learning rate of the user and item embeddings P and Q (default 1); 0 freezes
    * them (no update, no optimiser state change) while the memory K, M trains.
    *
@@ -148,7 +160,7 @@ export interface TripletOptions {
 /** The option names of {@link TripletOptions}, for validation and the tuner. */
 export const TRIPLET_OPTION_NAMES: readonly (keyof TripletOptions)[] = [
   'dim', 'numMemories', 'margin', 'negativeRelation', 'distance', 'clip', 'clipMemory', 'maxKeyNorm',
-  'attention', 'attentionScale', 'attentionTemperature', 'relationCentering', 'embeddingLearningRateScale', 'l2', 'negatives',
+  'attention', 'attentionScale', 'attentionTemperature', 'relationCentering', 'slotDiversity', 'embeddingLearningRateScale', 'l2', 'negatives',
   'negativeMode', 'loss', 'temperature', 'rankWeighting', 'samplerAlpha', 'optimizer', 'learningRate', 'learningRateSchedule', 'beta1', 'beta2', 'epsilon', 'batchSize',
   'epochs', 'seed', 'initScale', 'memoryInitScale', 'threads', 'backend',
 ];
@@ -176,6 +188,7 @@ export function resolveTripletOptions(given: Partial<TripletOptions>, defaults: 
   numberIn('attentionScale', o.attentionScale, 1e-6, 1e6);
   numberIn('attentionTemperature', o.attentionTemperature, 1e-6, 1e6);
   if (typeof o.relationCentering !== 'boolean') throw badOption('relationCentering', o.relationCentering, 'true or false');
+  numberIn('slotDiversity', o.slotDiversity, 0, 1e6);
   numberIn('embeddingLearningRateScale', o.embeddingLearningRateScale, 0, 1e6);
   numberIn('l2', o.l2, 0, 1e6);
   positiveInt('negatives', o.negatives);
@@ -212,7 +225,7 @@ export function kernelConfig(o: TripletOptions, numUsers: number, numItems: numb
     numUsers, numItems, dim: o.dim, numMemories: o.numMemories, negativeRelation: o.negativeRelation,
     distance: o.distance, clip: o.clip, clipMemory: o.clipMemory, maxKeyNorm: o.maxKeyNorm,
     attention: o.attention, attentionScale: o.attentionScale, attentionTemperature: o.attentionTemperature,
-    relationCentering: o.relationCentering, embeddingLearningRateScale: o.embeddingLearningRateScale, margin: o.margin, l2: o.l2,
+    relationCentering: o.relationCentering, slotDiversity: o.slotDiversity, embeddingLearningRateScale: o.embeddingLearningRateScale, margin: o.margin, l2: o.l2,
     negatives: o.negatives, negativeMode: o.negativeMode, loss: o.loss, temperature: o.temperature,
     rankWeighting: o.rankWeighting, optimizer: o.optimizer,
     learningRate: o.learningRate, beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon,
@@ -436,6 +449,7 @@ export const LRML_DEFAULTS: Readonly<TripletOptions> = Object.freeze({
   attentionScale: DEFAULT_ATTENTION_SCALE,
   attentionTemperature: DEFAULT_ATTENTION_TEMPERATURE,
   relationCentering: false,
+  slotDiversity: 0,
   embeddingLearningRateScale: 1,
   l2: 0,
   negatives: 20,
@@ -542,7 +556,7 @@ export const CML_SOFTMAX: Readonly<Partial<TripletOptions>> = Object.freeze({
 
 /**
  * Attention options that would do nothing, or make a model that never moves, given the rest: with
- * numMemories 0 (CML: no memory) a non-`dot` attention, relationCentering and an embedding rate
+ * numMemories 0 (CML: no memory) a non-`dot` attention, relationCentering, slotDiversity and an embedding rate
  * scale of 0 (P and Q are all that trains); σ given for an attention other than `cosine`, τₐ for
  * one other than `fit` / `fit-hard` (a value other than the default: resolved options, which hold
  * every option, must resolve again). Checked when a model is made, not when a file is read.
@@ -552,6 +566,7 @@ function attentionUseProblem(o: TripletOptions, given: Partial<TripletOptions>, 
     const why = 'with numMemories 0 (cml: no memory, so no attention)';
     if (o.attention !== 'dot') return { option: 'attention', value: o.attention, expected: `"dot" ${why}` };
     if (o.relationCentering) return { option: 'relationCentering', value: true, expected: `false ${why}` };
+    if (o.slotDiversity !== 0) return { option: 'slotDiversity', value: o.slotDiversity, expected: `0 ${why}` };
     if (o.embeddingLearningRateScale === 0) {
       return { option: 'embeddingLearningRateScale', value: 0, expected: 'a number > 0 with numMemories 0 (P and Q are all that trains: at 0 the model never moves)' };
     }

@@ -38,6 +38,9 @@
 // ‖Mₖ‖² (fit), and the logits' terms of ∂K (cosine: −Σ wₖcₖ‖s‖/‖Kₖ‖ · Kₖ) or ∂M (fit: Σ bₖ · Mₖ)
 // that are a multiple of the key row itself gather in KC and are added once before the update.
 // CENTER subtracts the mean value row from M after each update; EMBLR scales the rate of P, Q.
+// SLOTDIV (setSlotDiversity) λ > 0 adds the slot-diversity term λ/(N(N−1)) Σ_{k≠l} [cos²(Kₖ, Kₗ) +
+// cos²(Mₖ, Mₗ)] to the step's loss and its gradient to GK, GM before the update, once per step
+// (lrml-impl.ts slotCosineSquares; SLOT_EPS is its SLOT_DIVERSITY_EPS).
 //
 // The f32x4 helpers, the l2 ε and the row clip come from _common.ts (shared with lrml-score.ts).
 // The exports pairDistance, updateRow and clipRow run one piece (pair forward, optimiser update,
@@ -78,6 +81,9 @@ let ASCALE: f32 = 10; // σ of cosine
 let ATEMP: f32 = 0.1; // τₐ of fit
 let CENTER: bool = false; // relation centering: M rows minus their mean after each update
 let EMBLR: f32 = 1; // learning-rate scale of P and Q (0 = frozen)
+let SLOTDIV: f32 = 0; // λ of the slot-diversity term (0 = off)
+/** ε added to Σx² in the norms of the slot-diversity cosines (lrml-impl.ts: SLOT_DIVERSITY_EPS). */
+const SLOT_EPS: f32 = 1e-8;
 
 // ---- parameters and optimiser state (may be shared) ----
 let P: usize = 0;
@@ -150,6 +156,8 @@ let WV: usize = 0; // deferred path: w = Σₓ cₓ aₓ of the example
 let UT: usize = 0; // deferred path: per side, M·p − M·q + G a (N-vectors)
 let CX: usize = 0; // deferred path: f32 per side, c = ∂D/∂e ÷ e times the side's coefficient
 let DQP: usize = 0; // deferred path: u32 per side, the side's item in DQ
+let DVN: usize = 0; // slot diversity: f32 norm per slot
+let DVA: usize = 0; // slot diversity: the gradient of one row
 let SCRATCH_BYTES: usize = 0;
 
 /** Start of free memory for the host's allocator. */
@@ -204,6 +212,8 @@ export function setShape(d: i32, n: i32, k: i32): void {
   UT = o; o += (sides + 1) * NB;
   CX = o; o += small;
   DQP = o; o += small;
+  DVN = o; o += NB;
+  DVA = o; o += RB;
   SCRATCH_BYTES = o;
 }
 
@@ -257,6 +267,18 @@ export function setAttention(att: i32, scale: f32, temperature: f32, center: i32
   ATEMP = temperature;
   CENTER = center != 0;
   EMBLR = embLr;
+}
+
+/**
+ * Sets λ ≥ 0 of the slot-diversity term (0 = off; src/kernels/types.ts slotDiversity).
+ *
+ * @example
+ * ```ts
+ * ex.setSlotDiversity(cfg.slotDiversity ?? 0); // host side, src/train/backends/wasm.ts
+ * ```
+ */
+export function setSlotDiversity(lambda: f32): void {
+  SLOTDIV = lambda;
 }
 
 /**
@@ -315,6 +337,7 @@ export function setWork(gp: usize, gq: usize, gk: usize, gm: usize, stampP: usiz
   LIST += scratch; GPL += scratch; GQL += scratch; DS0 += scratch; DS1 += scratch; DA0 += scratch; DA1 += scratch;
   KN += scratch; KC += scratch; NS += scratch; CSC += scratch; LG += scratch; DLB += scratch; BL += scratch; GQT += scratch;
   GG += scratch; HH += scratch; MPV += scratch; WV += scratch; UT += scratch; CX += scratch; DQP += scratch;
+  DVN += scratch; DVA += scratch;
   // the zero side of the blocked path: s, a, e and dl rows stay 0 (the tiles only ever store 0 there)
   memory.fill(sideRow(SS, SIDES), 0, RB);
   memory.fill(sideN(AA, SIDES), 0, NB);
@@ -606,6 +629,48 @@ function centerM(): void {
       v128.store(o, f32x4.sub(v128.load(o), mean));
     }
   }
+}
+
+/**
+ * S = Σ_{k≠l} cos²(Xₖ, Xₗ) over the NM padded rows of X, ‖x‖ = sqrt(Σx² + SLOT_EPS), and
+ * G += weight · ∂S/∂X, ∂S/∂Xₖ = 4 Σ_{l≠k} cosₖₗ (Xₗ / (‖Xₖ‖ ‖Xₗ‖) − cosₖₗ Xₖ / ‖Xₖ‖²), a row
+ * at a time (lrml-impl.ts slotCosineSquares, in float32).
+ */
+function slotCosines(X: usize, G: usize, weight: f32): f64 {
+  for (let k = 0; k < NM; k++) store<f32>(DVN + (<usize>k << 2), Mathf.sqrt(rowSq(X + <usize>k * RB, RB) + SLOT_EPS));
+  const w4 = f32x4.splat(4 * weight);
+  let total: f64 = 0;
+  for (let k = 0; k < NM; k++) {
+    const xk = X + <usize>k * RB;
+    const nk = load<f32>(DVN + (<usize>k << 2));
+    memory.fill(DVA, 0, RB);
+    let self: f32 = 0;
+    for (let l = 0; l < NM; l++) {
+      if (l == k) continue;
+      const xl = X + <usize>l * RB;
+      let acc = f32x4.splat(0);
+      for (let c: usize = 0; c < RB; c += 16) acc = fmadd(acc, v128.load(xk + c), v128.load(xl + c));
+      const inv: f32 = 1 / (nk * load<f32>(DVN + (<usize>l << 2)));
+      const cos = hsum(acc) * inv;
+      self += cos * cos;
+      const f = f32x4.splat(cos * inv);
+      for (let c: usize = 0; c < RB; c += 16) v128.store(DVA + c, fmadd(v128.load(DVA + c), f, v128.load(xl + c)));
+    }
+    total += <f64>self;
+    const fs = f32x4.splat(self / (nk * nk));
+    const gk = G + <usize>k * RB;
+    for (let c: usize = 0; c < RB; c += 16) {
+      const g = f32x4.sub(v128.load(DVA + c), f32x4.mul(fs, v128.load(xk + c)));
+      v128.store(gk + c, fmadd(v128.load(gk + c), w4, g));
+    }
+  }
+  return total;
+}
+
+/** The slot-diversity term of this step (λ > 0, NM ≥ 2): its gradient into GK, GM; returns its value. */
+function slotDiversity(): f64 {
+  const w: f64 = <f64>SLOTDIV / (<f64>NM * <f64>(NM - 1));
+  return w * (slotCosines(K, GK, <f32>w) + slotCosines(M, GM, <f32>w));
 }
 
 /**
@@ -1778,6 +1843,7 @@ export function step(users: usize, pos: usize, negs: usize, count: i32): f64 {
     loss += <f64>example(load<i32>(users + o), load<i32>(pos + o), negs + (<usize>(x * NEG) << 2));
   }
   if (DEFERRED) deferredEnd(nQ);
+  if (SLOTDIV > 0 && NM > 1) loss += slotDiversity();
   PW1 *= <f64>B1;
   PW2 *= <f64>B2;
   const bc1 = <f32>(1 - PW1);
@@ -1837,6 +1903,14 @@ export function pairDistance(u: i32, i: i32): f32 {
  */
 export function updateRow(W: usize, G: usize, S1: usize, S2: usize, bytes: usize, lrc: f32, ibc2: f32): f32 {
   return update(W, G, S1, S2, bytes, lrc, ibc2, LR);
+}
+
+/**
+ * Σ_{k≠l} cos²(Xₖ, Xₗ) of the NM padded rows at X, adding weight × its gradient into G: the twin
+ * of slotCosineSquares in src/kernels/lrml-impl.ts.
+ */
+export function slotCosineSquares(X: usize, G: usize, weight: f32): f64 {
+  return slotCosines(X, G, weight);
 }
 
 /** Clips the padded row at W into the ball of radius max: the twin of clipToBall in src/kernels/clip.ts. */

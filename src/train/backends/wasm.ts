@@ -33,6 +33,8 @@ export interface TrainExports {
   setLearningRate(lr: number): void;
   /** Attention 0 = dot, 1 = cosine, 2 = fit, 3 = fit-hard; σ; τₐ; relation centering 0 / 1; rate scale of P and Q. */
   setAttention(att: number, scale: number, temperature: number, center: number, embeddingLearningRateScale: number): void;
+  /** λ ≥ 0 of the slot-diversity term (0 = off). */
+  setSlotDiversity(lambda: number): void;
   /** 1 = the blocked path for dot attention with own relations, 0 = sides two at a time. */
   setBlocked(on: number): void;
   /** 1 = the deferred variant of the blocked path (l2 / l2sq; the default), with this instance's per-item buffer. */
@@ -45,6 +47,8 @@ export interface TrainExports {
   updateRow(w: number, g: number, s1: number, s2: number, bytes: number, lrc: number, ibc2: number): number;
   /** Clips the padded row at `w` into the ball of radius max (for cross-checks). */
   clipRow(w: number, max: number): void;
+  /** Σ_{k≠l} cos² of the memory rows at `x`, adding weight × its gradient into `g` (for cross-checks). */
+  slotCosineSquares(x: number, g: number, weight: number): number;
 }
 
 /**
@@ -155,6 +159,7 @@ export function instantiateTrainer(module: WebAssembly.Module, memory: WebAssemb
     cfg.relationCentering === true ? 1 : 0,
     cfg.embeddingLearningRateScale ?? 1,
   );
+  ex.setSlotDiversity(cfg.slotDiversity ?? 0);
   ex.setBlocked(cfg.kernelPath === 'pairs' ? 0 : 1);
   ex.setDeferred(layout.work[w].dq !== 0 ? 1 : 0, layout.work[w].dq);
   const s = layout.shared;
