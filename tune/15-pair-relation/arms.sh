@@ -2,7 +2,9 @@
 # the same on every dataset. Sourced by small/run-arms.sh, small/run-warm.sh, ml1m/run-arms.sh and
 # ml1m/run-warm.sh (from the repository root). From-scratch arms validate every 5 (CML) or 4 (LRML)
 # epochs; the warm arms (`cml-more`, `warm-*`) start from the CML model of the same seed, P and Q
-# frozen for `warm-*`, and their scripts validate every epoch.
+# frozen for `warm-*`, and their scripts validate every epoch. The joint arms (`joint-*`, run-joint.sh)
+# continue `warm-*` with every parameter training at a lower rate; `cml-more2` gives CML the same
+# (continuing `cml-more`).
 arm_flags() {
   case $1 in
     cml) flags="--family cml --preset softmax --eval-every 5" ;;
@@ -19,6 +21,9 @@ arm_flags() {
     warm-cos3) flags="--family lrml --embed-lr-scale 0 --attention cosine --attention-scale 3" ;;
     warm-fit) flags="--family lrml --embed-lr-scale 0 --attention fit --attention-tau 0.1" ;;
     warm-fit-c) flags="--family lrml --embed-lr-scale 0 --attention fit --attention-tau 0.1 --relation-centering" ;;
+    joint-dot) flags="--family lrml" ;;
+    joint-fit) flags="--family lrml --attention fit --attention-tau 0.1" ;;
+    cml-more2) flags="--family cml --preset softmax" ;;
     *) echo "unknown arm $1" >&2; exit 2 ;;
   esac
 }
