@@ -119,11 +119,20 @@ test('issue 17.4: a model too large for memory is refused before allocation, nam
   // moments) + the CSR and the epoch's order + one chunk of the epoch (≤ 2^20 positives: users,
   // items and negatives, in JS and in the kernel)
   const e = estimateTrainingMemory('lrml', { numUsers: 6040, numItems: 3706, nnz: 1_000_000 }, { dim: 100, numMemories: 20, optimizer: 'adam', negatives: 20 });
-  // (ML-1M: the 20 negatives per positive are the largest part)
-  assert.deepEqual(e, { bytes: 4 * ((6040 + 3706) * 100 + 2 * 20 * 100) * 6 + 4 * 1_000_000 * 2 + 8 * 1_000_000 * 22, option: 'negatives' });
+  // (ML-1M: the 20 negatives per positive are the largest part); the WASM kernel's deferred path
+  // adds two N-vectors (N + 4 floats each) per item and worker
+  const dq = (items: number, threads: number): number => 2 * 4 * 24 * items * threads;
+  assert.deepEqual(e, { bytes: 4 * ((6040 + 3706) * 100 + 2 * 20 * 100) * 6 + dq(3706, 1) + 4 * 1_000_000 * 2 + 8 * 1_000_000 * 22, option: 'negatives' });
+  // … per worker thread, and not on the paths without it (the TS backend, fit attention, l1)
+  const e2 = estimateTrainingMemory('lrml', { numUsers: 6040, numItems: 3706, nnz: 1_000_000 }, { dim: 100, numMemories: 20, optimizer: 'adam', negatives: 20, threads: 2 });
+  assert.equal(e2?.bytes, (e?.bytes ?? 0) + dq(3706, 1));
+  for (const off of [{ backend: 'ts' }, { attention: 'fit' }, { distance: 'l1' }, { negativeRelation: 'copy' }]) {
+    const e3 = estimateTrainingMemory('lrml', { numUsers: 6040, numItems: 3706, nnz: 1_000_000 }, { dim: 100, numMemories: 20, optimizer: 'adam', negatives: 20, threads: 2, ...off });
+    assert.equal(e3?.bytes, (e?.bytes ?? 0) - dq(3706, 1), JSON.stringify(off));
+  }
   // at 100M interactions the chunk stays one chunk: the data part grows, the negatives part does not
   const big = estimateTrainingMemory('lrml', { numUsers: 480_189, numItems: 17_770, nnz: 100_000_000 }, { dim: 100, numMemories: 20, optimizer: 'adam', negatives: 20 });
-  assert.deepEqual(big, { bytes: 4 * ((480_189 + 17_770) * 100 + 2 * 20 * 100) * 6 + 4 * 100_000_000 * 2 + 8 * 2 ** 20 * 22, option: 'dim' });
+  assert.deepEqual(big, { bytes: 4 * ((480_189 + 17_770) * 100 + 2 * 20 * 100) * 6 + dq(17_770, 1) + 4 * 100_000_000 * 2 + 8 * 2 ** 20 * 22, option: 'dim' });
   assert.equal(estimateTrainingMemory('plugin-kind', { numUsers: 1, numItems: 1, nnz: 1 }, {}), null);
   // every built-in family carries its own estimate in its descriptor
   for (const kind of ['lrml', 'cml', 'bpr', 'pop', 'ease', 'ials']) {

@@ -607,9 +607,14 @@ function tripletFamily(
       // the weights in JS and in the kernel, the kernel's gradients and optimiser state, and the
       // best-epoch snapshot
       const copies = 4 + optimizerCopies(o);
+      // the WASM kernel's deferred path (the default for dot attention, own relations, l2 / l2sq)
+      // keeps two N-vectors per item for each worker (src/train/backends/wasm.ts)
+      const deferred = n > 0 && (o.attention ?? 'dot') === 'dot' && o.distance !== 'l1' && o.negativeRelation !== 'copy' &&
+        o.backend !== 'ts';
+      const deferredBytes = deferred ? 2 * 4 * (n + 4) * s.numItems * Math.max(1, numOption(o, 'threads', 1)) : 0;
       return estimateFromParts({
         dim: 4 * (s.numUsers + s.numItems) * d * copies,
-        numMemories: 4 * 2 * n * d * copies,
+        numMemories: 4 * 2 * n * d * copies + deferredBytes,
         // the epoch's order over the data (int32), next to the CSR itself
         data: 4 * s.nnz * 2,
         // one chunk of an epoch (train/triplet.ts: about 2^20 positives) as users, items and the
