@@ -48,6 +48,9 @@ export interface OpenedIndex {
   reason: 'missing' | 'stale' | 'settings' | 'rebuild' | null;
   /** Seconds to build or load. */
   seconds: number;
+  /** The graph degree M and build beam width efConstruction of the index. */
+  connectivity: number;
+  expansionAdd: number;
 }
 
 /** The sidecar `<model>.index.json`. */
@@ -286,7 +289,7 @@ export async function openCandidateIndex(m: LoadedModel, modelPath: string, opti
       reason = 'stale';
     }
     if (reason === null && raw.size() === n && raw.dimensions() === dim) {
-      return { index: new UsearchCandidateIndex(raw, n, dim), file, built: false, reason: null, seconds: (performance.now() - t0) / 1000 };
+      return { index: new UsearchCandidateIndex(raw, n, dim), file, built: false, reason: null, seconds: (performance.now() - t0) / 1000, connectivity: s.connectivity, expansionAdd: s.expansionAdd };
     }
     reason = 'stale';
   }
@@ -307,7 +310,7 @@ export async function openCandidateIndex(m: LoadedModel, modelPath: string, opti
     numItems: n, dim, metric: 'l2sq', connectivity: s.connectivity, expansionAdd: s.expansionAdd, bytes,
   };
   await writeFileAtomic(sideFile, `${JSON.stringify(sidecar, null, 2)}\n`);
-  return { index, file, built: true, reason, seconds: (performance.now() - t0) / 1000 };
+  return { index, file, built: true, reason, seconds: (performance.now() - t0) / 1000, connectivity: s.connectivity, expansionAdd: s.expansionAdd };
 }
 
 /** Settings of {@link attachCandidateIndex}. */
