@@ -15,7 +15,9 @@ import { LrmlError } from '../src/errors.js';
 import { decodeModel, encodeModel } from '../src/io/format.js';
 import { LrmlTsStep, SLOT_DIVERSITY_EPS, slotCosineSquares } from '../src/kernels/lrml-impl.js';
 import type { TripletKernelConfig, TripletParams } from '../src/kernels/types.js';
+import { meanAbsSlotCosine } from '../src/models/attention-epoch.js';
 import { LRML_DEFAULTS, TripletModel, cmlFamily, lrmlFamily, resolveTripletOptions } from '../src/models/triplet.js';
+import type { EpochSummary } from '../src/models/types.js';
 import { Rng } from '../src/rng.js';
 import { checkKernelConfig } from '../src/train/backends/common.js';
 import { createTripletKernel } from '../src/train/backends/index.js';
@@ -237,6 +239,10 @@ test('lrml train --slot-diversity: bad values are BAD_OPTION naming the flag, ex
     }
     const help = await runCli('train', '--help');
     assert.match(help.stdout, /--slot-diversity <x>/);
+    // the epoch line reports the slots' mean |cos| with the term on
+    const ok = await runCli('train', '--data', data, '--out', out, '--slot-diversity', '1', '--epochs', '2', '--dim', '8', '--memories', '4');
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stderr, /epoch 2: .*attention entropy .* slot \|cos\| keys \d\.\d{3} values \d\.\d{3}/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -266,4 +272,25 @@ test('save → load keeps slotDiversity and the scores bit for bit (wasm and ts)
   }
   const old = decodeModel(new Uint8Array(readFileSync(resolve(repoRoot(), 'test/fixtures/lrml-v1-no-checksum.lrml')))).model as TripletModel;
   assert.equal(old.options.slotDiversity, 0);
+});
+
+test('meanAbsSlotCosine: hand-computed cases; the epoch attention figures carry it only with the term on', async () => {
+  // rows (1, 0), (1, 1), (0, −2): |cos| 1/√2, 0, 1/√2 → mean (√2)/3
+  assert.ok(Math.abs(meanAbsSlotCosine([1, 0, 1, 1, 0, -2], 3, 2) - Math.SQRT2 / 3) < 1e-7);
+  assert.ok(Math.abs(meanAbsSlotCosine([1, 2, -2, -4], 2, 2) - 1) < 1e-7);
+  assert.equal(meanAbsSlotCosine([0, 0, 3, 4], 2, 2), 0);
+  assert.ok(Number.isNaN(meanAbsSlotCosine([1, 2], 1, 2)));
+  const data = plantedDataset(5, 60, 40, 4, 8).train;
+  const base = { dim: 8, numMemories: 5, epochs: 2, batchSize: 32, seed: 7, threads: 1, negatives: 4 };
+  for (const slotDiversity of [0, 2]) {
+    const epochs: EpochSummary[] = [];
+    const model = await fitTriplet('lrml', data, resolveTripletOptions({ ...base, slotDiversity }, LRML_DEFAULTS), { onEpoch: (s) => { epochs.push(s); } });
+    const last = epochs[epochs.length - 1].attention;
+    assert.ok(last !== undefined);
+    if (slotDiversity === 0) {
+      assert.equal(last.slotCosine, undefined);
+    } else {
+      assert.deepEqual(last.slotCosine, { keys: meanAbsSlotCosine(model.params.K, 5, 8), values: meanAbsSlotCosine(model.params.M, 5, 8) });
+    }
+  }
 });

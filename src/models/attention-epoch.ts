@@ -4,6 +4,7 @@
 
 import type { Csr } from '../data/csr.js';
 import { unitBallScale } from '../kernels/clip.js';
+import { SLOT_DIVERSITY_EPS } from '../kernels/lrml-impl.js';
 import { PairState, PairUser, pairDistance } from '../kernels/pair.js';
 import { Rng } from '../rng.js';
 import { pairAttentionStats, relationSpread, type PairAttentionStats } from './attention-stats.js';
@@ -80,7 +81,7 @@ export function measureEpochAttention(model: TripletModel, sample: AttentionSamp
   const pair = new PairState(shape);
   // attentions other than dot keep their logits: the range of a one-hot (fit-hard) is finite there
   const ownLogits = (shape.attention ?? 'dot') !== 'dot';
-  return measureAttentionWith(sample, d, {
+  const stats = measureAttentionWith(sample, d, {
     setUser: (u) => user.set(P, u * d, lookup ? unitBallScale(P, u * d, d) : 1),
     forward: (i) => {
       pairDistance(user, pair, Q, i * d, qs === null ? 1 : qs[i], K, M);
@@ -88,6 +89,36 @@ export function measureEpochAttention(model: TripletModel, sample: AttentionSamp
     },
     stats: () => pairAttentionStats(pair.a, 0, n, ownLogits ? pair.l : undefined),
   });
+  if (model.options.slotDiversity > 0 && n >= 2) stats.slotCosine = { keys: meanAbsSlotCosine(K, n, d), values: meanAbsSlotCosine(M, n, d) };
+  return stats;
+}
+
+/**
+ * Mean |cos(Xₖ, Xₗ)| over the pairs k ≠ l of the `rows` rows of X (rows × d), with the norms of
+ * the slot-diversity term (sqrt(Σx² + SLOT_DIVERSITY_EPS)); NaN with fewer than two rows.
+ *
+ * @example
+ * ```ts
+ * meanAbsSlotCosine(model.params.K, model.options.numMemories, model.options.dim); // 0 = orthogonal keys
+ * ```
+ */
+export function meanAbsSlotCosine(X: ArrayLike<number>, rows: number, d: number): number {
+  if (rows < 2) return Number.NaN;
+  const norms = new Float64Array(rows);
+  for (let k = 0; k < rows; k++) {
+    let ss = 0;
+    for (let c = 0; c < d; c++) ss += X[k * d + c] * X[k * d + c];
+    norms[k] = Math.sqrt(ss + SLOT_DIVERSITY_EPS);
+  }
+  let s = 0;
+  for (let k = 0; k < rows; k++) {
+    for (let l = k + 1; l < rows; l++) {
+      let dot = 0;
+      for (let c = 0; c < d; c++) dot += X[k * d + c] * X[l * d + c];
+      s += Math.abs(dot) / (norms[k] * norms[l]);
+    }
+  }
+  return (2 * s) / (rows * (rows - 1));
 }
 
 /** How {@link measureAttentionWith} scores a pair of a model family. */

@@ -281,6 +281,11 @@ export interface EpochAttention {
    */
   relationSpread: number;
   /**
+   * LRML with `slotDiversity` > 0 only: the mean |cos| over the pairs k ≠ l of the memory slots'
+   * keys and of their values (0 = mutually orthogonal, 1 = parallel): what the term pushes down.
+   */
+  slotCosine?: { keys: number; values: number };
+  /**
    * HLR only: mean normalised entropy of the target–history attention β over the pairs (entropy /
    * log of the references that can be attended: 1 = uniform, 0 = one reference).
    */

@@ -309,7 +309,7 @@ export function registerTrain(program: Command): void {
             const v = s.validation === undefined ? '' : `, validation ${Object.entries(s.validation).map(([k, x]) => `${k} ${x.toFixed(4)}`).join(' ')}`;
             const planned = (options as { epochs?: number }).epochs ?? 0;
             const left = s.epoch < planned ? `, about ${formatDuration(overallEta((performance.now() - t0) / 1000, { epoch: s.epoch, epochs: planned, done: 1, total: 1 }))} left for ${planned - s.epoch} more epoch${planned - s.epoch === 1 ? '' : 's'}` : '';
-            const a = s.attention === undefined ? '' : `, attention entropy ${s.attention.meanNormalizedEntropy.toFixed(5)} logit range ${s.attention.meanLogitRange.toFixed(3)} (max ${s.attention.maxLogitRange.toFixed(3)}) r spread ${(100 * s.attention.relationSpread).toFixed(1)}%${s.attention.historyEntropy === undefined ? '' : ` history entropy ${s.attention.historyEntropy.toFixed(4)}`}`;
+            const a = s.attention === undefined ? '' : `, attention entropy ${s.attention.meanNormalizedEntropy.toFixed(5)} logit range ${s.attention.meanLogitRange.toFixed(3)} (max ${s.attention.maxLogitRange.toFixed(3)}) r spread ${(100 * s.attention.relationSpread).toFixed(1)}%${s.attention.slotCosine === undefined ? '' : ` slot |cos| keys ${s.attention.slotCosine.keys.toFixed(3)} values ${s.attention.slotCosine.values.toFixed(3)}`}${s.attention.historyEntropy === undefined ? '' : ` history entropy ${s.attention.historyEntropy.toFixed(4)}`}`;
             process.stderr.write(`epoch ${s.epoch}: loss ${s.loss.toFixed(5)}, ${Math.round(s.perSecond)}/s, ${s.seconds.toFixed(1)} s${v}${a}${left}\n`);
           }
         },
