@@ -578,6 +578,23 @@ export function centerRows(X: Float32Array, rows: number, d: number): void {
 export const SLOT_DIVERSITY_EPS = 1e-8;
 
 /**
+ * The norms of the slot-diversity cosines, norms[k] = sqrt(Σ_c X[k·d + c]² + {@link SLOT_DIVERSITY_EPS}),
+ * of the `rows` rows of X (rows × d).
+ *
+ * @example
+ * ```ts
+ * slotNorms(params.K, numMemories, dim, norms);
+ * ```
+ */
+export function slotNorms(X: ArrayLike<number>, rows: number, d: number, norms: Float64Array): void {
+  for (let k = 0; k < rows; k++) {
+    let ss = 0;
+    for (let c = 0; c < d; c++) ss += X[k * d + c] * X[k * d + c];
+    norms[k] = Math.sqrt(ss + SLOT_DIVERSITY_EPS);
+  }
+}
+
+/**
  * S = Σ_{k≠l} cos²(Xₖ, Xₗ) over the `rows` rows of X (rows × d), cos(a, b) = a·b / (‖a‖ ‖b‖)
  * with ‖x‖ = sqrt(Σx² + {@link SLOT_DIVERSITY_EPS}); when G is given, adds `weight` · ∂S/∂X into
  * it: ∂S/∂Xₖ = 4 Σ_{l≠k} cosₖₗ (Xₗ / (‖Xₖ‖ ‖Xₗ‖) − cosₖₗ Xₖ / ‖Xₖ‖²) (each row's gradient summed
@@ -590,11 +607,7 @@ export const SLOT_DIVERSITY_EPS = 1e-8;
  * ```
  */
 export function slotCosineSquares(X: Float32Array, rows: number, d: number, weight: number, G: Float32Array | null, norms: Float64Array, acc: Float64Array): number {
-  for (let k = 0; k < rows; k++) {
-    let ss = 0;
-    for (let c = 0; c < d; c++) ss += X[k * d + c] * X[k * d + c];
-    norms[k] = Math.sqrt(ss + SLOT_DIVERSITY_EPS);
-  }
+  slotNorms(X, rows, d, norms);
   let total = 0;
   for (let k = 0; k < rows; k++) {
     const ok = k * d;

@@ -4,7 +4,7 @@
 
 import type { Csr } from '../data/csr.js';
 import { unitBallScale } from '../kernels/clip.js';
-import { SLOT_DIVERSITY_EPS } from '../kernels/lrml-impl.js';
+import { slotNorms } from '../kernels/lrml-impl.js';
 import { PairState, PairUser, pairDistance } from '../kernels/pair.js';
 import { Rng } from '../rng.js';
 import { pairAttentionStats, relationSpread, type PairAttentionStats } from './attention-stats.js';
@@ -95,7 +95,7 @@ export function measureEpochAttention(model: TripletModel, sample: AttentionSamp
 
 /**
  * Mean |cos(Xₖ, Xₗ)| over the pairs k ≠ l of the `rows` rows of X (rows × d), with the norms of
- * the slot-diversity term (sqrt(Σx² + SLOT_DIVERSITY_EPS)); NaN with fewer than two rows.
+ * the slot-diversity term (`slotNorms` of kernels/lrml-impl.ts); NaN with fewer than two rows.
  *
  * @example
  * ```ts
@@ -105,11 +105,7 @@ export function measureEpochAttention(model: TripletModel, sample: AttentionSamp
 export function meanAbsSlotCosine(X: ArrayLike<number>, rows: number, d: number): number {
   if (rows < 2) return Number.NaN;
   const norms = new Float64Array(rows);
-  for (let k = 0; k < rows; k++) {
-    let ss = 0;
-    for (let c = 0; c < d; c++) ss += X[k * d + c] * X[k * d + c];
-    norms[k] = Math.sqrt(ss + SLOT_DIVERSITY_EPS);
-  }
+  slotNorms(X, rows, d, norms);
   let s = 0;
   for (let k = 0; k < rows; k++) {
     for (let l = k + 1; l < rows; l++) {
