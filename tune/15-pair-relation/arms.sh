@@ -13,6 +13,8 @@ arm_flags() {
     lrml-cosine3) flags="--family lrml --attention cosine --attention-scale 3 --eval-every 4" ;;
     lrml-cosine-centred) flags="--family lrml --attention cosine --attention-scale 10 --relation-centering --eval-every 4" ;;
     lrml-fit) flags="--family lrml --attention fit --attention-tau 0.1 --eval-every 4" ;;
+    lrml-div) flags="--family lrml --slot-diversity 1 --eval-every 4" ;;
+    lrml-div1000) flags="--family lrml --slot-diversity 1000 --eval-every 4" ;;
     cml-more) flags="--family cml --preset softmax" ;;
     warm-dot) flags="--family lrml --embed-lr-scale 0" ;;
     warm-dot-c) flags="--family lrml --embed-lr-scale 0 --relation-centering" ;;
