@@ -158,6 +158,12 @@ test('CLI: malformed --candidates / --candidate-count exit 2 and write nothing; 
     // the CLI's default is exact: the index flags alone ask for what the default does not do
     [['--candidate-count', '50'], /--candidate-count needs --candidates ann or auto \(the default is exact\)/],
     [['--rebuild-index'], /--rebuild-index needs --candidates ann or auto/],
+    [['--index-connectivity', '32'], /--index-connectivity needs --candidates ann or auto/],
+    [['--candidates', 'exact', '--index-expansion', '200'], /--index-expansion applies to --candidates ann or auto, not exact/],
+    [['--candidates', 'ann', '--index-connectivity', '1'], /--index-connectivity: "1" is below 2/],
+    [['--candidates', 'ann', '--index-connectivity', '1000'], /--index-connectivity: "1000" is above 256/],
+    [['--candidates', 'ann', '--index-connectivity', 'dense'], /--index-connectivity: "dense" is not an integer/],
+    [['--candidates', 'ann', '--index-expansion', '4'], /--index-expansion: "4" is below 8/],
   ] as [string[], RegExp][]) {
     const r = await runCli('recommend', '--model', path, '--user', 'u1', ...args);
     assert.equal(r.code, 2, args.join(' '));
@@ -180,6 +186,15 @@ test('CLI: malformed --candidates / --candidate-count exit 2 and write nothing; 
   const again = await runCli('recommend', '--model', path, '--user', 'u1', '--json', '--candidates', 'ann', '--candidate-count', '1000');
   assert.match(again.stderr, /loaded/);
   assert.equal(again.stdout, exact.stdout);
+  // other build settings rebuild the index (and are written to its sidecar); the same ones reuse it
+  const denser = await runCli('recommend', '--model', path, '--user', 'u1', '--json', '--candidates', 'ann', '--candidate-count', '1000', '--index-connectivity', '8', '--index-expansion', '64');
+  assert.equal(denser.code, 0, denser.stderr);
+  assert.match(denser.stderr, /built \(settings\)/);
+  assert.equal(denser.stdout, exact.stdout);
+  const side = JSON.parse(readFileSync(`${path}.index.json`, 'utf8')) as { connectivity: number; expansionAdd: number };
+  assert.deepEqual([side.connectivity, side.expansionAdd], [8, 64]);
+  const reused = await runCli('recommend', '--model', path, '--user', 'u1', '--json', '--candidates', 'ann', '--candidate-count', '1000', '--index-connectivity', '8', '--index-expansion', '64');
+  assert.match(reused.stderr, /loaded/);
   const out = join(dir, 'all.jsonl');
   const all = await runCli('recommend', '--model', path, '--all', '--out', out, '--quiet', '--candidates', 'ann', '--candidate-count', '1000');
   assert.equal(all.code, 0, all.stderr);
@@ -210,4 +225,11 @@ test('serve: GET /recommend takes index candidates (search ann), /model says so;
   }
   await assert.rejects(startServer({ model: await trainedModel('pop'), port: 0, candidates: { search: 'ann' } }), code('BAD_OPTION', /pop models/));
   await assert.rejects(startServer({ model: cml, port: 0, candidates: { search: 'ann', candidateCount: -1 } }), code('BAD_OPTION', /candidateCount/));
+  await assert.rejects(startServer({ model: cml, port: 0, candidates: { search: 'ann', connectivity: 0 } }), code('BAD_OPTION', /connectivity/));
+  // the build settings reach the saved index (its sidecar), and the next start with them reuses it
+  const srv2 = await startServer({ modelPath: path, port: 0, candidates: { search: 'ann', connectivity: 8, expansionAdd: 64 }, log: (l) => lines.push(l) });
+  await srv2.close();
+  const side = JSON.parse(readFileSync(`${path}.index.json`, 'utf8')) as { connectivity: number; expansionAdd: number };
+  assert.deepEqual([side.connectivity, side.expansionAdd], [8, 64]);
+  assert.ok(lines.some((l) => /built \(settings\)/.test(l)), lines.join('\n'));
 });

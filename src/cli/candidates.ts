@@ -13,6 +13,10 @@ export interface CandidateFlags {
   search: SearchMode;
   candidateCount?: number;
   rebuildIndex: boolean;
+  /** `--index-connectivity`: the index's HNSW graph degree M (default: the library's, 16). */
+  connectivity?: number;
+  /** `--index-expansion`: the index's build beam width efConstruction (default: the library's, 128). */
+  expansionAdd?: number;
 }
 
 function parseMode(v: string): SearchMode {
@@ -20,14 +24,20 @@ function parseMode(v: string): SearchMode {
   return v as SearchMode;
 }
 
-function parseCount(v: string): number {
-  const x = parseInteger('--candidate-count')(v);
-  if (x < 1) throw new LrmlError('BAD_OPTION', `--candidate-count: "${v}" is below 1`);
+const parseAtLeast = (flag: string, min: number, max: number) => (v: string): number => {
+  const x = parseInteger(flag)(v);
+  if (x < min) throw new LrmlError('BAD_OPTION', `${flag}: "${v}" is below ${min}`);
+  if (x > max) throw new LrmlError('BAD_OPTION', `${flag}: "${v}" is above ${max}`);
   return x;
-}
+};
+const parseCount = parseAtLeast('--candidate-count', 1, Number.MAX_SAFE_INTEGER);
+
+/** The flags that only apply with an index (`--candidates ann` or `auto`), as [flag, option key]. */
+const INDEX_FLAGS = [['--candidate-count', 'candidateCount'], ['--rebuild-index', 'rebuildIndex'], ['--index-connectivity', 'indexConnectivity'], ['--index-expansion', 'indexExpansion']] as const;
 
 /**
- * Adds `--candidates <mode>`, `--candidate-count <n>` and `--rebuild-index` to a command.
+ * Adds `--candidates <mode>`, `--candidate-count <n>`, `--rebuild-index`, `--index-connectivity <M>`
+ * and `--index-expansion <ef>` to a command.
  *
  * @example
  * ```ts
@@ -38,7 +48,9 @@ export function addCandidateOptions(cmd: Command): Command {
   return cmd
     .option('--candidates <mode>', `exact (score every item) | ann (candidates from a nearest-neighbour index saved as <model>.index, scored exactly; lrml and cml) | auto (ann from ${ANN_AUTO_ITEMS.toLocaleString('en')} items) (default: exact: the index's recall on large trained models is not yet shown, BENCHMARKS.md)`, parseMode)
     .option('--candidate-count <n>', 'with ann: index candidates scored exactly (default 500; more = closer to exact, slower)', parseCount)
-    .option('--rebuild-index', 'with ann: rebuild <model>.index even when it is current');
+    .option('--rebuild-index', 'with ann: rebuild <model>.index even when it is current')
+    .option('--index-connectivity <M>', 'with ann: graph degree of <model>.index (HNSW M, 2–256; default 16; more = higher recall, slower build, larger file; another value rebuilds the index)', parseAtLeast('--index-connectivity', 2, 256))
+    .option('--index-expansion <ef>', 'with ann: beam width while building <model>.index (HNSW efConstruction, 8–4096; default 128; another value rebuilds the index)', parseAtLeast('--index-expansion', 8, 4096));
 }
 
 /**
@@ -52,13 +64,35 @@ export function addCandidateOptions(cmd: Command): Command {
  */
 export function candidateFlags(opts: Record<string, unknown>): CandidateFlags {
   const search = (opts.candidates as SearchMode | undefined) ?? 'exact';
-  if (search === 'exact' && opts.candidates === undefined) {
-    if (opts.candidateCount !== undefined || opts.rebuildIndex === true) throw new LrmlError('BAD_OPTION', `${opts.candidateCount !== undefined ? '--candidate-count' : '--rebuild-index'} needs --candidates ann or auto (the default is exact)`);
-  } else if (search === 'exact') {
-    if (opts.candidateCount !== undefined) throw new LrmlError('BAD_OPTION', '--candidate-count applies to --candidates ann or auto, not exact');
-    if (opts.rebuildIndex === true) throw new LrmlError('BAD_OPTION', '--rebuild-index applies to --candidates ann or auto, not exact');
+  if (search === 'exact') {
+    const given = INDEX_FLAGS.find(([, key]) => opts[key] !== undefined && opts[key] !== false);
+    if (given !== undefined) {
+      throw new LrmlError('BAD_OPTION', opts.candidates === undefined
+        ? `${given[0]} needs --candidates ann or auto (the default is exact)`
+        : `${given[0]} applies to --candidates ann or auto, not exact`);
+    }
   }
-  return { search, ...(opts.candidateCount === undefined ? {} : { candidateCount: opts.candidateCount as number }), rebuildIndex: opts.rebuildIndex === true };
+  return {
+    search, rebuildIndex: opts.rebuildIndex === true,
+    ...(opts.candidateCount === undefined ? {} : { candidateCount: opts.candidateCount as number }),
+    ...(opts.indexConnectivity === undefined ? {} : { connectivity: opts.indexConnectivity as number }),
+    ...(opts.indexExpansion === undefined ? {} : { expansionAdd: opts.indexExpansion as number }),
+  };
+}
+
+/**
+ * The index build settings among the flags, as {@link attachCandidateIndex} takes them.
+ *
+ * @example
+ * ```ts
+ * indexSettings({ search: 'ann', rebuildIndex: false, connectivity: 32 }); // { connectivity: 32 }
+ * ```
+ */
+export function indexSettings(flags: Pick<CandidateFlags, 'connectivity' | 'expansionAdd'>): { connectivity?: number; expansionAdd?: number } {
+  return {
+    ...(flags.connectivity === undefined ? {} : { connectivity: flags.connectivity }),
+    ...(flags.expansionAdd === undefined ? {} : { expansionAdd: flags.expansionAdd }),
+  };
 }
 
 /**
@@ -86,6 +120,6 @@ export async function checkCandidateFlags(flags: CandidateFlags, importer?: (nam
  * ```
  */
 export async function attachCandidates(m: LoadedModel, modelPath: string, flags: CandidateFlags, log: (line: string) => void): Promise<Pick<RecommendOptions, 'search' | 'candidateCount'>> {
-  await attachCandidateIndex(m, modelPath, { search: flags.search, rebuild: flags.rebuildIndex, flag: `--candidates ${flags.search}`, log });
+  await attachCandidateIndex(m, modelPath, { search: flags.search, rebuild: flags.rebuildIndex, flag: `--candidates ${flags.search}`, log, ...indexSettings(flags) });
   return { search: flags.search, ...(flags.candidateCount === undefined ? {} : { candidateCount: flags.candidateCount }) };
 }

@@ -35,10 +35,11 @@ export interface StartOptions {
   /**
    * Candidates of GET /recommend (see `RecommendOptions.search`): `search` `exact`, `ann` or `auto`
    * (default: an index from 50,000 items of an lrml / cml model, when usearch is installed),
-   * `candidateCount`, `rebuildIndex`. The index is loaded from `<model>.index` or built and saved
+   * `candidateCount`, `rebuildIndex`, and the index's build settings `connectivity` (HNSW M) and
+   * `expansionAdd` (efConstruction). The index is loaded from `<model>.index` or built and saved
    * next to the model file (in memory for a model given in memory), at start and on every reload.
    */
-  candidates?: { search?: SearchMode; candidateCount?: number; rebuildIndex?: boolean };
+  candidates?: { search?: SearchMode; candidateCount?: number; rebuildIndex?: boolean; connectivity?: number; expansionAdd?: number };
   /** On close, connections still busy after this many ms are cut (default 10000). */
   graceMs?: number;
   /** One line per notable event (start, reload, errors, shutdown). Default: silent. */
@@ -106,7 +107,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const cands = options.candidates ?? {};
   const search = { search: cands.search ?? 'auto', ...(cands.candidateCount === undefined ? {} : { candidateCount: cands.candidateCount }) };
   const prepare = async (m: LoadedModel, p: string | null): Promise<void> => {
-    await attachCandidateIndex(m, p, { search: search.search, rebuild: cands.rebuildIndex === true, log: (line) => log(`info: ${line}`) });
+    await attachCandidateIndex(m, p, {
+      search: search.search, rebuild: cands.rebuildIndex === true, log: (line) => log(`info: ${line}`),
+      ...(cands.connectivity === undefined ? {} : { connectivity: cands.connectivity }),
+      ...(cands.expansionAdd === undefined ? {} : { expansionAdd: cands.expansionAdd }),
+    });
     searchMode(m, search); // a bad candidateCount fails here, before serving
   };
   await prepare(model, path);

@@ -3,7 +3,7 @@ import { startServer } from '../../serve/index.js';
 import { LrmlError } from '../../errors.js';
 import { parseInteger } from '../options.js';
 import { addTitleOptions, noteTitleCoverage, titlesFormatFrom } from '../titles.js';
-import { addCandidateOptions, candidateFlags, checkCandidateFlags } from '../candidates.js';
+import { addCandidateOptions, candidateFlags, checkCandidateFlags, indexSettings } from '../candidates.js';
 
 /** An integer flag of at least `min`. */
 function atLeast(flag: string, min: number): (v: string) => number {
@@ -68,7 +68,7 @@ export function registerServe(program: Command): void {
         ...(adminToken === undefined ? {} : { adminToken }),
         ...(opts.allowHost === undefined ? {} : { allowedHosts: opts.allowHost as string[] }),
         graceMs: opts.grace as number,
-        candidates: { search: cands.search, rebuildIndex: cands.rebuildIndex, ...(cands.candidateCount === undefined ? {} : { candidateCount: cands.candidateCount }) },
+        candidates: { search: cands.search, rebuildIndex: cands.rebuildIndex, ...(cands.candidateCount === undefined ? {} : { candidateCount: cands.candidateCount }), ...indexSettings(cands) },
         log,
         ...(opts.titles === undefined ? {} : { titlesFile: { path: String(opts.titles), format: titlesFormat } }),
       });
