@@ -35,7 +35,7 @@ const ALL: readonly FamilyFlag[] = [
   { flag: '--init-scale <x>', option: 'initScale', type: 'number', description: 'std of the embedding initialisation' },
   { flag: '--memory-init-scale <x>', option: 'memoryInitScale', type: 'number', description: 'std of the memory initialisation' },
   { flag: '--threads <n>', option: 'threads', type: 'integer', description: 'lrml, cml: worker threads of the training (> 1: Hogwild, not deterministic); ease: threads of the inverse (default: one per core; the same weights for any count)' },
-  { flag: '--backend <b>', option: 'backend', type: 'string', description: 'training kernel: auto | wasm | ts' },
+  { flag: '--backend <b>', option: 'backend', type: 'string', description: 'auto | wasm | ts: the training kernel (lrml, cml, hlr) or the inverse (ease) in WebAssembly SIMD or TypeScript; auto = wasm when available' },
   { flag: '--history-length <n>', option: 'historyLength', type: 'integer', description: 'hlr: at most this many of the user\'s items make the history' },
   { flag: '--history-temperature <x>', option: 'historyTemperature', type: 'number', description: 'hlr: temperature of the target–history attention' },
   { flag: '--precision <p>', option: 'precision', type: 'string', description: 'EASE: float64 | float32 (the WASM inverse: half the memory, about twice as fast)' },
