@@ -120,6 +120,15 @@ test('openCandidateIndex: saved next to the model with its fingerprint; reused w
   assert.equal((await openCandidateIndex(newer, path, { threads: 1, connectivity: 8 })).reason, 'settings');
   assert.equal((await openCandidateIndex(newer, path, { threads: 1, connectivity: 8 })).built, false);
   assert.equal((await openCandidateIndex(newer, path, { threads: 1, connectivity: 8, rebuild: true })).reason, 'rebuild');
+  // settings not given are the saved index's: the M 8 index is reused, and reported as such
+  const kept = await openCandidateIndex(newer, path, { threads: 1 });
+  assert.deepEqual([kept.built, kept.connectivity, kept.expansionAdd], [false, 8, 128]);
+  assert.equal((await openCandidateIndex(newer, path, { threads: 1, expansionAdd: 64 })).reason, 'settings');
+  assert.deepEqual((({ built, connectivity, expansionAdd }) => [built, connectivity, expansionAdd])(await openCandidateIndex(newer, path, { threads: 1 })), [false, 8, 64]);
+  // … also when the model changes: the rebuilt index keeps M 8, efConstruction 64
+  await saveModel(path, await trainedModel('cml'));
+  const re = await openCandidateIndex(await loadModel(path), path, { threads: 1 });
+  assert.deepEqual([re.reason, re.connectivity, re.expansionAdd], ['stale', 8, 64]);
 });
 
 test('bad options: search, candidateCount, ann without an index or for a family without a candidate query; missing usearch', async () => {

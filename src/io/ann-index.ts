@@ -21,9 +21,13 @@ const SIDECAR_VERSION = 1;
 
 /** Build settings of {@link openCandidateIndex} / {@link buildCandidateIndex}. */
 export interface CandidateIndexOptions {
-  /** HNSW graph degree M (default 16). Part of the fingerprint: changing it rebuilds the index. */
+  /**
+   * HNSW graph degree M (default: the saved index's, else 16). Recorded in the sidecar: a saved
+   * index built with another value is rebuilt when this is given; without it the saved index's
+   * value is kept, also when a retrained model's index is rebuilt.
+   */
   connectivity?: number;
-  /** Beam width while building, efConstruction (default 128). Part of the fingerprint. */
+  /** Beam width while building, efConstruction (default: the saved index's, else 128); as `connectivity`. */
   expansionAdd?: number;
   /** Beam width while searching, ef (default 64; a search for C candidates uses max(ef, C)). */
   expansionSearch?: number;
@@ -276,11 +280,19 @@ export async function openCandidateIndex(m: LoadedModel, modelPath: string, opti
   const n = m.model.numItems;
   const side = await readSidecar(sideFile);
   const size = await stat(file).then((st) => st.size, () => -1);
+  // build settings not asked for are the saved index's own: an index built with
+  // --index-connectivity 64 is reused, or rebuilt for a retrained model, with M 64 by a later
+  // command without the flag
+  if (side !== null) {
+    if (options.connectivity === undefined && Number.isInteger(side.connectivity) && side.connectivity > 0) s.connectivity = side.connectivity;
+    if (options.expansionAdd === undefined && Number.isInteger(side.expansionAdd) && side.expansionAdd > 0) s.expansionAdd = side.expansionAdd;
+  }
   let reason: OpenedIndex['reason'] = null;
   if (options.rebuild === true) reason = 'rebuild';
   else if (side === null || size < 0) reason = 'missing';
   else if (side.fingerprint !== fingerprint || side.numItems !== n || side.dim !== dim) reason = 'stale';
-  else if (side.version !== SIDECAR_VERSION || side.engineVersion !== engineVersion || side.connectivity !== s.connectivity || side.expansionAdd !== s.expansionAdd || side.bytes !== size) reason = 'settings';
+  else if (side.version !== SIDECAR_VERSION || side.engineVersion !== engineVersion || side.bytes !== size ||
+    side.connectivity !== s.connectivity || side.expansionAdd !== s.expansionAdd) reason = 'settings';
   if (reason === null) {
     const raw = newIndex(mod, dim, s);
     try {
