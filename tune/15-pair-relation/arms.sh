@@ -2,7 +2,7 @@
 # the same on every dataset. Sourced by small/run-arms.sh, small/run-warm.sh, ml1m/run-arms.sh and
 # ml1m/run-warm.sh (from the repository root). From-scratch arms validate every 5 (CML) or 4 (LRML)
 # epochs; the warm arms (`cml-more`, `warm-*`) start from the CML model of the same seed, P and Q
-# frozen for `warm-*`, and their scripts validate every epoch. The joint arms (`joint-*`, run-joint.sh)
+# frozen for `warm-*`, and their scripts validate every epoch. The joint arms (`joint-*`, run-warm.sh)
 # continue `warm-*` with every parameter training at a lower rate; `cml-more2` gives CML the same
 # (continuing `cml-more`).
 arm_flags() {
