@@ -13,7 +13,7 @@ import { toCsr } from '../src/data/interactions.js';
 import { getFamily } from '../src/train/families.js';
 import { saveModel, loadModel } from '../src/io/model-file.js';
 import type { LoadedModel } from '../src/io/format.js';
-import { attachCandidateIndex, buildCandidateIndex, candidateIndexPath, openCandidateIndex, requireIndexPackage } from '../src/io/ann-index.js';
+import { attachCandidateIndex, buildCandidateIndex, candidateIndexPath, DEFAULT_EXPANSION_ADD, openCandidateIndex, requireIndexPackage } from '../src/io/ann-index.js';
 import { recommend, recommendMany, searchMode } from '../src/recommend/index.js';
 import { startServer } from '../src/serve/index.js';
 import { runCli } from './helpers.js';
@@ -122,7 +122,7 @@ test('openCandidateIndex: saved next to the model with its fingerprint; reused w
   assert.equal((await openCandidateIndex(newer, path, { threads: 1, connectivity: 8, rebuild: true })).reason, 'rebuild');
   // settings not given are the saved index's: the M 8 index is reused, and reported as such
   const kept = await openCandidateIndex(newer, path, { threads: 1 });
-  assert.deepEqual([kept.built, kept.connectivity, kept.expansionAdd], [false, 8, 128]);
+  assert.deepEqual([kept.built, kept.connectivity, kept.expansionAdd], [false, 8, DEFAULT_EXPANSION_ADD]);
   assert.equal((await openCandidateIndex(newer, path, { threads: 1, expansionAdd: 64 })).reason, 'settings');
   assert.deepEqual((({ built, connectivity, expansionAdd }) => [built, connectivity, expansionAdd])(await openCandidateIndex(newer, path, { threads: 1 })), [false, 8, 64]);
   // … also when the model changes: the rebuilt index keeps M 8, efConstruction 64
