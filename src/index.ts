@@ -57,7 +57,7 @@ export { saveModel, loadModel, attachSeen, writeFileAtomic } from './io/model-fi
 export { writeCheckpoint, readCheckpoint, encodeCheckpoint, decodeCheckpoint } from './io/checkpoint-file.js';
 export {
   openCandidateIndex, buildCandidateIndex, attachCandidateIndex, candidateIndexPath, indexFingerprint, requireIndexPackage, INDEX_PACKAGE,
-  DEFAULT_CONNECTIVITY, DEFAULT_EXPANSION_ADD,
+  DEFAULT_CONNECTIVITY, DEFAULT_EXPANSION_ADD, INDEX_QUANTIZATIONS, type IndexQuantization,
   type CandidateIndexOptions, type OpenedIndex, type AttachIndexOptions,
 } from './io/ann-index.js';
 export * from './recommend/index.js';

@@ -128,7 +128,18 @@ test('openCandidateIndex: saved next to the model with its fingerprint; reused w
   // … also when the model changes: the rebuilt index keeps M 8, efConstruction 64
   await saveModel(path, await trainedModel('cml'));
   const re = await openCandidateIndex(await loadModel(path), path, { threads: 1 });
-  assert.deepEqual([re.reason, re.connectivity, re.expansionAdd], ['stale', 8, 64]);
+  assert.deepEqual([re.reason, re.connectivity, re.expansionAdd, re.quantization], ['stale', 8, 64, 'f32']);
+  // half-precision vectors: another setting (rebuilt, in the sidecar), kept when not given, the
+  // same exact re-scored results with every item as a candidate; a bad value is refused
+  const cmlM = await loadModel(path);
+  const half = await openCandidateIndex(cmlM, path, { threads: 1, quantization: 'f16' });
+  assert.deepEqual([half.reason, half.quantization], ['settings', 'f16']);
+  assert.equal(JSON.parse(readFileSync(`${path}.index.json`, 'utf8')).quantization, 'f16');
+  const halfAgain = await openCandidateIndex(cmlM, path, { threads: 1 });
+  assert.deepEqual([halfAgain.built, halfAgain.quantization], [false, 'f16']);
+  assert.deepEqual(recommend({ ...cmlM, index: halfAgain.index }, 'u3', { k: 10, search: 'ann', candidateCount: 1000 }), recommend(cmlM, 'u3', { k: 10 }));
+  assert.equal((await openCandidateIndex(cmlM, path, { threads: 1, quantization: 'f32' })).reason, 'settings');
+  await assert.rejects(openCandidateIndex(cmlM, path, { threads: 1, quantization: 'i8' as 'f16' }), code('BAD_OPTION', /quantization: "i8" is not one of f32, f16/));
 });
 
 test('bad options: search, candidateCount, ann without an index or for a family without a candidate query; missing usearch', async () => {
@@ -173,6 +184,8 @@ test('CLI: malformed --candidates / --candidate-count exit 2 and write nothing; 
     [['--candidates', 'ann', '--index-connectivity', '1000'], /--index-connectivity: "1000" is above 256/],
     [['--candidates', 'ann', '--index-connectivity', 'dense'], /--index-connectivity: "dense" is not an integer/],
     [['--candidates', 'ann', '--index-expansion', '4'], /--index-expansion: "4" is below 8/],
+    [['--candidates', 'ann', '--index-quantization', 'i8'], /--index-quantization: "i8" is not one of f32, f16/],
+    [['--index-quantization', 'f16'], /--index-quantization needs --candidates ann or auto/],
   ] as [string[], RegExp][]) {
     const r = await runCli('recommend', '--model', path, '--user', 'u1', ...args);
     assert.equal(r.code, 2, args.join(' '));

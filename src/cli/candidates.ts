@@ -3,7 +3,7 @@
 // next to the model file, src/io/ann-index.ts) and score only those exactly.
 import type { Command } from 'commander';
 import { LrmlError } from '../errors.js';
-import { attachCandidateIndex, requireIndexPackage } from '../io/ann-index.js';
+import { attachCandidateIndex, INDEX_QUANTIZATIONS, requireIndexPackage, type IndexQuantization } from '../io/ann-index.js';
 import type { LoadedModel } from '../models/types.js';
 import { ANN_AUTO_ITEMS, SEARCH_MODES, type RecommendOptions, type SearchMode } from '../recommend/index.js';
 import { parseInteger } from './options.js';
@@ -17,6 +17,8 @@ export interface CandidateFlags {
   connectivity?: number;
   /** `--index-expansion`: the index's build beam width efConstruction (default: the saved index's, else the library's). */
   expansionAdd?: number;
+  /** `--index-quantization`: how the index stores the vectors (default: the saved index's, else f32). */
+  quantization?: IndexQuantization;
 }
 
 function parseMode(v: string): SearchMode {
@@ -33,11 +35,16 @@ const parseAtLeast = (flag: string, min: number, max: number) => (v: string): nu
 const parseCount = parseAtLeast('--candidate-count', 1, Number.MAX_SAFE_INTEGER);
 
 /** The flags that only apply with an index (`--candidates ann` or `auto`), as [flag, option key]. */
-const INDEX_FLAGS = [['--candidate-count', 'candidateCount'], ['--rebuild-index', 'rebuildIndex'], ['--index-connectivity', 'indexConnectivity'], ['--index-expansion', 'indexExpansion']] as const;
+const INDEX_FLAGS = [['--candidate-count', 'candidateCount'], ['--rebuild-index', 'rebuildIndex'], ['--index-connectivity', 'indexConnectivity'], ['--index-expansion', 'indexExpansion'], ['--index-quantization', 'indexQuantization']] as const;
+
+function parseQuantization(v: string): IndexQuantization {
+  if (!(INDEX_QUANTIZATIONS as readonly string[]).includes(v)) throw new LrmlError('BAD_OPTION', `--index-quantization: "${v}" is not one of ${INDEX_QUANTIZATIONS.join(', ')}`);
+  return v as IndexQuantization;
+}
 
 /**
- * Adds `--candidates <mode>`, `--candidate-count <n>`, `--rebuild-index`, `--index-connectivity <M>`
- * and `--index-expansion <ef>` to a command.
+ * Adds `--candidates <mode>`, `--candidate-count <n>`, `--rebuild-index`, `--index-connectivity <M>`,
+ * `--index-expansion <ef>` and `--index-quantization <q>` to a command.
  *
  * @example
  * ```ts
@@ -50,7 +57,8 @@ export function addCandidateOptions(cmd: Command): Command {
     .option('--candidate-count <n>', 'with ann: index candidates scored exactly (default 500; more = closer to exact, slower)', parseCount)
     .option('--rebuild-index', 'with ann: rebuild <model>.index even when it is current')
     .option('--index-connectivity <M>', `with ann: graph degree of <model>.index (HNSW M, 2–256; default 64 for a new index, else the saved index's; more = higher recall, slower build, larger file; another value rebuilds the index)`, parseAtLeast('--index-connectivity', 2, 256))
-    .option('--index-expansion <ef>', `with ann: beam width while building <model>.index (HNSW efConstruction, 8–4096; default 256 for a new index, else the saved index's; another value rebuilds the index)`, parseAtLeast('--index-expansion', 8, 4096));
+    .option('--index-expansion <ef>', `with ann: beam width while building <model>.index (HNSW efConstruction, 8–4096; default 256 for a new index, else the saved index's; another value rebuilds the index)`, parseAtLeast('--index-expansion', 8, 4096))
+    .option('--index-quantization <q>', `with ann: how <model>.index stores the item vectors: f32 | f16 (half the bytes, a faster search at the same recall, BENCHMARKS.md); default f32 for a new index, else the saved index's; another value rebuilds the index`, parseQuantization);
 }
 
 /**
@@ -77,6 +85,7 @@ export function candidateFlags(opts: Record<string, unknown>): CandidateFlags {
     ...(opts.candidateCount === undefined ? {} : { candidateCount: opts.candidateCount as number }),
     ...(opts.indexConnectivity === undefined ? {} : { connectivity: opts.indexConnectivity as number }),
     ...(opts.indexExpansion === undefined ? {} : { expansionAdd: opts.indexExpansion as number }),
+    ...(opts.indexQuantization === undefined ? {} : { quantization: opts.indexQuantization as IndexQuantization }),
   };
 }
 
@@ -88,10 +97,11 @@ export function candidateFlags(opts: Record<string, unknown>): CandidateFlags {
  * indexSettings({ search: 'ann', rebuildIndex: false, connectivity: 32 }); // { connectivity: 32 }
  * ```
  */
-export function indexSettings(flags: Pick<CandidateFlags, 'connectivity' | 'expansionAdd'>): { connectivity?: number; expansionAdd?: number } {
+export function indexSettings(flags: Pick<CandidateFlags, 'connectivity' | 'expansionAdd' | 'quantization'>): { connectivity?: number; expansionAdd?: number; quantization?: IndexQuantization } {
   return {
     ...(flags.connectivity === undefined ? {} : { connectivity: flags.connectivity }),
     ...(flags.expansionAdd === undefined ? {} : { expansionAdd: flags.expansionAdd }),
+    ...(flags.quantization === undefined ? {} : { quantization: flags.quantization }),
   };
 }
 

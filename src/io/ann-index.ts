@@ -38,6 +38,19 @@ export const DEFAULT_CONNECTIVITY = 64;
  */
 export const DEFAULT_EXPANSION_ADD = 256;
 
+/** How a candidate index stores its vectors (usearch's scalar kinds that keep recall here). */
+export type IndexQuantization = 'f32' | 'f16';
+
+/**
+ * The quantizations a candidate index takes.
+ *
+ * @example
+ * ```ts
+ * INDEX_QUANTIZATIONS.includes('f16'); // true
+ * ```
+ */
+export const INDEX_QUANTIZATIONS: readonly IndexQuantization[] = ['f32', 'f16'];
+
 /** Version of the sidecar's layout (`<model>.index.json`). */
 const SIDECAR_VERSION = 1;
 
@@ -51,6 +64,12 @@ export interface CandidateIndexOptions {
   connectivity?: number;
   /** Beam width while building, efConstruction (default: the saved index's, else {@link DEFAULT_EXPANSION_ADD}); as `connectivity`. */
   expansionAdd?: number;
+  /**
+   * How the index stores the item vectors: `f32` (default: the saved index's, else f32) or `f16`
+   * (half the bytes: on a 100k-item sample the same recall at 1.6–1.8× less search time,
+   * BENCHMARKS.md; candidates are re-scored exactly either way); as `connectivity`.
+   */
+  quantization?: IndexQuantization;
   /** Beam width while searching, ef (default 64; a search for C candidates uses max(ef, C)). */
   expansionSearch?: number;
   /** Threads that build the index (default: every core of the machine). */
@@ -74,9 +93,10 @@ export interface OpenedIndex {
   reason: 'missing' | 'stale' | 'settings' | 'rebuild' | null;
   /** Seconds to build or load. */
   seconds: number;
-  /** The graph degree M and build beam width efConstruction of the index. */
+  /** The graph degree M, build beam width efConstruction and vector storage of the index. */
   connectivity: number;
   expansionAdd: number;
+  quantization: IndexQuantization;
 }
 
 /** The sidecar `<model>.index.json`. */
@@ -92,6 +112,8 @@ interface Sidecar {
   metric: 'l2sq';
   connectivity: number;
   expansionAdd: number;
+  /** Absent in sidecars written before it existed: f32. */
+  quantization?: IndexQuantization;
   /** Size of the index file, bytes. */
   bytes: number;
 }
@@ -194,6 +216,7 @@ export function indexFingerprint(m: LoadedModel): string {
 interface Settings {
   connectivity: number;
   expansionAdd: number;
+  quantization: IndexQuantization;
   expansionSearch: number;
   threads: number;
 }
@@ -202,6 +225,7 @@ function settingsOf(o: CandidateIndexOptions): Settings {
   const s = {
     connectivity: o.connectivity ?? DEFAULT_CONNECTIVITY,
     expansionAdd: o.expansionAdd ?? DEFAULT_EXPANSION_ADD,
+    quantization: o.quantization ?? 'f32',
     expansionSearch: o.expansionSearch ?? 64,
     threads: o.threads ?? availableParallelism(),
   };
@@ -209,6 +233,9 @@ function settingsOf(o: CandidateIndexOptions): Settings {
   positiveInt('expansionAdd', s.expansionAdd);
   positiveInt('expansionSearch', s.expansionSearch);
   positiveInt('threads', s.threads);
+  if (!INDEX_QUANTIZATIONS.includes(s.quantization)) {
+    throw new LrmlError('BAD_OPTION', `quantization: ${JSON.stringify(s.quantization)} is not one of ${INDEX_QUANTIZATIONS.join(', ')}`);
+  }
   return s;
 }
 
@@ -229,7 +256,7 @@ class UsearchCandidateIndex implements CandidateIndex {
 }
 
 function newIndex(mod: UsearchModule, dim: number, s: Settings): UsearchIndex {
-  return new mod.Index({ dimensions: dim, metric: 'l2sq', quantization: 'f32', connectivity: s.connectivity, expansion_add: s.expansionAdd, expansion_search: s.expansionSearch, multi: false });
+  return new mod.Index({ dimensions: dim, metric: 'l2sq', quantization: s.quantization, connectivity: s.connectivity, expansion_add: s.expansionAdd, expansion_search: s.expansionSearch, multi: false });
 }
 
 /**
@@ -308,13 +335,14 @@ export async function openCandidateIndex(m: LoadedModel, modelPath: string, opti
   if (side !== null) {
     if (options.connectivity === undefined && Number.isInteger(side.connectivity) && side.connectivity > 0) s.connectivity = side.connectivity;
     if (options.expansionAdd === undefined && Number.isInteger(side.expansionAdd) && side.expansionAdd > 0) s.expansionAdd = side.expansionAdd;
+    if (options.quantization === undefined && side.quantization !== undefined && INDEX_QUANTIZATIONS.includes(side.quantization)) s.quantization = side.quantization;
   }
   let reason: OpenedIndex['reason'] = null;
   if (options.rebuild === true) reason = 'rebuild';
   else if (side === null || size < 0) reason = 'missing';
   else if (side.fingerprint !== fingerprint || side.numItems !== n || side.dim !== dim) reason = 'stale';
   else if (side.version !== SIDECAR_VERSION || side.engineVersion !== engineVersion || side.bytes !== size ||
-    side.connectivity !== s.connectivity || side.expansionAdd !== s.expansionAdd) reason = 'settings';
+    side.connectivity !== s.connectivity || side.expansionAdd !== s.expansionAdd || (side.quantization ?? 'f32') !== s.quantization) reason = 'settings';
   if (reason === null) {
     const raw = newIndex(mod, dim, s);
     try {
@@ -323,7 +351,7 @@ export async function openCandidateIndex(m: LoadedModel, modelPath: string, opti
       reason = 'stale';
     }
     if (reason === null && raw.size() === n && raw.dimensions() === dim) {
-      return { index: new UsearchCandidateIndex(raw, n, dim), file, built: false, reason: null, seconds: (performance.now() - t0) / 1000, connectivity: s.connectivity, expansionAdd: s.expansionAdd };
+      return { index: new UsearchCandidateIndex(raw, n, dim), file, built: false, reason: null, seconds: (performance.now() - t0) / 1000, connectivity: s.connectivity, expansionAdd: s.expansionAdd, quantization: s.quantization };
     }
     reason = 'stale';
   }
@@ -341,10 +369,10 @@ export async function openCandidateIndex(m: LoadedModel, modelPath: string, opti
   }
   const sidecar: Sidecar = {
     format: 'lrml-candidate-index', version: SIDECAR_VERSION, engine: INDEX_PACKAGE, engineVersion, fingerprint,
-    numItems: n, dim, metric: 'l2sq', connectivity: s.connectivity, expansionAdd: s.expansionAdd, bytes,
+    numItems: n, dim, metric: 'l2sq', connectivity: s.connectivity, expansionAdd: s.expansionAdd, quantization: s.quantization, bytes,
   };
   await writeFileAtomic(sideFile, `${JSON.stringify(sidecar, null, 2)}\n`);
-  return { index, file, built: true, reason, seconds: (performance.now() - t0) / 1000, connectivity: s.connectivity, expansionAdd: s.expansionAdd };
+  return { index, file, built: true, reason, seconds: (performance.now() - t0) / 1000, connectivity: s.connectivity, expansionAdd: s.expansionAdd, quantization: s.quantization };
 }
 
 /** Settings of {@link attachCandidateIndex}. */

@@ -10,7 +10,7 @@ import { createApp, LOOPBACK_HOSTS, reloadedLine, type ServeLimits } from './app
 import { loadItemsFile } from '../data/side-info.js';
 import type { ItemsFormat } from '../data/side-text.js';
 import { ModelHolder } from './state.js';
-import { attachCandidateIndex } from '../io/ann-index.js';
+import { attachCandidateIndex, type IndexQuantization } from '../io/ann-index.js';
 import { searchMode, type ItemTitles, type SearchMode } from '../recommend/index.js';
 
 /** Options of {@link startServer}: a model file (reloadable) or a model in memory. */
@@ -35,11 +35,11 @@ export interface StartOptions {
   /**
    * Candidates of GET /recommend (see `RecommendOptions.search`): `search` `exact`, `ann` or `auto`
    * (default: an index from 50,000 items of an lrml / cml model, when usearch is installed),
-   * `candidateCount`, `rebuildIndex`, and the index's build settings `connectivity` (HNSW M) and
-   * `expansionAdd` (efConstruction). The index is loaded from `<model>.index` or built and saved
+   * `candidateCount`, `rebuildIndex`, and the index's build settings `connectivity` (HNSW M),
+   * `expansionAdd` (efConstruction) and `quantization` (f32 | f16). The index is loaded from `<model>.index` or built and saved
    * next to the model file (in memory for a model given in memory), at start and on every reload.
    */
-  candidates?: { search?: SearchMode; candidateCount?: number; rebuildIndex?: boolean; connectivity?: number; expansionAdd?: number };
+  candidates?: { search?: SearchMode; candidateCount?: number; rebuildIndex?: boolean; connectivity?: number; expansionAdd?: number; quantization?: IndexQuantization };
   /** On close, connections still busy after this many ms are cut (default 10000). */
   graceMs?: number;
   /** One line per notable event (start, reload, errors, shutdown). Default: silent. */
@@ -111,6 +111,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       search: search.search, rebuild: cands.rebuildIndex === true, log: (line) => log(`info: ${line}`),
       ...(cands.connectivity === undefined ? {} : { connectivity: cands.connectivity }),
       ...(cands.expansionAdd === undefined ? {} : { expansionAdd: cands.expansionAdd }),
+      ...(cands.quantization === undefined ? {} : { quantization: cands.quantization }),
     });
     searchMode(m, search); // a bad candidateCount fails here, before serving
   };
