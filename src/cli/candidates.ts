@@ -3,7 +3,7 @@
 // next to the model file, src/io/ann-index.ts) and score only those exactly.
 import type { Command } from 'commander';
 import { LrmlError } from '../errors.js';
-import { attachCandidateIndex, INDEX_QUANTIZATIONS, requireIndexPackage, type IndexQuantization } from '../io/ann-index.js';
+import { attachCandidateIndex, indexSettings, INDEX_QUANTIZATIONS, requireIndexPackage, type IndexQuantization } from '../io/ann-index.js';
 import type { LoadedModel } from '../models/types.js';
 import { ANN_AUTO_ITEMS, SEARCH_MODES, type RecommendOptions, type SearchMode } from '../recommend/index.js';
 import { parseInteger } from './options.js';
@@ -86,22 +86,6 @@ export function candidateFlags(opts: Record<string, unknown>): CandidateFlags {
     ...(opts.indexConnectivity === undefined ? {} : { connectivity: opts.indexConnectivity as number }),
     ...(opts.indexExpansion === undefined ? {} : { expansionAdd: opts.indexExpansion as number }),
     ...(opts.indexQuantization === undefined ? {} : { quantization: opts.indexQuantization as IndexQuantization }),
-  };
-}
-
-/**
- * The index build settings among the flags, as {@link attachCandidateIndex} takes them.
- *
- * @example
- * ```ts
- * indexSettings({ search: 'ann', rebuildIndex: false, connectivity: 32 }); // { connectivity: 32 }
- * ```
- */
-export function indexSettings(flags: Pick<CandidateFlags, 'connectivity' | 'expansionAdd' | 'quantization'>): { connectivity?: number; expansionAdd?: number; quantization?: IndexQuantization } {
-  return {
-    ...(flags.connectivity === undefined ? {} : { connectivity: flags.connectivity }),
-    ...(flags.expansionAdd === undefined ? {} : { expansionAdd: flags.expansionAdd }),
-    ...(flags.quantization === undefined ? {} : { quantization: flags.quantization }),
   };
 }
 

@@ -51,6 +51,23 @@ export type IndexQuantization = 'f32' | 'f16';
  */
 export const INDEX_QUANTIZATIONS: readonly IndexQuantization[] = ['f32', 'f16'];
 
+/**
+ * The build settings given among some options (`connectivity`, `expansionAdd`, `quantization`),
+ * without the ones left undefined, as {@link openCandidateIndex} takes them.
+ *
+ * @example
+ * ```ts
+ * indexSettings({ search: 'ann', connectivity: 32 }); // { connectivity: 32 }
+ * ```
+ */
+export function indexSettings(o: Pick<CandidateIndexOptions, 'connectivity' | 'expansionAdd' | 'quantization'>): Pick<CandidateIndexOptions, 'connectivity' | 'expansionAdd' | 'quantization'> {
+  return {
+    ...(o.connectivity === undefined ? {} : { connectivity: o.connectivity }),
+    ...(o.expansionAdd === undefined ? {} : { expansionAdd: o.expansionAdd }),
+    ...(o.quantization === undefined ? {} : { quantization: o.quantization }),
+  };
+}
+
 /** Version of the sidecar's layout (`<model>.index.json`). */
 const SIDECAR_VERSION = 1;
 

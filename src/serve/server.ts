@@ -10,7 +10,7 @@ import { createApp, LOOPBACK_HOSTS, reloadedLine, type ServeLimits } from './app
 import { loadItemsFile } from '../data/side-info.js';
 import type { ItemsFormat } from '../data/side-text.js';
 import { ModelHolder } from './state.js';
-import { attachCandidateIndex, type IndexQuantization } from '../io/ann-index.js';
+import { attachCandidateIndex, indexSettings, type IndexQuantization } from '../io/ann-index.js';
 import { searchMode, type ItemTitles, type SearchMode } from '../recommend/index.js';
 
 /** Options of {@link startServer}: a model file (reloadable) or a model in memory. */
@@ -109,9 +109,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const prepare = async (m: LoadedModel, p: string | null): Promise<void> => {
     await attachCandidateIndex(m, p, {
       search: search.search, rebuild: cands.rebuildIndex === true, log: (line) => log(`info: ${line}`),
-      ...(cands.connectivity === undefined ? {} : { connectivity: cands.connectivity }),
-      ...(cands.expansionAdd === undefined ? {} : { expansionAdd: cands.expansionAdd }),
-      ...(cands.quantization === undefined ? {} : { quantization: cands.quantization }),
+      ...indexSettings(cands),
     });
     searchMode(m, search); // a bad candidateCount fails here, before serving
   };

@@ -3,7 +3,8 @@ import { startServer } from '../../serve/index.js';
 import { LrmlError } from '../../errors.js';
 import { parseInteger } from '../options.js';
 import { addTitleOptions, noteTitleCoverage, titlesFormatFrom } from '../titles.js';
-import { addCandidateOptions, candidateFlags, checkCandidateFlags, indexSettings } from '../candidates.js';
+import { indexSettings } from '../../io/ann-index.js';
+import { addCandidateOptions, candidateFlags, checkCandidateFlags } from '../candidates.js';
 
 /** An integer flag of at least `min`. */
 function atLeast(flag: string, min: number): (v: string) => number {
