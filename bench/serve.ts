@@ -1,5 +1,5 @@
 // Serving benchmark: `node dist/bench/serve.js --model M [--rate 200] [--duration 30] [--k 10]
-// [--post-ratio 0] [--concurrent-posts 0] [--candidates auto] [--candidate-count 500] [--json]`. Starts `startServer` in a child process on 127.0.0.1 (port 0) and
+// [--post-ratio 0] [--concurrent-posts 0] [--candidates auto] [--candidate-count 500] [--search-threads N] [--json]`. Starts `startServer` in a child process on 127.0.0.1 (port 0) and
 // drives it from this process with an open-loop load: requests are sent on a fixed schedule
 // (`rate` per second) whatever the server's speed, and each latency is measured from the request's
 // scheduled time to the end of its response (so queueing shows up; no coordinated omission).
@@ -8,12 +8,13 @@
 // new user from 5-24 items) in flight for the whole run, each on its own connection (a client
 // refused with 503 waits Retry-After seconds, 50 ms without one, then tries again); the latencies
 // reported are then those of the GETs alone, and the POSTs' outcomes (200 / 503) are counted.
-// Bounded: at most 600 s and 5000 requests/s; loopback only.
+// Bounded: at most 600 s and 5000 requests/s; loopback only. The load generator never loads the
+// model: the server child sends the user and item ids as two packed strings, so this process keeps
+// a small heap and its own garbage-collection pauses stay out of the measured latencies.
 
 import { fork, type ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { loadModel } from '../src/io/model-file.js';
 import { startServer } from '../src/serve/index.js';
 import { Rng } from '../src/rng.js';
 import { readFlags } from './flags.js';
@@ -30,12 +31,14 @@ interface Args {
   /** The server's `--candidates` (exact | ann | auto) and `--candidate-count` (0 = its default). */
   candidates: 'exact' | 'ann' | 'auto';
   candidateCount: number;
+  /** The server's search threads (-1 = its default). */
+  searchThreads: number;
   json: boolean;
   child: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { model: '', rate: 200, duration: 30, k: 10, postRatio: 0, concurrentPosts: 0, warmup: 2, candidates: 'auto', candidateCount: 0, json: false, child: false };
+  const a: Args = { model: '', rate: 200, duration: 30, k: 10, postRatio: 0, concurrentPosts: 0, warmup: 2, candidates: 'auto', candidateCount: 0, searchThreads: -1, json: false, child: false };
   readFlags(
     argv,
     {
@@ -48,10 +51,11 @@ function parseArgs(argv: string[]): Args {
       '--warmup': (v) => (a.warmup = Number(v())),
       '--candidates': (v) => (a.candidates = v() as Args['candidates']),
       '--candidate-count': (v) => (a.candidateCount = Number(v())),
+      '--search-threads': (v) => (a.searchThreads = Number(v())),
       '--json': () => (a.json = true),
       '--child': () => (a.child = true),
     },
-    '--model M [--rate 200] [--duration 30] [--k 10] [--post-ratio 0] [--concurrent-posts 0] [--warmup 2] [--candidates auto] [--candidate-count 500] [--json]',
+    '--model M [--rate 200] [--duration 30] [--k 10] [--post-ratio 0] [--concurrent-posts 0] [--warmup 2] [--candidates auto] [--candidate-count 500] [--search-threads N] [--json]',
   );
   if (a.model === '') throw new Error('--model <file> is required');
   if (!(a.rate > 0 && a.rate <= 5000)) throw new Error('--rate must be in (0, 5000]');
@@ -61,6 +65,7 @@ function parseArgs(argv: string[]): Args {
   if (!(a.warmup >= 0 && a.warmup <= 60)) throw new Error('--warmup must be in [0, 60] seconds');
   if (!['exact', 'ann', 'auto'].includes(a.candidates)) throw new Error('--candidates must be exact, ann or auto');
   if (!(Number.isInteger(a.candidateCount) && a.candidateCount >= 0)) throw new Error('--candidate-count must be a positive integer');
+  if (!(Number.isInteger(a.searchThreads) && a.searchThreads >= -1 && a.searchThreads <= 64)) throw new Error('--search-threads must be an integer in [0, 64]');
   return a;
 }
 
@@ -68,14 +73,43 @@ function parseArgs(argv: string[]): Args {
 async function child(a: Args): Promise<void> {
   const srv = await startServer({
     modelPath: a.model, host: '127.0.0.1', port: 0,
-    candidates: { search: a.candidates, ...(a.candidateCount > 0 ? { candidateCount: a.candidateCount } : {}) },
+    candidates: { search: a.candidates, ...(a.candidateCount > 0 ? { candidateCount: a.candidateCount } : {}), ...(a.searchThreads >= 0 ? { searchThreads: a.searchThreads } : {}) },
     log: (line) => process.stderr.write(`server: ${line}\n`),
   });
   process.on('message', (msg: { type: string }) => {
     if (msg.type === 'rss') process.send?.({ type: 'rss', rss: process.memoryUsage().rss, heap: process.memoryUsage().heapUsed });
     if (msg.type === 'stop') void srv.close().then(() => process.disconnect());
   });
-  process.send?.({ type: 'ready', port: srv.port, rss: process.memoryUsage().rss });
+  const m = srv.holder.current.model;
+  const ids: Ids = { kind: m.model.kind, numUsers: m.model.numUsers, numItems: m.model.numItems, users: m.users.ids().join('\n'), items: m.items.ids().join('\n') };
+  process.send?.({ type: 'ready', port: srv.port, rss: process.memoryUsage().rss, ids });
+}
+
+/** What the server child tells the load generator of its model: the ids packed one per line. */
+interface Ids {
+  kind: string;
+  numUsers: number;
+  numItems: number;
+  users: string;
+  items: string;
+}
+
+/** Ids packed in one string with their start offsets: one heap object however many ids. */
+class PackedIds {
+  private readonly starts: Uint32Array;
+  constructor(private readonly packed: string, readonly length: number) {
+    this.starts = new Uint32Array(length + 1);
+    let at = 0;
+    for (let t = 0; t < length; t++) {
+      this.starts[t] = at;
+      const nl = packed.indexOf('\n', at);
+      at = nl < 0 ? packed.length + 1 : nl + 1;
+    }
+    this.starts[length] = packed.length + 1;
+  }
+  get(t: number): string {
+    return this.packed.slice(this.starts[t], this.starts[t + 1] - 1);
+  }
 }
 
 function percentile(sorted: Float64Array, q: number): number {
@@ -96,14 +130,13 @@ interface Phase {
 async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
   if (a.child) return child(a);
-  const m = await loadModel(a.model);
-  const users = m.users.ids();
-  const itemIds = m.items.ids();
   const server: ChildProcess = fork(fileURLToPath(import.meta.url), [...process.argv.slice(2), '--child'], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const ready = await new Promise<{ port: number; rss: number }>((resolve, reject) => {
-    server.once('message', (msg: { type: string; port: number; rss: number }) => (msg.type === 'ready' ? resolve(msg) : reject(new Error('unexpected message'))));
+  const ready = await new Promise<{ port: number; rss: number; ids: Ids }>((resolve, reject) => {
+    server.once('message', (msg: { type: string; port: number; rss: number; ids: Ids }) => (msg.type === 'ready' ? resolve(msg) : reject(new Error('unexpected message'))));
     server.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
   });
+  const users = new PackedIds(ready.ids.users, ready.ids.numUsers);
+  const itemIds = new PackedIds(ready.ids.items, ready.ids.numItems);
   const rssQuery = (): Promise<{ rss: number; heap: number }> =>
     new Promise((resolve) => {
       server.once('message', (msg: { type: string; rss: number; heap: number }) => resolve(msg));
@@ -114,7 +147,7 @@ async function main(): Promise<void> {
   const rng = new Rng(1);
   const foldInBody = (): string => {
     const n = 5 + rng.int(20);
-    return JSON.stringify({ items: Array.from({ length: n }, () => itemIds[rng.int(itemIds.length)]), k: a.k });
+    return JSON.stringify({ items: Array.from({ length: n }, () => itemIds.get(rng.int(itemIds.length))), k: a.k });
   };
 
   /** The closed-loop fold-in clients of --concurrent-posts: each sends its next POST when the last one is answered. */
@@ -171,7 +204,7 @@ async function main(): Promise<void> {
       body = foldInBody();
       path = '/recommend';
     } else {
-      path = `/recommend?user=${encodeURIComponent(users[rng.int(users.length)])}&k=${a.k}`;
+      path = `/recommend?user=${encodeURIComponent(users.get(rng.int(users.length)))}&k=${a.k}`;
     }
     const req = request({ host: '127.0.0.1', port: ready.port, path, method: post ? 'POST' : 'GET', agent, headers: body === null ? {} : { 'content-type': 'application/json' } }, (res) => {
       res.resume();
@@ -242,14 +275,15 @@ async function main(): Promise<void> {
   const mb = (x: number): number => Math.round((x / 2 ** 20) * 10) / 10;
   const result = stamped({
     model: a.model,
-    kind: m.model.kind,
-    numUsers: m.model.numUsers,
-    numItems: m.model.numItems,
+    kind: ready.ids.kind,
+    numUsers: ready.ids.numUsers,
+    numItems: ready.ids.numItems,
     rate: a.rate,
     duration: a.duration,
     k: a.k,
     candidates: a.candidates,
     candidateCount: a.candidateCount > 0 ? a.candidateCount : null,
+    searchThreads: a.searchThreads >= 0 ? a.searchThreads : 'default',
     postRatio: a.postRatio,
     concurrentPosts: a.concurrentPosts,
     posts: { ok: posts.ok, busy503: posts.busy, other: posts.other, otherKinds: posts.otherKinds, latencyMs: { p50: percentile(postLat, 0.5), p99: percentile(postLat, 0.99) } },
@@ -263,7 +297,7 @@ async function main(): Promise<void> {
     rssOverTime: rss.sort((x, y) => x.t - y.t).map((r) => ({ t: Math.round(r.t * 10) / 10, rssMiB: mb(r.rss), heapMiB: mb(r.heap) })),
   });
   printResult(result, a.json, () =>
-    `serve bench: ${result.kind} model (${result.numUsers} users, ${result.numItems} items), GET /recommend k=${a.k}, --candidates ${a.candidates}${a.candidateCount > 0 ? ` --candidate-count ${a.candidateCount}` : ''}` +
+    `serve bench: ${result.kind} model (${result.numUsers} users, ${result.numItems} items), GET /recommend k=${a.k}, --candidates ${a.candidates}${a.candidateCount > 0 ? ` --candidate-count ${a.candidateCount}` : ''}${a.searchThreads >= 0 ? ` --search-threads ${a.searchThreads}` : ''}` +
       `${a.postRatio > 0 ? ` + ${Math.round(a.postRatio * 100)}% POST fold-in` : ''}, ${a.rate} req/s for ${a.duration} s on 127.0.0.1\n` +
       (a.concurrentPosts > 0
         ? `with ${a.concurrentPosts} concurrent POST /recommend fold-ins (latencies below are the GETs'): answered ${posts.ok} (p50 ${fixed2(result.posts.latencyMs.p50)} ms, p99 ${fixed2(result.posts.latencyMs.p99)} ms), 503 ${posts.busy}, other ${posts.other}${posts.other > 0 ? ` ${JSON.stringify(posts.otherKinds)}` : ''}\n`

@@ -14,7 +14,7 @@ import { getFamily } from '../src/train/families.js';
 import { saveModel, loadModel } from '../src/io/model-file.js';
 import type { LoadedModel } from '../src/io/format.js';
 import { attachCandidateIndex, buildCandidateIndex, candidateIndexPath, DEFAULT_EXPANSION_ADD, openCandidateIndex, requireIndexPackage } from '../src/io/ann-index.js';
-import { recommend, recommendMany, searchMode } from '../src/recommend/index.js';
+import { recommend, recommendAsync, recommendMany, searchMode } from '../src/recommend/index.js';
 import { startServer } from '../src/serve/index.js';
 import { runCli } from './helpers.js';
 import { trainedModel } from './recommend-fixtures.js';
@@ -142,6 +142,46 @@ test('openCandidateIndex: saved next to the model with its fingerprint; reused w
   await assert.rejects(openCandidateIndex(cmlM, path, { threads: 1, quantization: 'i8' as 'f16' }), code('BAD_OPTION', /quantization: "i8" is not one of f32, f16/));
 });
 
+test('search threads: searchAsync answers from worker threads as search does; recommendAsync = recommend; close falls back; bad values', async () => {
+  const path = join(dir, 'threads.lrml');
+  const m = await trainedModel('lrml');
+  await saveModel(path, m);
+  const loaded = await loadModel(path);
+  const warnings: string[] = [];
+  const opened = await openCandidateIndex(loaded, path, { threads: 1, searchThreads: 2, onWarning: (l) => warnings.push(l) });
+  assert.equal(opened.searchThreads, 2);
+  const index = opened.index;
+  assert.ok(index.searchAsync !== undefined && index.close !== undefined);
+  const a: LoadedModel = { ...loaded, index };
+  const n = m.model.numItems;
+  const queries = Array.from({ length: 12 }, (_, u) => {
+    const q = new Float32Array(index.dim);
+    loaded.model.candidateQuery!(u, loaded.seen!.row(u), q);
+    return q;
+  });
+  // many at once: spread over both threads, each answer matched to its own query
+  const together = await Promise.all(queries.map((q, t) => index.searchAsync!(q, 5 + t)));
+  queries.forEach((q, t) => assert.deepEqual(together[t], index.search(q, 5 + t), `query ${t}`));
+  for (let u = 0; u < 12; u++) {
+    const user = m.users.id(u);
+    for (const o of [{ k: 10, candidateCount: 15 }, { k: 5, exclude: ['i3', 'i4'], candidateCount: 30 }, { k: 10, candidateCount: n }, { k: 4, include: ['i1', 'i2', 'i9', 'i30'] }]) {
+      assert.deepEqual(await recommendAsync(a, user, { ...o, search: 'ann' }), recommend(a, user, { ...o, search: 'ann' }), `user ${user} ${JSON.stringify(o)}`);
+    }
+  }
+  assert.deepEqual(await recommendAsync(m, 'u1', { k: 6 }), recommend(m, 'u1', { k: 6 })); // exact path, no index
+  await assert.rejects(recommendAsync(a, 'nobody'), code('UNKNOWN_USER'));
+  await assert.rejects(recommendAsync(a, 'u1', { search: 'ann', candidateCount: 0 }), code('BAD_OPTION', /candidateCount/));
+  // closed: the threads stop, searches run on the calling thread with the same answers
+  await index.close!();
+  assert.deepEqual(await index.searchAsync!(queries[3], 9), index.search(queries[3], 9));
+  assert.deepEqual(warnings, []);
+  // bad values; an index in memory has no file for threads to open
+  for (const bad of [-1, 1.5, 65]) {
+    await assert.rejects(openCandidateIndex(loaded, path, { threads: 1, searchThreads: bad }), code('BAD_OPTION', /searchThreads/));
+  }
+  await assert.rejects(buildCandidateIndex(m, { threads: 1, searchThreads: 1 }), code('BAD_OPTION', /searchThreads.*in memory/));
+});
+
 test('bad options: search, candidateCount, ann without an index or for a family without a candidate query; missing usearch', async () => {
   const m = await trainedModel('lrml');
   const a = { ...m, index: await buildCandidateIndex(m, { threads: 1 }) };
@@ -193,6 +233,17 @@ test('CLI: malformed --candidates / --candidate-count exit 2 and write nothing; 
     const s = await runCli('serve', '--model', path, '--port', '0', ...args);
     assert.equal(s.code, 2, `serve ${args.join(' ')}`);
   }
+  // serve's own flag: search threads
+  for (const [args, re] of [
+    [['--search-threads', '2'], /--search-threads needs --candidates ann or auto \(the default is exact\)/],
+    [['--candidates', 'ann', '--search-threads', '-1'], /--search-threads: "-1" is below 0/],
+    [['--candidates', 'ann', '--search-threads', '100'], /--search-threads: "100" is above 64/],
+    [['--candidates', 'ann', '--search-threads', 'all'], /--search-threads: "all" is not an integer/],
+  ] as [string[], RegExp][]) {
+    const s = await runCli('serve', '--model', path, '--port', '0', ...args);
+    assert.equal(s.code, 2, `serve ${args.join(' ')}`);
+    assert.match(s.stderr, re);
+  }
   const fold = await runCli('recommend', '--model', path, '--items', 'i1,i2', '--candidates', 'ann');
   assert.equal(fold.code, 2);
   assert.match(fold.stderr, /--items recommendations are scored exactly/);
@@ -236,7 +287,7 @@ test('serve: GET /recommend takes index candidates (search ann), /model says so;
     assert.deepEqual(await get('/recommend?user=u2&k=7'), recommend(cml, 'u2', { k: 7 }));
     const info = (await get('/model')) as { candidates: { search: string; candidateCount: number } };
     assert.deepEqual(info.candidates, { search: 'ann', candidateCount: 1000 });
-    assert.ok(lines.some((l) => /candidate index .*built \(missing\)/.test(l)), lines.join('\n'));
+    assert.ok(lines.some((l) => /candidate index .*built \(missing\) in .* s, searched on \d+ worker threads?/.test(l)), lines.join('\n'));
     const lrml = await trainedModel('lrml');
     await saveModel(path, lrml);
     await srv.reload();

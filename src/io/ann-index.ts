@@ -10,6 +10,8 @@ import { availableParallelism } from 'node:os';
 import { readFile, rename, stat, unlink } from 'node:fs/promises';
 import { LrmlError, positiveInt } from '../errors.js';
 import { removeStaleTemps, tempPathFor, writeFileAtomic } from '../fs-atomic.js';
+import type { Worker } from 'node:worker_threads';
+import { startIoWorker } from './start-worker.js';
 import type { CandidateIndex, LoadedModel } from '../models/types.js';
 import { ANN_AUTO_ITEMS, type SearchMode } from '../recommend/index.js';
 
@@ -91,6 +93,15 @@ export interface CandidateIndexOptions {
   expansionSearch?: number;
   /** Threads that build the index (default: every core of the machine). */
   threads?: number;
+  /**
+   * Worker threads that answer `searchAsync` (default 0: searches run on the calling thread), each
+   * with the saved index file memory-mapped; for servers, where the main thread then keeps
+   * answering requests while searches run on the other cores. Needs the index file
+   * ({@link openCandidateIndex}, {@link attachCandidateIndex} with a model path).
+   */
+  searchThreads?: number;
+  /** Warnings of the search threads (one that stopped); default: silent. */
+  onWarning?: (line: string) => void;
   /** Rebuild even when the saved index is current (default false). */
   rebuild?: boolean;
   /** Called while building with the items indexed so far. */
@@ -114,6 +125,8 @@ export interface OpenedIndex {
   connectivity: number;
   expansionAdd: number;
   quantization: IndexQuantization;
+  /** Search threads started (each with the index file open), 0 without `searchThreads`. */
+  searchThreads: number;
 }
 
 /** The sidecar `<model>.index.json`. */
@@ -236,6 +249,7 @@ interface Settings {
   quantization: IndexQuantization;
   expansionSearch: number;
   threads: number;
+  searchThreads: number;
 }
 
 function settingsOf(o: CandidateIndexOptions): Settings {
@@ -245,7 +259,11 @@ function settingsOf(o: CandidateIndexOptions): Settings {
     quantization: o.quantization ?? 'f32',
     expansionSearch: o.expansionSearch ?? 64,
     threads: o.threads ?? availableParallelism(),
+    searchThreads: o.searchThreads ?? 0,
   };
+  if (!Number.isInteger(s.searchThreads) || s.searchThreads < 0 || s.searchThreads > 64) {
+    throw new LrmlError('BAD_OPTION', `searchThreads: ${s.searchThreads} is not an integer in [0, 64]`);
+  }
   positiveInt('connectivity', s.connectivity);
   positiveInt('expansionAdd', s.expansionAdd);
   positiveInt('expansionSearch', s.expansionSearch);
@@ -256,19 +274,151 @@ function settingsOf(o: CandidateIndexOptions): Settings {
   return s;
 }
 
-/** A usearch index as a {@link CandidateIndex}: item index = key; searches on the calling thread. */
+/**
+ * The item indices of a usearch answer, nearest first: its keys without the padding it adds when
+ * it found fewer than asked (keys past numItems, infinite distances). Shared with the search
+ * worker; not part of the public API.
+ *
+ * @example
+ * ```ts
+ * const r = raw.search(query, 500, 1);
+ * const items = matchedItems(r.keys, r.distances, numItems);
+ * ```
+ */
+export function matchedItems(keys: BigUint64Array, distances: Float32Array, numItems: number): Int32Array {
+  const out = new Int32Array(keys.length);
+  let n = 0;
+  for (let t = 0; t < keys.length; t++) {
+    const key = Number(keys[t]);
+    if (key < numItems && Number.isFinite(distances[t])) out[n++] = key;
+  }
+  return out.subarray(0, n);
+}
+
+/** What a search worker is started with (./ann-search-worker.ts). */
+export interface SearchWorkerInput {
+  packageName: string;
+  file: string;
+  numItems: number;
+  dim: number;
+  connectivity: number;
+  expansionAdd: number;
+  expansionSearch: number;
+  quantization: IndexQuantization;
+}
+
+/** One search for a worker. */
+export interface SearchWorkerTask {
+  id: number;
+  query: Float32Array;
+  count: number;
+}
+
+/** A worker's messages: ready once, then one result or error per task (id -1: it failed to start). */
+export type SearchWorkerMessage =
+  | { type: 'ready' }
+  | { type: 'result'; id: number; items: Int32Array }
+  | { type: 'error'; id: number; message: string };
+
+/** One search thread: its worker and the searches it has not answered yet. */
+interface SearchThread {
+  worker: Worker;
+  pending: Map<number, { resolve: (items: Int32Array) => void; reject: (e: Error) => void }>;
+}
+
+/**
+ * A usearch index as a {@link CandidateIndex}: item index = key. `search` runs on the calling
+ * thread; with search threads (opened with `searchThreads`), `searchAsync` hands the search to
+ * the least busy of them, each with the index file memory-mapped. A search thread that fails
+ * leaves the pool, and searches fall back to the calling thread (`onWarning` says so once).
+ */
 class UsearchCandidateIndex implements CandidateIndex {
+  private threads: SearchThread[] = [];
+  private nextId = 0;
+  private closed = false;
+  private onWarning: (line: string) => void = () => undefined;
   constructor(readonly raw: UsearchIndex, readonly numItems: number, readonly dim: number) {}
+
   search(query: Float32Array, count: number): Int32Array {
-    if (query.length !== this.dim) throw new LrmlError('BAD_OPTION', `candidate index query: length ${query.length}, expected ${this.dim}`);
+    this.checkQuery(query);
     const r = this.raw.search(query, Math.min(count, this.numItems), 1);
-    const out = new Int32Array(r.keys.length);
-    let n = 0;
-    for (let t = 0; t < r.keys.length; t++) {
-      const key = Number(r.keys[t]);
-      if (key < this.numItems && Number.isFinite(r.distances[t])) out[n++] = key; // padding when fewer found
-    }
-    return out.subarray(0, n);
+    return matchedItems(r.keys, r.distances, this.numItems);
+  }
+
+  searchAsync(query: Float32Array, count: number): Promise<Int32Array> {
+    this.checkQuery(query);
+    if (this.closed || this.threads.length === 0) return Promise.resolve(this.search(query, count));
+    let pick = this.threads[0];
+    for (const t of this.threads) if (t.pending.size < pick.pending.size) pick = t;
+    const id = this.nextId++;
+    return new Promise<Int32Array>((resolve, reject) => {
+      pick.pending.set(id, { resolve, reject });
+      pick.worker.ref(); // a search in flight keeps the process alive; an idle thread does not
+      pick.worker.postMessage({ id, query, count: Math.min(count, this.numItems) } satisfies SearchWorkerTask);
+    }).catch(() => this.search(query, count)); // a failed thread: the search runs here
+  }
+
+  /** Starts `count` search threads on the saved index `file`; resolves when each has it open. */
+  async startThreads(count: number, input: Omit<SearchWorkerInput, 'numItems' | 'dim'>, onWarning?: (line: string) => void): Promise<void> {
+    if (onWarning !== undefined) this.onWarning = onWarning;
+    const started = Array.from({ length: count }, () => this.startThread({ ...input, numItems: this.numItems, dim: this.dim }));
+    const threads = await Promise.all(started);
+    this.threads.push(...threads);
+  }
+
+  private startThread(input: SearchWorkerInput): Promise<SearchThread> {
+    const worker = startIoWorker('ann-search-worker', input);
+    const thread: SearchThread = { worker, pending: new Map() };
+    const leave = (why: string): void => {
+      const at = this.threads.indexOf(thread);
+      if (at >= 0) {
+        this.threads.splice(at, 1);
+        if (!this.closed) this.onWarning(`a candidate search thread stopped (${why}); ${this.threads.length > 0 ? `${this.threads.length} left` : 'searches run on the main thread'}`);
+      }
+      for (const p of thread.pending.values()) p.reject(new Error(why));
+      thread.pending.clear();
+    };
+    return new Promise<SearchThread>((resolve, reject) => {
+      worker.on('message', (msg: SearchWorkerMessage) => {
+        if (msg.type === 'ready') {
+          worker.unref();
+          resolve(thread);
+        } else if (msg.id < 0) {
+          reject(new LrmlError('BAD_OPTION', `a candidate search thread could not open ${input.file}: ${msg.type === 'error' ? msg.message : ''}`, { file: input.file }));
+          void worker.terminate();
+        } else {
+          const p = thread.pending.get(msg.id);
+          thread.pending.delete(msg.id);
+          if (thread.pending.size === 0) worker.unref();
+          if (msg.type === 'result') p?.resolve(msg.items);
+          else p?.reject(new Error(msg.message));
+        }
+      });
+      worker.on('error', (e) => {
+        leave(e.message);
+        reject(e);
+      });
+      worker.on('exit', (code) => leave(`exit code ${code}`));
+    });
+  }
+
+  /** Stops the search threads once their searches are answered; later searches run on the calling thread. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const threads = this.threads;
+    this.threads = [];
+    await Promise.all(threads.map(async (t) => {
+      await Promise.allSettled([...t.pending.values()].map((p) => new Promise<void>((done) => {
+        const { resolve, reject } = p;
+        p.resolve = (items) => { resolve(items); done(); };
+        p.reject = (e) => { reject(e); done(); };
+      })));
+      await t.worker.terminate();
+    }));
+  }
+
+  private checkQuery(query: Float32Array): void {
+    if (query.length !== this.dim) throw new LrmlError('BAD_OPTION', `candidate index query: length ${query.length}, expected ${this.dim}`);
   }
 }
 
@@ -290,6 +440,7 @@ function newIndex(mod: UsearchModule, dim: number, s: Settings): UsearchIndex {
  */
 export async function buildCandidateIndex(m: LoadedModel, options: CandidateIndexOptions = {}): Promise<CandidateIndex> {
   const s = settingsOf(options);
+  if (s.searchThreads > 0) throw new LrmlError('BAD_OPTION', 'searchThreads: search threads open the saved index file; an index built in memory has none (use openCandidateIndex with the model file)');
   const { items, dim } = indexedVectors(m);
   const mod = await usearch('a candidate index', options.importer ?? ((name) => import(name)));
   return build(mod, items, dim, m.model.numItems, s, options.onProgress);
@@ -367,9 +518,7 @@ export async function openCandidateIndex(m: LoadedModel, modelPath: string, opti
     } catch {
       reason = 'stale';
     }
-    if (reason === null && raw.size() === n && raw.dimensions() === dim) {
-      return { index: new UsearchCandidateIndex(raw, n, dim), file, built: false, reason: null, seconds: (performance.now() - t0) / 1000, connectivity: s.connectivity, expansionAdd: s.expansionAdd, quantization: s.quantization };
-    }
+    if (reason === null && raw.size() === n && raw.dimensions() === dim) return opened(new UsearchCandidateIndex(raw, n, dim), file, null, s, t0, options.onWarning);
     reason = 'stale';
   }
   const index = await build(mod, items, dim, n, s, options.onProgress);
@@ -389,7 +538,17 @@ export async function openCandidateIndex(m: LoadedModel, modelPath: string, opti
     numItems: n, dim, metric: 'l2sq', connectivity: s.connectivity, expansionAdd: s.expansionAdd, quantization: s.quantization, bytes,
   };
   await writeFileAtomic(sideFile, `${JSON.stringify(sidecar, null, 2)}\n`);
-  return { index, file, built: true, reason, seconds: (performance.now() - t0) / 1000, connectivity: s.connectivity, expansionAdd: s.expansionAdd, quantization: s.quantization };
+  return opened(index, file, reason, s, t0, options.onWarning);
+}
+
+/** {@link openCandidateIndex}'s answer, once the search threads asked for have the saved index open. */
+async function opened(index: UsearchCandidateIndex, file: string, reason: OpenedIndex['reason'], s: Settings, t0: number, onWarning?: (line: string) => void): Promise<OpenedIndex> {
+  if (s.searchThreads > 0) {
+    await index.startThreads(s.searchThreads, {
+      packageName: INDEX_PACKAGE, file, connectivity: s.connectivity, expansionAdd: s.expansionAdd, expansionSearch: s.expansionSearch, quantization: s.quantization,
+    }, onWarning);
+  }
+  return { index, file, built: reason !== null, reason, seconds: (performance.now() - t0) / 1000, connectivity: s.connectivity, expansionAdd: s.expansionAdd, quantization: s.quantization, searchThreads: s.searchThreads };
 }
 
 /** Settings of {@link attachCandidateIndex}. */
@@ -452,7 +611,9 @@ export async function attachCandidateIndex(m: LoadedModel, modelPath: string | n
   const opened = await openCandidateIndex(m, modelPath, { ...options, onProgress });
   m.index = opened.index;
   log(opened.built
-    ? `candidate index ${opened.file}: built (${opened.reason}) in ${opened.seconds.toFixed(1)} s`
-    : `candidate index ${opened.file}: loaded in ${opened.seconds.toFixed(1)} s`);
+    ? `candidate index ${opened.file}: built (${opened.reason}) in ${opened.seconds.toFixed(1)} s${threadsNote(opened.searchThreads)}`
+    : `candidate index ${opened.file}: loaded in ${opened.seconds.toFixed(1)} s${threadsNote(opened.searchThreads)}`);
   return true;
 }
+
+const threadsNote = (n: number): string => (n === 0 ? '' : `, searched on ${n} worker thread${n === 1 ? '' : 's'}`);

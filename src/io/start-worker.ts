@@ -17,6 +17,8 @@ const FROM_SOURCE = import.meta.url.endsWith('.ts');
 export function startIoWorker(name: string, workerData: unknown): Worker {
   if (!FROM_SOURCE) return new Worker(new URL(`./${name}.js`, import.meta.url), { workerData });
   const url = new URL(`./${name}.ts`, import.meta.url).href;
-  const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url)}); })`;
+  // an eval'd worker defines the CommonJS globals __dirname ('.') and __filename, which would
+  // mislead ES modules that look for them (usearch then seeks its native build in the cwd)
+  const boot = `delete globalThis.__dirname; delete globalThis.__filename; import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url)}); })`;
   return new Worker(boot, { eval: true, workerData });
 }

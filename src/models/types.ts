@@ -202,6 +202,10 @@ export interface CandidateIndex {
   readonly dim: number;
   /** Up to `count` item indices nearest to `query` (length dim), nearest first. */
   search(query: Float32Array, count: number): Int32Array;
+  /** The same search off the calling thread, when the index can (e.g. on worker threads). */
+  searchAsync?(query: Float32Array, count: number): Promise<Int32Array>;
+  /** Releases what the index holds besides memory (its worker threads); searches stay possible on the calling thread. */
+  close?(): Promise<void>;
 }
 
 /**

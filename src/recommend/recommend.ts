@@ -298,36 +298,39 @@ export function searchMode(m: LoadedModel, o: RecommendOptions): 'exact' | 'ann'
   return 'ann';
 }
 
-/**
- * The `ann` path of {@link recommend}: the included items, or the index's nearest candidates
- * (candidateCount, plus as many as the seen and excluded items up to candidateCount more; every
- * item when that reaches numItems), minus seen and excluded
- * items, scored exactly; ranked as the exact path ranks (ties by the lower index). Null when the
- * index left fewer than k candidates while more items exist (the caller then scores exactly).
- */
-function recommendFromCandidates(m: LoadedModel, u: number, userId: string, o: RecommendOptions, k: number): Recommendations | null {
+/** The `ann` path's work for one request up to the index search (see {@link recommendFromCandidates}). */
+interface CandidatePlan {
+  /** Seen and excluded items (never returned). */
+  skip: Set<number>;
+  /** The items to score when no search is needed (the included ones, or every item). */
+  pool: ArrayLike<number> | null;
+  /** Otherwise: the index query and how many neighbours to ask it for. */
+  query: Float32Array | null;
+  want: number;
+}
+
+function planCandidates(m: LoadedModel, u: number, o: RecommendOptions): CandidatePlan {
   const n = m.model.numItems;
   const skipUnknown = o.skipUnknown === true;
   const seen = m.seen !== null ? m.seen.row(u) : new Int32Array(0);
   const skip = new Set<number>(o.excludeSeen !== false ? seen : []);
   if (o.exclude !== undefined) for (const i of filterIndices(m, 'exclude', o.exclude, skipUnknown)) skip.add(i);
   const inc = includeOf(o);
-  let pool: ArrayLike<number>;
-  let partial = false;
-  if (inc !== undefined) {
-    pool = filterIndices(m, o.include !== undefined ? 'include' : 'candidates', inc, skipUnknown);
-  } else {
-    const count = o.candidateCount ?? DEFAULT_CANDIDATE_COUNT;
-    const want = count + Math.min(skip.size, count); // room for seen and excluded neighbours
-    if (want >= n) {
-      pool = Int32Array.from({ length: n }, (_, i) => i);
-    } else {
-      const q = new Float32Array(m.index!.dim);
-      m.model.candidateQuery!(u, seen, q);
-      pool = m.index!.search(q, want);
-      partial = true;
-    }
-  }
+  if (inc !== undefined) return { skip, pool: filterIndices(m, o.include !== undefined ? 'include' : 'candidates', inc, skipUnknown), query: null, want: 0 };
+  const count = o.candidateCount ?? DEFAULT_CANDIDATE_COUNT;
+  const want = count + Math.min(skip.size, count); // room for seen and excluded neighbours
+  if (want >= n) return { skip, pool: Int32Array.from({ length: n }, (_, i) => i), query: null, want: n };
+  const query = new Float32Array(m.index!.dim);
+  m.model.candidateQuery!(u, seen, query);
+  return { skip, pool: null, query, want };
+}
+
+/**
+ * Scores a plan's pool (the index's answer when `partial`) exactly, minus its skipped items; null
+ * when the index left fewer than k candidates while more items exist (the caller then scores
+ * exactly).
+ */
+function rankCandidates(m: LoadedModel, u: number, userId: string, skip: Set<number>, pool: ArrayLike<number>, partial: boolean, k: number): Recommendations | null {
   const kept = new Set<number>();
   for (let t = 0; t < pool.length; t++) if (!skip.has(pool[t])) kept.add(pool[t]);
   const items = Int32Array.from(kept).sort();
@@ -340,6 +343,44 @@ function recommendFromCandidates(m: LoadedModel, u: number, userId: string, o: R
   const out: ScoredItem[] = [];
   for (let r = 0; r < got; r++) out.push({ item: m.items.id(items[idx[r]]), score: sc[r] });
   return { user: userId, items: out, k, complete: got === k };
+}
+
+/**
+ * The `ann` path of {@link recommend}: the included items, or the index's nearest candidates
+ * (candidateCount, plus as many as the seen and excluded items up to candidateCount more; every
+ * item when that reaches numItems), minus seen and excluded
+ * items, scored exactly; ranked as the exact path ranks (ties by the lower index). Null when the
+ * index left fewer than k candidates while more items exist (the caller then scores exactly).
+ */
+function recommendFromCandidates(m: LoadedModel, u: number, userId: string, o: RecommendOptions, k: number): Recommendations | null {
+  const plan = planCandidates(m, u, o);
+  const pool = plan.pool ?? m.index!.search(plan.query!, plan.want);
+  return rankCandidates(m, u, userId, plan.skip, pool, plan.pool === null, k);
+}
+
+/**
+ * {@link recommend} that lets the candidate index search off the calling thread: on the `ann`
+ * path the index's `searchAsync` (when it has one, e.g. an index opened with `searchThreads`) is
+ * awaited, so a server keeps answering while searches run on other cores. Same result as
+ * {@link recommend}; the exact path runs synchronously as there.
+ *
+ * @example
+ * ```ts
+ * const r = await recommendAsync(m, '42', { k: 10, search: 'ann' });
+ * ```
+ */
+export async function recommendAsync(m: LoadedModel, userId: string, options: RecommendOptions = {}): Promise<Recommendations> {
+  const u = m.users.get(userId);
+  if (u === undefined) throw new LrmlError('UNKNOWN_USER', `unknown user ${JSON.stringify(userId)}`);
+  const k = checkK(options.k ?? 10);
+  const index = m.index;
+  if (searchMode(m, options) === 'ann' && index !== undefined) {
+    const plan = planCandidates(m, u, options);
+    const pool = plan.pool ?? (index.searchAsync !== undefined ? await index.searchAsync(plan.query!, plan.want) : index.search(plan.query!, plan.want));
+    const r = rankCandidates(m, u, userId, plan.skip, pool, plan.pool === null, k);
+    if (r !== null) return r;
+  }
+  return exactTop(m, u, userId, buildSkipMask(m, u, options), k);
 }
 
 /**

@@ -3,7 +3,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { LrmlError, badOption } from '../errors.js';
-import { checkFilters, explain, recommend, recommendForItems, recommendForSession, resolveItems, similarItems, slotProfile, titleCoverage, titledExplanation, titledRecommendations, titledSimilar, searchMode, MAX_K, DEFAULT_CANDIDATE_COUNT, type ItemTitles, type RecommendOptions } from '../recommend/index.js';
+import { checkFilters, explain, recommendAsync, recommendForItems, recommendForSession, resolveItems, similarItems, slotProfile, titleCoverage, titledExplanation, titledRecommendations, titledSimilar, searchMode, MAX_K, DEFAULT_CANDIDATE_COUNT, type ItemTitles, type RecommendOptions } from '../recommend/index.js';
 import { HttpError, type HttpErrorCode } from './http-error.js';
 import { JobQueue } from './queue.js';
 import type { ModelHolder, ModelSnapshot } from './state.js';
@@ -364,7 +364,7 @@ export function createApp(state: ServeState): Hono<Env> {
     });
   });
 
-  app.get('/recommend', (c) => {
+  app.get('/recommend', async (c) => {
     const m = snap(c).model;
     const titles = titlesOf(c);
     knownQuery(c, ['user', 'k', 'include', 'exclude', 'includeSeen', 'skipUnknown']);
@@ -373,7 +373,7 @@ export function createApp(state: ServeState): Hono<Env> {
     const include = queryList(c, 'include', limits.maxItems);
     if (c.req.query('include') === '') throw new LrmlError('BAD_OPTION', 'include is empty (expected comma-separated item ids)');
     const exclude = queryList(c, 'exclude', limits.maxItems);
-    const r = recommend(m, user, { k, excludeSeen: !queryBool(c, 'includeSeen'), skipUnknown: queryBool(c, 'skipUnknown'), ...(include ? { include } : {}), ...(exclude ? { exclude } : {}), ...search });
+    const r = await recommendAsync(m, user, { k, excludeSeen: !queryBool(c, 'includeSeen'), skipUnknown: queryBool(c, 'skipUnknown'), ...(include ? { include } : {}), ...(exclude ? { exclude } : {}), ...search });
     return c.json(titles === undefined ? r : titledRecommendations(r, titles));
   });
 

@@ -2,6 +2,7 @@
 
 import { serve } from '@hono/node-server';
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
+import { availableParallelism } from 'node:os';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { LrmlError } from '../errors.js';
 import type { LoadedModel } from '../io/format.js';
@@ -38,8 +39,11 @@ export interface StartOptions {
    * `candidateCount`, `rebuildIndex`, and the index's build settings `connectivity` (HNSW M),
    * `expansionAdd` (efConstruction) and `quantization` (f32 | f16). The index is loaded from `<model>.index` or built and saved
    * next to the model file (in memory for a model given in memory), at start and on every reload.
+   * `searchThreads`: worker threads that search the saved index, so the main thread keeps
+   * answering while searches run on the other cores (default: one per core; 0 = on the main
+   * thread; none for a model given in memory).
    */
-  candidates?: { search?: SearchMode; candidateCount?: number; rebuildIndex?: boolean; connectivity?: number; expansionAdd?: number; quantization?: IndexQuantization };
+  candidates?: { search?: SearchMode; candidateCount?: number; rebuildIndex?: boolean; connectivity?: number; expansionAdd?: number; quantization?: IndexQuantization; searchThreads?: number };
   /** On close, connections still busy after this many ms are cut (default 10000). */
   graceMs?: number;
   /** One line per notable event (start, reload, errors, shutdown). Default: silent. */
@@ -110,6 +114,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     await attachCandidateIndex(m, p, {
       search: search.search, rebuild: cands.rebuildIndex === true, log: (line) => log(`info: ${line}`),
       ...indexSettings(cands),
+      // searches on worker threads (one per core by default) need the saved index file
+      ...(p === null ? {} : { searchThreads: cands.searchThreads ?? availableParallelism(), onWarning: (line: string) => log(`warn: ${line}`) }),
     });
     searchMode(m, search); // a bad candidateCount fails here, before serving
   };
@@ -162,8 +168,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         timer.unref();
         drainer.drain(Math.min(FRESH_GRACE_MS, graceMs), graceMs / 2, () => {
           clearTimeout(timer);
-          log('info: server closed');
-          resolve();
+          void Promise.resolve(holder.current.model.index?.close?.()).finally(() => {
+            log('info: server closed');
+            resolve();
+          });
         });
       });
       return closing;

@@ -72,6 +72,10 @@ export class ModelHolder {
 
   /** Replaces the model (and its titles: by default the current ones) with one already in memory; returns the new snapshot. */
   swap(model: LoadedModel, path: string | null = this.snap.path, titles: ItemTitles | undefined = this.snap.titles): ModelSnapshot {
+    const old = this.snap.model.index;
+    // the old index's search threads stop once their searches are answered (requests still on
+    // the old snapshot then search on the main thread)
+    if (old !== undefined && old !== model.index) void old.close?.();
     this.snap = Object.freeze({ model, path, loadedAt: new Date().toISOString(), generation: this.snap.generation + 1, ...(titles === undefined ? {} : { titles }) });
     return this.snap;
   }

@@ -1,0 +1,30 @@
+// Worker-thread entry of the candidate index's search threads (./ann-index.ts, `searchThreads`):
+// opens the saved index file memory-mapped (usearch `view`: the workers share the page cache) and
+// answers searches. Not part of the public API.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { matchedItems, type SearchWorkerInput, type SearchWorkerMessage, type SearchWorkerTask } from './ann-index.js';
+
+function post(msg: SearchWorkerMessage, transfer: ArrayBuffer[] = []): void {
+  parentPort?.postMessage(msg, transfer);
+}
+
+try {
+  const input = workerData as SearchWorkerInput;
+  const mod = (await import(input.packageName)) as { Index: new (config: Record<string, unknown>) => { view(path: string): void; size(): number; search(q: Float32Array, k: number, threads: number): { keys: BigUint64Array; distances: Float32Array } } };
+  const raw = new mod.Index({ dimensions: input.dim, metric: 'l2sq', quantization: input.quantization, connectivity: input.connectivity, expansion_add: input.expansionAdd, expansion_search: input.expansionSearch, multi: false });
+  raw.view(input.file);
+  if (raw.size() !== input.numItems) throw new Error(`the index file ${input.file} holds ${raw.size()} items, expected ${input.numItems}`);
+  parentPort?.on('message', (task: SearchWorkerTask) => {
+    try {
+      const r = raw.search(task.query, task.count, 1);
+      const items = matchedItems(r.keys, r.distances, input.numItems).slice();
+      post({ type: 'result', id: task.id, items }, [items.buffer]);
+    } catch (e) {
+      post({ type: 'error', id: task.id, message: (e as Error).message });
+    }
+  });
+  post({ type: 'ready' });
+} catch (e) {
+  post({ type: 'error', id: -1, message: (e as Error).message });
+}
