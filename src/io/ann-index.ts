@@ -95,7 +95,8 @@ export interface CandidateIndexOptions {
   threads?: number;
   /**
    * Worker threads that answer `searchAsync` (default 0: searches run on the calling thread), each
-   * with the saved index file memory-mapped; for servers, where the main thread then keeps
+   * with its own copy of the saved index file (the calling thread then keeps the file
+   * memory-mapped, for `search`); for servers, where the main thread then keeps
    * answering requests while searches run on the other cores. Needs the index file
    * ({@link openCandidateIndex}, {@link attachCandidateIndex} with a model path).
    */
@@ -156,6 +157,7 @@ interface UsearchIndex {
   dimensions(): number;
   save(path: string): void;
   load(path: string): void;
+  view(path: string): void;
 }
 
 interface UsearchModule {
@@ -329,7 +331,7 @@ interface SearchThread {
 /**
  * A usearch index as a {@link CandidateIndex}: item index = key. `search` runs on the calling
  * thread; with search threads (opened with `searchThreads`), `searchAsync` hands the search to
- * the least busy of them, each with the index file memory-mapped. A search thread that fails
+ * the least busy of them, each with its own copy of the index file. A search thread that fails
  * leaves the pool, and searches fall back to the calling thread (`onWarning` says so once).
  */
 class UsearchCandidateIndex implements CandidateIndex {
@@ -518,7 +520,7 @@ export async function openCandidateIndex(m: LoadedModel, modelPath: string, opti
     } catch {
       reason = 'stale';
     }
-    if (reason === null && raw.size() === n && raw.dimensions() === dim) return opened(new UsearchCandidateIndex(raw, n, dim), file, null, s, t0, options.onWarning);
+    if (reason === null && raw.size() === n && raw.dimensions() === dim) return opened(mod, new UsearchCandidateIndex(raw, n, dim), file, null, s, t0, options.onWarning);
     reason = 'stale';
   }
   const index = await build(mod, items, dim, n, s, options.onProgress);
@@ -538,12 +540,17 @@ export async function openCandidateIndex(m: LoadedModel, modelPath: string, opti
     numItems: n, dim, metric: 'l2sq', connectivity: s.connectivity, expansionAdd: s.expansionAdd, quantization: s.quantization, bytes,
   };
   await writeFileAtomic(sideFile, `${JSON.stringify(sidecar, null, 2)}\n`);
-  return opened(index, file, reason, s, t0, options.onWarning);
+  return opened(mod, index, file, reason, s, t0, options.onWarning);
 }
 
 /** {@link openCandidateIndex}'s answer, once the search threads asked for have the saved index open. */
-async function opened(index: UsearchCandidateIndex, file: string, reason: OpenedIndex['reason'], s: Settings, t0: number, onWarning?: (line: string) => void): Promise<OpenedIndex> {
+async function opened(mod: UsearchModule, index: UsearchCandidateIndex, file: string, reason: OpenedIndex['reason'], s: Settings, t0: number, onWarning?: (line: string) => void): Promise<OpenedIndex> {
   if (s.searchThreads > 0) {
+    // each search thread loads its own copy; the calling thread's (for `search` and the fallback)
+    // is the file memory-mapped instead, which costs little memory
+    const mapped = newIndex(mod, index.dim, s);
+    mapped.view(file);
+    index = new UsearchCandidateIndex(mapped, index.numItems, index.dim);
     await index.startThreads(s.searchThreads, {
       packageName: INDEX_PACKAGE, file, connectivity: s.connectivity, expansionAdd: s.expansionAdd, expansionSearch: s.expansionSearch, quantization: s.quantization,
     }, onWarning);

@@ -1,6 +1,7 @@
 // Worker-thread entry of the candidate index's search threads (./ann-index.ts, `searchThreads`):
-// opens the saved index file memory-mapped (usearch `view`: the workers share the page cache) and
-// answers searches. Not part of the public API.
+// loads the saved index file into its own memory and answers searches. (usearch's memory-mapped
+// `view` would share the pages between threads, but searched 2× slower on a 1M-item index:
+// BENCHMARKS.md.) Not part of the public API.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { matchedItems, type SearchWorkerInput, type SearchWorkerMessage, type SearchWorkerTask } from './ann-index.js';
@@ -11,9 +12,9 @@ function post(msg: SearchWorkerMessage, transfer: ArrayBuffer[] = []): void {
 
 try {
   const input = workerData as SearchWorkerInput;
-  const mod = (await import(input.packageName)) as { Index: new (config: Record<string, unknown>) => { view(path: string): void; size(): number; search(q: Float32Array, k: number, threads: number): { keys: BigUint64Array; distances: Float32Array } } };
+  const mod = (await import(input.packageName)) as { Index: new (config: Record<string, unknown>) => { load(path: string): void; size(): number; search(q: Float32Array, k: number, threads: number): { keys: BigUint64Array; distances: Float32Array } } };
   const raw = new mod.Index({ dimensions: input.dim, metric: 'l2sq', quantization: input.quantization, connectivity: input.connectivity, expansion_add: input.expansionAdd, expansion_search: input.expansionSearch, multi: false });
-  raw.view(input.file);
+  raw.load(input.file);
   if (raw.size() !== input.numItems) throw new Error(`the index file ${input.file} holds ${raw.size()} items, expected ${input.numItems}`);
   parentPort?.on('message', (task: SearchWorkerTask) => {
     try {
