@@ -26,7 +26,15 @@ function parseMode(v: string): SearchMode {
   return v as SearchMode;
 }
 
-const parseAtLeast = (flag: string, min: number, max: number) => (v: string): number => {
+/**
+ * Parser of an integer flag within [min, max]: BAD_OPTION naming the flag otherwise.
+ *
+ * @example
+ * ```ts
+ * cmd.option('--search-threads <n>', '…', parseAtLeast('--search-threads', 0, 64));
+ * ```
+ */
+export const parseAtLeast = (flag: string, min: number, max: number) => (v: string): number => {
   const x = parseInteger(flag)(v);
   if (x < min) throw new LrmlError('BAD_OPTION', `${flag}: "${v}" is below ${min}`);
   if (x > max) throw new LrmlError('BAD_OPTION', `${flag}: "${v}" is above ${max}`);

@@ -150,7 +150,7 @@ interface Sidecar {
 }
 
 /** The parts of usearch's `Index` used here. */
-interface UsearchIndex {
+export interface UsearchIndex {
   add(keys: BigUint64Array, vectors: Float32Array, threads?: number): void;
   search(vector: Float32Array, k: number, threads: number): { keys: BigUint64Array; distances: Float32Array };
   size(): number;
@@ -160,7 +160,8 @@ interface UsearchIndex {
   view(path: string): void;
 }
 
-interface UsearchModule {
+/** The parts of the usearch module used here (also by the search worker). */
+export interface UsearchModule {
   Index: new (config: { dimensions: number; metric: string; quantization: string; connectivity: number; expansion_add: number; expansion_search: number; multi: boolean }) => UsearchIndex;
 }
 
@@ -326,6 +327,8 @@ export type SearchWorkerMessage =
 interface SearchThread {
   worker: Worker;
   pending: Map<number, { resolve: (items: Int32Array) => void; reject: (e: Error) => void }>;
+  /** Called when the last pending search is answered (set by close). */
+  onIdle?: () => void;
 }
 
 /**
@@ -363,8 +366,13 @@ class UsearchCandidateIndex implements CandidateIndex {
   /** Starts `count` search threads on the saved index `file`; resolves when each has it open. */
   async startThreads(count: number, input: Omit<SearchWorkerInput, 'numItems' | 'dim'>, onWarning?: (line: string) => void): Promise<void> {
     if (onWarning !== undefined) this.onWarning = onWarning;
-    const started = Array.from({ length: count }, () => this.startThread({ ...input, numItems: this.numItems, dim: this.dim }));
-    const threads = await Promise.all(started);
+    const started = await Promise.allSettled(Array.from({ length: count }, () => this.startThread({ ...input, numItems: this.numItems, dim: this.dim })));
+    const threads = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed !== undefined) {
+      await Promise.all(threads.map((t) => t.worker.terminate()));
+      throw failed.reason;
+    }
     this.threads.push(...threads);
   }
 
@@ -379,6 +387,7 @@ class UsearchCandidateIndex implements CandidateIndex {
       }
       for (const p of thread.pending.values()) p.reject(new Error(why));
       thread.pending.clear();
+      thread.onIdle?.();
     };
     return new Promise<SearchThread>((resolve, reject) => {
       worker.on('message', (msg: SearchWorkerMessage) => {
@@ -391,7 +400,10 @@ class UsearchCandidateIndex implements CandidateIndex {
         } else {
           const p = thread.pending.get(msg.id);
           thread.pending.delete(msg.id);
-          if (thread.pending.size === 0) worker.unref();
+          if (thread.pending.size === 0) {
+            worker.unref();
+            thread.onIdle?.();
+          }
           if (msg.type === 'result') p?.resolve(msg.items);
           else p?.reject(new Error(msg.message));
         }
@@ -410,11 +422,7 @@ class UsearchCandidateIndex implements CandidateIndex {
     const threads = this.threads;
     this.threads = [];
     await Promise.all(threads.map(async (t) => {
-      await Promise.allSettled([...t.pending.values()].map((p) => new Promise<void>((done) => {
-        const { resolve, reject } = p;
-        p.resolve = (items) => { resolve(items); done(); };
-        p.reject = (e) => { reject(e); done(); };
-      })));
+      if (t.pending.size > 0) await new Promise<void>((idle) => (t.onIdle = idle));
       await t.worker.terminate();
     }));
   }
@@ -424,7 +432,17 @@ class UsearchCandidateIndex implements CandidateIndex {
   }
 }
 
-function newIndex(mod: UsearchModule, dim: number, s: Settings): UsearchIndex {
+/**
+ * An empty usearch index with the given settings (squared L2); the search worker builds its own
+ * with this too. Not part of the public API.
+ *
+ * @example
+ * ```ts
+ * const raw = newIndex(mod, 100, { connectivity: 64, expansionAdd: 256, expansionSearch: 64, quantization: 'f16' });
+ * raw.load('big.lrml.index');
+ * ```
+ */
+export function newIndex(mod: UsearchModule, dim: number, s: Pick<Settings, 'connectivity' | 'expansionAdd' | 'expansionSearch' | 'quantization'>): UsearchIndex {
   return new mod.Index({ dimensions: dim, metric: 'l2sq', quantization: s.quantization, connectivity: s.connectivity, expansion_add: s.expansionAdd, expansion_search: s.expansionSearch, multi: false });
 }
 
@@ -516,7 +534,10 @@ export async function openCandidateIndex(m: LoadedModel, modelPath: string, opti
   if (reason === null) {
     const raw = newIndex(mod, dim, s);
     try {
-      raw.load(file);
+      // with search threads, each loads its own copy; the calling thread's (for `search` and the
+      // fallback) is the file memory-mapped, which costs little memory
+      if (s.searchThreads > 0) raw.view(file);
+      else raw.load(file);
     } catch {
       reason = 'stale';
     }
@@ -546,11 +567,12 @@ export async function openCandidateIndex(m: LoadedModel, modelPath: string, opti
 /** {@link openCandidateIndex}'s answer, once the search threads asked for have the saved index open. */
 async function opened(mod: UsearchModule, index: UsearchCandidateIndex, file: string, reason: OpenedIndex['reason'], s: Settings, t0: number, onWarning?: (line: string) => void): Promise<OpenedIndex> {
   if (s.searchThreads > 0) {
-    // each search thread loads its own copy; the calling thread's (for `search` and the fallback)
-    // is the file memory-mapped instead, which costs little memory
-    const mapped = newIndex(mod, index.dim, s);
-    mapped.view(file);
-    index = new UsearchCandidateIndex(mapped, index.numItems, index.dim);
+    if (reason !== null) {
+      // just built: the calling thread maps the saved file, as when loaded, and frees its build
+      const mapped = newIndex(mod, index.dim, s);
+      mapped.view(file);
+      index = new UsearchCandidateIndex(mapped, index.numItems, index.dim);
+    }
     await index.startThreads(s.searchThreads, {
       packageName: INDEX_PACKAGE, file, connectivity: s.connectivity, expansionAdd: s.expansionAdd, expansionSearch: s.expansionSearch, quantization: s.quantization,
     }, onWarning);
@@ -617,10 +639,7 @@ export async function attachCandidateIndex(m: LoadedModel, modelPath: string | n
   }
   const opened = await openCandidateIndex(m, modelPath, { ...options, onProgress });
   m.index = opened.index;
-  log(opened.built
-    ? `candidate index ${opened.file}: built (${opened.reason}) in ${opened.seconds.toFixed(1)} s${threadsNote(opened.searchThreads)}`
-    : `candidate index ${opened.file}: loaded in ${opened.seconds.toFixed(1)} s${threadsNote(opened.searchThreads)}`);
+  const threads = opened.searchThreads === 0 ? '' : `, searched on ${opened.searchThreads} worker thread${opened.searchThreads === 1 ? '' : 's'}`;
+  log(`candidate index ${opened.file}: ${opened.built ? `built (${opened.reason})` : 'loaded'} in ${opened.seconds.toFixed(1)} s${threads}`);
   return true;
 }
-
-const threadsNote = (n: number): string => (n === 0 ? '' : `, searched on ${n} worker thread${n === 1 ? '' : 's'}`);

@@ -4,7 +4,7 @@
 // BENCHMARKS.md.) Not part of the public API.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { matchedItems, type SearchWorkerInput, type SearchWorkerMessage, type SearchWorkerTask } from './ann-index.js';
+import { matchedItems, newIndex, type SearchWorkerInput, type SearchWorkerMessage, type SearchWorkerTask, type UsearchModule } from './ann-index.js';
 
 function post(msg: SearchWorkerMessage, transfer: ArrayBuffer[] = []): void {
   parentPort?.postMessage(msg, transfer);
@@ -12,8 +12,7 @@ function post(msg: SearchWorkerMessage, transfer: ArrayBuffer[] = []): void {
 
 try {
   const input = workerData as SearchWorkerInput;
-  const mod = (await import(input.packageName)) as { Index: new (config: Record<string, unknown>) => { load(path: string): void; size(): number; search(q: Float32Array, k: number, threads: number): { keys: BigUint64Array; distances: Float32Array } } };
-  const raw = new mod.Index({ dimensions: input.dim, metric: 'l2sq', quantization: input.quantization, connectivity: input.connectivity, expansion_add: input.expansionAdd, expansion_search: input.expansionSearch, multi: false });
+  const raw = newIndex((await import(input.packageName)) as UsearchModule, input.dim, input);
   raw.load(input.file);
   if (raw.size() !== input.numItems) throw new Error(`the index file ${input.file} holds ${raw.size()} items, expected ${input.numItems}`);
   parentPort?.on('message', (task: SearchWorkerTask) => {

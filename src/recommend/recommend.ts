@@ -192,9 +192,13 @@ export function checkK(k: number): number {
  * ```
  */
 export function recommend(m: LoadedModel, userId: string, options: RecommendOptions = {}): Recommendations {
+  return recommendUserIndex(m, userIndexOf(m, userId), userId, options);
+}
+
+function userIndexOf(m: LoadedModel, userId: string): number {
   const u = m.users.get(userId);
   if (u === undefined) throw new LrmlError('UNKNOWN_USER', `unknown user ${JSON.stringify(userId)}`);
-  return recommendUserIndex(m, u, userId, options);
+  return u;
 }
 
 /**
@@ -370,13 +374,12 @@ function recommendFromCandidates(m: LoadedModel, u: number, userId: string, o: R
  * ```
  */
 export async function recommendAsync(m: LoadedModel, userId: string, options: RecommendOptions = {}): Promise<Recommendations> {
-  const u = m.users.get(userId);
-  if (u === undefined) throw new LrmlError('UNKNOWN_USER', `unknown user ${JSON.stringify(userId)}`);
+  const u = userIndexOf(m, userId);
   const k = checkK(options.k ?? 10);
-  const index = m.index;
-  if (searchMode(m, options) === 'ann' && index !== undefined) {
+  if (searchMode(m, options) === 'ann') {
     const plan = planCandidates(m, u, options);
-    const pool = plan.pool ?? (index.searchAsync !== undefined ? await index.searchAsync(plan.query!, plan.want) : index.search(plan.query!, plan.want));
+    const index = m.index!;
+    const pool = plan.pool ?? (await (index.searchAsync?.(plan.query!, plan.want) ?? index.search(plan.query!, plan.want)));
     const r = rankCandidates(m, u, userId, plan.skip, pool, plan.pool === null, k);
     if (r !== null) return r;
   }

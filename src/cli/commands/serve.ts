@@ -4,7 +4,7 @@ import { LrmlError } from '../../errors.js';
 import { parseInteger } from '../options.js';
 import { addTitleOptions, noteTitleCoverage, titlesFormatFrom } from '../titles.js';
 import { indexSettings } from '../../io/ann-index.js';
-import { addCandidateOptions, candidateFlags, checkCandidateFlags } from '../candidates.js';
+import { addCandidateOptions, candidateFlags, checkCandidateFlags, parseAtLeast } from '../candidates.js';
 
 /** An integer flag of at least `min`. */
 function atLeast(flag: string, min: number): (v: string) => number {
@@ -45,13 +45,12 @@ export function registerServe(program: Command): void {
     .option('--admin-token <token>', 'enables POST /admin/reload with "Authorization: Bearer <token>" (better: env LRML_ADMIN_TOKEN, not visible in ps)')
     .option('--allow-host <names>', 'more Host names to answer to, comma-separated (loopback names always)', (v: string) => v.split(',').map((x) => x.trim()).filter((x) => x !== ''))
     .option('--grace <ms>', 'on SIGTERM, connections still busy after this long are cut', atLeast('--grace', 0), 10000)
-    .option('--search-threads <n>', 'with --candidates ann or auto: worker threads that search <model>.index, so the main thread keeps answering (0 = search on the main thread; default: one per core)', atLeast('--search-threads', 0))
+    .option('--search-threads <n>', 'with --candidates ann or auto: worker threads that search <model>.index, so the main thread keeps answering (0 = search on the main thread; default: one per core)', parseAtLeast('--search-threads', 0, 64))
     .option('--quiet', 'log nothing');
   addCandidateOptions(addTitleOptions(cmd))
     .action(async (opts: Record<string, unknown>) => {
       const cands = candidateFlags(opts);
       if (opts.searchThreads !== undefined && cands.search === 'exact') throw new LrmlError('BAD_OPTION', '--search-threads needs --candidates ann or auto (the default is exact)');
-      if (opts.searchThreads !== undefined && (opts.searchThreads as number) > 64) throw new LrmlError('BAD_OPTION', `--search-threads: "${String(opts.searchThreads)}" is above 64`);
       await checkCandidateFlags(cands);
       const titlesFormat = titlesFormatFrom(opts);
       const log = opts.quiet === true ? () => undefined : (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
