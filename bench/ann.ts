@@ -1,6 +1,6 @@
 // Candidate-index benchmark (issue #20 item 1): `node dist/bench/ann.js --model M
 // [--counts 100,200,500,1000] [--users 200] [--k 10] [--threads 2] [--connectivity 64] [--expansion-add 256]
-// [--quantization f32|f16] [--rebuild] [--json]`.
+// [--metric lifted|l2sq] [--quantization i8|f16|f32] [--rebuild] [--json]`.
 // Opens the model's candidate index (`<model>.index`: loaded when current, else built and saved,
 // as `lrml serve` does) and reports the build or load time, the index file size and the RSS it
 // added; then, for `--users` users drawn with a fixed seed, the exact top k (every item scored)
@@ -24,7 +24,8 @@ interface Args {
   /** HNSW build settings (defaults: openCandidateIndex's). */
   connectivity?: number;
   expansionAdd?: number;
-  quantization?: 'f32' | 'f16';
+  metric?: 'lifted' | 'l2sq';
+  quantization?: 'f32' | 'f16' | 'i8';
   rebuild: boolean;
   json: boolean;
 }
@@ -39,10 +40,11 @@ function parseArgs(argv: string[]): Args {
     '--threads': (v) => (a.threads = Number(v())),
     '--connectivity': (v) => (a.connectivity = Number(v())),
     '--expansion-add': (v) => (a.expansionAdd = Number(v())),
-    '--quantization': (v) => (a.quantization = v() as 'f32' | 'f16'),
+    '--metric': (v) => (a.metric = v() as 'lifted' | 'l2sq'),
+    '--quantization': (v) => (a.quantization = v() as 'f32' | 'f16' | 'i8'),
     '--rebuild': () => (a.rebuild = true),
     '--json': () => (a.json = true),
-  }, '--model M [--counts 100,200,500,1000] [--users 200] [--k 10] [--threads 2] [--connectivity 64] [--expansion-add 256] [--quantization f32|f16] [--rebuild] [--json]');
+  }, '--model M [--counts 100,200,500,1000] [--users 200] [--k 10] [--threads 2] [--connectivity 64] [--expansion-add 256] [--metric lifted|l2sq] [--quantization i8|f16|f32] [--rebuild] [--json]');
   if (a.model === '') throw new Error('--model <file> is required');
   if (a.counts.some((c) => !Number.isInteger(c) || c < 1)) throw new Error('--counts must be positive integers');
   if (!(Number.isInteger(a.users) && a.users > 0)) throw new Error('--users must be a positive integer');
@@ -65,6 +67,7 @@ async function main(): Promise<void> {
     threads: a.threads, rebuild: a.rebuild,
     ...(a.connectivity === undefined ? {} : { connectivity: a.connectivity }),
     ...(a.expansionAdd === undefined ? {} : { expansionAdd: a.expansionAdd }),
+    ...(a.metric === undefined ? {} : { metric: a.metric }),
     ...(a.quantization === undefined ? {} : { quantization: a.quantization }),
   });
   globalThis.gc?.();
@@ -99,13 +102,13 @@ async function main(): Promise<void> {
   const result = stamped({
     model: a.model, kind: m.model.kind, numUsers: m.model.numUsers, numItems: m.model.numItems, k: a.k, users: a.users,
     modelLoadSeconds: loadSeconds,
-    index: { connectivity: opened.connectivity, expansionAdd: opened.expansionAdd, quantization: opened.quantization, built: opened.built, reason: opened.reason, seconds: opened.seconds, threads: a.threads, fileMiB: mib(indexBytes), rssAddedMiB: mib(rssAfter - rssBefore), rssMiB: mib(rssAfter) },
+    index: { connectivity: opened.connectivity, expansionAdd: opened.expansionAdd, metric: opened.metric, quantization: opened.quantization, built: opened.built, reason: opened.reason, seconds: opened.seconds, threads: a.threads, fileMiB: mib(indexBytes), rssAddedMiB: mib(rssAfter - rssBefore), rssMiB: mib(rssAfter) },
     exact: { p50Ms: quantile(exactMs, 0.5), p99Ms: quantile(exactMs, 0.99) },
     ann: rows,
   });
   printResult(result, a.json, () =>
     `ann bench: ${result.kind} model (${result.numUsers} users, ${result.numItems} items), ${a.users} users, k=${a.k}\n` +
-      `index ${opened.file} (M ${opened.connectivity}, efConstruction ${opened.expansionAdd}, ${opened.quantization}): ${opened.built ? `built (${opened.reason}, ${a.threads} threads)` : 'loaded'} in ${fixed2(opened.seconds)} s, file ${result.index.fileMiB} MiB, RSS +${result.index.rssAddedMiB} MiB (now ${result.index.rssMiB} MiB)\n` +
+      `index ${opened.file} (M ${opened.connectivity}, efConstruction ${opened.expansionAdd}, ${opened.metric} ${opened.quantization}): ${opened.built ? `built (${opened.reason}, ${a.threads} threads)` : 'loaded'} in ${fixed2(opened.seconds)} s, file ${result.index.fileMiB} MiB, RSS +${result.index.rssAddedMiB} MiB (now ${result.index.rssMiB} MiB)\n` +
       `exact: p50 ${fixed2(result.exact.p50Ms)} ms  p99 ${fixed2(result.exact.p99Ms)} ms\n` +
       rows.map((r) => `ann C=${r.candidateCount}: recall@${a.k} ${r.recall.toFixed(4)}  p50 ${fixed2(r.p50Ms)} ms  p99 ${fixed2(r.p99Ms)} ms\n`).join(''),
   );

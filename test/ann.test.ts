@@ -3,7 +3,7 @@
 // the saved index and its stale rebuild, malformed options and flags.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LrmlError } from '../src/errors.js';
@@ -13,7 +13,8 @@ import { toCsr } from '../src/data/interactions.js';
 import { getFamily } from '../src/train/families.js';
 import { saveModel, loadModel } from '../src/io/model-file.js';
 import type { LoadedModel } from '../src/io/format.js';
-import { attachCandidateIndex, buildCandidateIndex, candidateIndexPath, DEFAULT_EXPANSION_ADD, openCandidateIndex, requireIndexPackage } from '../src/io/ann-index.js';
+import { attachCandidateIndex, buildCandidateIndex, candidateIndexPath, DEFAULT_EXPANSION_ADD, liftItems, liftQuery, liftRadius2, openCandidateIndex, requireIndexPackage } from '../src/io/ann-index.js';
+import { Rng } from '../src/rng.js';
 import { recommend, recommendAsync, recommendMany, searchMode } from '../src/recommend/index.js';
 import { startServer } from '../src/serve/index.js';
 import { runCli } from './helpers.js';
@@ -56,33 +57,74 @@ test('recall@10 of the ann path against exact scoring on a generated catalogue (
     const model = await getFamily(kind).fit(train, { dim: 32, ...(kind === 'lrml' ? { numMemories: 8, loss: 'hinge', negatives: 1 } : {}), epochs: 3, seed: 1 });
     const loaded = await loadInteractions(data);
     const m: LoadedModel = { model, users: loaded.users, items: loaded.items, meta: {}, seen: train };
-    const a: LoadedModel = { ...m, index: await buildCandidateIndex(m, { threads: 1 }) };
-    recall[kind] = [];
-    for (const C of [20, 100, 400]) {
-      let hit = 0;
-      let total = 0;
-      for (let u = 0; u < m.users.size; u += 4) {
-        const user = m.users.id(u);
-        const exact = new Set(ids(recommend(m, user, { k: 10 })));
-        const got = recommend(a, user, { k: 10, search: 'ann', candidateCount: C });
-        assert.equal(got.items.length, 10);
-        for (const x of got.items) if (exact.has(x.item)) hit++;
-        total += exact.size;
+    for (const setting of [{}, { metric: 'l2sq' as const }]) {
+      const name = `${kind} ${setting.metric ?? 'lifted'}`;
+      const a: LoadedModel = { ...m, index: await buildCandidateIndex(m, { threads: 1, ...setting }) };
+      recall[name] = [];
+      for (const C of [20, 100, 400]) {
+        let hit = 0;
+        let total = 0;
+        for (let u = 0; u < m.users.size; u += 4) {
+          const user = m.users.id(u);
+          const exact = new Set(ids(recommend(m, user, { k: 10 })));
+          const got = recommend(a, user, { k: 10, search: 'ann', candidateCount: C });
+          assert.equal(got.items.length, 10);
+          for (const x of got.items) if (exact.has(x.item)) hit++;
+          total += exact.size;
+        }
+        recall[name].push(hit / total);
       }
-      recall[kind].push(hit / total);
+      // more candidates never hurt here, and 400 of 3000 items recover almost all of the exact top 10
+      assert.ok(recall[name][2] >= recall[name][0], `${name}: ${recall[name]}`);
+      assert.ok(recall[name][1] >= 0.9, `${name}: recall@10 ${recall[name]}`);
     }
-    // more candidates never hurt here, and 400 of 3000 items recover almost all of the exact top 10
-    assert.ok(recall[kind][2] >= recall[kind][0], `${kind}: ${recall[kind]}`);
-    assert.ok(recall[kind][1] >= 0.9, `${kind}: recall@10 ${recall[kind]}`);
   }
-  // CML's query is exact (−‖p − q‖²): its few candidates already hold the top 10
-  assert.ok(recall.cml[1] >= 0.95, `cml: ${recall.cml}`);
+  // CML's query is exact (−‖p − q‖²): its few candidates already hold the top 10, with either
+  // metric (the lifted i8 vectors keep the squared-L2 order up to their rounding)
+  assert.ok(recall['cml lifted'][1] >= 0.95 && recall['cml l2sq'][1] >= 0.95, JSON.stringify(recall));
   // a query that ignores the user would not come close
   const m = await trainedModel('cml');
   const index = await buildCandidateIndex(m, { threads: 1 });
   const top = index.search(new Float32Array(m.model.vectors!().dim), 10);
   assert.equal(top.length, 10);
   assert.ok(topKOf(m, 'u0', 10).filter((i) => top.includes(i)).length < 10);
+});
+
+test('the lift keeps the squared-L2 order: cosine of lifted vectors against a lifted query ranks items as ‖x − q‖²', () => {
+  // hand-computed: x = (1, 0) and (0, 0.5): ‖x‖² + ‖x‖⁴ = 2 and 0.3125
+  assert.equal(liftRadius2(new Float32Array([1, 0, 0, 0.5]), 2), 2);
+  assert.deepEqual(Array.from(liftItems(new Float32Array([1, 0, 0, 0.5]), 2, 0, 2, 2)), [1, 0, 1, 0, 0, 0.5, 0.25, Math.fround(Math.sqrt(2 - 0.3125))]);
+  assert.deepEqual(Array.from(liftQuery(new Float32Array([0.5, 1]))), [1, 2, -1, 0]);
+  const rng = new Rng(4);
+  const dim = 7;
+  const n = 300;
+  const items = new Float32Array(n * dim);
+  for (let i = 0; i < n; i++) {
+    const r = rng.float();
+    let s = 0;
+    for (let c = 0; c < dim; c++) s += (items[i * dim + c] = rng.float() - 0.5) ** 2;
+    for (let c = 0; c < dim; c++) items[i * dim + c] *= r / Math.sqrt(s); // inside the unit ball
+  }
+  const r2 = liftRadius2(items, dim);
+  const lifted = liftItems(items, dim, 0, n, r2);
+  for (let t = 0; t < 20; t++) {
+    const q = Float32Array.from({ length: dim }, () => rng.float() - 0.5);
+    const lq = liftQuery(q);
+    const l2 = Array.from({ length: n }, (_, i) => { let s = 0; for (let c = 0; c < dim; c++) s += (items[i * dim + c] - q[c]) ** 2; return s; });
+    const cos = Array.from({ length: n }, (_, i) => {
+      let dot = 0;
+      let nx = 0;
+      for (let c = 0; c < dim + 2; c++) {
+        dot += lifted[i * (dim + 2) + c] * lq[c];
+        nx += lifted[i * (dim + 2) + c] ** 2;
+      }
+      assert.ok(Math.abs(nx - r2) < 1e-5, `every lifted vector has length R: ${nx} vs ${r2}`);
+      return -dot;
+    });
+    const byL2 = Array.from({ length: n }, (_, i) => i).sort((a, b) => l2[a] - l2[b]).slice(0, 10);
+    const byCos = Array.from({ length: n }, (_, i) => i).sort((a, b) => cos[a] - cos[b]).slice(0, 10);
+    assert.deepEqual(byCos, byL2, `query ${t}`);
+  }
 });
 
 test('openCandidateIndex: saved next to the model with its fingerprint; reused when current, rebuilt when stale or other settings', async () => {
@@ -128,18 +170,42 @@ test('openCandidateIndex: saved next to the model with its fingerprint; reused w
   // … also when the model changes: the rebuilt index keeps M 8, efConstruction 64
   await saveModel(path, await trainedModel('cml'));
   const re = await openCandidateIndex(await loadModel(path), path, { threads: 1 });
-  assert.deepEqual([re.reason, re.connectivity, re.expansionAdd, re.quantization], ['stale', 8, 64, 'f32']);
-  // half-precision vectors: another setting (rebuilt, in the sidecar), kept when not given, the
-  // same exact re-scored results with every item as a candidate; a bad value is refused
+  assert.deepEqual([re.reason, re.connectivity, re.expansionAdd, re.metric, re.quantization], ['stale', 8, 64, 'lifted', 'i8']);
   const cmlM = await loadModel(path);
+  const same = (i: { index: LoadedModel['index'] }) => assert.deepEqual(recommend({ ...cmlM, index: i.index }, 'u3', { k: 10, search: 'ann', candidateCount: 1000 }), recommend(cmlM, 'u3', { k: 10 }));
+  same(re);
+  const sideOf = () => JSON.parse(readFileSync(`${path}.index.json`, 'utf8')) as { metric?: string; quantization?: string; radius2?: number };
+  assert.deepEqual([sideOf().metric, sideOf().quantization, sideOf().radius2! > 0], ['lifted', 'i8', true]);
+  // half-precision vectors: another setting (rebuilt, in the sidecar), kept when not given, the
+  // same exact re-scored results with every item as a candidate; the metric stays the saved one
   const half = await openCandidateIndex(cmlM, path, { threads: 1, quantization: 'f16' });
-  assert.deepEqual([half.reason, half.quantization], ['settings', 'f16']);
-  assert.equal(JSON.parse(readFileSync(`${path}.index.json`, 'utf8')).quantization, 'f16');
+  assert.deepEqual([half.reason, half.metric, half.quantization], ['settings', 'lifted', 'f16']);
+  assert.equal(sideOf().quantization, 'f16');
   const halfAgain = await openCandidateIndex(cmlM, path, { threads: 1 });
   assert.deepEqual([halfAgain.built, halfAgain.quantization], [false, 'f16']);
-  assert.deepEqual(recommend({ ...cmlM, index: halfAgain.index }, 'u3', { k: 10, search: 'ann', candidateCount: 1000 }), recommend(cmlM, 'u3', { k: 10 }));
+  same(halfAgain);
+  // the l2sq metric: another setting; the saved f16 is kept, i8 would not be (it needs lifted)
+  const l2 = await openCandidateIndex(cmlM, path, { threads: 1, metric: 'l2sq' });
+  assert.deepEqual([l2.reason, l2.metric, l2.quantization], ['settings', 'l2sq', 'f16']);
+  same(l2);
   assert.equal((await openCandidateIndex(cmlM, path, { threads: 1, quantization: 'f32' })).reason, 'settings');
-  await assert.rejects(openCandidateIndex(cmlM, path, { threads: 1, quantization: 'i8' as 'f16' }), code('BAD_OPTION', /quantization: "i8" is not one of f32, f16/));
+  // asking for i8 over a saved l2sq index: the metric becomes lifted
+  const i8 = await openCandidateIndex(cmlM, path, { threads: 1, quantization: 'i8' });
+  assert.deepEqual([i8.reason, i8.metric, i8.quantization], ['settings', 'lifted', 'i8']);
+  const back = await openCandidateIndex(cmlM, path, { threads: 1, metric: 'l2sq' });
+  assert.deepEqual([back.reason, back.metric, back.quantization], ['settings', 'l2sq', 'f32']);
+  // a sidecar written before the metric existed (no metric, no quantization): l2sq f32, reused
+  const old = sideOf();
+  delete old.metric;
+  delete old.quantization;
+  writeFileSync(`${path}.index.json`, JSON.stringify(old));
+  const legacy = await openCandidateIndex(cmlM, path, { threads: 1 });
+  assert.deepEqual([legacy.built, legacy.metric, legacy.quantization], [false, 'l2sq', 'f32']);
+  same(legacy);
+  await assert.rejects(openCandidateIndex(cmlM, path, { threads: 1, quantization: 'i4' as 'f16' }), code('BAD_OPTION', /quantization: "i4" is not one of f32, f16, i8/));
+  await assert.rejects(openCandidateIndex(cmlM, path, { threads: 1, metric: 'cos' as 'l2sq' }), code('BAD_OPTION', /metric: "cos" is not one of l2sq, lifted/));
+  await assert.rejects(openCandidateIndex(cmlM, path, { threads: 1, metric: 'l2sq', quantization: 'i8' }), code('BAD_OPTION', /quantization i8 needs the lifted metric/));
+  await assert.rejects(buildCandidateIndex(cmlM, { threads: 1, metric: 'l2sq', quantization: 'i8' }), code('BAD_OPTION', /quantization i8 needs the lifted metric/));
 });
 
 test('search threads: searchAsync answers from worker threads as search does; recommendAsync = recommend; close falls back; bad values', async () => {
@@ -224,8 +290,11 @@ test('CLI: malformed --candidates / --candidate-count exit 2 and write nothing; 
     [['--candidates', 'ann', '--index-connectivity', '1000'], /--index-connectivity: "1000" is above 256/],
     [['--candidates', 'ann', '--index-connectivity', 'dense'], /--index-connectivity: "dense" is not an integer/],
     [['--candidates', 'ann', '--index-expansion', '4'], /--index-expansion: "4" is below 8/],
-    [['--candidates', 'ann', '--index-quantization', 'i8'], /--index-quantization: "i8" is not one of f32, f16/],
+    [['--candidates', 'ann', '--index-quantization', 'i4'], /--index-quantization: "i4" is not one of f32, f16, i8/],
     [['--index-quantization', 'f16'], /--index-quantization needs --candidates ann or auto/],
+    [['--candidates', 'ann', '--index-metric', 'cos'], /--index-metric: "cos" is not one of l2sq, lifted/],
+    [['--candidates', 'exact', '--index-metric', 'l2sq'], /--index-metric applies to --candidates ann or auto, not exact/],
+    [['--candidates', 'ann', '--index-metric', 'l2sq', '--index-quantization', 'i8'], /--index-quantization i8 needs --index-metric lifted/],
   ] as [string[], RegExp][]) {
     const r = await runCli('recommend', '--model', path, '--user', 'u1', ...args);
     assert.equal(r.code, 2, args.join(' '));

@@ -40,8 +40,30 @@ export const DEFAULT_CONNECTIVITY = 64;
  */
 export const DEFAULT_EXPANSION_ADD = 256;
 
-/** How a candidate index stores its vectors (usearch's scalar kinds that keep recall here). */
-export type IndexQuantization = 'f32' | 'f16';
+/**
+ * How a candidate index compares vectors. `l2sq`: squared L2 between the item vectors as they are.
+ * `lifted`: each item vector x is lifted onto a sphere, x ↦ [x, ‖x‖², √(R² − ‖x‖² − ‖x‖⁴)]
+ * (R² the largest ‖x‖² + ‖x‖⁴ of the catalogue), a query q to [2q, −1, 0], and the index
+ * searches by cosine: x'·q' = ‖q‖² − ‖x − q‖² with every ‖x'‖ = R, so the nearest items are the
+ * squared-L2 ones. The graph built over the lifted vectors is easier to search, and since all of
+ * them have one length it is the metric that takes `i8` (usearch scales each i8 vector to unit
+ * length). On the 1M-item model of BENCHMARKS.md, lifted i8 found more of the exact top 10 (0.961
+ * at 150 candidates, against 0.947 for l2sq f16) at a tenth of the search time.
+ */
+export type IndexMetric = 'l2sq' | 'lifted';
+
+/**
+ * The metrics a candidate index takes.
+ *
+ * @example
+ * ```ts
+ * INDEX_METRICS.includes('lifted'); // true
+ * ```
+ */
+export const INDEX_METRICS: readonly IndexMetric[] = ['l2sq', 'lifted'];
+
+/** How a candidate index stores its vectors (usearch's scalar kinds that keep recall here; i8 only with the lifted metric). */
+export type IndexQuantization = 'f32' | 'f16' | 'i8';
 
 /**
  * The quantizations a candidate index takes.
@@ -51,10 +73,90 @@ export type IndexQuantization = 'f32' | 'f16';
  * INDEX_QUANTIZATIONS.includes('f16'); // true
  * ```
  */
-export const INDEX_QUANTIZATIONS: readonly IndexQuantization[] = ['f32', 'f16'];
+export const INDEX_QUANTIZATIONS: readonly IndexQuantization[] = ['f32', 'f16', 'i8'];
 
 /**
- * The build settings given among some options (`connectivity`, `expansionAdd`, `quantization`),
+ * Metric of a new index (a saved index keeps its own unless another is asked for): lifted, with
+ * i8 the fastest and most accurate of those measured (BENCHMARKS.md).
+ *
+ * @example
+ * ```ts
+ * DEFAULT_INDEX_METRIC; // 'lifted'
+ * ```
+ */
+export const DEFAULT_INDEX_METRIC: IndexMetric = 'lifted';
+
+/**
+ * Quantization of a new lifted index (a new l2sq index: f32); see {@link DEFAULT_INDEX_METRIC}.
+ *
+ * @example
+ * ```ts
+ * DEFAULT_INDEX_QUANTIZATION; // 'i8'
+ * ```
+ */
+export const DEFAULT_INDEX_QUANTIZATION: IndexQuantization = 'i8';
+
+/**
+ * The lifted item vectors ({@link IndexMetric}) of items [from, to): `(to − from) × (dim + 2)`
+ * floats, for the radius² `r2` (at least every item's ‖x‖² + ‖x‖⁴).
+ *
+ * @example
+ * ```ts
+ * const r2 = liftRadius2(items, dim);
+ * const rows = liftItems(items, dim, 0, 1000, r2);
+ * ```
+ */
+export function liftItems(items: Float32Array, dim: number, from: number, to: number, r2: number): Float32Array {
+  const w = dim + 2;
+  const out = new Float32Array((to - from) * w);
+  for (let i = from; i < to; i++) {
+    let s = 0;
+    for (let c = 0; c < dim; c++) {
+      const x = items[i * dim + c];
+      out[(i - from) * w + c] = x;
+      s += x * x;
+    }
+    out[(i - from) * w + dim] = s;
+    out[(i - from) * w + dim + 1] = Math.sqrt(Math.max(0, r2 - s - s * s));
+  }
+  return out;
+}
+
+/**
+ * The radius² of the lift of a catalogue: the largest ‖x‖² + ‖x‖⁴ over its item vectors.
+ *
+ * @example
+ * ```ts
+ * liftRadius2(new Float32Array([1, 0, 0, 0.5]), 2); // 2
+ * ```
+ */
+export function liftRadius2(items: Float32Array, dim: number): number {
+  let r2 = 0;
+  for (let i = 0; i * dim < items.length; i++) {
+    let s = 0;
+    for (let c = 0; c < dim; c++) s += items[i * dim + c] * items[i * dim + c];
+    r2 = Math.max(r2, s + s * s);
+  }
+  return r2;
+}
+
+/**
+ * The lifted query of `q` ({@link IndexMetric}): [2q, −1, 0].
+ *
+ * @example
+ * ```ts
+ * liftQuery(new Float32Array([0.5, 1])); // Float32Array [1, 2, -1, 0]
+ * ```
+ */
+export function liftQuery(q: Float32Array): Float32Array {
+  const out = new Float32Array(q.length + 2);
+  for (let c = 0; c < q.length; c++) out[c] = 2 * q[c];
+  out[q.length] = -1;
+  return out;
+}
+
+/**
+ * The build settings given among some options (`connectivity`, `expansionAdd`, `metric`, `quantization`),
  * without the ones left undefined, as {@link openCandidateIndex} takes them.
  *
  * @example
@@ -62,10 +164,11 @@ export const INDEX_QUANTIZATIONS: readonly IndexQuantization[] = ['f32', 'f16'];
  * indexSettings({ search: 'ann', connectivity: 32 }); // { connectivity: 32 }
  * ```
  */
-export function indexSettings(o: Pick<CandidateIndexOptions, 'connectivity' | 'expansionAdd' | 'quantization'>): Pick<CandidateIndexOptions, 'connectivity' | 'expansionAdd' | 'quantization'> {
+export function indexSettings(o: Pick<CandidateIndexOptions, 'connectivity' | 'expansionAdd' | 'metric' | 'quantization'>): Pick<CandidateIndexOptions, 'connectivity' | 'expansionAdd' | 'metric' | 'quantization'> {
   return {
     ...(o.connectivity === undefined ? {} : { connectivity: o.connectivity }),
     ...(o.expansionAdd === undefined ? {} : { expansionAdd: o.expansionAdd }),
+    ...(o.metric === undefined ? {} : { metric: o.metric }),
     ...(o.quantization === undefined ? {} : { quantization: o.quantization }),
   };
 }
@@ -84,9 +187,15 @@ export interface CandidateIndexOptions {
   /** Beam width while building, efConstruction (default: the saved index's, else {@link DEFAULT_EXPANSION_ADD}); as `connectivity`. */
   expansionAdd?: number;
   /**
-   * How the index stores the item vectors: `f32` (default: the saved index's, else f32) or `f16`
-   * (half the bytes: on a 100k-item sample the same recall at 1.6–1.8× less search time,
-   * BENCHMARKS.md; candidates are re-scored exactly either way); as `connectivity`.
+   * How the index compares vectors ({@link IndexMetric}): `lifted` (default for a new index,
+   * {@link DEFAULT_INDEX_METRIC}) or `l2sq`; default: the saved index's (an index saved before the
+   * metric existed is `l2sq`); as `connectivity`.
+   */
+  metric?: IndexMetric;
+  /**
+   * How the index stores the item vectors: `i8` (default for a new index: a byte a component; only
+   * with the `lifted` metric), `f16` or `f32`; default: the saved index's (before the metric
+   * existed, f32). Candidates are re-scored exactly either way; as `connectivity`.
    */
   quantization?: IndexQuantization;
   /** Beam width while searching, ef (default 64; a search for C candidates uses max(ef, C)). */
@@ -122,9 +231,10 @@ export interface OpenedIndex {
   reason: 'missing' | 'stale' | 'settings' | 'rebuild' | null;
   /** Seconds to build or load. */
   seconds: number;
-  /** The graph degree M, build beam width efConstruction and vector storage of the index. */
+  /** The graph degree M, build beam width efConstruction, metric and vector storage of the index. */
   connectivity: number;
   expansionAdd: number;
+  metric: IndexMetric;
   quantization: IndexQuantization;
   /** Search threads started (each with the index file open), 0 without `searchThreads`. */
   searchThreads: number;
@@ -140,7 +250,10 @@ interface Sidecar {
   fingerprint: string;
   numItems: number;
   dim: number;
-  metric: 'l2sq';
+  /** `l2sq` in sidecars written before the lifted metric existed. */
+  metric: IndexMetric;
+  /** The lift's radius² (lifted metric only). */
+  radius2?: number;
   connectivity: number;
   expansionAdd: number;
   /** Absent in sidecars written before it existed: f32. */
@@ -249,6 +362,7 @@ export function indexFingerprint(m: LoadedModel): string {
 interface Settings {
   connectivity: number;
   expansionAdd: number;
+  metric: IndexMetric;
   quantization: IndexQuantization;
   expansionSearch: number;
   threads: number;
@@ -259,7 +373,8 @@ function settingsOf(o: CandidateIndexOptions): Settings {
   const s = {
     connectivity: o.connectivity ?? DEFAULT_CONNECTIVITY,
     expansionAdd: o.expansionAdd ?? DEFAULT_EXPANSION_ADD,
-    quantization: o.quantization ?? 'f32',
+    metric: o.metric ?? DEFAULT_INDEX_METRIC,
+    quantization: o.quantization ?? defaultQuantization(o.metric ?? DEFAULT_INDEX_METRIC),
     expansionSearch: o.expansionSearch ?? 64,
     threads: o.threads ?? availableParallelism(),
     searchThreads: o.searchThreads ?? 0,
@@ -271,10 +386,26 @@ function settingsOf(o: CandidateIndexOptions): Settings {
   positiveInt('expansionAdd', s.expansionAdd);
   positiveInt('expansionSearch', s.expansionSearch);
   positiveInt('threads', s.threads);
+  if (!INDEX_METRICS.includes(s.metric)) {
+    throw new LrmlError('BAD_OPTION', `metric: ${JSON.stringify(s.metric)} is not one of ${INDEX_METRICS.join(', ')}`);
+  }
   if (!INDEX_QUANTIZATIONS.includes(s.quantization)) {
     throw new LrmlError('BAD_OPTION', `quantization: ${JSON.stringify(s.quantization)} is not one of ${INDEX_QUANTIZATIONS.join(', ')}`);
   }
+  checkMetricQuantization(s.metric, s.quantization);
   return s;
+}
+
+/** The quantization of a new index of a metric: i8 for lifted, f32 for l2sq (as before the lifted metric). */
+function defaultQuantization(metric: IndexMetric): IndexQuantization {
+  return metric === 'lifted' ? DEFAULT_INDEX_QUANTIZATION : 'f32';
+}
+
+/** BAD_OPTION for i8 with the l2sq metric (usearch scales each i8 vector to unit length, which changes squared-L2 distances). */
+function checkMetricQuantization(metric: IndexMetric, quantization: IndexQuantization): void {
+  if (quantization === 'i8' && metric !== 'lifted') {
+    throw new LrmlError('BAD_OPTION', `quantization i8 needs the lifted metric (usearch scales each i8 vector to unit length, which only lifted vectors, all of one length, keep in order); metric is ${metric}`);
+  }
 }
 
 /**
@@ -307,10 +438,11 @@ export interface SearchWorkerInput {
   connectivity: number;
   expansionAdd: number;
   expansionSearch: number;
+  metric: IndexMetric;
   quantization: IndexQuantization;
 }
 
-/** One search for a worker. */
+/** One search for a worker (the query lifted already for a lifted index). */
 export interface SearchWorkerTask {
   id: number;
   query: Float32Array;
@@ -342,25 +474,28 @@ class UsearchCandidateIndex implements CandidateIndex {
   private nextId = 0;
   private closed = false;
   private onWarning: (line: string) => void = () => undefined;
-  constructor(readonly raw: UsearchIndex, readonly numItems: number, readonly dim: number) {}
+  constructor(readonly raw: UsearchIndex, readonly numItems: number, readonly dim: number, readonly metric: IndexMetric) {}
 
   search(query: Float32Array, count: number): Int32Array {
-    this.checkQuery(query);
+    return this.searchRaw(this.engineQuery(query), count);
+  }
+
+  private searchRaw(query: Float32Array, count: number): Int32Array {
     const r = this.raw.search(query, Math.min(count, this.numItems), 1);
     return matchedItems(r.keys, r.distances, this.numItems);
   }
 
   searchAsync(query: Float32Array, count: number): Promise<Int32Array> {
-    this.checkQuery(query);
-    if (this.closed || this.threads.length === 0) return Promise.resolve(this.search(query, count));
+    const q = this.engineQuery(query);
+    if (this.closed || this.threads.length === 0) return Promise.resolve(this.searchRaw(q, count));
     let pick = this.threads[0];
     for (const t of this.threads) if (t.pending.size < pick.pending.size) pick = t;
     const id = this.nextId++;
     return new Promise<Int32Array>((resolve, reject) => {
       pick.pending.set(id, { resolve, reject });
       pick.worker.ref(); // a search in flight keeps the process alive; an idle thread does not
-      pick.worker.postMessage({ id, query, count: Math.min(count, this.numItems) } satisfies SearchWorkerTask);
-    }).catch(() => this.search(query, count)); // a failed thread: the search runs here
+      pick.worker.postMessage({ id, query: q, count: Math.min(count, this.numItems) } satisfies SearchWorkerTask);
+    }).catch(() => this.searchRaw(q, count)); // a failed thread: the search runs here
   }
 
   /** Starts `count` search threads on the saved index `file`; resolves when each has it open. */
@@ -427,23 +562,27 @@ class UsearchCandidateIndex implements CandidateIndex {
     }));
   }
 
-  private checkQuery(query: Float32Array): void {
+  /** The query as the engine takes it (lifted for the lifted metric); BAD_OPTION for a wrong length. */
+  private engineQuery(query: Float32Array): Float32Array {
     if (query.length !== this.dim) throw new LrmlError('BAD_OPTION', `candidate index query: length ${query.length}, expected ${this.dim}`);
+    return this.metric === 'lifted' ? liftQuery(query) : query;
   }
 }
 
 /**
- * An empty usearch index with the given settings (squared L2); the search worker builds its own
- * with this too. Not part of the public API.
+ * An empty usearch index with the given settings, for item vectors of `dim` components (squared
+ * L2; the lifted metric: cosine over dim + 2); the search worker builds its own with this too.
+ * Not part of the public API.
  *
  * @example
  * ```ts
- * const raw = newIndex(mod, 100, { connectivity: 64, expansionAdd: 256, expansionSearch: 64, quantization: 'f16' });
+ * const raw = newIndex(mod, 100, { connectivity: 64, expansionAdd: 256, expansionSearch: 64, metric: 'lifted', quantization: 'i8' });
  * raw.load('big.lrml.index');
  * ```
  */
-export function newIndex(mod: UsearchModule, dim: number, s: Pick<Settings, 'connectivity' | 'expansionAdd' | 'expansionSearch' | 'quantization'>): UsearchIndex {
-  return new mod.Index({ dimensions: dim, metric: 'l2sq', quantization: s.quantization, connectivity: s.connectivity, expansion_add: s.expansionAdd, expansion_search: s.expansionSearch, multi: false });
+export function newIndex(mod: UsearchModule, dim: number, s: Pick<Settings, 'connectivity' | 'expansionAdd' | 'expansionSearch' | 'metric' | 'quantization'>): UsearchIndex {
+  const lifted = s.metric === 'lifted';
+  return new mod.Index({ dimensions: lifted ? dim + 2 : dim, metric: lifted ? 'cos' : 'l2sq', quantization: s.quantization, connectivity: s.connectivity, expansion_add: s.expansionAdd, expansion_search: s.expansionSearch, multi: false });
 }
 
 /**
@@ -463,21 +602,23 @@ export async function buildCandidateIndex(m: LoadedModel, options: CandidateInde
   if (s.searchThreads > 0) throw new LrmlError('BAD_OPTION', 'searchThreads: search threads open the saved index file; an index built in memory has none (use openCandidateIndex with the model file)');
   const { items, dim } = indexedVectors(m);
   const mod = await usearch('a candidate index', options.importer ?? ((name) => import(name)));
-  return build(mod, items, dim, m.model.numItems, s, options.onProgress);
+  return (await build(mod, items, dim, m.model.numItems, s, options.onProgress)).index;
 }
 
-async function build(mod: UsearchModule, items: Float32Array, dim: number, n: number, s: Settings, onProgress?: (done: number, total: number) => void): Promise<UsearchCandidateIndex> {
+/** Builds the index of items [0, n); `radius2`: the lift's (0 for l2sq). */
+async function build(mod: UsearchModule, items: Float32Array, dim: number, n: number, s: Settings, onProgress?: (done: number, total: number) => void): Promise<{ index: UsearchCandidateIndex; radius2: number }> {
   const raw = newIndex(mod, dim, s);
   const batch = 50_000;
+  const r2 = s.metric === 'lifted' ? liftRadius2(items.subarray(0, n * dim), dim) : 0;
   for (let a = 0; a < n; a += batch) {
     const b = Math.min(n, a + batch);
     const keys = new BigUint64Array(b - a);
     for (let i = a; i < b; i++) keys[i - a] = BigInt(i);
-    raw.add(keys, items.subarray(a * dim, b * dim), s.threads);
+    raw.add(keys, s.metric === 'lifted' ? liftItems(items, dim, a, b, r2) : items.subarray(a * dim, b * dim), s.threads);
     onProgress?.(b, n);
     await new Promise((resolve) => setImmediate(resolve)); // let a server answer meanwhile
   }
-  return new UsearchCandidateIndex(raw, n, dim);
+  return { index: new UsearchCandidateIndex(raw, n, dim, s.metric), radius2: r2 };
 }
 
 async function readSidecar(path: string): Promise<Sidecar | null> {
@@ -523,14 +664,28 @@ export async function openCandidateIndex(m: LoadedModel, modelPath: string, opti
   if (side !== null) {
     if (options.connectivity === undefined && Number.isInteger(side.connectivity) && side.connectivity > 0) s.connectivity = side.connectivity;
     if (options.expansionAdd === undefined && Number.isInteger(side.expansionAdd) && side.expansionAdd > 0) s.expansionAdd = side.expansionAdd;
-    if (options.quantization === undefined && side.quantization !== undefined && INDEX_QUANTIZATIONS.includes(side.quantization)) s.quantization = side.quantization;
+    // an index saved before the lifted metric existed is l2sq f32; one saved with an unknown
+    // metric (a later version) keeps the defaults and is rebuilt. Of metric and quantization,
+    // the one not asked for is the saved index's unless that pairs i8 with l2sq.
+    const sideMetric = side.metric ?? 'l2sq';
+    const sideQuantization = side.quantization ?? 'f32';
+    if (INDEX_METRICS.includes(sideMetric) && INDEX_QUANTIZATIONS.includes(sideQuantization)) {
+      if (options.metric === undefined && options.quantization === undefined) {
+        s.metric = sideMetric;
+        s.quantization = sideQuantization;
+      } else if (options.metric === undefined) {
+        s.metric = options.quantization === 'i8' ? 'lifted' : sideMetric;
+      } else if (options.quantization === undefined) {
+        s.quantization = options.metric === 'l2sq' && sideQuantization === 'i8' ? defaultQuantization('l2sq') : sideQuantization;
+      }
+    }
   }
   let reason: OpenedIndex['reason'] = null;
   if (options.rebuild === true) reason = 'rebuild';
   else if (side === null || size < 0) reason = 'missing';
   else if (side.fingerprint !== fingerprint || side.numItems !== n || side.dim !== dim) reason = 'stale';
   else if (side.version !== SIDECAR_VERSION || side.engineVersion !== engineVersion || side.bytes !== size ||
-    side.connectivity !== s.connectivity || side.expansionAdd !== s.expansionAdd || (side.quantization ?? 'f32') !== s.quantization) reason = 'settings';
+    side.connectivity !== s.connectivity || side.expansionAdd !== s.expansionAdd || (side.metric ?? 'l2sq') !== s.metric || (side.quantization ?? 'f32') !== s.quantization) reason = 'settings';
   if (reason === null) {
     const raw = newIndex(mod, dim, s);
     try {
@@ -541,10 +696,10 @@ export async function openCandidateIndex(m: LoadedModel, modelPath: string, opti
     } catch {
       reason = 'stale';
     }
-    if (reason === null && raw.size() === n && raw.dimensions() === dim) return opened(mod, new UsearchCandidateIndex(raw, n, dim), file, null, s, t0, options.onWarning);
+    if (reason === null && raw.size() === n && raw.dimensions() === (s.metric === 'lifted' ? dim + 2 : dim)) return opened(mod, new UsearchCandidateIndex(raw, n, dim, s.metric), file, null, s, t0, options.onWarning);
     reason = 'stale';
   }
-  const index = await build(mod, items, dim, n, s, options.onProgress);
+  const { index, radius2 } = await build(mod, items, dim, n, s, options.onProgress);
   await removeStaleTemps(file);
   const tmp = tempPathFor(file);
   let bytes: number;
@@ -558,7 +713,7 @@ export async function openCandidateIndex(m: LoadedModel, modelPath: string, opti
   }
   const sidecar: Sidecar = {
     format: 'lrml-candidate-index', version: SIDECAR_VERSION, engine: INDEX_PACKAGE, engineVersion, fingerprint,
-    numItems: n, dim, metric: 'l2sq', connectivity: s.connectivity, expansionAdd: s.expansionAdd, quantization: s.quantization, bytes,
+    numItems: n, dim, metric: s.metric, ...(s.metric === 'lifted' ? { radius2 } : {}), connectivity: s.connectivity, expansionAdd: s.expansionAdd, quantization: s.quantization, bytes,
   };
   await writeFileAtomic(sideFile, `${JSON.stringify(sidecar, null, 2)}\n`);
   return opened(mod, index, file, reason, s, t0, options.onWarning);
@@ -571,13 +726,13 @@ async function opened(mod: UsearchModule, index: UsearchCandidateIndex, file: st
       // just built: the calling thread maps the saved file, as when loaded, and frees its build
       const mapped = newIndex(mod, index.dim, s);
       mapped.view(file);
-      index = new UsearchCandidateIndex(mapped, index.numItems, index.dim);
+      index = new UsearchCandidateIndex(mapped, index.numItems, index.dim, s.metric);
     }
     await index.startThreads(s.searchThreads, {
-      packageName: INDEX_PACKAGE, file, connectivity: s.connectivity, expansionAdd: s.expansionAdd, expansionSearch: s.expansionSearch, quantization: s.quantization,
+      packageName: INDEX_PACKAGE, file, connectivity: s.connectivity, expansionAdd: s.expansionAdd, expansionSearch: s.expansionSearch, metric: s.metric, quantization: s.quantization,
     }, onWarning);
   }
-  return { index, file, built: reason !== null, reason, seconds: (performance.now() - t0) / 1000, connectivity: s.connectivity, expansionAdd: s.expansionAdd, quantization: s.quantization, searchThreads: s.searchThreads };
+  return { index, file, built: reason !== null, reason, seconds: (performance.now() - t0) / 1000, connectivity: s.connectivity, expansionAdd: s.expansionAdd, metric: s.metric, quantization: s.quantization, searchThreads: s.searchThreads };
 }
 
 /** Settings of {@link attachCandidateIndex}. */

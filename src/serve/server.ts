@@ -11,7 +11,7 @@ import { createApp, LOOPBACK_HOSTS, reloadedLine, type ServeLimits } from './app
 import { loadItemsFile } from '../data/side-info.js';
 import type { ItemsFormat } from '../data/side-text.js';
 import { ModelHolder } from './state.js';
-import { attachCandidateIndex, indexSettings, type IndexQuantization } from '../io/ann-index.js';
+import { attachCandidateIndex, indexSettings, type IndexMetric, type IndexQuantization } from '../io/ann-index.js';
 import { searchMode, type ItemTitles, type SearchMode } from '../recommend/index.js';
 
 /** Options of {@link startServer}: a model file (reloadable) or a model in memory. */
@@ -37,13 +37,13 @@ export interface StartOptions {
    * Candidates of GET /recommend (see `RecommendOptions.search`): `search` `exact`, `ann` or `auto`
    * (default: an index from 50,000 items of an lrml / cml model, when usearch is installed),
    * `candidateCount`, `rebuildIndex`, and the index's build settings `connectivity` (HNSW M),
-   * `expansionAdd` (efConstruction) and `quantization` (f32 | f16). The index is loaded from `<model>.index` or built and saved
+   * `expansionAdd` (efConstruction), `metric` (lifted | l2sq) and `quantization` (i8 | f16 | f32). The index is loaded from `<model>.index` or built and saved
    * next to the model file (in memory for a model given in memory), at start and on every reload.
    * `searchThreads`: worker threads that search the saved index, so the main thread keeps
    * answering while searches run on the other cores (default: one per core; 0 = on the main
    * thread; none for a model given in memory).
    */
-  candidates?: { search?: SearchMode; candidateCount?: number; rebuildIndex?: boolean; connectivity?: number; expansionAdd?: number; quantization?: IndexQuantization; searchThreads?: number };
+  candidates?: { search?: SearchMode; candidateCount?: number; rebuildIndex?: boolean; connectivity?: number; expansionAdd?: number; metric?: IndexMetric; quantization?: IndexQuantization; searchThreads?: number };
   /** On close, connections still busy after this many ms are cut (default 10000). */
   graceMs?: number;
   /** One line per notable event (start, reload, errors, shutdown). Default: silent. */
