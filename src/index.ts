@@ -58,6 +58,7 @@ export { writeCheckpoint, readCheckpoint, encodeCheckpoint, decodeCheckpoint } f
 export {
   openCandidateIndex, buildCandidateIndex, attachCandidateIndex, candidateIndexPath, indexFingerprint, requireIndexPackage, INDEX_PACKAGE,
   DEFAULT_CONNECTIVITY, DEFAULT_EXPANSION_ADD, INDEX_QUANTIZATIONS, type IndexQuantization,
+  INDEX_METRICS, DEFAULT_INDEX_METRIC, DEFAULT_INDEX_QUANTIZATION, liftItems, liftQuery, liftScale, liftRadius2, type IndexMetric,
   type CandidateIndexOptions, type OpenedIndex, type AttachIndexOptions,
 } from './io/ann-index.js';
 export * from './recommend/index.js';

@@ -13,7 +13,7 @@ import { toCsr } from '../src/data/interactions.js';
 import { getFamily } from '../src/train/families.js';
 import { saveModel, loadModel } from '../src/io/model-file.js';
 import type { LoadedModel } from '../src/io/format.js';
-import { attachCandidateIndex, buildCandidateIndex, candidateIndexPath, DEFAULT_EXPANSION_ADD, liftItems, liftQuery, liftRadius2, openCandidateIndex, requireIndexPackage } from '../src/io/ann-index.js';
+import { attachCandidateIndex, buildCandidateIndex, candidateIndexPath, DEFAULT_EXPANSION_ADD, liftItems, liftQuery, liftRadius2, liftScale, openCandidateIndex, requireIndexPackage } from '../src/io/ann-index.js';
 import { Rng } from '../src/rng.js';
 import { recommend, recommendAsync, recommendMany, searchMode } from '../src/recommend/index.js';
 import { startServer } from '../src/serve/index.js';
@@ -93,37 +93,76 @@ test('recall@10 of the ann path against exact scoring on a generated catalogue (
 test('the lift keeps the squared-L2 order: cosine of lifted vectors against a lifted query ranks items as ‖x − q‖²', () => {
   // hand-computed: x = (1, 0) and (0, 0.5): ‖x‖² + ‖x‖⁴ = 2 and 0.3125
   assert.equal(liftRadius2(new Float32Array([1, 0, 0, 0.5]), 2), 2);
-  assert.deepEqual(Array.from(liftItems(new Float32Array([1, 0, 0, 0.5]), 2, 0, 2, 2)), [1, 0, 1, 0, 0, 0.5, 0.25, Math.fround(Math.sqrt(2 - 0.3125))]);
+  assert.deepEqual(Array.from(liftItems(new Float32Array([1, 0, 0, 0.5]), 2, 0, 2, 1, 2)), [1, 0, 1, 0, 0, 0.5, 0.25, Math.fround(Math.sqrt(2 - 0.3125))]);
   assert.deepEqual(Array.from(liftQuery(new Float32Array([0.5, 1]))), [1, 2, -1, 0]);
+  assert.deepEqual(Array.from(liftQuery(new Float32Array([0.5, 1]), 0.5)), [0.5, 1, -1, 0]);
+  // the scale brings the largest norm to 1 (3-4-5: 0.2), and is 1 for an all-zero catalogue
+  assert.equal(liftScale(new Float32Array([3, 4, 0, 1]), 2), 0.2);
+  assert.equal(liftScale(new Float32Array(6), 3), 1);
   const rng = new Rng(4);
   const dim = 7;
   const n = 300;
-  const items = new Float32Array(n * dim);
-  for (let i = 0; i < n; i++) {
-    const r = rng.float();
-    let s = 0;
-    for (let c = 0; c < dim; c++) s += (items[i * dim + c] = rng.float() - 0.5) ** 2;
-    for (let c = 0; c < dim; c++) items[i * dim + c] *= r / Math.sqrt(s); // inside the unit ball
+  for (const norm of [1, 5, 0.05]) {
+    const items = new Float32Array(n * dim);
+    for (let i = 1; i < n; i++) { // item 0 stays the zero vector
+      const r = rng.float() * norm;
+      let s = 0;
+      for (let c = 0; c < dim; c++) s += (items[i * dim + c] = rng.float() - 0.5) ** 2;
+      for (let c = 0; c < dim; c++) items[i * dim + c] *= r / Math.sqrt(s);
+    }
+    const scale = liftScale(items, dim);
+    const r2 = liftRadius2(items, dim, scale);
+    const lifted = liftItems(items, dim, 0, n, scale, r2);
+    for (let t = 0; t < 20; t++) {
+      // the last query is the zero vector: it ranks items by their norms
+      const q = Float32Array.from({ length: dim }, () => (t === 19 ? 0 : (rng.float() - 0.5) * norm));
+      const lq = liftQuery(q, scale);
+      const l2 = Array.from({ length: n }, (_, i) => { let s = 0; for (let c = 0; c < dim; c++) s += (items[i * dim + c] - q[c]) ** 2; return s; });
+      const cos = Array.from({ length: n }, (_, i) => {
+        let dot = 0;
+        let nx = 0;
+        for (let c = 0; c < dim + 2; c++) {
+          dot += lifted[i * (dim + 2) + c] * lq[c];
+          nx += lifted[i * (dim + 2) + c] ** 2;
+        }
+        assert.ok(Math.abs(nx - r2) < 1e-5, `every lifted vector has length R: ${nx} vs ${r2}`);
+        return -dot;
+      });
+      const byL2 = Array.from({ length: n }, (_, i) => i).sort((a, b) => l2[a] - l2[b]).slice(0, 10);
+      const byCos = Array.from({ length: n }, (_, i) => i).sort((a, b) => cos[a] - cos[b]).slice(0, 10);
+      assert.deepEqual(byCos, byL2, `norms up to ${norm}, query ${t}`);
+    }
   }
-  const r2 = liftRadius2(items, dim);
-  const lifted = liftItems(items, dim, 0, n, r2);
-  for (let t = 0; t < 20; t++) {
-    const q = Float32Array.from({ length: dim }, () => rng.float() - 0.5);
-    const lq = liftQuery(q);
+});
+
+/** Share of the brute-force squared-L2 top 10 of random queries among an index's 30 nearest (the candidates re-scored exactly). */
+function indexRecall(index: { search(q: Float32Array, count: number): Int32Array }, items: Float32Array, dim: number, norm: number, seed: number): number {
+  const rng = new Rng(seed);
+  const n = items.length / dim;
+  let hit = 0;
+  for (let t = 0; t < 30; t++) {
+    const q = Float32Array.from({ length: dim }, () => (rng.float() - 0.5) * norm);
     const l2 = Array.from({ length: n }, (_, i) => { let s = 0; for (let c = 0; c < dim; c++) s += (items[i * dim + c] - q[c]) ** 2; return s; });
-    const cos = Array.from({ length: n }, (_, i) => {
-      let dot = 0;
-      let nx = 0;
-      for (let c = 0; c < dim + 2; c++) {
-        dot += lifted[i * (dim + 2) + c] * lq[c];
-        nx += lifted[i * (dim + 2) + c] ** 2;
-      }
-      assert.ok(Math.abs(nx - r2) < 1e-5, `every lifted vector has length R: ${nx} vs ${r2}`);
-      return -dot;
-    });
-    const byL2 = Array.from({ length: n }, (_, i) => i).sort((a, b) => l2[a] - l2[b]).slice(0, 10);
-    const byCos = Array.from({ length: n }, (_, i) => i).sort((a, b) => cos[a] - cos[b]).slice(0, 10);
-    assert.deepEqual(byCos, byL2, `query ${t}`);
+    const truth = Array.from({ length: n }, (_, i) => i).sort((a, b) => l2[a] - l2[b]).slice(0, 10);
+    const got = new Set(index.search(q, 30));
+    hit += truth.filter((i) => got.has(i)).length;
+  }
+  return hit / 300;
+}
+
+test('the lifted i8 index finds the squared-L2 neighbours whatever the norms of the vectors (0.05, 1, 5)', async () => {
+  const rng = new Rng(9);
+  const dim = 24;
+  const n = 2000;
+  for (const norm of [1, 5, 0.05]) {
+    const items = new Float32Array(n * dim);
+    for (let i = 0; i < n * dim; i++) items[i] = (rng.float() - 0.5) * norm;
+    // a stand-in model: the index only needs the item vectors (and a candidate query to exist)
+    const m = { model: { kind: 'cml', numItems: n, candidateQuery: () => undefined, vectors: () => ({ items, dim, geometry: 'euclidean' }) } } as unknown as LoadedModel;
+    const lifted = await buildCandidateIndex(m, { threads: 1 });
+    const l2 = await buildCandidateIndex(m, { threads: 1, metric: 'l2sq' });
+    const [rl, r2] = [indexRecall(lifted, items, dim, norm, 1), indexRecall(l2, items, dim, norm, 1)];
+    assert.ok(rl >= 0.97 && rl >= r2 - 0.03, `norms ~${norm}: lifted i8 finds ${rl} of the top 10 among 30 candidates, l2sq f32 ${r2}`);
   }
 });
 
@@ -172,10 +211,16 @@ test('openCandidateIndex: saved next to the model with its fingerprint; reused w
   const re = await openCandidateIndex(await loadModel(path), path, { threads: 1 });
   assert.deepEqual([re.reason, re.connectivity, re.expansionAdd, re.metric, re.quantization], ['stale', 8, 64, 'lifted', 'i8']);
   const cmlM = await loadModel(path);
-  const same = (i: { index: LoadedModel['index'] }) => assert.deepEqual(recommend({ ...cmlM, index: i.index }, 'u3', { k: 10, search: 'ann', candidateCount: 1000 }), recommend(cmlM, 'u3', { k: 10 }));
+  const cmlItems = cmlM.model.vectors!().items;
+  const same = (i: { index: LoadedModel['index'] }) => {
+    // exact re-scoring with every item a candidate, and the index's own neighbours (the query
+    // lifted or not as its metric needs: a wrong lift would not find them)
+    assert.deepEqual(recommend({ ...cmlM, index: i.index }, 'u3', { k: 10, search: 'ann', candidateCount: 1000 }), recommend(cmlM, 'u3', { k: 10 }));
+    assert.ok(indexRecall(i.index!, cmlItems, 16, 0.5, 2) >= 0.9, 'index neighbours');
+  };
   same(re);
-  const sideOf = () => JSON.parse(readFileSync(`${path}.index.json`, 'utf8')) as { metric?: string; quantization?: string; radius2?: number };
-  assert.deepEqual([sideOf().metric, sideOf().quantization, sideOf().radius2! > 0], ['lifted', 'i8', true]);
+  const sideOf = () => JSON.parse(readFileSync(`${path}.index.json`, 'utf8')) as { metric?: string; quantization?: string; liftScale?: number; radius2?: number };
+  assert.deepEqual([sideOf().metric, sideOf().quantization, sideOf().liftScale! > 0, sideOf().radius2! > 0], ['lifted', 'i8', true, true]);
   // half-precision vectors: another setting (rebuilt, in the sidecar), kept when not given, the
   // same exact re-scored results with every item as a candidate; the metric stays the saved one
   const half = await openCandidateIndex(cmlM, path, { threads: 1, quantization: 'f16' });
@@ -184,16 +229,31 @@ test('openCandidateIndex: saved next to the model with its fingerprint; reused w
   const halfAgain = await openCandidateIndex(cmlM, path, { threads: 1 });
   assert.deepEqual([halfAgain.built, halfAgain.quantization], [false, 'f16']);
   same(halfAgain);
-  // the l2sq metric: another setting; the saved f16 is kept, i8 would not be (it needs lifted)
+  // the l2sq metric alone: another setting, with l2sq's default quantization (f32)
   const l2 = await openCandidateIndex(cmlM, path, { threads: 1, metric: 'l2sq' });
-  assert.deepEqual([l2.reason, l2.metric, l2.quantization], ['settings', 'l2sq', 'f16']);
+  assert.deepEqual([l2.reason, l2.metric, l2.quantization], ['settings', 'l2sq', 'f32']);
   same(l2);
-  assert.equal((await openCandidateIndex(cmlM, path, { threads: 1, quantization: 'f32' })).reason, 'settings');
+  const l2half = await openCandidateIndex(cmlM, path, { threads: 1, quantization: 'f16' });
+  assert.deepEqual([l2half.reason, l2half.metric, l2half.quantization], ['settings', 'l2sq', 'f16']);
+  same(l2half);
   // asking for i8 over a saved l2sq index: the metric becomes lifted
   const i8 = await openCandidateIndex(cmlM, path, { threads: 1, quantization: 'i8' });
   assert.deepEqual([i8.reason, i8.metric, i8.quantization], ['settings', 'lifted', 'i8']);
+  same(i8);
+  // another metric alone: that metric's default quantization (l2sq f32, lifted i8)
   const back = await openCandidateIndex(cmlM, path, { threads: 1, metric: 'l2sq' });
   assert.deepEqual([back.reason, back.metric, back.quantization], ['settings', 'l2sq', 'f32']);
+  const forth = await openCandidateIndex(cmlM, path, { threads: 1, metric: 'lifted' });
+  assert.deepEqual([forth.reason, forth.metric, forth.quantization], ['settings', 'lifted', 'i8']);
+  // a lifted sidecar without its scale, or one pairing l2sq with i8, is not trusted: rebuilt
+  const noScale = sideOf() as Record<string, unknown>;
+  delete noScale.liftScale;
+  writeFileSync(`${path}.index.json`, JSON.stringify(noScale));
+  assert.equal((await openCandidateIndex(cmlM, path, { threads: 1 })).reason, 'settings');
+  writeFileSync(`${path}.index.json`, JSON.stringify({ ...sideOf(), metric: 'l2sq' }));
+  const bad = await openCandidateIndex(cmlM, path, { threads: 1 });
+  assert.deepEqual([bad.reason, bad.metric, bad.quantization], ['settings', 'lifted', 'i8']);
+  await openCandidateIndex(cmlM, path, { threads: 1, metric: 'l2sq' });
   // a sidecar written before the metric existed (no metric, no quantization): l2sq f32, reused
   const old = sideOf();
   delete old.metric;

@@ -42,13 +42,14 @@ export const DEFAULT_EXPANSION_ADD = 256;
 
 /**
  * How a candidate index compares vectors. `l2sq`: squared L2 between the item vectors as they are.
- * `lifted`: each item vector x is lifted onto a sphere, x ↦ [x, ‖x‖², √(R² − ‖x‖² − ‖x‖⁴)]
- * (R² the largest ‖x‖² + ‖x‖⁴ of the catalogue), a query q to [2q, −1, 0], and the index
- * searches by cosine: x'·q' = ‖q‖² − ‖x − q‖² with every ‖x'‖ = R, so the nearest items are the
- * squared-L2 ones. The graph built over the lifted vectors is easier to search, and since all of
- * them have one length it is the metric that takes `i8` (usearch scales each i8 vector to unit
- * length). On the 1M-item model of BENCHMARKS.md, lifted i8 found more of the exact top 10 (0.961
- * at 150 candidates, against 0.947 for l2sq f16) at a tenth of the search time.
+ * `lifted`: the vectors are first divided by the catalogue's largest norm m (squared-L2 order is
+ * kept), then each item vector x is lifted onto a sphere, x ↦ [x, ‖x‖², √(R² − ‖x‖² − ‖x‖⁴)]
+ * (R² the largest ‖x‖² + ‖x‖⁴), a query q to [2q, −1, 0], and the index searches by cosine:
+ * x'·q' = ‖q‖² − ‖x − q‖² with every ‖x'‖ = R, so the nearest items are the squared-L2 ones. The
+ * graph over the lifted vectors is easier to search, and since all of them have one length it is
+ * the metric that takes `i8` (usearch scales each i8 vector to unit length). On the 1M-item model
+ * of BENCHMARKS.md, lifted i8 found 0.966 of the exact top 10 at 150 candidates (l2sq f16: 0.961)
+ * at 4–6× less time a request.
  */
 export type IndexMetric = 'l2sq' | 'lifted';
 
@@ -97,22 +98,43 @@ export const DEFAULT_INDEX_METRIC: IndexMetric = 'lifted';
 export const DEFAULT_INDEX_QUANTIZATION: IndexQuantization = 'i8';
 
 /**
- * The lifted item vectors ({@link IndexMetric}) of items [from, to): `(to − from) × (dim + 2)`
- * floats, for the radius² `r2` (at least every item's ‖x‖² + ‖x‖⁴).
+ * The scale of the lift of a catalogue ({@link IndexMetric}): 1 / the largest norm of its item
+ * vectors (1 when all are zero), so that the scaled vectors reach the unit sphere and i8 keeps
+ * their precision whatever their norms.
  *
  * @example
  * ```ts
- * const r2 = liftRadius2(items, dim);
- * const rows = liftItems(items, dim, 0, 1000, r2);
+ * liftScale(new Float32Array([3, 4, 0, 1]), 2); // 0.2
  * ```
  */
-export function liftItems(items: Float32Array, dim: number, from: number, to: number, r2: number): Float32Array {
+export function liftScale(items: Float32Array, dim: number): number {
+  let max = 0;
+  for (let i = 0; i * dim < items.length; i++) {
+    let s = 0;
+    for (let c = 0; c < dim; c++) s += items[i * dim + c] * items[i * dim + c];
+    max = Math.max(max, s);
+  }
+  return max > 0 && Number.isFinite(max) ? 1 / Math.sqrt(max) : 1;
+}
+
+/**
+ * The lifted item vectors ({@link IndexMetric}) of items [from, to): `(to − from) × (dim + 2)`
+ * floats, the vectors times `scale` ({@link liftScale}), for the radius² `r2` ({@link liftRadius2}
+ * of the same scale: at least every scaled item's ‖x‖² + ‖x‖⁴).
+ *
+ * @example
+ * ```ts
+ * const scale = liftScale(items, dim);
+ * const rows = liftItems(items, dim, 0, 1000, scale, liftRadius2(items, dim, scale));
+ * ```
+ */
+export function liftItems(items: Float32Array, dim: number, from: number, to: number, scale: number, r2: number): Float32Array {
   const w = dim + 2;
   const out = new Float32Array((to - from) * w);
   for (let i = from; i < to; i++) {
     let s = 0;
     for (let c = 0; c < dim; c++) {
-      const x = items[i * dim + c];
+      const x = Math.fround(items[i * dim + c] * scale);
       out[(i - from) * w + c] = x;
       s += x * x;
     }
@@ -123,34 +145,39 @@ export function liftItems(items: Float32Array, dim: number, from: number, to: nu
 }
 
 /**
- * The radius² of the lift of a catalogue: the largest ‖x‖² + ‖x‖⁴ over its item vectors.
+ * The radius² of the lift of a catalogue: the largest ‖x‖² + ‖x‖⁴ over its item vectors times
+ * `scale` (default 1).
  *
  * @example
  * ```ts
  * liftRadius2(new Float32Array([1, 0, 0, 0.5]), 2); // 2
  * ```
  */
-export function liftRadius2(items: Float32Array, dim: number): number {
+export function liftRadius2(items: Float32Array, dim: number, scale = 1): number {
   let r2 = 0;
   for (let i = 0; i * dim < items.length; i++) {
     let s = 0;
-    for (let c = 0; c < dim; c++) s += items[i * dim + c] * items[i * dim + c];
+    for (let c = 0; c < dim; c++) {
+      const x = Math.fround(items[i * dim + c] * scale);
+      s += x * x;
+    }
     r2 = Math.max(r2, s + s * s);
   }
   return r2;
 }
 
 /**
- * The lifted query of `q` ({@link IndexMetric}): [2q, −1, 0].
+ * The lifted query of `q` ({@link IndexMetric}) for a catalogue lifted with `scale`
+ * ({@link liftScale}; default 1): [2·scale·q, −1, 0].
  *
  * @example
  * ```ts
  * liftQuery(new Float32Array([0.5, 1])); // Float32Array [1, 2, -1, 0]
  * ```
  */
-export function liftQuery(q: Float32Array): Float32Array {
+export function liftQuery(q: Float32Array, scale = 1): Float32Array {
   const out = new Float32Array(q.length + 2);
-  for (let c = 0; c < q.length; c++) out[c] = 2 * q[c];
+  for (let c = 0; c < q.length; c++) out[c] = 2 * scale * q[c];
   out[q.length] = -1;
   return out;
 }
@@ -252,7 +279,8 @@ interface Sidecar {
   dim: number;
   /** `l2sq` in sidecars written before the lifted metric existed. */
   metric: IndexMetric;
-  /** The lift's radius² (lifted metric only). */
+  /** The lift's scale and radius² (lifted metric only; a lifted sidecar without the scale is rebuilt). */
+  liftScale?: number;
   radius2?: number;
   connectivity: number;
   expansionAdd: number;
@@ -474,7 +502,9 @@ class UsearchCandidateIndex implements CandidateIndex {
   private nextId = 0;
   private closed = false;
   private onWarning: (line: string) => void = () => undefined;
-  constructor(readonly raw: UsearchIndex, readonly numItems: number, readonly dim: number, readonly metric: IndexMetric) {}
+  private warnedFallback = false;
+  /** `scale`: the lift's ({@link liftScale}; lifted metric only). */
+  constructor(readonly raw: UsearchIndex, readonly numItems: number, readonly dim: number, readonly metric: IndexMetric, readonly scale = 1) {}
 
   search(query: Float32Array, count: number): Int32Array {
     return this.searchRaw(this.engineQuery(query), count);
@@ -495,7 +525,14 @@ class UsearchCandidateIndex implements CandidateIndex {
       pick.pending.set(id, { resolve, reject });
       pick.worker.ref(); // a search in flight keeps the process alive; an idle thread does not
       pick.worker.postMessage({ id, query: q, count: Math.min(count, this.numItems) } satisfies SearchWorkerTask);
-    }).catch(() => this.searchRaw(q, count)); // a failed thread: the search runs here
+    }).catch((e: Error) => {
+      // a failed thread or search: the search runs here (said once)
+      if (!this.warnedFallback) {
+        this.warnedFallback = true;
+        this.onWarning(`a candidate search thread failed a search (${e.message}); it ran on the main thread`);
+      }
+      return this.searchRaw(q, count);
+    });
   }
 
   /** Starts `count` search threads on the saved index `file`; resolves when each has it open. */
@@ -565,7 +602,7 @@ class UsearchCandidateIndex implements CandidateIndex {
   /** The query as the engine takes it (lifted for the lifted metric); BAD_OPTION for a wrong length. */
   private engineQuery(query: Float32Array): Float32Array {
     if (query.length !== this.dim) throw new LrmlError('BAD_OPTION', `candidate index query: length ${query.length}, expected ${this.dim}`);
-    return this.metric === 'lifted' ? liftQuery(query) : query;
+    return this.metric === 'lifted' ? liftQuery(query, this.scale) : query;
   }
 }
 
@@ -605,20 +642,21 @@ export async function buildCandidateIndex(m: LoadedModel, options: CandidateInde
   return (await build(mod, items, dim, m.model.numItems, s, options.onProgress)).index;
 }
 
-/** Builds the index of items [0, n); `radius2`: the lift's (0 for l2sq). */
-async function build(mod: UsearchModule, items: Float32Array, dim: number, n: number, s: Settings, onProgress?: (done: number, total: number) => void): Promise<{ index: UsearchCandidateIndex; radius2: number }> {
+/** Builds the index of items [0, n); `scale`, `radius2`: the lift's (1 and 0 for l2sq). */
+async function build(mod: UsearchModule, items: Float32Array, dim: number, n: number, s: Settings, onProgress?: (done: number, total: number) => void): Promise<{ index: UsearchCandidateIndex; scale: number; radius2: number }> {
   const raw = newIndex(mod, dim, s);
   const batch = 50_000;
-  const r2 = s.metric === 'lifted' ? liftRadius2(items.subarray(0, n * dim), dim) : 0;
+  const scale = s.metric === 'lifted' ? liftScale(items.subarray(0, n * dim), dim) : 1;
+  const r2 = s.metric === 'lifted' ? liftRadius2(items.subarray(0, n * dim), dim, scale) : 0;
   for (let a = 0; a < n; a += batch) {
     const b = Math.min(n, a + batch);
     const keys = new BigUint64Array(b - a);
     for (let i = a; i < b; i++) keys[i - a] = BigInt(i);
-    raw.add(keys, s.metric === 'lifted' ? liftItems(items, dim, a, b, r2) : items.subarray(a * dim, b * dim), s.threads);
+    raw.add(keys, s.metric === 'lifted' ? liftItems(items, dim, a, b, scale, r2) : items.subarray(a * dim, b * dim), s.threads);
     onProgress?.(b, n);
     await new Promise((resolve) => setImmediate(resolve)); // let a server answer meanwhile
   }
-  return { index: new UsearchCandidateIndex(raw, n, dim, s.metric), radius2: r2 };
+  return { index: new UsearchCandidateIndex(raw, n, dim, s.metric, scale), scale, radius2: r2 };
 }
 
 async function readSidecar(path: string): Promise<Sidecar | null> {
@@ -669,14 +707,16 @@ export async function openCandidateIndex(m: LoadedModel, modelPath: string, opti
     // the one not asked for is the saved index's unless that pairs i8 with l2sq.
     const sideMetric = side.metric ?? 'l2sq';
     const sideQuantization = side.quantization ?? 'f32';
-    if (INDEX_METRICS.includes(sideMetric) && INDEX_QUANTIZATIONS.includes(sideQuantization)) {
+    // (asking for another metric alone gives that metric's default quantization; asking for i8
+    // alone over an l2sq index gives lifted, the only metric i8 works with)
+    if (INDEX_METRICS.includes(sideMetric) && INDEX_QUANTIZATIONS.includes(sideQuantization) && !(sideQuantization === 'i8' && sideMetric !== 'lifted')) {
       if (options.metric === undefined && options.quantization === undefined) {
         s.metric = sideMetric;
         s.quantization = sideQuantization;
       } else if (options.metric === undefined) {
         s.metric = options.quantization === 'i8' ? 'lifted' : sideMetric;
       } else if (options.quantization === undefined) {
-        s.quantization = options.metric === 'l2sq' && sideQuantization === 'i8' ? defaultQuantization('l2sq') : sideQuantization;
+        s.quantization = options.metric === sideMetric ? sideQuantization : defaultQuantization(options.metric);
       }
     }
   }
@@ -685,7 +725,8 @@ export async function openCandidateIndex(m: LoadedModel, modelPath: string, opti
   else if (side === null || size < 0) reason = 'missing';
   else if (side.fingerprint !== fingerprint || side.numItems !== n || side.dim !== dim) reason = 'stale';
   else if (side.version !== SIDECAR_VERSION || side.engineVersion !== engineVersion || side.bytes !== size ||
-    side.connectivity !== s.connectivity || side.expansionAdd !== s.expansionAdd || (side.metric ?? 'l2sq') !== s.metric || (side.quantization ?? 'f32') !== s.quantization) reason = 'settings';
+    side.connectivity !== s.connectivity || side.expansionAdd !== s.expansionAdd || (side.metric ?? 'l2sq') !== s.metric || (side.quantization ?? 'f32') !== s.quantization ||
+    (s.metric === 'lifted' && !(typeof side.liftScale === 'number' && side.liftScale > 0 && Number.isFinite(side.liftScale)))) reason = 'settings';
   if (reason === null) {
     const raw = newIndex(mod, dim, s);
     try {
@@ -696,10 +737,10 @@ export async function openCandidateIndex(m: LoadedModel, modelPath: string, opti
     } catch {
       reason = 'stale';
     }
-    if (reason === null && raw.size() === n && raw.dimensions() === (s.metric === 'lifted' ? dim + 2 : dim)) return opened(mod, new UsearchCandidateIndex(raw, n, dim, s.metric), file, null, s, t0, options.onWarning);
+    if (reason === null && raw.size() === n && raw.dimensions() === (s.metric === 'lifted' ? dim + 2 : dim)) return opened(mod, new UsearchCandidateIndex(raw, n, dim, s.metric, side?.liftScale ?? 1), file, null, s, t0, options.onWarning);
     reason = 'stale';
   }
-  const { index, radius2 } = await build(mod, items, dim, n, s, options.onProgress);
+  const { index, scale, radius2 } = await build(mod, items, dim, n, s, options.onProgress);
   await removeStaleTemps(file);
   const tmp = tempPathFor(file);
   let bytes: number;
@@ -713,7 +754,7 @@ export async function openCandidateIndex(m: LoadedModel, modelPath: string, opti
   }
   const sidecar: Sidecar = {
     format: 'lrml-candidate-index', version: SIDECAR_VERSION, engine: INDEX_PACKAGE, engineVersion, fingerprint,
-    numItems: n, dim, metric: s.metric, ...(s.metric === 'lifted' ? { radius2 } : {}), connectivity: s.connectivity, expansionAdd: s.expansionAdd, quantization: s.quantization, bytes,
+    numItems: n, dim, metric: s.metric, ...(s.metric === 'lifted' ? { liftScale: scale, radius2 } : {}), connectivity: s.connectivity, expansionAdd: s.expansionAdd, quantization: s.quantization, bytes,
   };
   await writeFileAtomic(sideFile, `${JSON.stringify(sidecar, null, 2)}\n`);
   return opened(mod, index, file, reason, s, t0, options.onWarning);
@@ -726,7 +767,7 @@ async function opened(mod: UsearchModule, index: UsearchCandidateIndex, file: st
       // just built: the calling thread maps the saved file, as when loaded, and frees its build
       const mapped = newIndex(mod, index.dim, s);
       mapped.view(file);
-      index = new UsearchCandidateIndex(mapped, index.numItems, index.dim, s.metric);
+      index = new UsearchCandidateIndex(mapped, index.numItems, index.dim, s.metric, index.scale);
     }
     await index.startThreads(s.searchThreads, {
       packageName: INDEX_PACKAGE, file, connectivity: s.connectivity, expansionAdd: s.expansionAdd, expansionSearch: s.expansionSearch, metric: s.metric, quantization: s.quantization,
