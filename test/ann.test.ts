@@ -221,30 +221,30 @@ test('openCandidateIndex: saved next to the model with its fingerprint; reused w
   same(re);
   const sideOf = () => JSON.parse(readFileSync(`${path}.index.json`, 'utf8')) as { metric?: string; quantization?: string; liftScale?: number; radius2?: number };
   assert.deepEqual([sideOf().metric, sideOf().quantization, sideOf().liftScale! > 0, sideOf().radius2! > 0], ['lifted', 'i8', true, true]);
-  // half-precision vectors: another setting (rebuilt, in the sidecar), kept when not given, the
-  // same exact re-scored results with every item as a candidate; the metric stays the saved one
-  const half = await openCandidateIndex(cmlM, path, { threads: 1, quantization: 'f16' });
-  assert.deepEqual([half.reason, half.metric, half.quantization], ['settings', 'lifted', 'f16']);
-  assert.equal(sideOf().quantization, 'f16');
+  // each step asks for other settings (rebuilt: reason 'settings', written to the sidecar) and is
+  // checked against exact scoring and for the index's own neighbours. Half precision keeps the
+  // saved metric; a metric alone brings its default quantization (l2sq f32, lifted i8); i8 alone
+  // over an l2sq index makes it lifted.
+  const steps: [Parameters<typeof openCandidateIndex>[2], [string, string]][] = [
+    [{ quantization: 'f16' }, ['lifted', 'f16']],
+    [{ metric: 'l2sq' }, ['l2sq', 'f32']],
+    [{ quantization: 'f16' }, ['l2sq', 'f16']],
+    [{ quantization: 'i8' }, ['lifted', 'i8']],
+    [{ metric: 'l2sq' }, ['l2sq', 'f32']],
+    [{ metric: 'lifted' }, ['lifted', 'i8']],
+    [{ quantization: 'f16' }, ['lifted', 'f16']],
+  ];
+  for (const [o, want] of steps) {
+    const r = await openCandidateIndex(cmlM, path, { threads: 1, ...o });
+    assert.deepEqual([r.reason, r.metric, r.quantization], ['settings', ...want], JSON.stringify(o));
+    assert.deepEqual([sideOf().metric, sideOf().quantization], want);
+    same(r);
+  }
+  // settings not given are the saved index's
   const halfAgain = await openCandidateIndex(cmlM, path, { threads: 1 });
-  assert.deepEqual([halfAgain.built, halfAgain.quantization], [false, 'f16']);
+  assert.deepEqual([halfAgain.built, halfAgain.metric, halfAgain.quantization], [false, 'lifted', 'f16']);
   same(halfAgain);
-  // the l2sq metric alone: another setting, with l2sq's default quantization (f32)
-  const l2 = await openCandidateIndex(cmlM, path, { threads: 1, metric: 'l2sq' });
-  assert.deepEqual([l2.reason, l2.metric, l2.quantization], ['settings', 'l2sq', 'f32']);
-  same(l2);
-  const l2half = await openCandidateIndex(cmlM, path, { threads: 1, quantization: 'f16' });
-  assert.deepEqual([l2half.reason, l2half.metric, l2half.quantization], ['settings', 'l2sq', 'f16']);
-  same(l2half);
-  // asking for i8 over a saved l2sq index: the metric becomes lifted
-  const i8 = await openCandidateIndex(cmlM, path, { threads: 1, quantization: 'i8' });
-  assert.deepEqual([i8.reason, i8.metric, i8.quantization], ['settings', 'lifted', 'i8']);
-  same(i8);
-  // another metric alone: that metric's default quantization (l2sq f32, lifted i8)
-  const back = await openCandidateIndex(cmlM, path, { threads: 1, metric: 'l2sq' });
-  assert.deepEqual([back.reason, back.metric, back.quantization], ['settings', 'l2sq', 'f32']);
-  const forth = await openCandidateIndex(cmlM, path, { threads: 1, metric: 'lifted' });
-  assert.deepEqual([forth.reason, forth.metric, forth.quantization], ['settings', 'lifted', 'i8']);
+  await openCandidateIndex(cmlM, path, { threads: 1, quantization: 'i8' });
   // a lifted sidecar without its scale, or one pairing l2sq with i8, is not trusted: rebuilt
   const noScale = sideOf() as Record<string, unknown>;
   delete noScale.liftScale;
