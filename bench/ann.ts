@@ -9,7 +9,7 @@
 
 import { stat } from 'node:fs/promises';
 import { loadModel } from '../src/io/model-file.js';
-import { openCandidateIndex } from '../src/io/ann-index.js';
+import { openCandidateIndex, type IndexMetric, type IndexQuantization } from '../src/io/ann-index.js';
 import { recommend } from '../src/recommend/index.js';
 import { Rng } from '../src/rng.js';
 import { readFlags } from './flags.js';
@@ -24,8 +24,8 @@ interface Args {
   /** HNSW build settings (defaults: openCandidateIndex's). */
   connectivity?: number;
   expansionAdd?: number;
-  metric?: 'lifted' | 'l2sq';
-  quantization?: 'f32' | 'f16' | 'i8';
+  metric?: IndexMetric;
+  quantization?: IndexQuantization;
   rebuild: boolean;
   json: boolean;
 }
@@ -40,8 +40,8 @@ function parseArgs(argv: string[]): Args {
     '--threads': (v) => (a.threads = Number(v())),
     '--connectivity': (v) => (a.connectivity = Number(v())),
     '--expansion-add': (v) => (a.expansionAdd = Number(v())),
-    '--metric': (v) => (a.metric = v() as 'lifted' | 'l2sq'),
-    '--quantization': (v) => (a.quantization = v() as 'f32' | 'f16' | 'i8'),
+    '--metric': (v) => (a.metric = v() as IndexMetric),
+    '--quantization': (v) => (a.quantization = v() as IndexQuantization),
     '--rebuild': () => (a.rebuild = true),
     '--json': () => (a.json = true),
   }, '--model M [--counts 100,200,500,1000] [--users 200] [--k 10] [--threads 2] [--connectivity 64] [--expansion-add 256] [--metric lifted|l2sq] [--quantization i8|f16|f32] [--rebuild] [--json]');

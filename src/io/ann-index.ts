@@ -109,12 +109,18 @@ export const DEFAULT_INDEX_QUANTIZATION: IndexQuantization = 'i8';
  */
 export function liftScale(items: Float32Array, dim: number): number {
   let max = 0;
-  for (let i = 0; i * dim < items.length; i++) {
-    let s = 0;
-    for (let c = 0; c < dim; c++) s += items[i * dim + c] * items[i * dim + c];
-    max = Math.max(max, s);
-  }
+  for (let i = 0; i * dim < items.length; i++) max = Math.max(max, scaledNorm2(items, dim, i, 1));
   return max > 0 && Number.isFinite(max) ? 1 / Math.sqrt(max) : 1;
+}
+
+/** ‖scale · xᵢ‖² of item row i, each component rounded to float32 as the lifted vectors hold it. */
+function scaledNorm2(items: Float32Array, dim: number, i: number, scale: number): number {
+  let s = 0;
+  for (let c = 0; c < dim; c++) {
+    const x = Math.fround(items[i * dim + c] * scale);
+    s += x * x;
+  }
+  return s;
 }
 
 /**
@@ -132,12 +138,8 @@ export function liftItems(items: Float32Array, dim: number, from: number, to: nu
   const w = dim + 2;
   const out = new Float32Array((to - from) * w);
   for (let i = from; i < to; i++) {
-    let s = 0;
-    for (let c = 0; c < dim; c++) {
-      const x = Math.fround(items[i * dim + c] * scale);
-      out[(i - from) * w + c] = x;
-      s += x * x;
-    }
+    for (let c = 0; c < dim; c++) out[(i - from) * w + c] = items[i * dim + c] * scale;
+    const s = scaledNorm2(items, dim, i, scale);
     out[(i - from) * w + dim] = s;
     out[(i - from) * w + dim + 1] = Math.sqrt(Math.max(0, r2 - s - s * s));
   }
@@ -156,11 +158,7 @@ export function liftItems(items: Float32Array, dim: number, from: number, to: nu
 export function liftRadius2(items: Float32Array, dim: number, scale = 1): number {
   let r2 = 0;
   for (let i = 0; i * dim < items.length; i++) {
-    let s = 0;
-    for (let c = 0; c < dim; c++) {
-      const x = Math.fround(items[i * dim + c] * scale);
-      s += x * x;
-    }
+    const s = scaledNorm2(items, dim, i, scale);
     r2 = Math.max(r2, s + s * s);
   }
   return r2;
@@ -429,9 +427,14 @@ function defaultQuantization(metric: IndexMetric): IndexQuantization {
   return metric === 'lifted' ? DEFAULT_INDEX_QUANTIZATION : 'f32';
 }
 
-/** BAD_OPTION for i8 with the l2sq metric (usearch scales each i8 vector to unit length, which changes squared-L2 distances). */
+/** Whether a metric and a quantization go together: i8 only with lifted (usearch scales each i8 vector to unit length, which changes squared-L2 distances). */
+function pairs(metric: IndexMetric, quantization: IndexQuantization): boolean {
+  return quantization !== 'i8' || metric === 'lifted';
+}
+
+/** BAD_OPTION for a metric and quantization that do not go together ({@link pairs}). */
 function checkMetricQuantization(metric: IndexMetric, quantization: IndexQuantization): void {
-  if (quantization === 'i8' && metric !== 'lifted') {
+  if (!pairs(metric, quantization)) {
     throw new LrmlError('BAD_OPTION', `quantization i8 needs the lifted metric (usearch scales each i8 vector to unit length, which only lifted vectors, all of one length, keep in order); metric is ${metric}`);
   }
 }
@@ -646,13 +649,14 @@ export async function buildCandidateIndex(m: LoadedModel, options: CandidateInde
 async function build(mod: UsearchModule, items: Float32Array, dim: number, n: number, s: Settings, onProgress?: (done: number, total: number) => void): Promise<{ index: UsearchCandidateIndex; scale: number; radius2: number }> {
   const raw = newIndex(mod, dim, s);
   const batch = 50_000;
-  const scale = s.metric === 'lifted' ? liftScale(items.subarray(0, n * dim), dim) : 1;
-  const r2 = s.metric === 'lifted' ? liftRadius2(items.subarray(0, n * dim), dim, scale) : 0;
+  const lifted = s.metric === 'lifted';
+  const scale = lifted ? liftScale(items.subarray(0, n * dim), dim) : 1;
+  const r2 = lifted ? liftRadius2(items.subarray(0, n * dim), dim, scale) : 0;
   for (let a = 0; a < n; a += batch) {
     const b = Math.min(n, a + batch);
     const keys = new BigUint64Array(b - a);
     for (let i = a; i < b; i++) keys[i - a] = BigInt(i);
-    raw.add(keys, s.metric === 'lifted' ? liftItems(items, dim, a, b, scale, r2) : items.subarray(a * dim, b * dim), s.threads);
+    raw.add(keys, lifted ? liftItems(items, dim, a, b, scale, r2) : items.subarray(a * dim, b * dim), s.threads);
     onProgress?.(b, n);
     await new Promise((resolve) => setImmediate(resolve)); // let a server answer meanwhile
   }
@@ -702,14 +706,13 @@ export async function openCandidateIndex(m: LoadedModel, modelPath: string, opti
   if (side !== null) {
     if (options.connectivity === undefined && Number.isInteger(side.connectivity) && side.connectivity > 0) s.connectivity = side.connectivity;
     if (options.expansionAdd === undefined && Number.isInteger(side.expansionAdd) && side.expansionAdd > 0) s.expansionAdd = side.expansionAdd;
-    // an index saved before the lifted metric existed is l2sq f32; one saved with an unknown
-    // metric (a later version) keeps the defaults and is rebuilt. Of metric and quantization,
-    // the one not asked for is the saved index's unless that pairs i8 with l2sq.
+    // an index saved before the lifted metric existed is l2sq f32; one saved with an unknown or
+    // mismatched pair keeps the defaults and is rebuilt. Neither asked for: the saved pair;
+    // another metric alone: that metric's default quantization; i8 alone over an l2sq index:
+    // lifted, the only metric i8 works with.
     const sideMetric = side.metric ?? 'l2sq';
     const sideQuantization = side.quantization ?? 'f32';
-    // (asking for another metric alone gives that metric's default quantization; asking for i8
-    // alone over an l2sq index gives lifted, the only metric i8 works with)
-    if (INDEX_METRICS.includes(sideMetric) && INDEX_QUANTIZATIONS.includes(sideQuantization) && !(sideQuantization === 'i8' && sideMetric !== 'lifted')) {
+    if (INDEX_METRICS.includes(sideMetric) && INDEX_QUANTIZATIONS.includes(sideQuantization) && pairs(sideMetric, sideQuantization)) {
       if (options.metric === undefined && options.quantization === undefined) {
         s.metric = sideMetric;
         s.quantization = sideQuantization;
