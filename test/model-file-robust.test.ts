@@ -11,6 +11,7 @@ import { decodeModel, encodeModel } from '../src/io/format.js';
 import { loadModel, saveModel } from '../src/io/model-file.js';
 import { crc32 } from '../src/io/crc32.js';
 import { LrmlError } from '../src/errors.js';
+import { Csr } from '../src/data/csr.js';
 import { main } from '../src/cli/main.js';
 import { createApp, ModelHolder } from '../src/serve/index.js';
 import { captureOutput, editModelHeader, modelHeader, repoRoot } from './helpers.js';
@@ -143,6 +144,43 @@ test('issue 17.2: new files carry a crc32; a flipped byte anywhere in the data o
     return { ...Object.fromEntries(Object.entries(rest).reverse()), __metadata__: Object.fromEntries(Object.entries(md).reverse()) };
   });
   assert.equal(decodeModel(reordered).users.size, 7);
+});
+
+test('loadModel reads each tensor from the file into its own buffer: the model decodeModel gives of the whole file (seen items both ways); flipped, truncated and unreadable files are BAD_MODEL_FILE naming the path', async () => {
+  const seen = Csr.fromPairs(7, 9, Int32Array.of(0, 0, 3, 6, 6), Int32Array.of(1, 8, 2, 0, 5));
+  for (const seenEncoding of ['varint', 'plain'] as const) {
+    const bytes = encodeModel({ ...good, seen }, { seenEncoding });
+    const path = join(dir, `straight-${seenEncoding}.lrml`);
+    writeFileSync(path, bytes);
+    const m = await loadModel(path);
+    const d = decodeModel(bytes);
+    assert.deepEqual(m.model.tensors(), d.model.tensors());
+    assert.deepEqual(m.users.ids(), d.users.ids());
+    assert.deepEqual(m.items.ids(), d.items.ids());
+    assert.deepEqual(m.meta, d.meta);
+    assert.deepEqual([m.seen?.indptr, m.seen?.indices], [seen.indptr, seen.indices]);
+    for (const t of Object.values(m.model.tensors())) assert.equal(t.data.byteLength, t.data.buffer.byteLength, 'each tensor owns its buffer');
+  }
+  const bytes = encodeModel(good);
+  const failing = async (name: string, content: Uint8Array | null, pattern: RegExp): Promise<void> => {
+    const path = join(dir, name);
+    if (content !== null) writeFileSync(path, content);
+    await assert.rejects(loadModel(path), (e: unknown) => {
+      assert.ok(e instanceof LrmlError, String(e));
+      assert.equal(e.code, 'BAD_MODEL_FILE');
+      assert.ok(e.message.startsWith(`${path}: `) || e.message.startsWith(`cannot read model file ${path}`), e.message);
+      assert.match(e.message, pattern);
+      return true;
+    });
+  };
+  const flipped = bytes.slice();
+  flipped[tensorStart(bytes, 'Q') + 5] ^= 1;
+  await failing('flipped.lrml', flipped, /checksum mismatch/);
+  await failing('cut-in-tensor.lrml', bytes.subarray(0, tensorStart(bytes, 'Q') + 3), /truncated/);
+  await failing('cut-in-header.lrml', bytes.subarray(0, 20), /header length \d+ exceeds the file size 20/);
+  await failing('tiny.lrml', bytes.subarray(0, 5), /too short for a model file/);
+  await failing('', null, /EISDIR|illegal operation on a directory/);
+  await assert.rejects(loadModel(join(dir, 'absent.lrml')), (e: unknown) => e instanceof LrmlError && e.code === 'FILE_NOT_FOUND');
 });
 
 test('issue 17.2: a file written before checksums (committed fixture, old writer) still loads', async () => {

@@ -170,6 +170,56 @@ test('scoreItems and scoreVector give bit-identical scores to scoreAll (wasm and
   }
 });
 
+test('the wasm scorer lays out its whole-catalogue tables at the first whole-catalogue call: lists before and after, refresh in between, the same scores and bounds as a scorer that scored everything first', () => {
+  const numUsers = 3;
+  const numItems = 37; // not a multiple of 16
+  const d = 10;
+  const n = 4;
+  const params = randomParams(numUsers, numItems, d, n, 17);
+  const cfg = { numUsers, numItems, dim: d, numMemories: n, distance: 'l2' as const, clip: 'lookup' as const };
+  const items = Int32Array.of(36, 0, 5, 5, 21);
+  const lazy = createTripletScorer(params, cfg, { backend: 'wasm' });
+  const before = new Float32Array(items.length);
+  lazy.scoreItems(1, items, before);
+  params.Q[d * 5] += 0.3;
+  params.M[1] -= 0.2;
+  lazy.refresh();
+  const fresh = createTripletScorer(params, cfg, { backend: 'wasm' });
+  const want = new Float32Array(numItems);
+  const got = new Float32Array(numItems);
+  const some = new Float32Array(items.length);
+  const lo = [new Float32Array(numItems), new Float32Array(numItems)];
+  const hi = [new Float32Array(numItems), new Float32Array(numItems)];
+  for (let u = 0; u < numUsers; u++) {
+    lazy.scoreItems(u, items, some);
+    fresh.scoreAll(u, want);
+    for (let t = 0; t < items.length; t++) assert.equal(some[t], want[items[t]], `list before the whole catalogue, u=${u} t=${t}`);
+    if (u === 1) assert.notEqual(some[2], before[2], 'refresh took the changed item');
+    lazy.scoreAll(u, got);
+    assert.deepEqual(got, want, `scoreAll u=${u}`);
+    assert.equal(fresh.scoreBounds?.(u, lo[0], hi[0]), true);
+    assert.equal(lazy.scoreBounds?.(u, lo[1], hi[1]), true);
+    assert.deepEqual(lo[1], lo[0]);
+    assert.deepEqual(hi[1], hi[0]);
+    lazy.scoreItems(u, items, some);
+    for (let t = 0; t < items.length; t++) assert.equal(some[t], want[items[t]], `list after, u=${u} t=${t}`);
+  }
+  params.Q[d * 7 + 1] -= 0.3;
+  lazy.refresh();
+  fresh.refresh();
+  lazy.scoreAll(2, got);
+  fresh.scoreAll(2, want);
+  assert.deepEqual(got, want, 'refresh refills the whole-catalogue tables');
+  const bias = Float32Array.from({ length: numItems }, (_, i) => i / 10);
+  const dotLazy = createDotScorer(params.P, params.Q, bias, d, { backend: 'wasm' });
+  const dotAll = new Float32Array(numItems);
+  createDotScorer(params.P, params.Q, bias, d, { backend: 'wasm' }).scoreAll(2, want);
+  dotLazy.scoreItems(2, items, some);
+  for (let t = 0; t < items.length; t++) assert.equal(some[t], want[items[t]], `dot list t=${t}`);
+  dotLazy.scoreAll(2, dotAll);
+  assert.deepEqual(dotAll, want);
+});
+
 test('refresh() picks up parameter changes; P is read at every call', () => {
   const params = randomParams(2, 20, 8, 4, 11);
   for (const backend of ['ts', 'wasm'] as const) {

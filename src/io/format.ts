@@ -238,24 +238,54 @@ function tensorEntries(h: Record<string, unknown>, dataLen: number): TensorEntry
 }
 
 /**
- * Parses model-file bytes, validating everything: size, header (the type of every field),
- * format version, checksum (when the file has one), tensor dtypes, shapes and offsets, finite
- * weights, id maps. Any problem is a BAD_MODEL_FILE error saying what and where.
+ * The parsed front of a model file: its metadata and tensor table, validated
+ * ({@link readModelHeader}); the tensors' bytes follow at `dataStart`.
+ */
+export interface ModelHeader {
+  /** Byte offset of the data section (8 + header length). */
+  readonly dataStart: number;
+  /** Bytes of the data section. */
+  readonly dataLength: number;
+  /** The tensors, in file order: name and [begin, end) within the data section. */
+  readonly tensors: readonly { readonly name: string; readonly begin: number; readonly end: number }[];
+  /** @internal the metadata and typed table. */
+  readonly md: Record<string, string>;
+  /** @internal */
+  readonly entries: readonly TensorEntry[];
+}
+
+/**
+ * The header length a model file's first 8 bytes give, checked against the file's size
+ * (BAD_MODEL_FILE when it cannot be one).
  *
  * @example
  * ```ts
- * const { model, users, items } = decodeModel(new Uint8Array(await (await fetch('m.lrml')).arrayBuffer()));
+ * const n = modelHeaderLength(bytes.subarray(0, 8), bytes.length);
  * ```
  */
-export function decodeModel(bytes: Uint8Array): LoadedModel {
-  if (bytes.length < 8) throw bad(`file is ${bytes.length} bytes: too short for a model file (truncated?)`);
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const hlen = dv.getBigUint64(0, true);
-  if (hlen > BigInt(bytes.length - 8) || hlen > 1n << 31n) throw bad(`header length ${hlen} exceeds the file size ${bytes.length} (truncated or not a model file)`);
-  const n = Number(hlen);
+export function modelHeaderLength(first8: Uint8Array, fileLength: number): number {
+  if (fileLength < 8 || first8.length < 8) throw bad(`file is ${fileLength} bytes: too short for a model file (truncated?)`);
+  const hlen = new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true);
+  if (hlen > BigInt(fileLength - 8) || hlen > 1n << 31n) throw bad(`header length ${hlen} exceeds the file size ${fileLength} (truncated or not a model file)`);
+  return Number(hlen);
+}
+
+/**
+ * Parses and validates a model file's JSON header (the `headerBytes` after the length, of a file
+ * of `fileLength` bytes): metadata fields, format version and the tensor table (dtypes, shapes,
+ * offsets within the data section). BAD_MODEL_FILE on any problem.
+ *
+ * @example
+ * ```ts
+ * const n = modelHeaderLength(bytes.subarray(0, 8), bytes.length);
+ * const header = readModelHeader(bytes.subarray(8, 8 + n), bytes.length);
+ * ```
+ */
+export function readModelHeader(headerBytes: Uint8Array, fileLength: number): ModelHeader {
+  const n = headerBytes.length;
   let headerText: string;
   try {
-    headerText = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n));
+    headerText = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
   } catch {
     throw bad('header is not valid UTF-8 (not a model file?)');
   }
@@ -275,22 +305,62 @@ export function decodeModel(bytes: Uint8Array): LoadedModel {
     if (typeof md[key] !== 'string') throw bad(`metadata field "${key}" missing`);
   }
   const dataStart = 8 + n;
-  const data = bytes.subarray(dataStart);
-  const entries = tensorEntries(h, data.length);
+  const dataLength = fileLength - dataStart;
+  const entries = tensorEntries(h, dataLength).sort((x, y) => x.begin - y.begin);
+  return { dataStart, dataLength, md: mds, entries, tensors: entries.map(({ name, begin, end }) => ({ name, begin, end })) };
+}
+
+/**
+ * Parses model-file bytes, validating everything: size, header (the type of every field),
+ * format version, checksum (when the file has one), tensor dtypes, shapes and offsets, finite
+ * weights, id maps. Any problem is a BAD_MODEL_FILE error saying what and where.
+ *
+ * @example
+ * ```ts
+ * const { model, users, items } = decodeModel(new Uint8Array(await (await fetch('m.lrml')).arrayBuffer()));
+ * ```
+ */
+export function decodeModel(bytes: Uint8Array): LoadedModel {
+  const n = modelHeaderLength(bytes.subarray(0, 8), bytes.length);
+  const header = readModelHeader(bytes.subarray(8, 8 + n), bytes.length);
+  const data = bytes.subarray(header.dataStart);
+  return assembleModel(header, header.tensors.map((e) => {
+    // a fresh aligned copy (Node's Buffer.slice would share memory with the whole file)
+    const buf = new Uint8Array(e.end - e.begin);
+    buf.set(data.subarray(e.begin, e.end));
+    return buf;
+  }));
+}
+
+/**
+ * The model of a parsed header and its tensors' bytes (`raw[t]`: a fresh buffer holding exactly
+ * the bytes of `header.tensors[t]`, which becomes the tensor's storage): checks the checksum (when
+ * the file has one), the weights, shapes and id maps (BAD_MODEL_FILE). How {@link decodeModel} and
+ * a reader that reads each tensor from a file straight into its own buffer end alike.
+ *
+ * @example
+ * ```ts
+ * const m = assembleModel(header, header.tensors.map((e) => readBytes(header.dataStart + e.begin, e.end - e.begin)));
+ * ```
+ */
+export function assembleModel(header: ModelHeader, raw: readonly Uint8Array[]): LoadedModel {
+  const { md: mds, entries } = header;
+  if (raw.length !== entries.length || raw.some((r, t) => r.byteLength !== entries[t].end - entries[t].begin || r.byteOffset !== 0)) {
+    throw new LrmlError('INTERNAL', 'assembleModel: the tensor buffers do not match the header');
+  }
   const sum = mds[CHECKSUM_KEY];
   if (sum !== undefined) {
     if (!/^[0-9a-f]{8}$/.test(sum)) throw bad(`metadata field "${CHECKSUM_KEY}" must be 8 hex digits, not ${JSON.stringify(sum)}`);
-    const actual = contentChecksum(mds, entries, [data]);
+    // the tensors tile the data section in file order, so their bytes in turn are the section
+    const actual = contentChecksum(mds, [...entries], raw);
     if (actual !== sum) throw bad(`checksum mismatch: the file says crc32 ${sum}, its content gives ${actual} (corrupted or edited after saving)`);
   }
   const tensors: Record<string, Tensor> = {};
   let varint: Uint8Array | undefined;
-  for (const e of entries) {
+  for (let k = 0; k < entries.length; k++) {
+    const e = entries[k];
     const count = (e.end - e.begin) / DTYPE_BYTES[e.dtype];
-    // a fresh aligned copy (Node's Buffer.slice would share memory with the whole file)
-    const buf = new Uint8Array(e.end - e.begin);
-    buf.set(data.subarray(e.begin, e.end));
-    const t = new DTYPES[e.dtype](buf.buffer, 0, count);
+    const t = new DTYPES[e.dtype](raw[k].buffer as ArrayBuffer, 0, count);
     if (t instanceof Uint8Array) {
       varint = t;
       continue;

@@ -99,20 +99,28 @@ export interface ScoreTables {
   ipad: number;
   /** numItems × dim, item-major (clipped when clip = lookup). */
   qi: Float32Array;
-  /** ipad × dim, a block-major copy of qi: for each block of 16 items, dim rows of 16 lanes (6.4 KB contiguous at dim 100). */
-  qt: Float32Array;
   /** ipad: ‖q_i‖². */
   qq: Float32Array;
   /** ipad: item bias (dot models). */
   bias: Float32Array;
   /** numItems × N: Mₖ · q_i, item-major. */
   mqi: Float32Array;
-  /** ipad × N: block-major copy of mqi (for each block of 16 items, N rows of 16 lanes). */
-  mqt: Float32Array;
   /** N × dim copy of M. */
   m: Float32Array;
   /** N × N: G = M Mᵀ. */
   g: Float32Array;
+}
+
+/**
+ * The WASM scorer's block-major copies of {@link ScoreTables} for scoring the whole catalogue
+ * (scoreAll), filled by {@link fillBlockTables}; only allocated once a whole-catalogue score is asked
+ * for, so that a scorer of candidate lists holds the items once.
+ */
+export interface BlockTables {
+  /** ipad × dim, a block-major copy of qi: for each block of 16 items, dim rows of 16 lanes (6.4 KB contiguous at dim 100). */
+  qt: Float32Array;
+  /** ipad × N: block-major copy of mqi (for each block of 16 items, N rows of 16 lanes). */
+  mqt: Float32Array;
 }
 
 /**
@@ -125,14 +133,13 @@ export interface ScoreTables {
  * ```
  */
 export function fillItemTables(t: ScoreTables, Q: Float32Array, M: Float32Array, bias: Float32Array | null, qScale: Float64Array | null): void {
-  const { dim: d, numItems: I, numMemories: n, ipad } = t;
+  const { dim: d, numItems: I, numMemories: n } = t;
   for (let i = 0; i < I; i++) {
     const s = qScale === null ? 1 : qScale[i];
     let qq = 0;
     for (let j = 0; j < d; j++) {
       const v = Math.fround(Q[i * d + j] * s);
       t.qi[i * d + j] = v;
-      t.qt[(i >> 4) * d * 16 + j * 16 + (i & 15)] = v;
       qq += v * v;
     }
     t.qq[i] = qq;
@@ -144,7 +151,6 @@ export function fillItemTables(t: ScoreTables, Q: Float32Array, M: Float32Array,
       let s = 0;
       for (let j = 0; j < d; j++) s += t.m[k * d + j] * t.qi[i * d + j];
       t.mqi[i * n + k] = s;
-      t.mqt[(i >> 4) * n * 16 + k * 16 + (i & 15)] = s;
     }
   }
   for (let k = 0; k < n; k++) {
@@ -153,6 +159,24 @@ export function fillItemTables(t: ScoreTables, Q: Float32Array, M: Float32Array,
       for (let j = 0; j < d; j++) s += t.m[k * d + j] * t.m[l * d + j];
       t.g[k * n + l] = s;
     }
+  }
+}
+
+/**
+ * Fills the block-major copies `b` of the item-major tables `t` (after {@link fillItemTables}).
+ *
+ * @example
+ * ```ts
+ * fillBlockTables(blocks, tables);
+ * ```
+ */
+export function fillBlockTables(b: BlockTables, t: ScoreTables): void {
+  const { dim: d, numItems: I, numMemories: n } = t;
+  for (let i = 0; i < I; i++) {
+    const o = (i >> 4) * d * 16 + (i & 15);
+    for (let j = 0; j < d; j++) b.qt[o + j * 16] = t.qi[i * d + j];
+    const om = (i >> 4) * n * 16 + (i & 15);
+    for (let k = 0; k < n; k++) b.mqt[om + k * 16] = t.mqi[i * n + k];
   }
 }
 

@@ -1,12 +1,13 @@
 // Scorer objects that models call from scoreAll / scoreItems: WASM SIMD (assembly/lrml-score.ts)
 // when it can be compiled, the TypeScript loops of score-impl.ts otherwise. Synchronous, usable in
-// browsers (only the WebAssembly global), no allocation per call.
+// browsers (only the WebAssembly global), no allocation per call (the WASM scorer lays out its
+// whole-catalogue tables once, at the first whole-catalogue call).
 
 import { compileKernel, LinearAllocator } from './wasm.js';
 import { wasmBase64 } from './generated/lrml-score.js';
 import { rowClipScales } from './clip.js';
 import { attentionCode, DEFAULT_ATTENTION_SCALE, DEFAULT_ATTENTION_TEMPERATURE, type AttentionOptions } from './pair.js';
-import { dotScoreTs, fillItemTables, fillKeyNorms, fillUserRows, TripletScoreTs, type ScoreTables, type TripletScoreShape } from './score-impl.js';
+import { dotScoreTs, fillBlockTables, fillItemTables, fillKeyNorms, fillUserRows, TripletScoreTs, type BlockTables, type ScoreTables, type TripletScoreShape } from './score-impl.js';
 import type { TripletParams } from './types.js';
 
 /**
@@ -99,24 +100,40 @@ interface WasmSource {
   bias: () => Float32Array | null;
 }
 
-/** The WASM SIMD scorer (own memory, laid out once; tables refilled by refresh()). */
+/** Byte offsets of the WASM scorer's tables; `block` once the whole-catalogue part is laid out. */
+interface ScorerLayout {
+  a: number; mp: number; m: number; g: number; qq: number; bias: number; qi: number; mqi: number;
+  l: number; at: number; gq: number; gmq: number; gqq: number; gb: number; items: number; kn: number; v: number;
+  /** Scores out: CHUNK floats, or ipad once `block` exists. */
+  out: number;
+  block: { qt: number; mqt: number; qn: number; lower: number; upper: number } | null;
+}
+
+/**
+ * The WASM SIMD scorer (own memory, tables refilled by refresh()). Lays out the item-major tables
+ * that score candidate lists at construction, and the block-major copies, score bounds and output
+ * that score the whole catalogue at the first scoreAll / scoreVector / scoreBounds: a scorer that
+ * only re-ranks candidates (a served 1M-item model) holds the items once, not twice.
+ */
 class WasmScorer implements Scorer {
   readonly backend = 'wasm' as const;
   private readonly ex: ScoreExports;
-  private readonly tables: ScoreTables;
-  private readonly A: Float32Array;
-  private readonly mp: Float32Array;
-  private readonly items: Int32Array;
-  private readonly out: Float32Array;
+  private readonly al: LinearAllocator;
+  private readonly ipad: number;
+  private readonly lay: ScorerLayout;
+  private tables!: ScoreTables;
+  private blocks: BlockTables | null = null;
+  private A!: Float32Array;
+  private mp!: Float32Array;
+  private items!: Int32Array;
+  private out!: Float32Array;
+  private v!: Float32Array;
+  private kn!: Float32Array;
+  private qn!: Float32Array;
+  private lowerOut!: Float32Array;
+  private upperOut!: Float32Array;
   private readonly qScale: Float64Array;
-  private readonly kn: Float32Array;
   private readonly att: number;
-  private readonly v: Float32Array;
-  /** Offsets (bytes) of v = p + r̄, ‖q_i‖ and the bounds in the module's memory. */
-  private readonly boundOff: { v: number; qn: number; lower: number; upper: number };
-  private readonly qn: Float32Array;
-  private readonly lowerOut: Float32Array;
-  private readonly upperOut: Float32Array;
   /** What scoreBounds needs of the model, filled by refresh(). */
   private readonly shape: BoundShape;
 
@@ -129,55 +146,77 @@ class WasmScorer implements Scorer {
     private readonly mode: number,
     private readonly dist: number,
     private readonly src: WasmSource,
-    attention: AttentionOptions = {},
+    private readonly attention: AttentionOptions = {},
   ) {
     const mod = compileKernel('lrml-score', wasmBase64);
     const inst = new WebAssembly.Instance(mod, { env: { abort: () => { throw new Error('lrml-score: abort'); } } });
-    const ex = inst.exports as unknown as ScoreExports;
-    this.ex = ex;
+    this.ex = inst.exports as unknown as ScoreExports;
     const d = dim;
-    const ipad = Math.ceil(Math.max(numItems, 1) / 16) * 16;
-    const outLen = Math.max(ipad, CHUNK);
-    const al = new LinearAllocator(ex.memory, ex.heapBase());
-    const f = (count: number): number => al.alloc(count * 4);
-    const off = {
-      a: f((n + 1) * d), mp: f(n), m: f(n * d), g: f(n * n),
-      qt: f(d * ipad), mqt: f(n * ipad), qq: f(ipad), bias: f(ipad),
+    this.ipad = Math.ceil(Math.max(numItems, 1) / 16) * 16;
+    this.al = new LinearAllocator(this.ex.memory, this.ex.heapBase());
+    const f = (count: number): number => this.al.alloc(count * 4);
+    const ipad = this.ipad;
+    this.lay = {
+      a: f((n + 1) * d), mp: f(n), m: f(n * d), g: f(n * n), qq: f(ipad), bias: f(ipad),
       qi: f(numItems * d), mqi: f(numItems * n),
       l: f((n + 1) * 16), at: f(n * 16), gq: f(d * 16), gmq: f(n * 16), gqq: f(16), gb: f(16),
-      items: f(CHUNK), out: f(outLen), kn: f(n), v: f(d), qn: f(ipad), lower: f(ipad), upper: f(ipad),
+      items: f(CHUNK), kn: f(n), v: f(d), out: f(CHUNK), block: null,
     };
-    al.commit();
-    const buf = ex.memory.buffer;
+    this.qScale = new Float64Array(clip ? numItems : 0);
+    this.shape = { rMean: new Float64Array(d), diameter: 0 };
+    this.att = attentionCode(attention.attention);
+    this.layOut();
+    this.refresh();
+  }
+
+  /** Grows the memory to the layout, (re)takes every view and tells the module the offsets. */
+  private layOut(): void {
+    this.al.commit();
+    const { numItems, dim: d, n, ipad, lay } = this;
+    const buf = this.ex.memory.buffer;
     const view = (o: number, count: number): Float32Array => new Float32Array(buf, o, count);
     this.tables = {
       dim: d, numItems, numMemories: n, ipad,
-      qi: view(off.qi, numItems * d), qt: view(off.qt, d * ipad), qq: view(off.qq, ipad), bias: view(off.bias, ipad),
-      mqi: view(off.mqi, numItems * n), mqt: view(off.mqt, n * ipad), m: view(off.m, n * d), g: view(off.g, n * n),
+      qi: view(lay.qi, numItems * d), qq: view(lay.qq, ipad), bias: view(lay.bias, ipad),
+      mqi: view(lay.mqi, numItems * n), m: view(lay.m, n * d), g: view(lay.g, n * n),
     };
-    this.A = view(off.a, (n + 1) * d);
-    this.mp = view(off.mp, n);
-    this.items = new Int32Array(buf, off.items, CHUNK);
-    this.out = view(off.out, outLen);
-    this.qScale = new Float64Array(clip ? numItems : 0);
-    this.kn = view(off.kn, n);
-    this.v = view(off.v, d);
-    this.boundOff = { v: off.v, qn: off.qn, lower: off.lower, upper: off.upper };
-    this.qn = view(off.qn, ipad);
-    this.lowerOut = view(off.lower, ipad);
-    this.upperOut = view(off.upper, ipad);
-    this.shape = { rMean: new Float64Array(d), diameter: 0 };
-    this.att = attentionCode(attention.attention);
-    ex.configure(
-      d, n, mode, dist, ipad,
-      off.a, off.mp, off.m, off.g, off.qt, off.mqt, off.qq, off.bias, off.qi, off.mqi,
-      off.l, off.at, off.gq, off.gmq, off.gqq, off.gb, off.items, off.out,
+    this.A = view(lay.a, (n + 1) * d);
+    this.mp = view(lay.mp, n);
+    this.items = new Int32Array(buf, lay.items, CHUNK);
+    this.v = view(lay.v, d);
+    this.kn = view(lay.kn, n);
+    const b = lay.block;
+    this.out = view(lay.out, b === null ? CHUNK : Math.max(ipad, CHUNK));
+    this.blocks = b === null ? null : { qt: view(b.qt, d * ipad), mqt: view(b.mqt, n * ipad) };
+    this.qn = b === null ? new Float32Array(0) : view(b.qn, ipad);
+    this.lowerOut = b === null ? new Float32Array(0) : view(b.lower, ipad);
+    this.upperOut = b === null ? new Float32Array(0) : view(b.upper, ipad);
+    this.ex.configure(
+      d, n, this.mode, this.dist, ipad,
+      lay.a, lay.mp, lay.m, lay.g, b?.qt ?? 0, b?.mqt ?? 0, lay.qq, lay.bias, lay.qi, lay.mqi,
+      lay.l, lay.at, lay.gq, lay.gmq, lay.gqq, lay.gb, lay.items, lay.out,
     );
-    ex.setAttention(
-      this.att, attention.attentionScale ?? DEFAULT_ATTENTION_SCALE,
-      attention.attentionTemperature ?? DEFAULT_ATTENTION_TEMPERATURE, off.kn,
+    this.ex.setAttention(
+      this.att, this.attention.attentionScale ?? DEFAULT_ATTENTION_SCALE,
+      this.attention.attentionTemperature ?? DEFAULT_ATTENTION_TEMPERATURE, lay.kn,
     );
-    this.refresh();
+  }
+
+  /** The whole-catalogue tables, laid out and filled at the first call. */
+  private wholeCatalogue(): void {
+    if (this.lay.block !== null) return;
+    const f = (count: number): number => this.al.alloc(count * 4);
+    const { ipad, dim: d, n } = this;
+    this.lay.block = { qt: f(d * ipad), mqt: f(n * ipad), qn: f(ipad), lower: f(ipad), upper: f(ipad) };
+    this.lay.out = f(Math.max(ipad, CHUNK));
+    this.layOut();
+    this.fillBlocks();
+  }
+
+  private fillBlocks(): void {
+    if (this.blocks === null) return;
+    fillBlockTables(this.blocks, this.tables);
+    for (let i = 0; i < this.numItems; i++) this.qn[i] = Math.sqrt(this.tables.qq[i]) * (1 + 1e-6);
   }
 
   refresh(): void {
@@ -186,7 +225,7 @@ class WasmScorer implements Scorer {
     fillItemTables(this.tables, Q, this.src.M(), this.src.bias(), this.clip ? this.qScale : null);
     if (this.att !== 0) fillKeyNorms(this.kn, this.att === 1 ? this.src.K() : this.src.M(), this.n, this.dim, this.att === 1);
     fillBoundShape(this.shape, this.tables);
-    for (let i = 0; i < this.numItems; i++) this.qn[i] = Math.sqrt(this.tables.qq[i]) * (1 + 1e-6);
+    this.fillBlocks();
   }
 
   /**
@@ -202,6 +241,7 @@ class WasmScorer implements Scorer {
     checkUser(u, this.numUsers);
     checkOut(lower, numItems);
     checkOut(upper, numItems);
+    this.wholeCatalogue();
     const pp = this.user(this.src.P(), u * d);
     const A = this.A;
     let beta2 = 0;
@@ -221,8 +261,8 @@ class WasmScorer implements Scorer {
     let rr = 0;
     for (let j = 0; j < d; j++) rr += rMean[j] * rMean[j];
     const reach = Math.sqrt(rr) + diameter;
-    const o = this.boundOff;
-    this.ex.boundsAll(numItems, o.v, vv, pp, Math.sqrt(beta2) * (1 + 1e-6), diameter, BOUND_TOLERANCE * (1 + reach * reach), o.qn, o.lower, o.upper);
+    const o = this.lay.block!;
+    this.ex.boundsAll(numItems, this.lay.v, vv, pp, Math.sqrt(beta2) * (1 + 1e-6), diameter, BOUND_TOLERANCE * (1 + reach * reach), o.qn, o.lower, o.upper);
     lower.set(this.lowerOut.subarray(0, numItems));
     upper.set(this.upperOut.subarray(0, numItems));
     return true;
@@ -232,19 +272,23 @@ class WasmScorer implements Scorer {
     return fillUserRows(src, off, this.dim, this.src.K(), this.src.M(), this.n, this.clip, this.A, this.mp);
   }
 
+  /** Scores every item for the user of the last `user()` (after wholeCatalogue()). */
   private all(pp: number, out: Float32Array): void {
-    checkOut(out, this.numItems);
     this.ex.scoreAll(this.numItems, pp);
     out.set(this.out.subarray(0, this.numItems));
   }
 
   scoreAll(u: number, out: Float32Array): void {
     checkUser(u, this.numUsers);
+    checkOut(out, this.numItems);
+    this.wholeCatalogue();
     this.all(this.user(this.src.P(), u * this.dim), out);
   }
 
   scoreVector(p: Float32Array, out: Float32Array): void {
     if (p.length !== this.dim) throw new RangeError(`user vector has length ${p.length}, expected dim = ${this.dim}`);
+    checkOut(out, this.numItems);
+    this.wholeCatalogue();
     this.all(this.user(p, 0), out);
   }
 
