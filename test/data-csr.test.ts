@@ -8,6 +8,7 @@ import { interactionsFromIds, selectInteractions, toCsr, interactionCounts } fro
 import { parseInteractions } from '../src/data/parse.js';
 import { countStats, describeInteractions } from '../src/data/stats.js';
 import { Rng } from '../src/rng.js';
+import { NegativeSampler } from '../src/data/samplers.js';
 
 function randomPairs(rng: Rng, n: number, rows: number, cols: number): { r: Int32Array; c: Int32Array } {
   const r = new Int32Array(n);
@@ -210,4 +211,58 @@ test('countStats and describeInteractions against hand-computed values', () => {
   const { perUser, perItem } = interactionCounts(d);
   assert.deepEqual(Array.from(perUser), [3, 1]);
   assert.deepEqual(Array.from(perItem), [2, 1, 1]);
+});
+
+test('NegativeSampler.fill: negatives never seen by their user; with share g, each group of g positives shares every draw its users have not seen, and share 1 is the per-positive sequence', () => {
+  const rng = new Rng(5);
+  const numUsers = 40;
+  const numItems = 30;
+  const rows: number[] = [];
+  const cols: number[] = [];
+  for (let u = 0; u < numUsers; u++) for (let i = 0; i < numItems; i++) if (rng.float() < (u === 7 ? 1 : 0.3)) { rows.push(u); cols.push(i); }
+  const csr = Csr.fromPairs(numUsers, numItems, Int32Array.from(rows), Int32Array.from(cols));
+  const count = 203; // not a multiple of the group size
+  const k = 6;
+  const users = Int32Array.from({ length: count }, () => rng.int(numUsers));
+  users[10] = 7; // a user who has seen every item gets random items (no true negative exists)
+  const plain = new Int32Array(count * k);
+  new NegativeSampler(csr, { seed: 3 }).fill(users, count, k, plain);
+  const one = new Int32Array(count * k);
+  new NegativeSampler(csr, { seed: 3 }).fill(users, count, k, one, 1);
+  assert.deepEqual(one, plain);
+  for (const g of [1, 4, 16]) {
+    const out = new Int32Array(count * k);
+    new NegativeSampler(csr, { seed: 3 }).fill(users, count, k, out, g);
+    let shared = 0;
+    let distinct = 0;
+    for (let t = 0; t < count; t++) {
+      for (let s = 0; s < k; s++) {
+        const j = out[t * k + s];
+        assert.ok(j >= 0 && j < numItems);
+        if (users[t] !== 7) assert.ok(!csr.has(users[t], j), `g=${g}: user ${users[t]} has seen item ${j}`);
+      }
+    }
+    for (let start = 0; start < count; start += g) {
+      const end = Math.min(count, start + g);
+      const items = new Set<number>();
+      for (let s = 0; s < k; s++) {
+        const votes = new Map<number, number>();
+        for (let t = start; t < end; t++) {
+          votes.set(out[t * k + s], (votes.get(out[t * k + s]) ?? 0) + 1);
+          items.add(out[t * k + s]);
+        }
+        if (g > 1) shared += Math.max(...votes.values());
+      }
+      distinct += items.size;
+    }
+    if (g > 1) assert.ok(shared > 0.6 * count * k, `g=${g}: only ${shared} of ${count * k} negatives shared`);
+    if (g === 1) assert.deepEqual(out, plain);
+    if (g === 16) assert.ok(distinct < (count * k) / 3, `g=16: ${distinct} distinct items over the groups`);
+  }
+  // users with no history: every draw is shared, slot by slot, within each group (and groups differ)
+  const fresh = Csr.fromPairs(numUsers, numItems, new Int32Array(0), new Int32Array(0));
+  const out = new Int32Array(count * k);
+  new NegativeSampler(fresh, { seed: 9 }).fill(users, count, k, out, 8);
+  for (let t = 0; t < count; t++) assert.deepEqual(out.subarray(t * k, t * k + k), out.subarray((t - (t % 8)) * k, (t - (t % 8)) * k + k), `t=${t}`);
+  assert.notDeepEqual(out.subarray(0, k), out.subarray(8 * k, 9 * k));
 });

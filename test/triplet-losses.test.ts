@@ -101,3 +101,28 @@ test('every loss learns the planted structure end to end (beats popularity on he
   }
   t.diagnostic(`popularity ${popHits.toFixed(3)}; ${seen.join('; ')}`);
 });
+
+test('negativeSharing: BAD_OPTION outside integers in [1, 1024]; the flag reaches it; shared negatives still learn the planted structure, deterministically, and differ from per-positive draws', async () => {
+  for (const bad of [0, 1.5, 2000, '4' as never]) {
+    assert.throws(() => resolveTripletOptions({ negativeSharing: bad }, LRML_DEFAULTS), (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && /negativeSharing.*an integer in \[1, 1024\]/.test(e.message), String(bad));
+  }
+  assert.equal(LRML_DEFAULTS.negativeSharing, 1);
+  assert.equal(CML_DEFAULTS.negativeSharing, 1);
+  const cmd = addModelOptions(new Command().exitOverride());
+  cmd.parse(['--negative-sharing', '8'], { from: 'user' });
+  assert.deepEqual(modelOptionsFromCli('lrml', cmd.opts()), { negativeSharing: 8 });
+  const data = plantedDataset(7);
+  const counts = data.train.columnCounts();
+  const popHits = hitsAtK((_u, out) => {
+    for (let i = 0; i < counts.length; i++) out[i] = counts[i];
+  }, data, 10);
+  const o = (negativeSharing: number): TripletOptions => resolveTripletOptions({ dim: 16, numMemories: 4, epochs: 20, learningRate: 0.01, batchSize: 128, seed: 3, loss: 'softmax', temperature: 0.2, negatives: 10, negativeSharing }, LRML_DEFAULTS);
+  const a = await fitTriplet('lrml', data.train, o(16));
+  const b = await fitTriplet('lrml', data.train, o(16));
+  const own = await fitTriplet('lrml', data.train, o(1));
+  assert.deepEqual(a.tensors().Q.data, b.tensors().Q.data, 'one thread: the same weights');
+  assert.notDeepEqual(a.tensors().Q.data, own.tensors().Q.data);
+  const h = hitsAtK((u, out) => a.scoreAll(u, out), data, 10);
+  assert.ok(h > popHits + 0.2, `shared negatives: hits@10 ${h.toFixed(3)} should beat popularity ${popHits.toFixed(3)} by > 0.2`);
+  assert.equal(TripletModel.fromTensors('lrml', a.config(), a.tensors(), LRML_DEFAULTS).options.negativeSharing, 16, 'kept in the model config');
+});

@@ -94,11 +94,31 @@ export class NegativeSampler {
     this.rng.setState(s);
   }
 
-  /** Fills out[k*t .. k*t+k) with k negatives for users[t], for t < count. */
-  fill(users: Int32Array, count: number, k: number, out: Int32Array): void {
-    for (let t = 0; t < count; t++) {
-      const u = users[t];
-      for (let s = 0; s < k; s++) out[t * k + s] = this.sample(u);
+  /**
+   * Fills out[k*t .. k*t+k) with k negatives for users[t], for t < count. With `share` g > 1 the
+   * positives go in groups of g (t = 0..g−1, g..2g−1, …) and a group's positives get the same
+   * k draws, except that a user who has seen a drawn item gets a draw of their own in its place.
+   *
+   * @example
+   * ```ts
+   * sampler.fill(users, count, 20, negatives);    // 20 negatives a positive
+   * sampler.fill(users, count, 20, negatives, 8); // 20 draws shared by each 8 positives in a row
+   * ```
+   */
+  fill(users: Int32Array, count: number, k: number, out: Int32Array, share = 1): void {
+    if (share <= 1) {
+      for (let t = 0; t < count; t++) {
+        const u = users[t];
+        for (let s = 0; s < k; s++) out[t * k + s] = this.sample(u);
+      }
+      return;
+    }
+    for (let g = 0; g < count; g += share) {
+      const end = Math.min(count, g + share);
+      for (let s = 0; s < k; s++) {
+        const j = this.draw();
+        for (let t = g; t < end; t++) out[t * k + s] = this.csr.has(users[t], j) ? this.sample(users[t]) : j;
+      }
     }
   }
 }

@@ -159,7 +159,7 @@ export async function fitTriplet(kind: 'lrml' | 'cml', data: Csr, o: TripletOpti
       for (let from = 0; from < n; from += chunk) {
         const count = Math.min(chunk, n - from);
         fillEpochChunk(data, order, from, count, eu, ei);
-        sampler.fill(eu, count, o.negatives, en);
+        sampler.fill(eu, count, o.negatives, en, o.negativeSharing);
         const before = loss;
         try {
           loss += await kernel.runEpoch(eu, ei, en, count, o.batchSize, (p) => onProgress(from + p.done, before + p.loss), signal);

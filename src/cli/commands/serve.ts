@@ -45,7 +45,7 @@ export function registerServe(program: Command): void {
     .option('--admin-token <token>', 'enables POST /admin/reload with "Authorization: Bearer <token>" (better: env LRML_ADMIN_TOKEN, not visible in ps)')
     .option('--allow-host <names>', 'more Host names to answer to, comma-separated (loopback names always)', (v: string) => v.split(',').map((x) => x.trim()).filter((x) => x !== ''))
     .option('--grace <ms>', 'on SIGTERM, connections still busy after this long are cut', atLeast('--grace', 0), 10000)
-    .option('--search-threads <n>', 'with --candidates ann or auto: worker threads that search <model>.index, so the main thread keeps answering (0 = search on the main thread; default: one per core)', parseAtLeast('--search-threads', 0, 64))
+    .option('--search-threads <n>', 'with --candidates ann or auto: worker threads that search <model>.index, so the main thread keeps answering (default 0: search on the main thread, the fastest with a lifted i8 index; each thread holds its own copy of the index)', parseAtLeast('--search-threads', 0, 64))
     .option('--quiet', 'log nothing');
   addCandidateOptions(addTitleOptions(cmd))
     .action(async (opts: Record<string, unknown>) => {
