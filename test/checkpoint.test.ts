@@ -11,6 +11,7 @@ import type { Recommender, TrainCheckpoint, TrainHooks } from '../src/models/typ
 import { CML_DEFAULTS, LRML_DEFAULTS, resolveTripletOptions, type TripletModel, type TripletOptions } from '../src/models/triplet.js';
 import { fitTriplet } from '../src/train/triplet.js';
 import { fitIals } from '../src/train/ials.js';
+import { checkResumable } from '../src/train/checkpoint.js';
 import { resolveIalsOptions } from '../src/models/ials.js';
 import { hitsAtK, plantedDataset } from './helpers.js';
 
@@ -154,4 +155,18 @@ test('checkpoint bytes: round trip exact; damage and model files refused', () =>
   const bad = bytes.slice();
   bad[bad.length - 1] ^= 1;
   assert.throws(() => decodeCheckpoint(bad, 'x.ckpt'), (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && /x\.ckpt.*checksum/.test(e.message));
+});
+
+test('a checkpoint written before an option existed (no negativeSharing, no slotDiversity) resumes a training with their old values, and refuses others', () => {
+  const o = resolveTripletOptions({ dim: 4 }, LRML_DEFAULTS) as unknown as Record<string, unknown>;
+  const data = { numUsers: 3, numItems: 5, nnz: 7, hash: 'h' };
+  const old: Record<string, unknown> = { ...o };
+  delete old.negativeSharing;
+  delete old.slotDiversity;
+  const c = { identity: { kind: 'lrml', options: old, data }, validation: null, epoch: 1, epochs: [], best: null, sinceBest: 0, state: {}, tensors: {} } as unknown as TrainCheckpoint;
+  checkResumable(c, { kind: 'lrml', options: o, data } as never, null, 5);
+  assert.throws(
+    () => checkResumable(c, { kind: 'lrml', options: { ...o, negativeSharing: 8 }, data } as never, null, 5),
+    (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && /negativeSharing 8 \(checkpoint: 1\)/.test(e.message),
+  );
 });

@@ -172,12 +172,14 @@ test('scoreItems and scoreVector give bit-identical scores to scoreAll (wasm and
 
 test('the wasm scorer lays out its whole-catalogue tables at the first whole-catalogue call: lists before and after, refresh in between, the same scores and bounds as a scorer that scored everything first', () => {
   const numUsers = 3;
-  const numItems = 37; // not a multiple of 16
+  // not a multiple of 16, and large enough (2,003 × 10 floats) that the whole-catalogue tables grow
+  // the module's memory past its first pages: every view must be taken anew
+  const numItems = 2003;
   const d = 10;
   const n = 4;
   const params = randomParams(numUsers, numItems, d, n, 17);
   const cfg = { numUsers, numItems, dim: d, numMemories: n, distance: 'l2' as const, clip: 'lookup' as const };
-  const items = Int32Array.of(36, 0, 5, 5, 21);
+  const items = Int32Array.of(2002, 0, 5, 5, 21, 1500);
   const lazy = createTripletScorer(params, cfg, { backend: 'wasm' });
   const before = new Float32Array(items.length);
   lazy.scoreItems(1, items, before);

@@ -345,7 +345,7 @@ export function decodeModel(bytes: Uint8Array): LoadedModel {
  */
 export function assembleModel(header: ModelHeader, raw: readonly Uint8Array[]): LoadedModel {
   const { md: mds, entries } = header;
-  if (raw.length !== entries.length || raw.some((r, t) => r.byteLength !== entries[t].end - entries[t].begin || r.byteOffset !== 0)) {
+  if (raw.length !== entries.length || raw.some((r, t) => r.byteLength !== entries[t].end - entries[t].begin || r.byteOffset !== 0 || r.buffer.byteLength !== r.byteLength)) {
     throw new LrmlError('INTERNAL', 'assembleModel: the tensor buffers do not match the header');
   }
   const sum = mds[CHECKSUM_KEY];

@@ -3,7 +3,7 @@ import { loadInteractions, toCsr } from '../data/load.js';
 import type { LoadOptions } from '../data/types.js';
 import { LrmlError } from '../errors.js';
 import { writeFileAtomic } from '../fs-atomic.js';
-import { assembleModel, encodeModel, modelHeaderLength, readModelHeader, type EncodeOptions, type LoadedModel } from './format.js';
+import { assembleModel, decodeModel, encodeModel, modelHeaderLength, readModelHeader, type EncodeOptions, type LoadedModel } from './format.js';
 
 export { writeFileAtomic } from '../fs-atomic.js';
 
@@ -55,7 +55,10 @@ export async function loadModel(path: string): Promise<LoadedModel> {
     throw new LrmlError('BAD_MODEL_FILE', `cannot read model file ${path}: ${(e as Error).message}`, { file: path });
   }
   try {
-    const size = (await fh.stat()).size;
+    const st = await fh.stat();
+    // a pipe or device has no size to read tensors at: read it whole, as before
+    if (!st.isFile()) return decodeModel(new Uint8Array(await fh.readFile()));
+    const size = st.size;
     const first = new Uint8Array(8);
     const short = (): LrmlError => new LrmlError('BAD_MODEL_FILE', `the file ended before its stated size of ${size} bytes (changed while being read?)`);
     if (size >= 8 && !(await readFully(fh, first, 0))) throw short();

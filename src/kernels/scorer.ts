@@ -207,8 +207,18 @@ class WasmScorer implements Scorer {
     if (this.lay.block !== null) return;
     const f = (count: number): number => this.al.alloc(count * 4);
     const { ipad, dim: d, n } = this;
-    this.lay.block = { qt: f(d * ipad), mqt: f(n * ipad), qn: f(ipad), lower: f(ipad), upper: f(ipad) };
-    this.lay.out = f(Math.max(ipad, CHUNK));
+    const mark = this.al.end;
+    const block = { qt: f(d * ipad), mqt: f(n * ipad), qn: f(ipad), lower: f(ipad), upper: f(ipad) };
+    const out = f(Math.max(ipad, CHUNK));
+    try {
+      this.al.commit();
+    } catch (e) {
+      // the memory could not grow (4 GiB of wasm32): candidate lists keep working
+      this.al.rewind(mark);
+      throw new RangeError(`the scorer cannot lay out its whole-catalogue tables for ${this.numItems} items (${(e as Error).message}); score candidate lists instead`);
+    }
+    this.lay.block = block;
+    this.lay.out = out;
     this.layOut();
     this.fillBlocks();
   }

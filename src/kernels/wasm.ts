@@ -72,6 +72,11 @@ export class LinearAllocator {
   get end(): number {
     return this.top;
   }
+  /** Gives back everything reserved after `end` (an earlier {@link LinearAllocator.end}), e.g. when growing failed. */
+  rewind(end: number): void {
+    if (end > this.top) throw new RangeError(`rewind to ${end}: past the end ${this.top}`);
+    this.top = end;
+  }
   /** Grows the memory to hold everything reserved. */
   commit(): void {
     const need = pagesFor(this.top) - this.memory.buffer.byteLength / WASM_PAGE;

@@ -45,6 +45,12 @@ export function lazyIdentity(kind: string, options: object, data: Csr): () => Ch
   };
 }
 
+/**
+ * Options added after checkpoints existed, with the value every training before them had: a
+ * checkpoint without the key resumes a training that has that value.
+ */
+const ADDED_OPTIONS: Readonly<Record<string, unknown>> = { slotDiversity: 0, negativeSharing: 1 };
+
 /** A value as it compares after a JSON round trip (Infinity → null, undefined → absent). */
 function canon(v: unknown): string {
   return JSON.stringify(v) ?? 'undefined';
@@ -71,7 +77,7 @@ export function checkResumable(
   const diffs: string[] = [];
   const keys = new Set([...Object.keys(was.options), ...Object.keys(now.options)]);
   for (const key of [...keys].sort()) {
-    const a = canon(was.options[key]);
+    const a = canon(key in was.options ? was.options[key] : ADDED_OPTIONS[key]);
     const b = canon(now.options[key]);
     if (a !== b) diffs.push(`${key} ${b} (checkpoint: ${a})`);
   }
