@@ -70,8 +70,8 @@ function weightProblem(name: string, shape: readonly number[], t: Float32Array |
 /** Metadata key of the checksum (8 lowercase hex digits); absent in files written before it. */
 const CHECKSUM_KEY = 'crc32';
 
-/** One row of the header's tensor table. */
-interface TensorEntry {
+/** One row of the header's tensor table: [begin, end) within the data section. */
+export interface TensorEntry {
   name: string;
   dtype: Dtype;
   shape: number[];
@@ -84,7 +84,7 @@ interface TensorEntry {
  * the tensor table (sorted by name) and the data section, so it does not depend on how the JSON
  * header is spaced or ordered.
  */
-function contentChecksum(md: Record<string, string>, entries: TensorEntry[], data: readonly Uint8Array[]): string {
+function contentChecksum(md: Record<string, string>, entries: readonly TensorEntry[], data: readonly Uint8Array[]): string {
   const lines: string[] = [];
   for (const key of Object.keys(md).sort()) if (key !== CHECKSUM_KEY) lines.push(`${key}=${md[key]}`);
   for (const e of [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
@@ -202,7 +202,7 @@ function describeJson(v: unknown): string {
   return `the ${typeof v} ${text.length > 40 ? `${text.slice(0, 40)}…` : text}`;
 }
 
-/** Reads the tensor table of a parsed header, checking every field's type, shape and span. */
+/** Reads the tensor table of a parsed header, checking every field's type, shape and span; in file order. */
 function tensorEntries(h: Record<string, unknown>, dataLen: number): TensorEntry[] {
   const entries: TensorEntry[] = [];
   for (const [name, v] of Object.entries(h)) {
@@ -234,7 +234,7 @@ function tensorEntries(h: Record<string, unknown>, dataLen: number): TensorEntry
     end = e.end;
   }
   if (end !== dataLen) throw bad(`file has ${dataLen - end} bytes after the last tensor (corrupt?)`);
-  return entries;
+  return spans;
 }
 
 /**
@@ -246,12 +246,10 @@ export interface ModelHeader {
   readonly dataStart: number;
   /** Bytes of the data section. */
   readonly dataLength: number;
-  /** The tensors, in file order: name and [begin, end) within the data section. */
-  readonly tensors: readonly { readonly name: string; readonly begin: number; readonly end: number }[];
-  /** @internal the metadata and typed table. */
+  /** The tensor table, in file order. */
+  readonly tensors: readonly TensorEntry[];
+  /** The metadata (string → string). */
   readonly md: Record<string, string>;
-  /** @internal */
-  readonly entries: readonly TensorEntry[];
 }
 
 /**
@@ -306,8 +304,7 @@ export function readModelHeader(headerBytes: Uint8Array, fileLength: number): Mo
   }
   const dataStart = 8 + n;
   const dataLength = fileLength - dataStart;
-  const entries = tensorEntries(h, dataLength).sort((x, y) => x.begin - y.begin);
-  return { dataStart, dataLength, md: mds, entries, tensors: entries.map(({ name, begin, end }) => ({ name, begin, end })) };
+  return { dataStart, dataLength, md: mds, tensors: tensorEntries(h, dataLength) };
 }
 
 /**
@@ -344,7 +341,7 @@ export function decodeModel(bytes: Uint8Array): LoadedModel {
  * ```
  */
 export function assembleModel(header: ModelHeader, raw: readonly Uint8Array[]): LoadedModel {
-  const { md: mds, entries } = header;
+  const { md: mds, tensors: entries } = header;
   if (raw.length !== entries.length || raw.some((r, t) => r.byteLength !== entries[t].end - entries[t].begin || r.byteOffset !== 0 || r.buffer.byteLength !== r.byteLength)) {
     throw new LrmlError('INTERNAL', 'assembleModel: the tensor buffers do not match the header');
   }
@@ -352,7 +349,7 @@ export function assembleModel(header: ModelHeader, raw: readonly Uint8Array[]): 
   if (sum !== undefined) {
     if (!/^[0-9a-f]{8}$/.test(sum)) throw bad(`metadata field "${CHECKSUM_KEY}" must be 8 hex digits, not ${JSON.stringify(sum)}`);
     // the tensors tile the data section in file order, so their bytes in turn are the section
-    const actual = contentChecksum(mds, [...entries], raw);
+    const actual = contentChecksum(mds, entries, raw);
     if (actual !== sum) throw bad(`checksum mismatch: the file says crc32 ${sum}, its content gives ${actual} (corrupted or edited after saving)`);
   }
   const tensors: Record<string, Tensor> = {};
