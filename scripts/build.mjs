@@ -18,7 +18,8 @@ mkdirSync(wasmDir, { recursive: true });
  * One entry per WASM module. `shared`: the module imports a shared memory
  * (training kernels, so worker threads can share parameters; Hogwild).
  */
-const COMMON = ['-O3', '--runtime', 'stub', '--noAssert', '--enable', 'simd'];
+// LRML_ASC_DEBUG=1 keeps the functions' names (for CPU profiles of the kernels; same code otherwise)
+const COMMON = ['-O3', '--runtime', 'stub', '--noAssert', '--enable', 'simd', ...(process.env.LRML_ASC_DEBUG ? ['--debug'] : [])];
 const SHARED = ['--importMemory', '--sharedMemory', '--initialMemory', '1', '--maximumMemory', '65536', '--enable', 'threads'];
 const argv = process.argv.slice(2);
 const wasmOnly = argv.includes('--wasm-only');

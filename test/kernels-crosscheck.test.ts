@@ -543,6 +543,23 @@ for (const path of BLOCKED_PATHS) test(`the ${path} path is bit-for-bit determin
   }
 });
 
+test("kernelPath 'auto' (the default) takes the deferred path for batches with few distinct items and the blocked path for the others, bit for bit", async () => {
+  const same = (a: TripletParams, b: TripletParams): boolean => (['P', 'Q', 'K', 'M'] as const).every((name) => a[name].every((v, c) => Object.is(v, b[name][c])));
+  // the default recipe (21 sides an example) on 70 items: a batch of 64 has ≤ 70 distinct items
+  // against 1,344 sides, so every step is deferred
+  const few = config({ ...BLOCKED_COMBOS[0] });
+  const initFew = randomParams(few, 13);
+  const autoFew = await train(few, initFew, 'wasm', 2, 256, 64);
+  assert.ok(same(autoFew.params, (await train({ ...few, kernelPath: 'deferred' }, initFew, 'wasm', 2, 256, 64)).params), 'auto differs from deferred with few distinct items');
+  assert.ok(!same(autoFew.params, (await train({ ...few, kernelPath: 'blocked' }, initFew, 'wasm', 2, 256, 64)).params), 'auto gave the blocked path\'s bits with few distinct items');
+  // the hinge (2 sides) on 3,000 items: ≈ 125 distinct items of 128 sides, so every step is blocked
+  const many = config({ ...BLOCKED_COMBOS[0], loss: 'hinge', negatives: 1, numItems: 3000 });
+  const initMany = randomParams(many, 14);
+  const autoMany = await train(many, initMany, 'wasm', 2, 256, 64);
+  assert.ok(same(autoMany.params, (await train({ ...many, kernelPath: 'blocked' }, initMany, 'wasm', 2, 256, 64)).params), 'auto differs from blocked with many distinct items');
+  assert.ok(!same(autoMany.params, (await train({ ...many, kernelPath: 'deferred' }, initMany, 'wasm', 2, 256, 64)).params), 'auto gave the deferred path\'s bits with many distinct items');
+});
+
 test('losses of a hand-computed example (ts and wasm): hinge, softplus, softmax, rank-weighted hinge', async () => {
   // CML, squared distance: p = 0, q⁺ = (0.5, 0), q⁻ = (0, 0.5) and (0.5, 0.5): D⁺ = 0.25, D⁻ = 0.25, 0.5;
   // margin 0.5: hinges 0.5 and 0.25

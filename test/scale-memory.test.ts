@@ -16,7 +16,7 @@ import { LRML_DEFAULTS, LRML_HINGE, resolveTripletOptions } from '../src/models/
 import { recommend } from '../src/recommend/index.js';
 import { Rng } from '../src/rng.js';
 import { csrPairs, epochChunkSize, fillEpochChunk, fitTriplet } from '../src/train/triplet.js';
-import { modelHeader, plantedDataset, repoRoot, runCli } from './helpers.js';
+import { hitsAtK, modelHeader, plantedDataset, repoRoot, runCli } from './helpers.js';
 import { syntheticTriplet, wrap } from './recommend-fixtures.js';
 
 const code = (c: string, re?: RegExp) => (e: unknown) => e instanceof LrmlError && e.code === c && (re === undefined || re.test(e.message));
@@ -187,4 +187,46 @@ test('epochs in chunks train exactly the weights of one epoch-long array (one th
       assert.deepEqual(chunked.params, whole.params, `${backend}`);
     }
   }
+});
+
+test('with worker threads the next chunk is drawn while the workers train: the kernel has its own copy of the input by then', async () => {
+  const { createTripletKernel } = await import('../src/train/backends/index.js');
+  const o = resolveTripletOptions({ dim: 8, numMemories: 3, negatives: 4, batchSize: 16 }, LRML_DEFAULTS);
+  const cfg = { numUsers: 30, numItems: 40, dim: 8, numMemories: 3, negativeRelation: o.negativeRelation, distance: o.distance, clip: o.clip, clipMemory: o.clipMemory, margin: o.margin, l2: 0, negatives: 4, negativeMode: o.negativeMode, optimizer: o.optimizer, learningRate: o.learningRate, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, loss: o.loss, temperature: o.temperature } as const;
+  const rng = new Rng(3);
+  const f = (n: number): Float32Array => Float32Array.from({ length: n }, () => rng.normal() * 0.1);
+  const params = { P: f(30 * 8), Q: f(40 * 8), K: f(3 * 8), M: f(3 * 8) };
+  const kernel = await createTripletKernel(cfg, params, { backend: 'wasm', threads: 2 });
+  try {
+    if (kernel.threads < 2) return; // no worker threads here: nothing is drawn alongside
+    assert.equal(kernel.inputCopied, true);
+    const n = 4096;
+    const users = Int32Array.from({ length: n }, () => rng.int(30));
+    const pos = Int32Array.from({ length: n }, () => rng.int(40));
+    const neg = Int32Array.from({ length: 4 * n }, () => rng.int(40));
+    const running = kernel.runEpoch(users, pos, neg, n, 16);
+    // ids far out of every table: a kernel still reading these arrays would trap or train garbage
+    users.fill(2 ** 30);
+    pos.fill(2 ** 30);
+    neg.fill(2 ** 30);
+    const loss = await running;
+    assert.ok(Number.isFinite(loss) && loss > 0, `loss ${loss}`);
+    const after = { P: new Float32Array(30 * 8), Q: new Float32Array(40 * 8), K: new Float32Array(3 * 8), M: new Float32Array(3 * 8) };
+    kernel.read(after);
+    assert.ok(after.P.every(Number.isFinite) && after.Q.every(Number.isFinite));
+    assert.ok(after.Q.some((v, c) => v !== params.Q[c]), 'trained');
+  } finally {
+    await kernel.dispose();
+  }
+});
+
+test('epochs in chunks with worker threads (the next chunk drawn while training) learn the planted structure', async () => {
+  const planted = plantedDataset(7);
+  const o = resolveTripletOptions({ dim: 16, numMemories: 4, epochs: 30, learningRate: 0.01, batchSize: 128, seed: 3, backend: 'wasm', threads: 2 }, LRML_DEFAULTS);
+  const model = await fitTriplet('lrml', planted.train, o, {}, 4 * 128);
+  assert.ok(planted.train.nnz > 3 * 4 * 128, 'several chunks');
+  const counts = planted.train.columnCounts();
+  const pop = hitsAtK((_u, out) => { for (let i = 0; i < counts.length; i++) out[i] = counts[i]; }, planted, 10);
+  const h = hitsAtK((u, out) => model.scoreAll(u, out), planted, 10);
+  assert.ok(h > pop + 0.2, `hits@10 ${h.toFixed(3)} against popularity ${pop.toFixed(3)}`);
 });

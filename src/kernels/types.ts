@@ -112,13 +112,14 @@ export interface TripletKernelConfig extends AttentionOptions {
   /**
    * How the WASM kernel runs an example with dot attention and the sides' own relations:
    * `blocked` takes all of its sides at once as small dense products, `pairs` two at a time (the
-   * kernel before the blocked path), `deferred` (default) is the blocked path with the
-   * relation's products moved to once per example or per distinct item of a batch (l2 and l2sq
-   * distances; l1 runs blocked). Same maths up to float32 rounding; for benchmarks and
-   * cross-checks (other attentions and the copied relation always run in pairs; the TypeScript
-   * kernel ignores it).
+   * kernel before the blocked path), `deferred` is the blocked path with the relation's products
+   * moved to once per example or per distinct item of a batch (l2 and l2sq distances; l1 runs
+   * blocked), and `auto` (default) takes `deferred` for the batches whose distinct items are
+   * fewer than 0.6 of their sides (where it pays), `blocked` for the others. Same maths up to
+   * float32 rounding; for benchmarks and cross-checks (other attentions and the copied relation
+   * always run in pairs; the TypeScript kernel ignores it).
    */
-  kernelPath?: 'blocked' | 'pairs' | 'deferred';
+  kernelPath?: 'blocked' | 'pairs' | 'deferred' | 'auto';
   optimizer: Optimizer;
   learningRate: number;
   beta1: number;
@@ -150,6 +151,11 @@ export interface EpochProgress {
 export interface TripletKernel<Params = TripletParams> {
   /** Worker threads used (1 = this thread, deterministic). */
   readonly threads: number;
+  /**
+   * True when runEpoch has copied `users`, `pos` and `neg` before it returns its promise (the
+   * worker-thread kernel): the caller may refill them for the next call while it trains.
+   */
+  readonly inputCopied?: boolean;
   /**
    * Trains on `count` positives (users[t], pos[t]) with negatives neg[t*negatives .. +negatives),
    * in order, `batchSize` positives per optimiser step. Resolves to the summed loss.

@@ -156,13 +156,30 @@ export async function fitTriplet(kind: 'lrml' | 'cml', data: Csr, o: TripletOpti
       kernel.setLearningRate(scheduledLearningRate(o.learningRateSchedule, o.learningRate, epoch, o.epochs));
       rng.shuffle(order);
       let loss = 0;
-      for (let from = 0; from < n; from += chunk) {
+      const fill = (from: number): void => {
         const count = Math.min(chunk, n - from);
         fillEpochChunk(data, order, from, count, eu, ei);
         sampler.fill(eu, count, o.negatives, en, o.negativeSharing);
+      };
+      fill(0);
+      for (let from = 0; from < n; from += chunk) {
+        const count = Math.min(chunk, n - from);
         const before = loss;
+        const next = from + chunk;
         try {
-          loss += await kernel.runEpoch(eu, ei, en, count, o.batchSize, (p) => onProgress(from + p.done, before + p.loss), signal);
+          const running = kernel.runEpoch(eu, ei, en, count, o.batchSize, (p) => onProgress(from + p.done, before + p.loss), signal);
+          // worker threads train this chunk from their copy while this thread draws the next one
+          // (the same draws in the same order as filling it afterwards)
+          if (kernel.inputCopied === true && next < n) {
+            try {
+              fill(next);
+            } catch (e) {
+              await running.catch(() => undefined);
+              throw e;
+            }
+          }
+          loss += await running;
+          if (kernel.inputCopied !== true && next < n) fill(next);
         } catch (e) {
           // the kernel counts within the chunk: say where in the epoch
           const at = e instanceof LrmlError && e.code === 'CANCELLED' ? /at example (\d+) of/.exec(e.message) : null;

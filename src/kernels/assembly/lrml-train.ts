@@ -17,10 +17,13 @@
 // tiles of three sides (the blocked path: attendAll / relBackAll, setBlocked): the logits S·Kᵀ,
 // the relations A·M, backward dA = G·Mᵀ, ∂M += Aᵀ·G and ∂K += dLᵀ·S summed over the sides in
 // registers and stored once per example, and dS = dL·K folded into ∂p, ∂q (∂q straight into
-// its row of GQ). With l2 / l2sq the deferred variant (setDeferred, kernelPath 'deferred', the
-// default) keeps only the logits, dL·K and ∂K per side: the parameters are fixed within a step, so the
+// its row of GQ). With l2 / l2sq the deferred variant (setDeferred, kernelPath 'deferred') keeps
+// only the logits, dL·K and ∂K per side: the parameters are fixed within a step, so the
 // relation's products (A·M, G·Mᵀ, ∂M) become once per example or per distinct item of the step
-// through G = M Mᵀ, M·p and M·q (see "the deferred path" below). The other attentions and the copied relation take the sides two at a time
+// through G = M Mᵀ, M·p and M·q (see "the deferred path" below). By default (kernelPath 'auto')
+// each step takes the deferred variant only when its distinct items are few enough for that to
+// pay (the many negatives of the default recipe on a catalogue of ML-1M's size), the blocked
+// path otherwise (the hinge's two sides, or 20 negatives spread over a Netflix-sized catalogue). The other attentions and the copied relation take the sides two at a time
 // (attend2 / relBack2: one pass over K and M serves two attentions, as in the reference kernel
 // of ../shared/reference/ts-kernels/asm/lrml.ts), as did every example before the blocked
 // path; inner loops take two memory slots at a time (independent accumulators instead of one
@@ -104,8 +107,12 @@ let GP: usize = 0;
 let GQ: usize = 0;
 let GK: usize = 0;
 let GM: usize = 0;
-let STAMPP: usize = 0; // i32 per user: last step that touched the row
-let STAMPQ: usize = 0; // i32 per item
+// A step's touched rows get slots 0, 1, … in the order first seen (the order of TOUCHP / TOUCHQ):
+// their gradients (GP, GQ) and the deferred path's per-item rows (DQ) live at their slot, so that
+// a step writes a compact, cache-warm block instead of rows scattered over tables of every user
+// and item (at 480k users the scattered rows cost about a fifth of a hinge step).
+let STAMPP: usize = 0; // per user two i32: the last step that touched the row, its slot in that step
+let STAMPQ: usize = 0; // per item, the same
 let TOUCHP: usize = 0; // i32 list of touched users (numUsers entries)
 let TOUCHQ: usize = 0; // i32 list of touched items (numItems entries)
 let T: i32 = 0; // optimiser steps taken by this instance
@@ -145,7 +152,7 @@ let BL: usize = 0; // blocked path: i32 list of sides, padded to a multiple of 3
 let GQT: usize = 0; // blocked path: u32 per side, the row of GQ its ∂q goes to (DIRECTQ)
 let DIRECTQ: bool = false; // blocked path without lookup clip or l2: ∂q straight into GQ
 let BLOCKED: bool = true; // dot attention, own relation, N > 0: all sides of an example at once
-let DEFER: bool = false; // the deferred path asked for (setDeferred; used when DEFERRED)
+let DEFER: i32 = 0; // the deferred path: 0 never, 1 always, 2 where a step's distinct items are few (setDeferred; DEFERRED)
 let DEFERRED: bool = false; // this step: blocked with l2 / l2sq, the relation's products deferred
 let DQ: usize = 0; // deferred path: M·q per item (numItems N-vectors), then v per item (as many)
 let VOFF: usize = 0; // deferred path: from an item's M·q to its v (numItems × NB bytes)
@@ -156,6 +163,7 @@ let WV: usize = 0; // deferred path: w = Σₓ cₓ aₓ of the example
 let UT: usize = 0; // deferred path: per side, M·p − M·q + G a (N-vectors)
 let CX: usize = 0; // deferred path: f32 per side, c = ∂D/∂e ÷ e times the side's coefficient
 let DQP: usize = 0; // deferred path: u32 per side, the side's item in DQ
+let SLQ: usize = 0; // u32 per side: the slot of the side's item among the step's touched items (its rows of GQ and DQ)
 let DVN: usize = 0; // slot diversity: f32 norm per slot
 let DVA: usize = 0; // slot diversity: the gradient of one row
 let SCRATCH_BYTES: usize = 0;
@@ -212,6 +220,7 @@ export function setShape(d: i32, n: i32, k: i32): void {
   UT = o; o += (sides + 1) * NB;
   CX = o; o += small;
   DQP = o; o += small;
+  SLQ = o; o += small;
   DVN = o; o += NB;
   DVA = o; o += RB;
   SCRATCH_BYTES = o;
@@ -296,18 +305,20 @@ export function setBlocked(on: i32): void {
 }
 
 /**
- * Chooses the deferred variant of the blocked path (1) for l2 and l2sq distances: the relation's
+ * Chooses the deferred variant of the blocked path for l2 and l2sq distances: the relation's
  * products move to once per example or once per distinct item of a step (see "the deferred
- * path" below); `dq` is this instance's per-item buffer (numItems × 2 N-vectors, 16-aligned).
- * l1 and the cases the blocked path does not take run as before.
+ * path" below). `on`: 0 never, 1 every step, 2 the steps whose distinct items are fewer than 0.6
+ * of their sides (where it pays); `dq` is this instance's per-item buffer (numItems × 2
+ * N-vectors, 16-aligned, indexed by the items' slots). l1 and the cases the blocked path does not
+ * take run as before.
  *
  * @example
  * ```ts
- * ex.setDeferred(1, layout.work[w].dq); // host side: cfg.kernelPath === 'deferred'
+ * ex.setDeferred(2, layout.work[w].dq); // host side: cfg.kernelPath 'auto' (1: 'deferred')
  * ```
  */
 export function setDeferred(on: i32, dq: usize): void {
-  DEFER = on != 0;
+  DEFER = on;
   DQ = dq;
 }
 
@@ -326,8 +337,9 @@ export function setParams(
 }
 
 /**
- * Offsets of this instance's gradients (zeroed by the host), stamps (zeroed), touched lists and
- * scratch (scratchBytes() bytes, 16-aligned). Rebases the scratch offsets once.
+ * Offsets of this instance's gradients (zeroed by the host; rows indexed by slot, as many as rows
+ * of P / Q), stamps (two i32 per row, zeroed), touched lists and scratch (scratchBytes() bytes,
+ * 16-aligned). Rebases the scratch offsets once.
  */
 export function setWork(gp: usize, gq: usize, gk: usize, gm: usize, stampP: usize, stampQ: usize, touchP: usize, touchQ: usize, scratch: usize): void {
   GP = gp; GQ = gq; GK = gk; GM = gm;
@@ -336,7 +348,7 @@ export function setWork(gp: usize, gq: usize, gk: usize, gm: usize, stampP: usiz
   AA += scratch; RR += scratch; EE += scratch; DI += scratch; HG += scratch; CT += scratch; WT += scratch; WD += scratch;
   LIST += scratch; GPL += scratch; GQL += scratch; DS0 += scratch; DS1 += scratch; DA0 += scratch; DA1 += scratch;
   KN += scratch; KC += scratch; NS += scratch; CSC += scratch; LG += scratch; DLB += scratch; BL += scratch; GQT += scratch;
-  GG += scratch; HH += scratch; MPV += scratch; WV += scratch; UT += scratch; CX += scratch; DQP += scratch;
+  GG += scratch; HH += scratch; MPV += scratch; WV += scratch; UT += scratch; CX += scratch; DQP += scratch; SLQ += scratch;
   DVN += scratch; DVA += scratch;
   // the zero side of the blocked path: s, a, e and dl rows stay 0 (the tiles only ever store 0 there)
   memory.fill(sideRow(SS, SIDES), 0, RB);
@@ -1055,8 +1067,11 @@ function scatter(grow: usize, raw: usize, g: usize, y: usize, norm: f32, reg: f3
 
 /** out[x][k] = Kₖ · base[x] for the three sides x of a tile (W: N rows; base: side rows; out: side N-vectors). */
 function rowDots3(W: usize, base: usize, out: usize, x0: i32, x1: i32, x2: i32): void {
-  const s0 = sideRow(base, x0), s1 = sideRow(base, x1), s2 = sideRow(base, x2);
-  const o0 = sideN(out, x0), o1 = sideN(out, x1), o2 = sideN(out, x2);
+  rowDots3At(W, sideRow(base, x0), sideRow(base, x1), sideRow(base, x2), sideN(out, x0), sideN(out, x1), sideN(out, x2));
+}
+
+/** rowDots3 on rows s0, s1, s2 into the N-vectors o0, o1, o2. */
+function rowDots3At(W: usize, s0: usize, s1: usize, s2: usize, o0: usize, o1: usize, o2: usize): void {
   let m = 0;
   for (; m + 1 < NM; m += 2) {
     const k0 = W + <usize>m * RB, k1 = k0 + RB;
@@ -1275,7 +1290,7 @@ function attendAll(): void {
 /** Backward through the relations and attentions of the nl sides listed at LIST (upstreams in EE). */
 function relBackAll(nl: i32): void {
   if (DIRECTQ) {
-    for (let x = 0; x < SIDES; x++) store<u32>(side4(GQT, x), <u32>(GQ + (<usize>load<u32>(side4(RAWQ, x)) - Q)));
+    for (let x = 0; x < SIDES; x++) store<u32>(side4(GQT, x), <u32>(GQ + <usize>load<u32>(side4(SLQ, x)) * RB));
     store<u32>(side4(GQT, SIDES), <u32>sideRow(GQL, SIDES));
   }
   for (let l = 0; l < nl; l++) store<i32>(BL + (<usize>l << 2), load<i32>(LIST + (<usize>l << 2)));
@@ -1361,7 +1376,7 @@ function memFold(w: usize, x: usize, g: usize, sign: f32): void {
 
 /** Start of a step on the deferred path: G = M Mᵀ, H = 0, and per touched item M·q and v = 0. */
 function deferredBegin(nQ: i32): void {
-  VOFF = <usize>NITEMS * NB;
+  VOFF = <usize>NITEMS * NB; // (the slots of a step's items are below NITEMS)
   let n = 0;
   memory.fill(GG, 0, <usize>NM * NB);
   memory.fill(HH, 0, <usize>NM * NB);
@@ -1382,18 +1397,20 @@ function deferredBegin(nQ: i32): void {
       q = DS0;
     }
     if (LOOKUP) {
-      rowsDot(M, q, DQ + <usize>i * NB);
+      rowsDot(M, q, DQ + <usize>r * NB);
     } else {
       // three items at a time (the last tile padded by repeating an item)
-      store<i32>(BL + (<usize>n << 2), i);
+      store<i32>(BL + (<usize>n << 2), r);
       n++;
       if (n == 3 || r == nQ - 1) {
-        for (let l = n; l < 3; l++) store<i32>(BL + (<usize>l << 2), i);
-        rowDots3(M, Q, DQ, load<i32>(BL), load<i32>(BL + 4), load<i32>(BL + 8));
+        for (let l = n; l < 3; l++) store<i32>(BL + (<usize>l << 2), r);
+        const r0 = <usize>load<i32>(BL), r1 = <usize>load<i32>(BL + 4), r2 = <usize>load<i32>(BL + 8);
+        rowDots3At(M, Q + <usize>load<i32>(TOUCHQ + (r0 << 2)) * RB, Q + <usize>load<i32>(TOUCHQ + (r1 << 2)) * RB,
+          Q + <usize>load<i32>(TOUCHQ + (r2 << 2)) * RB, DQ + r0 * NB, DQ + r1 * NB, DQ + r2 * NB);
         n = 0;
       }
     }
-    memory.fill(DQ + <usize>i * NB + VOFF, 0, NB);
+    memory.fill(DQ + <usize>r * NB + VOFF, 0, NB);
   }
 }
 
@@ -1415,12 +1432,11 @@ function deferredEnd(nQ: i32): void {
   memory.fill(zq, 0, RB);
   let n = 0;
   for (let r = 0; r < nQ; r++) {
-    const i = load<i32>(TOUCHQ + (<usize>r << 2));
-    const v = DQ + <usize>i * NB + VOFF;
+    const v = DQ + <usize>r * NB + VOFF;
     let any = false;
     for (let k = 0; k < NM; k++) if (load<f32>(v + (<usize>k << 2)) != 0) any = true;
     if (!any) continue;
-    store<i32>(BL + (<usize>n << 2), i);
+    store<i32>(BL + (<usize>n << 2), r);
     n++;
     if (n == 3) {
       itemsBack3(3);
@@ -1444,19 +1460,19 @@ function deferredEnd(nQ: i32): void {
   }
 }
 
-/** deferredEnd for the n (≤ 3) items listed at BL: rows of SS (q, clipped with lookup) and EE (∂q). */
+/** deferredEnd for the n (≤ 3) items whose slots BL lists: rows of SS (q, clipped with lookup) and EE (∂q). */
 function itemsBack3(n: i32): void {
   const zv = UT, zq = sideRow(RR, 2);
   let v0 = zv, v1 = zv, v2 = zv, q0 = zq, q1 = zq, q2 = zq;
   for (let l = 0; l < n; l++) {
-    const i = load<i32>(BL + (<usize>l << 2));
-    const raw = Q + <usize>i * RB;
+    const r = <usize>load<i32>(BL + (<usize>l << 2));
+    const raw = Q + <usize>load<i32>(TOUCHQ + (r << 2)) * RB;
     let q = raw;
     if (LOOKUP) {
       store<f32>(side4(NRM, l), lookUp(raw, sideRow(SS, l)));
       q = sideRow(SS, l);
     }
-    const v = DQ + <usize>i * NB + VOFF;
+    const v = DQ + r * NB + VOFF;
     if (l == 0) { v0 = v; q0 = q; } else if (l == 1) { v1 = v; q1 = q; } else { v2 = v; q2 = q; }
   }
   const d0 = sideRow(EE, 0), d1 = sideRow(EE, 1), d2 = sideRow(EE, 2);
@@ -1479,10 +1495,10 @@ function itemsBack3(n: i32): void {
     v128.store(d2 + c, f32x4.neg(a2));
   }
   for (let l = 0; l < n; l++) {
-    const i = load<i32>(BL + (<usize>l << 2));
-    const raw = Q + <usize>i * RB;
+    const r = <usize>load<i32>(BL + (<usize>l << 2));
+    const raw = Q + <usize>load<i32>(TOUCHQ + (r << 2)) * RB;
     const q = LOOKUP ? sideRow(SS, l) : raw;
-    scatter(GQ + <usize>i * RB, raw, sideRow(EE, l), q, LOOKUP ? load<f32>(side4(NRM, l)) : 0, 0);
+    scatter(GQ + r * RB, raw, sideRow(EE, l), q, LOOKUP ? load<f32>(side4(NRM, l)) : 0, 0);
   }
 }
 
@@ -1555,7 +1571,9 @@ function example(u: i32, i: i32, negs: usize): f32 {
     const row = x == 0 ? i : load<i32>(negs + (<usize>(x - 1) << 2));
     const raw = Q + <usize>row * RB;
     store<u32>(side4(RAWQ, x), <u32>raw);
-    if (DEFERRED) store<u32>(side4(DQP, x), <u32>(DQ + <usize>row * NB));
+    const slot = <usize>load<i32>(STAMPQ + (<usize>row << 3) + 4);
+    store<u32>(side4(SLQ, x), <u32>slot);
+    if (DEFERRED) store<u32>(side4(DQP, x), <u32>(DQ + slot * NB));
     if (LOOKUP) {
       const qc = sideRow(QC, x);
       store<f32>(side4(NRM, x + 1), lookUp(raw, qc));
@@ -1745,12 +1763,12 @@ function example(u: i32, i: i32, negs: usize): f32 {
     }
   }
   const reg: f32 = 2 * L2;
-  scatter(GP + <usize>u * RB, rawP, GPL, PP, load<f32>(NRM), reg * <f32>cnt);
+  scatter(GP + <usize>load<i32>(STAMPP + (<usize>u << 3) + 4) * RB, rawP, GPL, PP, load<f32>(NRM), reg * <f32>cnt);
   if (DIRECTQ) return loss; // ∂q went into GQ in combine3
   for (let l = 0; l < nl; l++) {
     const x = load<i32>(side4(LIST, l));
     const raw = <usize>load<u32>(side4(RAWQ, x));
-    scatter(GQ + (raw - Q), raw, sideRow(GQL, x), <usize>load<u32>(side4(QP, x)), load<f32>(side4(NRM, x + 1)), x == 0 ? reg * <f32>cnt : reg);
+    scatter(GQ + <usize>load<u32>(side4(SLQ, x)) * RB, raw, sideRow(GQL, x), <usize>load<u32>(side4(QP, x)), load<f32>(side4(NRM, x + 1)), x == 0 ? reg * <f32>cnt : reg);
   }
   return loss;
 }
@@ -1803,12 +1821,13 @@ function updateRows(W: usize, G: usize, S1: usize, S2: usize, rows: usize, n: i3
   const zero = f32x4.splat(0);
   for (let r = 0; r < n; r++) {
     const o = <usize>load<i32>(rows + (<usize>r << 2)) * RB;
+    const g = G + <usize>r * RB; // the gradient of the r-th touched row (its slot)
     if (EMBLR == 0) {
       // frozen: the gradient is dropped, the row and its optimiser state are left alone
-      for (let c: usize = 0; c < RB; c += 16) v128.store(G + o + c, zero);
+      for (let c: usize = 0; c < RB; c += 16) v128.store(g + c, zero);
       continue;
     }
-    const ss = update(W + o, G + o, S1 + o, S2 + o, RB, lrc * EMBLR, ibc2, LR * EMBLR);
+    const ss = update(W + o, g, S1 + o, S2 + o, RB, lrc * EMBLR, ibc2, LR * EMBLR);
     if (CLIPROWS) clipToBall(W + o, RB, ss, 1);
   }
 }
@@ -1822,20 +1841,23 @@ export function step(users: usize, pos: usize, negs: usize, count: i32): f64 {
   let nP = 0, nQ = 0;
   for (let x = 0; x < count; x++) {
     const u = load<i32>(users + (<usize>x << 2));
-    const su = STAMPP + (<usize>u << 2);
-    if (load<i32>(su) != t) { store<i32>(su, t); store<i32>(TOUCHP + (<usize>nP << 2), u); nP++; }
+    const su = STAMPP + (<usize>u << 3);
+    if (load<i32>(su) != t) { store<i32>(su, t); store<i32>(su + 4, nP); store<i32>(TOUCHP + (<usize>nP << 2), u); nP++; }
     const i = load<i32>(pos + (<usize>x << 2));
-    const si = STAMPQ + (<usize>i << 2);
-    if (load<i32>(si) != t) { store<i32>(si, t); store<i32>(TOUCHQ + (<usize>nQ << 2), i); nQ++; }
+    const si = STAMPQ + (<usize>i << 3);
+    if (load<i32>(si) != t) { store<i32>(si, t); store<i32>(si + 4, nQ); store<i32>(TOUCHQ + (<usize>nQ << 2), i); nQ++; }
     const nb = negs + (<usize>(x * NEG) << 2);
     for (let y = 0; y < NEG; y++) {
       const j = load<i32>(nb + (<usize>y << 2));
-      const sj = STAMPQ + (<usize>j << 2);
-      if (load<i32>(sj) != t) { store<i32>(sj, t); store<i32>(TOUCHQ + (<usize>nQ << 2), j); nQ++; }
+      const sj = STAMPQ + (<usize>j << 3);
+      if (load<i32>(sj) != t) { store<i32>(sj, t); store<i32>(sj + 4, nQ); store<i32>(TOUCHQ + (<usize>nQ << 2), j); nQ++; }
     }
   }
   if (NM > 0 && ATT != 0) prepareKeys();
-  DEFERRED = DEFER && BLOCKED && ATT == 0 && !COPY && NM > 0 && DIST != 2;
+  // the deferred path saves three of the blocked path's N×d products per side and pays three per
+  // distinct item of the step: with DEFER == 2 (auto) it is taken when the step's distinct items
+  // are fewer than 0.6 of its sides (measured crossover: issue #18, BENCHMARKS.md "Netflix scale")
+  DEFERRED = DEFER != 0 && BLOCKED && ATT == 0 && !COPY && NM > 0 && DIST != 2 && (DEFER == 1 || <i64>nQ * 5 < <i64>count * SIDES * 3);
   if (DEFERRED) deferredBegin(nQ);
   let loss: f64 = 0;
   for (let x = 0; x < count; x++) {

@@ -143,6 +143,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  */
 export class HogwildKernel implements TripletKernelWithBackend {
   readonly backend = 'wasm' as const;
+  /** runEpoch stages its input into the shared memory before it returns (see TripletKernel). */
+  readonly inputCopied = true;
   private disposed = false;
   private failure: Error | null = null;
   private readonly pending: (Pending | null)[];

@@ -97,9 +97,9 @@ export interface TrainLayout {
 }
 
 /**
- * Whether the WASM kernel takes the deferred path (`kernelPath` 'deferred', the default): dot
- * attention, the sides' own relations, a memory, and l2 or l2sq (l1 is not linear in e; such
- * examples run on the blocked path).
+ * Whether the WASM kernel may take the deferred path (`kernelPath` 'deferred', or 'auto', the
+ * default, which takes it for the steps where it pays): dot attention, the sides' own relations,
+ * a memory, and l2 or l2sq (l1 is not linear in e; such examples run on the blocked path).
  *
  * @example
  * ```ts
@@ -107,7 +107,8 @@ export interface TrainLayout {
  * ```
  */
 export function usesDeferredPath(cfg: TripletKernelConfig): boolean {
-  return (cfg.kernelPath ?? 'deferred') === 'deferred' && cfg.numMemories > 0 && cfg.distance !== 'l1' &&
+  const path = cfg.kernelPath ?? 'auto';
+  return (path === 'deferred' || path === 'auto') && cfg.numMemories > 0 && cfg.distance !== 'l1' &&
     cfg.negativeRelation !== 'copy' && attentionCode(cfg.attention) === 0;
 }
 
@@ -161,7 +162,7 @@ export function instantiateTrainer(module: WebAssembly.Module, memory: WebAssemb
   );
   ex.setSlotDiversity(cfg.slotDiversity ?? 0);
   ex.setBlocked(cfg.kernelPath === 'pairs' ? 0 : 1);
-  ex.setDeferred(layout.work[w].dq !== 0 ? 1 : 0, layout.work[w].dq);
+  ex.setDeferred(layout.work[w].dq === 0 ? 0 : (cfg.kernelPath ?? 'auto') === 'auto' ? 2 : 1, layout.work[w].dq);
   const s = layout.shared;
   ex.setParams(s.P, s.Q, s.K, s.M, s.s1p, s.s2p, s.s1q, s.s2q, s.s1k, s.s2k, s.s1m, s.s2m);
   const o = layout.work[w];
@@ -206,7 +207,7 @@ export class WasmTrainMemory {
     const scratchBound = 4 * ((k + 2) * (10 * dp + 3 * n + 72) + 8 * dp + 4 * n) + (k + 4 + 2 * n) * nb + 4096;
     const deferred = usesDeferredPath(cfg);
     const dqBytes = deferred ? 2 * nb * cfg.numItems : 0;
-    const workBytes = paramBytes + 8 * (cfg.numUsers + cfg.numItems) + scratchBound + dqBytes;
+    const workBytes = paramBytes + 12 * (cfg.numUsers + cfg.numItems) + scratchBound + dqBytes;
     const total = 65536 + paramBytes * (1 + stateSets) + workers * workBytes;
     if (total > (MAX_PAGES - 16) * WASM_PAGE) {
       throw new LrmlError('TOO_LARGE', `training state needs about ${Math.ceil(total / 2 ** 20)} MiB, more than a 32-bit WebAssembly memory holds (4 GiB): use the ts backend or a smaller dim`);
@@ -228,7 +229,7 @@ export class WasmTrainMemory {
       al.alloc(64); // keep threads' hot buffers off each other's cache lines
       work.push({
         gp: f(cfg.numUsers), gq: f(cfg.numItems), gk: f(n), gm: f(n),
-        stampP: al.alloc(4 * cfg.numUsers), stampQ: al.alloc(4 * cfg.numItems),
+        stampP: al.alloc(8 * cfg.numUsers), stampQ: al.alloc(8 * cfg.numItems),
         touchP: al.alloc(4 * cfg.numUsers), touchQ: al.alloc(4 * cfg.numItems),
         scratch: al.alloc(scratchBytes),
         dq: deferred ? al.alloc(dqBytes) : 0,
