@@ -119,12 +119,16 @@ test('Hogwild (threads 2): checkpoints hold each worker\'s step count; a resume 
   await fitTriplet('cml', data.train, o, { checkpoint: { every: 2, save: (c) => { saved.push(decodeCheckpoint(encodeCheckpoint(c))); } } });
   const batches = Math.ceil(data.train.nnz / 8);
   const steps = (c: TrainCheckpoint): number[] => (c.state as { workerSteps: number[] }).workerSteps;
-  // worker w takes batches w, w + 2, …: per epoch ceil(batches / 2) and floor(batches / 2)
-  assert.deepEqual(steps(saved[0]), [2 * Math.ceil(batches / 2), 2 * Math.floor(batches / 2)]);
-  assert.deepEqual(steps(saved[1]), [4 * Math.ceil(batches / 2), 4 * Math.floor(batches / 2)]);
+  // the workers take the batches between them (each the next one not yet taken): every batch is
+  // one step of one worker
+  const sum = (c: TrainCheckpoint): number => steps(c).reduce((x, y) => x + y, 0);
+  assert.equal(steps(saved[0]).length, 2);
+  assert.equal(sum(saved[0]), 2 * batches);
+  assert.equal(sum(saved[1]), 4 * batches);
   const again: TrainCheckpoint[] = [];
   const resumed = await fitTriplet('cml', data.train, o, { resume: saved[0], checkpoint: { every: 2, save: (c) => { again.push(c); } } });
-  assert.deepEqual(steps(again[0]), steps(saved[1]), 'the workers continued from the saved step counts');
+  assert.equal(sum(again[0]), 4 * batches);
+  steps(again[0]).forEach((n, w) => assert.ok(n >= steps(saved[0])[w], `worker ${w} continued from its saved ${steps(saved[0])[w]} steps (now ${n})`));
   assert.ok(resumed.params.P.every(Number.isFinite));
 });
 

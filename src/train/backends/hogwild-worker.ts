@@ -1,6 +1,7 @@
 // Worker thread of the Hogwild kernel (hogwild.ts): one instance of the WASM training kernel on
-// the shared memory, configured with this worker's private work area. Trains batches
-// index, index + threads, … of each epoch it is sent, then replies with its summed loss.
+// the shared memory, configured with this worker's private work area. Trains the batches of each
+// epoch it is sent, taking the next one not yet taken from the shared counter until none is
+// left, then replies with its summed loss.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import type { HogwildAdvance, HogwildReply, HogwildRun, HogwildWorkerData } from './hogwild.js';
@@ -29,11 +30,16 @@ port.on('message', (msg: HogwildRun | HogwildAdvance) => {
   let cancelled = false;
   ex.setLearningRate(run.learningRate);
   const batches = Math.ceil(run.count / run.batchSize);
-  for (let b = me; b < batches; b += run.threads) {
+  // each worker takes the next batch not yet taken: a worker that shares its core (with the
+  // thread drawing the next chunk, or with another process) takes fewer, instead of leaving the
+  // others idle at the end of the epoch
+  for (;;) {
     if (Atomics.load(flags, 0) !== 0) {
       cancelled = true;
       break;
     }
+    const b = Atomics.add(flags, 1, 1);
+    if (b >= batches) break;
     const off = b * run.batchSize;
     const cnt = Math.min(run.batchSize, run.count - off);
     loss += ex.step(run.users + 4 * off, run.pos + 4 * off, run.neg + 4 * k * off, cnt);

@@ -1,7 +1,7 @@
 // Hogwild training (Recht et al. 2011) in Node worker_threads: every worker runs its own instance
 // of the WASM kernel on ONE shared WebAssembly.Memory — shared parameters and optimiser state,
-// private gradients, stamps and scratch — with no locks. Worker w takes batches w, w + T, w + 2T, …
-// of each epoch. Updates race, so results are NOT deterministic (use threads = 1 for that);
+// private gradients, stamps and scratch — with no locks. Each worker takes the next batch of the
+// epoch not yet taken (a shared counter), so a worker slowed by a busy core takes fewer. Updates race, so results are NOT deterministic (use threads = 1 for that);
 // each worker counts its own optimiser steps for Adam's bias correction.
 // Node-only: loaded by createTripletKernel with a dynamic import, only when threads > 1.
 
@@ -29,14 +29,14 @@ export interface HogwildWorkerData {
   cfg: TripletKernelConfig;
   layout: TrainLayout;
   index: number;
-  /** Int32 flags: [0] = 1 asks workers to stop after their current batch. */
+  /** Int32 flags: [0] = 1 asks workers to stop after their current batch; [1] = the next batch of the epoch to take. */
   flags: SharedArrayBuffer;
   /** Float64 per worker: examples done, loss so far (this epoch). */
   progress: SharedArrayBuffer;
 }
 
 /**
- * Main → worker: train the epoch staged at these byte offsets, batches index, index + threads, ….
+ * Main → worker: train the epoch staged at these byte offsets, taking batches from the shared counter (flags[1]).
  *
  * @example
  * ```ts
@@ -191,7 +191,7 @@ export class HogwildKernel implements TripletKernelWithBackend {
   /** Lays out the shared memory, starts the workers and waits until every one is ready. */
   static async create(cfg: TripletKernelConfig, params: TripletParams, threads: number): Promise<HogwildKernel> {
     const mem = WasmTrainMemory.create(cfg, params, threads);
-    const flags = new SharedArrayBuffer(4);
+    const flags = new SharedArrayBuffer(8);
     const progress = new SharedArrayBuffer(16 * threads);
     const workers: Worker[] = [];
     const ready: Promise<void>[] = [];
@@ -241,6 +241,7 @@ export class HogwildKernel implements TripletKernelWithBackend {
     if (this.pending.some((p) => p !== null)) throw new LrmlError('INTERNAL', 'runEpoch called while another epoch is running');
     const at = this.mem.stageEpoch(users, pos, neg, count);
     Atomics.store(this.flags, 0, 0);
+    Atomics.store(this.flags, 1, 0);
     this.progress.fill(0);
     const run: HogwildRun = { users: at.users, pos: at.pos, neg: at.neg, count, batchSize, threads: this.threads, learningRate: this.learningRate };
     const results = this.workers.map((w, index) => new Promise<{ loss: number; done: number; cancelled: boolean; steps: number }>((resolve, reject) => {
