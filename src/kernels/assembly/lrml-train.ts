@@ -93,6 +93,11 @@ let P: usize = 0;
 let Q: usize = 0;
 let K: usize = 0;
 let M: usize = 0;
+// A row of P (or Q) and its optimiser state are laid out side by side: row u of P at P + u·PS,
+// of S1P at S1P + u·PS, … (PS = RB times the number of tables), so that a user's parameters and
+// Adam moments are one contiguous block rather than three rows in three tables of 192 MB each
+let PS: usize = 0; // bytes from one row of P (S1P, S2P) to the next
+let QS: usize = 0; // the same for Q
 let S1P: usize = 0;
 let S2P: usize = 0;
 let S1Q: usize = 0;
@@ -327,12 +332,17 @@ export function setLearningRate(lr: f32): void {
   LR = lr;
 }
 
-/** Offsets of the parameters (padded rows) and of the optimiser state (0 where unused). */
+/**
+ * Offsets of the parameters (padded rows) and of the optimiser state (0 where unused); `ps`, `qs`:
+ * the bytes from one row of P (Q) to the next, the same for their optimiser state (rows of K and
+ * M are contiguous).
+ */
 export function setParams(
   p: usize, q: usize, k: usize, m: usize,
   s1p: usize, s2p: usize, s1q: usize, s2q: usize, s1k: usize, s2k: usize, s1m: usize, s2m: usize,
+  ps: usize, qs: usize,
 ): void {
-  P = p; Q = q; K = k; M = m;
+  P = p; Q = q; K = k; M = m; PS = ps; QS = qs;
   S1P = s1p; S2P = s2p; S1Q = s1q; S2Q = s2q; S1K = s1k; S2K = s2k; S1M = s1m; S2M = s2m;
 }
 
@@ -1390,7 +1400,7 @@ function deferredBegin(nQ: i32): void {
   }
   for (let r = 0; r < nQ; r++) {
     const i = load<i32>(TOUCHQ + (<usize>r << 2));
-    const raw = Q + <usize>i * RB;
+    const raw = Q + <usize>i * QS;
     let q = raw;
     if (LOOKUP) {
       lookUp(raw, DS0);
@@ -1405,8 +1415,8 @@ function deferredBegin(nQ: i32): void {
       if (n == 3 || r == nQ - 1) {
         for (let l = n; l < 3; l++) store<i32>(BL + (<usize>l << 2), r);
         const r0 = <usize>load<i32>(BL), r1 = <usize>load<i32>(BL + 4), r2 = <usize>load<i32>(BL + 8);
-        rowDots3At(M, Q + <usize>load<i32>(TOUCHQ + (r0 << 2)) * RB, Q + <usize>load<i32>(TOUCHQ + (r1 << 2)) * RB,
-          Q + <usize>load<i32>(TOUCHQ + (r2 << 2)) * RB, DQ + r0 * NB, DQ + r1 * NB, DQ + r2 * NB);
+        rowDots3At(M, Q + <usize>load<i32>(TOUCHQ + (r0 << 2)) * QS, Q + <usize>load<i32>(TOUCHQ + (r1 << 2)) * QS,
+          Q + <usize>load<i32>(TOUCHQ + (r2 << 2)) * QS, DQ + r0 * NB, DQ + r1 * NB, DQ + r2 * NB);
         n = 0;
       }
     }
@@ -1466,7 +1476,7 @@ function itemsBack3(n: i32): void {
   let v0 = zv, v1 = zv, v2 = zv, q0 = zq, q1 = zq, q2 = zq;
   for (let l = 0; l < n; l++) {
     const r = <usize>load<i32>(BL + (<usize>l << 2));
-    const raw = Q + <usize>load<i32>(TOUCHQ + (r << 2)) * RB;
+    const raw = Q + <usize>load<i32>(TOUCHQ + (r << 2)) * QS;
     let q = raw;
     if (LOOKUP) {
       store<f32>(side4(NRM, l), lookUp(raw, sideRow(SS, l)));
@@ -1496,7 +1506,7 @@ function itemsBack3(n: i32): void {
   }
   for (let l = 0; l < n; l++) {
     const r = <usize>load<i32>(BL + (<usize>l << 2));
-    const raw = Q + <usize>load<i32>(TOUCHQ + (r << 2)) * RB;
+    const raw = Q + <usize>load<i32>(TOUCHQ + (r << 2)) * QS;
     const q = LOOKUP ? sideRow(SS, l) : raw;
     scatter(GQ + r * RB, raw, sideRow(EE, l), q, LOOKUP ? load<f32>(side4(NRM, l)) : 0, 0);
   }
@@ -1560,7 +1570,7 @@ function deferredExample(): void {
 
 /** Forward and (when some triplet contributes) backward of one example; returns its loss (no l2 term). */
 function example(u: i32, i: i32, negs: usize): f32 {
-  const rawP = P + <usize>u * RB;
+  const rawP = P + <usize>u * PS;
   if (LOOKUP) {
     store<f32>(NRM, lookUp(rawP, PC));
     PP = PC;
@@ -1569,7 +1579,7 @@ function example(u: i32, i: i32, negs: usize): f32 {
   }
   for (let x = 0; x < SIDES; x++) {
     const row = x == 0 ? i : load<i32>(negs + (<usize>(x - 1) << 2));
-    const raw = Q + <usize>row * RB;
+    const raw = Q + <usize>row * QS;
     store<u32>(side4(RAWQ, x), <u32>raw);
     const slot = <usize>load<i32>(STAMPQ + (<usize>row << 3) + 4);
     store<u32>(side4(SLQ, x), <u32>slot);
@@ -1817,10 +1827,10 @@ function update(W: usize, G: usize, S1: usize, S2: usize, bytes: usize, lrc: f32
   return hsum(ss);
 }
 
-function updateRows(W: usize, G: usize, S1: usize, S2: usize, rows: usize, n: i32, lrc: f32, ibc2: f32): void {
+function updateRows(W: usize, G: usize, S1: usize, S2: usize, stride: usize, rows: usize, n: i32, lrc: f32, ibc2: f32): void {
   const zero = f32x4.splat(0);
   for (let r = 0; r < n; r++) {
-    const o = <usize>load<i32>(rows + (<usize>r << 2)) * RB;
+    const o = <usize>load<i32>(rows + (<usize>r << 2)) * stride;
     const g = G + <usize>r * RB; // the gradient of the r-th touched row (its slot)
     if (EMBLR == 0) {
       // frozen: the gradient is dropped, the row and its optimiser state are left alone
@@ -1871,8 +1881,8 @@ export function step(users: usize, pos: usize, negs: usize, count: i32): f64 {
   const bc1 = <f32>(1 - PW1);
   const bc2 = <f32>(1 - PW2);
   const lrc: f32 = LR / bc1, ibc2: f32 = 1 / bc2;
-  updateRows(P, GP, S1P, S2P, TOUCHP, nP, lrc, ibc2);
-  updateRows(Q, GQ, S1Q, S2Q, TOUCHQ, nQ, lrc, ibc2);
+  updateRows(P, GP, S1P, S2P, PS, TOUCHP, nP, lrc, ibc2);
+  updateRows(Q, GQ, S1Q, S2Q, QS, TOUCHQ, nQ, lrc, ibc2);
   if (NM > 0) {
     const bytes = <usize>NM * RB;
     if (ATT == 1 || ATT == 2) finishKeys();
@@ -1897,14 +1907,14 @@ export function step(users: usize, pos: usize, negs: usize, count: i32): f64 {
  * example; uses side 0 of the scratch): the twin of pairDistance in src/kernels/pair.ts.
  */
 export function pairDistance(u: i32, i: i32): f32 {
-  const rawP = P + <usize>u * RB;
+  const rawP = P + <usize>u * PS;
   if (LOOKUP) {
     lookUp(rawP, PC);
     PP = PC;
   } else {
     PP = rawP;
   }
-  const raw = Q + <usize>i * RB;
+  const raw = Q + <usize>i * QS;
   if (LOOKUP) {
     lookUp(raw, QC);
     store<u32>(QP, <u32>QC);

@@ -28,7 +28,7 @@ export interface TrainExports {
     margin: number, l2: number, lr: number, b1: number, b2: number, eps: number,
     loss: number, temperature: number, rankWeighting: number, numItems: number, maxKeyNorm: number): void;
   setParams(p: number, q: number, k: number, m: number,
-    s1p: number, s2p: number, s1q: number, s2q: number, s1k: number, s2k: number, s1m: number, s2m: number): void;
+    s1p: number, s2p: number, s1q: number, s2q: number, s1k: number, s2k: number, s1m: number, s2m: number, ps: number, qs: number): void;
   setWork(gp: number, gq: number, gk: number, gm: number, stampP: number, stampQ: number, touchP: number, touchQ: number, scratch: number): void;
   setLearningRate(lr: number): void;
   /** Attention 0 = dot, 1 = cosine, 2 = fit, 3 = fit-hard; σ; τₐ; relation centering 0 / 1; rate scale of P and Q. */
@@ -53,16 +53,20 @@ export interface TrainExports {
 
 /**
  * Byte offsets of the shared part: parameters (padded rows) and optimiser state (0 = unused):
- * s1 = Adam m / Adagrad h, s2 = Adam v.
+ * s1 = Adam m / Adagrad h, s2 = Adam v. A row of P or Q sits beside its optimiser state: row u of
+ * P at `P + u · rowStride`, its s1 at `s1p + u · rowStride` (= P + dimPadded·4 + …), so that one
+ * user's parameters and moments are one contiguous block; K and M and their state are contiguous.
  *
  * @example
  * ```ts
- * const P = new Float32Array(memory.buffer, layout.shared.P, numUsers * layout.dimPadded);
+ * const p0 = new Float32Array(memory.buffer, layout.shared.P + u * layout.shared.rowStride, layout.dimPadded);
  * ```
  */
 export interface SharedLayout {
   P: number; Q: number; K: number; M: number;
   s1p: number; s2p: number; s1q: number; s2q: number; s1k: number; s2k: number; s1m: number; s2m: number;
+  /** Bytes from one row of P (Q, and their optimiser state) to the next. */
+  rowStride: number;
 }
 
 /**
@@ -164,7 +168,7 @@ export function instantiateTrainer(module: WebAssembly.Module, memory: WebAssemb
   ex.setBlocked(cfg.kernelPath === 'pairs' ? 0 : 1);
   ex.setDeferred(layout.work[w].dq === 0 ? 0 : (cfg.kernelPath ?? 'auto') === 'auto' ? 2 : 1, layout.work[w].dq);
   const s = layout.shared;
-  ex.setParams(s.P, s.Q, s.K, s.M, s.s1p, s.s2p, s.s1q, s.s2q, s.s1k, s.s2k, s.s1m, s.s2m);
+  ex.setParams(s.P, s.Q, s.K, s.M, s.s1p, s.s2p, s.s1q, s.s2q, s.s1k, s.s2k, s.s1m, s.s2m, s.rowStride, s.rowStride);
   const o = layout.work[w];
   ex.setWork(o.gp, o.gq, o.gk, o.gm, o.stampP, o.stampQ, o.touchP, o.touchQ, o.scratch);
   return ex;
@@ -219,10 +223,16 @@ export class WasmTrainMemory {
     const al = new LinearAllocator(memory, probe.heapBase());
     const f = (rows: number): number => al.alloc(rowsBytes(rows));
     const opt = (rows: number, set: number): number => (stateSets > set && rows > 0 ? f(rows) : 0);
+    // P and Q: each row followed by its optimiser state (one block per row)
+    const rowStride = 4 * dp * (1 + stateSets);
+    const P = al.alloc(cfg.numUsers * rowStride);
+    const Q = al.alloc(cfg.numItems * rowStride);
+    const beside = (base: number, set: number): number => (stateSets > set ? base + 4 * dp * (1 + set) : 0);
     const shared: SharedLayout = {
-      P: f(cfg.numUsers), Q: f(cfg.numItems), K: f(n), M: f(n),
-      s1p: opt(cfg.numUsers, 0), s2p: opt(cfg.numUsers, 1), s1q: opt(cfg.numItems, 0), s2q: opt(cfg.numItems, 1),
+      P, Q, K: f(n), M: f(n),
+      s1p: beside(P, 0), s2p: beside(P, 1), s1q: beside(Q, 0), s2q: beside(Q, 1),
       s1k: opt(n, 0), s2k: opt(n, 1), s1m: opt(n, 0), s2m: opt(n, 1),
+      rowStride,
     };
     const work: WorkLayout[] = [];
     for (let w = 0; w < workers; w++) {
@@ -241,24 +251,27 @@ export class WasmTrainMemory {
     return mem;
   }
 
-  private view(off: number, rows: number): Float32Array {
-    return new Float32Array(this.memory.buffer, off, rows * this.layout.dimPadded);
+  /** Floats from one row to the next of the table at `off`: P, Q and their state are interleaved. */
+  private strideOf(off: number): number {
+    const s = this.layout.shared;
+    const interleaved = [s.P, s.s1p, s.s2p, s.Q, s.s1q, s.s2q].includes(off);
+    return interleaved ? s.rowStride / 4 : this.layout.dimPadded;
   }
 
   private copyIn(src: Float32Array, off: number, rows: number): void {
     const d = this.cfg.dim;
-    const dp = this.layout.dimPadded;
-    const dst = this.view(off, rows);
-    if (d === dp) dst.set(src);
-    else for (let r = 0; r < rows; r++) dst.set(src.subarray(r * d, r * d + d), r * dp);
+    const stride = this.strideOf(off);
+    const dst = new Float32Array(this.memory.buffer, off, rows === 0 ? 0 : (rows - 1) * stride + d);
+    if (d === stride) dst.set(src);
+    else for (let r = 0; r < rows; r++) dst.set(src.subarray(r * d, r * d + d), r * stride);
   }
 
   private copyOut(off: number, rows: number, out: Float32Array): void {
     const d = this.cfg.dim;
-    const dp = this.layout.dimPadded;
-    const src = this.view(off, rows);
-    if (d === dp) out.set(src);
-    else for (let r = 0; r < rows; r++) out.set(src.subarray(r * dp, r * dp + d), r * d);
+    const stride = this.strideOf(off);
+    const src = new Float32Array(this.memory.buffer, off, rows === 0 ? 0 : (rows - 1) * stride + d);
+    if (d === stride) out.set(src);
+    else for (let r = 0; r < rows; r++) out.set(src.subarray(r * stride, r * stride + d), r * d);
   }
 
   /** Copies parameters in (padded lanes stay 0). */
