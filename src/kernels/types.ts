@@ -115,7 +115,7 @@ export interface TripletKernelConfig extends AttentionOptions {
    * kernel before the blocked path), `deferred` is the blocked path with the relation's products
    * moved to once per example or per distinct item of a batch (l2 and l2sq distances; l1 runs
    * blocked), and `auto` (default) takes `deferred` for the batches whose distinct items are
-   * fewer than 0.6 of their sides (where it pays), `blocked` for the others. Same maths up to
+   * fewer than 0.4 of their sides (where it pays), `blocked` for the others. Same maths up to
    * float32 rounding; for benchmarks and cross-checks (other attentions and the copied relation
    * always run in pairs; the TypeScript kernel ignores it).
    */

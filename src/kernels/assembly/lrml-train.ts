@@ -93,9 +93,10 @@ let P: usize = 0;
 let Q: usize = 0;
 let K: usize = 0;
 let M: usize = 0;
-// A row of P (or Q) and its optimiser state are laid out side by side: row u of P at P + u·PS,
-// of S1P at S1P + u·PS, … (PS = RB times the number of tables), so that a user's parameters and
-// Adam moments are one contiguous block rather than three rows in three tables of 192 MB each
+// The host lays a row of P out beside its optimiser state: row u of P at P + u·PS, of S1P at
+// S1P + u·PS, … (PS = RB times the number of tables), so that a user's parameters and Adam moments
+// are one contiguous block rather than three rows in three tables of 192 MB each (at 480k users).
+// Q stays dense (QS = RB): every side of every example reads a row of it.
 let PS: usize = 0; // bytes from one row of P (S1P, S2P) to the next
 let QS: usize = 0; // the same for Q
 let S1P: usize = 0;
@@ -1866,8 +1867,8 @@ export function step(users: usize, pos: usize, negs: usize, count: i32): f64 {
   if (NM > 0 && ATT != 0) prepareKeys();
   // the deferred path saves three of the blocked path's N×d products per side and pays three per
   // distinct item of the step: with DEFER == 2 (auto) it is taken when the step's distinct items
-  // are fewer than 0.6 of its sides (measured crossover: issue #18, BENCHMARKS.md "Netflix scale")
-  DEFERRED = DEFER != 0 && BLOCKED && ATT == 0 && !COPY && NM > 0 && DIST != 2 && (DEFER == 1 || <i64>nQ * 5 < <i64>count * SIDES * 3);
+  // are fewer than 0.4 of its sides (measured crossover: issue #18, BENCHMARKS.md "Netflix scale")
+  DEFERRED = DEFER != 0 && BLOCKED && ATT == 0 && !COPY && NM > 0 && DIST != 2 && (DEFER == 1 || <i64>nQ * 5 < <i64>count * SIDES * 2);
   if (DEFERRED) deferredBegin(nQ);
   let loss: f64 = 0;
   for (let x = 0; x < count; x++) {

@@ -53,20 +53,22 @@ export interface TrainExports {
 
 /**
  * Byte offsets of the shared part: parameters (padded rows) and optimiser state (0 = unused):
- * s1 = Adam m / Adagrad h, s2 = Adam v. A row of P or Q sits beside its optimiser state: row u of
- * P at `P + u · rowStride`, its s1 at `s1p + u · rowStride` (= P + dimPadded·4 + …), so that one
- * user's parameters and moments are one contiguous block; K and M and their state are contiguous.
+ * s1 = Adam m / Adagrad h, s2 = Adam v. A row of P sits beside its optimiser state: row u of P
+ * at `P + u · userStride`, its s1 at `s1p + u · userStride` (= P + dimPadded·4 + …), so that a
+ * user's parameters and moments, read once per positive and updated once per batch, are one
+ * contiguous block. Q (read by every side of every example: kept dense for the caches), K, M and
+ * their state are tables of contiguous rows.
  *
  * @example
  * ```ts
- * const p0 = new Float32Array(memory.buffer, layout.shared.P + u * layout.shared.rowStride, layout.dimPadded);
+ * const p0 = new Float32Array(memory.buffer, layout.shared.P + u * layout.shared.userStride, layout.dimPadded);
  * ```
  */
 export interface SharedLayout {
   P: number; Q: number; K: number; M: number;
   s1p: number; s2p: number; s1q: number; s2q: number; s1k: number; s2k: number; s1m: number; s2m: number;
-  /** Bytes from one row of P (Q, and their optimiser state) to the next. */
-  rowStride: number;
+  /** Bytes from one row of P (and of its optimiser state) to the next. */
+  userStride: number;
 }
 
 /**
@@ -168,7 +170,7 @@ export function instantiateTrainer(module: WebAssembly.Module, memory: WebAssemb
   ex.setBlocked(cfg.kernelPath === 'pairs' ? 0 : 1);
   ex.setDeferred(layout.work[w].dq === 0 ? 0 : (cfg.kernelPath ?? 'auto') === 'auto' ? 2 : 1, layout.work[w].dq);
   const s = layout.shared;
-  ex.setParams(s.P, s.Q, s.K, s.M, s.s1p, s.s2p, s.s1q, s.s2q, s.s1k, s.s2k, s.s1m, s.s2m, s.rowStride, s.rowStride);
+  ex.setParams(s.P, s.Q, s.K, s.M, s.s1p, s.s2p, s.s1q, s.s2q, s.s1k, s.s2k, s.s1m, s.s2m, s.userStride, 4 * layout.dimPadded);
   const o = layout.work[w];
   ex.setWork(o.gp, o.gq, o.gk, o.gm, o.stampP, o.stampQ, o.touchP, o.touchQ, o.scratch);
   return ex;
@@ -223,16 +225,15 @@ export class WasmTrainMemory {
     const al = new LinearAllocator(memory, probe.heapBase());
     const f = (rows: number): number => al.alloc(rowsBytes(rows));
     const opt = (rows: number, set: number): number => (stateSets > set && rows > 0 ? f(rows) : 0);
-    // P and Q: each row followed by its optimiser state (one block per row)
-    const rowStride = 4 * dp * (1 + stateSets);
-    const P = al.alloc(cfg.numUsers * rowStride);
-    const Q = al.alloc(cfg.numItems * rowStride);
-    const beside = (base: number, set: number): number => (stateSets > set ? base + 4 * dp * (1 + set) : 0);
+    // P: each row followed by its optimiser state (one block per user)
+    const userStride = 4 * dp * (1 + stateSets);
+    const P = al.alloc(cfg.numUsers * userStride);
+    const beside = (set: number): number => (stateSets > set ? P + 4 * dp * (1 + set) : 0);
     const shared: SharedLayout = {
-      P, Q, K: f(n), M: f(n),
-      s1p: beside(P, 0), s2p: beside(P, 1), s1q: beside(Q, 0), s2q: beside(Q, 1),
+      P, Q: f(cfg.numItems), K: f(n), M: f(n),
+      s1p: beside(0), s2p: beside(1), s1q: opt(cfg.numItems, 0), s2q: opt(cfg.numItems, 1),
       s1k: opt(n, 0), s2k: opt(n, 1), s1m: opt(n, 0), s2m: opt(n, 1),
-      rowStride,
+      userStride,
     };
     const work: WorkLayout[] = [];
     for (let w = 0; w < workers; w++) {
@@ -251,11 +252,10 @@ export class WasmTrainMemory {
     return mem;
   }
 
-  /** Floats from one row to the next of the table at `off`: P, Q and their state are interleaved. */
+  /** Floats from one row to the next of the table at `off`: P and its state are interleaved. */
   private strideOf(off: number): number {
     const s = this.layout.shared;
-    const interleaved = [s.P, s.s1p, s.s2p, s.Q, s.s1q, s.s2q].includes(off);
-    return interleaved ? s.rowStride / 4 : this.layout.dimPadded;
+    return off === s.P || off === s.s1p || off === s.s2p ? s.userStride / 4 : this.layout.dimPadded;
   }
 
   private copyIn(src: Float32Array, off: number, rows: number): void {
