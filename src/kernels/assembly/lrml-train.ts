@@ -96,9 +96,8 @@ let M: usize = 0;
 // The host lays a row of P out beside its optimiser state: row u of P at P + u·PS, of S1P at
 // S1P + u·PS, … (PS = RB times the number of tables), so that a user's parameters and Adam moments
 // are one contiguous block rather than three rows in three tables of 192 MB each (at 480k users).
-// Q stays dense (QS = RB): every side of every example reads a row of it.
+// Q stays dense (rows RB apart): every side of every example reads a row of it.
 let PS: usize = 0; // bytes from one row of P (S1P, S2P) to the next
-let QS: usize = 0; // the same for Q
 let S1P: usize = 0;
 let S2P: usize = 0;
 let S1Q: usize = 0;
@@ -334,16 +333,16 @@ export function setLearningRate(lr: f32): void {
 }
 
 /**
- * Offsets of the parameters (padded rows) and of the optimiser state (0 where unused); `ps`, `qs`:
- * the bytes from one row of P (Q) to the next, the same for their optimiser state (rows of K and
- * M are contiguous).
+ * Offsets of the parameters (padded rows) and of the optimiser state (0 where unused); `ps`: the
+ * bytes from one row of P (and of its optimiser state) to the next (rows of Q, K and M and of
+ * their state are contiguous).
  */
 export function setParams(
   p: usize, q: usize, k: usize, m: usize,
   s1p: usize, s2p: usize, s1q: usize, s2q: usize, s1k: usize, s2k: usize, s1m: usize, s2m: usize,
-  ps: usize, qs: usize,
+  ps: usize,
 ): void {
-  P = p; Q = q; K = k; M = m; PS = ps; QS = qs;
+  P = p; Q = q; K = k; M = m; PS = ps;
   S1P = s1p; S2P = s2p; S1Q = s1q; S2Q = s2q; S1K = s1k; S2K = s2k; S1M = s1m; S2M = s2m;
 }
 
@@ -1401,7 +1400,7 @@ function deferredBegin(nQ: i32): void {
   }
   for (let r = 0; r < nQ; r++) {
     const i = load<i32>(TOUCHQ + (<usize>r << 2));
-    const raw = Q + <usize>i * QS;
+    const raw = Q + <usize>i * RB;
     let q = raw;
     if (LOOKUP) {
       lookUp(raw, DS0);
@@ -1416,8 +1415,8 @@ function deferredBegin(nQ: i32): void {
       if (n == 3 || r == nQ - 1) {
         for (let l = n; l < 3; l++) store<i32>(BL + (<usize>l << 2), r);
         const r0 = <usize>load<i32>(BL), r1 = <usize>load<i32>(BL + 4), r2 = <usize>load<i32>(BL + 8);
-        rowDots3At(M, Q + <usize>load<i32>(TOUCHQ + (r0 << 2)) * QS, Q + <usize>load<i32>(TOUCHQ + (r1 << 2)) * QS,
-          Q + <usize>load<i32>(TOUCHQ + (r2 << 2)) * QS, DQ + r0 * NB, DQ + r1 * NB, DQ + r2 * NB);
+        rowDots3At(M, Q + <usize>load<i32>(TOUCHQ + (r0 << 2)) * RB, Q + <usize>load<i32>(TOUCHQ + (r1 << 2)) * RB,
+          Q + <usize>load<i32>(TOUCHQ + (r2 << 2)) * RB, DQ + r0 * NB, DQ + r1 * NB, DQ + r2 * NB);
         n = 0;
       }
     }
@@ -1477,7 +1476,7 @@ function itemsBack3(n: i32): void {
   let v0 = zv, v1 = zv, v2 = zv, q0 = zq, q1 = zq, q2 = zq;
   for (let l = 0; l < n; l++) {
     const r = <usize>load<i32>(BL + (<usize>l << 2));
-    const raw = Q + <usize>load<i32>(TOUCHQ + (r << 2)) * QS;
+    const raw = Q + <usize>load<i32>(TOUCHQ + (r << 2)) * RB;
     let q = raw;
     if (LOOKUP) {
       store<f32>(side4(NRM, l), lookUp(raw, sideRow(SS, l)));
@@ -1507,7 +1506,7 @@ function itemsBack3(n: i32): void {
   }
   for (let l = 0; l < n; l++) {
     const r = <usize>load<i32>(BL + (<usize>l << 2));
-    const raw = Q + <usize>load<i32>(TOUCHQ + (r << 2)) * QS;
+    const raw = Q + <usize>load<i32>(TOUCHQ + (r << 2)) * RB;
     const q = LOOKUP ? sideRow(SS, l) : raw;
     scatter(GQ + r * RB, raw, sideRow(EE, l), q, LOOKUP ? load<f32>(side4(NRM, l)) : 0, 0);
   }
@@ -1580,7 +1579,7 @@ function example(u: i32, i: i32, negs: usize): f32 {
   }
   for (let x = 0; x < SIDES; x++) {
     const row = x == 0 ? i : load<i32>(negs + (<usize>(x - 1) << 2));
-    const raw = Q + <usize>row * QS;
+    const raw = Q + <usize>row * RB;
     store<u32>(side4(RAWQ, x), <u32>raw);
     const slot = <usize>load<i32>(STAMPQ + (<usize>row << 3) + 4);
     store<u32>(side4(SLQ, x), <u32>slot);
@@ -1883,7 +1882,7 @@ export function step(users: usize, pos: usize, negs: usize, count: i32): f64 {
   const bc2 = <f32>(1 - PW2);
   const lrc: f32 = LR / bc1, ibc2: f32 = 1 / bc2;
   updateRows(P, GP, S1P, S2P, PS, TOUCHP, nP, lrc, ibc2);
-  updateRows(Q, GQ, S1Q, S2Q, QS, TOUCHQ, nQ, lrc, ibc2);
+  updateRows(Q, GQ, S1Q, S2Q, RB, TOUCHQ, nQ, lrc, ibc2);
   if (NM > 0) {
     const bytes = <usize>NM * RB;
     if (ATT == 1 || ATT == 2) finishKeys();
@@ -1915,7 +1914,7 @@ export function pairDistance(u: i32, i: i32): f32 {
   } else {
     PP = rawP;
   }
-  const raw = Q + <usize>i * QS;
+  const raw = Q + <usize>i * RB;
   if (LOOKUP) {
     lookUp(raw, QC);
     store<u32>(QP, <u32>QC);

@@ -1,8 +1,9 @@
 // Hogwild training (Recht et al. 2011) in Node worker_threads: every worker runs its own instance
 // of the WASM kernel on ONE shared WebAssembly.Memory — shared parameters and optimiser state,
 // private gradients, stamps and scratch — with no locks. Each worker takes the next batch of the
-// epoch not yet taken (a shared counter), so a worker slowed by a busy core takes fewer. Updates race, so results are NOT deterministic (use threads = 1 for that);
-// each worker counts its own optimiser steps for Adam's bias correction.
+// epoch not yet taken (a shared counter), so a worker slowed by a busy core takes fewer. Updates
+// race, so results are NOT deterministic (use threads = 1 for that); each worker counts its own
+// optimiser steps for Adam's bias correction.
 // Node-only: loaded by createTripletKernel with a dynamic import, only when threads > 1.
 
 import { existsSync } from 'node:fs';

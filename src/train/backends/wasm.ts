@@ -28,7 +28,7 @@ export interface TrainExports {
     margin: number, l2: number, lr: number, b1: number, b2: number, eps: number,
     loss: number, temperature: number, rankWeighting: number, numItems: number, maxKeyNorm: number): void;
   setParams(p: number, q: number, k: number, m: number,
-    s1p: number, s2p: number, s1q: number, s2q: number, s1k: number, s2k: number, s1m: number, s2m: number, ps: number, qs: number): void;
+    s1p: number, s2p: number, s1q: number, s2q: number, s1k: number, s2k: number, s1m: number, s2m: number, ps: number): void;
   setWork(gp: number, gq: number, gk: number, gm: number, stampP: number, stampQ: number, touchP: number, touchQ: number, scratch: number): void;
   setLearningRate(lr: number): void;
   /** Attention 0 = dot, 1 = cosine, 2 = fit, 3 = fit-hard; σ; τₐ; relation centering 0 / 1; rate scale of P and Q. */
@@ -170,7 +170,7 @@ export function instantiateTrainer(module: WebAssembly.Module, memory: WebAssemb
   ex.setBlocked(cfg.kernelPath === 'pairs' ? 0 : 1);
   ex.setDeferred(layout.work[w].dq === 0 ? 0 : (cfg.kernelPath ?? 'auto') === 'auto' ? 2 : 1, layout.work[w].dq);
   const s = layout.shared;
-  ex.setParams(s.P, s.Q, s.K, s.M, s.s1p, s.s2p, s.s1q, s.s2q, s.s1k, s.s2k, s.s1m, s.s2m, s.userStride, 4 * layout.dimPadded);
+  ex.setParams(s.P, s.Q, s.K, s.M, s.s1p, s.s2p, s.s1q, s.s2q, s.s1k, s.s2k, s.s1m, s.s2m, s.userStride);
   const o = layout.work[w];
   ex.setWork(o.gp, o.gq, o.gk, o.gm, o.stampP, o.stampQ, o.touchP, o.touchQ, o.scratch);
   return ex;
