@@ -312,7 +312,7 @@ export function setBlocked(on: i32): void {
 /**
  * Chooses the deferred variant of the blocked path for l2 and l2sq distances: the relation's
  * products move to once per example or once per distinct item of a step (see "the deferred
- * path" below). `on`: 0 never, 1 every step, 2 the steps whose distinct items are fewer than 0.6
+ * path" below). `on`: 0 never, 1 every step, 2 the steps whose distinct items are fewer than 0.4
  * of their sides (where it pays); `dq` is this instance's per-item buffer (numItems × 2
  * N-vectors, 16-aligned, indexed by the items' slots). l1 and the cases the blocked path does not
  * take run as before.
@@ -1843,6 +1843,20 @@ function updateRows(W: usize, G: usize, S1: usize, S2: usize, stride: usize, row
 }
 
 /**
+ * Row `row` touched by step t: the first time in the step it gets slot n (stamps: step, slot) and
+ * joins the list; returns the number of rows listed.
+ */
+// @ts-ignore: decorator
+@inline function stamp(stamps: usize, list: usize, row: i32, n: i32, t: i32): i32 {
+  const s = stamps + (<usize>row << 3);
+  if (load<i32>(s) == t) return n;
+  store<i32>(s, t);
+  store<i32>(s + 4, n);
+  store<i32>(list + (<usize>n << 2), row);
+  return n + 1;
+}
+
+/**
  * One optimiser step on `count` examples: users / positives (i32 arrays at these offsets) and
  * negatives (NEG per example). Returns the summed loss (no l2 terms; before the update).
  */
@@ -1851,16 +1865,11 @@ export function step(users: usize, pos: usize, negs: usize, count: i32): f64 {
   let nP = 0, nQ = 0;
   for (let x = 0; x < count; x++) {
     const u = load<i32>(users + (<usize>x << 2));
-    const su = STAMPP + (<usize>u << 3);
-    if (load<i32>(su) != t) { store<i32>(su, t); store<i32>(su + 4, nP); store<i32>(TOUCHP + (<usize>nP << 2), u); nP++; }
-    const i = load<i32>(pos + (<usize>x << 2));
-    const si = STAMPQ + (<usize>i << 3);
-    if (load<i32>(si) != t) { store<i32>(si, t); store<i32>(si + 4, nQ); store<i32>(TOUCHQ + (<usize>nQ << 2), i); nQ++; }
+    nP = stamp(STAMPP, TOUCHP, u, nP, t);
+    nQ = stamp(STAMPQ, TOUCHQ, load<i32>(pos + (<usize>x << 2)), nQ, t);
     const nb = negs + (<usize>(x * NEG) << 2);
     for (let y = 0; y < NEG; y++) {
-      const j = load<i32>(nb + (<usize>y << 2));
-      const sj = STAMPQ + (<usize>j << 3);
-      if (load<i32>(sj) != t) { store<i32>(sj, t); store<i32>(sj + 4, nQ); store<i32>(TOUCHQ + (<usize>nQ << 2), j); nQ++; }
+      nQ = stamp(STAMPQ, TOUCHQ, load<i32>(nb + (<usize>y << 2)), nQ, t);
     }
   }
   if (NM > 0 && ATT != 0) prepareKeys();
