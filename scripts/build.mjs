@@ -37,10 +37,15 @@ function atomicWrite(path, text) {
 
 if (kernels.length > 0) {
   const asc = (await import('assemblyscript/asc')).default;
-  for (const file of kernels) {
+  // a kernel marked @lrml-shared-memory imports a shared memory; one marked @lrml-also-shared-memory
+  // is built twice: with its own memory (name) and importing a shared one (name-shared)
+  const builds = kernels.flatMap((file) => {
     const name = file.replace(/\.ts$/, '');
     const src = readFileSync(join(asmDir, file), 'utf8');
-    const shared = /^\/\/\s*@lrml-shared-memory/m.test(src);
+    if (/^\/\/\s*@lrml-also-shared-memory/m.test(src)) return [{ file, name, shared: false }, { file, name: `${name}-shared`, shared: true }];
+    return [{ file, name, shared: /^\/\/\s*@lrml-shared-memory/m.test(src) }];
+  });
+  for (const { file, name, shared } of builds) {
     const out = join(wasmDir, `${name}.wasm`);
     const args = [join(asmDir, file), ...COMMON, ...(shared ? SHARED : []), '-o', out];
     const { error, stderr } = await asc.main(args, {});

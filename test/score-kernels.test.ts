@@ -299,3 +299,61 @@ test('NaN parameters give NaN scores (never a good finite score)', () => {
     assert.ok(Number.isFinite(out[5]));
   }
 });
+
+test('a model holds its item vectors once in the scorer\'s shared table: same scores and file bytes, valid past the memory\'s growth, refresh as before', async () => {
+  const { LRML_DEFAULTS, TripletModel } = await import('../src/models/triplet.js');
+  const { encodeModel } = await import('../src/io/format.js');
+  const { IdMap } = await import('../src/data/idmap.js');
+  const numUsers = 4;
+  const numItems = 2003; // the whole-catalogue tables grow the memory past its first pages
+  const d = 12;
+  const n = 5;
+  const make = (clip: 'rows' | 'lookup'): InstanceType<typeof TripletModel> => {
+    const p = randomParams(numUsers, numItems, d, n, 23, 0.2);
+    return new TripletModel('lrml', numUsers, numItems, { ...LRML_DEFAULTS, dim: d, numMemories: n, clip }, p);
+  };
+  const plain = make('rows');
+  const shared = make('rows');
+  const ids = (count: number, prefix: string): InstanceType<typeof IdMap> => IdMap.fromIds(Array.from({ length: count }, (_, i) => `${prefix}${i}`));
+  const file = (m: InstanceType<typeof TripletModel>): Uint8Array => encodeModel({ model: m, users: ids(numUsers, 'u'), items: ids(numItems, 'i'), meta: {}, seen: null });
+  const bytes = file(plain);
+  const oldQ = shared.params.Q;
+  assert.equal(shared.shareItemTable(), true, 'Node has shared WebAssembly memory');
+  assert.notEqual(shared.params.Q, oldQ, 'params.Q is the scorer\'s table now');
+  assert.ok(shared.params.Q.buffer instanceof SharedArrayBuffer);
+  assert.deepEqual(shared.params.Q, oldQ, 'the same numbers');
+  assert.equal(shared.shareItemTable(), true, 'a second call changes nothing');
+  const items = Int32Array.of(2002, 0, 7, 7, 1500);
+  const a = new Float32Array(items.length);
+  const b = new Float32Array(items.length);
+  for (let u = 0; u < numUsers; u++) {
+    plain.scoreItems(u, items, a);
+    shared.scoreItems(u, items, b);
+    assert.deepEqual(b, a, `candidate list, u=${u}`);
+  }
+  // the first whole-catalogue call grows the scorer's memory: the table must stay valid
+  const all = [new Float32Array(numItems), new Float32Array(numItems)];
+  plain.scoreAll(1, all[0]);
+  shared.scoreAll(1, all[1]);
+  assert.deepEqual(all[1], all[0]);
+  assert.equal(shared.params.Q.length, numItems * d, 'not detached by the growth');
+  assert.deepEqual(shared.params.Q, plain.params.Q);
+  assert.deepEqual(file(shared), bytes, 'the model file is byte for byte the same');
+  // training-style writes through params.Q, then refresh(): scores follow as in the plain model
+  for (const m of [plain, shared]) {
+    m.params.Q[7 * d] += 0.4;
+    m.params.Q[1500 * d + 3] -= 0.25;
+    m.refresh();
+  }
+  plain.scoreAll(2, all[0]);
+  shared.scoreAll(2, all[1]);
+  assert.deepEqual(all[1], all[0], 'after writes and refresh');
+  plain.scoreItems(3, items, a);
+  shared.scoreItems(3, items, b);
+  assert.deepEqual(b, a);
+  // a model that clips at lookup keeps scaled rows in its table: no sharing
+  const lookup = make('lookup');
+  const q = lookup.params.Q;
+  assert.equal(lookup.shareItemTable(), false);
+  assert.equal(lookup.params.Q, q);
+});

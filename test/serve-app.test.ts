@@ -412,3 +412,22 @@ describe('reload', () => {
     assert.equal(holder.current.generation, 2);
   });
 });
+
+test('the served model holds its item vectors once: the holder moves Q into the scorer\'s shared table, same answers, and again on swap', async () => {
+  const plain = lrmlModel();
+  const served = lrmlModel();
+  const before = (served.model as unknown as { params: { Q: Float32Array } }).params.Q;
+  const holder = new ModelHolder(served, null);
+  const Q = (served.model as unknown as { params: { Q: Float32Array } }).params.Q;
+  assert.notEqual(Q, before);
+  assert.ok(Q.buffer instanceof SharedArrayBuffer, 'params.Q is the WASM scorer\'s table');
+  assert.deepEqual(Q, before);
+  const app = createApp({ holder });
+  for (const user of ['u0', 'u1', 'u7']) {
+    const { body } = await json(await app.request(`/recommend?user=${user}&k=5`));
+    assert.deepEqual(body.items, roundTrip(recommend(plain, user, { k: 5 }).items), `GET /recommend user=${user}`);
+  }
+  const next = lrmlModel();
+  holder.swap(next);
+  assert.ok((next.model as unknown as { params: { Q: Float32Array } }).params.Q.buffer instanceof SharedArrayBuffer, 'a swapped-in model too');
+});

@@ -5,6 +5,7 @@
 
 import { compileKernel, LinearAllocator } from './wasm.js';
 import { wasmBase64 } from './generated/lrml-score.js';
+import { wasmBase64 as sharedWasmBase64 } from './generated/lrml-score-shared.js';
 import { rowClipScales } from './clip.js';
 import { attentionCode, DEFAULT_ATTENTION_SCALE, DEFAULT_ATTENTION_TEMPERATURE, type AttentionOptions } from './pair.js';
 import { dotScoreTs, fillBlockTables, fillItemTables, fillKeyNorms, fillUserRows, TripletScoreTs, type BlockTables, type ScoreTables, type TripletScoreShape } from './score-impl.js';
@@ -56,6 +57,13 @@ export interface Scorer {
    * untouched) when this scorer has no bounds (see {@link scoreBoundsOf}).
    */
   scoreBounds?(u: number, lower: Float32Array, upper: Float32Array): boolean;
+  /**
+   * Optional: the scorer's own item table (numItems × dim, item-major) when it holds exactly the
+   * model's item vectors and stays valid for the scorer's life (the WASM scorer on a shared memory,
+   * no clip at lookup); null otherwise. A model can keep its item vectors there instead of in a
+   * second copy beside it: written to, then refresh(), as before.
+   */
+  itemTable?(): Float32Array | null;
 }
 
 /** A scorer of an LRML / CML model. */
@@ -82,13 +90,39 @@ function checkItems(items: Int32Array, numItems: number): void {
 }
 
 interface ScoreExports {
-  memory: WebAssembly.Memory;
   heapBase(): number;
   configure(...args: number[]): void;
   scoreAll(count: number, pp: number): void;
   scoreList(count: number, pp: number): void;
   boundsAll(count: number, vPtr: number, vv: number, pp: number, beta: number, diam: number, tol: number, qnPtr: number, lowerPtr: number, upperPtr: number): void;
   setAttention(att: number, scale: number, temperature: number, knPtr: number): void;
+}
+
+/** Most pages of the scorer's shared memory (4 GiB, wasm32's whole reach: only address space until used). */
+const SHARED_MAX_PAGES = 65536;
+
+/**
+ * The score kernel on a shared memory where the runtime has one (Node; browsers when cross-origin
+ * isolated): growing it never detaches the views taken before, so a model can keep its item table
+ * there. Else the same kernel on its own memory, whose views a growth detaches (the scorer retakes
+ * its own).
+ */
+function instantiateScoreKernel(): { ex: ScoreExports; memory: WebAssembly.Memory; shared: boolean } {
+  const abort = (): never => { throw new Error('lrml-score: abort'); };
+  if (typeof SharedArrayBuffer === 'function') {
+    let memory: WebAssembly.Memory | null = null;
+    try {
+      memory = new WebAssembly.Memory({ initial: 1, maximum: SHARED_MAX_PAGES, shared: true });
+    } catch {
+      // no shared memory here: the own-memory kernel below
+    }
+    if (memory !== null) {
+      const inst = new WebAssembly.Instance(compileKernel('lrml-score-shared', sharedWasmBase64), { env: { abort, memory } });
+      return { ex: inst.exports as unknown as ScoreExports, memory, shared: true };
+    }
+  }
+  const inst = new WebAssembly.Instance(compileKernel('lrml-score', wasmBase64), { env: { abort } });
+  return { ex: inst.exports as unknown as ScoreExports, memory: inst.exports.memory as WebAssembly.Memory, shared: false };
 }
 
 /** What the WASM scorer reads: user vectors, memory keys/values, item vectors and bias. */
@@ -118,6 +152,9 @@ interface ScorerLayout {
 class WasmScorer implements Scorer {
   readonly backend = 'wasm' as const;
   private readonly ex: ScoreExports;
+  private readonly memory: WebAssembly.Memory;
+  /** Whether the memory is shared (its views never detach). */
+  private readonly shared: boolean;
   private readonly al: LinearAllocator;
   private readonly ipad: number;
   private readonly lay: ScorerLayout;
@@ -148,12 +185,10 @@ class WasmScorer implements Scorer {
     private readonly src: WasmSource,
     private readonly attention: AttentionOptions = {},
   ) {
-    const mod = compileKernel('lrml-score', wasmBase64);
-    const inst = new WebAssembly.Instance(mod, { env: { abort: () => { throw new Error('lrml-score: abort'); } } });
-    this.ex = inst.exports as unknown as ScoreExports;
+    ({ ex: this.ex, memory: this.memory, shared: this.shared } = instantiateScoreKernel());
     const d = dim;
     this.ipad = Math.ceil(Math.max(numItems, 1) / 16) * 16;
-    this.al = new LinearAllocator(this.ex.memory, this.ex.heapBase());
+    this.al = new LinearAllocator(this.memory, this.ex.heapBase());
     const f = (count: number): number => this.al.alloc(count * 4);
     const ipad = this.ipad;
     this.lay = {
@@ -173,7 +208,7 @@ class WasmScorer implements Scorer {
   private layOut(): void {
     this.al.commit();
     const { numItems, dim: d, n, ipad, lay } = this;
-    const buf = this.ex.memory.buffer;
+    const buf = this.memory.buffer;
     const view = (o: number, count: number): Float32Array => new Float32Array(buf, o, count);
     this.tables = {
       dim: d, numItems, numMemories: n, ipad,
@@ -227,6 +262,10 @@ class WasmScorer implements Scorer {
     if (this.blocks === null) return;
     fillBlockTables(this.blocks, this.tables);
     for (let i = 0; i < this.numItems; i++) this.qn[i] = Math.sqrt(this.tables.qq[i]) * (1 + 1e-6);
+  }
+
+  itemTable(): Float32Array | null {
+    return this.shared && !this.clip ? this.tables.qi : null;
   }
 
   refresh(): void {

@@ -180,6 +180,12 @@ export interface Recommender {
    * model has no bounds for its settings.
    */
   scoreBounds?(u: number, lower: Float32Array, upper: Float32Array): boolean;
+  /**
+   * Capability: hold the item vectors once, in the scorer's own table instead of a second copy
+   * beside it (a served model with a large catalogue). Returns whether it could; the model scores
+   * and saves as before either way.
+   */
+  shareItemTable?(): boolean;
 }
 
 /**

@@ -1,5 +1,7 @@
 // The model a server answers with, swapped atomically on reload.
 
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { LrmlError } from '../errors.js';
 import type { LoadedModel } from '../io/format.js';
 import { loadModel } from '../io/model-file.js';
@@ -16,6 +18,29 @@ export interface ModelSnapshot {
   readonly generation: number;
   /** Item titles that go with this model (re-read with it on reload when the holder has a loader). */
   readonly titles?: ItemTitles;
+}
+
+let fullGc: (() => void) | null = null;
+
+/**
+ * Has the model hold its item vectors once (`shareItemTable`: in its scorer's table, not also in
+ * the array the loader filled) and, when it did, runs one full garbage collection so that the
+ * array's memory goes back to the system now: a quiet server may not run a major collection for
+ * hours, and every resident page counts in the latency tail on this VM (BENCHMARKS.md, "Large
+ * catalogues"). The collection takes a few hundred ms once per load.
+ */
+function holdItemsOnce(m: LoadedModel): void {
+  if (m.model.shareItemTable?.() !== true) return;
+  if (fullGc === null) {
+    // node --expose-gc gives the global; else the same flag set now, read by a new context
+    const g = (globalThis as { gc?: () => void }).gc;
+    if (typeof g === 'function') fullGc = g;
+    else {
+      setFlagsFromString('--expose-gc');
+      fullGc = runInNewContext('gc') as () => void;
+    }
+  }
+  fullGc();
 }
 
 /**
@@ -39,6 +64,8 @@ export interface HolderTitles {
  * (missing or bad file) throws and leaves the current model serving. Reloads run one at a time.
  * Item titles, when given, belong to the snapshot: a reload re-reads them with the model (a bad
  * titles file fails the reload as a bad model file does), so model and titles swap together.
+ * Every model it takes holds its item vectors once (`shareItemTable`, then one full garbage
+ * collection): after that the model's `params.Q` is its scorer's table.
  *
  * @example
  * ```ts
@@ -62,6 +89,7 @@ export class ModelHolder {
     private readonly prepare?: (model: LoadedModel, path: string) => Promise<void>,
     private readonly titles: HolderTitles = {},
   ) {
+    holdItemsOnce(model);
     this.snap = Object.freeze({ model, path, loadedAt: new Date().toISOString(), generation: 1, ...(titles.titles === undefined ? {} : { titles: titles.titles }) });
   }
 
@@ -76,6 +104,7 @@ export class ModelHolder {
     // the old index's search threads stop once their searches are answered (requests still on
     // the old snapshot then search on the main thread)
     if (old !== undefined && old !== model.index) void old.close?.();
+    holdItemsOnce(model);
     this.snap = Object.freeze({ model, path, loadedAt: new Date().toISOString(), generation: this.snap.generation + 1, ...(titles === undefined ? {} : { titles }) });
     return this.snap;
   }

@@ -1,3 +1,4 @@
+// @lrml-also-shared-memory (scripts/build.mjs: also built as lrml-score-shared, for scorers on a shared memory)
 // Batched scoring of LRML / CML / dot-product models with WebAssembly SIMD: 16 items per block,
 // one item per f32x4 lane, so every item's arithmetic is the same whatever block or list it is in
 // (scoreAll and scoreList give bit-identical scores for the same user and item).
