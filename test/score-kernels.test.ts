@@ -322,7 +322,9 @@ test('a model holds its item vectors once in the scorer\'s shared table: same sc
   assert.notEqual(shared.params.Q, oldQ, 'params.Q is the scorer\'s table now');
   assert.ok(shared.params.Q.buffer instanceof SharedArrayBuffer);
   assert.deepEqual(shared.params.Q, oldQ, 'the same numbers');
-  assert.equal(shared.shareItemTable(), true, 'a second call changes nothing');
+  const held = shared.params.Q;
+  assert.equal(shared.shareItemTable(), false, 'a second call moves nothing');
+  assert.equal(shared.params.Q, held);
   const items = Int32Array.of(2002, 0, 7, 7, 1500);
   const a = new Float32Array(items.length);
   const b = new Float32Array(items.length);
@@ -337,6 +339,8 @@ test('a model holds its item vectors once in the scorer\'s shared table: same sc
   shared.scoreAll(1, all[1]);
   assert.deepEqual(all[1], all[0]);
   assert.equal(shared.params.Q.length, numItems * d, 'not detached by the growth');
+  assert.equal(shared.shareItemTable(), false, 'nor after the growth');
+  assert.equal(shared.params.Q, held);
   assert.deepEqual(shared.params.Q, plain.params.Q);
   assert.deepEqual(file(shared), bytes, 'the model file is byte for byte the same');
   // training-style writes through params.Q, then refresh(): scores follow as in the plain model
@@ -356,4 +360,45 @@ test('a model holds its item vectors once in the scorer\'s shared table: same sc
   const q = lookup.params.Q;
   assert.equal(lookup.shareItemTable(), false);
   assert.equal(lookup.params.Q, q);
+});
+
+test('the own-memory kernel (pages without shared memory) scores bit for bit as the shared one, before and after its memory grows', () => {
+  const numUsers = 3;
+  const numItems = 2003;
+  const d = 10;
+  const n = 4;
+  const items = Int32Array.of(2002, 0, 5, 5, 21, 1500);
+  for (const clip of ['rows', 'lookup'] as const) {
+    for (const attention of ['dot', 'cosine', 'fit'] as const) {
+      const params = randomParams(numUsers, numItems, d, n, 29);
+      const cfg = { numUsers, numItems, dim: d, numMemories: n, distance: 'l2' as const, clip, attention };
+      const shared = createTripletScorer(params, cfg, { backend: 'wasm' });
+      const own = createTripletScorer(params, cfg, { backend: 'wasm', memory: 'own' });
+      const what = `${clip} ${attention}`;
+      assert.equal(own.itemTable?.() ?? null, null, `${what}: an own memory lends no table`);
+      assert.equal(shared.itemTable?.() === null, clip === 'lookup', `${what}: the shared scorer lends its table unless rows are scaled at lookup`);
+      const a = [new Float32Array(items.length), new Float32Array(items.length)];
+      const all = [new Float32Array(numItems), new Float32Array(numItems)];
+      for (let u = 0; u < numUsers; u++) {
+        shared.scoreItems(u, items, a[0]);
+        own.scoreItems(u, items, a[1]);
+        assert.deepEqual(a[1], a[0], `${what}: list u=${u}`);
+        shared.scoreAll(u, all[0]);
+        own.scoreAll(u, all[1]);
+        assert.deepEqual(all[1], all[0], `${what}: scoreAll u=${u}`);
+        own.scoreItems(u, items, a[1]);
+        assert.deepEqual(a[1], a[0], `${what}: list after the growth u=${u}`);
+      }
+      shared.scoreVector(params.P.subarray(0, d), all[0]);
+      own.scoreVector(params.P.subarray(0, d), all[1]);
+      assert.deepEqual(all[1], all[0], `${what}: scoreVector`);
+    }
+  }
+  const bias = Float32Array.from({ length: numItems }, (_, i) => i / 7);
+  const params = randomParams(numUsers, numItems, d, 0, 31);
+  const out = [new Float32Array(numItems), new Float32Array(numItems)];
+  createDotScorer(params.P, params.Q, bias, d, { backend: 'wasm' }).scoreAll(1, out[0]);
+  createDotScorer(params.P, params.Q, bias, d, { backend: 'wasm', memory: 'own' }).scoreAll(1, out[1]);
+  assert.deepEqual(out[1], out[0], 'dot');
+  assert.throws(() => createTripletScorer(params, { numUsers, numItems, dim: d, numMemories: 0, distance: 'l2', clip: 'rows' }, { backend: 'wasm', memory: 'big' as 'own' }), /invalid scorer memory "big" \(expected auto or own\)/);
 });

@@ -31,6 +31,13 @@ export type TripletScorerConfig = TripletScoreShape;
 export interface ScorerOptions {
   backend?: 'auto' | 'wasm' | 'ts';
   formula?: 'expanded' | 'direct';
+  /**
+   * WASM: `auto` (default) runs the kernel on a shared memory where the runtime has one (its
+   * tables never detach, so {@link Scorer.itemTable} can lend the item table), else on its own;
+   * `own` always on its own memory (what pages that are not cross-origin isolated run). The same
+   * scores either way.
+   */
+  memory?: 'auto' | 'own';
 }
 
 /**
@@ -61,7 +68,8 @@ export interface Scorer {
    * Optional: the scorer's own item table (numItems × dim, item-major) when it holds exactly the
    * model's item vectors and stays valid for the scorer's life (the WASM scorer on a shared memory,
    * no clip at lookup); null otherwise. A model can keep its item vectors there instead of in a
-   * second copy beside it: written to, then refresh(), as before.
+   * second copy beside it: written to, then refresh(), as before (between the two, scores mix the
+   * new vectors with the per-item tables of the old ones).
    */
   itemTable?(): Float32Array | null;
 }
@@ -98,27 +106,24 @@ interface ScoreExports {
   setAttention(att: number, scale: number, temperature: number, knPtr: number): void;
 }
 
-/** Most pages of the scorer's shared memory (4 GiB, wasm32's whole reach: only address space until used). */
+/** Most pages of the scorer's shared memory (4 GiB, wasm32's whole reach: only address space until used; scripts/build.mjs's --maximumMemory). */
 const SHARED_MAX_PAGES = 65536;
 
 /**
  * The score kernel on a shared memory where the runtime has one (Node; browsers when cross-origin
- * isolated): growing it never detaches the views taken before, so a model can keep its item table
- * there. Else the same kernel on its own memory, whose views a growth detaches (the scorer retakes
- * its own).
+ * isolated) and `memory` allows: growing it never detaches the views taken before, so a model can
+ * keep its item table there. Else (or when the shared kernel cannot be set up) the same kernel on
+ * its own memory, whose views a growth detaches (the scorer retakes its own).
  */
-function instantiateScoreKernel(): { ex: ScoreExports; memory: WebAssembly.Memory; shared: boolean } {
+function instantiateScoreKernel(memory: 'auto' | 'own'): { ex: ScoreExports; memory: WebAssembly.Memory; shared: boolean } {
   const abort = (): never => { throw new Error('lrml-score: abort'); };
-  if (typeof SharedArrayBuffer === 'function') {
-    let memory: WebAssembly.Memory | null = null;
+  if (memory === 'auto' && typeof SharedArrayBuffer === 'function') {
     try {
-      memory = new WebAssembly.Memory({ initial: 1, maximum: SHARED_MAX_PAGES, shared: true });
+      const mem = new WebAssembly.Memory({ initial: 1, maximum: SHARED_MAX_PAGES, shared: true });
+      const inst = new WebAssembly.Instance(compileKernel('lrml-score-shared', sharedWasmBase64), { env: { abort, memory: mem } });
+      return { ex: inst.exports as unknown as ScoreExports, memory: mem, shared: true };
     } catch {
-      // no shared memory here: the own-memory kernel below
-    }
-    if (memory !== null) {
-      const inst = new WebAssembly.Instance(compileKernel('lrml-score-shared', sharedWasmBase64), { env: { abort, memory } });
-      return { ex: inst.exports as unknown as ScoreExports, memory, shared: true };
+      // no shared memory or threads here: the own-memory kernel below
     }
   }
   const inst = new WebAssembly.Instance(compileKernel('lrml-score', wasmBase64), { env: { abort } });
@@ -144,7 +149,8 @@ interface ScorerLayout {
 }
 
 /**
- * The WASM SIMD scorer (own memory, tables refilled by refresh()). Lays out the item-major tables
+ * The WASM SIMD scorer (a shared memory where the runtime has one, else its own; tables refilled
+ * by refresh()). Lays out the item-major tables
  * that score candidate lists at construction, and the block-major copies, score bounds and output
  * that score the whole catalogue at the first scoreAll / scoreVector / scoreBounds: a scorer that
  * only re-ranks candidates (a served 1M-item model) holds the items once, not twice.
@@ -184,8 +190,9 @@ class WasmScorer implements Scorer {
     private readonly dist: number,
     private readonly src: WasmSource,
     private readonly attention: AttentionOptions = {},
+    memory: 'auto' | 'own' = 'auto',
   ) {
-    ({ ex: this.ex, memory: this.memory, shared: this.shared } = instantiateScoreKernel());
+    ({ ex: this.ex, memory: this.memory, shared: this.shared } = instantiateScoreKernel(memory));
     const d = dim;
     this.ipad = Math.ceil(Math.max(numItems, 1) / 16) * 16;
     this.al = new LinearAllocator(this.memory, this.ex.heapBase());
@@ -476,6 +483,12 @@ function pickBackend<T>(backend: 'auto' | 'wasm' | 'ts' | undefined, wasm: () =>
   }
 }
 
+function memoryOption(options: ScorerOptions): 'auto' | 'own' {
+  const m = options.memory ?? 'auto';
+  if (m !== 'auto' && m !== 'own') throw new RangeError(`invalid scorer memory "${String(m)}" (expected auto or own)`);
+  return m;
+}
+
 /**
  * A scorer for an LRML / CML model: score(u, i) = −dist(p + r − q) (higher = better), with
  * r = Σₖ softmax(K (p ⊙ q))ₖ Mₖ (r = 0 when numMemories = 0) and p, q clipped to the unit ball
@@ -503,7 +516,7 @@ export function createTripletScorer(params: TripletParams, config: TripletScorer
     options.backend,
     () => new WasmScorer(numUsers, numItems, dim, n, clip === 'lookup', mode, dist, {
       P: () => params.P, Q: () => params.Q, K: () => params.K, M: () => params.M, bias: () => null,
-    }, config),
+    }, config, memoryOption(options)),
     () => new TsTripletScorer(params, {
       numUsers, numItems, dim, numMemories: n, distance, clip,
       attention: config.attention, attentionScale: config.attentionScale, attentionTemperature: config.attentionTemperature,
@@ -531,7 +544,7 @@ export function createDotScorer(P: Float32Array, Q: Float32Array, itemBias: Floa
   const empty = new Float32Array(0);
   return pickBackend<Scorer>(
     options.backend,
-    () => new WasmScorer(numUsers, numItems, dim, 0, false, 2, 0, { P: () => P, Q: () => Q, K: () => empty, M: () => empty, bias: () => itemBias }),
+    () => new WasmScorer(numUsers, numItems, dim, 0, false, 2, 0, { P: () => P, Q: () => Q, K: () => empty, M: () => empty, bias: () => itemBias }, {}, memoryOption(options)),
     () => new TsDotScorer(P, Q, itemBias, dim, numUsers, numItems),
   );
 }

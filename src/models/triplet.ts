@@ -271,6 +271,8 @@ export const CANDIDATE_QUERY_ITEMS = 100;
  */
 export class TripletModel implements Recommender {
   private scorer: TripletScorer;
+  /** Whether params.Q is the scorer's item table ({@link TripletModel.shareItemTable}). */
+  private itemsShared = false;
   constructor(
     readonly kind: 'lrml' | 'cml',
     readonly numUsers: number,
@@ -295,8 +297,9 @@ export class TripletModel implements Recommender {
    * Holds the item vectors once: `params.Q` becomes the WASM scorer's item table (which holds the
    * same numbers) and the array it was is left to the garbage collector: 400 MB less for a million
    * items at d = 100. Possible when the scorer's memory is shared (Node) and the model does not
-   * clip at lookup; returns whether it is done. Afterwards, as before: write item vectors through
-   * `params.Q`, then refresh().
+   * clip at lookup. Returns true when it moved them now; false when they were held once already
+   * or cannot be (then nothing changes). Assumes refresh() followed the last change of Q, as
+   * scoring does. Afterwards, as before: write item vectors through `params.Q`, then refresh().
    *
    * @example
    * ```ts
@@ -305,12 +308,12 @@ export class TripletModel implements Recommender {
    * ```
    */
   shareItemTable(): boolean {
+    if (this.itemsShared) return false;
     const table = this.scorer.itemTable?.() ?? null;
     if (table === null) return false;
-    if (table !== this.params.Q) {
-      table.set(this.params.Q); // the same numbers unless Q changed without refresh()
-      this.params.Q = table;
-    }
+    table.set(this.params.Q);
+    this.params.Q = table;
+    this.itemsShared = true;
     return true;
   }
 

@@ -182,8 +182,8 @@ export interface Recommender {
   scoreBounds?(u: number, lower: Float32Array, upper: Float32Array): boolean;
   /**
    * Capability: hold the item vectors once, in the scorer's own table instead of a second copy
-   * beside it (a served model with a large catalogue). Returns whether it could; the model scores
-   * and saves as before either way.
+   * beside it (a served model with a large catalogue). Returns true when it moved them now (false:
+   * held once already, or not possible); the model scores and saves as before either way.
    */
   shareItemTable?(): boolean;
 }

@@ -20,27 +20,36 @@ export interface ModelSnapshot {
   readonly titles?: ItemTitles;
 }
 
-let fullGc: (() => void) | null = null;
+/** The full garbage collection of {@link collectGarbage}: undefined until first asked for, null where there is none. */
+let fullGc: (() => void) | null | undefined;
 
 /**
- * Has the model hold its item vectors once (`shareItemTable`: in its scorer's table, not also in
- * the array the loader filled) and, when it did, runs one full garbage collection so that the
- * array's memory goes back to the system now: a quiet server may not run a major collection for
- * hours, and every resident page counts in the latency tail on this VM (BENCHMARKS.md, "Large
- * catalogues"). The collection takes a few hundred ms once per load.
+ * One full garbage collection, where the runtime lets us (best effort: nothing otherwise). After a
+ * model moved its item vectors into its scorer's table (`shareItemTable`) or the previous model
+ * was swapped out, their arrays are garbage, and a quiet server may not run a major collection for
+ * hours, while every resident page counts in the latency tail on this VM (BENCHMARKS.md, "Large
+ * catalogues"). Takes a few hundred ms at 1M items, once per load.
  */
-function holdItemsOnce(m: LoadedModel): void {
-  if (m.model.shareItemTable?.() !== true) return;
-  if (fullGc === null) {
+function collectGarbage(): void {
+  if (fullGc === undefined) {
     // node --expose-gc gives the global; else the same flag set now, read by a new context
     const g = (globalThis as { gc?: () => void }).gc;
-    if (typeof g === 'function') fullGc = g;
-    else {
-      setFlagsFromString('--expose-gc');
-      fullGc = runInNewContext('gc') as () => void;
+    try {
+      if (typeof g === 'function') fullGc = g;
+      else {
+        setFlagsFromString('--expose-gc');
+        const h: unknown = runInNewContext('gc');
+        fullGc = typeof h === 'function' ? (h as () => void) : null;
+      }
+    } catch {
+      fullGc = null;
     }
   }
-  fullGc();
+  try {
+    fullGc?.();
+  } catch {
+    fullGc = null;
+  }
 }
 
 /**
@@ -64,8 +73,9 @@ export interface HolderTitles {
  * (missing or bad file) throws and leaves the current model serving. Reloads run one at a time.
  * Item titles, when given, belong to the snapshot: a reload re-reads them with the model (a bad
  * titles file fails the reload as a bad model file does), so model and titles swap together.
- * Every model it takes holds its item vectors once (`shareItemTable`, then one full garbage
- * collection): after that the model's `params.Q` is its scorer's table.
+ * Every model it takes holds its item vectors once (`shareItemTable`: the model's `params.Q` is
+ * then its scorer's table), and one full garbage collection follows (best effort) to give back the
+ * loader's copy and, on a swap, the model swapped out.
  *
  * @example
  * ```ts
@@ -89,7 +99,7 @@ export class ModelHolder {
     private readonly prepare?: (model: LoadedModel, path: string) => Promise<void>,
     private readonly titles: HolderTitles = {},
   ) {
-    holdItemsOnce(model);
+    if (model.model.shareItemTable?.() === true) collectGarbage();
     this.snap = Object.freeze({ model, path, loadedAt: new Date().toISOString(), generation: 1, ...(titles.titles === undefined ? {} : { titles: titles.titles }) });
   }
 
@@ -100,12 +110,14 @@ export class ModelHolder {
 
   /** Replaces the model (and its titles: by default the current ones) with one already in memory; returns the new snapshot. */
   swap(model: LoadedModel, path: string | null = this.snap.path, titles: ItemTitles | undefined = this.snap.titles): ModelSnapshot {
+    model.model.shareItemTable?.();
     const old = this.snap.model.index;
     // the old index's search threads stop once their searches are answered (requests still on
     // the old snapshot then search on the main thread)
     if (old !== undefined && old !== model.index) void old.close?.();
-    holdItemsOnce(model);
     this.snap = Object.freeze({ model, path, loadedAt: new Date().toISOString(), generation: this.snap.generation + 1, ...(titles === undefined ? {} : { titles }) });
+    // the loader's item vectors and the model swapped out (unless a request still holds it)
+    collectGarbage();
     return this.snap;
   }
 
