@@ -150,10 +150,10 @@ interface ScorerLayout {
 
 /**
  * The WASM SIMD scorer (a shared memory where the runtime has one, else its own; tables refilled
- * by refresh()). Lays out the item-major tables
- * that score candidate lists at construction, and the block-major copies, score bounds and output
- * that score the whole catalogue at the first scoreAll / scoreVector / scoreBounds: a scorer that
- * only re-ranks candidates (a served 1M-item model) holds the items once, not twice.
+ * by refresh()). Lays out the item-major tables that score candidate lists at construction, and
+ * the block-major copies, score bounds and output that score the whole catalogue at the first
+ * scoreAll / scoreVector / scoreBounds: a scorer that only re-ranks candidates (a served 1M-item
+ * model) holds the items once, not twice.
  */
 class WasmScorer implements Scorer {
   readonly backend = 'wasm' as const;
