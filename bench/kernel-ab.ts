@@ -1,13 +1,14 @@
 // Benchmark: training kernels side by side in ONE process on the same batches (issue #18).
 //
 //   npm run bench:kernel-ab -- --data ratings.tsv [--recipe default|hinge] [--chunks 12] [--batches 30]
-//       [--candidate label=DIST[:PATH]] ...
+//       [--sharing 1] [--candidate label=DIST[:PATH]] ...
 //
 // Every candidate is the WASM training kernel of a build (DIST: its dist/ directory, `.` for this
 // build; another build's dist, e.g. a worktree of an older commit, for a before/after) with a
 // kernelPath (auto, deferred, blocked, pairs; default: the build's own default). Each gets its own
 // training memory with the same seeded parameters and trains the same batches (one seeded shuffle
-// of the data, uniform negatives): the run is cut into `--chunks` chunks of `--batches` batches of
+// of the data, uniform negatives, shared by each `--sharing` consecutive positives as
+// `negativeSharing` shares them): the run is cut into `--chunks` chunks of `--batches` batches of
 // 1,024 positives, and in every chunk each candidate trains that chunk in turn (the order rotated
 // from chunk to chunk). The speed ratio of two candidates is taken chunk by chunk, so that the
 // drift of a shared, noisy machine (this project's VM: ±30% from one minute to the next) cancels
@@ -25,7 +26,7 @@ import type { TripletKernelConfig, TripletParams } from '../src/kernels/types.js
 import { readFlags } from './flags.js';
 
 const BATCH = 1024;
-const USAGE = '--data FILE [--recipe default|hinge] [--chunks N] [--batches N] [--seed N] --candidate label=DIST[:auto|deferred|blocked|pairs] ...';
+const USAGE = '--data FILE [--recipe default|hinge] [--chunks N] [--batches N] [--sharing G] [--seed N] --candidate label=DIST[:auto|deferred|blocked|pairs] ...';
 
 interface Candidate {
   label: string;
@@ -56,18 +57,19 @@ function median(a: number[]): number {
 }
 
 async function main(): Promise<void> {
-  const a = { data: '', recipe: 'default', chunks: 12, batches: 30, seed: 1, candidates: [] as Candidate[] };
+  const a = { data: '', recipe: 'default', chunks: 12, batches: 30, sharing: 1, seed: 1, candidates: [] as Candidate[] };
   readFlags(process.argv.slice(2), {
     '--data': (v) => (a.data = v()),
     '--recipe': (v) => (a.recipe = v()),
     '--chunks': (v) => (a.chunks = Number(v())),
     '--batches': (v) => (a.batches = Number(v())),
+    '--sharing': (v) => (a.sharing = Number(v())),
     '--seed': (v) => (a.seed = Number(v())),
     '--candidate': (v) => a.candidates.push(parseCandidate(v())),
   }, USAGE);
   if (a.data === '' || a.candidates.length === 0) throw new Error(`usage: ${USAGE}`);
   if (a.recipe !== 'default' && a.recipe !== 'hinge') throw new Error(`--recipe ${a.recipe}: expected default or hinge`);
-  for (const [name, v] of [['--chunks', a.chunks], ['--batches', a.batches]] as const) {
+  for (const [name, v] of [['--chunks', a.chunks], ['--batches', a.batches], ['--sharing', a.sharing]] as const) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`${name} ${v}: expected a positive integer`);
   }
   const data = await loadInteractions(a.data);
@@ -82,7 +84,13 @@ async function main(): Promise<void> {
   const order = rng.shuffle(Int32Array.from({ length: n }, (_, j) => j)).subarray(0, total);
   const users = Int32Array.from(order, (o) => data.user[o]);
   const pos = Int32Array.from(order, (o) => data.item[o]);
-  const neg = Int32Array.from({ length: total * k }, () => rng.int(numItems));
+  const neg = new Int32Array(total * k);
+  for (let g = 0; g < total; g += a.sharing) {
+    for (let s = 0; s < k; s++) {
+      const j = rng.int(numItems);
+      for (let t = g; t < Math.min(total, g + a.sharing); t++) neg[t * k + s] = j;
+    }
+  }
   const base: TripletKernelConfig = {
     numUsers, numItems, dim: 100, numMemories: 20, negativeRelation: 'own', distance: 'l2sq', clip: 'rows', clipMemory: true,
     margin: 0.5, l2: 0, negatives: k, negativeMode: 'sum', optimizer: 'adam', learningRate: hinge ? 3e-3 : 2e-3,
@@ -110,7 +118,7 @@ async function main(): Promise<void> {
     for (let b = 0; b < bytes.length; b += 4096) bytes[b] = bytes[b]; // every page faulted in
     runs.push({ c, ex, at, ms: [] as number[], loss: 0 });
   }
-  process.stdout.write(`${a.data}: ${numUsers} users × ${numItems} items, ${n} interactions; ${a.recipe} recipe, ${a.chunks} chunks × ${a.batches} batches of ${BATCH}, one thread\n`);
+  process.stdout.write(`${a.data}: ${numUsers} users × ${numItems} items, ${n} interactions; ${a.recipe} recipe${a.sharing > 1 ? `, negatives shared by ${a.sharing}` : ''}, ${a.chunks} chunks × ${a.batches} batches of ${BATCH}, one thread\n`);
   for (let ch = 0; ch < a.chunks; ch++) {
     for (let j = 0; j < runs.length; j++) {
       const r = runs[(j + ch) % runs.length];

@@ -417,7 +417,8 @@ function lookUp(src: usize, dst: usize): f32 {
  */
 // @ts-ignore: decorator
 @inline function expv(x0: v128): v128 {
-  const x = f32x4.min(f32x4.max(x0, f32x4.splat(-87)), f32x4.splat(88));
+  // pmin / pmax (one instruction each on x64, where min / max take several for NaN and −0)
+  const x = f32x4.pmin(f32x4.pmax(x0, f32x4.splat(-87)), f32x4.splat(88));
   const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.4426950408889634)));
   const r = f32x4.sub(f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375))), f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
   let y = f32x4.splat(1.0 / 5040);
@@ -428,7 +429,9 @@ function lookUp(src: usize, dst: usize): f32 {
   y = fmadd(f32x4.splat(0.5), y, r);
   y = fmadd(f32x4.splat(1), y, r);
   y = fmadd(f32x4.splat(1), y, r);
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  // 2ⁿ: n + 127 is an integer in [1, 254], so n + (2²³ + 127) holds it exactly in its low
+  // mantissa bits, and shifting them to the exponent gives (n + 127) << 23 without a conversion
+  const scale = i32x4.shl(f32x4.add(n, f32x4.splat(8388735)), 23);
   return f32x4.mul(y, scale);
 }
 
@@ -492,7 +495,7 @@ function logd(x: f64): f64 {
 function softmax(a: usize): void {
   const full = <usize>(NM >> 2) << 4;
   let vx = f32x4.splat(-Infinity);
-  for (let o: usize = 0; o < full; o += 16) vx = f32x4.max(vx, v128.load(a + o));
+  for (let o: usize = 0; o < full; o += 16) vx = f32x4.pmax(vx, v128.load(a + o));
   let mx: f32 = max<f32>(max<f32>(f32x4.extract_lane(vx, 0), f32x4.extract_lane(vx, 1)), max<f32>(f32x4.extract_lane(vx, 2), f32x4.extract_lane(vx, 3)));
   for (let m = NM & ~3; m < NM; m++) {
     const l = load<f32>(a + (<usize>m << 2));
