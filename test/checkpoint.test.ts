@@ -168,7 +168,9 @@ test('a checkpoint written before an option existed (no negativeSharing, no slot
   delete old.negativeSharing;
   delete old.slotDiversity;
   const c = { identity: { kind: 'lrml', options: old, data }, validation: null, epoch: 1, epochs: [], best: null, sinceBest: 0, state: {}, tensors: {} } as unknown as TrainCheckpoint;
-  checkResumable(c, { kind: 'lrml', options: o, data } as never, null, 5);
+  // a training's identity holds the group size it trains with (LRML's 'auto' resolved: 1 on 5 items)
+  assert.equal(o.negativeSharing, 'auto');
+  checkResumable(c, { kind: 'lrml', options: { ...o, negativeSharing: 1 }, data } as never, null, 5);
   assert.throws(
     () => checkResumable(c, { kind: 'lrml', options: { ...o, negativeSharing: 8 }, data } as never, null, 5),
     (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && /negativeSharing 8 \(checkpoint: 1\)/.test(e.message),

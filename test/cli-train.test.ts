@@ -1,5 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Command } from 'commander';
 import { addModelOptions, familyFromCli, modelOptionsFromCli } from '../src/cli/commands/train.js';
 import { LRML_DEFAULTS, LRML_PAPER_CODE, resolveTripletOptions } from '../src/models/triplet.js';
@@ -45,4 +48,26 @@ test('train --help: --threads says what it does per family (Hogwild only for lrm
   assert.match(line, /lrml, cml: worker threads of the training \(> 1: Hogwild, not deterministic\); ease: threads of the inverse \(default: one per core; the same weights for any count\)/);
   assert.doesNotMatch(line, /auto/, '--threads takes an integer: the help does not offer `auto`');
   assert.doesNotMatch(line, /ials|bpr/, 'families without threads are not named');
+});
+
+test("train says when --negative-sharing auto shares the negatives (a catalogue of ≥ batch × (1 + negatives) / 2 items), and not otherwise", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lrml-share-'));
+  try {
+    const data = join(dir, 'd.tsv');
+    // 40 items: 4 negatives over batches of 16 positives (80 sides) share, over batches of 32 (160) do not
+    writeFileSync(data, Array.from({ length: 300 }, (_, k) => `u${k % 30}\ti${(7 * k + Math.floor(k / 120)) % 40}`).join('\n') + '\n'); // 300 distinct pairs, 40 items
+    const train = (batch: string, ...more: string[]): ReturnType<typeof runCli> =>
+      runCli('train', '--data', data, '--family', 'lrml', '--epochs', '1', '--dim', '4', '--memories', '2', '--negatives', '4', '--batch-size', batch, '--out', join(dir, `m${batch}.lrml`), ...more);
+    const shared = await train('16');
+    assert.equal(shared.code, 0, shared.stderr);
+    assert.match(shared.stderr, /^negatives: each 8 positives in a row share their draws \(--negative-sharing auto on 40 items; 1 = each its own\)$/m);
+    const own = await train('32');
+    assert.equal(own.code, 0, own.stderr);
+    assert.doesNotMatch(own.stderr, /^negatives:/m);
+    const explicit = await train('16', '--negative-sharing', '1');
+    assert.equal(explicit.code, 0, explicit.stderr);
+    assert.doesNotMatch(explicit.stderr, /^negatives:/m, 'only auto is announced');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

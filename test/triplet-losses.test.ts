@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Command } from 'commander';
 import { LrmlError } from '../src/errors.js';
-import { CML_DEFAULTS, LRML_DEFAULTS, LRML_PAPER_CODE, TripletModel, kernelConfig, resolveTripletOptions, type TripletOptions } from '../src/models/triplet.js';
+import { AUTO_NEGATIVE_SHARING, CML_DEFAULTS, LRML_DEFAULTS, LRML_HINGE, LRML_PAPER_CODE, TripletModel, kernelConfig, resolveNegativeSharing, resolveTripletOptions, type TripletOptions } from '../src/models/triplet.js';
 import { addModelOptions, modelOptionsFromCli } from '../src/cli/commands/train.js';
 import { fitTriplet } from '../src/train/triplet.js';
 import { hitsAtK, plantedDataset } from './helpers.js';
@@ -102,15 +102,20 @@ test('every loss learns the planted structure end to end (beats popularity on he
   t.diagnostic(`popularity ${popHits.toFixed(3)}; ${seen.join('; ')}`);
 });
 
-test('negativeSharing: BAD_OPTION outside integers in [1, 1024]; the flag reaches it; shared negatives still learn the planted structure, deterministically, and differ from per-positive draws', async () => {
-  for (const bad of [0, 1.5, 2000, '4' as never]) {
-    assert.throws(() => resolveTripletOptions({ negativeSharing: bad }, LRML_DEFAULTS), (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && /negativeSharing.*an integer in \[1, 1024\]/.test(e.message), String(bad));
+test('negativeSharing: BAD_OPTION outside auto and integers in [1, 1024]; the flag reaches it; shared negatives still learn the planted structure, deterministically, and differ from per-positive draws', async () => {
+  for (const bad of [0, 1.5, 2000, '4' as never, 'Auto' as never]) {
+    assert.throws(() => resolveTripletOptions({ negativeSharing: bad }, LRML_DEFAULTS), (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && /negativeSharing.*'auto' or an integer in \[1, 1024\]/.test(e.message), String(bad));
   }
-  assert.equal(LRML_DEFAULTS.negativeSharing, 1);
+  assert.equal(LRML_DEFAULTS.negativeSharing, 'auto');
   assert.equal(CML_DEFAULTS.negativeSharing, 1);
   const cmd = addModelOptions(new Command().exitOverride());
   cmd.parse(['--negative-sharing', '8'], { from: 'user' });
   assert.deepEqual(modelOptionsFromCli('lrml', cmd.opts()), { negativeSharing: 8 });
+  const auto = addModelOptions(new Command().exitOverride());
+  auto.parse(['--negative-sharing', 'auto'], { from: 'user' });
+  assert.deepEqual(modelOptionsFromCli('lrml', auto.opts()), { negativeSharing: 'auto' });
+  assert.throws(() => addModelOptions(new Command().exitOverride()).parse(['--negative-sharing', 'some'], { from: 'user' }),
+    (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && /--negative-sharing: "some" is neither auto nor an integer/.test(e.message));
   const data = plantedDataset(7);
   const counts = data.train.columnCounts();
   const popHits = hitsAtK((_u, out) => {
@@ -125,4 +130,30 @@ test('negativeSharing: BAD_OPTION outside integers in [1, 1024]; the flag reache
   const h = hitsAtK((u, out) => a.scoreAll(u, out), data, 10);
   assert.ok(h > popHits + 0.2, `shared negatives: hits@10 ${h.toFixed(3)} should beat popularity ${popHits.toFixed(3)} by > 0.2`);
   assert.equal(TripletModel.fromTensors('lrml', a.config(), a.tensors(), LRML_DEFAULTS).options.negativeSharing, 16, 'kept in the model config');
+});
+
+test("negativeSharing 'auto': 8 with the sampled softmax on a catalogue of at least batchSize × (1 + negatives) / 2 items, else 1; trains exactly as the group size it resolves to", async () => {
+  // LRML's defaults: batches of 1,024 positives with 20 negatives each, 21,504 sides
+  assert.equal(resolveNegativeSharing(LRML_DEFAULTS, 17_770), AUTO_NEGATIVE_SHARING, 'the Netflix catalogue');
+  assert.equal(AUTO_NEGATIVE_SHARING, 8);
+  assert.equal(resolveNegativeSharing(LRML_DEFAULTS, 10_752), 8, 'exactly half the sides');
+  assert.equal(resolveNegativeSharing(LRML_DEFAULTS, 10_751), 1);
+  assert.equal(resolveNegativeSharing(LRML_DEFAULTS, 3_706), 1, 'ML-1M');
+  assert.equal(resolveNegativeSharing({ ...LRML_DEFAULTS, batchSize: 256 }, 3_706), 8, 'smaller batches: fewer sides');
+  assert.equal(resolveNegativeSharing({ ...LRML_DEFAULTS, ...LRML_HINGE }, 1_000_000), 1, 'the hinge: not measured, never shared');
+  assert.equal(resolveNegativeSharing({ ...LRML_DEFAULTS, negatives: 1 }, 1_000_000), 1, 'one negative');
+  assert.equal(resolveNegativeSharing({ ...LRML_DEFAULTS, loss: 'softplus' }, 1_000_000), 1);
+  assert.equal(resolveNegativeSharing({ ...LRML_DEFAULTS, negativeSharing: 3 }, 5), 3, 'a number is kept');
+  assert.equal(resolveNegativeSharing(CML_DEFAULTS, 1_000_000), 1);
+  // the planted set has 120 items: 10 negatives over batches of 16 (176 sides) share, of 32 (352) do not
+  const data = plantedDataset(5);
+  assert.equal(data.train.numCols, 120);
+  const fit = (negativeSharing: TripletOptions['negativeSharing'], batchSize: number): Promise<TripletModel> =>
+    fitTriplet('lrml', data.train, resolveTripletOptions({ dim: 8, numMemories: 3, epochs: 2, batchSize, seed: 4, negatives: 10, negativeSharing }, LRML_DEFAULTS));
+  const [autoSmall, eight, one] = await Promise.all([fit('auto', 16), fit(8, 16), fit(1, 16)]);
+  assert.deepEqual(autoSmall.tensors().Q.data, eight.tensors().Q.data, 'auto = 8 where it shares');
+  assert.notDeepEqual(autoSmall.tensors().Q.data, one.tensors().Q.data);
+  assert.equal(autoSmall.options.negativeSharing, 'auto', 'the option is kept as given');
+  const [autoLarge, oneLarge] = await Promise.all([fit('auto', 32), fit(1, 32)]);
+  assert.deepEqual(autoLarge.tensors().Q.data, oneLarge.tensors().Q.data, 'auto = 1 where it does not');
 });

@@ -18,6 +18,23 @@ export function parseInteger(flag: string): (v: string) => number {
   };
 }
 
+/**
+ * Parses `auto` or a CLI integer (e.g. `--negative-sharing auto`), naming the flag in the error.
+ *
+ * @example
+ * ```ts
+ * parseIntegerOrAuto('--negative-sharing')('auto'); // 'auto'
+ * ```
+ */
+export function parseIntegerOrAuto(flag: string): (v: string) => number | 'auto' {
+  return (v: string) => {
+    if (v === 'auto') return 'auto';
+    const x = Number(v);
+    if (!Number.isInteger(x)) throw new LrmlError('BAD_OPTION', `${flag}: "${v}" is neither auto nor an integer`);
+    return x;
+  };
+}
+
 /** Parses a comma-separated list of positive integers (e.g. `--k 1,5,10`). */
 export function parseIntList(flag: string): (v: string) => number[] {
   return (v: string) => {

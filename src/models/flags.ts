@@ -30,7 +30,7 @@ const ALL: readonly FamilyFlag[] = [
   { flag: '--slot-diversity <x>', option: 'slotDiversity', type: 'number', description: 'λ ≥ 0 of the slot-diversity term λ·mean over k≠l of cos²(Kₖ, Kₗ) + cos²(Mₖ, Mₗ), once per step (0 = off; docs/lrml.md)' },
   { flag: '--embed-lr-scale <x>', option: 'embeddingLearningRateScale', type: 'number', description: 'multiplies the learning rate of P and Q (0 = frozen, the memory alone trains)' },
   { flag: '--sampler-alpha <x>', option: 'samplerAlpha', type: 'number', description: 'negative sampling ∝ popularity^alpha (0 = uniform)' },
-  { flag: '--negative-sharing <g>', option: 'negativeSharing', type: 'integer', description: 'lrml, cml: consecutive positives that share their negatives\' draws (1 = each its own; larger: fewer distinct items a batch, faster on large catalogues; docs/lrml.md)' },
+  { flag: '--negative-sharing <g>', option: 'negativeSharing', type: 'integer-or-auto', description: 'lrml, cml: consecutive positives that share their negatives\' draws: auto (lrml default: 8 with the sampled softmax on catalogues of at least batch × (1 + negatives) / 2 items, else 1) | 1 (cml default: each its own) | g (fewer distinct items a batch, faster on large catalogues; docs/lrml.md)' },
   { flag: '--optimizer <o>', option: 'optimizer', type: 'string', description: 'adam | adagrad | sgd' },
   { flag: '--l2 <x>', option: 'l2', type: 'number', description: 'L2 regularisation weight' },
   { flag: '--init-scale <x>', option: 'initScale', type: 'number', description: 'std of the embedding initialisation' },

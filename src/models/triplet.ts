@@ -129,18 +129,19 @@ export interface TripletOptions {
   /** Negative sampling ∝ popularity^samplerAlpha (0 = uniform over unseen items). */
   samplerAlpha: number;
   /**
-   * Consecutive positives that share their negatives (default 1: each positive draws its own).
-   * With g > 1 each group of g positives in training order gets one draw of `negatives` items,
-   * and a user who has seen a shared item gets a draw of their own in its place, so every
+   * Consecutive positives that share their negatives: g = 1 (CML's default), each positive draws
+   * its own; with g > 1 each group of g positives in training order gets one draw of `negatives`
+   * items, and a user who has seen a shared item gets a draw of their own in its place, so every
    * negative is still unseen by its user. Fewer distinct items per batch: faster on large
-   * catalogues; speed and quality measured in docs/lrml.md.
+   * catalogues. `'auto'` (LRML's default) is g = 8 where that pays and was measured not to cost
+   * quality, else 1 ({@link resolveNegativeSharing}); speed and quality in docs/lrml.md.
    *
    * @example
    * ```ts
    * resolveTripletOptions({ negativeSharing: 8 }, LRML_DEFAULTS);
    * ```
    */
-  negativeSharing: number;
+  negativeSharing: number | 'auto';
   optimizer: Optimizer;
   learningRate: number;
   /**
@@ -181,6 +182,30 @@ export const TRIPLET_OPTION_NAMES: readonly (keyof TripletOptions)[] = [
 /** Largest {@link TripletOptions.negativeSharing}. */
 export const MAX_NEGATIVE_SHARING = 1024;
 
+/** The group size of `negativeSharing: 'auto'` where it shares ({@link resolveNegativeSharing}). */
+export const AUTO_NEGATIVE_SHARING = 8;
+
+/**
+ * The group size training uses for these options on a catalogue of `numItems` items: the
+ * number given, or for `'auto'` {@link AUTO_NEGATIVE_SHARING} when the loss is the sampled
+ * softmax over several negatives (the recipe whose quality with shared negatives was measured)
+ * and the catalogue has at least half as many items as a batch has sides (batchSize × (1 +
+ * negatives)): there a batch's own draws would spread over most of the catalogue, and sharing
+ * them makes training about 1.5× faster (issue #18, BENCHMARKS.md "Netflix scale"); else 1,
+ * each positive its own draws (a smaller catalogue is in the caches whole: nothing to gain).
+ *
+ * @example
+ * ```ts
+ * resolveNegativeSharing(LRML_DEFAULTS, 17_770); // 8: 17,770 ≥ 1024 × 21 / 2
+ * resolveNegativeSharing(LRML_DEFAULTS, 3_706);  // 1
+ * ```
+ */
+export function resolveNegativeSharing(o: Pick<TripletOptions, 'negativeSharing' | 'loss' | 'negatives' | 'batchSize'>, numItems: number): number {
+  if (o.negativeSharing !== 'auto') return o.negativeSharing;
+  const shares = o.loss === 'softmax' && o.negatives >= 2 && 2 * numItems >= o.batchSize * (1 + o.negatives);
+  return shares ? AUTO_NEGATIVE_SHARING : 1;
+}
+
 /**
  * Validates triplet options over `defaults`: unknown keys and bad values throw BAD_OPTION
  * naming the option and what is allowed.
@@ -212,7 +237,9 @@ export function resolveTripletOptions(given: Partial<TripletOptions>, defaults: 
   const lossProblem = lossOptionProblem(o);
   if (lossProblem !== null) throw badOption(lossProblem.option, lossProblem.value, lossProblem.expected);
   numberIn('samplerAlpha', o.samplerAlpha, 0, 10);
-  if (!Number.isInteger(o.negativeSharing) || o.negativeSharing < 1 || o.negativeSharing > MAX_NEGATIVE_SHARING) throw badOption('negativeSharing', o.negativeSharing, `an integer in [1, ${MAX_NEGATIVE_SHARING}]`);
+  if (o.negativeSharing !== 'auto' && (!Number.isInteger(o.negativeSharing) || o.negativeSharing < 1 || o.negativeSharing > MAX_NEGATIVE_SHARING)) {
+    throw badOption('negativeSharing', o.negativeSharing, `'auto' or an integer in [1, ${MAX_NEGATIVE_SHARING}]`);
+  }
   oneOf('optimizer', o.optimizer, ['adam', 'adagrad', 'sgd'] as const);
   numberIn('learningRate', o.learningRate, 1e-12, 1e6);
   oneOf('learningRateSchedule', o.learningRateSchedule, ['constant', 'linear', 'cosine'] as const);
@@ -501,7 +528,7 @@ export const LRML_DEFAULTS: Readonly<TripletOptions> = Object.freeze({
   temperature: 0.25,
   rankWeighting: false,
   samplerAlpha: 0,
-  negativeSharing: 1,
+  negativeSharing: 'auto',
   optimizer: 'adam',
   learningRate: 2e-3,
   learningRateSchedule: 'cosine',
@@ -551,6 +578,7 @@ export const CML_DEFAULTS: Readonly<TripletOptions> = Object.freeze({
   negatives: 1,
   temperature: 1,
   clipMemory: false,
+  negativeSharing: 1,
 });
 
 

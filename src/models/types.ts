@@ -483,8 +483,8 @@ export interface FamilyFlag {
   readonly flag: string;
   /** The model option it sets. */
   readonly option: string;
-  /** How the value is parsed: `integer`, `number`, `string`, or `boolean` (a flag without a value). */
-  readonly type: 'integer' | 'number' | 'string' | 'boolean';
+  /** How the value is parsed: `integer`, `integer-or-auto` (`auto` or an integer), `number`, `string`, or `boolean` (a flag without a value). */
+  readonly type: 'integer' | 'integer-or-auto' | 'number' | 'string' | 'boolean';
   /** One line for --help. */
   readonly description: string;
 }

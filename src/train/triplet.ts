@@ -3,7 +3,7 @@ import { NegativeSampler } from '../data/samplers.js';
 import { clipToBall } from '../kernels/clip.js';
 import type { TripletParams } from '../kernels/types.js';
 import { attentionSample, measureEpochAttention } from '../models/attention-epoch.js';
-import { TripletModel, kernelConfig, type TripletOptions } from '../models/triplet.js';
+import { TripletModel, kernelConfig, resolveNegativeSharing, type TripletOptions } from '../models/triplet.js';
 import { provideTrainer } from '../models/trainer.js';
 import type { ModelInit, TrainHooks } from '../models/types.js';
 import { LrmlError } from '../errors.js';
@@ -136,6 +136,7 @@ export async function fitTriplet(kind: 'lrml' | 'cml', data: Csr, o: TripletOpti
   const { createTripletKernel } = await import('./backends/index.js');
   const kernel = await createTripletKernel(kernelConfig(o, numUsers, numItems), params, { backend: o.backend, threads: o.threads });
   const sampler = new NegativeSampler(data, { alpha: o.samplerAlpha, seed: rng.u32() });
+  const share = resolveNegativeSharing(o, numItems);
   const n = data.nnz;
   // an epoch is a seeded order over the positions of the CSR's entries; its (user, item,
   // negatives) arrays are filled and trained chunk by chunk, so that memory stays bounded by
@@ -159,7 +160,7 @@ export async function fitTriplet(kind: 'lrml' | 'cml', data: Csr, o: TripletOpti
       const fill = (from: number): void => {
         const count = Math.min(chunk, n - from);
         fillEpochChunk(data, order, from, count, eu, ei);
-        sampler.fill(eu, count, o.negatives, en, o.negativeSharing);
+        sampler.fill(eu, count, o.negatives, en, share);
       };
       fill(0);
       for (let from = 0; from < n; from += chunk) {
@@ -196,7 +197,10 @@ export async function fitTriplet(kind: 'lrml' | 'cml', data: Csr, o: TripletOpti
     snapshot: () => ({ P: params.P.slice(), Q: params.Q.slice(), K: params.K.slice(), M: params.M.slice() }),
     ...(checkpoints ? {
       checkpoint: {
-        identity: lazyIdentity(kind, o, data),
+        // the group size as trained ('auto' resolved): a checkpoint of 'auto' that shared nothing
+        // resumes a training of 1, and one written before the option existed (1) resumes 'auto'
+        // on a catalogue where it shares nothing
+        identity: lazyIdentity(kind, { ...o, negativeSharing: share }, data),
         save: () => {
           const ks = kernel.saveState!();
           const tensors: Record<string, Float32Array | Int32Array> = { order: order.slice() };

@@ -10,13 +10,14 @@ import { readCheckpoint, writeCheckpoint } from '../../io/checkpoint-file.js';
 import { growIdMaps, prepareUpdate, type UpdatePlan } from '../../train/incremental.js';
 import type { EpochSummary, FamilyFlag, ModelFamily, TrainCheckpoint, TrainHooks, TrainReport } from '../../models/types.js';
 import type { Interactions } from '../../data/types.js';
+import { resolveNegativeSharing, type TripletOptions } from '../../models/triplet.js';
 import { getFamily, modelKinds } from '../../train/families.js';
 import type { WrittenReport } from '../../report/html.js';
 import { addDataOptions, dataOptionsFrom } from '../data-options.js';
 import { addValidationOptions, prepareValidation, validationSpecFromCli } from '../validation.js';
 import type { ValidationSpec } from '../validation.js';
 import { checkEpochs, checkTrainingMemory } from '../limits.js';
-import { collectSet, parseInteger, parseNumber, parseSize } from '../options.js';
+import { collectSet, parseInteger, parseIntegerOrAuto, parseNumber, parseSize } from '../options.js';
 import { TrainProgressBar, formatDuration, formatTable, overallEta } from '../progress.js';
 import { summaryText } from './info.js';
 
@@ -90,6 +91,7 @@ export function addModelOptions(cmd: Command): Command {
   for (const { flag } of registeredFlags()) {
     const name = flag.flag.split(' ')[0];
     if (flag.type === 'integer') cmd.option(flag.flag, flag.description, parseInteger(name));
+    else if (flag.type === 'integer-or-auto') cmd.option(flag.flag, flag.description, parseIntegerOrAuto(name));
     else if (flag.type === 'number') cmd.option(flag.flag, flag.description, parseNumber(name));
     else cmd.option(flag.flag, flag.description);
   }
@@ -266,6 +268,10 @@ export function registerTrain(program: Command): void {
     if (opts.quiet !== true) process.stderr.write(`${summaryText(loadSummary)}\n`);
     if (opts.quiet !== true && ck.resume !== null) {
       process.stderr.write(`resuming ${String(opts.resume)}: epoch ${ck.resume.epoch} of ${(options as { epochs?: number }).epochs ?? '?'} done\n`);
+    }
+    if (opts.quiet !== true && (kind === 'lrml' || kind === 'cml') && (options as Partial<TripletOptions>).negativeSharing === 'auto') {
+      const g = resolveNegativeSharing(options as unknown as TripletOptions, csr.numCols);
+      if (g > 1) process.stderr.write(`negatives: each ${g} positives in a row share their draws (--negative-sharing auto on ${csr.numCols} items; 1 = each its own)\n`);
     }
     if (opts.quiet !== true && plan !== null) {
       process.stderr.write(`update of ${String(opts.initFrom)}: ${plan.newUsers} new users, ${plan.newItems} new items, ${newInteractions} new interactions${plan.replayed > 0 ? ` + ${plan.replayed} replayed` : ''}\n`);
