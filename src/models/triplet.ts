@@ -133,8 +133,9 @@ export interface TripletOptions {
    * its own; with g > 1 each group of g positives in training order gets one draw of `negatives`
    * items, and a user who has seen a shared item gets a draw of their own in its place, so every
    * negative is still unseen by its user. Fewer distinct items per batch: faster on large
-   * catalogues. `'auto'` (LRML's default) is g = 8 where that pays and was measured not to cost
-   * quality, else 1 ({@link resolveNegativeSharing}); speed and quality in docs/lrml.md.
+   * catalogues. `'auto'` (LRML's default) is g = 8 where that pays, else 1
+   * ({@link resolveNegativeSharing}); its quality was within the seed-to-seed spread of
+   * per-positive draws on every set measured (docs/lrml.md).
    *
    * @example
    * ```ts
