@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { LrmlError } from '../src/errors.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../src/io/checkpoint-file.js';
 import type { Recommender, TrainCheckpoint, TrainHooks } from '../src/models/types.js';
-import { CML_DEFAULTS, LRML_DEFAULTS, resolveTripletOptions, type TripletModel, type TripletOptions } from '../src/models/triplet.js';
+import { CML_DEFAULTS, LRML_DEFAULTS, resolveNegativeSharing, resolveTripletOptions, type TripletModel, type TripletOptions } from '../src/models/triplet.js';
 import { fitTriplet } from '../src/train/triplet.js';
 import { fitIals } from '../src/train/ials.js';
 import { checkResumable } from '../src/train/checkpoint.js';
@@ -174,5 +174,19 @@ test('a checkpoint written before an option existed (no negativeSharing, no slot
   assert.throws(
     () => checkResumable(c, { kind: 'lrml', options: { ...o, negativeSharing: 8 }, data } as never, null, 5),
     (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && /negativeSharing 8 \(checkpoint: 1\)/.test(e.message),
+  );
+});
+
+test("negativeSharing 'auto' is compared as trained: its checkpoint resumes the group size it resolved to, given as a number, and refuses another", async () => {
+  const o = resolveTripletOptions({ dim: 8, numMemories: 4, epochs: 2, batchSize: 8, negatives: 3, seed: 5 }, LRML_DEFAULTS);
+  assert.equal(resolveNegativeSharing(o, data.train.numCols), 8, 'auto shares on this catalogue (batches of 8 × 4 sides)');
+  const saved: TrainCheckpoint[] = [];
+  const whole = await fitTriplet('lrml', data.train, o, { checkpoint: { every: 1, save: (c) => { saved.push(decodeCheckpoint(encodeCheckpoint(c))); } } });
+  assert.equal(saved[0].epoch, 1);
+  const resumed = await fitTriplet('lrml', data.train, { ...o, negativeSharing: 8 }, { resume: saved[0] });
+  tensorsEqual(whole, resumed, "auto's checkpoint resumed with 8");
+  await assert.rejects(
+    fitTriplet('lrml', data.train, { ...o, negativeSharing: 1 }, { resume: saved[0] }),
+    (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && /negativeSharing 1 \(checkpoint: 8\)/.test(e.message),
   );
 });
