@@ -192,7 +192,7 @@ export const AUTO_NEGATIVE_SHARING = 8;
  * softmax over several negatives (the recipe whose quality with shared negatives was measured)
  * and the catalogue has at least half as many items as a batch has sides (batchSize × (1 +
  * negatives)): there a batch's own draws would spread over most of the catalogue, and sharing
- * them makes training about 1.5× faster (issue #18, BENCHMARKS.md "Netflix scale"); else 1,
+ * them made training 1.2–1.5× faster (issue #18, BENCHMARKS.md "Netflix scale"); else 1,
  * each positive its own draws (a smaller catalogue is in the caches whole: nothing to gain).
  *
  * @example
