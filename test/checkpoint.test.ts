@@ -167,6 +167,7 @@ test('a checkpoint written before an option existed (no negativeSharing, no slot
   const old: Record<string, unknown> = { ...o };
   delete old.negativeSharing;
   delete old.slotDiversity;
+  delete old.shareWithin;
   const c = { identity: { kind: 'lrml', options: old, data }, validation: null, epoch: 1, epochs: [], best: null, sinceBest: 0, state: {}, tensors: {} } as unknown as TrainCheckpoint;
   // a training's identity holds the group size it trains with (LRML's 'auto' resolved: 1 on 5 items)
   assert.equal(o.negativeSharing, 'auto');
@@ -175,6 +176,26 @@ test('a checkpoint written before an option existed (no negativeSharing, no slot
     () => checkResumable(c, { kind: 'lrml', options: { ...o, negativeSharing: 8 }, data } as never, null, 5),
     (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && /negativeSharing 8 \(checkpoint: 1\)/.test(e.message),
   );
+  // (a training's identity holds shareWithin 'consecutive' wherever nothing is shared: see below)
+  assert.throws(
+    () => checkResumable(c, { kind: 'lrml', options: { ...o, negativeSharing: 1, shareWithin: 'user' }, data } as never, null, 5),
+    (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && /shareWithin "user" \(checkpoint: "consecutive"\)|shareWithin user \(checkpoint: consecutive\)/.test(e.message),
+  );
+});
+
+test("shareWithin is compared where negatives are shared (a checkpoint of 'user' blocks resumes them exactly, and refuses 'consecutive'), and not where g = 1", async () => {
+  const o = resolveTripletOptions({ dim: 8, numMemories: 4, epochs: 2, batchSize: 8, negatives: 3, seed: 5, negativeSharing: 4, shareWithin: 'user' }, LRML_DEFAULTS);
+  const saved: TrainCheckpoint[] = [];
+  const whole = await fitTriplet('lrml', data.train, o, { checkpoint: { every: 1, save: (c) => { saved.push(decodeCheckpoint(encodeCheckpoint(c))); } } });
+  tensorsEqual(whole, await fitTriplet('lrml', data.train, o, { resume: saved[0] }), "user blocks resumed");
+  await assert.rejects(
+    fitTriplet('lrml', data.train, { ...o, shareWithin: 'consecutive' }, { resume: saved[0] }),
+    (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && /shareWithin/.test(e.message),
+  );
+  const one = { ...o, negativeSharing: 1 };
+  const saved1: TrainCheckpoint[] = [];
+  const whole1 = await fitTriplet('lrml', data.train, one, { checkpoint: { every: 1, save: (c) => { saved1.push(decodeCheckpoint(encodeCheckpoint(c))); } } });
+  tensorsEqual(whole1, await fitTriplet('lrml', data.train, { ...one, shareWithin: 'consecutive' }, { resume: saved1[0] }), 'g 1: which positives would share does not matter');
 });
 
 test("negativeSharing 'auto' is compared as trained: its checkpoint resumes the group size it resolved to, given as a number, and refuses another", async () => {

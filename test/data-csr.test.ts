@@ -8,7 +8,8 @@ import { interactionsFromIds, selectInteractions, toCsr, interactionCounts } fro
 import { parseInteractions } from '../src/data/parse.js';
 import { countStats, describeInteractions } from '../src/data/stats.js';
 import { Rng } from '../src/rng.js';
-import { NegativeSampler } from '../src/data/samplers.js';
+import { LrmlError } from '../src/errors.js';
+import { NegativeSampler, UserBlockOrder } from '../src/data/samplers.js';
 
 function randomPairs(rng: Rng, n: number, rows: number, cols: number): { r: Int32Array; c: Int32Array } {
   const r = new Int32Array(n);
@@ -265,4 +266,88 @@ test('NegativeSampler.fill: negatives never seen by their user; with share g, ea
   new NegativeSampler(fresh, { seed: 9 }).fill(users, count, k, out, 8);
   for (let t = 0; t < count; t++) assert.deepEqual(out.subarray(t * k, t * k + k), out.subarray((t - (t % 8)) * k, (t - (t % 8)) * k + k), `t=${t}`);
   assert.notDeepEqual(out.subarray(0, k), out.subarray(8 * k, 9 * k));
+});
+
+test("NegativeSampler.fill 'user': each run of up to g positives of one user shares every draw, all unseen by that user; runs break at another user", () => {
+  const rng = new Rng(8);
+  const numUsers = 12;
+  const numItems = 40;
+  const rows: number[] = [];
+  const cols: number[] = [];
+  for (let u = 0; u < numUsers; u++) for (let i = 0; i < numItems; i++) if (rng.float() < 0.4) { rows.push(u); cols.push(i); }
+  const csr = Csr.fromPairs(numUsers, numItems, Int32Array.from(rows), Int32Array.from(cols));
+  // runs of one user of lengths 1..11 (longer than g = 4 splits into runs of 4)
+  const users: number[] = [];
+  for (let r = 0; users.length < 150; r++) users.push(...new Array<number>(1 + (r % 11)).fill(r % numUsers));
+  const count = users.length;
+  const k = 5;
+  const out = new Int32Array(count * k);
+  new NegativeSampler(csr, { seed: 2 }).fill(Int32Array.from(users), count, k, out, 4, 'user');
+  let groups = 0;
+  for (let start = 0; start < count; groups++) {
+    let end = start + 1;
+    while (end < count && end - start < 4 && users[end] === users[start]) end++;
+    for (let t = start; t < end; t++) {
+      assert.deepEqual(out.subarray(t * k, t * k + k), out.subarray(start * k, start * k + k), `position ${t} of the run at ${start}`);
+      for (let s = 0; s < k; s++) assert.ok(!csr.has(users[t], out[t * k + s]), `user ${users[t]} has seen ${out[t * k + s]}`);
+    }
+    if (end < count && users[end] === users[start]) assert.notDeepEqual(out.subarray(end * k, end * k + k), out.subarray(start * k, start * k + k), 'the next run of the same user draws anew');
+    start = end;
+  }
+  assert.ok(groups > 20);
+});
+
+test('UserBlockOrder: each epoch visits every positive once, in blocks of up to g of one user (at most ⌈length / g⌉ runs a user), chunk by chunk as at once, seeded', () => {
+  const rng = new Rng(4);
+  const numUsers = 25;
+  const numItems = 60;
+  const rows: number[] = [];
+  const cols: number[] = [];
+  for (let u = 0; u < numUsers; u++) for (let i = 0; i < numItems; i++) if (rng.float() < (u % 5) * 0.1) { rows.push(u); cols.push(i); }
+  const csr = Csr.fromPairs(numUsers, numItems, Int32Array.from(rows), Int32Array.from(cols));
+  const n = csr.nnz;
+  const g = 4;
+  const epoch = (seed: number, epochs: number, chunk: number): { users: Int32Array; items: Int32Array }[] => {
+    const order = Int32Array.from({ length: n }, (_, k) => k);
+    const blocks = new UserBlockOrder(csr, order, g);
+    const r = new Rng(seed);
+    const res = [];
+    for (let e = 0; e < epochs; e++) {
+      blocks.shuffle(r);
+      const users = new Int32Array(n);
+      const items = new Int32Array(n);
+      for (let from = 0; from < n; from += chunk) {
+        const count = Math.min(chunk, n - from);
+        blocks.fill(from, count, users.subarray(from, from + count), items.subarray(from, from + count));
+      }
+      res.push({ users, items });
+    }
+    return res;
+  };
+  const [e1, e2] = epoch(1, 2, n);
+  for (const { users, items } of [e1, e2]) {
+    // every (user, item) of the CSR exactly once
+    const seen = new Set<number>();
+    for (let t = 0; t < n; t++) {
+      assert.ok(csr.has(users[t], items[t]));
+      seen.add(users[t] * numItems + items[t]);
+    }
+    assert.equal(seen.size, n);
+    // each user's positives come in at most ⌈length / g⌉ runs (blocks of g, the last one short,
+    // adjacent blocks of one user merging into one run)
+    const runs = new Int32Array(numUsers);
+    for (let t = 0; t < n; t++) if (t === 0 || users[t - 1] !== users[t]) runs[users[t]]++;
+    for (let u = 0; u < numUsers; u++) assert.ok(runs[u] <= Math.ceil(csr.rowLength(u) / g), `user ${u}: ${runs[u]} runs of ${csr.rowLength(u)} positives`);
+    assert.ok(runs.reduce((a, b) => a + b, 0) > n / (2 * g), 'the blocks are shuffled together');
+  }
+  assert.notDeepEqual(e1.users, e2.users, 'each epoch a new order');
+  // chunk by chunk (7 positions, blocks cut across chunks) as at once; the same seed, the same order
+  const [c1, c2] = epoch(1, 2, 7);
+  assert.deepEqual(c1, e1);
+  assert.deepEqual(c2, e2);
+  assert.notDeepEqual(epoch(2, 1, n)[0].users, e1.users);
+  const blocks = new UserBlockOrder(csr, Int32Array.from({ length: n }, (_, k) => k), g);
+  blocks.shuffle(new Rng(1));
+  assert.throws(() => blocks.fill(5, 3, new Int32Array(3), new Int32Array(3)), (e: unknown) => e instanceof LrmlError && /from 5, expected 0/.test(e.message));
+  assert.throws(() => new UserBlockOrder(csr, new Int32Array(3), g), (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION');
 });

@@ -157,3 +157,26 @@ test("negativeSharing 'auto': 8 with the sampled softmax on a catalogue of at le
   const [autoLarge, oneLarge] = await Promise.all([fit('auto', 32), fit(1, 32)]);
   assert.deepEqual(autoLarge.tensors().Q.data, oneLarge.tensors().Q.data, 'auto = 1 where it does not');
 });
+
+test("shareWithin: BAD_OPTION names the allowed values; the flag reaches it; 'user' blocks learn the planted structure, deterministically, differ from 'consecutive', and change nothing where nothing is shared", async () => {
+  assert.equal(LRML_DEFAULTS.shareWithin, 'consecutive');
+  assert.equal(CML_DEFAULTS.shareWithin, 'consecutive');
+  assert.throws(() => resolveTripletOptions({ shareWithin: 'users' as never }, LRML_DEFAULTS), (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && /shareWithin/.test(e.message) && /consecutive/.test(e.message) && /user/.test(e.message));
+  const cmd = addModelOptions(new Command().exitOverride());
+  cmd.parse(['--negative-sharing', '8', '--share-within', 'user'], { from: 'user' });
+  assert.deepEqual(modelOptionsFromCli('lrml', cmd.opts()), { negativeSharing: 8, shareWithin: 'user' });
+  const data = plantedDataset(7);
+  const counts = data.train.columnCounts();
+  const popHits = hitsAtK((_u, out) => {
+    for (let i = 0; i < counts.length; i++) out[i] = counts[i];
+  }, data, 10);
+  const o = (negativeSharing: number, shareWithin: TripletOptions['shareWithin']): TripletOptions => resolveTripletOptions({ dim: 16, numMemories: 4, epochs: 20, learningRate: 0.01, batchSize: 128, seed: 3, loss: 'softmax', temperature: 0.2, negatives: 10, negativeSharing, shareWithin }, LRML_DEFAULTS);
+  const [a, b, consecutive] = await Promise.all([fitTriplet('lrml', data.train, o(8, 'user')), fitTriplet('lrml', data.train, o(8, 'user')), fitTriplet('lrml', data.train, o(8, 'consecutive'))]);
+  assert.deepEqual(a.tensors().Q.data, b.tensors().Q.data, 'one thread: the same weights');
+  assert.notDeepEqual(a.tensors().Q.data, consecutive.tensors().Q.data);
+  const h = hitsAtK((u, out) => a.scoreAll(u, out), data, 10);
+  assert.ok(h > popHits + 0.2, `negatives shared within users' blocks: hits@10 ${h.toFixed(3)} should beat popularity ${popHits.toFixed(3)} by > 0.2`);
+  assert.equal(TripletModel.fromTensors('lrml', a.config(), a.tensors(), LRML_DEFAULTS).options.shareWithin, 'user', 'kept in the model config');
+  const [oneUser, oneConsecutive] = await Promise.all([fitTriplet('lrml', data.train, o(1, 'user')), fitTriplet('lrml', data.train, o(1, 'consecutive'))]);
+  assert.deepEqual(oneUser.tensors().Q.data, oneConsecutive.tensors().Q.data, 'g 1: nothing shared, the same training');
+});

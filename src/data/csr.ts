@@ -69,6 +69,27 @@ export class Csr {
     return this.indptr[r + 1] - this.indptr[r];
   }
 
+  /**
+   * The row of stored entry p (0 ≤ p < nnz): the last row r with indptr[r] ≤ p (so rows with no
+   * entries are skipped). Binary search, O(log rows).
+   *
+   * @example
+   * ```ts
+   * csr.rowOf(0); // the first row with an entry
+   * ```
+   */
+  rowOf(p: number): number {
+    const indptr = this.indptr;
+    let lo = 0;
+    let hi = this.numRows - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (indptr[mid] <= p) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
   /** Whether (r, c) is stored: binary search, O(log row length). */
   has(r: number, c: number): boolean {
     let lo = this.indptr[r];

@@ -103,9 +103,26 @@ export class NegativeSampler {
    * ```ts
    * sampler.fill(users, count, 20, negatives);    // 20 negatives a positive
    * sampler.fill(users, count, 20, negatives, 8); // 20 draws shared by each 8 positives in a row
+   * sampler.fill(users, count, 20, negatives, 8, 'user'); // shared by each run of ≤ 8 of one user
    * ```
+   *
+   * With `within` 'user' a group is a run of up to g consecutive positives of one user (the
+   * blocks of a {@link UserBlockOrder}), and its k draws are all unseen by that user.
    */
-  fill(users: Int32Array, count: number, k: number, out: Int32Array, share = 1): void {
+  fill(users: Int32Array, count: number, k: number, out: Int32Array, share = 1, within: 'consecutive' | 'user' = 'consecutive'): void {
+    if (share > 1 && within === 'user') {
+      for (let g = 0; g < count;) {
+        const u = users[g];
+        let end = g + 1;
+        while (end < count && end - g < share && users[end] === u) end++;
+        for (let s = 0; s < k; s++) {
+          const j = this.sample(u);
+          for (let t = g; t < end; t++) out[t * k + s] = j;
+        }
+        g = end;
+      }
+      return;
+    }
     if (share <= 1) {
       for (let t = 0; t < count; t++) {
         const u = users[t];
@@ -120,5 +137,84 @@ export class NegativeSampler {
         for (let t = g; t < end; t++) out[t * k + s] = this.csr.has(users[t], j) ? this.sample(users[t]) : j;
       }
     }
+  }
+}
+
+/**
+ * An epoch order that visits each user's positives in blocks of up to g: each user's positives
+ * (CSR positions, `order`) shuffled within the user's row, cut into blocks of g from the row's
+ * start, and the blocks of every user shuffled together. Used with negatives shared within a
+ * user's block ({@link NegativeSampler.fill} with 'user'). `order` is kept across epochs (each
+ * epoch reshuffles it, as a checkpoint saves it); the block list is rebuilt each epoch.
+ *
+ * @example
+ * ```ts
+ * const order = Int32Array.from({ length: csr.nnz }, (_, k) => k);
+ * const blocks = new UserBlockOrder(csr, order, 8);
+ * blocks.shuffle(rng);
+ * blocks.fill(0, 1024, users, items); // then 1024, 2048, … in turn
+ * ```
+ */
+export class UserBlockOrder {
+  private readonly blocks: Int32Array;
+  /** The next position of the epoch that fill() continues from, the block it is in, and where in that block. */
+  private position = 0;
+  private block = 0;
+  private within = 0;
+
+  constructor(readonly csr: Csr, readonly order: Int32Array, readonly g: number) {
+    if (order.length !== csr.nnz) throw new LrmlError('BAD_OPTION', `UserBlockOrder: order has ${order.length} positions, the data ${csr.nnz}`);
+    let n = 0;
+    for (let u = 0; u < csr.numRows; u++) n += Math.ceil(csr.rowLength(u) / g);
+    this.blocks = new Int32Array(n);
+  }
+
+  /** A new epoch: every user's row of `order` reshuffled, then the blocks. */
+  shuffle(rng: Rng): void {
+    const { indptr, numRows } = this.csr;
+    const order = this.order;
+    let k = 0;
+    for (let u = 0; u < numRows; u++) {
+      const a = indptr[u], b = indptr[u + 1];
+      for (let i = b - 1; i > a; i--) {
+        const j = a + rng.int(i - a + 1);
+        const t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+      }
+      for (let s = a; s < b; s += this.g) this.blocks[k++] = s;
+    }
+    rng.shuffle(this.blocks);
+    this.position = 0;
+    this.block = 0;
+    this.within = 0;
+  }
+
+  /**
+   * Users and items of the epoch's positions [from, from + count), the chunks in turn from 0
+   * (`from` must be where the last call ended).
+   */
+  fill(from: number, count: number, users: Int32Array, items: Int32Array): void {
+    if (from !== this.position) throw new LrmlError('BAD_OPTION', `UserBlockOrder.fill: from ${from}, expected ${this.position} (chunks in turn after shuffle())`);
+    const { indptr, indices } = this.csr;
+    const order = this.order;
+    let k = 0;
+    while (k < count) {
+      const start = this.blocks[this.block];
+      const u = this.csr.rowOf(start);
+      const end = Math.min(start + this.g, indptr[u + 1]);
+      let p = start + this.within;
+      for (; p < end && k < count; p++, k++) {
+        users[k] = u;
+        items[k] = indices[order[p]];
+      }
+      if (p === end) {
+        this.block++;
+        this.within = 0;
+      } else {
+        this.within = p - start;
+      }
+    }
+    this.position = from + count;
   }
 }

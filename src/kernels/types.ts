@@ -120,6 +120,15 @@ export interface TripletKernelConfig extends AttentionOptions {
    * always run in pairs; the TypeScript kernel ignores it).
    */
   kernelPath?: 'blocked' | 'pairs' | 'deferred' | 'auto';
+  /**
+   * Whether the WASM kernel scores consecutive examples of one user with the same negatives (the
+   * blocks of negatives shared within a user, TripletOptions.shareWithin 'user') as one group:
+   * the negatives' distances once for all the group's positives. Default true; taken for the
+   * sampled softmax on the blocked path (not deferred) with l2 / l2sq, no lookup clip and no l2.
+   * Same maths as each example on its own up to float32 rounding; false is for tests and
+   * benchmarks (the TypeScript kernel ignores it).
+   */
+  groupSharedNegatives?: boolean;
   optimizer: Optimizer;
   learningRate: number;
   beta1: number;

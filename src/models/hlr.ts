@@ -24,7 +24,7 @@ import type { EpochAttention, FoldInFit, FoldInSettings, ItemSimilarity, ModelFa
  * const o: Partial<HlrOptions> = { historyLength: 20, historyTemperature: 0.2, epochs: 10 };
  * ```
  */
-export interface HlrOptions extends Omit<TripletOptions, 'negativeRelation' | 'threads' | 'backend' | 'clip' | 'attention' | 'attentionScale' | 'attentionTemperature' | 'relationCentering' | 'slotDiversity' | 'embeddingLearningRateScale' | 'negativeSharing'> {
+export interface HlrOptions extends Omit<TripletOptions, 'negativeRelation' | 'threads' | 'backend' | 'clip' | 'attention' | 'attentionScale' | 'attentionTemperature' | 'relationCentering' | 'slotDiversity' | 'embeddingLearningRateScale' | 'negativeSharing' | 'shareWithin'> {
   /** Unit-ball constraint of P and Q rows after each update: `rows` or `none`. */
   clip: 'rows' | 'none';
   /** L: at most this many of the user's items make the history (a fresh random draw per training example; a fixed one per user for scoring). */
@@ -37,7 +37,7 @@ export interface HlrOptions extends Omit<TripletOptions, 'negativeRelation' | 't
 const HLR_FIXED = {
   negativeRelation: 'own', threads: 1, backend: 'ts', attention: 'dot', attentionScale: LRML_DEFAULTS.attentionScale,
   attentionTemperature: LRML_DEFAULTS.attentionTemperature, relationCentering: false, slotDiversity: 0, embeddingLearningRateScale: 1,
-  negativeSharing: 1,
+  negativeSharing: 1, shareWithin: 'consecutive',
 } as const;
 
 /**
@@ -49,7 +49,7 @@ const HLR_FIXED = {
  * ```
  */
 export const HLR_DEFAULTS: Readonly<HlrOptions> = Object.freeze({
-  ...(({ negativeRelation: _n, threads: _t, backend: _b, clip: _c, attention: _a, attentionScale: _s, attentionTemperature: _at, relationCentering: _rc, slotDiversity: _sd, embeddingLearningRateScale: _e, negativeSharing: _ns, ...rest }) => rest)(LRML_DEFAULTS),
+  ...(({ negativeRelation: _n, threads: _t, backend: _b, clip: _c, attention: _a, attentionScale: _s, attentionTemperature: _at, relationCentering: _rc, slotDiversity: _sd, embeddingLearningRateScale: _e, negativeSharing: _ns, shareWithin: _sw, ...rest }) => rest)(LRML_DEFAULTS),
   clip: 'rows' as const,
   historyLength: 20,
   historyTemperature: 0.2,

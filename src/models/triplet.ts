@@ -143,6 +143,21 @@ export interface TripletOptions {
    * ```
    */
   negativeSharing: number | 'auto';
+  /**
+   * Which positives share negatives when {@link TripletOptions.negativeSharing} resolves to g > 1:
+   * `'consecutive'`, each g positives in a row of the shuffled epoch (different users), or
+   * `'user'`: the epoch visits each user's positives in blocks of up to g (the user's positives
+   * shuffled and cut into blocks, every user's blocks shuffled together), and a block's
+   * positives share one draw of `negatives` items unseen by that user. A block's negatives are
+   * scored once for all its positives (the same (user, item) pairs), so its training step costs
+   * g + negatives distances instead of g × (1 + negatives).
+   *
+   * @example
+   * ```ts
+   * resolveTripletOptions({ negativeSharing: 8, shareWithin: 'user' }, LRML_DEFAULTS);
+   * ```
+   */
+  shareWithin: ShareWithin;
   optimizer: Optimizer;
   learningRate: number;
   /**
@@ -176,9 +191,15 @@ export interface TripletOptions {
 export const TRIPLET_OPTION_NAMES: readonly (keyof TripletOptions)[] = [
   'dim', 'numMemories', 'margin', 'negativeRelation', 'distance', 'clip', 'clipMemory', 'maxKeyNorm',
   'attention', 'attentionScale', 'attentionTemperature', 'relationCentering', 'slotDiversity', 'embeddingLearningRateScale', 'l2', 'negatives',
-  'negativeMode', 'loss', 'temperature', 'rankWeighting', 'samplerAlpha', 'negativeSharing', 'optimizer', 'learningRate', 'learningRateSchedule', 'beta1', 'beta2', 'epsilon', 'batchSize',
+  'negativeMode', 'loss', 'temperature', 'rankWeighting', 'samplerAlpha', 'negativeSharing', 'shareWithin', 'optimizer', 'learningRate', 'learningRateSchedule', 'beta1', 'beta2', 'epsilon', 'batchSize',
   'epochs', 'seed', 'initScale', 'memoryInitScale', 'threads', 'backend',
 ];
+
+/** The values of {@link TripletOptions.shareWithin}. */
+export const SHARE_WITHIN = ['consecutive', 'user'] as const;
+
+/** Which positives share their negatives ({@link TripletOptions.shareWithin}). */
+export type ShareWithin = (typeof SHARE_WITHIN)[number];
 
 /** Largest {@link TripletOptions.negativeSharing}. */
 export const MAX_NEGATIVE_SHARING = 1024;
@@ -241,6 +262,7 @@ export function resolveTripletOptions(given: Partial<TripletOptions>, defaults: 
   if (o.negativeSharing !== 'auto' && (!Number.isInteger(o.negativeSharing) || o.negativeSharing < 1 || o.negativeSharing > MAX_NEGATIVE_SHARING)) {
     throw badOption('negativeSharing', o.negativeSharing, `'auto' or an integer in [1, ${MAX_NEGATIVE_SHARING}]`);
   }
+  oneOf('shareWithin', o.shareWithin, SHARE_WITHIN);
   oneOf('optimizer', o.optimizer, ['adam', 'adagrad', 'sgd'] as const);
   numberIn('learningRate', o.learningRate, 1e-12, 1e6);
   oneOf('learningRateSchedule', o.learningRateSchedule, ['constant', 'linear', 'cosine'] as const);
@@ -530,6 +552,7 @@ export const LRML_DEFAULTS: Readonly<TripletOptions> = Object.freeze({
   rankWeighting: false,
   samplerAlpha: 0,
   negativeSharing: 'auto',
+  shareWithin: 'consecutive',
   optimizer: 'adam',
   learningRate: 2e-3,
   learningRateSchedule: 'cosine',
@@ -580,6 +603,7 @@ export const CML_DEFAULTS: Readonly<TripletOptions> = Object.freeze({
   temperature: 1,
   clipMemory: false,
   negativeSharing: 1,
+  shareWithin: 'consecutive',
 });
 
 
@@ -688,8 +712,9 @@ function tripletFamily(
       return estimateFromParts({
         dim: 4 * (s.numUsers + s.numItems) * d * copies,
         numMemories: 4 * 2 * n * d * copies + deferredBytes,
-        // the epoch's order over the data (int32), next to the CSR itself
-        data: 4 * s.nnz * 2,
+        // the epoch's order over the data (int32), next to the CSR itself, and with negatives
+        // shared within users' blocks the list of blocks (UserBlockOrder: a start per block)
+        data: 4 * s.nnz * 2 + (o.shareWithin === 'user' ? 4 * (Math.ceil(s.nnz / 2) + s.numUsers) : 0),
         // one chunk of an epoch (train/triplet.ts: about 2^20 positives) as users, items and the
         // negatives (int32), in JS and in the kernel
         negatives: 8 * Math.min(s.nnz, 1 << 20) * (2 + numOption(o, 'negatives', 1)),

@@ -49,7 +49,7 @@ export function lazyIdentity(kind: string, options: object, data: Csr): () => Ch
  * Options added after checkpoints existed, with the value every training before them had: a
  * checkpoint without the key resumes a training that has that value.
  */
-const ADDED_OPTIONS: Readonly<Record<string, unknown>> = { slotDiversity: 0, negativeSharing: 1 };
+const ADDED_OPTIONS: Readonly<Record<string, unknown>> = { slotDiversity: 0, negativeSharing: 1, shareWithin: 'consecutive' };
 
 /** A value as it compares after a JSON round trip (Infinity → null, undefined → absent). */
 function canon(v: unknown): string {

@@ -1,5 +1,5 @@
 import type { Csr } from '../data/csr.js';
-import { NegativeSampler } from '../data/samplers.js';
+import { NegativeSampler, UserBlockOrder } from '../data/samplers.js';
 import { clipToBall } from '../kernels/clip.js';
 import type { TripletParams } from '../kernels/types.js';
 import { attentionSample, measureEpochAttention } from '../models/attention-epoch.js';
@@ -89,20 +89,10 @@ const EPOCH_CHUNK = 1 << 20;
  * ```
  */
 export function fillEpochChunk(data: Csr, order: Int32Array, from: number, count: number, users: Int32Array, items: Int32Array): void {
-  const indptr = data.indptr;
   const indices = data.indices;
-  const rows = data.numRows;
   for (let k = 0; k < count; k++) {
     const p = order[from + k];
-    // the last row r with indptr[r] <= p (rows with no entries are skipped: indptr[r + 1] > p)
-    let lo = 0;
-    let hi = rows - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if (indptr[mid] <= p) lo = mid;
-      else hi = mid - 1;
-    }
-    users[k] = lo;
+    users[k] = data.rowOf(p);
     items[k] = indices[p];
   }
 }
@@ -145,6 +135,8 @@ export async function fitTriplet(kind: 'lrml' | 'cml', data: Csr, o: TripletOpti
   const order = new Int32Array(n);
   for (let k = 0; k < n; k++) order[k] = k;
   const chunk = epochChunkSize(o.batchSize, n, chunkPositives);
+  // negatives shared within a user's blocks: the epoch visits each user's positives in blocks
+  const blocks = share > 1 && o.shareWithin === 'user' ? new UserBlockOrder(data, order, share) : null;
   const eu = new Int32Array(chunk);
   const ei = new Int32Array(chunk);
   const en = new Int32Array(chunk * o.negatives);
@@ -155,12 +147,14 @@ export async function fitTriplet(kind: 'lrml' | 'cml', data: Csr, o: TripletOpti
     epochSize: n,
     async runEpoch(epoch, onProgress, signal) {
       kernel.setLearningRate(scheduledLearningRate(o.learningRateSchedule, o.learningRate, epoch, o.epochs));
-      rng.shuffle(order);
+      if (blocks === null) rng.shuffle(order);
+      else blocks.shuffle(rng);
       let loss = 0;
       const fill = (from: number): void => {
         const count = Math.min(chunk, n - from);
-        fillEpochChunk(data, order, from, count, eu, ei);
-        sampler.fill(eu, count, o.negatives, en, share);
+        if (blocks === null) fillEpochChunk(data, order, from, count, eu, ei);
+        else blocks.fill(from, count, eu, ei);
+        sampler.fill(eu, count, o.negatives, en, share, o.shareWithin);
       };
       fill(0);
       for (let from = 0; from < n; from += chunk) {
@@ -200,7 +194,8 @@ export async function fitTriplet(kind: 'lrml' | 'cml', data: Csr, o: TripletOpti
         // the group size as trained ('auto' resolved): a checkpoint of 'auto' that shared nothing
         // resumes a training of 1, and one written before the option existed (1) resumes 'auto'
         // on a catalogue where it shares nothing
-        identity: lazyIdentity(kind, { ...o, negativeSharing: share }, data),
+        // (and where nothing is shared, which positives would share does not matter)
+        identity: lazyIdentity(kind, { ...o, negativeSharing: share, shareWithin: share > 1 ? o.shareWithin : 'consecutive' }, data),
         save: () => {
           const ks = kernel.saveState!();
           const tensors: Record<string, Float32Array | Int32Array> = { order: order.slice() };

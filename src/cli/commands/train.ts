@@ -270,8 +270,10 @@ export function registerTrain(program: Command): void {
       process.stderr.write(`resuming ${String(opts.resume)}: epoch ${ck.resume.epoch} of ${(options as { epochs?: number }).epochs ?? '?'} done\n`);
     }
     if (opts.quiet !== true && (kind === 'lrml' || kind === 'cml') && (options as Partial<TripletOptions>).negativeSharing === 'auto') {
-      const g = resolveNegativeSharing(options as unknown as TripletOptions, csr.numCols);
-      if (g > 1) process.stderr.write(`negatives: each ${g} positives in a row share their draws (--negative-sharing auto on ${csr.numCols} items; 1 = each its own)\n`);
+      const o = options as unknown as TripletOptions;
+      const g = resolveNegativeSharing(o, csr.numCols);
+      const who = o.shareWithin === 'user' ? `each user's positives in blocks of ${g}` : `each ${g} positives in a row`;
+      if (g > 1) process.stderr.write(`negatives: ${who} share their draws (--negative-sharing auto on ${csr.numCols} items; 1 = each its own)\n`);
     }
     if (opts.quiet !== true && plan !== null) {
       process.stderr.write(`update of ${String(opts.initFrom)}: ${plan.newUsers} new users, ${plan.newItems} new items, ${newInteractions} new interactions${plan.replayed > 0 ? ` + ${plan.replayed} replayed` : ''}\n`);

@@ -27,7 +27,9 @@
 // (attend2 / relBack2: one pass over K and M serves two attentions, as in the reference kernel
 // of ../shared/reference/ts-kernels/asm/lrml.ts), as did every example before the blocked
 // path; inner loops take two memory slots at a time (independent accumulators instead of one
-// dependency chain), and the softmax uses a SIMD exp.
+// dependency chain), and the softmax uses a SIMD exp. Consecutive examples of one user with the
+// same negatives (negatives shared within a user's blocks) run as one group on the blocked path:
+// the negatives' sides once for all of the group's positives (exampleGroup, "groups" below).
 // Differences from the TypeScript kernel are float32 rounding only (test/kernels-crosscheck).
 //
 // Losses (LOSS): the per-example scalar maths of softplus / softmax / rank weighting runs in f64
@@ -58,7 +60,13 @@ let RB: usize = 0; // bytes of a row (D × 4)
 let NM: i32 = 0; // memory slots
 let NB: usize = 0; // bytes of an N-vector, rounded up to 16
 let NEG: i32 = 1; // negatives per positive
-let SIDES: i32 = 2; // NEG + 1
+let SIDES: i32 = 2; // NEG + 1 (the sides of the current example or group)
+/**
+ * Most consecutive positives of one user with the same negatives that a step scores as one group
+ * (exampleGroup); src/train/backends/wasm.ts sizes the scratch with the same number.
+ */
+const GROUP_MAX: i32 = 32;
+let GROUPING: bool = true; // setGrouping
 
 // ---- options ----
 let DIST: i32 = 0; // 0 = l2 (sqrt(Σe² + 1e-3)), 1 = l2sq, 2 = l1
@@ -186,7 +194,8 @@ export function setShape(d: i32, n: i32, k: i32): void {
   NB = ((<usize>n << 2) + 15) & ~(<usize>15);
   NEG = k;
   SIDES = k + 1;
-  const sides = <usize>SIDES;
+  // room for a group of GROUP_MAX positives with the k negatives they share (exampleGroup)
+  const sides = <usize>(k + 1 + GROUP_MAX);
   const small = (((sides + 1) << 2) + 15) & ~(<usize>15); // an i32/f32 per side (+1), rounded to 16
   let o: usize = 0;
   PC = o; o += RB;
@@ -325,6 +334,15 @@ export function setBlocked(on: i32): void {
 export function setDeferred(on: i32, dq: usize): void {
   DEFER = on;
   DQ = dq;
+}
+
+/**
+ * 1 (the default) = a step scores consecutive examples of one user with the same negatives as
+ * one group (exampleGroup) where the options allow; 0 = each example on its own (for tests and
+ * benchmarks: the same maths, other rounding).
+ */
+export function setGrouping(on: i32): void {
+  GROUPING = on != 0;
 }
 
 /** Sets the learning rate of the following steps (a schedule changes it between epochs). */
@@ -1786,6 +1804,101 @@ function example(u: i32, i: i32, negs: usize): f32 {
   return loss;
 }
 
+// ---- groups: positives of one user that share their negatives ----
+// With negatives shared within a user's group (the sampler's shareWithin 'user'), consecutive
+// examples of one user with the same NEG negatives score the same (user, negative) pairs. A group
+// of ng such positives takes its ng positives and the NEG negatives once, as the sides of one
+// blocked example: ng + NEG sides instead of ng·(NEG + 1). Its loss is the sum of each positive's
+// own sampled softmax over those negatives, the same maths as example() one positive at a time
+// (float rounding aside): a negative's upstream is the sum of its weights over the positives.
+// Taken for the sampled softmax on the blocked path (dot attention, own relations) with l2 or
+// l2sq, no lookup clip and no l2 penalty (DIRECTQ); anything else runs example() per positive.
+
+/** Whether examples x and y have the same user and the same negatives. */
+function sameGroup(users: usize, negs: usize, x: i32, y: i32): bool {
+  if (load<i32>(users + (<usize>x << 2)) != load<i32>(users + (<usize>y << 2))) return false;
+  const a = negs + (<usize>(x * NEG) << 2), b = negs + (<usize>(y * NEG) << 2);
+  for (let t: usize = 0; t < <usize>NEG << 2; t += 4) if (load<i32>(a + t) != load<i32>(b + t)) return false;
+  return true;
+}
+
+/** How many examples from x on (before count) form a group with x: 1 to GROUP_MAX. */
+function groupLength(users: usize, negs: usize, x: i32, count: i32): i32 {
+  let n = 1;
+  while (n < GROUP_MAX && x + n < count && sameGroup(users, negs, x, x + n)) n++;
+  return n;
+}
+
+/** Zeroes the rows of side x that the blocked path's zero side must keep at 0. */
+function zeroSide(x: i32): void {
+  memory.fill(sideRow(SS, x), 0, RB);
+  memory.fill(sideRow(EE, x), 0, RB);
+  memory.fill(sideRow(GQL, x), 0, RB);
+  memory.fill(sideN(AA, x), 0, NB);
+  memory.fill(sideN(DLB, x), 0, NB);
+}
+
+/**
+ * The group of ng (2 to GROUP_MAX) positives of user u (i32 items at pos) sharing the NEG
+ * negatives at negs: sides 0..ng−1 are the positives, ng..ng+NEG−1 the negatives. Returns the
+ * summed loss of its positives.
+ */
+function exampleGroup(u: i32, pos: usize, ng: i32, negs: usize): f64 {
+  const rawP = P + <usize>u * PS;
+  PP = rawP;
+  const S = ng + NEG;
+  for (let x = 0; x < S; x++) {
+    const row = x < ng ? load<i32>(pos + (<usize>x << 2)) : load<i32>(negs + (<usize>(x - ng) << 2));
+    store<u32>(side4(QP, x), <u32>(Q + <usize>row * RB));
+    store<u32>(side4(SLQ, x), <u32>load<i32>(STAMPQ + (<usize>row << 3) + 4));
+  }
+  SIDES = S;
+  zeroSide(S);
+  DIRECTQ = true;
+  attendAll();
+  for (let x = 0; x < S; x++) store<f32>(side4(DI, x), eSide(x, sideRow(RR, x)));
+  // each positive's softmax over the logits −D/τ of itself and the negatives; the negatives'
+  // exponentials once, relative to their largest logit zn
+  const itau: f64 = 1 / TAU;
+  let zn: f64 = -Infinity;
+  for (let x = ng; x < S; x++) zn = max<f64>(zn, -<f64>load<f32>(side4(DI, x)) * itau);
+  let en: f64 = 0;
+  for (let x = ng; x < S; x++) {
+    const ex = expd(-<f64>load<f32>(side4(DI, x)) * itau - zn);
+    store<f64>(side8(WD, x), ex);
+    en += ex;
+  }
+  let loss: f64 = 0;
+  let fsum: f64 = 0; // Σ over the positives of their negatives' weight per unit of exponential
+  for (let a = 0; a < ng; a++) {
+    const z0 = -<f64>load<f32>(side4(DI, a)) * itau;
+    const zmax = max<f64>(z0, zn);
+    const sc = expd(zn - zmax); // from exponentials relative to zn to relative to zmax
+    const z = expd(z0 - zmax) + sc * en;
+    loss += logd(z) + zmax - z0;
+    const f = sc * itau / z;
+    fsum += f;
+    deSide(a, <f32>(f * en)); // the positive's coefficient: the sum of its negatives' weights
+  }
+  for (let x = ng; x < S; x++) deSide(x, -<f32>(load<f64>(side8(WD, x)) * fsum));
+  // ∂p's direct terms; each side's ∂q direct term −∂obj/∂e (into GQ with the relation's terms)
+  for (let c: usize = 0; c < RB; c += 16) v128.store(GPL + c, f32x4.splat(0));
+  for (let x = 0; x < S; x++) {
+    store<i32>(side4(LIST, x), x);
+    const e = sideRow(EE, x), gq = sideRow(GQL, x);
+    for (let c: usize = 0; c < RB; c += 16) {
+      const v = v128.load(e + c);
+      v128.store(GPL + c, f32x4.add(v128.load(GPL + c), v));
+      v128.store(gq + c, f32x4.neg(v));
+    }
+  }
+  relBackAll(S);
+  scatter(GP + <usize>load<i32>(STAMPP + (<usize>u << 3) + 4) * RB, rawP, GPL, PP, 1, 0);
+  SIDES = NEG + 1;
+  zeroSide(SIDES);
+  return loss;
+}
+
 // ---- optimiser ----
 
 /** Updates W[0, bytes) from G (zeroed after use); returns Σ w² of the updated values. */
@@ -1876,15 +1989,31 @@ export function step(users: usize, pos: usize, negs: usize, count: i32): f64 {
     }
   }
   if (NM > 0 && ATT != 0) prepareKeys();
+  // groups of one user's positives sharing their negatives (exampleGroup): the sides scored
+  const blocked = BLOCKED && ATT == 0 && !COPY && NM > 0;
+  const groups = GROUPING && blocked && LOSS == 2 && !LOOKUP && L2 == 0 && DIST != 2;
+  let sides: i64 = <i64>count * SIDES;
+  if (groups) {
+    sides = 0;
+    for (let x = 0; x < count;) {
+      const n = groupLength(users, negs, x, count);
+      sides += n > 1 ? n + NEG : SIDES;
+      x += n;
+    }
+  }
   // the deferred path saves three of the blocked path's N×d products per side and pays three per
   // distinct item of the step: with DEFER == 2 (auto) it is taken when the step's distinct items
   // are fewer than 0.4 of its sides (measured crossover: issue #18, BENCHMARKS.md "Netflix scale")
-  DEFERRED = DEFER != 0 && BLOCKED && ATT == 0 && !COPY && NM > 0 && DIST != 2 && (DEFER == 1 || <i64>nQ * 5 < <i64>count * SIDES * 2);
+  DEFERRED = DEFER != 0 && blocked && DIST != 2 && (DEFER == 1 || <i64>nQ * 5 < sides * 2);
   if (DEFERRED) deferredBegin(nQ);
   let loss: f64 = 0;
-  for (let x = 0; x < count; x++) {
+  for (let x = 0; x < count;) {
     const o = <usize>x << 2;
-    loss += <f64>example(load<i32>(users + o), load<i32>(pos + o), negs + (<usize>(x * NEG) << 2));
+    const n = groups && !DEFERRED ? groupLength(users, negs, x, count) : 1;
+    const nb = negs + (<usize>(x * NEG) << 2);
+    if (n > 1) loss += exampleGroup(load<i32>(users + o), pos + o, n, nb);
+    else loss += <f64>example(load<i32>(users + o), load<i32>(pos + o), nb);
+    x += n;
   }
   if (DEFERRED) deferredEnd(nQ);
   if (SLOTDIV > 0 && NM > 1) loss += slotDiversity();

@@ -39,6 +39,8 @@ export interface TrainExports {
   setBlocked(on: number): void;
   /** 1 = the deferred variant of the blocked path (l2 / l2sq; the default), with this instance's per-item buffer. */
   setDeferred(on: number, dq: number): void;
+  /** 1 = one user's consecutive examples with the same negatives scored as one group (the default), 0 = each on its own. */
+  setGrouping(on: number): void;
   steps(): number;
   step(users: number, pos: number, negs: number, count: number): number;
   /** D(u, i) with the pair's own attention (the pair forward alone; for cross-checks). */
@@ -118,6 +120,9 @@ export function usesDeferredPath(cfg: TripletKernelConfig): boolean {
     cfg.negativeRelation !== 'copy' && attentionCode(cfg.attention) === 0;
 }
 
+/** GROUP_MAX of lrml-train.ts: most positives of one user sharing their negatives scored as one group. */
+const KERNEL_GROUP_MAX = 32;
+
 /** Largest memory a 32-bit WebAssembly module can address (pages). */
 const MAX_PAGES = 65536;
 
@@ -168,6 +173,7 @@ export function instantiateTrainer(module: WebAssembly.Module, memory: WebAssemb
   );
   ex.setSlotDiversity(cfg.slotDiversity ?? 0);
   ex.setBlocked(cfg.kernelPath === 'pairs' ? 0 : 1);
+  ex.setGrouping(cfg.groupSharedNegatives === false ? 0 : 1);
   ex.setDeferred(layout.work[w].dq === 0 ? 0 : (cfg.kernelPath ?? 'auto') === 'auto' ? 2 : 1, layout.work[w].dq);
   const s = layout.shared;
   ex.setParams(s.P, s.Q, s.K, s.M, s.s1p, s.s2p, s.s1q, s.s2q, s.s1k, s.s2k, s.s1m, s.s2m, s.userStride);
@@ -210,7 +216,8 @@ export class WasmTrainMemory {
     // an upper bound of everything, checked before any memory is reserved
     const paramBytes = rowsBytes(cfg.numUsers + cfg.numItems + 2 * n);
     const nb = 4 * (n + 4); // bytes of an N-vector, rounded up to 16
-    const scratchBound = 4 * ((k + 2) * (10 * dp + 3 * n + 72) + 8 * dp + 4 * n) + (k + 4 + 2 * n) * nb + 4096;
+    const sides = k + 2 + KERNEL_GROUP_MAX; // an example's sides and the zero side, or a group's
+    const scratchBound = 4 * (sides * (10 * dp + 3 * n + 72) + 8 * dp + 4 * n) + (sides + 2 + 2 * n) * nb + 4096;
     const deferred = usesDeferredPath(cfg);
     const dqBytes = deferred ? 2 * nb * cfg.numItems : 0;
     const workBytes = paramBytes + 12 * (cfg.numUsers + cfg.numItems) + scratchBound + dqBytes;
