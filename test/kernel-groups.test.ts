@@ -92,6 +92,7 @@ const COMBOS: [Partial<TripletKernelConfig>, number][] = [
   [{ negatives: 5, numMemories: 7, dim: 13, distance: 'l2' }, 6],
   [{ negatives: 2, numMemories: 1, dim: 4, temperature: 0.5 }, 40],
   [{ negatives: 7, numMemories: 9, dim: 24, optimizer: 'adagrad', learningRate: 0.05, clipMemory: false }, 12],
+  [{ negatives: 5, numMemories: 6, dim: 12, userLearningRateScale: 4 }, 8],
 ];
 
 test('grouped examples: WASM agrees with the TypeScript kernel and with its own ungrouped path, and the groups change the rounding', async (t) => {
@@ -175,5 +176,15 @@ test('a group steps along minus the central-difference gradient of its summed lo
       }
     }
     assert.equal(checked, 4 * (1 + 8) + 2 * 4 * 5);
+  }
+});
+
+test('userLearningRateScale multiplies the rate of P alone (ts and wasm): 0 keeps every user row while Q, K, M train', async () => {
+  const cfg = config({ negatives: 5, numMemories: 6, dim: 12, userLearningRateScale: 0 });
+  const init = randomParams(cfg, 11);
+  for (const backend of ['ts', 'wasm'] as const) {
+    const r = await train(cfg, init, backend, 1, 120, 40, 8);
+    assert.deepEqual(r.params.P, init.P, `${backend}: P kept`);
+    for (const name of ['Q', 'K', 'M'] as const) assert.notDeepEqual(r.params[name], init[name], `${backend}: ${name} trained`);
   }
 });

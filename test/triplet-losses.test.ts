@@ -171,6 +171,8 @@ test("shareWithin: BAD_OPTION names the allowed values; the flag reaches it; 'us
     for (let i = 0; i < counts.length; i++) out[i] = counts[i];
   }, data, 10);
   const o = (negativeSharing: number, shareWithin: TripletOptions['shareWithin']): TripletOptions => resolveTripletOptions({ dim: 16, numMemories: 4, epochs: 20, learningRate: 0.01, batchSize: 128, seed: 3, loss: 'softmax', temperature: 0.2, negatives: 10, negativeSharing, shareWithin }, LRML_DEFAULTS);
+  assert.equal(kernelConfig(o(8, 'user'), 10, 120).userLearningRateScale, 8, "users' rows step once per block: g times the rate");
+  assert.equal(kernelConfig(o(8, 'consecutive'), 10, 120).userLearningRateScale, undefined);
   const [a, b, consecutive] = await Promise.all([fitTriplet('lrml', data.train, o(8, 'user')), fitTriplet('lrml', data.train, o(8, 'user')), fitTriplet('lrml', data.train, o(8, 'consecutive'))]);
   assert.deepEqual(a.tensors().Q.data, b.tensors().Q.data, 'one thread: the same weights');
   assert.notDeepEqual(a.tensors().Q.data, consecutive.tensors().Q.data);

@@ -755,14 +755,16 @@ export class LrmlTsStep {
     const ibc2 = adamSecondMomentScale(cfg.beta2, t);
     // embeddingLearningRateScale: the rates of P and Q (0: gradients dropped, rows and state kept)
     const es = cfg.embeddingLearningRateScale ?? 1;
+    // (and userLearningRateScale P's on top)
+    const ps = es * (cfg.userLearningRateScale ?? 1);
     const { touchedP, touchedQ } = this;
     for (let r = 0; r < touchedP.count; r++) {
       const o = touchedP.rows[r] * d;
-      if (es === 0) {
+      if (ps === 0) {
         G.P.fill(0, o, o + d);
         continue;
       }
-      this.update(W.P, G.P, S1.P, S2.P, o, d, lrc * es, ibc2, lr * es);
+      this.update(W.P, G.P, S1.P, S2.P, o, d, lrc * ps, ibc2, lr * ps);
       if (clipRows) clipToBall(W.P, o, d);
     }
     for (let r = 0; r < touchedQ.count; r++) {

@@ -129,6 +129,12 @@ export interface TripletKernelConfig extends AttentionOptions {
    * benchmarks (the TypeScript kernel ignores it).
    */
   groupSharedNegatives?: boolean;
+  /**
+   * Multiplies the learning rate of P (the users' rows) on top of embeddingLearningRateScale
+   * (default 1). With negatives shared within users' blocks of g positives a user's row is
+   * updated once per block rather than once per positive.
+   */
+  userLearningRateScale?: number;
   optimizer: Optimizer;
   learningRate: number;
   beta1: number;

@@ -92,6 +92,7 @@ let ASCALE: f32 = 10; // σ of cosine
 let ATEMP: f32 = 0.1; // τₐ of fit
 let CENTER: bool = false; // relation centering: M rows minus their mean after each update
 let EMBLR: f32 = 1; // learning-rate scale of P and Q (0 = frozen)
+let USERLR: f32 = 1; // a further learning-rate scale of P (setUserRate)
 let SLOTDIV: f32 = 0; // λ of the slot-diversity term (0 = off)
 /** ε added to Σx² in the norms of the slot-diversity cosines (lrml-impl.ts: SLOT_DIVERSITY_EPS). */
 const SLOT_EPS: f32 = 1e-8;
@@ -343,6 +344,11 @@ export function setDeferred(on: i32, dq: usize): void {
  */
 export function setGrouping(on: i32): void {
   GROUPING = on != 0;
+}
+
+/** Multiplies the learning rate of P (on top of the embeddings' scale of setAttention). */
+export function setUserRate(scale: f32): void {
+  USERLR = scale;
 }
 
 /** Sets the learning rate of the following steps (a schedule changes it between epochs). */
@@ -1943,17 +1949,17 @@ function update(W: usize, G: usize, S1: usize, S2: usize, bytes: usize, lrc: f32
   return hsum(ss);
 }
 
-function updateRows(W: usize, G: usize, S1: usize, S2: usize, stride: usize, rows: usize, n: i32, lrc: f32, ibc2: f32): void {
+function updateRows(W: usize, G: usize, S1: usize, S2: usize, stride: usize, rows: usize, n: i32, lrc: f32, ibc2: f32, scale: f32): void {
   const zero = f32x4.splat(0);
   for (let r = 0; r < n; r++) {
     const o = <usize>load<i32>(rows + (<usize>r << 2)) * stride;
     const g = G + <usize>r * RB; // the gradient of the r-th touched row (its slot)
-    if (EMBLR == 0) {
+    if (scale == 0) {
       // frozen: the gradient is dropped, the row and its optimiser state are left alone
       for (let c: usize = 0; c < RB; c += 16) v128.store(g + c, zero);
       continue;
     }
-    const ss = update(W + o, g, S1 + o, S2 + o, RB, lrc * EMBLR, ibc2, LR * EMBLR);
+    const ss = update(W + o, g, S1 + o, S2 + o, RB, lrc * scale, ibc2, LR * scale);
     if (CLIPROWS) clipToBall(W + o, RB, ss, 1);
   }
 }
@@ -2022,8 +2028,8 @@ export function step(users: usize, pos: usize, negs: usize, count: i32): f64 {
   const bc1 = <f32>(1 - PW1);
   const bc2 = <f32>(1 - PW2);
   const lrc: f32 = LR / bc1, ibc2: f32 = 1 / bc2;
-  updateRows(P, GP, S1P, S2P, PS, TOUCHP, nP, lrc, ibc2);
-  updateRows(Q, GQ, S1Q, S2Q, RB, TOUCHQ, nQ, lrc, ibc2);
+  updateRows(P, GP, S1P, S2P, PS, TOUCHP, nP, lrc, ibc2, EMBLR * USERLR);
+  updateRows(Q, GQ, S1Q, S2Q, RB, TOUCHQ, nQ, lrc, ibc2, EMBLR);
   if (NM > 0) {
     const bytes = <usize>NM * RB;
     if (ATT == 1 || ATT == 2) finishKeys();

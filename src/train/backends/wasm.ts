@@ -41,6 +41,8 @@ export interface TrainExports {
   setDeferred(on: number, dq: number): void;
   /** 1 = one user's consecutive examples with the same negatives scored as one group (the default), 0 = each on its own. */
   setGrouping(on: number): void;
+  /** Multiplies the learning rate of P (TripletKernelConfig.userLearningRateScale). */
+  setUserRate(scale: number): void;
   steps(): number;
   step(users: number, pos: number, negs: number, count: number): number;
   /** D(u, i) with the pair's own attention (the pair forward alone; for cross-checks). */
@@ -174,6 +176,7 @@ export function instantiateTrainer(module: WebAssembly.Module, memory: WebAssemb
   ex.setSlotDiversity(cfg.slotDiversity ?? 0);
   ex.setBlocked(cfg.kernelPath === 'pairs' ? 0 : 1);
   ex.setGrouping(cfg.groupSharedNegatives === false ? 0 : 1);
+  ex.setUserRate(cfg.userLearningRateScale ?? 1);
   ex.setDeferred(layout.work[w].dq === 0 ? 0 : (cfg.kernelPath ?? 'auto') === 'auto' ? 2 : 1, layout.work[w].dq);
   const s = layout.shared;
   ex.setParams(s.P, s.Q, s.K, s.M, s.s1p, s.s2p, s.s1q, s.s2q, s.s1k, s.s2k, s.s1m, s.s2m, s.userStride);
