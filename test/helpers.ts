@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { Csr } from '../src/data/csr.js';
 import { LRML_DEFAULTS, TripletModel } from '../src/models/triplet.js';
 import { Rng } from '../src/rng.js';
+import type { TripletParams } from '../src/kernels/types.js';
 
 /** A planted-structure dataset: users in clusters, each cluster preferring its own block of items. */
 export interface Planted {
@@ -157,4 +158,38 @@ export function randomLrml(numUsers: number, numItems: number, dim: number, seed
     { P: { shape: [numUsers, dim], data: f(numUsers * dim, scale) }, Q: { shape: [numItems, dim], data: f(numItems * dim, scale) }, K: { shape: [2, dim], data: f(2 * dim, 1) }, M: { shape: [2, dim], data: f(2 * dim, 0.3) } },
     LRML_DEFAULTS,
   );
+}
+
+/**
+ * Asserts that one SGD step of learning rate 1 moved each listed parameter (rows of P, Q, K, M
+ * of width `dim`) by minus the central difference (h = 1e-3) of the kernel's own loss `lossAt`:
+ * within 2e-3 + 1% of it. Returns how many were checked.
+ *
+ * @example
+ * ```ts
+ * const n = await assertStepIsMinusGradient(init, after, { P: [0], Q: [1, 2], K: [0], M: [0] }, 4, lossAt, 'softmax');
+ * ```
+ */
+export async function assertStepIsMinusGradient(
+  init: TripletParams, after: TripletParams, rows: Record<'P' | 'Q' | 'K' | 'M', number[]>, dim: number,
+  lossAt: (params: TripletParams) => Promise<number>, what: string,
+): Promise<number> {
+  const h = 1e-3;
+  let checked = 0;
+  for (const name of ['P', 'Q', 'K', 'M'] as const) {
+    for (const r of rows[name]) {
+      for (let c = 0; c < dim; c++) {
+        const at = r * dim + c;
+        const plus = { ...init, [name]: init[name].slice() };
+        const minus = { ...init, [name]: init[name].slice() };
+        plus[name][at] += h;
+        minus[name][at] -= h;
+        const fd = ((await lossAt(plus)) - (await lossAt(minus))) / (plus[name][at] - minus[name][at]);
+        const g = init[name][at] - after[name][at];
+        assert.ok(Math.abs(fd - g) <= 2e-3 + 1e-2 * Math.abs(fd), `${what} ${name}[${r}][${c}]: kernel gradient ${g}, central difference ${fd}`);
+        checked++;
+      }
+    }
+  }
+  return checked;
 }
