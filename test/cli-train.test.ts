@@ -30,7 +30,7 @@ test('train flags: presets apply first, explicit flags override them; unknown pr
   const o = modelOptionsFromCli('lrml', parse('--preset', 'paper-code', '--epochs', '3'));
   assert.equal(o.negativeRelation, LRML_PAPER_CODE.negativeRelation);
   assert.equal(o.epochs, 3);
-  assert.throws(() => modelOptionsFromCli('lrml', parse('--preset', 'nope')), (e: unknown) => e instanceof LrmlError && /unknown preset "nope" for lrml \(known: paper-code, hinge, fast\)/.test(e.message));
+  assert.throws(() => modelOptionsFromCli('lrml', parse('--preset', 'nope')), (e: unknown) => e instanceof LrmlError && /unknown preset "nope" for lrml \(known: paper-code, hinge, fast, blocks\)/.test(e.message));
   assert.throws(() => modelOptionsFromCli('lrml', parse('--dim', 'abc')), /--dim: "abc" is not an integer/);
 });
 

@@ -162,6 +162,11 @@ test("shareWithin: BAD_OPTION names the allowed values; the flag reaches it; 'us
   assert.equal(LRML_DEFAULTS.shareWithin, 'consecutive');
   assert.equal(CML_DEFAULTS.shareWithin, 'consecutive');
   assert.throws(() => resolveTripletOptions({ shareWithin: 'users' as never }, LRML_DEFAULTS), (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && /shareWithin/.test(e.message) && /consecutive/.test(e.message) && /user/.test(e.message));
+  // --preset blocks: the default recipe with users' blocks of 8 sharing 40 negatives
+  const blocks = addModelOptions(new Command().exitOverride());
+  blocks.parse(['--preset', 'blocks'], { from: 'user' });
+  const ob = resolveTripletOptions(modelOptionsFromCli('lrml', blocks.opts()), LRML_DEFAULTS);
+  assert.deepEqual([ob.negativeSharing, ob.shareWithin, ob.negatives, ob.loss, ob.temperature, ob.epochs], [8, 'user', 40, 'softmax', 0.25, 40]);
   const cmd = addModelOptions(new Command().exitOverride());
   cmd.parse(['--negative-sharing', '8', '--share-within', 'user'], { from: 'user' });
   assert.deepEqual(modelOptionsFromCli('lrml', cmd.opts()), { negativeSharing: 8, shareWithin: 'user' });

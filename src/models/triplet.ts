@@ -645,6 +645,25 @@ export const LRML_FAST: Readonly<Partial<TripletOptions>> = Object.freeze({
 });
 
 /**
+ * The default recipe with negatives shared within users' blocks (`--preset blocks`): each user's
+ * positives in blocks of 8 sharing one draw of 40 negatives (`shareWithin: 'user'`), so that a
+ * block costs 48 distances instead of 8 × 21. Measured against the defaults (BENCHMARKS.md,
+ * "Netflix scale", session 17): epochs 2.3–2.6× as fast on a 17,770-item catalogue (one thread);
+ * nDCG@10 the same on the synthetic 6,040 × 17,770 set (6 seeds, paired), 0.6% lower on ML-1M's
+ * validation split (2 seeds).
+ *
+ * @example
+ * ```ts
+ * resolveTripletOptions({ ...LRML_BLOCKS, epochs: 20 }, LRML_DEFAULTS);
+ * ```
+ */
+export const LRML_BLOCKS: Readonly<Partial<TripletOptions>> = Object.freeze({
+  negativeSharing: 8,
+  shareWithin: 'user',
+  negatives: 40,
+});
+
+/**
  * CML trained with the sampled-softmax loss over 50 negatives, τ 0.2, Adam 0.002 with a cosine decay, 50 epochs
  * (`--family cml --preset softmax`; chosen on the ML-1M validation split, docs/lrml.md).
  */
@@ -741,6 +760,7 @@ export const lrmlFamily = tripletFamily('lrml', LRML_DEFAULTS, 'LRML: metric lea
   'paper-code': { options: LRML_PAPER_CODE, description: 'the authors\' released configuration' },
   hinge: { options: LRML_HINGE, description: 'the paper\'s loss' },
   fast: { options: LRML_FAST, description: '10 negatives, 10 epochs: 4× cheaper' },
+  blocks: { options: LRML_BLOCKS, description: 'users\' positives in blocks of 8 sharing 40 negatives: epochs about 2.5× as fast on large catalogues, nDCG@10 as the defaults\' there (0.6% lower on ML-1M)' },
 });
 
 /**
