@@ -348,6 +348,7 @@ test('UserBlockOrder: each epoch visits every positive once, in blocks of up to 
   assert.notDeepEqual(epoch(2, 1, n)[0].users, e1.users);
   const blocks = new UserBlockOrder(csr, Int32Array.from({ length: n }, (_, k) => k), g);
   blocks.shuffle(new Rng(1));
-  assert.throws(() => blocks.fill(5, 3, new Int32Array(3), new Int32Array(3)), (e: unknown) => e instanceof LrmlError && /from 5, expected 0/.test(e.message));
-  assert.throws(() => new UserBlockOrder(csr, new Int32Array(3), g), (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION');
+  assert.throws(() => blocks.fill(5, 3, new Int32Array(3), new Int32Array(3)), (e: unknown) => e instanceof LrmlError && e.code === 'INTERNAL' && /\[5, 8\), expected from 0/.test(e.message));
+  assert.throws(() => blocks.fill(0, n + 1, new Int32Array(n + 1), new Int32Array(n + 1)), (e: unknown) => e instanceof LrmlError && e.code === 'INTERNAL' && /at most/.test(e.message));
+  assert.throws(() => new UserBlockOrder(csr, new Int32Array(3), g), (e: unknown) => e instanceof LrmlError && e.code === 'INTERNAL');
 });

@@ -163,7 +163,7 @@ export class UserBlockOrder {
   private within = 0;
 
   constructor(readonly csr: Csr, readonly order: Int32Array, readonly g: number) {
-    if (order.length !== csr.nnz) throw new LrmlError('BAD_OPTION', `UserBlockOrder: order has ${order.length} positions, the data ${csr.nnz}`);
+    if (order.length !== csr.nnz) throw new LrmlError('INTERNAL', `UserBlockOrder: order has ${order.length} positions, the data ${csr.nnz}`);
     let n = 0;
     for (let u = 0; u < csr.numRows; u++) n += Math.ceil(csr.rowLength(u) / g);
     this.blocks = new Int32Array(n);
@@ -195,7 +195,9 @@ export class UserBlockOrder {
    * (`from` must be where the last call ended).
    */
   fill(from: number, count: number, users: Int32Array, items: Int32Array): void {
-    if (from !== this.position) throw new LrmlError('BAD_OPTION', `UserBlockOrder.fill: from ${from}, expected ${this.position} (chunks in turn after shuffle())`);
+    if (from !== this.position || from + count > this.order.length) {
+      throw new LrmlError('INTERNAL', `UserBlockOrder.fill: positions [${from}, ${from + count}), expected from ${this.position} to at most ${this.order.length} (chunks in turn after shuffle())`);
+    }
     const { indptr, indices } = this.csr;
     const order = this.order;
     let k = 0;

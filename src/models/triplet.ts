@@ -151,9 +151,10 @@ export interface TripletOptions {
    * positives share one draw of `negatives` items unseen by that user. A block's negatives are
    * scored once for all its positives (the same (user, item) pairs), so its training step costs
    * g + negatives distances instead of g × (1 + negatives), and the users' rows learn at g times
-   * the rate (each is stepped once per block). Epochs 3.5–3.7× as fast on a Netflix-sized
-   * catalogue, but fewer distinct (user, negative) pairs an epoch: lower quality at equal epochs
-   * and no better at equal time (docs/lrml.md), hence not a default.
+   * the rate (each is stepped once per block). With the default 20 negatives: epochs 3.5–3.7× as
+   * fast on a Netflix-sized catalogue, but fewer distinct (user, negative) pairs an epoch and
+   * lower quality per epoch; a draw of 40 (`--preset blocks`, {@link LRML_BLOCKS}) gives the
+   * quality back at 2.3–2.6× (docs/lrml.md). Not a default.
    *
    * @example
    * ```ts
