@@ -295,6 +295,23 @@ test("NegativeSampler.fill 'user': each run of up to g positives of one user sha
     start = end;
   }
   assert.ok(groups > 20);
+  // chunk by chunk (each chunk continuing the last: runs cut across chunks keep their draws) as at once
+  for (const chunk of [1, 3, 7, 64]) {
+    const sampler = new NegativeSampler(csr, { seed: 2 });
+    const chunked = new Int32Array(count * k);
+    for (let from = 0; from < count; from += chunk) {
+      const c = Math.min(chunk, count - from);
+      sampler.fill(Int32Array.from(users.slice(from, from + c)), c, k, chunked.subarray(from * k, (from + c) * k), 4, 'user', from > 0);
+    }
+    assert.deepEqual(chunked, out, `chunks of ${chunk}`);
+  }
+  // without `continues` a chunk starts new runs (a new epoch)
+  const fresh = new NegativeSampler(csr, { seed: 2 });
+  const a = new Int32Array(3 * k);
+  fresh.fill(Int32Array.of(0, 0, 0), 3, k, a, 4, 'user');
+  const b = new Int32Array(k);
+  fresh.fill(Int32Array.of(0), 1, k, b, 4, 'user');
+  assert.notDeepEqual(b, a.subarray(0, k));
 });
 
 test('UserBlockOrder: each epoch visits every positive once, in blocks of up to g of one user (at most ⌈length / g⌉ runs a user), chunk by chunk as at once, seeded', () => {

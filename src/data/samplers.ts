@@ -23,6 +23,8 @@ export interface NegativeSamplerOptions {
 export class NegativeSampler {
   private readonly rng: Rng;
   private readonly cdf: Float64Array | null;
+  /** The last run of a 'user' fill: its user, its length so far, and its k draws (a run that the next chunk may continue). */
+  private readonly run = { user: -1, length: 0, draws: new Int32Array(0) };
 
   constructor(readonly csr: Csr, options: NegativeSamplerOptions = {}) {
     this.rng = new Rng(options.seed ?? 0);
@@ -107,20 +109,14 @@ export class NegativeSampler {
    * ```
    *
    * With `within` 'user' a group is a run of up to g consecutive positives of one user (the
-   * blocks of a {@link UserBlockOrder}), and its k draws are all unseen by that user.
+   * blocks of a {@link UserBlockOrder}), and its k draws are all unseen by that user. With
+   * `continues` (the next chunk of one epoch), a run that the last call ended continues into
+   * this one with the same draws: an epoch filled chunk by chunk gets exactly the draws of one
+   * call over the whole epoch.
    */
-  fill(users: Int32Array, count: number, k: number, out: Int32Array, share = 1, within: 'consecutive' | 'user' = 'consecutive'): void {
+  fill(users: Int32Array, count: number, k: number, out: Int32Array, share = 1, within: 'consecutive' | 'user' = 'consecutive', continues = false): void {
     if (share > 1 && within === 'user') {
-      for (let g = 0; g < count;) {
-        const u = users[g];
-        let end = g + 1;
-        while (end < count && end - g < share && users[end] === u) end++;
-        for (let s = 0; s < k; s++) {
-          const j = this.sample(u);
-          for (let t = g; t < end; t++) out[t * k + s] = j;
-        }
-        g = end;
-      }
+      this.fillUserRuns(users, count, k, out, share, continues);
       return;
     }
     if (share <= 1) {
@@ -136,6 +132,35 @@ export class NegativeSampler {
         const j = this.draw();
         for (let t = g; t < end; t++) out[t * k + s] = this.csr.has(users[t], j) ? this.sample(users[t]) : j;
       }
+    }
+  }
+
+  private fillUserRuns(users: Int32Array, count: number, k: number, out: Int32Array, share: number, continues: boolean): void {
+    const last = this.run;
+    let g = 0;
+    if (continues && count > 0 && users[0] === last.user && last.length < share && last.draws.length === k) {
+      // the run the last chunk ended continues here, with its draws
+      let end = 1;
+      while (end < count && last.length + end < share && users[end] === last.user) end++;
+      for (let t = 0; t < end; t++) out.set(last.draws, t * k);
+      last.length += end;
+      g = end;
+    }
+    for (; g < count;) {
+      const u = users[g];
+      let end = g + 1;
+      while (end < count && end - g < share && users[end] === u) end++;
+      for (let s = 0; s < k; s++) {
+        const j = this.sample(u);
+        for (let t = g; t < end; t++) out[t * k + s] = j;
+      }
+      last.user = u;
+      last.length = end - g;
+      g = end;
+    }
+    if (count > 0) {
+      if (last.draws.length !== k) last.draws = new Int32Array(k);
+      last.draws.set(out.subarray((count - 1) * k, count * k));
     }
   }
 }

@@ -154,7 +154,7 @@ export async function fitTriplet(kind: 'lrml' | 'cml', data: Csr, o: TripletOpti
         const count = Math.min(chunk, n - from);
         if (blocks === null) fillEpochChunk(data, order, from, count, eu, ei);
         else blocks.fill(from, count, eu, ei);
-        sampler.fill(eu, count, o.negatives, en, share, o.shareWithin);
+        sampler.fill(eu, count, o.negatives, en, share, o.shareWithin, from > 0);
       };
       fill(0);
       for (let from = 0; from < n; from += chunk) {
