@@ -172,3 +172,18 @@ test('userLearningRateScale multiplies the rate of P alone (ts and wasm): 0 keep
     for (const name of ['Q', 'K', 'M'] as const) assert.notDeepEqual(r.params[name], init[name], `${backend}: ${name} trained`);
   }
 });
+
+test("kernelPath 'auto' keeps a step of users' blocks on the blocked path, where the groups score each negative once, even on a catalogue the deferred path would take for the same examples ungrouped", async () => {
+  // 90 items, batches of 60 runs ≤ 8 sharing 20 negatives: the ungrouped examples (60 × 21 sides)
+  // cover most of the catalogue, so 'auto' defers them; grouped (≈ 60 + 13 × 20 sides) it does not
+  const cfg = config({ negatives: 20, numMemories: 5, dim: 8, kernelPath: 'auto' });
+  const init = randomParams(cfg, 13);
+  const auto = await train(cfg, init, 'wasm', 1, 240, 60, 8);
+  const blocked = await train({ ...cfg, kernelPath: 'blocked' }, init, 'wasm', 1, 240, 60, 8);
+  const deferred = await train({ ...cfg, kernelPath: 'deferred' }, init, 'wasm', 1, 240, 60, 8);
+  assert.ok(sameBits(auto.params, blocked.params), "grouped: 'auto' is the blocked path");
+  assert.ok(!sameBits(auto.params, deferred.params));
+  const autoSingle = await train({ ...cfg, groupSharedNegatives: false }, init, 'wasm', 1, 240, 60, 8);
+  const deferredSingle = await train({ ...cfg, groupSharedNegatives: false, kernelPath: 'deferred' }, init, 'wasm', 1, 240, 60, 8);
+  assert.ok(sameBits(autoSingle.params, deferredSingle.params), "ungrouped: 'auto' is the deferred path");
+});

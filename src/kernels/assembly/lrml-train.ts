@@ -1998,7 +1998,8 @@ export function step(users: usize, pos: usize, negs: usize, count: i32): f64 {
   // groups of one user's positives sharing their negatives (exampleGroup): the sides scored
   const blocked = BLOCKED && ATT == 0 && !COPY && NM > 0;
   const groups = GROUPING && blocked && LOSS == 2 && !LOOKUP && L2 == 0 && DIST != 2;
-  let sides: i64 = <i64>count * SIDES;
+  const every: i64 = <i64>count * SIDES;
+  let sides: i64 = every;
   if (groups) {
     sides = 0;
     for (let x = 0; x < count;) {
@@ -2008,9 +2009,14 @@ export function step(users: usize, pos: usize, negs: usize, count: i32): f64 {
     }
   }
   // the deferred path saves three of the blocked path's N×d products per side and pays three per
-  // distinct item of the step: with DEFER == 2 (auto) it is taken when the step's distinct items
-  // are fewer than 0.4 of its sides (measured crossover: issue #18, BENCHMARKS.md "Netflix scale")
-  DEFERRED = DEFER != 0 && blocked && DIST != 2 && (DEFER == 1 || <i64>nQ * 5 < sides * 2);
+  // distinct item of the step: with DEFER == 2 (auto) it is taken when that costs less than the
+  // blocked path, counting a side of the deferred path as half a blocked one and a distinct item
+  // as 1.25 (2·every + 5·nQ < 4·sides). Without groups (every = sides) that is the measured
+  // crossover, distinct items fewer than 0.4 of the sides (issue #18, BENCHMARKS.md "Netflix
+  // scale"); with groups the deferred path scores every example on its own (every sides) and the
+  // blocked path a group's negatives once (sides), so a step of users' blocks stays blocked even
+  // on a catalogue that every step covers.
+  DEFERRED = DEFER != 0 && blocked && DIST != 2 && (DEFER == 1 || every * 2 + <i64>nQ * 5 < sides * 4);
   if (DEFERRED) deferredBegin(nQ);
   let loss: f64 = 0;
   for (let x = 0; x < count;) {
