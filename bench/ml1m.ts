@@ -17,7 +17,7 @@ import { givenTestSet } from '../src/eval/negatives.js';
 import { loadGivenNegatives } from '../src/io/negatives-file.js';
 import type { EvalResult } from '../src/eval/types.js';
 import { saveModel, writeFileAtomic } from '../src/io/model-file.js';
-import { CML_SOFTMAX, LRML_FAST, LRML_HINGE, LRML_PAPER_CODE } from '../src/models/triplet.js';
+import { CML_SOFTMAX, LRML_FAST, LRML_HINGE, LRML_PAPER_CODE, LRML_PER_POSITIVE } from '../src/models/triplet.js';
 import { getFamily } from '../src/train/families.js';
 import { formatMeanSd, meanSd, parseSeeds } from './seeds.js';
 
@@ -39,8 +39,9 @@ const ENTRIES: Entry[] = [
   { name: 'CML, sampled softmax, constant lr 0.001, 35 epochs (the preset before the decay)', kind: 'cml', options: { ...CML_SOFTMAX, learningRate: 1e-3, learningRateSchedule: 'constant', epochs: 35 } },
   { name: 'LRML, hinge, own relation', kind: 'lrml', options: LRML_HINGE },
   { name: 'LRML, fast preset', kind: 'lrml', options: LRML_FAST },
-  { name: 'LRML, τ 0.2, constant lr 0.001 (the default before the decay)', kind: 'lrml', options: { temperature: 0.2, learningRate: 1e-3, learningRateSchedule: 'constant' } },
-  { name: 'LRML, τ 0.2 (the previous default)', kind: 'lrml', options: { temperature: 0.2 } },
+  { name: 'LRML, τ 0.2, constant lr 0.001 (the default before the decay)', kind: 'lrml', options: { ...LRML_PER_POSITIVE, temperature: 0.2, learningRate: 1e-3, learningRateSchedule: 'constant' } },
+  { name: 'LRML, τ 0.2 (the default before τ 0.25)', kind: 'lrml', options: { ...LRML_PER_POSITIVE, temperature: 0.2 } },
+  { name: 'LRML, per positive (the default until session 18)', kind: 'lrml', options: LRML_PER_POSITIVE },
   { name: 'LRML (defaults)', kind: 'lrml', options: {} },
   { name: 'LRML, paper code (copied relation)', kind: 'lrml', options: { ...LRML_PAPER_CODE, epochs: 30 } },
   { name: 'EASE (defaults)', kind: 'ease', options: {} },

@@ -18,7 +18,7 @@ export type {
   Recommender, ModelFamily, ModelKind, FamilyFlag, FamilyPreset, Tensor, TrainHooks, TrainCheckpoint, CheckpointControl, CheckpointIdentity, ModelInit, TrainProgress, TrainReport, EpochSummary, EpochAttention, ValidationControl,
   FoldInSettings, FoldInFit, ItemSimilarity, ModelVectors, CandidateIndex,
 } from './models/types.js';
-export { TripletModel, LRML_DEFAULTS, CML_DEFAULTS, LRML_PAPER_CODE, resolveNegativeSharing, type TripletOptions } from './models/triplet.js';
+export { TripletModel, LRML_DEFAULTS, LRML_PER_POSITIVE, CML_DEFAULTS, LRML_PAPER_CODE, resolveNegativeSharing, type TripletOptions } from './models/triplet.js';
 export { attentionSample, measureEpochAttention, type AttentionSample, type AttentionSampleOptions } from './models/attention-epoch.js';
 export type { TripletLoss, Distance, NegativeRelation, ClipMode, Optimizer, NegativeMode } from './kernels/types.js';
 export { BprModel, BPR_DEFAULTS, type BprOptions } from './models/bpr.js';

@@ -162,7 +162,8 @@ test('checkpoint bytes: round trip exact; damage and model files refused', () =>
 });
 
 test('a checkpoint written before an option existed (no negativeSharing, no slotDiversity) resumes a training with their old values, and refuses others', () => {
-  const o = resolveTripletOptions({ dim: 4 }, LRML_DEFAULTS) as unknown as Record<string, unknown>;
+  // (LRML's previous defaults: 20 negatives per positive, 'consecutive', as those checkpoints were written)
+  const o = resolveTripletOptions({ dim: 4, negatives: 20, shareWithin: 'consecutive' }, LRML_DEFAULTS) as unknown as Record<string, unknown>;
   const data = { numUsers: 3, numItems: 5, nnz: 7, hash: 'h' };
   const old: Record<string, unknown> = { ...o };
   delete old.negativeSharing;
@@ -180,6 +181,12 @@ test('a checkpoint written before an option existed (no negativeSharing, no slot
   assert.throws(
     () => checkResumable(c, { kind: 'lrml', options: { ...o, negativeSharing: 1, shareWithin: 'user' }, data } as never, null, 5),
     (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && /shareWithin "user" \(checkpoint: "consecutive"\)|shareWithin user \(checkpoint: consecutive\)/.test(e.message),
+  );
+  // a checkpoint of LRML's previous default recipe, resumed under today's defaults: the preset that resumes it is named
+  const today = resolveTripletOptions({ dim: 4 }, LRML_DEFAULTS) as unknown as Record<string, unknown>;
+  assert.throws(
+    () => checkResumable(c, { kind: 'lrml', options: { ...today, negativeSharing: 8 }, data } as never, null, 5),
+    (e: unknown) => e instanceof LrmlError && /negatives 40 \(checkpoint: 20\)/.test(e.message) && /--preset per-positive\)$/.test(e.message),
   );
 });
 

@@ -30,7 +30,7 @@ test('train flags: presets apply first, explicit flags override them; unknown pr
   const o = modelOptionsFromCli('lrml', parse('--preset', 'paper-code', '--epochs', '3'));
   assert.equal(o.negativeRelation, LRML_PAPER_CODE.negativeRelation);
   assert.equal(o.epochs, 3);
-  assert.throws(() => modelOptionsFromCli('lrml', parse('--preset', 'nope')), (e: unknown) => e instanceof LrmlError && /unknown preset "nope" for lrml \(known: paper-code, hinge, fast, blocks\)/.test(e.message));
+  assert.throws(() => modelOptionsFromCli('lrml', parse('--preset', 'nope')), (e: unknown) => e instanceof LrmlError && /unknown preset "nope" for lrml \(known: paper-code, hinge, fast, blocks, per-positive\)/.test(e.message));
   assert.throws(() => modelOptionsFromCli('lrml', parse('--dim', 'abc')), /--dim: "abc" is not an integer/);
 });
 
@@ -50,7 +50,7 @@ test('train --help: --threads says what it does per family (Hogwild only for lrm
   assert.doesNotMatch(line, /ials|bpr/, 'families without threads are not named');
 });
 
-test("train says when --negative-sharing auto shares the negatives (a catalogue of ≥ batch × (1 + negatives) / 2 items), and not otherwise", async () => {
+test("train says when --negative-sharing auto shares the negatives: within users' blocks always (lrml's default), consecutive positives on a catalogue of ≥ batch × (1 + negatives) / 2 items", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lrml-share-'));
   try {
     const data = join(dir, 'd.tsv');
@@ -58,10 +58,13 @@ test("train says when --negative-sharing auto shares the negatives (a catalogue 
     writeFileSync(data, Array.from({ length: 300 }, (_, k) => `u${k % 30}\ti${(7 * k + Math.floor(k / 120)) % 40}`).join('\n') + '\n'); // 300 distinct pairs, 40 items
     const train = (batch: string, ...more: string[]): ReturnType<typeof runCli> =>
       runCli('train', '--data', data, '--family', 'lrml', '--epochs', '1', '--dim', '4', '--memories', '2', '--negatives', '4', '--batch-size', batch, '--out', join(dir, `m${batch}.lrml`), ...more);
-    const shared = await train('16');
+    const blocks = await train('32');
+    assert.equal(blocks.code, 0, blocks.stderr);
+    assert.match(blocks.stderr, /^negatives: each user's positives in blocks of 8 share a draw of 4 \(--negative-sharing auto on 40 items; --preset per-positive: 20 for each positive\)$/m);
+    const shared = await train('16', '--share-within', 'consecutive');
     assert.equal(shared.code, 0, shared.stderr);
     assert.match(shared.stderr, /^negatives: each 8 positives in a row share their draws \(--negative-sharing auto on 40 items; 1 = each its own\)$/m);
-    const own = await train('32');
+    const own = await train('32', '--share-within', 'consecutive');
     assert.equal(own.code, 0, own.stderr);
     assert.doesNotMatch(own.stderr, /^negatives:/m);
     const explicit = await train('16', '--negative-sharing', '1');

@@ -174,6 +174,8 @@ test('hlr options: bad values are BAD_OPTION naming the option', () => {
   bad({ loss: 'softmax', negativeMode: 'hardest' }, 'negativeMode');
   bad({ negativeRelation: 'copy' }, 'negativeRelation');
   assert.equal(resolveHlrOptions({}).historyLength, 20);
+  // HLR draws for each positive: LRML's per-positive 20, not the 40 of LRML's shared users' blocks
+  assert.equal(resolveHlrOptions({}).negatives, 20);
 });
 
 test('hlr: trains on planted data, fold-in scores a new user from their items, the model file round-trips', async () => {

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Command } from 'commander';
 import { LrmlError } from '../src/errors.js';
-import { AUTO_NEGATIVE_SHARING, CML_DEFAULTS, LRML_DEFAULTS, LRML_HINGE, LRML_PAPER_CODE, TripletModel, kernelConfig, resolveNegativeSharing, resolveTripletOptions, type TripletOptions } from '../src/models/triplet.js';
+import { AUTO_NEGATIVE_SHARING, CML_DEFAULTS, LRML_DEFAULTS, LRML_FAST, LRML_HINGE, LRML_PAPER_CODE, LRML_PER_POSITIVE, TripletModel, kernelConfig, resolveNegativeSharing, resolveTripletOptions, type TripletOptions } from '../src/models/triplet.js';
 import { addModelOptions, modelOptionsFromCli } from '../src/cli/commands/train.js';
 import { fitTriplet } from '../src/train/triplet.js';
 import { hitsAtK, plantedDataset } from './helpers.js';
@@ -25,9 +25,10 @@ test('CML defaults and the paper-code preset keep the paper loss: hinge, tempera
   }
   const o = resolveTripletOptions({ loss: 'softmax', temperature: 0.1, negatives: 10 }, CML_DEFAULTS);
   assert.deepEqual([kernelConfig(o, 5, 9).loss, kernelConfig(o, 5, 9).temperature], ['softmax', 0.1]);
-  // LRML's default recipe (chosen on ML-1M validation, docs/lrml.md): sampled softmax over 20 negatives
+  // LRML's default recipe (chosen on ML-1M validation, docs/lrml.md): sampled softmax over 40
+  // negatives shared within users' blocks (20 per positive until session 18)
   const l = resolveTripletOptions({}, LRML_DEFAULTS);
-  assert.deepEqual([l.loss, l.temperature, l.negatives, l.clipMemory], ['softmax', 0.25, 20, true]);
+  assert.deepEqual([l.loss, l.temperature, l.negatives, l.shareWithin, l.clipMemory], ['softmax', 0.25, 40, 'user', true]);
 });
 
 test('bad loss options and combinations are BAD_OPTION naming the option', () => {
@@ -121,7 +122,7 @@ test('negativeSharing: BAD_OPTION outside auto and integers in [1, 1024]; the fl
   const popHits = hitsAtK((_u, out) => {
     for (let i = 0; i < counts.length; i++) out[i] = counts[i];
   }, data, 10);
-  const o = (negativeSharing: number): TripletOptions => resolveTripletOptions({ dim: 16, numMemories: 4, epochs: 20, learningRate: 0.01, batchSize: 128, seed: 3, loss: 'softmax', temperature: 0.2, negatives: 10, negativeSharing }, LRML_DEFAULTS);
+  const o = (negativeSharing: number): TripletOptions => resolveTripletOptions({ dim: 16, numMemories: 4, epochs: 20, learningRate: 0.01, batchSize: 128, seed: 3, loss: 'softmax', temperature: 0.2, negatives: 10, negativeSharing, shareWithin: 'consecutive' }, LRML_DEFAULTS);
   const a = await fitTriplet('lrml', data.train, o(16));
   const b = await fitTriplet('lrml', data.train, o(16));
   const own = await fitTriplet('lrml', data.train, o(1));
@@ -132,34 +133,49 @@ test('negativeSharing: BAD_OPTION outside auto and integers in [1, 1024]; the fl
   assert.equal(TripletModel.fromTensors('lrml', a.config(), a.tensors(), LRML_DEFAULTS).options.negativeSharing, 16, 'kept in the model config');
 });
 
-test("negativeSharing 'auto': 8 with the sampled softmax on a catalogue of at least batchSize × (1 + negatives) / 2 items, else 1; trains exactly as the group size it resolves to", async () => {
-  // LRML's defaults: batches of 1,024 positives with 20 negatives each, 21,504 sides
-  assert.equal(resolveNegativeSharing(LRML_DEFAULTS, 17_770), AUTO_NEGATIVE_SHARING, 'the Netflix catalogue');
+test("negativeSharing 'auto': 8 with the sampled softmax within users' blocks, and for consecutive positives on a catalogue of at least batchSize × (1 + negatives) / 2 items, else 1; trains exactly as the group size it resolves to", async () => {
   assert.equal(AUTO_NEGATIVE_SHARING, 8);
-  assert.equal(resolveNegativeSharing(LRML_DEFAULTS, 10_752), 8, 'exactly half the sides');
-  assert.equal(resolveNegativeSharing(LRML_DEFAULTS, 10_751), 1);
-  assert.equal(resolveNegativeSharing(LRML_DEFAULTS, 3_706), 1, 'ML-1M');
-  assert.equal(resolveNegativeSharing({ ...LRML_DEFAULTS, batchSize: 256 }, 3_706), 8, 'smaller batches: fewer sides');
-  assert.equal(resolveNegativeSharing({ ...LRML_DEFAULTS, ...LRML_HINGE }, 1_000_000), 1, 'the hinge: not measured, never shared');
-  assert.equal(resolveNegativeSharing({ ...LRML_DEFAULTS, negatives: 1 }, 1_000_000), 1, 'one negative');
-  assert.equal(resolveNegativeSharing({ ...LRML_DEFAULTS, loss: 'softplus' }, 1_000_000), 1);
-  assert.equal(resolveNegativeSharing({ ...LRML_DEFAULTS, negativeSharing: 3 }, 5), 3, 'a number is kept');
+  // LRML's defaults: users' blocks, which pay on any catalogue (a block's negatives are scored once)
+  assert.equal(LRML_DEFAULTS.shareWithin, 'user');
+  assert.equal(LRML_DEFAULTS.negatives, 40);
+  assert.equal(resolveNegativeSharing(LRML_DEFAULTS, 17_770), AUTO_NEGATIVE_SHARING, 'the Netflix catalogue');
+  assert.equal(resolveNegativeSharing(LRML_DEFAULTS, 3_706), 8, 'ML-1M');
+  assert.equal(resolveNegativeSharing(LRML_DEFAULTS, 5), 8, 'a tiny catalogue');
+  // the previous default (--preset per-positive): batches of 1,024 positives with 20 negatives each, 21,504 sides
+  const perPositive = { ...LRML_DEFAULTS, ...LRML_PER_POSITIVE };
+  assert.equal(resolveNegativeSharing(perPositive, 17_770), 8, 'the Netflix catalogue');
+  assert.equal(resolveNegativeSharing(perPositive, 10_752), 8, 'exactly half the sides');
+  assert.equal(resolveNegativeSharing(perPositive, 10_751), 1);
+  assert.equal(resolveNegativeSharing(perPositive, 3_706), 1, 'ML-1M');
+  assert.equal(resolveNegativeSharing({ ...perPositive, batchSize: 256 }, 3_706), 8, 'smaller batches: fewer sides');
+  assert.equal(resolveNegativeSharing({ ...LRML_DEFAULTS, ...LRML_FAST }, 3_706), 1, '--preset fast keeps its consecutive rule');
+  for (const base of [LRML_DEFAULTS, perPositive]) {
+    assert.equal(resolveNegativeSharing({ ...base, ...LRML_HINGE }, 1_000_000), 1, 'the hinge: not measured, never shared');
+    assert.equal(resolveNegativeSharing({ ...base, negatives: 1 }, 1_000_000), 1, 'one negative');
+    assert.equal(resolveNegativeSharing({ ...base, loss: 'softplus' }, 1_000_000), 1);
+    assert.equal(resolveNegativeSharing({ ...base, negativeSharing: 3 }, 5), 3, 'a number is kept');
+  }
   assert.equal(resolveNegativeSharing(CML_DEFAULTS, 1_000_000), 1);
-  // the planted set has 120 items: 10 negatives over batches of 16 (176 sides) share, of 32 (352) do not
+  assert.equal(resolveNegativeSharing({ ...CML_DEFAULTS, negativeSharing: 'auto', loss: 'softmax', negatives: 50 }, 3_706), 1, "CML's consecutive rule");
+  // users' blocks resolving to g = 1 (the hinge) train with no user rate scale
+  assert.equal(kernelConfig(resolveTripletOptions({ ...LRML_HINGE }, LRML_DEFAULTS), 10, 120).userLearningRateScale, undefined);
   const data = plantedDataset(5);
   assert.equal(data.train.numCols, 120);
-  const fit = (negativeSharing: TripletOptions['negativeSharing'], batchSize: number): Promise<TripletModel> =>
-    fitTriplet('lrml', data.train, resolveTripletOptions({ dim: 8, numMemories: 3, epochs: 2, batchSize, seed: 4, negatives: 10, negativeSharing }, LRML_DEFAULTS));
+  const fit = (negativeSharing: TripletOptions['negativeSharing'], batchSize: number, shareWithin: TripletOptions['shareWithin'] = 'consecutive'): Promise<TripletModel> =>
+    fitTriplet('lrml', data.train, resolveTripletOptions({ dim: 8, numMemories: 3, epochs: 2, batchSize, seed: 4, negatives: 10, negativeSharing, shareWithin }, LRML_DEFAULTS));
   const [autoSmall, eight, one] = await Promise.all([fit('auto', 16), fit(8, 16), fit(1, 16)]);
   assert.deepEqual(autoSmall.tensors().Q.data, eight.tensors().Q.data, 'auto = 8 where it shares');
   assert.notDeepEqual(autoSmall.tensors().Q.data, one.tensors().Q.data);
   assert.equal(autoSmall.options.negativeSharing, 'auto', 'the option is kept as given');
   const [autoLarge, oneLarge] = await Promise.all([fit('auto', 32), fit(1, 32)]);
   assert.deepEqual(autoLarge.tensors().Q.data, oneLarge.tensors().Q.data, 'auto = 1 where it does not');
+  const [autoBlocks, eightBlocks] = await Promise.all([fit('auto', 32, 'user'), fit(8, 32, 'user')]);
+  assert.deepEqual(autoBlocks.tensors().Q.data, eightBlocks.tensors().Q.data, "users' blocks: auto = 8 on any catalogue");
+  assert.notDeepEqual(autoBlocks.tensors().Q.data, oneLarge.tensors().Q.data);
 });
 
 test("shareWithin: BAD_OPTION names the allowed values; the flag reaches it; 'user' blocks learn the planted structure, deterministically, differ from 'consecutive', and change nothing where nothing is shared", async () => {
-  assert.equal(LRML_DEFAULTS.shareWithin, 'consecutive');
+  assert.equal(LRML_DEFAULTS.shareWithin, 'user');
   assert.equal(CML_DEFAULTS.shareWithin, 'consecutive');
   assert.throws(() => resolveTripletOptions({ shareWithin: 'users' as never }, LRML_DEFAULTS), (e: unknown) => e instanceof LrmlError && e.code === 'BAD_OPTION' && /shareWithin/.test(e.message) && /consecutive/.test(e.message) && /user/.test(e.message));
   // --preset blocks: the default recipe with users' blocks of 8 sharing 40 negatives
@@ -167,6 +183,12 @@ test("shareWithin: BAD_OPTION names the allowed values; the flag reaches it; 'us
   blocks.parse(['--preset', 'blocks'], { from: 'user' });
   const ob = resolveTripletOptions(modelOptionsFromCli('lrml', blocks.opts()), LRML_DEFAULTS);
   assert.deepEqual([ob.negativeSharing, ob.shareWithin, ob.negatives, ob.loss, ob.temperature, ob.epochs], [8, 'user', 40, 'softmax', 0.25, 40]);
+  // --preset per-positive: the default until session 18, 20 negatives for each positive
+  const per = addModelOptions(new Command().exitOverride());
+  per.parse(['--preset', 'per-positive'], { from: 'user' });
+  const op = resolveTripletOptions(modelOptionsFromCli('lrml', per.opts()), LRML_DEFAULTS);
+  assert.deepEqual([op.negativeSharing, op.shareWithin, op.negatives, op.loss, op.temperature, op.epochs], ['auto', 'consecutive', 20, 'softmax', 0.25, 40]);
+  assert.equal(resolveNegativeSharing(op, 3_706), 1);
   const cmd = addModelOptions(new Command().exitOverride());
   cmd.parse(['--negative-sharing', '8', '--share-within', 'user'], { from: 'user' });
   assert.deepEqual(modelOptionsFromCli('lrml', cmd.opts()), { negativeSharing: 8, shareWithin: 'user' });

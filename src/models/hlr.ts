@@ -41,7 +41,7 @@ const HLR_FIXED = {
 } as const;
 
 /**
- * HLR defaults: LRML's (docs/lrml.md) with a history of 20 items and τ_h = 0.2.
+ * HLR defaults: LRML's (docs/lrml.md) with 20 negatives per positive, a history of 20 items and τ_h = 0.2.
  *
  * @example
  * ```ts
@@ -51,6 +51,8 @@ const HLR_FIXED = {
 export const HLR_DEFAULTS: Readonly<HlrOptions> = Object.freeze({
   ...(({ negativeRelation: _n, threads: _t, backend: _b, clip: _c, attention: _a, attentionScale: _s, attentionTemperature: _at, relationCentering: _rc, slotDiversity: _sd, embeddingLearningRateScale: _e, negativeSharing: _ns, shareWithin: _sw, ...rest }) => rest)(LRML_DEFAULTS),
   clip: 'rows' as const,
+  // LRML's per-positive count (HLR scores every positive's negatives itself; LRML's 40 is for its shared blocks)
+  negatives: 20,
   historyLength: 20,
   historyTemperature: 0.2,
 });

@@ -129,13 +129,12 @@ export interface TripletOptions {
   /** Negative sampling ∝ popularity^samplerAlpha (0 = uniform over unseen items). */
   samplerAlpha: number;
   /**
-   * Consecutive positives that share their negatives: g = 1 (CML's default), each positive draws
-   * its own; with g > 1 each group of g positives in training order gets one draw of `negatives`
-   * items, and a user who has seen a shared item gets a draw of their own in its place, so every
-   * negative is still unseen by its user. Fewer distinct items per batch: faster on large
-   * catalogues. `'auto'` (LRML's default) is g = 8 where that pays, else 1
-   * ({@link resolveNegativeSharing}); its quality was within the seed-to-seed spread of
-   * per-positive draws on every set measured (docs/lrml.md).
+   * Positives that share their negatives (which ones: {@link TripletOptions.shareWithin}): g = 1
+   * (CML's default), each positive draws its own; with g > 1 each group of g positives gets one
+   * draw of `negatives` items, and a user who has seen a shared item gets a draw of their own in
+   * its place, so every negative is still unseen by its user. `'auto'` (LRML's default) is g = 8
+   * where that pays, else 1 ({@link resolveNegativeSharing}); its quality was within the
+   * seed-to-seed spread of per-positive draws on every set measured (docs/lrml.md).
    *
    * @example
    * ```ts
@@ -151,10 +150,10 @@ export interface TripletOptions {
    * positives share one draw of `negatives` items unseen by that user. A block's negatives are
    * scored once for all its positives (the same (user, item) pairs), so its training step costs
    * g + negatives distances instead of g × (1 + negatives), and the users' rows learn at g times
-   * the rate (each is stepped once per block). With the default 20 negatives: epochs 3.5–3.7× as
-   * fast on a Netflix-sized catalogue, but fewer distinct (user, negative) pairs an epoch and
-   * lower quality per epoch; a draw of 40 (`--preset blocks`, {@link LRML_BLOCKS}) gives the
-   * quality back at 2.3–2.6× (docs/lrml.md). Not a default.
+   * the rate (each is stepped once per block). LRML's default (since session 18), with 40
+   * negatives: the quality of 20 negatives per positive ({@link LRML_PER_POSITIVE}) or better
+   * (paired, several seeds, six sets) at 2.2–3× its speed; with 20 a block's draw is too small (nDCG@10 −14% on a synthetic Netflix-shaped
+   * set). CML's default is `'consecutive'` (docs/lrml.md).
    *
    * @example
    * ```ts
@@ -215,21 +214,25 @@ export const AUTO_NEGATIVE_SHARING = 8;
  * The group size training uses for these options on a catalogue of `numItems` items: the
  * number given, or for `'auto'` {@link AUTO_NEGATIVE_SHARING} when the loss is the sampled
  * softmax over several negatives (the recipe whose quality with shared negatives was measured)
- * and the catalogue has at least half as many items as a batch has sides (batchSize × (1 +
- * negatives)): there a batch's own draws would spread over most of the catalogue, and sharing
- * them made training 1.2–1.5× faster (issue #18, BENCHMARKS.md "Netflix scale"); else 1,
- * each positive its own draws (a smaller catalogue is in the caches whole: nothing to gain).
+ * and sharing pays: always within users' blocks (`shareWithin: 'user'`, LRML's default: a
+ * block's negatives are scored once for all its positives), and for `'consecutive'` on a
+ * catalogue of at least half as many items as a batch has sides (batchSize × (1 + negatives)),
+ * where a batch's own draws would spread over most of the catalogue and sharing them made
+ * training 1.2–1.5× faster (issue #18, BENCHMARKS.md "Netflix scale"); else 1, each positive its
+ * own draws.
  *
  * @example
  * ```ts
- * resolveNegativeSharing(LRML_DEFAULTS, 17_770); // 8: 17,770 ≥ 1024 × 21 / 2
- * resolveNegativeSharing(LRML_DEFAULTS, 3_706);  // 1
+ * resolveNegativeSharing(LRML_DEFAULTS, 3_706);                                         // 8: users' blocks
+ * resolveNegativeSharing({ ...LRML_DEFAULTS, ...LRML_PER_POSITIVE }, 17_770);           // 8: 17,770 ≥ 1024 × 21 / 2
+ * resolveNegativeSharing({ ...LRML_DEFAULTS, ...LRML_PER_POSITIVE }, 3_706);            // 1
  * ```
  */
-export function resolveNegativeSharing(o: Pick<TripletOptions, 'negativeSharing' | 'loss' | 'negatives' | 'batchSize'>, numItems: number): number {
+export function resolveNegativeSharing(o: Pick<TripletOptions, 'negativeSharing' | 'shareWithin' | 'loss' | 'negatives' | 'batchSize'>, numItems: number): number {
   if (o.negativeSharing !== 'auto') return o.negativeSharing;
-  const shares = o.loss === 'softmax' && o.negatives >= 2 && 2 * numItems >= o.batchSize * (1 + o.negatives);
-  return shares ? AUTO_NEGATIVE_SHARING : 1;
+  if (o.loss !== 'softmax' || o.negatives < 2) return 1;
+  const pays = o.shareWithin === 'user' || 2 * numItems >= o.batchSize * (1 + o.negatives);
+  return pays ? AUTO_NEGATIVE_SHARING : 1;
 }
 
 /**
@@ -294,6 +297,7 @@ export function resolveTripletOptions(given: Partial<TripletOptions>, defaults: 
  * ```
  */
 export function kernelConfig(o: TripletOptions, numUsers: number, numItems: number): TripletKernelConfig {
+  const g = o.shareWithin === 'user' ? resolveNegativeSharing(o, numItems) : 1;
   return {
     numUsers, numItems, dim: o.dim, numMemories: o.numMemories, negativeRelation: o.negativeRelation,
     distance: o.distance, clip: o.clip, clipMemory: o.clipMemory, maxKeyNorm: o.maxKeyNorm,
@@ -302,7 +306,7 @@ export function kernelConfig(o: TripletOptions, numUsers: number, numItems: numb
     negatives: o.negatives, negativeMode: o.negativeMode, loss: o.loss, temperature: o.temperature,
     rankWeighting: o.rankWeighting, optimizer: o.optimizer,
     learningRate: o.learningRate, beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon,
-    ...(o.shareWithin === 'user' ? { userLearningRateScale: resolveNegativeSharing(o, numItems) } : {}),
+    ...(g > 1 ? { userLearningRateScale: g } : {}),
   };
 }
 
@@ -534,7 +538,14 @@ export function lookupScales(model: TripletModel): Float64Array | null {
 
 /**
  * LRML defaults. Chosen by validation on ML-1M (see docs/lrml-study.md for the figures);
- * `paper-code` preset reproduces the authors' released configuration.
+ * `paper-code` preset reproduces the authors' released configuration. Since session 18 each
+ * user's positives train in blocks of 8 sharing one draw of 40 negatives (`shareWithin: 'user'`;
+ * the per-positive recipe before it is {@link LRML_PER_POSITIVE}).
+ *
+ * @example
+ * ```ts
+ * const o = resolveTripletOptions({ epochs: 20 }, LRML_DEFAULTS);
+ * ```
  */
 export const LRML_DEFAULTS: Readonly<TripletOptions> = Object.freeze({
   dim: 100,
@@ -552,14 +563,14 @@ export const LRML_DEFAULTS: Readonly<TripletOptions> = Object.freeze({
   slotDiversity: 0,
   embeddingLearningRateScale: 1,
   l2: 0,
-  negatives: 20,
+  negatives: 40,
   negativeMode: 'sum',
   loss: 'softmax',
   temperature: 0.25,
   rankWeighting: false,
   samplerAlpha: 0,
   negativeSharing: 'auto',
-  shareWithin: 'consecutive',
+  shareWithin: 'user',
   optimizer: 'adam',
   learningRate: 2e-3,
   learningRateSchedule: 'cosine',
@@ -639,6 +650,7 @@ export const LRML_HINGE: Readonly<Partial<TripletOptions>> = Object.freeze({
  */
 export const LRML_FAST: Readonly<Partial<TripletOptions>> = Object.freeze({
   negatives: 10,
+  shareWithin: 'consecutive',
   temperature: 0.2,
   learningRate: 3e-3,
   learningRateSchedule: 'constant',
@@ -646,12 +658,11 @@ export const LRML_FAST: Readonly<Partial<TripletOptions>> = Object.freeze({
 });
 
 /**
- * The default recipe with negatives shared within users' blocks (`--preset blocks`): each user's
- * positives in blocks of 8 sharing one draw of 40 negatives (`shareWithin: 'user'`), so that a
- * block costs 48 distances instead of 8 × 21. Measured against the defaults (BENCHMARKS.md,
- * "Netflix scale", session 17): epochs 2.3–2.6× as fast on a 17,770-item catalogue (one thread);
- * nDCG@10 the same on the synthetic 6,040 × 17,770 set (6 seeds, paired), 0.6% lower on ML-1M's
- * validation split (2 seeds).
+ * Negatives shared within users' blocks (`--preset blocks`): each user's positives in blocks of 8
+ * sharing one draw of 40 negatives (`shareWithin: 'user'`), so that a block costs 48 distances
+ * instead of 8 × 41. LRML's default since session 18 (the preset pins g = 8 where `'auto'` would
+ * too; it stays for the scripts that name it). Measured against {@link LRML_PER_POSITIVE} in
+ * docs/lrml.md and BENCHMARKS.md ("Netflix scale", sessions 17 and 18).
  *
  * @example
  * ```ts
@@ -662,6 +673,23 @@ export const LRML_BLOCKS: Readonly<Partial<TripletOptions>> = Object.freeze({
   negativeSharing: 8,
   shareWithin: 'user',
   negatives: 40,
+});
+
+/**
+ * LRML's default until session 18 (`--preset per-positive`): each positive scored against 20
+ * negatives of its own, drawn for it (on a catalogue of at least 10,752 items one draw serves 8
+ * consecutive positives of different users: `negativeSharing: 'auto'` with
+ * `shareWithin: 'consecutive'`). Ranks as the defaults' users' blocks or a little below, 2.2–3×
+ * slower (docs/lrml.md).
+ *
+ * @example
+ * ```ts
+ * resolveTripletOptions({ ...LRML_PER_POSITIVE, seed: 1 }, LRML_DEFAULTS);
+ * ```
+ */
+export const LRML_PER_POSITIVE: Readonly<Partial<TripletOptions>> = Object.freeze({
+  negatives: 20,
+  shareWithin: 'consecutive',
 });
 
 /**
@@ -761,7 +789,8 @@ export const lrmlFamily = tripletFamily('lrml', LRML_DEFAULTS, 'LRML: metric lea
   'paper-code': { options: LRML_PAPER_CODE, description: 'the authors\' released configuration' },
   hinge: { options: LRML_HINGE, description: 'the paper\'s loss' },
   fast: { options: LRML_FAST, description: '10 negatives, 10 epochs: 4× cheaper' },
-  blocks: { options: LRML_BLOCKS, description: 'users\' positives in blocks of 8 sharing 40 negatives: epochs about 2.5× as fast on large catalogues, nDCG@10 as the defaults\' there (0.6% lower on ML-1M)' },
+  blocks: { options: LRML_BLOCKS, description: 'users\' positives in blocks of 8 sharing 40 negatives (the defaults\' sharing, g pinned to 8)' },
+  'per-positive': { options: LRML_PER_POSITIVE, description: 'the default until session 18: 20 negatives scored per positive; no better than the defaults beyond seed noise, 2.2–3× slower' },
 });
 
 /**

@@ -82,7 +82,11 @@ export function checkResumable(
     if (a !== b) diffs.push(`${key} ${b} (checkpoint: ${a})`);
   }
   if (diffs.length > 0) {
-    throw new LrmlError('BAD_OPTION', `resume: options differ from the checkpoint's: ${diffs.join('; ')} — resume with the options it was written with`);
+    // LRML's default recipe was 20 negatives for each positive before users' blocks of 8 sharing 40
+    const perPositive = was.kind === 'lrml' && canon(was.options.negatives) === '20' && canon(now.options.negatives) === '40' &&
+      canon(was.options.shareWithin ?? 'consecutive') === '"consecutive"' && canon(now.options.shareWithin) === '"user"';
+    const hint = perPositive ? ' (a checkpoint of LRML\'s previous default recipe, 20 negatives for each positive: --preset per-positive)' : '';
+    throw new LrmlError('BAD_OPTION', `resume: options differ from the checkpoint's: ${diffs.join('; ')} — resume with the options it was written with${hint}`);
   }
   const d0 = was.data;
   const d1 = now.data;

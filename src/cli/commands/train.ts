@@ -272,8 +272,9 @@ export function registerTrain(program: Command): void {
     if (opts.quiet !== true && (kind === 'lrml' || kind === 'cml') && (options as Partial<TripletOptions>).negativeSharing === 'auto') {
       const o = options as unknown as TripletOptions;
       const g = resolveNegativeSharing(o, csr.numCols);
-      const who = o.shareWithin === 'user' ? `each user's positives in blocks of ${g}` : `each ${g} positives in a row`;
-      if (g > 1) process.stderr.write(`negatives: ${who} share their draws (--negative-sharing auto on ${csr.numCols} items; 1 = each its own)\n`);
+      const who = o.shareWithin === 'user' ? `each user's positives in blocks of ${g} share a draw of ${o.negatives}` : `each ${g} positives in a row share their draws`;
+      const instead = kind === 'lrml' && o.shareWithin === 'user' ? '--preset per-positive: 20 for each positive' : '1 = each its own';
+      if (g > 1) process.stderr.write(`negatives: ${who} (--negative-sharing auto on ${csr.numCols} items; ${instead})\n`);
     }
     if (opts.quiet !== true && plan !== null) {
       process.stderr.write(`update of ${String(opts.initFrom)}: ${plan.newUsers} new users, ${plan.newItems} new items, ${newInteractions} new interactions${plan.replayed > 0 ? ` + ${plan.replayed} replayed` : ''}\n`);
