@@ -137,25 +137,23 @@ export class NegativeSampler {
 
   private fillUserRuns(users: Int32Array, count: number, k: number, out: Int32Array, share: number, continues: boolean): void {
     const last = this.run;
-    let g = 0;
-    if (continues && count > 0 && users[0] === last.user && last.length < share && last.draws.length === k) {
-      // the run the last chunk ended continues here, with its draws
-      let end = 1;
-      while (end < count && last.length + end < share && users[end] === last.user) end++;
-      for (let t = 0; t < end; t++) out.set(last.draws, t * k);
-      last.length += end;
-      g = end;
-    }
-    for (; g < count;) {
+    for (let g = 0; g < count;) {
       const u = users[g];
+      // the run the last chunk ended continues here, with its draws
+      const carried = g === 0 && continues && u === last.user && last.length < share && last.draws.length === k;
+      const room = carried ? share - last.length : share;
       let end = g + 1;
-      while (end < count && end - g < share && users[end] === u) end++;
-      for (let s = 0; s < k; s++) {
-        const j = this.sample(u);
-        for (let t = g; t < end; t++) out[t * k + s] = j;
+      while (end < count && end - g < room && users[end] === u) end++;
+      if (carried) {
+        for (let t = g; t < end; t++) out.set(last.draws, t * k);
+      } else {
+        for (let s = 0; s < k; s++) {
+          const j = this.sample(u);
+          for (let t = g; t < end; t++) out[t * k + s] = j;
+        }
       }
       last.user = u;
-      last.length = end - g;
+      last.length = (carried ? last.length : 0) + end - g;
       g = end;
     }
     if (count > 0) {
@@ -163,6 +161,7 @@ export class NegativeSampler {
       last.draws.set(out.subarray((count - 1) * k, count * k));
     }
   }
+
 }
 
 /**

@@ -4,6 +4,7 @@
 import type { Csr } from '../data/csr.js';
 import { LrmlError } from '../errors.js';
 import type { CheckpointIdentity, TrainCheckpoint } from '../models/types.js';
+import { LRML_PER_POSITIVE } from '../models/triplet.js';
 
 /**
  * A fingerprint of a training's data: its shape and an FNV-1a hash (8 hex digits) of the CSR's
@@ -74,17 +75,19 @@ export function checkResumable(
   if (was.kind !== now.kind) {
     throw new LrmlError('BAD_OPTION', `resume: the checkpoint is of a ${was.kind} training, this training is ${now.kind} (use --family ${was.kind})`);
   }
+  // the checkpoint's value of an option (options added since: the value every training before them had)
+  const optionOf = (key: string): unknown => (key in was.options ? was.options[key] : ADDED_OPTIONS[key]);
   const diffs: string[] = [];
   const keys = new Set([...Object.keys(was.options), ...Object.keys(now.options)]);
   for (const key of [...keys].sort()) {
-    const a = canon(key in was.options ? was.options[key] : ADDED_OPTIONS[key]);
+    const a = canon(optionOf(key));
     const b = canon(now.options[key]);
     if (a !== b) diffs.push(`${key} ${b} (checkpoint: ${a})`);
   }
   if (diffs.length > 0) {
-    // LRML's default recipe was 20 negatives for each positive before users' blocks of 8 sharing 40
-    const perPositive = was.kind === 'lrml' && canon(was.options.negatives) === '20' && canon(now.options.negatives) === '40' &&
-      canon(was.options.shareWithin ?? 'consecutive') === '"consecutive"' && canon(now.options.shareWithin) === '"user"';
+    // a checkpoint of LRML's default recipe before users' blocks: the preset that trains it
+    const perPositive = was.kind === 'lrml' && Object.entries(LRML_PER_POSITIVE).every(([key, v]) => canon(optionOf(key)) === canon(v)) &&
+      Object.entries(LRML_PER_POSITIVE).some(([key, v]) => canon(now.options[key]) !== canon(v));
     const hint = perPositive ? ' (a checkpoint of LRML\'s previous default recipe, 20 negatives for each positive: --preset per-positive)' : '';
     throw new LrmlError('BAD_OPTION', `resume: options differ from the checkpoint's: ${diffs.join('; ')} — resume with the options it was written with${hint}`);
   }
